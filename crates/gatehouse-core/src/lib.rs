@@ -1,0 +1,21 @@
+//! Gatehouse core: the organization model, its rules and the services that change it.
+//!
+//! Nothing here knows about HTTP or SQL. Storage is reached through the [`ports::Store`]
+//! trait; time through [`ports::Clock`]. Every service that changes state does it in one
+//! store transaction together with the audit event that records it.
+
+pub mod audit;
+pub mod authz;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod page;
+pub mod ports;
+pub mod product;
+pub mod secret;
+pub mod services;
+pub mod timestamp;
+pub mod types;
+
+pub use error::{CoreError, FieldError, Result};
+pub use timestamp::Timestamp;

@@ -1,0 +1,157 @@
+//! Entities of the organization model, as the domain sees them.
+
+use crate::Timestamp;
+use crate::ids::{AccessId, AccountId, ApiKeyId, GroupId, InstanceId, OrgId};
+use crate::product::{AccountStatus, Edition, Plan, Product, Role};
+
+/// An organization: the tenant that owns products, groups, keys and its audit log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Org {
+    pub id: OrgId,
+    pub name: String,
+    pub plan: Plan,
+    pub created_at: Timestamp,
+}
+
+/// A global account: one person's identity across every product and organization.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Account {
+    pub id: AccountId,
+    /// Normalized (lower-case); unique across Gatehouse.
+    pub email: String,
+    pub display_name: String,
+    pub status: AccountStatus,
+    pub created_at: Timestamp,
+    pub last_active_at: Option<Timestamp>,
+}
+
+/// An account as one organization sees it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OrgAccount {
+    #[serde(flatten)]
+    pub account: Account,
+    /// Whether this organization manages the account (may change its profile, status, or delete it).
+    pub is_managed: bool,
+    /// When the account became visible to this organization.
+    pub added_at: Timestamp,
+}
+
+/// A product instance ("site") owned by an organization.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Instance {
+    pub id: InstanceId,
+    pub org_id: OrgId,
+    pub product: Product,
+    pub name: String,
+    pub url: String,
+    pub edition: Edition,
+    pub created_at: Timestamp,
+}
+
+/// A group of accounts within one organization.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Group {
+    pub id: GroupId,
+    pub org_id: OrgId,
+    pub name: String,
+    pub description: String,
+    pub created_at: Timestamp,
+    /// Filled on reads; not stored.
+    pub member_count: i64,
+}
+
+/// One member of a group, with enough of the account to show it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GroupMember {
+    pub account_id: AccountId,
+    pub email: String,
+    pub display_name: String,
+    pub added_at: Timestamp,
+}
+
+/// Who a grant of product access is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Principal {
+    Account(AccountId),
+    Group(GroupId),
+}
+
+/// A grant of a role on a product instance to an account or a group.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Access {
+    pub id: AccessId,
+    pub org_id: OrgId,
+    pub instance_id: InstanceId,
+    pub principal: Principal,
+    pub role: Role,
+    pub created_at: Timestamp,
+}
+
+/// An account's effective access to one instance, directly or through a group.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EffectiveAccess {
+    pub access: Access,
+    pub product: Product,
+    pub instance_name: String,
+    /// The group the access comes through, if not direct.
+    pub via_group: Option<GroupId>,
+}
+
+/// An account that holds the organization admin role.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OrgAdminRole {
+    pub account_id: AccountId,
+    pub email: String,
+    pub display_name: String,
+    pub granted_at: Timestamp,
+}
+
+/// An organization API key. The secret itself is never stored: only its SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub org_id: OrgId,
+    pub name: String,
+    /// The first characters of the secret, so people can tell keys apart.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl ApiKey {
+    /// Whether the key may authenticate at `now`.
+    pub fn is_usable_at(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// Counts shown on the organization's overview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct OrgCounts {
+    pub accounts: i64,
+    pub instances: i64,
+    pub groups: i64,
+}
+
+/// Filters for listing an organization's accounts. Text filters match case-insensitively
+/// anywhere in the value.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub status: Option<AccountStatus>,
+    /// Accounts with access (direct or through a group) to any instance of this product.
+    pub product: Option<Product>,
+    /// Accounts with access (direct or through a group) to this instance.
+    pub instance: Option<InstanceId>,
+}
+
+/// Filters for listing grants of product access.
+#[derive(Debug, Clone, Default)]
+pub struct AccessFilter {
+    pub instance: Option<InstanceId>,
+    pub principal: Option<Principal>,
+}

@@ -1,0 +1,198 @@
+//! Ports: what the domain needs from the outside world (storage, time).
+//!
+//! Storage is split in two: [`Reads`], available on a plain connection and inside a
+//! transaction, and [`Writes`], only inside a transaction. A service that changes state opens
+//! one transaction, reads the "before", writes the change and its audit event, and commits.
+//! Dropping a transaction without committing rolls it back.
+
+use crate::Timestamp;
+use crate::audit::{AuditEvent, AuditFilter};
+use crate::error::Result;
+use crate::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId};
+use crate::model::{
+    Access, AccessFilter, Account, AccountFilter, ApiKey, EffectiveAccess, Group, GroupMember, Instance, Org,
+    OrgAccount, OrgAdminRole, OrgCounts,
+};
+use crate::page::{Page, PageRequest};
+use crate::product::Product;
+use std::future::Future;
+
+/// The source of "now". Tests use a clock they control, so nothing sleeps to wait for expiry.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// The wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A storage backend.
+pub trait Store: Clone + Send + Sync + 'static {
+    type Reader: Reads + Send;
+    type Tx: Reads + Writes + Send;
+
+    /// A connection for reads outside any transaction.
+    fn reader(&self) -> impl Future<Output = Result<Self::Reader>> + Send;
+    /// Starts a transaction.
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+}
+
+/// Queries. Every query about an organization's data is scoped by its id: rows of another
+/// organization are simply not found.
+pub trait Reads {
+    fn find_org(&mut self, id: OrgId) -> impl Future<Output = Result<Option<Org>>> + Send;
+    fn org_counts(&mut self, org: OrgId) -> impl Future<Output = Result<OrgCounts>> + Send;
+
+    fn find_api_key_by_digest(&mut self, digest: &str) -> impl Future<Output = Result<Option<ApiKey>>> + Send;
+    fn find_api_key(&mut self, org: OrgId, id: ApiKeyId) -> impl Future<Output = Result<Option<ApiKey>>> + Send;
+    fn list_api_keys(&mut self, org: OrgId, page: &PageRequest) -> impl Future<Output = Result<Page<ApiKey>>> + Send;
+
+    /// Looks an account up globally by normalized email (for linking, never shown across orgs).
+    fn find_account_by_email(&mut self, email: &str) -> impl Future<Output = Result<Option<Account>>> + Send;
+    fn find_org_account(
+        &mut self,
+        org: OrgId,
+        id: AccountId,
+    ) -> impl Future<Output = Result<Option<OrgAccount>>> + Send;
+    fn list_org_accounts(
+        &mut self,
+        org: OrgId,
+        filter: &AccountFilter,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<OrgAccount>>> + Send;
+    /// Groups of this organization the account belongs to.
+    fn list_account_groups(&mut self, org: OrgId, id: AccountId) -> impl Future<Output = Result<Vec<Group>>> + Send;
+    /// The account's access in this organization, direct and through groups.
+    fn list_account_access(
+        &mut self,
+        org: OrgId,
+        id: AccountId,
+    ) -> impl Future<Output = Result<Vec<EffectiveAccess>>> + Send;
+
+    fn find_instance(&mut self, org: OrgId, id: InstanceId) -> impl Future<Output = Result<Option<Instance>>> + Send;
+    fn list_instances(
+        &mut self,
+        org: OrgId,
+        product: Option<Product>,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<Instance>>> + Send;
+
+    fn find_group(&mut self, org: OrgId, id: GroupId) -> impl Future<Output = Result<Option<Group>>> + Send;
+    fn list_groups(
+        &mut self,
+        org: OrgId,
+        name: Option<&str>,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<Group>>> + Send;
+    fn list_group_members(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<GroupMember>>> + Send;
+
+    fn find_access(&mut self, org: OrgId, id: AccessId) -> impl Future<Output = Result<Option<Access>>> + Send;
+    fn list_access(
+        &mut self,
+        org: OrgId,
+        filter: &AccessFilter,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<Access>>> + Send;
+
+    fn list_org_admins(&mut self, org: OrgId) -> impl Future<Output = Result<Vec<OrgAdminRole>>> + Send;
+    fn is_org_admin(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<bool>> + Send;
+
+    fn find_event(&mut self, org: OrgId, id: EventId) -> impl Future<Output = Result<Option<AuditEvent>>> + Send;
+    /// Newest first.
+    fn list_events(
+        &mut self,
+        org: OrgId,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<AuditEvent>>> + Send;
+    fn count_events(&mut self, org: OrgId) -> impl Future<Output = Result<i64>> + Send;
+}
+
+/// Changes, only inside a transaction. Inserts that may collide with a uniqueness rule say
+/// whether they inserted (`false`: the row existed); an update that breaks one returns
+/// [`crate::CoreError::Conflict`] with code `unique_violation` for the service to name.
+pub trait Writes {
+    fn commit(self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Serializes changes to one organization's admin set (PostgreSQL: row lock; SQLite has one writer).
+    fn lock_org(&mut self, org: OrgId) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_event(&mut self, event: &AuditEvent) -> impl Future<Output = Result<()>> + Send;
+    /// Deletes events that occurred before `cutoff`; returns (org, count) for each org touched.
+    fn delete_events_before(&mut self, cutoff: Timestamp) -> impl Future<Output = Result<Vec<(OrgId, i64)>>> + Send;
+
+    fn insert_org(&mut self, org: &Org) -> impl Future<Output = Result<()>> + Send;
+    fn update_org(&mut self, org: &Org) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_account(&mut self, account: &Account) -> impl Future<Output = Result<bool>> + Send;
+    fn update_account(&mut self, account: &Account) -> impl Future<Output = Result<()>> + Send;
+    fn delete_account(&mut self, id: AccountId) -> impl Future<Output = Result<()>> + Send;
+    /// Makes the account visible to the org; `false` if it already was.
+    fn link_org_account(
+        &mut self,
+        org: OrgId,
+        account: AccountId,
+        is_managed: bool,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Removes the account from the org together with its group memberships, product access
+    /// and admin role there.
+    fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_instance(&mut self, instance: &Instance) -> impl Future<Output = Result<bool>> + Send;
+    fn update_instance(&mut self, instance: &Instance) -> impl Future<Output = Result<()>> + Send;
+    fn delete_instance(&mut self, org: OrgId, id: InstanceId) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_group(&mut self, group: &Group) -> impl Future<Output = Result<bool>> + Send;
+    fn update_group(&mut self, group: &Group) -> impl Future<Output = Result<()>> + Send;
+    fn delete_group(&mut self, org: OrgId, id: GroupId) -> impl Future<Output = Result<()>> + Send;
+    fn insert_group_member(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        account: AccountId,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_group_member(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        account: AccountId,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    fn insert_access(&mut self, access: &Access) -> impl Future<Output = Result<bool>> + Send;
+    fn update_access(&mut self, access: &Access) -> impl Future<Output = Result<()>> + Send;
+    fn delete_access(&mut self, org: OrgId, id: AccessId) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_org_admin(
+        &mut self,
+        org: OrgId,
+        account: AccountId,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_org_admin(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<bool>> + Send;
+
+    fn insert_api_key(&mut self, key: &ApiKey, digest: &str) -> impl Future<Output = Result<()>> + Send;
+    fn update_api_key(&mut self, key: &ApiKey) -> impl Future<Output = Result<()>> + Send;
+
+    /// Takes or renews the named job lease for `holder` until `until`, if it is free or expired
+    /// at `now` or already held by `holder`. Atomic: two nodes never both get it.
+    fn acquire_lease(
+        &mut self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+}

@@ -1,0 +1,201 @@
+use super::Services;
+use crate::audit::AuditEvent;
+use crate::authz::OrgAdmin;
+use crate::error::{CoreError, Result, Validator};
+use crate::ids::AccountId;
+use crate::model::{Account, AccountFilter, EffectiveAccess, Group, OrgAccount};
+use crate::page::{Page, PageRequest};
+use crate::ports::{Reads, Store, Writes};
+use crate::product::AccountStatus;
+use crate::types::{Email, Name};
+
+const NOT_FOUND: CoreError = CoreError::NotFound { entity: "account" };
+
+/// An account to create (or, if the email already has an account elsewhere, to add).
+#[derive(Debug)]
+pub struct NewAccount {
+    pub email: Email,
+    pub display_name: Name,
+}
+
+impl NewAccount {
+    pub fn parse(email: &str, display_name: &str) -> Result<Self> {
+        let mut v = Validator::default();
+        let email = v.check(Email::parse(email));
+        let display_name = v.check(Name::parse(display_name, "display_name", 100));
+        v.finish()?;
+        Ok(Self {
+            email: email.expect("validated"),
+            display_name: display_name.expect("validated"),
+        })
+    }
+}
+
+/// Changes to an account; absent fields stay as they are.
+#[derive(Debug, Default)]
+pub struct AccountPatch {
+    pub display_name: Option<Name>,
+    pub status: Option<AccountStatus>,
+}
+
+impl AccountPatch {
+    pub fn parse(display_name: Option<&str>, status: Option<&str>) -> Result<Self> {
+        let mut v = Validator::default();
+        let display_name = display_name.and_then(|n| v.check(Name::parse(n, "display_name", 100)));
+        let status = status.and_then(|s| v.check(AccountStatus::parse(s)));
+        v.finish()?;
+        Ok(Self { display_name, status })
+    }
+}
+
+/// An account with what it has in this organization.
+#[derive(Debug, Clone)]
+pub struct AccountDetail {
+    pub account: OrgAccount,
+    pub groups: Vec<Group>,
+    pub access: Vec<EffectiveAccess>,
+    pub is_org_admin: bool,
+}
+
+impl<S: Store> Services<S> {
+    /// Creates the account, managed by this organization. If the email already belongs to an
+    /// account that this organization cannot see yet, that account is added instead (it stays
+    /// managed by whoever managed it). If this organization already sees it: `email_taken`.
+    pub async fn create_account(&self, admin: &OrgAdmin, new: NewAccount) -> Result<(OrgAccount, bool)> {
+        let now = self.clock.now();
+        let fresh = Account {
+            id: AccountId::new(),
+            email: new.email.to_string(),
+            display_name: new.display_name.to_string(),
+            status: AccountStatus::Active,
+            created_at: now,
+            last_active_at: None,
+        };
+        let mut tx = self.store.begin().await?;
+        let created = tx.insert_account(&fresh).await?;
+        let account = if created {
+            fresh
+        } else {
+            tx.find_account_by_email(new.email.as_str())
+                .await?
+                .ok_or_else(|| CoreError::internal("account vanished"))?
+        };
+        if !tx.link_org_account(admin.org(), account.id, created, now).await? {
+            return Err(CoreError::conflict(
+                "email_taken",
+                Some("email"),
+                "An account with this email address is already in the organization.",
+            ));
+        }
+        let action = if created { "account.created" } else { "account.added" };
+        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now)
+            .target("account", account.id, Some(&account.email))
+            .after(&account);
+        tx.insert_event(&ev).await?;
+        let view = tx.find_org_account(admin.org(), account.id).await?.ok_or(NOT_FOUND)?;
+        tx.commit().await?;
+        Ok((view, created))
+    }
+
+    pub async fn get_account(&self, admin: &OrgAdmin, id: AccountId) -> Result<AccountDetail> {
+        let mut r = self.store.reader().await?;
+        let account = r.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        let groups = r.list_account_groups(admin.org(), id).await?;
+        let access = r.list_account_access(admin.org(), id).await?;
+        let is_org_admin = r.is_org_admin(admin.org(), id).await?;
+        Ok(AccountDetail {
+            account,
+            groups,
+            access,
+            is_org_admin,
+        })
+    }
+
+    pub async fn list_accounts(
+        &self,
+        admin: &OrgAdmin,
+        filter: &AccountFilter,
+        page: &PageRequest,
+    ) -> Result<Page<OrgAccount>> {
+        self.store
+            .reader()
+            .await?
+            .list_org_accounts(admin.org(), filter, page)
+            .await
+    }
+
+    /// Changes the profile or status of an account this organization manages. A status change
+    /// is recorded as `account.deactivated`/`account.reactivated`, a profile change as
+    /// `account.updated`; a patch that changes nothing records nothing.
+    pub async fn update_account(&self, admin: &OrgAdmin, id: AccountId, patch: AccountPatch) -> Result<OrgAccount> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let before = tx.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        if !before.is_managed {
+            return Err(CoreError::Forbidden {
+                code: "account_not_managed",
+                message: "Only the organization that manages this account can change it.".into(),
+            });
+        }
+        let mut after = before.account.clone();
+        if let Some(n) = &patch.display_name {
+            after.display_name = n.to_string();
+        }
+        if let Some(s) = patch.status {
+            after.status = s;
+        }
+        if after == before.account {
+            return Ok(before);
+        }
+        tx.update_account(&after).await?;
+        let event = |action| {
+            AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now)
+                .target("account", id, Some(&after.email))
+                .before(&before.account)
+                .after(&after)
+        };
+        if after.display_name != before.account.display_name {
+            tx.insert_event(&event("account.updated")).await?;
+        }
+        if after.status != before.account.status {
+            let action = match after.status {
+                AccountStatus::Deactivated => "account.deactivated",
+                AccountStatus::Active => "account.reactivated",
+            };
+            tx.insert_event(&event(action)).await?;
+        }
+        tx.commit().await?;
+        Ok(OrgAccount {
+            account: after,
+            ..before
+        })
+    }
+
+    /// Deletes a managed account everywhere, or removes an unmanaged one from this organization.
+    /// The organization's last admin cannot be removed.
+    pub async fn remove_account(&self, admin: &OrgAdmin, id: AccountId) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        tx.lock_org(admin.org()).await?;
+        let before = tx.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        if tx.is_org_admin(admin.org(), id).await? && tx.list_org_admins(admin.org()).await?.len() <= 1 {
+            return Err(CoreError::conflict(
+                "last_admin",
+                None,
+                "This account is the organization's only admin; make another admin first.",
+            ));
+        }
+        let action = if before.is_managed {
+            tx.delete_account(id).await?;
+            "account.deleted"
+        } else {
+            tx.unlink_org_account(admin.org(), id).await?;
+            "account.removed"
+        };
+        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now)
+            .target("account", id, Some(&before.account.email))
+            .before(&before);
+        tx.insert_event(&ev).await?;
+        tx.commit().await
+    }
+}

@@ -1,0 +1,58 @@
+//! Services: the operations of the domain. Each state change is one transaction that writes
+//! the change and its audit event together.
+
+mod access;
+mod accounts;
+mod admins;
+mod api_keys;
+mod audit;
+mod groups;
+mod instances;
+mod orgs;
+
+pub use access::{GrantAccess, GrantTarget};
+pub use accounts::{AccountDetail, AccountPatch, NewAccount};
+pub use api_keys::{CreatedApiKey, NewApiKey};
+pub use groups::{GroupPatch, NewGroup};
+pub use instances::{InstancePatch, NewInstance};
+pub use orgs::{Bootstrapped, OrgPatch};
+
+use crate::ports::{Clock, Store};
+use std::sync::Arc;
+
+/// The domain's entry point: holds the store and the clock.
+pub struct Services<S: Store> {
+    pub store: S,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl<S: Store> Clone for Services<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: Arc::clone(&self.clock),
+        }
+    }
+}
+
+impl<S: Store> Services<S> {
+    pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+}
+
+/// Turns the store's generic uniqueness conflict into the service's specific one.
+fn name_conflict(
+    code: &'static str,
+    field: &'static str,
+    message: &str,
+) -> impl Fn(crate::CoreError) -> crate::CoreError {
+    let message = message.to_owned();
+    move |e| match e {
+        crate::CoreError::Conflict {
+            code: "unique_violation",
+            ..
+        } => crate::CoreError::conflict(code, Some(field), message.clone()),
+        other => other,
+    }
+}

@@ -1,0 +1,151 @@
+use super::Services;
+use super::api_keys::{NewApiKey, mint_key};
+use crate::audit::{Actor, AuditEvent, RequestMeta};
+use crate::authz::OrgAdmin;
+use crate::error::{CoreError, Result, Validator};
+use crate::ids::{AccountId, OrgId};
+use crate::model::{Account, ApiKey, Org, OrgCounts};
+use crate::ports::{Reads, Store, Writes};
+use crate::product::{AccountStatus, Plan};
+use crate::types::{Email, Name};
+
+/// What `bootstrap` made: the organization, its first admin, and an API key shown once.
+#[derive(Debug)]
+pub struct Bootstrapped {
+    pub org: Org,
+    pub admin: Account,
+    pub api_key: ApiKey,
+    pub api_key_secret: String,
+}
+
+/// Changes to an organization; absent fields stay as they are.
+#[derive(Debug, Default)]
+pub struct OrgPatch {
+    pub name: Option<Name>,
+    pub plan: Option<Plan>,
+}
+
+impl OrgPatch {
+    pub fn parse(name: Option<&str>, plan: Option<&str>) -> Result<Self> {
+        let mut v = Validator::default();
+        let name = name.and_then(|n| v.check(Name::parse(n, "name", 100)));
+        let plan = plan.and_then(|p| v.check(Plan::parse(p)));
+        v.finish()?;
+        Ok(Self { name, plan })
+    }
+}
+
+impl<S: Store> Services<S> {
+    /// Creates an organization with its first admin account and an API key, as the system.
+    /// An admin email that already has an account links that account instead of creating one.
+    pub async fn bootstrap(&self, org_name: &str, admin_email: &str) -> Result<Bootstrapped> {
+        let mut v = Validator::default();
+        let name = v.check(Name::parse(org_name, "org_name", 100));
+        let email = v.check(Email::parse_field(admin_email, "admin_email"));
+        v.finish()?;
+        let (name, email) = (name.expect("validated"), email.expect("validated"));
+        let now = self.clock.now();
+        let org = Org {
+            id: OrgId::new(),
+            name: name.to_string(),
+            plan: Plan::Free,
+            created_at: now,
+        };
+        let actor = Actor::system("bootstrap");
+        let meta = RequestMeta::default();
+        let mut tx = self.store.begin().await?;
+        tx.insert_org(&org).await?;
+        tx.insert_event(
+            &AuditEvent::new(org.id, &actor, &meta, "org.created", now)
+                .target("org", org.id, Some(&org.name))
+                .after(&org),
+        )
+        .await?;
+        let fresh = Account {
+            id: AccountId::new(),
+            email: email.to_string(),
+            display_name: email.as_str().split('@').next().unwrap_or_default().to_owned(),
+            status: AccountStatus::Active,
+            created_at: now,
+            last_active_at: None,
+        };
+        let created = tx.insert_account(&fresh).await?;
+        let admin = if created {
+            fresh
+        } else {
+            tx.find_account_by_email(email.as_str())
+                .await?
+                .ok_or_else(|| CoreError::internal("account vanished"))?
+        };
+        tx.link_org_account(org.id, admin.id, created, now).await?;
+        let action = if created { "account.created" } else { "account.added" };
+        tx.insert_event(
+            &AuditEvent::new(org.id, &actor, &meta, action, now)
+                .target("account", admin.id, Some(&admin.email))
+                .after(&admin),
+        )
+        .await?;
+        tx.insert_org_admin(org.id, admin.id, now).await?;
+        tx.insert_event(
+            &AuditEvent::new(org.id, &actor, &meta, "org_admin.granted", now).target(
+                "account",
+                admin.id,
+                Some(&admin.email),
+            ),
+        )
+        .await?;
+        let cap = crate::authz::system(org.id, "bootstrap");
+        let spec = NewApiKey::parse("bootstrap", Some(90))?;
+        let (api_key, secret) = mint_key(&mut tx, &cap, &spec, now).await?;
+        tx.commit().await?;
+        Ok(Bootstrapped {
+            org,
+            admin,
+            api_key,
+            api_key_secret: secret,
+        })
+    }
+
+    pub async fn get_org(&self, admin: &OrgAdmin) -> Result<Org> {
+        let mut r = self.store.reader().await?;
+        r.find_org(admin.org())
+            .await?
+            .ok_or(CoreError::NotFound { entity: "organization" })
+    }
+
+    pub async fn org_counts(&self, admin: &OrgAdmin) -> Result<OrgCounts> {
+        self.store.reader().await?.org_counts(admin.org()).await
+    }
+
+    pub async fn update_org(&self, admin: &OrgAdmin, patch: OrgPatch) -> Result<Org> {
+        let mut tx = self.store.begin().await?;
+        let before = tx
+            .find_org(admin.org())
+            .await?
+            .ok_or(CoreError::NotFound { entity: "organization" })?;
+        let mut after = before.clone();
+        if let Some(n) = patch.name {
+            after.name = n.to_string();
+        }
+        if let Some(p) = patch.plan {
+            after.plan = p;
+        }
+        if after == before {
+            return Ok(before);
+        }
+        tx.update_org(&after).await?;
+        let ev = AuditEvent::new(
+            admin.org(),
+            admin.actor(),
+            admin.meta(),
+            "org.updated",
+            self.clock.now(),
+        )
+        .target("org", after.id, Some(&after.name))
+        .before(&before)
+        .after(&after);
+        tx.insert_event(&ev).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}

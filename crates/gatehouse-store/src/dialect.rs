@@ -1,0 +1,78 @@
+//! The few places SQLite and PostgreSQL differ: URLs, per-connection settings, row locking.
+
+use gatehouse_core::{CoreError, Result};
+use sqlx::AnyConnection;
+
+/// Which engine a store speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn from_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Dialect::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Dialect::Postgres)
+        } else {
+            Err(CoreError::validation(
+                "database_url",
+                "must start with sqlite: or postgres://",
+            ))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
+    /// SQLite files are created when missing.
+    pub(crate) fn normalize_url(self, url: &str) -> Result<String> {
+        Ok(match self {
+            Dialect::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        })
+    }
+
+    /// Per-connection settings. SQLite: WAL so readers never block the writer, NORMAL sync
+    /// (durable at every checkpoint, and WAL keeps commits atomic across crashes), foreign keys
+    /// on, and a busy timeout for other processes (backups).
+    pub(crate) async fn on_connect(self, conn: &mut AnyConnection) -> std::result::Result<(), sqlx::Error> {
+        if self == Dialect::Sqlite {
+            for pragma in [
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA synchronous = NORMAL",
+                "PRAGMA foreign_keys = ON",
+                "PRAGMA busy_timeout = 5000",
+            ] {
+                sqlx::query(pragma).execute(&mut *conn).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Locks the organization row for the rest of the transaction. SQLite needs nothing: its
+    /// single writer already serializes transactions.
+    pub(crate) fn lock_org_sql(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some("SELECT id FROM orgs WHERE id = $1 FOR UPDATE"),
+        }
+    }
+
+    /// Serializes migration runs across nodes (PostgreSQL advisory lock, held to commit).
+    pub(crate) fn migration_lock_sql(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some("SELECT pg_advisory_xact_lock(7461636869)"),
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The Gatehouse store: the core's storage ports implemented once, in portable SQL, over
+//! SQLite (embedded default) and PostgreSQL through sqlx's `Any` driver.
+//!
+//! Engine differences live only in [`dialect`]. Queries use `$n` placeholders, which both
+//! engines accept; dynamic queries are built by [`sql::Sql`], which only ever binds values.
+
+pub mod dialect;
+mod migrate;
+mod reads;
+mod rows;
+mod sql;
+mod writes;
+
+pub use dialect::Dialect;
+pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
+
+use gatehouse_core::ports::Store;
+use gatehouse_core::{CoreError, Result};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A connection or transaction with the dialect it speaks.
+pub struct Db<C> {
+    conn: C,
+    dialect: Dialect,
+}
+
+/// Reads outside a transaction.
+pub type SqlReader = Db<PoolConnection<Any>>;
+/// A transaction; dropped without commit, it rolls back.
+pub type SqlTx = Db<Transaction<'static, Any>>;
+
+/// The store over one database.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    reader: AnyPool,
+    /// SQLite allows one writer at a time, so writes go through a pool of one connection and
+    /// queue in-process instead of failing with SQLITE_BUSY. PostgreSQL uses one pool for both.
+    writer: AnyPool,
+    dialect: Dialect,
+}
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl SqlStore {
+    /// Connects and applies pending migrations.
+    pub async fn connect(opts: &StoreOptions) -> Result<Self> {
+        let store = Self::connect_without_migrating(opts).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema (for `readyz`-style checks and tools).
+    pub async fn connect_without_migrating(opts: &StoreOptions) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let dialect = Dialect::from_url(&opts.url)?;
+        let url = dialect.normalize_url(&opts.url)?;
+        let connect =
+            AnyConnectOptions::from_str(&url).map_err(|e| CoreError::Internal(format!("bad database url: {e}")))?;
+        let build = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |conn, _| Box::pin(async move { dialect.on_connect(conn).await }))
+        };
+        let reader = build(opts.max_connections.max(1))
+            .connect_with(connect.clone())
+            .await
+            .map_err(|e| CoreError::Internal(format!("cannot connect to the database: {e}")))?;
+        let writer = match dialect {
+            Dialect::Sqlite => build(1)
+                .connect_with(connect)
+                .await
+                .map_err(|e| CoreError::Internal(format!("cannot connect to the database: {e}")))?,
+            Dialect::Postgres => reader.clone(),
+        };
+        Ok(Self {
+            reader,
+            writer,
+            dialect,
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Applies pending migrations; safe to run from several nodes at once.
+    pub async fn migrate(&self) -> Result<Vec<String>> {
+        migrate::run(&self.writer, self.dialect).await
+    }
+
+    /// Whether the database answers and every known migration is applied.
+    pub async fn is_ready(&self) -> bool {
+        migrate::pending(&self.reader, self.dialect)
+            .await
+            .is_ok_and(|p| p.is_empty())
+    }
+
+    /// Writes a consistent copy of a SQLite database to `dest` while it is in use.
+    pub async fn backup_sqlite(&self, dest: &str) -> Result<()> {
+        if self.dialect != Dialect::Sqlite {
+            return Err(CoreError::validation(
+                "database",
+                "online backup is for SQLite; use pg_dump for PostgreSQL",
+            ));
+        }
+        let mut conn = self.reader.acquire().await.map_err(db_err)?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest.to_owned())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+impl Store for SqlStore {
+    type Reader = SqlReader;
+    type Tx = SqlTx;
+
+    async fn reader(&self) -> Result<SqlReader> {
+        let conn = self.reader.acquire().await.map_err(db_err)?;
+        Ok(Db {
+            conn,
+            dialect: self.dialect,
+        })
+    }
+
+    async fn begin(&self) -> Result<SqlTx> {
+        let conn = self.writer.begin().await.map_err(db_err)?;
+        Ok(Db {
+            conn,
+            dialect: self.dialect,
+        })
+    }
+}
+
+/// Maps a driver error into the core's meanings: a uniqueness violation is a conflict the
+/// service names; everything else is internal (and logged by the edge, never shown).
+pub(crate) fn db_err(e: sqlx::Error) -> CoreError {
+    if let sqlx::Error::Database(d) = &e
+        && d.is_unique_violation()
+    {
+        return CoreError::Conflict {
+            code: "unique_violation",
+            message: "a uniqueness rule was violated".into(),
+            field: None,
+        };
+    }
+    CoreError::Internal(format!("database: {e}"))
+}
+
+pub mod testing;

@@ -1,0 +1,368 @@
+//! Queries, written once for both engines. Every query about an organization's data has
+//! `org_id = $1` in it: another organization's rows are never found.
+
+use crate::sql::Sql;
+use crate::{Db, rows};
+use gatehouse_core::Result;
+use gatehouse_core::audit::{AuditEvent, AuditFilter};
+use gatehouse_core::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId};
+use gatehouse_core::model::{
+    Access, AccessFilter, Account, AccountFilter, ApiKey, EffectiveAccess, Group, GroupMember, Instance, Org,
+    OrgAccount, OrgAdminRole, OrgCounts, Principal,
+};
+use gatehouse_core::page::{Page, PageRequest};
+use gatehouse_core::ports::Reads;
+use gatehouse_core::product::Product;
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use std::ops::DerefMut;
+
+macro_rules! account_cols {
+    () => {
+        "a.id, a.email, a.display_name, a.status, a.created_at, a.last_active_at"
+    };
+}
+macro_rules! org_account_select {
+    () => {
+        concat!(
+            "SELECT ",
+            account_cols!(),
+            ", oa.is_managed, oa.added_at FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id WHERE oa.org_id = "
+        )
+    };
+}
+macro_rules! group_select {
+    () => {
+        "SELECT g.id, g.org_id, g.name, g.description, g.created_at, \
+         (SELECT COUNT(*) FROM group_members gm WHERE gm.group_id = g.id) AS member_count \
+         FROM org_groups g WHERE g.org_id = "
+    };
+}
+const EVENT_COLS: &str = "e.id, e.org_id, e.occurred_at, e.actor_type, e.actor_id, e.actor_label, e.action, e.targets, e.ip, e.user_agent, e.changes";
+
+impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
+    pub(crate) fn c(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+
+    async fn one<T>(&mut self, q: &Sql, map: fn(&AnyRow) -> Result<T>) -> Result<Option<T>> {
+        q.fetch_all(self.c()).await?.first().map(map).transpose()
+    }
+
+    async fn all<T>(&mut self, q: &Sql, map: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
+        q.fetch_all(self.c()).await?.iter().map(map).collect()
+    }
+
+    /// Runs a keyset page: `q` must end in a WHERE clause; `key` is the ordering column.
+    async fn page<T>(
+        &mut self,
+        mut q: Sql,
+        key: &'static str,
+        desc: bool,
+        page: &PageRequest,
+        map: fn(&AnyRow) -> Result<T>,
+        id_of: fn(&T) -> String,
+    ) -> Result<Page<T>> {
+        if let Some(after) = &page.after {
+            q.push(" AND ")
+                .push(key)
+                .push(if desc { " < " } else { " > " })
+                .bind(after.clone());
+        }
+        q.push(" ORDER BY ").push(key).push(if desc { " DESC" } else { " ASC" });
+        q.push(" LIMIT ").bind(i64::from(page.limit) + 1);
+        let rows = self.all(&q, map).await?;
+        Ok(Page::from_overfetch(rows, page.limit, id_of))
+    }
+}
+
+fn sql_with(fragment: &'static str, v: impl Into<crate::sql::Arg>) -> Sql {
+    let mut q = Sql::new(fragment);
+    q.bind(v);
+    q
+}
+
+impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
+    async fn find_org(&mut self, id: OrgId) -> Result<Option<Org>> {
+        self.one(
+            &sql_with(
+                "SELECT id, name, plan, created_at FROM orgs WHERE id = ",
+                id.to_string(),
+            ),
+            rows::org,
+        )
+        .await
+    }
+
+    async fn org_counts(&mut self, org: OrgId) -> Result<OrgCounts> {
+        let mut q = Sql::new("SELECT (SELECT COUNT(*) FROM org_accounts WHERE org_id = ");
+        q.bind(org.to_string())
+            .push(") AS accounts, (SELECT COUNT(*) FROM instances WHERE org_id = ");
+        q.bind(org.to_string())
+            .push(") AS instances, (SELECT COUNT(*) FROM org_groups WHERE org_id = ");
+        q.bind(org.to_string()).push(") AS groups_count");
+        let rows = q.fetch_all(self.c()).await?;
+        let r = rows
+            .first()
+            .ok_or_else(|| gatehouse_core::CoreError::internal("count returned no row"))?;
+        Ok(OrgCounts {
+            accounts: rows::i(r, "accounts")?,
+            instances: rows::i(r, "instances")?,
+            groups: rows::i(r, "groups_count")?,
+        })
+    }
+
+    async fn find_api_key_by_digest(&mut self, digest: &str) -> Result<Option<ApiKey>> {
+        self.one(
+            &sql_with("SELECT * FROM api_keys WHERE digest = ", digest),
+            rows::api_key,
+        )
+        .await
+    }
+
+    async fn find_api_key(&mut self, org: OrgId, id: ApiKeyId) -> Result<Option<ApiKey>> {
+        let mut q = sql_with("SELECT * FROM api_keys WHERE org_id = ", org.to_string());
+        q.push(" AND id = ").bind(id.to_string());
+        self.one(&q, rows::api_key).await
+    }
+
+    async fn list_api_keys(&mut self, org: OrgId, page: &PageRequest) -> Result<Page<ApiKey>> {
+        let q = sql_with("SELECT * FROM api_keys WHERE org_id = ", org.to_string());
+        self.page(q, "id", false, page, rows::api_key, |k| k.id.to_string())
+            .await
+    }
+
+    async fn find_account_by_email(&mut self, email: &str) -> Result<Option<Account>> {
+        let q = sql_with(
+            concat!("SELECT ", account_cols!(), " FROM accounts a WHERE a.email = "),
+            email,
+        );
+        self.one(&q, rows::account).await
+    }
+
+    async fn find_org_account(&mut self, org: OrgId, id: AccountId) -> Result<Option<OrgAccount>> {
+        let mut q = sql_with(org_account_select!(), org.to_string());
+        q.push(" AND a.id = ").bind(id.to_string());
+        self.one(&q, rows::org_account).await
+    }
+
+    async fn list_org_accounts(
+        &mut self,
+        org: OrgId,
+        f: &AccountFilter,
+        page: &PageRequest,
+    ) -> Result<Page<OrgAccount>> {
+        let o = org.to_string();
+        let mut q = sql_with(org_account_select!(), o.clone());
+        if let Some(e) = &f.email {
+            q.push(" AND a.email LIKE ").bind_contains(&e.to_lowercase());
+        }
+        if let Some(n) = &f.name {
+            q.push(" AND a.display_name_folded LIKE ")
+                .bind_contains(&n.to_lowercase());
+        }
+        if let Some(s) = f.status {
+            q.push(" AND a.status = ").bind(s.as_str());
+        }
+        if f.product.is_some() || f.instance.is_some() {
+            // Direct grants, and grants to groups the account is in.
+            q.push(" AND a.id IN (SELECT pa.account_id FROM product_access pa JOIN instances i ON i.id = pa.instance_id WHERE pa.org_id = ");
+            q.bind(o.clone());
+            push_instance_filter(&mut q, f);
+            q.push(" UNION SELECT gm.account_id FROM group_members gm JOIN product_access pa ON pa.group_id = gm.group_id JOIN instances i ON i.id = pa.instance_id WHERE pa.org_id = ");
+            q.bind(o);
+            push_instance_filter(&mut q, f);
+            q.push(")");
+        }
+        self.page(q, "a.id", false, page, rows::org_account, |a| a.account.id.to_string())
+            .await
+    }
+
+    async fn list_account_groups(&mut self, org: OrgId, id: AccountId) -> Result<Vec<Group>> {
+        let mut q = sql_with(group_select!(), org.to_string());
+        q.push(" AND g.id IN (SELECT group_id FROM group_members WHERE org_id = ")
+            .bind(org.to_string());
+        q.push(" AND account_id = ")
+            .bind(id.to_string())
+            .push(") ORDER BY g.name_folded");
+        self.all(&q, rows::group).await
+    }
+
+    async fn list_account_access(&mut self, org: OrgId, id: AccountId) -> Result<Vec<EffectiveAccess>> {
+        let mut q = Sql::new(
+            "SELECT pa.id, pa.org_id, pa.instance_id, pa.account_id, pa.group_id, pa.role, pa.created_at, i.product, i.name AS instance_name, pa.group_id AS via_group FROM product_access pa JOIN instances i ON i.id = pa.instance_id JOIN group_members gm ON gm.group_id = pa.group_id WHERE pa.org_id = ",
+        );
+        q.bind(org.to_string())
+            .push(" AND gm.account_id = ")
+            .bind(id.to_string());
+        q.push(" UNION ALL SELECT pa.id, pa.org_id, pa.instance_id, pa.account_id, pa.group_id, pa.role, pa.created_at, i.product, i.name AS instance_name, NULL AS via_group FROM product_access pa JOIN instances i ON i.id = pa.instance_id WHERE pa.org_id = ");
+        q.bind(org.to_string())
+            .push(" AND pa.account_id = ")
+            .bind(id.to_string());
+        q.push(" ORDER BY instance_name, id");
+        self.all(&q, rows::effective_access).await
+    }
+
+    async fn find_instance(&mut self, org: OrgId, id: InstanceId) -> Result<Option<Instance>> {
+        let mut q = sql_with("SELECT * FROM instances WHERE org_id = ", org.to_string());
+        q.push(" AND id = ").bind(id.to_string());
+        self.one(&q, rows::instance).await
+    }
+
+    async fn list_instances(
+        &mut self,
+        org: OrgId,
+        product: Option<Product>,
+        page: &PageRequest,
+    ) -> Result<Page<Instance>> {
+        let mut q = sql_with("SELECT * FROM instances WHERE org_id = ", org.to_string());
+        if let Some(p) = product {
+            q.push(" AND product = ").bind(p.as_str());
+        }
+        self.page(q, "id", false, page, rows::instance, |i| i.id.to_string())
+            .await
+    }
+
+    async fn find_group(&mut self, org: OrgId, id: GroupId) -> Result<Option<Group>> {
+        let mut q = sql_with(group_select!(), org.to_string());
+        q.push(" AND g.id = ").bind(id.to_string());
+        self.one(&q, rows::group).await
+    }
+
+    async fn list_groups(&mut self, org: OrgId, name: Option<&str>, page: &PageRequest) -> Result<Page<Group>> {
+        let mut q = sql_with(group_select!(), org.to_string());
+        if let Some(n) = name {
+            q.push(" AND g.name_folded LIKE ").bind_contains(&n.to_lowercase());
+        }
+        self.page(q, "g.id", false, page, rows::group, |g| g.id.to_string())
+            .await
+    }
+
+    async fn list_group_members(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        page: &PageRequest,
+    ) -> Result<Page<GroupMember>> {
+        let mut q = Sql::new(
+            "SELECT a.id, a.email, a.display_name, gm.added_at FROM group_members gm JOIN accounts a ON a.id = gm.account_id WHERE gm.org_id = ",
+        );
+        q.bind(org.to_string())
+            .push(" AND gm.group_id = ")
+            .bind(group.to_string());
+        self.page(q, "a.id", false, page, rows::member, |m| m.account_id.to_string())
+            .await
+    }
+
+    async fn find_access(&mut self, org: OrgId, id: AccessId) -> Result<Option<Access>> {
+        let mut q = Sql::new("SELECT * FROM product_access pa WHERE pa.org_id = ");
+        q.bind(org.to_string()).push(" AND pa.id = ").bind(id.to_string());
+        self.one(&q, rows::access).await
+    }
+
+    async fn list_access(&mut self, org: OrgId, f: &AccessFilter, page: &PageRequest) -> Result<Page<Access>> {
+        let mut q = Sql::new("SELECT * FROM product_access pa WHERE pa.org_id = ");
+        q.bind(org.to_string());
+        if let Some(i) = f.instance {
+            q.push(" AND pa.instance_id = ").bind(i.to_string());
+        }
+        match f.principal {
+            Some(Principal::Account(a)) => {
+                q.push(" AND pa.account_id = ").bind(a.to_string());
+            }
+            Some(Principal::Group(g)) => {
+                q.push(" AND pa.group_id = ").bind(g.to_string());
+            }
+            None => {}
+        }
+        self.page(q, "pa.id", false, page, rows::access, |a| a.id.to_string())
+            .await
+    }
+
+    async fn list_org_admins(&mut self, org: OrgId) -> Result<Vec<OrgAdminRole>> {
+        let q = sql_with(
+            "SELECT a.id, a.email, a.display_name, r.granted_at FROM org_admins r JOIN accounts a ON a.id = r.account_id WHERE r.org_id = ",
+            org.to_string(),
+        );
+        let mut q = q;
+        q.push(" ORDER BY a.email");
+        self.all(&q, rows::admin).await
+    }
+
+    async fn is_org_admin(&mut self, org: OrgId, account: AccountId) -> Result<bool> {
+        let mut q = sql_with("SELECT 1 AS x FROM org_admins WHERE org_id = ", org.to_string());
+        q.push(" AND account_id = ").bind(account.to_string());
+        Ok(!q.fetch_all(self.c()).await?.is_empty())
+    }
+
+    async fn find_event(&mut self, org: OrgId, id: EventId) -> Result<Option<AuditEvent>> {
+        let mut q = Sql::new("SELECT ");
+        q.push(EVENT_COLS)
+            .push(" FROM audit_events e WHERE e.org_id = ")
+            .bind(org.to_string());
+        q.push(" AND e.id = ").bind(id.to_string());
+        self.one(&q, rows::event).await
+    }
+
+    async fn list_events(&mut self, org: OrgId, f: &AuditFilter, page: &PageRequest) -> Result<Page<AuditEvent>> {
+        let mut q = Sql::new("SELECT ");
+        q.push(EVENT_COLS)
+            .push(" FROM audit_events e WHERE e.org_id = ")
+            .bind(org.to_string());
+        // Event ids carry their time, so a time range is an id range on the (org_id, id) index.
+        if let Some(since) = f.since {
+            q.push(" AND e.id >= ").bind(EventId::lower_bound(since));
+        }
+        if let Some(until) = f.until {
+            q.push(" AND e.id < ").bind(EventId::lower_bound(until.plus_millis(1)));
+        }
+        if let Some(kind) = f.actor_type {
+            q.push(" AND e.actor_type = ").bind(kind.as_str());
+        }
+        if let Some(a) = &f.actor_id {
+            q.push(" AND e.actor_id = ").bind(a.clone());
+        }
+        if !f.actions.is_empty() {
+            q.push(" AND e.action IN (");
+            for (n, a) in f.actions.iter().enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.bind(a.clone());
+            }
+            q.push(")");
+        }
+        if let Some(t) = &f.target_id {
+            q.push(" AND e.id IN (SELECT event_id FROM audit_targets WHERE org_id = ")
+                .bind(org.to_string());
+            q.push(" AND target_id = ").bind(t.clone()).push(")");
+        }
+        if let Some(ip) = &f.ip {
+            q.push(" AND e.ip = ").bind(ip.clone());
+        }
+        if let Some(text) = &f.text {
+            q.push(" AND e.search_text LIKE ").bind_contains(&text.to_lowercase());
+        }
+        self.page(q, "e.id", true, page, rows::event, |e| e.id.to_string())
+            .await
+    }
+
+    async fn count_events(&mut self, org: OrgId) -> Result<i64> {
+        let rows = sql_with(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE org_id = ",
+            org.to_string(),
+        )
+        .fetch_all(self.c())
+        .await?;
+        rows.first().map_or(Ok(0), |r| rows::i(r, "n"))
+    }
+}
+
+fn push_instance_filter(q: &mut Sql, f: &AccountFilter) {
+    if let Some(p) = f.product {
+        q.push(" AND i.product = ").bind(p.as_str());
+    }
+    if let Some(i) = f.instance {
+        q.push(" AND i.id = ").bind(i.to_string());
+    }
+}

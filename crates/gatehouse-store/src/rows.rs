@@ -1,0 +1,184 @@
+//! Row decoding: from columns to core entities. Unknown enum text is an internal error,
+//! never silently mapped to a default.
+
+use crate::db_err;
+use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, Changes, Target};
+use gatehouse_core::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId};
+use gatehouse_core::model::{
+    Access, Account, ApiKey, EffectiveAccess, Group, GroupMember, Instance, Org, OrgAccount, OrgAdminRole, Principal,
+};
+use gatehouse_core::product::{AccountStatus, Edition, Plan, Product, Role};
+use gatehouse_core::{CoreError, Result, Timestamp};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+pub(crate) fn s(r: &AnyRow, c: &str) -> Result<String> {
+    r.try_get::<String, _>(c).map_err(db_err)
+}
+fn os(r: &AnyRow, c: &str) -> Result<Option<String>> {
+    r.try_get::<Option<String>, _>(c).map_err(db_err)
+}
+pub(crate) fn i(r: &AnyRow, c: &str) -> Result<i64> {
+    r.try_get::<i64, _>(c).map_err(db_err)
+}
+fn t(r: &AnyRow, c: &str) -> Result<Timestamp> {
+    i(r, c).map(Timestamp::from_millis)
+}
+fn ot(r: &AnyRow, c: &str) -> Result<Option<Timestamp>> {
+    Ok(r.try_get::<Option<i64>, _>(c)
+        .map_err(db_err)?
+        .map(Timestamp::from_millis))
+}
+fn corrupt(what: &str) -> impl Fn(CoreError) -> CoreError + '_ {
+    move |_| CoreError::Internal(format!("stored {what} is not valid"))
+}
+macro_rules! parse_col {
+    ($ty:ty, $r:expr, $c:expr) => {
+        <$ty>::parse(&s($r, $c)?).map_err(corrupt($c))
+    };
+}
+
+pub(crate) fn org(r: &AnyRow) -> Result<Org> {
+    Ok(Org {
+        id: parse_col!(OrgId, r, "id")?,
+        name: s(r, "name")?,
+        plan: parse_col!(Plan, r, "plan")?,
+        created_at: t(r, "created_at")?,
+    })
+}
+
+pub(crate) fn account(r: &AnyRow) -> Result<Account> {
+    Ok(Account {
+        id: parse_col!(AccountId, r, "id")?,
+        email: s(r, "email")?,
+        display_name: s(r, "display_name")?,
+        status: parse_col!(AccountStatus, r, "status")?,
+        created_at: t(r, "created_at")?,
+        last_active_at: ot(r, "last_active_at")?,
+    })
+}
+
+pub(crate) fn org_account(r: &AnyRow) -> Result<OrgAccount> {
+    Ok(OrgAccount {
+        account: account(r)?,
+        is_managed: i(r, "is_managed")? == 1,
+        added_at: t(r, "added_at")?,
+    })
+}
+
+pub(crate) fn instance(r: &AnyRow) -> Result<Instance> {
+    Ok(Instance {
+        id: parse_col!(InstanceId, r, "id")?,
+        org_id: parse_col!(OrgId, r, "org_id")?,
+        product: parse_col!(Product, r, "product")?,
+        name: s(r, "name")?,
+        url: s(r, "url")?,
+        edition: parse_col!(Edition, r, "edition")?,
+        created_at: t(r, "created_at")?,
+    })
+}
+
+pub(crate) fn group(r: &AnyRow) -> Result<Group> {
+    Ok(Group {
+        id: parse_col!(GroupId, r, "id")?,
+        org_id: parse_col!(OrgId, r, "org_id")?,
+        name: s(r, "name")?,
+        description: s(r, "description")?,
+        created_at: t(r, "created_at")?,
+        member_count: i(r, "member_count")?,
+    })
+}
+
+pub(crate) fn member(r: &AnyRow) -> Result<GroupMember> {
+    Ok(GroupMember {
+        account_id: parse_col!(AccountId, r, "id")?,
+        email: s(r, "email")?,
+        display_name: s(r, "display_name")?,
+        added_at: t(r, "added_at")?,
+    })
+}
+
+pub(crate) fn access(r: &AnyRow) -> Result<Access> {
+    let principal = match (os(r, "account_id")?, os(r, "group_id")?) {
+        (Some(a), None) => Principal::Account(AccountId::parse(&a).map_err(corrupt("account_id"))?),
+        (None, Some(g)) => Principal::Group(GroupId::parse(&g).map_err(corrupt("group_id"))?),
+        _ => return Err(CoreError::Internal("access row without exactly one principal".into())),
+    };
+    Ok(Access {
+        id: parse_col!(AccessId, r, "id")?,
+        org_id: parse_col!(OrgId, r, "org_id")?,
+        instance_id: parse_col!(InstanceId, r, "instance_id")?,
+        principal,
+        role: parse_col!(Role, r, "role")?,
+        created_at: t(r, "created_at")?,
+    })
+}
+
+pub(crate) fn effective_access(r: &AnyRow) -> Result<EffectiveAccess> {
+    let via = os(r, "via_group")?;
+    Ok(EffectiveAccess {
+        access: access(r)?,
+        product: parse_col!(Product, r, "product")?,
+        instance_name: s(r, "instance_name")?,
+        via_group: via
+            .map(|g| GroupId::parse(&g).map_err(corrupt("via_group")))
+            .transpose()?,
+    })
+}
+
+pub(crate) fn admin(r: &AnyRow) -> Result<OrgAdminRole> {
+    Ok(OrgAdminRole {
+        account_id: parse_col!(AccountId, r, "id")?,
+        email: s(r, "email")?,
+        display_name: s(r, "display_name")?,
+        granted_at: t(r, "granted_at")?,
+    })
+}
+
+pub(crate) fn api_key(r: &AnyRow) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: parse_col!(ApiKeyId, r, "id")?,
+        org_id: parse_col!(OrgId, r, "org_id")?,
+        name: s(r, "name")?,
+        prefix: s(r, "prefix")?,
+        created_at: t(r, "created_at")?,
+        expires_at: t(r, "expires_at")?,
+        revoked_at: ot(r, "revoked_at")?,
+        last_used_at: ot(r, "last_used_at")?,
+    })
+}
+
+pub(crate) fn event(r: &AnyRow) -> Result<AuditEvent> {
+    let targets: Vec<serde_json::Value> = serde_json::from_str(&s(r, "targets")?).map_err(CoreError::internal)?;
+    let targets = targets
+        .into_iter()
+        .map(|v| Target {
+            kind: v["type"].as_str().unwrap_or_default().to_owned(),
+            id: v["id"].as_str().unwrap_or_default().to_owned(),
+            label: v["label"].as_str().map(str::to_owned),
+        })
+        .collect();
+    let changes: serde_json::Value = serde_json::from_str(&s(r, "changes")?).map_err(CoreError::internal)?;
+    let side = |k: &str| match &changes[k] {
+        serde_json::Value::Null => None,
+        v => Some(v.clone()),
+    };
+    Ok(AuditEvent {
+        id: parse_col!(EventId, r, "id")?,
+        org_id: parse_col!(OrgId, r, "org_id")?,
+        occurred_at: t(r, "occurred_at")?,
+        actor: Actor {
+            kind: parse_col!(ActorKind, r, "actor_type")?,
+            id: os(r, "actor_id")?,
+            label: s(r, "actor_label")?,
+        },
+        action: s(r, "action")?,
+        targets,
+        ip: os(r, "ip")?,
+        user_agent: os(r, "user_agent")?,
+        changes: Changes {
+            before: side("before"),
+            after: side("after"),
+        },
+    })
+}

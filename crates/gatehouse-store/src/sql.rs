@@ -1,0 +1,107 @@
+//! A small builder for dynamic SQL: fixed fragments are `&'static str`, and every value from
+//! input goes in as a bound parameter. There is no way to splice input into the text.
+
+use crate::db_err;
+use gatehouse_core::Result;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, AssertSqlSafe};
+
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Arg::Text(s)
+    }
+}
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Arg::Text(s.to_owned())
+    }
+}
+impl From<i64> for Arg {
+    fn from(i: i64) -> Self {
+        Arg::Int(i)
+    }
+}
+
+pub(crate) struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub(crate) fn new(fragment: &'static str) -> Self {
+        Self {
+            text: fragment.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, fragment: &'static str) -> &mut Self {
+        self.text.push_str(fragment);
+        self
+    }
+
+    /// Appends the next `$n` placeholder and binds `value` to it.
+    pub(crate) fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Binds a LIKE pattern matching `needle` anywhere, with `%`, `_` and `\` escaped.
+    pub(crate) fn bind_contains(&mut self, needle: &str) -> &mut Self {
+        let mut p = String::with_capacity(needle.len() + 2);
+        p.push('%');
+        for c in needle.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                p.push('\\');
+            }
+            p.push(c);
+        }
+        p.push('%');
+        self.bind(p).push(" ESCAPE '\\'")
+    }
+
+    fn query(&self) -> Query<'_, Any, AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
+        for a in &self.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }
+
+    pub(crate) async fn fetch_all(&self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>> {
+        self.query().fetch_all(conn).await.map_err(db_err)
+    }
+
+    pub(crate) async fn execute(&self, conn: &mut AnyConnection) -> Result<u64> {
+        Ok(self.query().execute(conn).await.map_err(db_err)?.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_become_numbered_placeholders_never_text() {
+        let mut s = Sql::new("SELECT 1 WHERE a = ");
+        s.bind("x'; DROP TABLE orgs; --")
+            .push(" AND b LIKE ")
+            .bind_contains("50%_off");
+        assert_eq!(s.text, "SELECT 1 WHERE a = $1 AND b LIKE $2 ESCAPE '\\'");
+        match &s.args[1] {
+            Arg::Text(t) => assert_eq!(t, "%50\\%\\_off%"),
+            Arg::Int(_) => panic!("expected text"),
+        }
+    }
+}

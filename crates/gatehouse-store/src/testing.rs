@@ -1,0 +1,60 @@
+//! Fresh databases for tests, on either engine. Used by the store's contract tests and the
+//! server's HTTP tests; never by production code paths.
+
+use crate::{Dialect, StoreOptions};
+use sqlx::{AnyConnection, AssertSqlSafe, Connection};
+
+/// Where test PostgreSQL databases are created: `GATEHOUSE_TEST_PG` or the local server.
+pub fn pg_admin_url() -> String {
+    std::env::var("GATEHOUSE_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database made for one test; a SQLite file lives as long as this value.
+pub struct TestDatabase {
+    pub options: StoreOptions,
+    pub dialect: Dialect,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    /// A new, empty database on `dialect`. PostgreSQL databases are named `gh_test_*` so the
+    /// test command can drop leftovers before a run.
+    pub async fn create(dialect: Dialect) -> Self {
+        match dialect {
+            Dialect::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("gatehouse.db");
+                Self {
+                    options: StoreOptions {
+                        url: format!("sqlite://{}", path.display()),
+                        max_connections: 8,
+                    },
+                    dialect,
+                    _dir: Some(dir),
+                }
+            }
+            Dialect::Postgres => {
+                sqlx::any::install_default_drivers();
+                let admin = pg_admin_url();
+                let name = format!("gh_test_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = AnyConnection::connect(&admin)
+                    .await
+                    .expect("PostgreSQL must be running for postgres tests");
+                // The name is generated above from hex digits only; it is not input.
+                sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+                Self {
+                    options: StoreOptions {
+                        url: format!("{base}/{name}"),
+                        max_connections: 8,
+                    },
+                    dialect,
+                    _dir: None,
+                }
+            }
+        }
+    }
+}

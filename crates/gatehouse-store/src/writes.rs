@@ -1,0 +1,395 @@
+//! Changes, only inside a transaction. Inserts that can collide use `ON CONFLICT DO NOTHING`
+//! and report whether they inserted, so uniqueness is decided by the constraint, never by a
+//! read before the write.
+
+use crate::sql::Sql;
+use crate::{Db, SqlTx, db_err, rows};
+use gatehouse_core::audit::AuditEvent;
+use gatehouse_core::ids::{AccessId, AccountId, GroupId, InstanceId, OrgId};
+use gatehouse_core::model::{Access, Account, ApiKey, Group, Instance, Org, Principal};
+use gatehouse_core::ports::Writes;
+use gatehouse_core::{CoreError, Result, Timestamp};
+
+fn opt_ms(t: Option<Timestamp>) -> Option<i64> {
+    t.map(Timestamp::millis)
+}
+
+impl Db<sqlx::Transaction<'static, sqlx::Any>> {
+    async fn exec(&mut self, q: &Sql) -> Result<u64> {
+        q.execute(self.c()).await
+    }
+}
+
+impl Writes for SqlTx {
+    async fn commit(self) -> Result<()> {
+        self.conn.commit().await.map_err(db_err)
+    }
+
+    async fn lock_org(&mut self, org: OrgId) -> Result<()> {
+        if let Some(sql) = self.dialect.lock_org_sql() {
+            sqlx::query(sql)
+                .bind(org.to_string())
+                .execute(self.c())
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    async fn insert_event(&mut self, e: &AuditEvent) -> Result<()> {
+        let targets = serde_json::to_string(&e.targets).map_err(CoreError::internal)?;
+        let changes = serde_json::to_string(&e.changes).map_err(CoreError::internal)?;
+        sqlx::query(
+            "INSERT INTO audit_events (id, org_id, occurred_at, actor_type, actor_id, actor_label, action, targets, ip, user_agent, changes, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(e.id.to_string())
+        .bind(e.org_id.to_string())
+        .bind(e.occurred_at.millis())
+        .bind(e.actor.kind.as_str())
+        .bind(e.actor.id.clone())
+        .bind(e.actor.label.clone())
+        .bind(e.action.clone())
+        .bind(targets)
+        .bind(e.ip.clone())
+        .bind(e.user_agent.clone())
+        .bind(changes)
+        .bind(e.search_text())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        for t in &e.targets {
+            sqlx::query(
+                "INSERT INTO audit_targets (org_id, target_id, event_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(e.org_id.to_string())
+            .bind(t.id.clone())
+            .bind(e.id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    async fn delete_events_before(&mut self, cutoff: Timestamp) -> Result<Vec<(OrgId, i64)>> {
+        let bound = gatehouse_core::ids::EventId::lower_bound(cutoff);
+        let rows = sqlx::query("SELECT org_id, COUNT(*) AS n FROM audit_events WHERE id < $1 GROUP BY org_id")
+            .bind(bound.clone())
+            .fetch_all(self.c())
+            .await
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let org = OrgId::parse(&rows::s(r, "org_id")?).map_err(CoreError::internal)?;
+            out.push((org, rows::i(r, "n")?));
+        }
+        sqlx::query("DELETE FROM audit_targets WHERE event_id < $1")
+            .bind(bound.clone())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        sqlx::query("DELETE FROM audit_events WHERE id < $1")
+            .bind(bound)
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(out)
+    }
+
+    async fn insert_org(&mut self, o: &Org) -> Result<()> {
+        sqlx::query("INSERT INTO orgs (id, name, plan, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(o.id.to_string())
+            .bind(o.name.clone())
+            .bind(o.plan.as_str())
+            .bind(o.created_at.millis())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_org(&mut self, o: &Org) -> Result<()> {
+        sqlx::query("UPDATE orgs SET name = $1, plan = $2 WHERE id = $3")
+            .bind(o.name.clone())
+            .bind(o.plan.as_str())
+            .bind(o.id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_account(&mut self, a: &Account) -> Result<bool> {
+        let n = sqlx::query(
+            "INSERT INTO accounts (id, email, display_name, display_name_folded, status, created_at, last_active_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(a.id.to_string())
+        .bind(a.email.clone())
+        .bind(a.display_name.clone())
+        .bind(a.display_name.to_lowercase())
+        .bind(a.status.as_str())
+        .bind(a.created_at.millis())
+        .bind(opt_ms(a.last_active_at))
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+
+    async fn update_account(&mut self, a: &Account) -> Result<()> {
+        sqlx::query("UPDATE accounts SET display_name = $1, display_name_folded = $2, status = $3, last_active_at = $4 WHERE id = $5")
+            .bind(a.display_name.clone())
+            .bind(a.display_name.to_lowercase())
+            .bind(a.status.as_str())
+            .bind(opt_ms(a.last_active_at))
+            .bind(a.id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_account(&mut self, id: AccountId) -> Result<()> {
+        // Grants to the account go with its org links (foreign keys cascade).
+        sqlx::query("DELETE FROM accounts WHERE id = $1")
+            .bind(id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn link_org_account(
+        &mut self,
+        org: OrgId,
+        account: AccountId,
+        is_managed: bool,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let n = sqlx::query("INSERT INTO org_accounts (org_id, account_id, is_managed, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(org.to_string())
+            .bind(account.to_string())
+            .bind(i64::from(is_managed))
+            .bind(at.millis())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+
+    async fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
+        sqlx::query("DELETE FROM org_accounts WHERE org_id = $1 AND account_id = $2")
+            .bind(org.to_string())
+            .bind(account.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_instance(&mut self, i: &Instance) -> Result<bool> {
+        let n = sqlx::query(
+            "INSERT INTO instances (id, org_id, product, name, url, edition, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (url) DO NOTHING",
+        )
+        .bind(i.id.to_string())
+        .bind(i.org_id.to_string())
+        .bind(i.product.as_str())
+        .bind(i.name.clone())
+        .bind(i.url.clone())
+        .bind(i.edition.as_str())
+        .bind(i.created_at.millis())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+
+    async fn update_instance(&mut self, i: &Instance) -> Result<()> {
+        sqlx::query("UPDATE instances SET name = $1, edition = $2 WHERE org_id = $3 AND id = $4")
+            .bind(i.name.clone())
+            .bind(i.edition.as_str())
+            .bind(i.org_id.to_string())
+            .bind(i.id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_instance(&mut self, org: OrgId, id: InstanceId) -> Result<()> {
+        let mut q = Sql::new("DELETE FROM instances WHERE org_id = ");
+        q.bind(org.to_string()).push(" AND id = ").bind(id.to_string());
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn insert_group(&mut self, g: &Group) -> Result<bool> {
+        let n = sqlx::query(
+            "INSERT INTO org_groups (id, org_id, name, name_folded, description, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, name_folded) DO NOTHING",
+        )
+        .bind(g.id.to_string())
+        .bind(g.org_id.to_string())
+        .bind(g.name.clone())
+        .bind(g.name.to_lowercase())
+        .bind(g.description.clone())
+        .bind(g.created_at.millis())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+
+    async fn update_group(&mut self, g: &Group) -> Result<()> {
+        sqlx::query(
+            "UPDATE org_groups SET name = $1, name_folded = $2, description = $3 WHERE org_id = $4 AND id = $5",
+        )
+        .bind(g.name.clone())
+        .bind(g.name.to_lowercase())
+        .bind(g.description.clone())
+        .bind(g.org_id.to_string())
+        .bind(g.id.to_string())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_group(&mut self, org: OrgId, id: GroupId) -> Result<()> {
+        let mut q = Sql::new("DELETE FROM org_groups WHERE org_id = ");
+        q.bind(org.to_string()).push(" AND id = ").bind(id.to_string());
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn insert_group_member(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        account: AccountId,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let n = sqlx::query("INSERT INTO group_members (group_id, account_id, org_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(group.to_string())
+            .bind(account.to_string())
+            .bind(org.to_string())
+            .bind(at.millis())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+
+    async fn delete_group_member(&mut self, org: OrgId, group: GroupId, account: AccountId) -> Result<bool> {
+        let mut q = Sql::new("DELETE FROM group_members WHERE org_id = ");
+        q.bind(org.to_string()).push(" AND group_id = ").bind(group.to_string());
+        q.push(" AND account_id = ").bind(account.to_string());
+        Ok(self.exec(&q).await? == 1)
+    }
+
+    async fn insert_access(&mut self, a: &Access) -> Result<bool> {
+        let (account, group) = match a.principal {
+            Principal::Account(id) => (Some(id.to_string()), None),
+            Principal::Group(id) => (None, Some(id.to_string())),
+        };
+        let n = sqlx::query(
+            "INSERT INTO product_access (id, org_id, instance_id, account_id, group_id, role, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(a.id.to_string())
+        .bind(a.org_id.to_string())
+        .bind(a.instance_id.to_string())
+        .bind(account)
+        .bind(group)
+        .bind(a.role.as_str())
+        .bind(a.created_at.millis())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+
+    async fn update_access(&mut self, a: &Access) -> Result<()> {
+        sqlx::query("UPDATE product_access SET role = $1 WHERE org_id = $2 AND id = $3")
+            .bind(a.role.as_str())
+            .bind(a.org_id.to_string())
+            .bind(a.id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_access(&mut self, org: OrgId, id: AccessId) -> Result<()> {
+        let mut q = Sql::new("DELETE FROM product_access WHERE org_id = ");
+        q.bind(org.to_string()).push(" AND id = ").bind(id.to_string());
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn insert_org_admin(&mut self, org: OrgId, account: AccountId, at: Timestamp) -> Result<bool> {
+        let n = sqlx::query(
+            "INSERT INTO org_admins (org_id, account_id, granted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(org.to_string())
+        .bind(account.to_string())
+        .bind(at.millis())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+
+    async fn delete_org_admin(&mut self, org: OrgId, account: AccountId) -> Result<bool> {
+        let mut q = Sql::new("DELETE FROM org_admins WHERE org_id = ");
+        q.bind(org.to_string())
+            .push(" AND account_id = ")
+            .bind(account.to_string());
+        Ok(self.exec(&q).await? == 1)
+    }
+
+    async fn insert_api_key(&mut self, k: &ApiKey, digest: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, org_id, name, prefix, digest, created_at, expires_at, revoked_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(k.id.to_string())
+        .bind(k.org_id.to_string())
+        .bind(k.name.clone())
+        .bind(k.prefix.clone())
+        .bind(digest.to_owned())
+        .bind(k.created_at.millis())
+        .bind(k.expires_at.millis())
+        .bind(opt_ms(k.revoked_at))
+        .bind(opt_ms(k.last_used_at))
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_api_key(&mut self, k: &ApiKey) -> Result<()> {
+        sqlx::query("UPDATE api_keys SET name = $1, revoked_at = $2, last_used_at = $3 WHERE org_id = $4 AND id = $5")
+            .bind(k.name.clone())
+            .bind(opt_ms(k.revoked_at))
+            .bind(opt_ms(k.last_used_at))
+            .bind(k.org_id.to_string())
+            .bind(k.id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn acquire_lease(&mut self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool> {
+        let n = sqlx::query(
+            "INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE job_leases.expires_at < $4 OR job_leases.holder = $2",
+        )
+        .bind(name.to_owned())
+        .bind(holder.to_owned())
+        .bind(until.millis())
+        .bind(now.millis())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+}

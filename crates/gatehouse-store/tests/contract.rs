@@ -1,0 +1,268 @@
+//! The store contract, run on both engines: every test here runs once on SQLite and once on
+//! PostgreSQL against a fresh database.
+
+use gatehouse_core::Timestamp;
+use gatehouse_core::audit::{Actor, AuditEvent, AuditFilter, RequestMeta};
+use gatehouse_core::ids::{AccountId, GroupId, InstanceId, OrgId};
+use gatehouse_core::model::{Account, AccountFilter, Group, Instance, Org};
+use gatehouse_core::page::PageRequest;
+use gatehouse_core::ports::{Reads, Store, Writes};
+use gatehouse_core::product::{AccountStatus, Edition, Plan, Product};
+use gatehouse_store::testing::TestDatabase;
+use gatehouse_store::{Dialect, SqlStore};
+
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test] async fn $name() { super::$name(super::Dialect::Sqlite).await } )* }
+        mod postgres { $( #[tokio::test] async fn $name() { super::$name(super::Dialect::Postgres).await } )* }
+    };
+}
+
+on_both_engines!(
+    duplicate_email_insert_reports_false_and_keeps_the_first,
+    rows_of_another_org_are_never_found,
+    dropping_a_transaction_rolls_everything_back,
+    keyset_pages_cover_every_row_once,
+    event_time_range_is_exact_to_the_millisecond,
+    a_lease_goes_to_one_holder_until_it_expires,
+    removing_an_account_from_an_org_cascades_its_memberships,
+    migrations_are_recorded_and_rerun_is_a_no_op,
+);
+
+async fn store(d: Dialect) -> (SqlStore, TestDatabase) {
+    let db = TestDatabase::create(d).await;
+    let s = SqlStore::connect(&db.options).await.expect("connect");
+    (s, db)
+}
+
+fn t(ms: i64) -> Timestamp {
+    Timestamp::from_millis(1_800_000_000_000 + ms)
+}
+
+fn account(email: &str) -> Account {
+    Account {
+        id: AccountId::new(),
+        email: email.into(),
+        display_name: "Someone".into(),
+        status: AccountStatus::Active,
+        created_at: t(0),
+        last_active_at: None,
+    }
+}
+
+async fn org(s: &SqlStore) -> Org {
+    let o = Org {
+        id: OrgId::new(),
+        name: "Acme".into(),
+        plan: Plan::Free,
+        created_at: t(0),
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_org(&o).await.unwrap();
+    tx.commit().await.unwrap();
+    o
+}
+
+async fn duplicate_email_insert_reports_false_and_keeps_the_first(d: Dialect) {
+    let (s, _db) = store(d).await;
+    let first = account("ada@example.com");
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.insert_account(&first).await.unwrap());
+    assert!(!tx.insert_account(&account("ada@example.com")).await.unwrap());
+    tx.commit().await.unwrap();
+    let found = s
+        .reader()
+        .await
+        .unwrap()
+        .find_account_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, first.id);
+}
+
+async fn rows_of_another_org_are_never_found(d: Dialect) {
+    let (s, _db) = store(d).await;
+    let (a, b) = (org(&s).await, org(&s).await);
+    let inst = Instance {
+        id: InstanceId::new(),
+        org_id: a.id,
+        product: Product::Confluence,
+        name: "Wiki".into(),
+        url: "https://wiki.example.net".into(),
+        edition: Edition::Standard,
+        created_at: t(0),
+    };
+    let acc = account("x@example.com");
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_instance(&inst).await.unwrap();
+    tx.insert_account(&acc).await.unwrap();
+    tx.link_org_account(a.id, acc.id, true, t(0)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut r = s.reader().await.unwrap();
+    assert!(r.find_instance(a.id, inst.id).await.unwrap().is_some());
+    assert!(r.find_instance(b.id, inst.id).await.unwrap().is_none());
+    assert!(r.find_org_account(b.id, acc.id).await.unwrap().is_none());
+    let page = r
+        .list_org_accounts(b.id, &AccountFilter::default(), &PageRequest::first(50))
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+}
+
+async fn dropping_a_transaction_rolls_everything_back(d: Dialect) {
+    let (s, _db) = store(d).await;
+    let o = org(&s).await;
+    {
+        let mut tx = s.begin().await.unwrap();
+        tx.insert_account(&account("gone@example.com")).await.unwrap();
+        tx.insert_event(&AuditEvent::new(
+            o.id,
+            &Actor::system("t"),
+            &RequestMeta::default(),
+            "account.created",
+            t(1),
+        ))
+        .await
+        .unwrap();
+    }
+    let mut r = s.reader().await.unwrap();
+    assert!(r.find_account_by_email("gone@example.com").await.unwrap().is_none());
+    assert_eq!(r.count_events(o.id).await.unwrap(), 0);
+}
+
+async fn keyset_pages_cover_every_row_once(d: Dialect) {
+    let (s, _db) = store(d).await;
+    let o = org(&s).await;
+    let mut tx = s.begin().await.unwrap();
+    for n in 0..25 {
+        let g = Group {
+            id: GroupId::new(),
+            org_id: o.id,
+            name: format!("g{n}"),
+            description: String::new(),
+            created_at: t(n),
+            member_count: 0,
+        };
+        tx.insert_group(&g).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = gatehouse_core::page::PageRequest::parse(cursor.as_deref(), Some(10)).unwrap();
+        let p = s.reader().await.unwrap().list_groups(o.id, None, &page).await.unwrap();
+        seen.extend(p.items.iter().map(|g| g.name.clone()));
+        match p.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 25);
+}
+
+async fn event_time_range_is_exact_to_the_millisecond(d: Dialect) {
+    let (s, _db) = store(d).await;
+    let o = org(&s).await;
+    let mut tx = s.begin().await.unwrap();
+    for ms in [100, 200, 300, 400] {
+        tx.insert_event(&AuditEvent::new(
+            o.id,
+            &Actor::system("t"),
+            &RequestMeta::default(),
+            "org.updated",
+            t(ms),
+        ))
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let f = AuditFilter {
+        since: Some(t(200)),
+        until: Some(t(300)),
+        ..Default::default()
+    };
+    let p = s
+        .reader()
+        .await
+        .unwrap()
+        .list_events(o.id, &f, &PageRequest::first(50))
+        .await
+        .unwrap();
+    let times: Vec<i64> = p.items.iter().map(|e| e.occurred_at.millis() - t(0).millis()).collect();
+    assert_eq!(times, vec![300, 200], "newest first, both bounds inclusive");
+}
+
+async fn a_lease_goes_to_one_holder_until_it_expires(d: Dialect) {
+    let (s, _db) = store(d).await;
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.acquire_lease("job", "node-a", t(0), t(1000)).await.unwrap());
+    assert!(!tx.acquire_lease("job", "node-b", t(500), t(1500)).await.unwrap());
+    assert!(
+        tx.acquire_lease("job", "node-a", t(600), t(1600)).await.unwrap(),
+        "the holder renews"
+    );
+    assert!(
+        tx.acquire_lease("job", "node-b", t(1700), t(2700)).await.unwrap(),
+        "expired leases pass on"
+    );
+    tx.commit().await.unwrap();
+}
+
+async fn removing_an_account_from_an_org_cascades_its_memberships(d: Dialect) {
+    let (s, _db) = store(d).await;
+    let o = org(&s).await;
+    let acc = account("m@example.com");
+    let g = Group {
+        id: GroupId::new(),
+        org_id: o.id,
+        name: "Team".into(),
+        description: String::new(),
+        created_at: t(0),
+        member_count: 0,
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_account(&acc).await.unwrap();
+    tx.link_org_account(o.id, acc.id, false, t(0)).await.unwrap();
+    tx.insert_group(&g).await.unwrap();
+    assert!(tx.insert_group_member(o.id, g.id, acc.id, t(0)).await.unwrap());
+    tx.insert_org_admin(o.id, acc.id, t(0)).await.unwrap();
+    tx.unlink_org_account(o.id, acc.id).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut r = s.reader().await.unwrap();
+    assert_eq!(r.find_group(o.id, g.id).await.unwrap().unwrap().member_count, 0);
+    assert!(!r.is_org_admin(o.id, acc.id).await.unwrap());
+    assert!(
+        r.find_account_by_email("m@example.com").await.unwrap().is_some(),
+        "the global account stays"
+    );
+}
+
+async fn migrations_are_recorded_and_rerun_is_a_no_op(d: Dialect) {
+    let (s, _db) = store(d).await;
+    assert!(s.is_ready().await);
+    assert!(s.migrate().await.unwrap().is_empty());
+}
+
+#[test]
+fn both_engines_have_the_same_migrations() {
+    let names = |dir: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("sqlite"), names("postgres"));
+    let embedded: Vec<String> = gatehouse_store::MIGRATIONS_SQLITE
+        .iter()
+        .map(|(n, _)| format!("{n}.sql"))
+        .collect();
+    assert_eq!(names("sqlite"), embedded, "every migration file is embedded");
+    let pg: Vec<&str> = gatehouse_store::MIGRATIONS_POSTGRES.iter().map(|(n, _)| *n).collect();
+    let lite: Vec<&str> = gatehouse_store::MIGRATIONS_SQLITE.iter().map(|(n, _)| *n).collect();
+    assert_eq!(pg, lite);
+}
