@@ -119,7 +119,7 @@ impl AuditEvent {
     }
 
     #[must_use]
-    pub fn target(mut self, kind: &str, id: impl ToString, label: Option<&str>) -> Self {
+    pub fn target(mut self, kind: &str, id: impl std::fmt::Display, label: Option<&str>) -> Self {
         self.targets.push(Target {
             kind: kind.to_owned(),
             id: id.to_string(),

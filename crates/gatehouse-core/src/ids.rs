@@ -67,9 +67,23 @@ impl EventId {
     /// A fresh event id whose time part is `at`, so event ids sort in the order events happened
     /// (to the millisecond) even when the clock is not the wall clock.
     pub fn at(at: crate::Timestamp) -> Self {
-        let ms = at.millis().max(0) as u64;
-        let ts = uuid::Timestamp::from_unix(uuid::NoContext, ms / 1000, ((ms % 1000) * 1_000_000) as u32);
-        Self(uuid::Uuid::new_v7(ts))
+        use std::sync::atomic::{AtomicU32, Ordering};
+        // Events made in the same millisecond (one transaction often writes several) keep the
+        // order they were made in: a 32-bit process-wide counter follows the millisecond, in
+        // the rand_a and top of rand_b bits (RFC 9562 §6.2, method 1). 42 random bits remain.
+        // The counter only orders ids; it carries no configuration.
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+        let ms = at.millis().clamp(0, (1 << 48) - 1) as u64;
+        let mut b = [0u8; 16];
+        let _ = getrandom::fill(&mut b[10..]);
+        b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+        b[6] = 0x70 | (seq >> 28) as u8;
+        b[7] = (seq >> 20) as u8;
+        b[8] = 0x80 | ((seq >> 14) & 0x3f) as u8;
+        b[9] = (seq >> 6) as u8;
+        b[10] = ((seq & 0x3f) as u8) << 2 | (b[10] & 0x03);
+        Self(uuid::Uuid::from_bytes(b))
     }
 
     /// The smallest event id of the millisecond `at`: a time bound expressed as an id bound.
@@ -87,6 +101,16 @@ mod tests {
         let id = EventId::at(t).to_string();
         assert!(EventId::lower_bound(t) <= id);
         assert!(id < EventId::lower_bound(crate::Timestamp::from_millis(t.millis() + 1)));
+    }
+
+    #[test]
+    fn event_ids_of_one_millisecond_keep_their_creation_order() {
+        let t = crate::Timestamp::from_millis(1_764_400_000_999);
+        let ids: Vec<String> = (0..50).map(|_| EventId::at(t).to_string()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        assert_eq!(uuid::Uuid::parse_str(&ids[0]).unwrap().get_version_num(), 7);
     }
 
     use super::*;

@@ -30,7 +30,7 @@ impl Email {
         if !local.split('.').all(|p| !p.is_empty() && p.chars().all(atext)) {
             return Err(bad("has characters that are not allowed before the @"));
         }
-        parse_domain(domain).map_err(|_| bad("must have a valid domain after the @"))?;
+        parse_domain(domain).map_err(|()| bad("must have a valid domain after the @"))?;
         Ok(Self(s.to_ascii_lowercase()))
     }
 

@@ -1,1 +1,12 @@
+//! The gatehouse server: HTTP edge, configuration, jobs and the command line.
 
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod export;
+pub mod extract;
+pub mod jobs;
+pub mod ops;
+pub mod state;

@@ -32,14 +32,14 @@ impl Dialect {
     }
 
     /// SQLite files are created when missing.
-    pub(crate) fn normalize_url(self, url: &str) -> Result<String> {
-        Ok(match self {
+    pub(crate) fn normalize_url(self, url: &str) -> String {
+        match self {
             Dialect::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
                 let sep = if url.contains('?') { '&' } else { '?' };
                 format!("{url}{sep}mode=rwc")
             }
             _ => url.to_owned(),
-        })
+        }
     }
 
     /// Per-connection settings. SQLite: WAL so readers never block the writer, NORMAL sync

@@ -199,8 +199,10 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         q.bind(org.to_string())
             .push(" AND pa.account_id = ")
             .bind(id.to_string());
-        q.push(" ORDER BY instance_name, id");
-        self.all(&q, rows::effective_access).await
+        // Sorted here: SQLite does not resolve qualified columns in a compound ORDER BY.
+        let mut all = self.all(&q, rows::effective_access).await?;
+        all.sort_by(|a, b| (&a.instance_name, a.access.id).cmp(&(&b.instance_name, b.access.id)));
+        Ok(all)
     }
 
     async fn find_instance(&mut self, org: OrgId, id: InstanceId) -> Result<Option<Instance>> {

@@ -29,8 +29,8 @@ on_both_engines!(
     migrations_are_recorded_and_rerun_is_a_no_op,
 );
 
-async fn store(d: Dialect) -> (SqlStore, TestDatabase) {
-    let db = TestDatabase::create(d).await;
+async fn store(engine: Dialect) -> (SqlStore, TestDatabase) {
+    let db = TestDatabase::create(engine).await;
     let s = SqlStore::connect(&db.options).await.expect("connect");
     (s, db)
 }
@@ -63,8 +63,8 @@ async fn org(s: &SqlStore) -> Org {
     o
 }
 
-async fn duplicate_email_insert_reports_false_and_keeps_the_first(d: Dialect) {
-    let (s, _db) = store(d).await;
+async fn duplicate_email_insert_reports_false_and_keeps_the_first(engine: Dialect) {
+    let (s, _db) = store(engine).await;
     let first = account("ada@example.com");
     let mut tx = s.begin().await.unwrap();
     assert!(tx.insert_account(&first).await.unwrap());
@@ -81,8 +81,8 @@ async fn duplicate_email_insert_reports_false_and_keeps_the_first(d: Dialect) {
     assert_eq!(found.id, first.id);
 }
 
-async fn rows_of_another_org_are_never_found(d: Dialect) {
-    let (s, _db) = store(d).await;
+async fn rows_of_another_org_are_never_found(engine: Dialect) {
+    let (s, _db) = store(engine).await;
     let (a, b) = (org(&s).await, org(&s).await);
     let inst = Instance {
         id: InstanceId::new(),
@@ -110,8 +110,8 @@ async fn rows_of_another_org_are_never_found(d: Dialect) {
     assert!(page.items.is_empty());
 }
 
-async fn dropping_a_transaction_rolls_everything_back(d: Dialect) {
-    let (s, _db) = store(d).await;
+async fn dropping_a_transaction_rolls_everything_back(engine: Dialect) {
+    let (s, _db) = store(engine).await;
     let o = org(&s).await;
     {
         let mut tx = s.begin().await.unwrap();
@@ -131,8 +131,8 @@ async fn dropping_a_transaction_rolls_everything_back(d: Dialect) {
     assert_eq!(r.count_events(o.id).await.unwrap(), 0);
 }
 
-async fn keyset_pages_cover_every_row_once(d: Dialect) {
-    let (s, _db) = store(d).await;
+async fn keyset_pages_cover_every_row_once(engine: Dialect) {
+    let (s, _db) = store(engine).await;
     let o = org(&s).await;
     let mut tx = s.begin().await.unwrap();
     for n in 0..25 {
@@ -163,8 +163,8 @@ async fn keyset_pages_cover_every_row_once(d: Dialect) {
     assert_eq!(seen.len(), 25);
 }
 
-async fn event_time_range_is_exact_to_the_millisecond(d: Dialect) {
-    let (s, _db) = store(d).await;
+async fn event_time_range_is_exact_to_the_millisecond(engine: Dialect) {
+    let (s, _db) = store(engine).await;
     let o = org(&s).await;
     let mut tx = s.begin().await.unwrap();
     for ms in [100, 200, 300, 400] {
@@ -195,8 +195,8 @@ async fn event_time_range_is_exact_to_the_millisecond(d: Dialect) {
     assert_eq!(times, vec![300, 200], "newest first, both bounds inclusive");
 }
 
-async fn a_lease_goes_to_one_holder_until_it_expires(d: Dialect) {
-    let (s, _db) = store(d).await;
+async fn a_lease_goes_to_one_holder_until_it_expires(engine: Dialect) {
+    let (s, _db) = store(engine).await;
     let mut tx = s.begin().await.unwrap();
     assert!(tx.acquire_lease("job", "node-a", t(0), t(1000)).await.unwrap());
     assert!(!tx.acquire_lease("job", "node-b", t(500), t(1500)).await.unwrap());
@@ -211,8 +211,8 @@ async fn a_lease_goes_to_one_holder_until_it_expires(d: Dialect) {
     tx.commit().await.unwrap();
 }
 
-async fn removing_an_account_from_an_org_cascades_its_memberships(d: Dialect) {
-    let (s, _db) = store(d).await;
+async fn removing_an_account_from_an_org_cascades_its_memberships(engine: Dialect) {
+    let (s, _db) = store(engine).await;
     let o = org(&s).await;
     let acc = account("m@example.com");
     let g = Group {
@@ -240,8 +240,8 @@ async fn removing_an_account_from_an_org_cascades_its_memberships(d: Dialect) {
     );
 }
 
-async fn migrations_are_recorded_and_rerun_is_a_no_op(d: Dialect) {
-    let (s, _db) = store(d).await;
+async fn migrations_are_recorded_and_rerun_is_a_no_op(engine: Dialect) {
+    let (s, _db) = store(engine).await;
     assert!(s.is_ready().await);
     assert!(s.migrate().await.unwrap().is_empty());
 }

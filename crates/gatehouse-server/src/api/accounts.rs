@@ -1,0 +1,222 @@
+use super::{list_type, path_id};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{Admin, ApiJson, ApiQuery};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use gatehouse_core::ids::{AccountId, InstanceId};
+use gatehouse_core::model::{AccountFilter, OrgAccount};
+use gatehouse_core::page::PageRequest;
+use gatehouse_core::product::{AccountStatus, Product};
+use gatehouse_core::services::{AccountDetail, AccountPatch, NewAccount};
+use gatehouse_core::{CoreError, Result as CoreResult};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountResponse {
+    pub id: String,
+    /// Normalized to lower case.
+    pub email: String,
+    pub display_name: String,
+    /// active or deactivated.
+    pub status: String,
+    /// Whether this organization manages the account (may change or delete it).
+    pub is_managed: bool,
+    pub created_at: String,
+    pub last_active_at: Option<String>,
+    pub added_at: String,
+}
+
+impl From<OrgAccount> for AccountResponse {
+    fn from(a: OrgAccount) -> Self {
+        Self {
+            id: a.account.id.to_string(),
+            email: a.account.email,
+            display_name: a.account.display_name,
+            status: a.account.status.to_string(),
+            is_managed: a.is_managed,
+            created_at: a.account.created_at.to_rfc3339(),
+            last_active_at: a.account.last_active_at.map(gatehouse_core::Timestamp::to_rfc3339),
+            added_at: a.added_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GroupRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EffectiveAccessResponse {
+    pub access_id: String,
+    pub instance_id: String,
+    pub instance_name: String,
+    pub product: String,
+    pub role: String,
+    /// Set when the access comes through this group rather than a direct grant.
+    pub via_group_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountDetailResponse {
+    #[serde(flatten)]
+    pub account: AccountResponse,
+    pub is_org_admin: bool,
+    pub groups: Vec<GroupRef>,
+    pub product_access: Vec<EffectiveAccessResponse>,
+}
+
+impl From<AccountDetail> for AccountDetailResponse {
+    fn from(d: AccountDetail) -> Self {
+        Self {
+            account: d.account.into(),
+            is_org_admin: d.is_org_admin,
+            groups: d
+                .groups
+                .into_iter()
+                .map(|g| GroupRef {
+                    id: g.id.to_string(),
+                    name: g.name,
+                })
+                .collect(),
+            product_access: d
+                .access
+                .into_iter()
+                .map(|e| EffectiveAccessResponse {
+                    access_id: e.access.id.to_string(),
+                    instance_id: e.access.instance_id.to_string(),
+                    instance_name: e.instance_name,
+                    product: e.product.to_string(),
+                    role: e.access.role.to_string(),
+                    via_group_id: e.via_group.map(|g| g.to_string()),
+                })
+                .collect(),
+        }
+    }
+}
+
+list_type!(AccountList, AccountResponse);
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccountRequest {
+    pub email: String,
+    pub display_name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccountRequest {
+    pub display_name: Option<String>,
+    /// active or deactivated.
+    pub status: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AccountQuery {
+    /// Part of the email address (case-insensitive).
+    pub email: Option<String>,
+    /// Part of the display name (case-insensitive).
+    pub name: Option<String>,
+    /// active or deactivated.
+    pub status: Option<String>,
+    /// Accounts with access to any instance of this product (directly or through a group).
+    pub product: Option<String>,
+    /// Accounts with access to this instance (directly or through a group).
+    pub instance_id: Option<String>,
+    pub cursor: Option<String>,
+    /// 1 to 200; default 50.
+    pub limit: Option<u32>,
+}
+
+impl AccountQuery {
+    fn filter(&self) -> CoreResult<AccountFilter> {
+        let mut v = gatehouse_core::error::Validator::default();
+        let f = AccountFilter {
+            email: self.email.clone().filter(|s| !s.is_empty()),
+            name: self.name.clone().filter(|s| !s.is_empty()),
+            status: self.status.as_deref().and_then(|s| v.check(AccountStatus::parse(s))),
+            product: self.product.as_deref().and_then(|p| v.check(Product::parse(p))),
+            instance: self.instance_id.as_deref().and_then(|i| v.check(InstanceId::parse(i))),
+        };
+        if f.email.as_ref().is_some_and(|e| e.len() > 254) || f.name.as_ref().is_some_and(|n| n.len() > 200) {
+            v.check::<()>(Err(CoreError::validation("email", "filter text is too long")));
+        }
+        v.finish()?;
+        Ok(f)
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/accounts", tag = "accounts", security(("api_key" = [])),
+    params(("org_id" = String, Path), AccountQuery),
+    responses((status = 200, body = AccountList), (status = 422, body = Problem)))]
+pub async fn list(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    ApiQuery(q): ApiQuery<AccountQuery>,
+) -> ApiResult<Json<AccountList>> {
+    let filter = q.filter()?;
+    let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
+    let p = st.services.list_accounts(&admin, &filter, &page).await?;
+    Ok(Json(AccountList::from_page(p, AccountResponse::from)))
+}
+
+/// Creates an account managed by the organization. An email that already has an account
+/// elsewhere adds that account instead (`is_managed: false`).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/accounts", tag = "accounts", security(("api_key" = [])),
+    params(("org_id" = String, Path)), request_body = CreateAccountRequest,
+    responses((status = 201, body = AccountResponse), (status = 409, body = Problem, description = "email_taken"), (status = 422, body = Problem)))]
+pub async fn create(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    ApiJson(body): ApiJson<CreateAccountRequest>,
+) -> ApiResult<(StatusCode, Json<AccountResponse>)> {
+    let input = NewAccount::parse(&body.email, &body.display_name)?;
+    let (account, _created) = st.services.create_account(&admin, input).await?;
+    Ok((StatusCode::CREATED, Json(account.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/accounts/{id}", tag = "accounts", security(("api_key" = [])),
+    params(("org_id" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = AccountDetailResponse), (status = 404, body = Problem)))]
+pub async fn get(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<AccountDetailResponse>> {
+    let id = path_id(&id, "account", AccountId::parse)?;
+    Ok(Json(st.services.get_account(&admin, id).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/accounts/{id}", tag = "accounts", security(("api_key" = [])),
+    params(("org_id" = String, Path), ("id" = String, Path)), request_body = UpdateAccountRequest,
+    responses((status = 200, body = AccountResponse), (status = 403, body = Problem, description = "account_not_managed"), (status = 404, body = Problem)))]
+pub async fn update(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    Path((_, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<UpdateAccountRequest>,
+) -> ApiResult<Json<AccountResponse>> {
+    let id = path_id(&id, "account", AccountId::parse)?;
+    let patch = AccountPatch::parse(body.display_name.as_deref(), body.status.as_deref())?;
+    Ok(Json(st.services.update_account(&admin, id, patch).await?.into()))
+}
+
+/// Deletes a managed account, or removes an unmanaged one from the organization.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/accounts/{id}", tag = "accounts", security(("api_key" = [])),
+    params(("org_id" = String, Path), ("id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem, description = "last_admin")))]
+pub async fn remove(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = path_id(&id, "account", AccountId::parse)?;
+    st.services.remove_account(&admin, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

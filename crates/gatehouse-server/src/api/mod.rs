@@ -1,0 +1,136 @@
+//! The admin REST API under `/api/v1/orgs/{org_id}/...`. Handlers are thin: extract,
+//! authorize (the `Admin` extractor), parse into core inputs, one service call, map to a DTO.
+
+mod access;
+mod accounts;
+mod events;
+mod groups;
+mod instances;
+mod keys;
+mod orgs;
+
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{delete, get, post};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+pub fn router() -> Router<AppState> {
+    let org = "/api/v1/orgs/{org_id}";
+    let r = |p: &str| format!("{org}{p}");
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route(org, get(orgs::get_org).patch(orgs::update_org))
+        .route(&r("/products"), get(orgs::list_products))
+        .route(&r("/accounts"), get(accounts::list).post(accounts::create))
+        .route(
+            &r("/accounts/{id}"),
+            get(accounts::get).patch(accounts::update).delete(accounts::remove),
+        )
+        .route(&r("/instances"), get(instances::list).post(instances::create))
+        .route(
+            &r("/instances/{id}"),
+            get(instances::get).patch(instances::update).delete(instances::remove),
+        )
+        .route(&r("/groups"), get(groups::list).post(groups::create))
+        .route(
+            &r("/groups/{id}"),
+            get(groups::get).patch(groups::update).delete(groups::remove),
+        )
+        .route(
+            &r("/groups/{id}/members"),
+            get(groups::list_members).post(groups::add_member),
+        )
+        .route(&r("/groups/{id}/members/{account_id}"), delete(groups::remove_member))
+        .route(&r("/access"), get(access::list).post(access::grant))
+        .route(
+            &r("/access/{id}"),
+            get(access::get).patch(access::update).delete(access::revoke),
+        )
+        .route(&r("/admins"), get(access::list_admins).post(access::grant_admin))
+        .route(&r("/admins/{account_id}"), delete(access::revoke_admin))
+        .route(&r("/api-keys"), get(keys::list).post(keys::create))
+        .route(&r("/api-keys/{id}"), get(keys::get))
+        .route(&r("/api-keys/{id}/revoke"), post(keys::revoke))
+        .route(&r("/events"), get(events::list))
+        .route(&r("/events/export"), get(events::export))
+        .route(&r("/events/{id}"), get(events::get))
+        .route(&r("/event-actions"), get(events::actions))
+}
+
+/// Parses an id from the path; a malformed id is simply not found.
+pub(crate) fn path_id<T>(raw: &str, entity: &str, parse: fn(&str) -> gatehouse_core::Result<T>) -> Result<T, ApiError> {
+    parse(raw).map_err(|_| ApiError::not_found(entity))
+}
+
+/// Declares the list envelope for a DTO: `{ items, next_cursor }`.
+macro_rules! list_type {
+    ($name:ident, $item:ty) => {
+        #[derive(serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; absent on the last page.
+            pub next_cursor: Option<String>,
+        }
+        impl $name {
+            pub fn from_page<T>(p: gatehouse_core::page::Page<T>, f: impl Fn(T) -> $item) -> Self {
+                Self {
+                    items: p.items.into_iter().map(f).collect(),
+                    next_cursor: p.next_cursor,
+                }
+            }
+        }
+    };
+}
+pub(crate) use list_type;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Gatehouse admin API", version = "1", description = "Administer an organization: products, accounts, groups, access, admins, API keys and the audit log. Errors are application/problem+json."),
+    paths(
+        orgs::get_org, orgs::update_org, orgs::list_products,
+        accounts::list, accounts::create, accounts::get, accounts::update, accounts::remove,
+        instances::list, instances::create, instances::get, instances::update, instances::remove,
+        groups::list, groups::create, groups::get, groups::update, groups::remove,
+        groups::list_members, groups::add_member, groups::remove_member,
+        access::list, access::grant, access::get, access::update, access::revoke,
+        access::list_admins, access::grant_admin, access::revoke_admin,
+        keys::list, keys::create, keys::get, keys::revoke,
+        events::list, events::get, events::actions, events::export,
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An org API key (ghk_...)"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document, generated from the handlers' annotations.
+pub fn openapi_document() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes")
+}
+
+async fn openapi_json() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi_document(),
+    )
+}

@@ -1,0 +1,156 @@
+//! The command line: `gatehouse serve | migrate | bootstrap | backup | version`.
+
+use crate::config::{Config, ConfigArgs};
+use crate::state::AppState;
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use gatehouse_core::ports::SystemClock;
+use gatehouse_core::services::Services;
+use gatehouse_store::{Dialect, SqlStore, StoreOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Gatehouse: the identity and security layer for an organization's products."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (applies pending migrations first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an organization, its first admin and an org API key; prints one JSON object.
+    Bootstrap {
+        /// The organization's name.
+        #[arg(long)]
+        org_name: String,
+        /// Email of the first org admin.
+        #[arg(long)]
+        admin_email: String,
+    },
+    /// Write a consistent copy of a SQLite database while it is in use.
+    Backup {
+        /// Where to write the copy (must not exist).
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Print the version.
+    Version,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Version = cli.command {
+        println!("gatehouse {}", env!("CARGO_PKG_VERSION"));
+        return Ok(());
+    }
+    let config = Config::resolve(&cli.config)?;
+    init_logging(config.json_logs);
+    let store = open_store(&config, !matches!(cli.command, Command::Backup { .. })).await?;
+    match cli.command {
+        Command::Serve => {
+            let state = AppState::new(store.clone(), Arc::new(SystemClock), config.clone());
+            let r = crate::app::serve_until_signal(state, config.listen).await;
+            store.close().await;
+            r
+        }
+        Command::Migrate => {
+            println!(
+                "{}",
+                serde_json::json!({ "status": "up to date", "engine": store.dialect().name() })
+            );
+            Ok(())
+        }
+        Command::Bootstrap { org_name, admin_email } => {
+            let services = Services::new(store.clone(), Arc::new(SystemClock));
+            let b = services.bootstrap(&org_name, &admin_email).await.map_err(|e| match e {
+                gatehouse_core::CoreError::Validation { fields } => anyhow::anyhow!(
+                    "invalid input: {}",
+                    fields
+                        .iter()
+                        .map(|f| format!("{}: {}", f.field, f.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                other => anyhow::anyhow!(other),
+            })?;
+            let out = serde_json::json!({
+                "org_id": b.org.id.to_string(),
+                "org_name": b.org.name,
+                "api_key": b.api_key_secret,
+                "api_key_id": b.api_key.id.to_string(),
+                "api_key_expires_at": b.api_key.expires_at.to_rfc3339(),
+                "admin": { "account_id": b.admin.id.to_string(), "email": b.admin.email },
+                "api_base": format!("{}/api/v1/orgs/{}", config.public_url, b.org.id),
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            store.close().await;
+            Ok(())
+        }
+        Command::Backup { output } => {
+            if store.dialect() == Dialect::Postgres {
+                bail!(
+                    "backup copies SQLite databases; for PostgreSQL use pg_dump (e.g. pg_dump -Fc \"$GATEHOUSE_DATABASE_URL\" > gatehouse.dump)"
+                );
+            }
+            if output.exists() {
+                bail!("{} already exists; choose a new file", output.display());
+            }
+            let dest = output.to_str().context("backup path must be UTF-8")?;
+            store.backup_sqlite(dest).await.map_err(|e| anyhow::anyhow!(e))?;
+            println!("{}", serde_json::json!({ "backup": dest }));
+            Ok(())
+        }
+        Command::Version => unreachable!("handled above"),
+    }
+}
+
+async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<SqlStore> {
+    if config.needs_data_dir() {
+        let path = config
+            .database_url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let opts = StoreOptions {
+        url: config.database_url.clone(),
+        max_connections: config.max_connections,
+    };
+    let store = if migrate {
+        SqlStore::connect(&opts).await
+    } else {
+        SqlStore::connect_without_migrating(&opts).await
+    };
+    store.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

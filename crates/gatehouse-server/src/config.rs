@@ -1,0 +1,194 @@
+//! Configuration: defaults < TOML file < `GATEHOUSE_*` environment < command-line flags.
+//! Secrets can also be read from a file named by the matching `*_FILE` option. Unknown keys in
+//! the file are an error.
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+/// Options shared by every command (`--help` lists them with their environment variables).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// TOML configuration file.
+    #[arg(long, env = "GATEHOUSE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://path or postgres://user@host/db. Default: SQLite in the data directory.
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// File holding the database URL (for URLs with passwords).
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL_FILE", global = true)]
+    pub database_url_file: Option<PathBuf>,
+    /// Address to listen on. Default: 127.0.0.1:8080.
+    #[arg(long, env = "GATEHOUSE_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the SQLite database, mail outbox and other local state. Default: ./gatehouse-data.
+    #[arg(long, env = "GATEHOUSE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// The URL people and products reach Gatehouse at. Default: http://<listen>.
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Days to keep audit events before the retention job deletes them. Default: 180.
+    #[arg(long, env = "GATEHOUSE_AUDIT_RETENTION_DAYS", global = true)]
+    pub audit_retention_days: Option<u32>,
+    /// Comma-separated proxy addresses whose X-Forwarded-For is believed. Default: none.
+    #[arg(long, env = "GATEHOUSE_TRUSTED_PROXIES", global = true, value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<IpAddr>>,
+    /// Log format: text or json. Default: text.
+    #[arg(long, env = "GATEHOUSE_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+    /// Largest database connection pool. Default: 16.
+    #[arg(long, env = "GATEHOUSE_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<u32>,
+}
+
+/// The TOML file: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    database_url_file: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    audit_retention_days: Option<u32>,
+    trusted_proxies: Option<Vec<IpAddr>>,
+    log_format: Option<String>,
+    max_connections: Option<u32>,
+}
+
+/// Settled configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    pub audit_retention_days: u32,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub json_logs: bool,
+    pub max_connections: u32,
+}
+
+impl Config {
+    pub fn resolve(args: &ConfigArgs) -> anyhow::Result<Self> {
+        let file: FileConfig = match &args.config {
+            Some(p) => {
+                let text =
+                    std::fs::read_to_string(p).with_context(|| format!("reading config file {}", p.display()))?;
+                toml::from_str(&text).with_context(|| format!("in config file {}", p.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("gatehouse-data"));
+        let url_file = args.database_url_file.clone().or(file.database_url_file);
+        let database_url = match (args.database_url.clone(), url_file, file.database_url) {
+            (Some(u), _, _) | (None, None, Some(u)) => u,
+            (None, Some(f), _) => std::fs::read_to_string(&f)
+                .with_context(|| format!("reading database URL file {}", f.display()))?
+                .trim()
+                .to_owned(),
+            (None, None, None) => format!("sqlite://{}", data_dir.join("gatehouse.db").display()),
+        };
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let public_url = args
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("public_url must start with http:// or https://");
+        }
+        let audit_retention_days = args.audit_retention_days.or(file.audit_retention_days).unwrap_or(180);
+        if audit_retention_days == 0 {
+            bail!("audit_retention_days must be at least 1");
+        }
+        let log_format = args
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .unwrap_or_else(|| "text".into());
+        let json_logs = match log_format.as_str() {
+            "text" => false,
+            "json" => true,
+            other => bail!("log_format must be text or json, not {other:?}"),
+        };
+        Ok(Config {
+            database_url,
+            listen,
+            data_dir,
+            public_url,
+            audit_retention_days,
+            trusted_proxies: args
+                .trusted_proxies
+                .clone()
+                .or(file.trusted_proxies)
+                .unwrap_or_default(),
+            json_logs,
+            max_connections: args.max_connections.or(file.max_connections).unwrap_or(16).max(1),
+        })
+    }
+
+    /// Whether the database is a SQLite file inside the data directory (which must exist).
+    pub fn needs_data_dir(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_give_sqlite_in_the_data_dir_on_loopback_8080() {
+        let c = Config::resolve(&ConfigArgs::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://gatehouse-data/gatehouse.db");
+        assert_eq!(c.audit_retention_days, 180);
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("g.toml");
+        std::fs::write(&p, "listen = \"127.0.0.1:9000\"\naudit_retention_days = 30\n").unwrap();
+        let args = ConfigArgs {
+            config: Some(p.clone()),
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&args).unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.audit_retention_days, 30);
+        std::fs::write(&p, "listen_addr = \"127.0.0.1:9000\"\n").unwrap();
+        let err = Config::resolve(&ConfigArgs {
+            config: Some(p),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+    }
+
+    #[test]
+    fn the_database_url_can_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("url");
+        std::fs::write(&p, "postgres://u:secret@db/gh\n").unwrap();
+        let c = Config::resolve(&ConfigArgs {
+            database_url_file: Some(p),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.database_url, "postgres://u:secret@db/gh");
+    }
+}

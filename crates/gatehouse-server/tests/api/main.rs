@@ -1,0 +1,8 @@
+//! HTTP tests: a real server on loopback, every test on SQLite and on PostgreSQL.
+
+mod audit;
+mod auth;
+mod flows;
+mod input;
+mod ops;
+mod races;
