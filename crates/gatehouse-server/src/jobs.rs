@@ -15,11 +15,7 @@ async fn retention_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     let holder = format!("node-{}", uuid::Uuid::now_v7());
     let mut first = true;
     loop {
-        let wait = if first {
-            Duration::from_mins(1)
-        } else {
-            RETENTION_EVERY
-        };
+        let wait = if first { Duration::from_mins(1) } else { RETENTION_EVERY };
         first = false;
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,

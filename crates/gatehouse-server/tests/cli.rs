@@ -1,0 +1,352 @@
+//! The `gatehouse` binary itself: bootstrap, serve, backup, config errors, graceful shutdown,
+//! and a SIGKILL in the middle of writes.
+
+use gatehouse_store::Dialect;
+use gatehouse_store::testing::TestDatabase;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
+
+fn gatehouse(url: &str, dir: &std::path::Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .env("GATEHOUSE_DATABASE_URL", url)
+        .env("GATEHOUSE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env_remove("GATEHOUSE_CONFIG");
+    c
+}
+
+fn bootstrap(url: &str, dir: &std::path::Path) -> Value {
+    let out = gatehouse(url, dir)
+        .args(["bootstrap", "--org-name", "Acme", "--admin-email", "root@acme.example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("bootstrap prints one JSON object")
+}
+
+/// Starts `serve` on a free port and returns the child and its base URL, read from its log.
+fn serve(url: &str, dir: &std::path::Path) -> (Child, String) {
+    let mut child = gatehouse(url, dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited before listening").unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if v["fields"]["message"] == "gatehouse listening" {
+            break v["fields"]["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, format!("http://{addr}"))
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Dialect::Sqlite).await } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Dialect::Postgres).await } )* }
+    };
+}
+
+on_both_engines!(
+    killing_the_server_mid_write_loses_no_committed_change_and_leaves_no_partial_one,
+    sigterm_lets_an_in_flight_export_finish
+);
+
+#[tokio::test]
+async fn serve_with_no_flags_creates_the_data_dir_and_bootstrap_gives_a_working_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Command::new(BIN);
+    c.current_dir(dir.path())
+        .env_remove("GATEHOUSE_DATABASE_URL")
+        .env_remove("GATEHOUSE_DATA_DIR");
+    let out = c
+        .args(["bootstrap", "--org-name", "Acme", "--admin-email", "Root@Acme.example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        dir.path().join("gatehouse-data/gatehouse.db").exists(),
+        "SQLite under ./gatehouse-data by default"
+    );
+    let boot: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(boot["admin"]["email"], "root@acme.example");
+    let url = format!("sqlite://{}", dir.path().join("gatehouse-data/gatehouse.db").display());
+    let (mut child, base) = serve(&url, dir.path());
+    let org = boot["org_id"].as_str().unwrap();
+    let r = client()
+        .get(format!("{base}/api/v1/orgs/{org}"))
+        .bearer_auth(boot["api_key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn unknown_config_keys_and_bad_values_stop_the_binary_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("g.toml"), "listen = \"127.0.0.1:0\"\nretention = 5\n").unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["--config", "g.toml", "migrate"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown field `retention`"), "{err}");
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["bootstrap", "--org-name", "Acme", "--admin-email", "nope"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("admin_email"));
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for opt in [
+        "--database-url",
+        "--database-url-file",
+        "--listen",
+        "--data-dir",
+        "--public-url",
+        "--audit-retention-days",
+        "--trusted-proxies",
+    ] {
+        assert!(help.contains(opt), "--help documents {opt}");
+    }
+}
+
+#[tokio::test]
+async fn backup_writes_a_consistent_copy_of_a_live_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("live.db").display());
+    let boot = bootstrap(&url, dir.path());
+    let (mut child, base) = serve(&url, dir.path());
+    let org = boot["org_id"].as_str().unwrap();
+    let key = boot["api_key"].as_str().unwrap();
+    let r = client()
+        .post(format!("{base}/api/v1/orgs/{org}/groups"))
+        .bearer_auth(key)
+        .json(&json!({"name":"Kept"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let out = gatehouse(&url, dir.path())
+        .args(["backup", "--output", "copy.db"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let copy = format!("sqlite://{}", dir.path().join("copy.db").display());
+    let (mut from_copy, base) = serve(&copy, dir.path());
+    let groups: Value = client()
+        .get(format!("{base}/api/v1/orgs/{org}/groups"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(groups["items"][0]["name"], "Kept");
+    from_copy.kill().unwrap();
+    from_copy.wait().unwrap();
+    let again = gatehouse(&url, dir.path())
+        .args(["backup", "--output", "copy.db"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "an existing file is never overwritten");
+}
+
+#[tokio::test]
+async fn backup_of_postgres_points_to_pg_dump() {
+    let db = TestDatabase::create(Dialect::Postgres).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = gatehouse(&db.options.url, dir.path())
+        .args(["backup", "--output", "x.db"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+}
+
+async fn killing_the_server_mid_write_loses_no_committed_change_and_leaves_no_partial_one(engine: Dialect) {
+    let db = TestDatabase::create(engine).await;
+    let dir = tempfile::tempdir().unwrap();
+    let boot = bootstrap(&db.options.url, dir.path());
+    let org = boot["org_id"].as_str().unwrap().to_owned();
+    let key = boot["api_key"].as_str().unwrap().to_owned();
+    let (mut child, base) = serve(&db.options.url, dir.path());
+    let acked = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (acked, stop, base, org, key) = (acked.clone(), stop.clone(), base.clone(), org.clone(), key.clone());
+        writers.push(tokio::spawn(async move {
+            let c = client();
+            let mut n = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let email = format!("w{w}-{n}@example.com");
+                n += 1;
+                let body = json!({"email": email, "display_name": "Writer"});
+                match c
+                    .post(format!("{base}/api/v1/orgs/{org}/accounts"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 201 => acked.lock().unwrap().push(email),
+                    Ok(r) => panic!("unexpected {}", r.status()),
+                    Err(_) => break, // the server is gone
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    child.kill().unwrap(); // SIGKILL: no chance to flush or finish anything
+    child.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() > 10,
+        "writes were under way when the server died ({})",
+        acked.len()
+    );
+
+    // Start again on the same database and read everything back through the API.
+    let (mut child, base) = serve(&db.options.url, dir.path());
+    let c = client();
+    let mut emails = std::collections::HashMap::new();
+    let mut cursor = String::new();
+    loop {
+        let page: Value = c
+            .get(format!("{base}/api/v1/orgs/{org}/accounts?limit=200&cursor={cursor}"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for a in page["items"].as_array().unwrap() {
+            emails.insert(
+                a["email"].as_str().unwrap().to_owned(),
+                a["id"].as_str().unwrap().to_owned(),
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
+    for e in &acked {
+        assert!(emails.contains_key(e), "acknowledged account {e} was lost");
+    }
+    let export = c
+        .get(format!(
+            "{base}/api/v1/orgs/{org}/events/export?format=jsonl&action=account.created"
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut created_for = std::collections::HashMap::<String, usize>::new();
+    for line in export.lines() {
+        let ev: Value = serde_json::from_str(line).unwrap();
+        *created_for
+            .entry(ev["targets"][0]["id"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    for (email, id) in &emails {
+        assert_eq!(
+            created_for.get(id),
+            Some(&1),
+            "account {email} has exactly one creation event"
+        );
+    }
+    assert_eq!(created_for.len(), emails.len(), "no event without its account");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+async fn sigterm_lets_an_in_flight_export_finish(engine: Dialect) {
+    let db = TestDatabase::create(engine).await;
+    let dir = tempfile::tempdir().unwrap();
+    let boot = bootstrap(&db.options.url, dir.path());
+    let org = boot["org_id"].as_str().unwrap().to_owned();
+    let key = boot["api_key"].as_str().unwrap().to_owned();
+    seed_events(&db, &org, 40_000).await;
+    let (mut child, base) = serve(&db.options.url, dir.path());
+    let res = client()
+        .get(format!("{base}/api/v1/orgs/{org}/events/export?format=jsonl"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // The body (~15 MB) is far larger than the socket buffers, so the server is mid-stream.
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let body = res.text().await.expect("the export completes after SIGTERM");
+    assert!(body.lines().count() >= 40_000, "got {} lines", body.lines().count());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "clean exit after draining: {status:?}");
+}
+
+/// Writes `n` audit events straight through the store, as fast setup for big exports.
+async fn seed_events(db: &TestDatabase, org: &str, n: usize) {
+    use gatehouse_core::audit::{Actor, AuditEvent, RequestMeta};
+    use gatehouse_core::ports::{Store, Writes};
+    let store = gatehouse_store::SqlStore::connect(&db.options).await.unwrap();
+    let org = gatehouse_core::ids::OrgId::parse(org).unwrap();
+    let meta = RequestMeta {
+        ip: Some("192.0.2.1".into()),
+        user_agent: Some("seed".into()),
+    };
+    let mut tx = store.begin().await.unwrap();
+    for i in 0..n {
+        let ev = AuditEvent::new(
+            org,
+            &Actor::system("seed"),
+            &meta,
+            "group.created",
+            gatehouse_core::Timestamp::now(),
+        )
+        .target(
+            "group",
+            i,
+            Some("seeded group with a reasonably long label to pad the export"),
+        );
+        tx.insert_event(&ev).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    store.close().await;
+}
