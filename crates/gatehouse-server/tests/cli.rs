@@ -257,7 +257,7 @@ async fn killing_the_server_mid_write_loses_no_committed_change_and_leaves_no_pa
             );
         }
         match page["next_cursor"].as_str() {
-            Some(next) => cursor = next.to_owned(),
+            Some(next) => next.clone_into(&mut cursor),
             None => break,
         }
     }
