@@ -237,13 +237,33 @@ async fn killing_the_server_mid_write_loses_no_committed_change_and_leaves_no_pa
 
     // Start again on the same database and read everything back through the API.
     let (mut child, base) = serve(&db.options.url, dir.path());
+    let (emails, created_for) = read_back(&base, &org, &key).await;
+    for e in &acked {
+        assert!(emails.contains_key(e), "acknowledged account {e} was lost");
+    }
+    for (email, id) in &emails {
+        assert_eq!(
+            created_for.get(id),
+            Some(&1),
+            "account {email} has exactly one creation event"
+        );
+    }
+    assert_eq!(created_for.len(), emails.len(), "no event without its account");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+type Counts = std::collections::HashMap<String, usize>;
+
+/// Every account of the org (email -> id) and how many `account.created` events each id has.
+async fn read_back(base: &str, org: &str, key: &str) -> (std::collections::HashMap<String, String>, Counts) {
     let c = client();
     let mut emails = std::collections::HashMap::new();
     let mut cursor = String::new();
     loop {
         let page: Value = c
             .get(format!("{base}/api/v1/orgs/{org}/accounts?limit=200&cursor={cursor}"))
-            .bearer_auth(&key)
+            .bearer_auth(key)
             .send()
             .await
             .unwrap()
@@ -261,14 +281,11 @@ async fn killing_the_server_mid_write_loses_no_committed_change_and_leaves_no_pa
             None => break,
         }
     }
-    for e in &acked {
-        assert!(emails.contains_key(e), "acknowledged account {e} was lost");
-    }
     let export = c
         .get(format!(
             "{base}/api/v1/orgs/{org}/events/export?format=jsonl&action=account.created"
         ))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .send()
         .await
         .unwrap()
@@ -282,16 +299,7 @@ async fn killing_the_server_mid_write_loses_no_committed_change_and_leaves_no_pa
             .entry(ev["targets"][0]["id"].as_str().unwrap().to_owned())
             .or_default() += 1;
     }
-    for (email, id) in &emails {
-        assert_eq!(
-            created_for.get(id),
-            Some(&1),
-            "account {email} has exactly one creation event"
-        );
-    }
-    assert_eq!(created_for.len(), emails.len(), "no event without its account");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    (emails, created_for)
 }
 
 async fn sigterm_lets_an_in_flight_export_finish(engine: Dialect) {
