@@ -9,7 +9,7 @@ use gatehouse_core::page::PageRequest;
 use gatehouse_core::services::Services;
 use gatehouse_store::SqlStore;
 
-const CHUNK: u32 = 1000;
+const CHUNK: u32 = 2000;
 
 #[derive(Debug, Clone, Copy)]
 pub enum ExportFormat {
@@ -93,7 +93,10 @@ fn csv_rows(events: &[AuditEvent], header: bool) -> Result<Vec<u8>, csv::Error> 
             before.as_str(),
             after.as_str(),
         ];
-        w.write_record(cells.iter().map(|c| neutralize(c).into_owned()))?;
+        for c in &cells {
+            w.write_field(neutralize(c).as_bytes())?;
+        }
+        w.write_record(None::<&[u8]>)?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
@@ -107,58 +110,54 @@ fn jsonl_rows(events: &[AuditEvent]) -> Result<Vec<u8>, serde_json::Error> {
     Ok(out)
 }
 
-struct Cursor {
-    services: Services<SqlStore>,
-    admin: OrgAdmin,
-    filter: AuditFilter,
-    format: ExportFormat,
-    after: Option<String>,
-    first: bool,
-    done: bool,
-}
-
-/// The export body: chunks of rows, newest first. A failure mid-way ends the stream with an
-/// error, so the client sees a broken transfer rather than a silently short file.
+/// The export body: chunks of rows, newest first. Pages are fetched by a task that stays up to
+/// two pages ahead of the encoder, so reading and encoding overlap. A failure mid-way ends the
+/// stream with an error, so the client sees a broken transfer rather than a silently short file.
 pub fn export_stream(
     services: Services<SqlStore>,
     admin: OrgAdmin,
     filter: AuditFilter,
     format: ExportFormat,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    let start = Cursor {
-        services,
-        admin,
-        filter,
-        format,
-        after: None,
-        first: true,
-        done: false,
-    };
-    futures::stream::unfold(start, |mut c| async move {
-        if c.done {
-            return None;
+    let (tx, rx) = tokio::sync::mpsc::channel::<gatehouse_core::Result<Vec<AuditEvent>>>(2);
+    tokio::spawn(async move {
+        let mut after = None;
+        loop {
+            let page = PageRequest {
+                after: after.take(),
+                limit: CHUNK,
+            };
+            let result = services.list_events(&admin, &filter, &page).await;
+            let (items, more) = match result {
+                Ok(p) => {
+                    let more = p.next_cursor.is_some();
+                    (p.items, more)
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            after = items.last().map(|e| e.id.to_string());
+            // A closed channel means the client went away: stop reading.
+            if tx.send(Ok(items)).await.is_err() || !more {
+                return;
+            }
         }
-        let page = PageRequest {
-            after: c.after.take(),
-            limit: CHUNK,
-        };
-        let result = c.services.list_events(&c.admin, &c.filter, &page).await;
-        let page = match result {
-            Ok(p) => p,
+    });
+    futures::stream::unfold((rx, true), move |(mut rx, first)| async move {
+        let page = rx.recv().await?;
+        let bytes = match page {
+            Ok(events) => match format {
+                ExportFormat::Csv => csv_rows(&events, first).map_err(std::io::Error::other),
+                ExportFormat::JsonLines => jsonl_rows(&events).map_err(std::io::Error::other),
+            },
             Err(e) => {
                 tracing::error!(error = %e, "audit export failed");
-                c.done = true;
-                return Some((Err(std::io::Error::other("export failed")), c));
+                Err(std::io::Error::other("export failed"))
             }
         };
-        c.after = page.items.last().map(|e| e.id.to_string());
-        c.done = page.next_cursor.is_none();
-        let bytes = match c.format {
-            ExportFormat::Csv => csv_rows(&page.items, c.first).map_err(std::io::Error::other),
-            ExportFormat::JsonLines => jsonl_rows(&page.items).map_err(std::io::Error::other),
-        };
-        c.first = false;
-        Some((bytes.map(Bytes::from), c))
+        Some((bytes.map(Bytes::from), (rx, false)))
     })
 }
 

@@ -68,6 +68,21 @@ impl Dialect {
         }
     }
 
+    /// Appends a filter matching events whose search text contains `needle` (already
+    /// lower-cased). SQLite uses its FTS5 trigram index for needles of 3+ characters (a quoted
+    /// phrase matches as a substring); shorter needles, and PostgreSQL (whose trigram GIN index
+    /// serves LIKE), use an escaped LIKE.
+    pub(crate) fn push_text_search(self, q: &mut crate::sql::Sql, needle: &str) {
+        if self == Dialect::Sqlite && needle.chars().count() >= 3 {
+            let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+            q.push(" AND e.rowid IN (SELECT rowid FROM audit_search WHERE audit_search MATCH ")
+                .bind(phrase)
+                .push(")");
+        } else {
+            q.push(" AND e.search_text LIKE ").bind_contains(needle);
+        }
+    }
+
     /// Serializes migration runs across nodes (PostgreSQL advisory lock, held to commit).
     pub(crate) fn migration_lock_sql(self) -> Option<&'static str> {
         match self {

@@ -343,7 +343,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
             q.push(" AND e.ip = ").bind(ip.clone());
         }
         if let Some(text) = &f.text {
-            q.push(" AND e.search_text LIKE ").bind_contains(&text.to_lowercase());
+            self.dialect.push_text_search(&mut q, &text.to_lowercase());
         }
         self.page(q, "e.id", true, page, rows::event, |e| e.id.to_string())
             .await

@@ -27,6 +27,7 @@ on_both_engines!(
     a_lease_goes_to_one_holder_until_it_expires,
     removing_an_account_from_an_org_cascades_its_memberships,
     migrations_are_recorded_and_rerun_is_a_no_op,
+    free_text_search_matches_substrings_quotes_and_short_needles,
 );
 
 async fn store(engine: Dialect) -> (SqlStore, TestDatabase) {
@@ -265,4 +266,47 @@ fn both_engines_have_the_same_migrations() {
     let pg: Vec<&str> = gatehouse_store::MIGRATIONS_POSTGRES.iter().map(|(n, _)| *n).collect();
     let lite: Vec<&str> = gatehouse_store::MIGRATIONS_SQLITE.iter().map(|(n, _)| *n).collect();
     assert_eq!(pg, lite);
+}
+
+async fn free_text_search_matches_substrings_quotes_and_short_needles(engine: Dialect) {
+    let (s, _db) = store(engine).await;
+    let o = org(&s).await;
+    let mut tx = s.begin().await.unwrap();
+    for label in ["Ada \"The Countess\" Lovelace", "100% Grace_Hopper", "xy"] {
+        let ev = AuditEvent::new(
+            o.id,
+            &Actor::system("t"),
+            &RequestMeta::default(),
+            "account.created",
+            t(5),
+        )
+        .target("account", "id", Some(label));
+        tx.insert_event(&ev).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let hits = |text: &str| {
+        let s = s.clone();
+        let text = text.to_owned();
+        async move {
+            let f = AuditFilter {
+                text: Some(text),
+                ..Default::default()
+            };
+            s.reader()
+                .await
+                .unwrap()
+                .list_events(o.id, &f, &PageRequest::first(50))
+                .await
+                .unwrap()
+                .items
+                .len()
+        }
+    };
+    assert_eq!(hits("COUNTESS").await, 1, "case-insensitive substring");
+    assert_eq!(hits("\"the count").await, 1, "quotes are literal");
+    assert_eq!(hits("100%").await, 1, "LIKE wildcards are literal");
+    assert_eq!(hits("_h").await, 1, "short needles still match");
+    assert_eq!(hits("xy").await, 1);
+    assert_eq!(hits("zzz").await, 0);
+    assert_eq!(hits("' OR 1=1 --").await, 0);
 }

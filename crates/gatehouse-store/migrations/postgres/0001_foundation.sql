@@ -131,3 +131,7 @@ CREATE TABLE job_leases (
     holder TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
+
+-- Free-text search over events: a trigram index serves substring LIKE without scanning the log.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX audit_events_search ON audit_events USING gin (search_text gin_trgm_ops);

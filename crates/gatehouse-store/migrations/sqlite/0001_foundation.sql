@@ -131,3 +131,15 @@ CREATE TABLE job_leases (
     holder TEXT NOT NULL,
     expires_at INTEGER NOT NULL
 );
+
+-- Free-text search over events: an FTS5 trigram index matches any substring of 3+ characters
+-- without scanning the log.
+CREATE VIRTUAL TABLE audit_search USING fts5(
+    search_text, content = 'audit_events', content_rowid = 'rowid', tokenize = 'trigram'
+);
+CREATE TRIGGER audit_events_search_insert AFTER INSERT ON audit_events BEGIN
+    INSERT INTO audit_search (rowid, search_text) VALUES (new.rowid, new.search_text);
+END;
+CREATE TRIGGER audit_events_search_delete AFTER DELETE ON audit_events BEGIN
+    INSERT INTO audit_search (audit_search, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+END;

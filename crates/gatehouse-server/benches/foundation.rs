@@ -1,0 +1,247 @@
+//! Foundation benchmark: account creation through the store and the API, filtered audit
+//! pages at 1M events, and export rates — on each engine.
+//!
+//!   cargo bench -p gatehouse-server --bench foundation
+//!   BENCH_ENGINES=sqlite BENCH_ACCOUNTS=20000 BENCH_EVENTS=200000 cargo bench -p gatehouse-server --bench foundation
+//!
+//! Prints a Markdown table. Figures are for the machine it runs on; nothing here asserts time.
+
+use gatehouse_core::Timestamp;
+use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, AuditFilter, RequestMeta};
+use gatehouse_core::authz;
+use gatehouse_core::ids::OrgId;
+use gatehouse_core::page::PageRequest;
+use gatehouse_core::ports::{Clock, Store, Writes};
+use gatehouse_core::services::{NewAccount, Services};
+use gatehouse_testkit::{Dialect, TestApp, TestOrg};
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let engines = std::env::var("BENCH_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
+    let accounts = env_usize("BENCH_ACCOUNTS", 100_000);
+    let events = env_usize("BENCH_EVENTS", 1_000_000);
+    println!("| engine | measure | result |\n|---|---|---|");
+    for e in engines.split(',') {
+        let dialect = match e.trim() {
+            "sqlite" => Dialect::Sqlite,
+            "postgres" => Dialect::Postgres,
+            other => panic!("unknown engine {other}"),
+        };
+        run(dialect, e.trim(), accounts, events).await;
+    }
+}
+
+async fn run(dialect: Dialect, name: &str, accounts: usize, events: usize) {
+    let app = Arc::new(TestApp::spawn(dialect).await);
+    let org = app.create_org("Bench").await;
+    let org_id = OrgId::parse(&org.id).unwrap();
+    let services = Services::new(app.store.clone(), app.clock.clone());
+
+    let rate = create_accounts_via_store(&services, org_id, accounts).await;
+    println!("| {name} | accounts created through the store (16 tasks, {accounts}) | {rate:.0}/s |");
+    let rate = create_accounts_via_api(&app, &org, accounts).await;
+    println!("| {name} | accounts created through the API (32 connections, {accounts}) | {rate:.0}/s |");
+
+    let start = Instant::now();
+    let existing = seed_events(&app, org_id, events).await;
+    println!(
+        "| {name} | audit events seeded to {} (store, batches of 5000) | {:.0}/s |",
+        existing,
+        events as f64 / start.elapsed().as_secs_f64()
+    );
+
+    for (label, query) in filtered_queries() {
+        let (p50, p95) = page_latency(&app, &org, &query, 200).await;
+        println!("| {name} | audit page of 50, {label} (API) | p50 {p50:.2} ms, p95 {p95:.2} ms |");
+    }
+    let (p50, p95) = store_page_latency(&services, org_id, 200).await;
+    println!("| {name} | audit page of 50, action filter (store) | p50 {p50:.2} ms, p95 {p95:.2} ms |");
+
+    for format in ["csv", "jsonl"] {
+        let (n, secs) = export(&app, &org, format).await;
+        println!(
+            "| {name} | {format} export of {n} events (API) | {:.0} events/s ({secs:.1} s) |",
+            n as f64 / secs
+        );
+    }
+}
+
+async fn create_accounts_via_store(services: &Services<gatehouse_store::SqlStore>, org: OrgId, n: usize) -> f64 {
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (services, next) = (services.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let admin = authz::system(org, "bench");
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let input = NewAccount::parse(&format!("store-{i}@bench.example"), "Bench Person").unwrap();
+                services.create_account(&admin, input).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn create_accounts_via_api(app: &Arc<TestApp>, org: &TestOrg, n: usize) -> f64 {
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (app, org, next) = (app.clone(), org.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let r = app
+                    .post(
+                        &org,
+                        "/accounts",
+                        json!({"email": format!("api-{i}@bench.example"), "display_name": "Bench Person"}),
+                    )
+                    .await;
+                assert_eq!(r.status, 201, "{}", r.text);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+const ACTIONS: [&str; 6] = [
+    "account.updated",
+    "group.member_added",
+    "product_access.granted",
+    "product_access.revoked",
+    "instance.updated",
+    "group.created",
+];
+
+/// Tops the org's log up to `total` events spread over the last 180 days.
+async fn seed_events(app: &TestApp, org: OrgId, total: usize) -> usize {
+    let have = {
+        use gatehouse_core::ports::Reads;
+        app.store.reader().await.unwrap().count_events(org).await.unwrap() as usize
+    };
+    let missing = total.saturating_sub(have);
+    let now = app.clock.now().millis();
+    let span = 180 * 86_400_000_i64;
+    let mut i = 0usize;
+    while i < missing {
+        let mut tx = app.store.begin().await.unwrap();
+        for _ in 0..5000.min(missing - i) {
+            // Oldest first, so ids (which carry the time) grow as rows are added.
+            let at = Timestamp::from_millis(now - span + (span / missing as i64) * i as i64);
+            let actor = Actor {
+                kind: ActorKind::ApiKey,
+                id: Some(format!("key-{}", i % 50)),
+                label: format!("Key {}", i % 50),
+            };
+            let meta = RequestMeta {
+                ip: Some(format!("198.51.100.{}", i % 200)),
+                user_agent: Some("bench/1.0".into()),
+            };
+            let ev = AuditEvent::new(org, &actor, &meta, ACTIONS[i % ACTIONS.len()], at)
+                .target(
+                    "account",
+                    format!("acct-{}", i % 10_000),
+                    Some(&format!("person{}@bench.example", i % 10_000)),
+                )
+                .after(&json!({"n": i}));
+            tx.insert_event(&ev).await.unwrap();
+            i += 1;
+        }
+        tx.commit().await.unwrap();
+    }
+    have + missing
+}
+
+fn filtered_queries() -> Vec<(&'static str, String)> {
+    let now = Timestamp::now();
+    let day_ago = now.plus_secs(-86_400 * 30).to_rfc3339();
+    let day_before = now.plus_secs(-86_400 * 29).to_rfc3339();
+    vec![
+        ("no filter", String::new()),
+        ("action", "action=product_access.granted".into()),
+        ("actor", "actor=key-7".into()),
+        ("target", "target=acct-4242".into()),
+        ("ip", "ip=198.51.100.77".into()),
+        ("one-day time range", format!("since={day_ago}&until={day_before}")),
+        (
+            "action + time range",
+            format!("action=group.created&since={day_ago}&until={day_before}"),
+        ),
+        ("free text (common)", "q=person1".into()),
+        ("free text (rare)", "q=person9999@".into()),
+    ]
+}
+
+async fn page_latency(app: &TestApp, org: &TestOrg, query: &str, runs: usize) -> (f64, f64) {
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let r = app.get(org, &format!("/events?limit=50&{query}")).await;
+        samples.push(start.elapsed());
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    samples.sort();
+    (pct(&samples, 0.5), pct(&samples, 0.95))
+}
+
+async fn store_page_latency(services: &Services<gatehouse_store::SqlStore>, org: OrgId, runs: usize) -> (f64, f64) {
+    let admin = authz::system(org, "bench");
+    let filter = AuditFilter {
+        actions: vec!["product_access.granted".into()],
+        ..Default::default()
+    };
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        services
+            .list_events(&admin, &filter, &PageRequest::first(50))
+            .await
+            .unwrap();
+        samples.push(start.elapsed());
+    }
+    samples.sort();
+    (pct(&samples, 0.5), pct(&samples, 0.95))
+}
+
+async fn export(app: &TestApp, org: &TestOrg, format: &str) -> (usize, f64) {
+    let start = Instant::now();
+    let url = format!("{}/api/v1/orgs/{}/events/export?format={format}", app.base, org.id);
+    let mut res = app.client.get(url).bearer_auth(&org.key).send().await.unwrap();
+    let mut lines = 0usize;
+    while let Some(chunk) = res.chunk().await.unwrap() {
+        // A plain count is plenty fast next to the network read it follows.
+        #[allow(clippy::naive_bytecount)]
+        let n = chunk.iter().filter(|b| **b == b'\n').count();
+        lines += n;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    (if format == "csv" { lines - 1 } else { lines }, secs)
+}
