@@ -241,6 +241,15 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "audit.pruned",
         "Audit events older than the retention period were deleted",
     ),
+    ("auth.signed_in", "An admin signed in to the console"),
+    ("auth.sign_in_failed", "A console sign-in failed"),
+    ("auth.locked_out", "Console sign-in was locked after repeated failures"),
+    ("auth.signed_out", "An admin signed out of the console"),
+    ("auth.password_reset_requested", "A password reset link was sent"),
+    (
+        "auth.password_set",
+        "An account's password was set through a reset link",
+    ),
 ];
 
 #[cfg(test)]

@@ -89,3 +89,9 @@ pub fn system(org: OrgId, label: &str) -> OrgAdmin {
         meta: RequestMeta::default(),
     }
 }
+
+/// The capability for an admin signed in to the console; only [`crate::signin::SignIn::authorize`]
+/// calls this, after checking the account's admin role.
+pub(crate) fn for_account(org: OrgId, actor: Actor, meta: RequestMeta) -> OrgAdmin {
+    OrgAdmin { org, actor, meta }
+}

@@ -14,6 +14,7 @@ pub mod ports;
 pub mod product;
 pub mod secret;
 pub mod services;
+pub mod signin;
 pub mod timestamp;
 pub mod types;
 

@@ -155,3 +155,15 @@ pub struct AccessFilter {
     pub instance: Option<InstanceId>,
     pub principal: Option<Principal>,
 }
+
+/// A console session. The cookie holds a random token; the store keeps its digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub account_id: AccountId,
+    /// The synchronizer token every form of this session must carry.
+    pub csrf: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    /// The absolute end of the session, whatever its activity.
+    pub expires_at: Timestamp,
+}

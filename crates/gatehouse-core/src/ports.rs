@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId};
 use crate::model::{
     Access, AccessFilter, Account, AccountFilter, ApiKey, EffectiveAccess, Group, GroupMember, Instance, Org,
-    OrgAccount, OrgAdminRole, OrgCounts,
+    OrgAccount, OrgAdminRole, OrgCounts, Session,
 };
 use crate::page::{Page, PageRequest};
 use crate::product::Product;
@@ -117,6 +117,18 @@ pub trait Reads {
         page: &PageRequest,
     ) -> impl Future<Output = Result<Page<AuditEvent>>> + Send;
     fn count_events(&mut self, org: OrgId) -> impl Future<Output = Result<i64>> + Send;
+
+    /// An account and its password hash (if it has one), by normalized email.
+    fn find_credentials(
+        &mut self,
+        email: &str,
+    ) -> impl Future<Output = Result<Option<(Account, Option<String>)>>> + Send;
+    fn find_account(&mut self, id: AccountId) -> impl Future<Output = Result<Option<Account>>> + Send;
+    /// Organizations the account holds the org admin role in.
+    fn list_admin_orgs(&mut self, account: AccountId) -> impl Future<Output = Result<Vec<Org>>> + Send;
+    fn find_session(&mut self, digest: &str) -> impl Future<Output = Result<Option<Session>>> + Send;
+    /// The latest lock end among these throttle keys (0 when none is locked).
+    fn throttle_locked_until(&mut self, keys: &[String]) -> impl Future<Output = Result<i64>> + Send;
 }
 
 /// Changes, only inside a transaction. Inserts that may collide with a uniqueness rule say
@@ -186,6 +198,42 @@ pub trait Writes {
     fn insert_api_key(&mut self, key: &ApiKey, digest: &str) -> impl Future<Output = Result<()>> + Send;
     fn update_api_key(&mut self, key: &ApiKey) -> impl Future<Output = Result<()>> + Send;
 
+    fn set_password_hash(&mut self, account: AccountId, hash: &str) -> impl Future<Output = Result<()>> + Send;
+    fn insert_session(
+        &mut self,
+        digest: &str,
+        session: &Session,
+        meta: &crate::audit::RequestMeta,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn touch_session(&mut self, digest: &str, at: Timestamp) -> impl Future<Output = Result<()>> + Send;
+    fn delete_session(&mut self, digest: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Ends every session of the account (after a password change or deactivation).
+    fn delete_sessions_of(&mut self, account: AccountId) -> impl Future<Output = Result<()>> + Send;
+    /// Counts a failed sign-in for `key`, restarting the count when the window began before
+    /// `window_start`; returns the failures in the current window. One atomic statement.
+    fn record_throttle_failure(
+        &mut self,
+        key: &str,
+        now: Timestamp,
+        window_start: Timestamp,
+    ) -> impl Future<Output = Result<i64>> + Send;
+    fn lock_throttle(&mut self, key: &str, until: Timestamp) -> impl Future<Output = Result<()>> + Send;
+    fn clear_throttle(&mut self, key: &str) -> impl Future<Output = Result<()>> + Send;
+    fn insert_password_reset(
+        &mut self,
+        digest: &str,
+        account: AccountId,
+        at: Timestamp,
+        expires_at: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Marks an unused, unexpired reset token used and returns its account; `None` otherwise.
+    /// One atomic statement, so a link works once even when clicked twice at the same moment.
+    fn take_password_reset(
+        &mut self,
+        digest: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<AccountId>>> + Send;
+
     /// Takes or renews the named job lease for `holder` until `until`, if it is free or expired
     /// at `now` or already held by `holder`. Atomic: two nodes never both get it.
     fn acquire_lease(
@@ -195,4 +243,28 @@ pub trait Writes {
         now: Timestamp,
         until: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// A boxed future, for ports used as trait objects.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Password hashing. Implementations run the (deliberately slow) hash off the async runtime,
+/// on a bounded pool, so a burst of sign-ins cannot starve other requests.
+pub trait PasswordHasher: Send + Sync + 'static {
+    fn hash(&self, password: String) -> BoxFuture<'_, Result<String>>;
+    /// Whether `password` matches `hash`; a malformed hash is simply no match.
+    fn verify(&self, password: String, hash: String) -> BoxFuture<'_, bool>;
+}
+
+/// A message to one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Outgoing mail.
+pub trait Mailer: Send + Sync + 'static {
+    fn send(&self, mail: Mail) -> BoxFuture<'_, Result<()>>;
 }

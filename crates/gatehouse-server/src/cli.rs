@@ -5,7 +5,6 @@ use crate::state::AppState;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use gatehouse_core::ports::SystemClock;
-use gatehouse_core::services::Services;
 use gatehouse_store::{Dialect, SqlStore, StoreOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,7 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = open_store(&config, !matches!(cli.command, Command::Backup { .. })).await?;
     match cli.command {
         Command::Serve => {
-            let state = AppState::new(store.clone(), Arc::new(SystemClock), config.clone());
+            let state = AppState::new(store.clone(), Arc::new(SystemClock), config.clone()).await?;
             let r = crate::app::serve_until_signal(state, config.listen).await;
             store.close().await;
             r
@@ -71,7 +70,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bootstrap { org_name, admin_email } => {
-            let services = Services::new(store.clone(), Arc::new(SystemClock));
+            let state = AppState::new(store.clone(), Arc::new(SystemClock), config.clone()).await?;
+            let services = state.services.clone();
             let b = services.bootstrap(&org_name, &admin_email).await.map_err(|e| match e {
                 gatehouse_core::CoreError::Validation { fields } => anyhow::anyhow!(
                     "invalid input: {}",
@@ -83,13 +83,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ),
                 other => anyhow::anyhow!(other),
             })?;
+            // The first admin's way in: a single-use link to set a password, valid for a day.
+            let link = state
+                .signin
+                .issue_reset_link(
+                    &b.admin,
+                    86_400,
+                    &gatehouse_core::audit::Actor::system("bootstrap"),
+                    &gatehouse_core::audit::RequestMeta::default(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
             let out = serde_json::json!({
                 "org_id": b.org.id.to_string(),
                 "org_name": b.org.name,
                 "api_key": b.api_key_secret,
                 "api_key_id": b.api_key.id.to_string(),
                 "api_key_expires_at": b.api_key.expires_at.to_rfc3339(),
-                "admin": { "account_id": b.admin.id.to_string(), "email": b.admin.email },
+                "admin": {
+                    "account_id": b.admin.id.to_string(),
+                    "email": b.admin.email,
+                    "set_password_url": link,
+                    "set_password_expires_in_hours": 24,
+                    "sign_in_url": format!("{}/login", config.public_url),
+                },
                 "api_base": format!("{}/api/v1/orgs/{}", config.public_url, b.org.id),
             });
             println!("{}", serde_json::to_string_pretty(&out)?);

@@ -41,6 +41,12 @@ pub struct ConfigArgs {
     /// Largest database connection pool. Default: 16.
     #[arg(long, env = "GATEHOUSE_MAX_CONNECTIONS", global = true)]
     pub max_connections: Option<u32>,
+    /// Minutes of inactivity after which a console session ends. Default: 30.
+    #[arg(long, env = "GATEHOUSE_SESSION_IDLE_MINUTES", global = true)]
+    pub session_idle_minutes: Option<u32>,
+    /// Hours after sign-in at which a console session ends, however active. Default: 12.
+    #[arg(long, env = "GATEHOUSE_SESSION_ABSOLUTE_HOURS", global = true)]
+    pub session_absolute_hours: Option<u32>,
 }
 
 /// The TOML file: every key optional, unknown keys refused.
@@ -56,6 +62,8 @@ struct FileConfig {
     trusted_proxies: Option<Vec<IpAddr>>,
     log_format: Option<String>,
     max_connections: Option<u32>,
+    session_idle_minutes: Option<u32>,
+    session_absolute_hours: Option<u32>,
 }
 
 /// Settled configuration.
@@ -69,6 +77,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     pub json_logs: bool,
     pub max_connections: u32,
+    pub session_idle_minutes: u32,
+    pub session_absolute_hours: u32,
 }
 
 impl Config {
@@ -136,6 +146,16 @@ impl Config {
                 .unwrap_or_default(),
             json_logs,
             max_connections: args.max_connections.or(file.max_connections).unwrap_or(16).max(1),
+            session_idle_minutes: args
+                .session_idle_minutes
+                .or(file.session_idle_minutes)
+                .unwrap_or(30)
+                .clamp(1, 24 * 60),
+            session_absolute_hours: args
+                .session_absolute_hours
+                .or(file.session_absolute_hours)
+                .unwrap_or(12)
+                .clamp(1, 24 * 30),
         })
     }
 

@@ -1,8 +1,10 @@
 //! Application state, built in one place and handed to every handler.
 
 use crate::config::Config;
-use gatehouse_core::ports::Clock;
+use crate::security::{Argon2Hasher, OutboxMailer};
+use gatehouse_core::ports::{Clock, Mailer, PasswordHasher};
 use gatehouse_core::services::Services;
+use gatehouse_core::signin::{SignIn, SignInPolicy};
 use gatehouse_store::SqlStore;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use std::sync::Arc;
@@ -10,6 +12,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services<SqlStore>,
+    pub signin: SignIn<SqlStore>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
 }
@@ -22,16 +25,49 @@ pub struct Metrics {
 }
 
 impl AppState {
-    pub fn new(store: SqlStore, clock: Arc<dyn Clock>, config: Config) -> Self {
+    /// The state with the production ports: argon2id hashing on a pool as wide as the machine,
+    /// and mail to the outbox folder under the data directory.
+    pub async fn new(store: SqlStore, clock: Arc<dyn Clock>, config: Config) -> anyhow::Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(cores));
+        let mailer: Arc<dyn Mailer> = Arc::new(OutboxMailer {
+            dir: config.data_dir.join("outbox"),
+        });
+        Self::with_ports(store, clock, config, hasher, mailer).await
+    }
+
+    pub async fn with_ports(
+        store: SqlStore,
+        clock: Arc<dyn Clock>,
+        config: Config,
+        hasher: Arc<dyn PasswordHasher>,
+        mailer: Arc<dyn Mailer>,
+    ) -> anyhow::Result<Self> {
         let recorder = PrometheusBuilder::new()
             .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
             .expect("static buckets are valid")
             .build_recorder();
         let handle = recorder.handle();
-        Self {
+        let policy = SignInPolicy {
+            idle_secs: i64::from(config.session_idle_minutes) * 60,
+            absolute_secs: i64::from(config.session_absolute_hours) * 3600,
+            ..SignInPolicy::default()
+        };
+        let signin = SignIn::new(
+            store.clone(),
+            clock.clone(),
+            hasher,
+            mailer,
+            policy,
+            config.public_url.clone(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Self {
             services: Services::new(store, clock),
+            signin,
             config: Arc::new(config),
             metrics: Arc::new(Metrics { recorder, handle }),
-        }
+        })
     }
 }

@@ -6,15 +6,21 @@ use gatehouse_core::{CoreError, Result};
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 /// (name, SQL) for SQLite, in order.
-pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[(
-    "0001_foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
+pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
+    (
+        "0001_foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+    ),
+    ("0002_console", include_str!("../migrations/sqlite/0002_console.sql")),
+];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
-pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[(
-    "0001_foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
+    (
+        "0001_foundation",
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    ("0002_console", include_str!("../migrations/postgres/0002_console.sql")),
+];
 
 fn list(d: Dialect) -> &'static [(&'static str, &'static str)] {
     match d {

@@ -8,7 +8,7 @@ use gatehouse_core::audit::{AuditEvent, AuditFilter};
 use gatehouse_core::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId};
 use gatehouse_core::model::{
     Access, AccessFilter, Account, AccountFilter, ApiKey, EffectiveAccess, Group, GroupMember, Instance, Org,
-    OrgAccount, OrgAdminRole, OrgCounts, Principal,
+    OrgAccount, OrgAdminRole, OrgCounts, Principal, Session,
 };
 use gatehouse_core::page::{Page, PageRequest};
 use gatehouse_core::ports::Reads;
@@ -357,6 +357,60 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         .fetch_all(self.c())
         .await?;
         rows.first().map_or(Ok(0), |r| rows::i(r, "n"))
+    }
+
+    async fn find_credentials(&mut self, email: &str) -> Result<Option<(Account, Option<String>)>> {
+        let q = sql_with(
+            concat!(
+                "SELECT ",
+                account_cols!(),
+                ", a.password_hash FROM accounts a WHERE a.email = "
+            ),
+            email,
+        );
+        let rows = q.fetch_all(self.c()).await?;
+        match rows.first() {
+            Some(r) => Ok(Some((rows::account(r)?, rows::opt_s(r, "password_hash")?))),
+            None => Ok(None),
+        }
+    }
+
+    async fn find_account(&mut self, id: AccountId) -> Result<Option<Account>> {
+        let q = sql_with(
+            concat!("SELECT ", account_cols!(), " FROM accounts a WHERE a.id = "),
+            id.to_string(),
+        );
+        self.one(&q, rows::account).await
+    }
+
+    async fn list_admin_orgs(&mut self, account: AccountId) -> Result<Vec<Org>> {
+        let mut q = sql_with(
+            "SELECT o.id, o.name, o.plan, o.created_at FROM org_admins r JOIN orgs o ON o.id = r.org_id WHERE r.account_id = ",
+            account.to_string(),
+        );
+        q.push(" ORDER BY o.name, o.id");
+        self.all(&q, rows::org).await
+    }
+
+    async fn find_session(&mut self, digest: &str) -> Result<Option<Session>> {
+        self.one(
+            &sql_with("SELECT * FROM sessions WHERE digest = ", digest),
+            rows::session,
+        )
+        .await
+    }
+
+    async fn throttle_locked_until(&mut self, keys: &[String]) -> Result<i64> {
+        let mut q = Sql::new("SELECT COALESCE(MAX(locked_until), 0) AS until FROM sign_in_throttle WHERE key IN (");
+        for (n, k) in keys.iter().enumerate() {
+            if n > 0 {
+                q.push(", ");
+            }
+            q.bind(k.clone());
+        }
+        q.push(")");
+        let rows = q.fetch_all(self.c()).await?;
+        rows.first().map_or(Ok(0), |r| rows::i(r, "until"))
     }
 }
 

@@ -6,6 +6,7 @@ use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, Changes, Target};
 use gatehouse_core::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId};
 use gatehouse_core::model::{
     Access, Account, ApiKey, EffectiveAccess, Group, GroupMember, Instance, Org, OrgAccount, OrgAdminRole, Principal,
+    Session,
 };
 use gatehouse_core::product::{AccountStatus, Edition, Plan, Product, Role};
 use gatehouse_core::{CoreError, Result, Timestamp};
@@ -14,6 +15,9 @@ use sqlx::any::AnyRow;
 
 pub(crate) fn s(r: &AnyRow, c: &str) -> Result<String> {
     r.try_get::<String, _>(c).map_err(db_err)
+}
+pub(crate) fn opt_s(r: &AnyRow, c: &str) -> Result<Option<String>> {
+    os(r, c)
 }
 fn os(r: &AnyRow, c: &str) -> Result<Option<String>> {
     r.try_get::<Option<String>, _>(c).map_err(db_err)
@@ -180,5 +184,15 @@ pub(crate) fn event(r: &AnyRow) -> Result<AuditEvent> {
             before: side("before"),
             after: side("after"),
         },
+    })
+}
+
+pub(crate) fn session(r: &AnyRow) -> Result<Session> {
+    Ok(Session {
+        account_id: parse_col!(AccountId, r, "account_id")?,
+        csrf: s(r, "csrf")?,
+        created_at: t(r, "created_at")?,
+        last_seen_at: t(r, "last_seen_at")?,
+        expires_at: t(r, "expires_at")?,
     })
 }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod console;
 mod flows;
 mod input;
 mod ops;

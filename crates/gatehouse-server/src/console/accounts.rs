@@ -1,0 +1,209 @@
+//! Accounts: search, create, detail, deactivate and reactivate.
+
+use super::instances::NoticeQuery;
+use super::{
+    Chrome, Console, ConsoleForm, PageError, PageResult, done, form_errors, given, notice_text, render_status,
+};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use gatehouse_core::ids::AccountId;
+use gatehouse_core::model::AccountFilter;
+use gatehouse_core::page::PageRequest;
+use gatehouse_core::product::AccountStatus;
+use gatehouse_core::services::{AccountPatch, NewAccount};
+use serde::Deserialize;
+
+pub struct AccountRow {
+    id: String,
+    name: String,
+    email: String,
+    status: String,
+    managed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+struct AccountsPage {
+    c: Chrome,
+    notice: Option<&'static str>,
+    errors: Vec<String>,
+    rows: Vec<AccountRow>,
+    next: Option<String>,
+    q: String,
+    status: String,
+    form_email: String,
+    form_name: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AccountsQuery {
+    q: Option<String>,
+    status: Option<String>,
+    cursor: Option<String>,
+    notice: Option<String>,
+}
+
+async fn build(
+    st: &AppState,
+    console: &Console,
+    q: &AccountsQuery,
+    errors: Vec<String>,
+) -> Result<AccountsPage, PageError> {
+    let text = q.q.as_deref().and_then(given).map(str::to_owned);
+    let status = q
+        .status
+        .as_deref()
+        .and_then(given)
+        .and_then(|s| AccountStatus::parse(s).ok());
+    // One search box: an @ means an email, anything else a name.
+    let filter = match &text {
+        Some(t) if t.contains('@') => AccountFilter {
+            email: Some(t.clone()),
+            status,
+            ..Default::default()
+        },
+        Some(t) => AccountFilter {
+            name: Some(t.clone()),
+            status,
+            ..Default::default()
+        },
+        None => AccountFilter {
+            status,
+            ..Default::default()
+        },
+    };
+    let page = PageRequest::parse(q.cursor.as_deref(), Some(50)).unwrap_or_else(|_| PageRequest::first(50));
+    let list = st.services.list_accounts(&console.admin, &filter, &page).await?;
+    let rows = list
+        .items
+        .into_iter()
+        .map(|a| AccountRow {
+            id: a.account.id.to_string(),
+            name: a.account.display_name,
+            email: a.account.email,
+            status: a.account.status.to_string(),
+            managed: a.is_managed,
+        })
+        .collect();
+    Ok(AccountsPage {
+        c: console.chrome("accounts"),
+        notice: notice_text(q.notice.as_deref()),
+        errors,
+        rows,
+        next: list.next_cursor,
+        q: text.unwrap_or_default(),
+        status: status.map(|s| s.to_string()).unwrap_or_default(),
+        form_email: String::new(),
+        form_name: String::new(),
+    })
+}
+
+pub async fn page(State(st): State<AppState>, console: Console, Query(q): Query<AccountsQuery>) -> PageResult {
+    render_status(StatusCode::OK, &build(&st, &console, &q, Vec::new()).await?)
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    email: String,
+    display_name: String,
+}
+
+pub async fn create(State(st): State<AppState>, ConsoleForm { console, form }: ConsoleForm<CreateForm>) -> PageResult {
+    let result = match NewAccount::parse(&form.email, &form.display_name) {
+        Ok(input) => st.services.create_account(&console.admin, input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((a, _)) => done(&console.url(&format!("/accounts/{}", a.account.id)), "account_created"),
+        Err(e) => {
+            let mut p = build(&st, &console, &AccountsQuery::default(), form_errors(e)?).await?;
+            p.form_email = form.email;
+            p.form_name = form.display_name;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &p)
+        }
+    }
+}
+
+pub struct AccessRow {
+    instance: String,
+    product: &'static str,
+    role: String,
+    via: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    c: Chrome,
+    notice: Option<&'static str>,
+    errors: Vec<String>,
+    id: String,
+    name: String,
+    email: String,
+    status: String,
+    managed: bool,
+    is_admin: bool,
+    created: String,
+    groups: Vec<(String, String)>,
+    access: Vec<AccessRow>,
+}
+
+pub async fn detail(
+    State(st): State<AppState>,
+    console: Console,
+    Path((_, id)): Path<(String, String)>,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
+    let d = st.services.get_account(&console.admin, id).await?;
+    let group_names: std::collections::HashMap<_, _> = d.groups.iter().map(|g| (g.id, g.name.clone())).collect();
+    let page = AccountPage {
+        c: console.chrome("accounts"),
+        notice: notice_text(q.notice.as_deref()),
+        errors: Vec::new(),
+        id: id.to_string(),
+        name: d.account.account.display_name.clone(),
+        email: d.account.account.email.clone(),
+        status: d.account.account.status.to_string(),
+        managed: d.account.is_managed,
+        is_admin: d.is_org_admin,
+        created: d.account.account.created_at.to_rfc3339(),
+        groups: d.groups.iter().map(|g| (g.id.to_string(), g.name.clone())).collect(),
+        access: d
+            .access
+            .into_iter()
+            .map(|a| AccessRow {
+                instance: a.instance_name,
+                product: a.product.display_name(),
+                role: a.access.role.to_string(),
+                via: a.via_group.map_or_else(
+                    || "Direct".to_owned(),
+                    |g| format!("Group {}", group_names.get(&g).cloned().unwrap_or_default()),
+                ),
+            })
+            .collect(),
+    };
+    render_status(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: String,
+}
+
+pub async fn set_status(
+    State(st): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    ConsoleForm { console, form }: ConsoleForm<StatusForm>,
+) -> PageResult {
+    let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
+    let patch = AccountPatch::parse(None, Some(&form.status))?;
+    let updated = st.services.update_account(&console.admin, id, patch).await?;
+    let notice = match updated.account.status {
+        AccountStatus::Active => "account_reactivated",
+        AccountStatus::Deactivated => "account_deactivated",
+    };
+    done(&console.url(&format!("/accounts/{id}")), notice)
+}

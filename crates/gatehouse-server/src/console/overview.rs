@@ -1,0 +1,61 @@
+//! The console's home: which organization, and its overview.
+
+use super::events::{EventRow, rows_of};
+use super::{Chrome, Console, PageError, PageResult, SESSION_COOKIE, cookie, render};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect};
+use gatehouse_core::audit::AuditFilter;
+use gatehouse_core::page::PageRequest;
+
+#[derive(Template)]
+#[template(path = "orgs.html")]
+struct OrgsPage {
+    orgs: Vec<(String, String)>,
+}
+
+/// `/admin`: straight to the organization when there is one, a choice when there are several.
+pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> PageResult {
+    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let Some(active) = st.signin.session(&token).await? else {
+        return Err(PageError::SignIn { next: "/admin".into() });
+    };
+    let orgs = st.signin.admin_orgs(active.account.id).await?;
+    if let [only] = orgs.as_slice() {
+        return Ok(Redirect::to(&format!("/admin/orgs/{}", only.id)).into_response());
+    }
+    render(&OrgsPage {
+        orgs: orgs.into_iter().map(|o| (o.id.to_string(), o.name)).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    c: Chrome,
+    notice: Option<&'static str>,
+    errors: Vec<String>,
+    accounts: i64,
+    instances: i64,
+    groups: i64,
+    events: Vec<EventRow>,
+}
+
+pub async fn page(State(st): State<AppState>, console: Console) -> PageResult {
+    let counts = st.services.org_counts(&console.admin).await?;
+    let recent = st
+        .services
+        .list_events(&console.admin, &AuditFilter::default(), &PageRequest::first(10))
+        .await?;
+    render(&OverviewPage {
+        c: console.chrome("overview"),
+        notice: None,
+        errors: Vec::new(),
+        accounts: counts.accounts,
+        instances: counts.instances,
+        groups: counts.groups,
+        events: rows_of(recent.items),
+    })
+}

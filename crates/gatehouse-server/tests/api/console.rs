@@ -1,0 +1,414 @@
+//! The admin console over real HTTP: sign-in, sessions, CSRF, lockout, reset links, and
+//! pages that act through the same services as the API, audited as the signed-in admin.
+
+use gatehouse_testkit::{ADMIN_PASSWORD, Browser, TestApp, engine_tests};
+use reqwest::StatusCode;
+use serde_json::json;
+
+engine_tests!(
+    every_console_page_renders_for_a_signed_in_admin,
+    console_changes_are_audited_with_the_admin_account_as_actor,
+    forms_without_the_session_csrf_token_are_refused_and_change_nothing,
+    pages_need_a_session_and_other_orgs_answer_not_found,
+    failures_look_alike_and_five_lock_the_address_with_backoff,
+    sessions_end_when_idle_and_at_their_absolute_limit,
+    reset_links_work_once_and_the_forgot_form_never_tells_who_exists,
+    signing_out_and_signing_in_again_rotate_the_session,
+    names_render_as_text_and_next_never_leaves_the_console,
+);
+
+async fn every_console_page_renders_for_a_signed_in_admin(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let (b, email) = app.console(&org).await;
+    let home = b.get("/admin").await;
+    assert_eq!(
+        home.location.as_deref(),
+        Some(format!("/admin/orgs/{}", org.id).as_str()),
+        "one org: straight to it"
+    );
+    for (path, heading) in [
+        ("", "<h1>Acme</h1>"),
+        ("/instances", "<h1>Products</h1>"),
+        ("/accounts", "<h1>Accounts</h1>"),
+        ("/groups", "<h1>Groups</h1>"),
+        ("/access", "<h1>Product access</h1>"),
+        ("/api-keys", "<h1>API keys</h1>"),
+        ("/events", "<h1>Audit log</h1>"),
+    ] {
+        let p = b.get(&format!("/admin/orgs/{}{path}", org.id)).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}: {}", p.body);
+        assert!(p.body.contains(heading), "{path}");
+        assert!(p.body.contains(&email), "{path} shows who is signed in");
+        assert!(p.body.contains("aria-label=\"Main\""));
+    }
+    let signed_in = app.get(&org, "/events?action=auth.signed_in").await;
+    assert_eq!(signed_in.json["items"][0]["actor"]["label"], email.as_str());
+}
+
+async fn console_changes_are_audited_with_the_admin_account_as_actor(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let (b, email) = app.console(&org).await;
+    let base = format!("/admin/orgs/{}", org.id);
+    let csrf = b.get(&format!("{base}/instances")).await.csrf();
+    let r = b
+        .post(
+            &format!("{base}/instances"),
+            &[
+                ("csrf", &csrf),
+                ("product", "confluence"),
+                ("name", "Wiki"),
+                ("url", "https://wiki.acme.example"),
+                ("edition", "standard"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = b
+        .post(
+            &format!("{base}/accounts"),
+            &[("csrf", &csrf), ("email", "ada@acme.example"), ("display_name", "Ada")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let account_page = r.location.unwrap().split('?').next().unwrap().to_owned();
+    let detail = b.get(&account_page).await;
+    assert!(detail.body.contains("ada@acme.example"));
+    let r = b
+        .post(
+            &format!("{account_page}/status"),
+            &[("csrf", &csrf), ("status", "deactivated")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    for action in ["instance.created", "account.created", "account.deactivated"] {
+        let ev = app.get(&org, &format!("/events?action={action}")).await;
+        let e = &ev.json["items"][0];
+        assert_eq!(e["actor"]["type"], "account", "{action}");
+        assert_eq!(e["actor"]["label"], email.as_str(), "{action}");
+        assert_eq!(e["user_agent"], "gatehouse-browser-tests");
+    }
+    // The API sees exactly what the console made.
+    let accounts = app.get(&org, "/accounts?email=ada@").await;
+    assert_eq!(accounts.json["items"][0]["status"], "deactivated");
+    let bad = b
+        .post(
+            &format!("{base}/instances"),
+            &[
+                ("csrf", &csrf),
+                ("product", "confluence"),
+                ("name", "Bad"),
+                ("url", "ftp://nope"),
+                ("edition", "standard"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("role=\"alert\"") && bad.body.contains("https://"));
+}
+
+async fn forms_without_the_session_csrf_token_are_refused_and_change_nothing(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let (b, _) = app.console(&org).await;
+    let before = app.snapshot().await;
+    let path = format!("/admin/orgs/{}/groups", org.id);
+    for csrf in ["", "csrf_forged", "ghs_notthisone"] {
+        let r = b
+            .post(&path, &[("csrf", csrf), ("name", "Sneaky"), ("description", "")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("The form expired or was not sent from Gatehouse"));
+    }
+    let no_field = b.post(&path, &[("name", "Sneaky"), ("description", "")]).await;
+    assert_eq!(no_field.status, StatusCode::FORBIDDEN);
+    // Another session's token is no good either.
+    let other = Browser::new(&app.base);
+    let email = app.get(&org, &format!("/accounts/{}", org.admin_account_id)).await.json["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        other.sign_in(&email, ADMIN_PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let foreign = other.get(&path).await.csrf();
+    assert_eq!(
+        b.post(&path, &[("csrf", &foreign), ("name", "Sneaky"), ("description", "")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // Sign-in itself is protected by a pre-session token.
+    let fresh = Browser::new(&app.base);
+    let r = fresh
+        .post(
+            "/login",
+            &[("csrf", "csrf_x"), ("email", "a@b.example"), ("password", "x")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mut after = app.snapshot().await;
+    let mut before_sans_events = before.clone();
+    // The second admin sign-in added events and nothing else; compare everything but the log.
+    after.retain(|(t, _)| !t.starts_with("audit"));
+    before_sans_events.retain(|(t, _)| !t.starts_with("audit"));
+    assert_eq!(after, before_sans_events);
+    assert!(
+        app.get(&org, "/groups?name=Sneaky").await.json["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn pages_need_a_session_and_other_orgs_answer_not_found(app: TestApp) {
+    let acme = app.create_org("Acme").await;
+    let globex = app.create_org("Globex").await;
+    let anon = Browser::new(&app.base);
+    let r = anon.get(&format!("/admin/orgs/{}/accounts", acme.id)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location.unwrap().starts_with("/login?next=%2Fadmin%2Forgs%2F"));
+    let r = anon
+        .post(
+            &format!("/admin/orgs/{}/groups", acme.id),
+            &[("csrf", "x"), ("name", "n"), ("description", "")],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "a post without a session goes to sign-in"
+    );
+    let (b, _) = app.console(&acme).await;
+    for path in [
+        format!("/admin/orgs/{}", globex.id),
+        format!("/admin/orgs/{}/accounts", globex.id),
+        format!("/admin/orgs/{}/accounts/{}", acme.id, globex.admin_account_id),
+        "/admin/orgs/0192a5e0-0000-7000-8000-000000000000/events".to_owned(),
+        format!("/admin/orgs/{}/events/not-an-id", acme.id),
+    ] {
+        let r = b.get(&path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let globex_csrf = b.get(&format!("/admin/orgs/{}/groups", acme.id)).await.csrf();
+    let r = b
+        .post(
+            &format!("/admin/orgs/{}/groups", globex.id),
+            &[("csrf", &globex_csrf), ("name", "Crossing"), ("description", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(
+        app.get(&globex, "/groups").await.json["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn failures_look_alike_and_five_lock_the_address_with_backoff(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let (_, email) = app.console(&org).await;
+    let b = Browser::new(&app.base);
+    let unknown = b.sign_in("nobody@acme.example", "whatever password").await;
+    let wrong = b.sign_in(&email, "not the password at all").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    for p in [&unknown, &wrong] {
+        assert!(p.body.contains("role=\"alert\"") && p.body.contains("Incorrect email or password."));
+    }
+    for _ in 0..4 {
+        b.sign_in(&email, "not the password at all").await;
+    }
+    let locked = b.sign_in(&email, ADMIN_PASSWORD).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right password is refused while locked"
+    );
+    assert!(locked.body.contains("Too many failed attempts"));
+    let failed = app.get(&org, "/events?action=auth.sign_in_failed").await;
+    assert_eq!(failed.json["items"].as_array().unwrap().len(), 5);
+    assert_eq!(failed.json["items"][0]["ip"], "127.0.0.1");
+    assert_eq!(
+        app.get(&org, "/events?action=auth.locked_out").await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    app.clock.advance_secs(31);
+    assert_eq!(
+        b.sign_in(&email, ADMIN_PASSWORD).await.status,
+        StatusCode::SEE_OTHER,
+        "the lock lifts after its backoff"
+    );
+}
+
+async fn sessions_end_when_idle_and_at_their_absolute_limit(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let (b, _) = app.console(&org).await;
+    let page = format!("/admin/orgs/{}", org.id);
+    app.clock.advance_secs(29 * 60);
+    assert_eq!(
+        b.get(&page).await.status,
+        StatusCode::OK,
+        "used within the idle timeout"
+    );
+    app.clock.advance_secs(29 * 60);
+    assert_eq!(b.get(&page).await.status, StatusCode::OK, "activity renewed it");
+    app.clock.advance_secs(31 * 60);
+    assert_eq!(b.get(&page).await.status, StatusCode::SEE_OTHER, "idle too long");
+    let (b, email) = app.console(&org).await;
+    for _ in 0..25 {
+        app.clock.advance_secs(29 * 60);
+        if b.get(&page).await.status != StatusCode::OK {
+            break;
+        }
+    }
+    assert_eq!(
+        b.get(&page).await.status,
+        StatusCode::SEE_OTHER,
+        "no session outlives 12 hours"
+    );
+    assert_eq!(b.sign_in(&email, ADMIN_PASSWORD).await.status, StatusCode::SEE_OTHER);
+}
+
+async fn reset_links_work_once_and_the_forgot_form_never_tells_who_exists(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let (signed_in, email) = app.console(&org).await;
+    let b = Browser::new(&app.base);
+    let csrf = b.get("/login/forgot").await.csrf();
+    let known = b.post("/login/forgot", &[("csrf", &csrf), ("email", &email)]).await;
+    let unknown = b
+        .post("/login/forgot", &[("csrf", &csrf), ("email", "ghost@acme.example")])
+        .await;
+    assert_eq!(known.status, unknown.status);
+    assert!(
+        known.body.contains("If an account exists for that address")
+            && unknown.body.contains("If an account exists for that address")
+    );
+    let outbox: Vec<_> = std::fs::read_dir(app.data_dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(outbox.len(), 1, "one mail, for the known address only");
+    let mail = std::fs::read_to_string(&outbox[0]).unwrap();
+    assert!(mail.starts_with(&format!("To: {email}")));
+    let link = mail
+        .lines()
+        .find(|l| l.contains("/login/reset?token="))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let short = b.set_password(&link, "short").await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.body.contains("at least 12 characters"));
+    let ok = b.set_password(&link, "a brand new passphrase").await;
+    assert_eq!(ok.location.as_deref(), Some("/login?password_set=1"));
+    let again = b.set_password(&link, "yet another passphrase").await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "a link works once");
+    assert_eq!(
+        signed_in.get(&format!("/admin/orgs/{}", org.id)).await.status,
+        StatusCode::SEE_OTHER,
+        "a new password ends old sessions"
+    );
+    assert_eq!(b.sign_in(&email, ADMIN_PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        b.sign_in(&email, "a brand new passphrase").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let set = app.get(&org, "/events?action=auth.password_set").await;
+    assert!(!set.json["items"].as_array().unwrap().is_empty());
+}
+
+async fn signing_out_and_signing_in_again_rotate_the_session(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let (b, email) = app.console(&org).await;
+    let page = format!("/admin/orgs/{}", org.id);
+    let csrf = b.get(&page).await.csrf();
+    let out = b.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location.as_deref(), Some("/login?signed_out=1"));
+    assert!(b.get("/login?signed_out=1").await.body.contains("You are signed out."));
+    assert_eq!(b.get(&page).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&org, "/events?action=auth.signed_out").await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // A session cookie planted before sign-in is replaced, never adopted.
+    let r = b.sign_in(&email, ADMIN_PASSWORD).await;
+    let set_cookie = r.location.is_some();
+    assert!(set_cookie);
+    let sessions = {
+        let pool = sqlx::AnyPool::connect(&app.options().url).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    };
+    assert_eq!(
+        sessions, 1,
+        "signing out deleted the old session; signing in made one new one"
+    );
+}
+
+async fn names_render_as_text_and_next_never_leaves_the_console(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    app.post(
+        &org,
+        "/accounts",
+        json!({"email":"x@acme.example","display_name":"<script>alert(1)</script>"}),
+    )
+    .await;
+    let (b, email) = app.console(&org).await;
+    let page = b.get(&format!("/admin/orgs/{}/accounts", org.id)).await;
+    let at = page
+        .body
+        .find("alert(1)")
+        .map(|i| &page.body[i.saturating_sub(40)..i + 40]);
+    assert!(
+        page.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "escaped text is shown: {at:?}"
+    );
+    assert!(!page.body.contains("<script>alert(1)"));
+    let fresh = Browser::new(&app.base);
+    let csrf = fresh.get("/login").await.csrf();
+    for next in [
+        "//evil.example/admin",
+        "https://evil.example",
+        "/admin\\@evil.example",
+        "javascript:alert(1)",
+    ] {
+        let r = fresh
+            .post(
+                "/login",
+                &[
+                    ("csrf", &csrf),
+                    ("email", &email),
+                    ("password", ADMIN_PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(r.location.as_deref(), Some("/admin"), "{next}");
+    }
+    let headers = b
+        .client
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap()
+        .headers()
+        .clone();
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+}
