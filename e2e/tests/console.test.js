@@ -13,6 +13,7 @@ import {
   ADMIN_EMAIL,
   DOWNLOAD_DIR,
   ORG_NAME,
+  SETUP_TIMEOUT,
   clickAndLoad,
   dataRows,
   expectMessage,
@@ -63,12 +64,12 @@ before(async () => {
   server = await startServer('console');
   browser = await launchBrowser();
   page = browser.page;
-});
+}, { timeout: SETUP_TIMEOUT });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
-});
+}, { timeout: SETUP_TIMEOUT });
 
 const step = steps('console', () => page);
 

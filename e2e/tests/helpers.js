@@ -25,6 +25,8 @@ export const NAV_TIMEOUT = 15_000; // page.goto, clicks that navigate, waitForUR
 export const ACTION_TIMEOUT = 10_000; // fill, click, waitFor on a locator
 const HEALTH_TIMEOUT = 60_000; // a debug build applying migrations on a cold disk can be slow
 const STOP_TIMEOUT = 10_000;
+export const STEP_TIMEOUT = 120_000; // a safety net per test step; the waits above fail sooner
+export const SETUP_TIMEOUT = 180_000; // before/after hooks: server start (3 tries) and browser launch
 
 export const ORG_NAME = 'Acme';
 export const ADMIN_EMAIL = 'admin@acme.example';
@@ -265,7 +267,7 @@ export function steps(prefix, getPage) {
   let n = 0;
   return function step(name, fn) {
     const index = ++n;
-    test(name, async (t) => {
+    test(name, { timeout: STEP_TIMEOUT }, async (t) => {
       if (failed) {
         t.skip(`skipped: an earlier step failed (${failed})`);
         return;

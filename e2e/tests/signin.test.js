@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import {
+  SETUP_TIMEOUT,
   clickAndLoad,
   expectMessage,
   expectOverview,
@@ -33,12 +34,12 @@ before(async () => {
   server = await startServer('signin');
   browser = await launchBrowser();
   page = browser.page;
-});
+}, { timeout: SETUP_TIMEOUT });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
-});
+}, { timeout: SETUP_TIMEOUT });
 
 const step = steps('signin', () => page);
 

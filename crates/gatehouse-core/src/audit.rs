@@ -164,6 +164,24 @@ impl AuditEvent {
     }
 }
 
+/// An event as stored, with its targets and changes still as JSON text: the shape exports
+/// stream, so a million events are not parsed and re-serialized on the way out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    pub id: String,
+    pub occurred_at: Timestamp,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    pub action: String,
+    /// JSON array of `{type, id, label}`.
+    pub targets_json: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// JSON object `{before, after}`.
+    pub changes_json: String,
+}
+
 /// Filters for reading the audit log. All given filters must match.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

@@ -116,6 +116,13 @@ pub trait Reads {
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> impl Future<Output = Result<Page<AuditEvent>>> + Send;
+    /// Like `list_events`, with targets and changes left as stored JSON (for exports).
+    fn list_event_records(
+        &mut self,
+        org: OrgId,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<crate::audit::EventRecord>>> + Send;
     fn count_events(&mut self, org: OrgId) -> impl Future<Output = Result<i64>> + Send;
 
     /// An account and its password hash (if it has one), by normalized email.

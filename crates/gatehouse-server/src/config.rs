@@ -41,6 +41,16 @@ pub struct ConfigArgs {
     /// Largest database connection pool. Default: 16.
     #[arg(long, env = "GATEHOUSE_MAX_CONNECTIONS", global = true)]
     pub max_connections: Option<u32>,
+    /// SMTP server for mail (password reset links): smtps://user:pass@host:465 or
+    /// smtp://user:pass@host:587?tls=required. Default: none, mail goes to <data-dir>/outbox.
+    #[arg(long, env = "GATEHOUSE_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// File holding the SMTP URL (it carries a password).
+    #[arg(long, env = "GATEHOUSE_SMTP_URL_FILE", global = true)]
+    pub smtp_url_file: Option<PathBuf>,
+    /// Sender of Gatehouse's mail. Default: Gatehouse <gatehouse@localhost>.
+    #[arg(long, env = "GATEHOUSE_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
     /// Minutes of inactivity after which a console session ends. Default: 30.
     #[arg(long, env = "GATEHOUSE_SESSION_IDLE_MINUTES", global = true)]
     pub session_idle_minutes: Option<u32>,
@@ -64,6 +74,9 @@ struct FileConfig {
     max_connections: Option<u32>,
     session_idle_minutes: Option<u32>,
     session_absolute_hours: Option<u32>,
+    smtp_url: Option<String>,
+    smtp_url_file: Option<PathBuf>,
+    mail_from: Option<String>,
 }
 
 /// Settled configuration.
@@ -79,6 +92,8 @@ pub struct Config {
     pub max_connections: u32,
     pub session_idle_minutes: u32,
     pub session_absolute_hours: u32,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
 }
 
 impl Config {
@@ -104,6 +119,20 @@ impl Config {
                 .trim()
                 .to_owned(),
             (None, None, None) => format!("sqlite://{}", data_dir.join("gatehouse.db").display()),
+        };
+        let smtp_url = match (
+            args.smtp_url.clone(),
+            args.smtp_url_file.clone().or(file.smtp_url_file),
+            file.smtp_url,
+        ) {
+            (Some(u), _, _) | (None, None, Some(u)) => Some(u),
+            (None, Some(f), _) => Some(
+                std::fs::read_to_string(&f)
+                    .with_context(|| format!("reading SMTP URL file {}", f.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            (None, None, None) => None,
         };
         let listen = args
             .listen
@@ -156,6 +185,12 @@ impl Config {
                 .or(file.session_absolute_hours)
                 .unwrap_or(12)
                 .clamp(1, 24 * 30),
+            smtp_url,
+            mail_from: args
+                .mail_from
+                .clone()
+                .or(file.mail_from)
+                .unwrap_or_else(|| "Gatehouse <gatehouse@localhost>".into()),
         })
     }
 

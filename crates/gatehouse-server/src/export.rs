@@ -3,11 +3,12 @@
 
 use bytes::Bytes;
 use futures::Stream;
-use gatehouse_core::audit::{AuditEvent, AuditFilter};
+use gatehouse_core::audit::{AuditFilter, EventRecord};
 use gatehouse_core::authz::OrgAdmin;
 use gatehouse_core::page::PageRequest;
 use gatehouse_core::services::Services;
 use gatehouse_store::SqlStore;
+use serde_json::value::RawValue;
 
 const CHUNK: u32 = 2000;
 
@@ -57,55 +58,96 @@ pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn csv_rows(events: &[AuditEvent], header: bool) -> Result<Vec<u8>, csv::Error> {
+#[derive(serde::Deserialize)]
+struct TargetRef<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    label: Option<std::borrow::Cow<'a, str>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ChangesRef<'a> {
+    #[serde(borrow)]
+    before: Option<&'a RawValue>,
+    #[serde(borrow)]
+    after: Option<&'a RawValue>,
+}
+
+fn csv_rows(events: &[EventRecord], header: bool) -> Result<Vec<u8>, std::io::Error> {
     let mut w = csv::Writer::from_writer(Vec::with_capacity(events.len() * 300));
     if header {
         w.write_record(CSV_HEADER)?;
     }
+    let mut targets = String::new();
     for e in events {
-        let targets = e
-            .targets
-            .iter()
-            .map(|t| {
-                format!(
-                    "{}:{}{}",
-                    t.kind,
-                    t.id,
-                    t.label.as_ref().map(|l| format!(" ({l})")).unwrap_or_default()
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
-        let json = |v: &Option<serde_json::Value>| v.as_ref().map(ToString::to_string).unwrap_or_default();
+        let parsed: Vec<TargetRef<'_>> = serde_json::from_str(&e.targets_json)?;
+        targets.clear();
+        for (n, t) in parsed.iter().enumerate() {
+            if n > 0 {
+                targets.push_str("; ");
+            }
+            targets.push_str(&t.kind);
+            targets.push(':');
+            targets.push_str(&t.id);
+            if let Some(l) = &t.label {
+                targets.push_str(" (");
+                targets.push_str(l);
+                targets.push(')');
+            }
+        }
+        let changes: ChangesRef<'_> = serde_json::from_str(&e.changes_json)?;
         let occurred = e.occurred_at.to_rfc3339();
-        let id = e.id.to_string();
-        let (before, after) = (json(&e.changes.before), json(&e.changes.after));
         let cells = [
-            id.as_str(),
+            e.id.as_str(),
             occurred.as_str(),
             e.action.as_str(),
-            e.actor.kind.as_str(),
-            e.actor.id.as_deref().unwrap_or(""),
-            e.actor.label.as_str(),
+            e.actor_type.as_str(),
+            e.actor_id.as_deref().unwrap_or(""),
+            e.actor_label.as_str(),
             targets.as_str(),
             e.ip.as_deref().unwrap_or(""),
             e.user_agent.as_deref().unwrap_or(""),
-            before.as_str(),
-            after.as_str(),
+            changes.before.map_or("", RawValue::get),
+            changes.after.map_or("", RawValue::get),
         ];
         for c in &cells {
             w.write_field(neutralize(c).as_bytes())?;
         }
         w.write_record(None::<&[u8]>)?;
     }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
 }
 
-fn jsonl_rows(events: &[AuditEvent]) -> Result<Vec<u8>, serde_json::Error> {
+/// One JSON object per line, in the API's event shape; stored JSON is copied through as is.
+fn jsonl_rows(events: &[EventRecord]) -> Result<Vec<u8>, std::io::Error> {
     let mut out = Vec::with_capacity(events.len() * 400);
+    let s = |out: &mut Vec<u8>, v: &str| serde_json::to_writer(out, v);
+    let o = |out: &mut Vec<u8>, v: Option<&str>| serde_json::to_writer(out, &v);
     for e in events {
-        serde_json::to_writer(&mut out, e)?;
-        out.push(b'\n');
+        out.extend_from_slice(b"{\"id\":");
+        s(&mut out, &e.id)?;
+        out.extend_from_slice(b",\"occurred_at\":");
+        s(&mut out, &e.occurred_at.to_rfc3339())?;
+        out.extend_from_slice(b",\"action\":");
+        s(&mut out, &e.action)?;
+        out.extend_from_slice(b",\"actor\":{\"type\":");
+        s(&mut out, &e.actor_type)?;
+        out.extend_from_slice(b",\"id\":");
+        o(&mut out, e.actor_id.as_deref())?;
+        out.extend_from_slice(b",\"label\":");
+        s(&mut out, &e.actor_label)?;
+        out.extend_from_slice(b"},\"targets\":");
+        out.extend_from_slice(e.targets_json.as_bytes());
+        out.extend_from_slice(b",\"ip\":");
+        o(&mut out, e.ip.as_deref())?;
+        out.extend_from_slice(b",\"user_agent\":");
+        o(&mut out, e.user_agent.as_deref())?;
+        out.extend_from_slice(b",\"changes\":");
+        out.extend_from_slice(e.changes_json.as_bytes());
+        out.extend_from_slice(b"}\n");
     }
     Ok(out)
 }
@@ -119,7 +161,7 @@ pub fn export_stream(
     filter: AuditFilter,
     format: ExportFormat,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
-    let (tx, rx) = tokio::sync::mpsc::channel::<gatehouse_core::Result<Vec<AuditEvent>>>(2);
+    let (tx, rx) = tokio::sync::mpsc::channel::<gatehouse_core::Result<Vec<EventRecord>>>(2);
     tokio::spawn(async move {
         let mut after = None;
         loop {
@@ -127,7 +169,7 @@ pub fn export_stream(
                 after: after.take(),
                 limit: CHUNK,
             };
-            let result = services.list_events(&admin, &filter, &page).await;
+            let result = services.list_event_records(&admin, &filter, &page).await;
             let (items, more) = match result {
                 Ok(p) => {
                     let more = p.next_cursor.is_some();
@@ -138,7 +180,7 @@ pub fn export_stream(
                     return;
                 }
             };
-            after = items.last().map(|e| e.id.to_string());
+            after = items.last().map(|e| e.id.clone());
             // A closed channel means the client went away: stop reading.
             if tx.send(Ok(items)).await.is_err() || !more {
                 return;
@@ -149,8 +191,8 @@ pub fn export_stream(
         let page = rx.recv().await?;
         let bytes = match page {
             Ok(events) => match format {
-                ExportFormat::Csv => csv_rows(&events, first).map_err(std::io::Error::other),
-                ExportFormat::JsonLines => jsonl_rows(&events).map_err(std::io::Error::other),
+                ExportFormat::Csv => csv_rows(&events, first),
+                ExportFormat::JsonLines => jsonl_rows(&events),
             },
             Err(e) => {
                 tracing::error!(error = %e, "audit export failed");

@@ -102,3 +102,43 @@ mod tests {
         assert!(!h.verify("anything".into(), "not a hash".into()).await);
     }
 }
+
+/// Mail over SMTP (lettre). `smtps://` is TLS from the start; `smtp://...?tls=required` uses
+/// STARTTLS; plain `smtp://` is accepted for a relay on the same host.
+pub struct SmtpMailer {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+impl SmtpMailer {
+    pub fn new(url: &str, from: &str) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+            .context("GATEHOUSE_SMTP_URL is not a valid smtp:// or smtps:// URL")?
+            .timeout(Some(std::time::Duration::from_secs(20)))
+            .build();
+        let from = from.parse().context("GATEHOUSE_MAIL_FROM is not a valid mailbox")?;
+        Ok(Self { transport, from })
+    }
+}
+
+impl Mailer for SmtpMailer {
+    fn send(&self, mail: Mail) -> BoxFuture<'_, Result<()>> {
+        use lettre::AsyncTransport;
+        Box::pin(async move {
+            let to = mail.to.parse().map_err(CoreError::internal)?;
+            let message = lettre::Message::builder()
+                .from(self.from.clone())
+                .to(to)
+                .subject(mail.subject)
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                .body(mail.body)
+                .map_err(CoreError::internal)?;
+            self.transport
+                .send(message)
+                .await
+                .map_err(|e| CoreError::Internal(format!("smtp: {e}")))?;
+            Ok(())
+        })
+    }
+}

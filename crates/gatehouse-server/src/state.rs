@@ -1,7 +1,7 @@
 //! Application state, built in one place and handed to every handler.
 
 use crate::config::Config;
-use crate::security::{Argon2Hasher, OutboxMailer};
+use crate::security::{Argon2Hasher, OutboxMailer, SmtpMailer};
 use gatehouse_core::ports::{Clock, Mailer, PasswordHasher};
 use gatehouse_core::services::Services;
 use gatehouse_core::signin::{SignIn, SignInPolicy};
@@ -30,9 +30,12 @@ impl AppState {
     pub async fn new(store: SqlStore, clock: Arc<dyn Clock>, config: Config) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(cores));
-        let mailer: Arc<dyn Mailer> = Arc::new(OutboxMailer {
-            dir: config.data_dir.join("outbox"),
-        });
+        let mailer: Arc<dyn Mailer> = match &config.smtp_url {
+            Some(url) => Arc::new(SmtpMailer::new(url, &config.mail_from)?),
+            None => Arc::new(OutboxMailer {
+                dir: config.data_dir.join("outbox"),
+            }),
+        };
         Self::with_ports(store, clock, config, hasher, mailer).await
     }
 

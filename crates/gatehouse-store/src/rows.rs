@@ -2,7 +2,7 @@
 //! never silently mapped to a default.
 
 use crate::db_err;
-use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, Changes, Target};
+use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, Changes, EventRecord, Target};
 use gatehouse_core::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId};
 use gatehouse_core::model::{
     Access, Account, ApiKey, EffectiveAccess, Group, GroupMember, Instance, Org, OrgAccount, OrgAdminRole, Principal,
@@ -194,5 +194,20 @@ pub(crate) fn session(r: &AnyRow) -> Result<Session> {
         created_at: t(r, "created_at")?,
         last_seen_at: t(r, "last_seen_at")?,
         expires_at: t(r, "expires_at")?,
+    })
+}
+
+pub(crate) fn event_record(r: &AnyRow) -> Result<EventRecord> {
+    Ok(EventRecord {
+        id: s(r, "id")?,
+        occurred_at: t(r, "occurred_at")?,
+        actor_type: s(r, "actor_type")?,
+        actor_id: os(r, "actor_id")?,
+        actor_label: s(r, "actor_label")?,
+        action: s(r, "action")?,
+        targets_json: s(r, "targets")?,
+        ip: os(r, "ip")?,
+        user_agent: os(r, "user_agent")?,
+        changes_json: s(r, "changes")?,
     })
 }

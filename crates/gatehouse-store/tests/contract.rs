@@ -28,6 +28,7 @@ on_both_engines!(
     removing_an_account_from_an_org_cascades_its_memberships,
     migrations_are_recorded_and_rerun_is_a_no_op,
     free_text_search_matches_substrings_quotes_and_short_needles,
+    free_text_pages_stay_exact_across_the_recent_scan_and_the_index,
 );
 
 async fn store(engine: Dialect) -> (SqlStore, TestDatabase) {
@@ -309,4 +310,48 @@ async fn free_text_search_matches_substrings_quotes_and_short_needles(engine: Di
     assert_eq!(hits("xy").await, 1);
     assert_eq!(hits("zzz").await, 0);
     assert_eq!(hits("' OR 1=1 --").await, 0);
+}
+
+async fn free_text_pages_stay_exact_across_the_recent_scan_and_the_index(engine: Dialect) {
+    let (s, _db) = store(engine).await;
+    let o = org(&s).await;
+    let mut tx = s.begin().await.unwrap();
+    // 5200 events: every 100th mentions "needle", spread across the newest-5000 boundary.
+    for seq in 0..5200 {
+        let label = if n % 100 == 0 {
+            format!("needle {n}")
+        } else {
+            format!("hay {n}")
+        };
+        let ev = AuditEvent::new(
+            o.id,
+            &Actor::system("t"),
+            &RequestMeta::default(),
+            "group.created",
+            t(n),
+        )
+        .target("group", seq, Some(&label));
+        tx.insert_event(&ev).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    for limit in [7, 26, 50, 52, 60] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = PageRequest::parse(cursor.as_deref(), Some(limit)).unwrap();
+            let f = AuditFilter {
+                text: Some("NEEDLE".into()),
+                ..Default::default()
+            };
+            let found = s.reader().await.unwrap().list_events(o.id, &f, &page).await.unwrap();
+            assert!(found.items.len() <= limit as usize);
+            seen.extend(found.items.iter().map(|e| e.occurred_at.millis() - t(0).millis()));
+            match found.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let expected: Vec<i64> = (0..52).rev().map(|k| k * 100).collect();
+        assert_eq!(seen, expected, "limit {limit}: every match once, newest first");
+    }
 }

@@ -21,6 +21,21 @@ impl<S: Store> Services<S> {
         self.store.reader().await?.list_events(admin.org(), filter, page).await
     }
 
+    /// A page of stored event records, for streaming exports.
+    pub async fn list_event_records(
+        &self,
+        admin: &OrgAdmin,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::audit::EventRecord>> {
+        filter.validate()?;
+        self.store
+            .reader()
+            .await?
+            .list_event_records(admin.org(), filter, page)
+            .await
+    }
+
     pub async fn get_event(&self, admin: &OrgAdmin, id: EventId) -> Result<AuditEvent> {
         self.store
             .reader()

@@ -412,3 +412,83 @@ async fn names_render_as_text_and_next_never_leaves_the_console(app: TestApp) {
             .contains("frame-ancestors 'none'")
     );
 }
+
+/// A minimal SMTP server on loopback that accepts one conversation at a time and keeps each
+/// message's DATA. Real SMTP on the wire: lettre speaks to it exactly as to a relay.
+async fn smtp_sink() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = got.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (r, mut w) = stream.into_split();
+            let mut lines = BufReader::new(r).lines();
+            w.write_all(b"220 sink.test ESMTP\r\n").await.unwrap();
+            let mut data: Option<String> = None;
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(buf) = data.as_mut() {
+                    if line == "." {
+                        sink.lock().unwrap().push(data.take().unwrap());
+                        w.write_all(b"250 queued\r\n").await.unwrap();
+                    } else {
+                        buf.push_str(&line);
+                        buf.push('\n');
+                    }
+                    continue;
+                }
+                let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                let reply: &[u8] = match verb.as_str() {
+                    "EHLO" | "HELO" => b"250 sink.test\r\n",
+                    "DATA" => {
+                        data = Some(String::new());
+                        b"354 go on\r\n"
+                    }
+                    "QUIT" => {
+                        w.write_all(b"221 bye\r\n").await.unwrap();
+                        break;
+                    }
+                    _ => b"250 ok\r\n",
+                };
+                w.write_all(reply).await.unwrap();
+            }
+        }
+    });
+    (port, got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_links_go_out_over_smtp_when_it_is_configured() {
+    let (port, got) = smtp_sink().await;
+    let app = TestApp::spawn_with(gatehouse_testkit::Dialect::Sqlite, |c| {
+        c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        c.mail_from = "Gatehouse <noreply@gatehouse.test>".into();
+    })
+    .await;
+    let org = app.create_org("Acme").await;
+    let (_, email) = app.console(&org).await;
+    let b = Browser::new(&app.base);
+    let csrf = b.get("/login/forgot").await.csrf();
+    b.post("/login/forgot", &[("csrf", &csrf), ("email", &email)]).await;
+    let messages = got.lock().unwrap().clone();
+    assert_eq!(messages.len(), 1, "one message over SMTP");
+    assert!(messages[0].contains(&format!("To: {email}")));
+    assert!(messages[0].contains("From: Gatehouse <noreply@gatehouse.test>"));
+    // The body travels quoted-printable (its link is longer than a mail line): decode it.
+    let body = messages[0].replace("=\n", "").replace("=3D", "=");
+    let link = body
+        .lines()
+        .find(|l| l.contains("/login/reset?token="))
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert_eq!(
+        b.set_password(&link, "sent over smtp passphrase").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        !app.data_dir.path().join("outbox").exists(),
+        "nothing went to the outbox"
+    );
+}
