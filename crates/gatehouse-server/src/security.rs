@@ -88,21 +88,6 @@ impl Mailer for OutboxMailer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_hash_verifies_its_password_and_nothing_else() {
-        let h = Argon2Hasher::new(2);
-        let hash = h.hash("correct horse battery".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(h.verify("correct horse battery".into(), hash.clone()).await);
-        assert!(!h.verify("wrong horse battery".into(), hash).await);
-        assert!(!h.verify("anything".into(), "not a hash".into()).await);
-    }
-}
-
 /// Mail over SMTP (lettre). `smtps://` is TLS from the start; `smtp://...?tls=required` uses
 /// STARTTLS; plain `smtp://` is accepted for a relay on the same host.
 pub struct SmtpMailer {
@@ -140,5 +125,20 @@ impl Mailer for SmtpMailer {
                 .map_err(|e| CoreError::Internal(format!("smtp: {e}")))?;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_and_nothing_else() {
+        let h = Argon2Hasher::new(2);
+        let hash = h.hash("correct horse battery".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(h.verify("correct horse battery".into(), hash.clone()).await);
+        assert!(!h.verify("wrong horse battery".into(), hash).await);
+        assert!(!h.verify("anything".into(), "not a hash".into()).await);
     }
 }

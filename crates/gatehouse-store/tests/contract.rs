@@ -318,17 +318,17 @@ async fn free_text_pages_stay_exact_across_the_recent_scan_and_the_index(engine:
     let mut tx = s.begin().await.unwrap();
     // 5200 events: every 100th mentions "needle", spread across the newest-5000 boundary.
     for seq in 0..5200 {
-        let label = if n % 100 == 0 {
-            format!("needle {n}")
+        let label = if seq % 100 == 0 {
+            format!("needle {seq}")
         } else {
-            format!("hay {n}")
+            format!("hay {seq}")
         };
         let ev = AuditEvent::new(
             o.id,
             &Actor::system("t"),
             &RequestMeta::default(),
             "group.created",
-            t(n),
+            t(seq),
         )
         .target("group", seq, Some(&label));
         tx.insert_event(&ev).await.unwrap();
