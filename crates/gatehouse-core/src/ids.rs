@@ -60,6 +60,8 @@ id_type!(/// A grant of product access.
     AccessId, "access_id");
 id_type!(/// An organization API key.
     ApiKeyId, "api_key_id");
+id_type!(/// A domain an organization verifies.
+    DomainId, "domain_id");
 id_type!(/// An audit event.
     EventId, "event_id");
 

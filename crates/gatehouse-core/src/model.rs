@@ -23,6 +23,8 @@ pub struct Account {
     pub status: AccountStatus,
     pub created_at: Timestamp,
     pub last_active_at: Option<Timestamp>,
+    /// When a scheduled deletion happens; until then it can be cancelled.
+    pub delete_after: Option<Timestamp>,
 }
 
 /// An account as one organization sees it.
@@ -147,6 +149,10 @@ pub struct AccountFilter {
     pub product: Option<Product>,
     /// Accounts with access (direct or through a group) to this instance.
     pub instance: Option<InstanceId>,
+    /// Only managed accounts (`Some(true)`) or only external ones (`Some(false)`).
+    pub managed: Option<bool>,
+    /// Accounts whose email is on this domain.
+    pub email_domain: Option<String>,
 }
 
 /// Filters for listing grants of product access.

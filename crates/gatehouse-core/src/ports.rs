@@ -125,6 +125,45 @@ pub trait Reads {
     ) -> impl Future<Output = Result<Page<crate::audit::EventRecord>>> + Send;
     fn count_events(&mut self, org: OrgId) -> impl Future<Output = Result<i64>> + Send;
 
+    fn find_domain(
+        &mut self,
+        org: OrgId,
+        id: crate::ids::DomainId,
+    ) -> impl Future<Output = Result<Option<crate::domain::Domain>>> + Send;
+    fn list_domains(&mut self, org: OrgId) -> impl Future<Output = Result<Vec<crate::domain::Domain>>> + Send;
+    fn list_domain_checks(
+        &mut self,
+        domain: crate::ids::DomainId,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<crate::domain::DomainCheck>>> + Send;
+    /// The verified domain of this name, whichever organization verified it.
+    fn find_verified_domain(
+        &mut self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<crate::domain::Domain>>> + Send;
+    /// Domains the job should look at: pending ones not checked since `pending_before`, and
+    /// verified ones not checked since `verified_before` (or whose proof is missing).
+    fn list_due_domains(
+        &mut self,
+        pending_before: Timestamp,
+        verified_before: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<crate::domain::Domain>>> + Send;
+    /// Accounts on this email domain that the organization does not manage yet (all, or only
+    /// those listed).
+    fn list_claimable_accounts(
+        &mut self,
+        org: OrgId,
+        email_domain: &str,
+        only: Option<&[AccountId]>,
+    ) -> impl Future<Output = Result<Vec<AccountId>>> + Send;
+    /// Accounts whose deletion grace period ended before `now`, with their managing organization.
+    fn list_accounts_due_for_deletion(
+        &mut self,
+        now: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(OrgId, Account)>>> + Send;
+
     /// An account and its password hash (if it has one), by normalized email.
     fn find_credentials(
         &mut self,
@@ -204,6 +243,31 @@ pub trait Writes {
 
     fn insert_api_key(&mut self, key: &ApiKey, digest: &str) -> impl Future<Output = Result<()>> + Send;
     fn update_api_key(&mut self, key: &ApiKey) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_domain(&mut self, domain: &crate::domain::Domain) -> impl Future<Output = Result<bool>> + Send;
+    /// Saves status and check fields; verifying a domain another organization verified is a
+    /// `unique_violation` conflict.
+    fn update_domain(&mut self, domain: &crate::domain::Domain) -> impl Future<Output = Result<()>> + Send;
+    fn delete_domain(&mut self, org: OrgId, id: crate::ids::DomainId) -> impl Future<Output = Result<()>> + Send;
+    fn insert_domain_check(
+        &mut self,
+        domain: crate::ids::DomainId,
+        check: &crate::domain::DomainCheck,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Makes the organization the manager of these accounts (taking management from any other
+    /// organization), recording that it came through a domain.
+    fn claim_accounts(
+        &mut self,
+        org: OrgId,
+        accounts: &[AccountId],
+        at: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Gives up management of the accounts on `email_domain` that were claimed through a domain.
+    fn release_domain_accounts(
+        &mut self,
+        org: OrgId,
+        email_domain: &str,
+    ) -> impl Future<Output = Result<Vec<AccountId>>> + Send;
 
     fn set_password_hash(&mut self, account: AccountId, hash: &str) -> impl Future<Output = Result<()>> + Send;
     fn insert_session(

@@ -51,6 +51,24 @@ pub struct ConfigArgs {
     /// Sender of Gatehouse's mail. Default: Gatehouse <gatehouse@localhost>.
     #[arg(long, env = "GATEHOUSE_MAIL_FROM", global = true)]
     pub mail_from: Option<String>,
+    /// DNS servers for domain verification, comma-separated ip:port. Default: the system's.
+    #[arg(long, env = "GATEHOUSE_DNS_SERVERS", global = true, value_delimiter = ',')]
+    pub dns_servers: Option<Vec<SocketAddr>>,
+    /// Let domain checks reach private, loopback and link-local addresses (labs and tests only).
+    #[arg(long, env = "GATEHOUSE_ALLOW_PRIVATE_ADDRESSES", global = true)]
+    pub allow_private_addresses: Option<bool>,
+    /// Port of the HTTPS domain check. Default: 443.
+    #[arg(long, env = "GATEHOUSE_DOMAIN_HTTPS_PORT", global = true)]
+    pub domain_https_port: Option<u16>,
+    /// Extra CA certificate (PEM file) trusted by the HTTPS domain check.
+    #[arg(long, env = "GATEHOUSE_EXTRA_CA_FILE", global = true)]
+    pub extra_ca_file: Option<PathBuf>,
+    /// Days a pending domain has to verify before it fails. Default: 30.
+    #[arg(long, env = "GATEHOUSE_DOMAIN_VERIFY_DAYS", global = true)]
+    pub domain_verify_days: Option<u32>,
+    /// Days a verified domain may lack its proof before it is unverified. Default: 7.
+    #[arg(long, env = "GATEHOUSE_DOMAIN_GRACE_DAYS", global = true)]
+    pub domain_grace_days: Option<u32>,
     /// Minutes of inactivity after which a console session ends. Default: 30.
     #[arg(long, env = "GATEHOUSE_SESSION_IDLE_MINUTES", global = true)]
     pub session_idle_minutes: Option<u32>,
@@ -77,6 +95,12 @@ struct FileConfig {
     smtp_url: Option<String>,
     smtp_url_file: Option<PathBuf>,
     mail_from: Option<String>,
+    dns_servers: Option<Vec<SocketAddr>>,
+    allow_private_addresses: Option<bool>,
+    domain_https_port: Option<u16>,
+    extra_ca_file: Option<PathBuf>,
+    domain_verify_days: Option<u32>,
+    domain_grace_days: Option<u32>,
 }
 
 /// Settled configuration.
@@ -94,46 +118,73 @@ pub struct Config {
     pub session_absolute_hours: u32,
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    pub dns_servers: Vec<SocketAddr>,
+    pub allow_private_addresses: bool,
+    pub domain_https_port: u16,
+    pub extra_ca_file: Option<PathBuf>,
+    pub domain_verify_days: u32,
+    pub domain_grace_days: u32,
+}
+
+fn load_file(path: Option<&std::path::Path>) -> anyhow::Result<FileConfig> {
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading config file {}", p.display()))?;
+            toml::from_str(&text).with_context(|| format!("in config file {}", p.display()))
+        }
+        None => Ok(FileConfig::default()),
+    }
+}
+
+/// `true` for JSON logs.
+fn parse_log_format(v: Option<&str>) -> anyhow::Result<bool> {
+    match v.unwrap_or("text") {
+        "text" => Ok(false),
+        "json" => Ok(true),
+        other => bail!("log_format must be text or json, not {other:?}"),
+    }
+}
+
+/// A secret setting: the flag or env value, else the named file's contents, else the file's value.
+fn secret(
+    direct: Option<String>,
+    from_file: Option<PathBuf>,
+    in_file: Option<String>,
+    what: &str,
+) -> anyhow::Result<Option<String>> {
+    Ok(match (direct, from_file, in_file) {
+        (Some(v), _, _) | (None, None, Some(v)) => Some(v),
+        (None, Some(f), _) => Some(
+            std::fs::read_to_string(&f)
+                .with_context(|| format!("reading {what} file {}", f.display()))?
+                .trim()
+                .to_owned(),
+        ),
+        (None, None, None) => None,
+    })
 }
 
 impl Config {
     pub fn resolve(args: &ConfigArgs) -> anyhow::Result<Self> {
-        let file: FileConfig = match &args.config {
-            Some(p) => {
-                let text =
-                    std::fs::read_to_string(p).with_context(|| format!("reading config file {}", p.display()))?;
-                toml::from_str(&text).with_context(|| format!("in config file {}", p.display()))?
-            }
-            None => FileConfig::default(),
-        };
+        let file = load_file(args.config.as_deref())?;
         let data_dir = args
             .data_dir
             .clone()
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("gatehouse-data"));
-        let url_file = args.database_url_file.clone().or(file.database_url_file);
-        let database_url = match (args.database_url.clone(), url_file, file.database_url) {
-            (Some(u), _, _) | (None, None, Some(u)) => u,
-            (None, Some(f), _) => std::fs::read_to_string(&f)
-                .with_context(|| format!("reading database URL file {}", f.display()))?
-                .trim()
-                .to_owned(),
-            (None, None, None) => format!("sqlite://{}", data_dir.join("gatehouse.db").display()),
-        };
-        let smtp_url = match (
+        let database_url = secret(
+            args.database_url.clone(),
+            args.database_url_file.clone().or(file.database_url_file),
+            file.database_url,
+            "database URL",
+        )?
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("gatehouse.db").display()));
+        let smtp_url = secret(
             args.smtp_url.clone(),
             args.smtp_url_file.clone().or(file.smtp_url_file),
             file.smtp_url,
-        ) {
-            (Some(u), _, _) | (None, None, Some(u)) => Some(u),
-            (None, Some(f), _) => Some(
-                std::fs::read_to_string(&f)
-                    .with_context(|| format!("reading SMTP URL file {}", f.display()))?
-                    .trim()
-                    .to_owned(),
-            ),
-            (None, None, None) => None,
-        };
+            "SMTP URL",
+        )?;
         let listen = args
             .listen
             .or(file.listen)
@@ -152,16 +203,7 @@ impl Config {
         if audit_retention_days == 0 {
             bail!("audit_retention_days must be at least 1");
         }
-        let log_format = args
-            .log_format
-            .clone()
-            .or(file.log_format)
-            .unwrap_or_else(|| "text".into());
-        let json_logs = match log_format.as_str() {
-            "text" => false,
-            "json" => true,
-            other => bail!("log_format must be text or json, not {other:?}"),
-        };
+        let json_logs = parse_log_format(args.log_format.clone().or(file.log_format).as_deref())?;
         Ok(Config {
             database_url,
             listen,
@@ -186,6 +228,23 @@ impl Config {
                 .unwrap_or(12)
                 .clamp(1, 24 * 30),
             smtp_url,
+            dns_servers: args.dns_servers.clone().or(file.dns_servers).unwrap_or_default(),
+            allow_private_addresses: args
+                .allow_private_addresses
+                .or(file.allow_private_addresses)
+                .unwrap_or(false),
+            domain_https_port: args.domain_https_port.or(file.domain_https_port).unwrap_or(443),
+            extra_ca_file: args.extra_ca_file.clone().or(file.extra_ca_file),
+            domain_verify_days: args
+                .domain_verify_days
+                .or(file.domain_verify_days)
+                .unwrap_or(30)
+                .clamp(1, 365),
+            domain_grace_days: args
+                .domain_grace_days
+                .or(file.domain_grace_days)
+                .unwrap_or(7)
+                .clamp(1, 90),
             mail_from: args
                 .mail_from
                 .clone()

@@ -8,7 +8,51 @@ use tokio::sync::watch;
 const RETENTION_EVERY: Duration = Duration::from_hours(1);
 
 pub fn spawn_all(state: AppState, stop: watch::Receiver<bool>) {
-    tokio::spawn(retention_loop(state, stop));
+    tokio::spawn(retention_loop(state.clone(), stop.clone()));
+    tokio::spawn(domains_loop(state, stop));
+}
+
+/// Every five minutes: domain checks (pending hourly, verified daily) and finishing account
+/// deletions whose grace period is over. One node at a time, by lease.
+async fn domains_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    let holder = format!("node-{}", uuid::Uuid::now_v7());
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(Duration::from_mins(5)) => {}
+        }
+        match lease(&state, "domain-checks", &holder).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::error!(error = %e, "domain job lease failed");
+                continue;
+            }
+        }
+        match state.domains.run_checks().await {
+            Ok((n, failures)) => {
+                tracing::info!(checked = n, "domain checks pass");
+                for f in failures {
+                    tracing::warn!(failure = %f, "domain check failed");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "domain checks failed"),
+        }
+        match state.services.purge_deleted_accounts().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "accounts deleted after their grace period"),
+            Err(e) => tracing::error!(error = %e, "account deletion pass failed"),
+        }
+    }
+}
+
+async fn lease(state: &AppState, name: &str, holder: &str) -> gatehouse_core::Result<bool> {
+    use gatehouse_core::ports::{Store, Writes};
+    let now = state.services.clock.now();
+    let mut tx = state.services.store.begin().await?;
+    let got = tx.acquire_lease(name, holder, now, now.plus_secs(240)).await?;
+    tx.commit().await?;
+    Ok(got)
 }
 
 async fn retention_loop(state: AppState, mut stop: watch::Receiver<bool>) {

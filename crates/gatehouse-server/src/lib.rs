@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod domains;
 pub mod error;
 pub mod export;
 pub mod extract;

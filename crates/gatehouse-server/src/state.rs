@@ -1,9 +1,11 @@
 //! Application state, built in one place and handed to every handler.
 
 use crate::config::Config;
+use crate::domains::prover::{ProverConfig, RealProver};
 use crate::security::{Argon2Hasher, OutboxMailer, SmtpMailer};
+use gatehouse_core::domain::DomainPolicy;
 use gatehouse_core::ports::{Clock, Mailer, PasswordHasher};
-use gatehouse_core::services::Services;
+use gatehouse_core::services::{DomainService, Services};
 use gatehouse_core::signin::{SignIn, SignInPolicy};
 use gatehouse_store::SqlStore;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -13,6 +15,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub services: Services<SqlStore>,
     pub signin: SignIn<SqlStore>,
+    pub domains: DomainService<SqlStore>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
 }
@@ -66,7 +69,28 @@ impl AppState {
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let prover_cfg = ProverConfig {
+            dns_servers: config.dns_servers.clone(),
+            allow_private_addresses: config.allow_private_addresses,
+            https_port: config.domain_https_port,
+            extra_ca_pem: match &config.extra_ca_file {
+                Some(p) => Some(std::fs::read(p).map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()))?),
+                None => None,
+            },
+        };
+        let domain_policy = DomainPolicy {
+            verify_window_secs: i64::from(config.domain_verify_days) * 86_400,
+            grace_secs: i64::from(config.domain_grace_days) * 86_400,
+            ..DomainPolicy::default()
+        };
+        let domains = DomainService::new(
+            store.clone(),
+            clock.clone(),
+            Arc::new(RealProver::new(&prover_cfg)?),
+            domain_policy,
+        );
         Ok(Self {
+            domains,
             services: Services::new(store, clock),
             signin,
             config: Arc::new(config),

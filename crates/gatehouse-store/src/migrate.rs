@@ -12,6 +12,7 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0001_foundation.sql"),
     ),
     ("0002_console", include_str!("../migrations/sqlite/0002_console.sql")),
+    ("0003_domains", include_str!("../migrations/sqlite/0003_domains.sql")),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -20,6 +21,7 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
         include_str!("../migrations/postgres/0001_foundation.sql"),
     ),
     ("0002_console", include_str!("../migrations/postgres/0002_console.sql")),
+    ("0003_domains", include_str!("../migrations/postgres/0003_domains.sql")),
 ];
 
 fn list(d: Dialect) -> &'static [(&'static str, &'static str)] {

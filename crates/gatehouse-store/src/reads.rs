@@ -3,7 +3,6 @@
 
 use crate::sql::Sql;
 use crate::{Db, rows};
-use gatehouse_core::Result;
 use gatehouse_core::audit::{AuditEvent, AuditFilter, EventRecord};
 use gatehouse_core::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId};
 use gatehouse_core::model::{
@@ -13,13 +12,14 @@ use gatehouse_core::model::{
 use gatehouse_core::page::{Page, PageRequest};
 use gatehouse_core::ports::Reads;
 use gatehouse_core::product::Product;
+use gatehouse_core::{Result, Timestamp};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::ops::DerefMut;
 
 macro_rules! account_cols {
     () => {
-        "a.id, a.email, a.display_name, a.status, a.created_at, a.last_active_at"
+        "a.id, a.email, a.display_name, a.status, a.created_at, a.last_active_at, a.delete_after"
     };
 }
 macro_rules! org_account_select {
@@ -301,6 +301,12 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         if let Some(s) = f.status {
             q.push(" AND a.status = ").bind(s.as_str());
         }
+        if let Some(m) = f.managed {
+            q.push(" AND oa.is_managed = ").bind(i64::from(m));
+        }
+        if let Some(d) = &f.email_domain {
+            q.push(" AND a.email_domain = ").bind(d.to_lowercase());
+        }
         if f.product.is_some() || f.instance.is_some() {
             // Direct grants, and grants to groups the account is in.
             q.push(" AND a.id IN (SELECT pa.account_id FROM product_access pa JOIN instances i ON i.id = pa.instance_id WHERE pa.org_id = ");
@@ -466,6 +472,106 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         .fetch_all(self.c())
         .await?;
         rows.first().map_or(Ok(0), |r| rows::i(r, "n"))
+    }
+
+    async fn find_domain(
+        &mut self,
+        org: OrgId,
+        id: gatehouse_core::ids::DomainId,
+    ) -> Result<Option<gatehouse_core::domain::Domain>> {
+        let mut q = sql_with("SELECT * FROM domains WHERE org_id = ", org.to_string());
+        q.push(" AND id = ").bind(id.to_string());
+        self.one(&q, rows::domain).await
+    }
+
+    async fn list_domains(&mut self, org: OrgId) -> Result<Vec<gatehouse_core::domain::Domain>> {
+        let mut q = sql_with("SELECT * FROM domains WHERE org_id = ", org.to_string());
+        q.push(" ORDER BY name");
+        self.all(&q, rows::domain).await
+    }
+
+    async fn list_domain_checks(
+        &mut self,
+        domain: gatehouse_core::ids::DomainId,
+        limit: u32,
+    ) -> Result<Vec<gatehouse_core::domain::DomainCheck>> {
+        let mut q = sql_with("SELECT * FROM domain_checks WHERE domain_id = ", domain.to_string());
+        q.push(" ORDER BY id DESC LIMIT ").bind(i64::from(limit));
+        self.all(&q, rows::domain_check).await
+    }
+
+    async fn find_verified_domain(&mut self, name: &str) -> Result<Option<gatehouse_core::domain::Domain>> {
+        let mut q = sql_with("SELECT * FROM domains WHERE name = ", name);
+        q.push(" AND status = 'verified'");
+        self.one(&q, rows::domain).await
+    }
+
+    async fn list_due_domains(
+        &mut self,
+        pending_before: Timestamp,
+        verified_before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<gatehouse_core::domain::Domain>> {
+        let mut q = Sql::new(
+            "SELECT * FROM domains WHERE (status = 'pending' AND (last_checked_at IS NULL OR last_checked_at < ",
+        );
+        q.bind(pending_before.millis())
+            .push(")) OR (status = 'verified' AND (last_checked_at IS NULL OR last_checked_at < ");
+        q.bind(verified_before.millis())
+            .push(" OR failing_since IS NOT NULL)) ORDER BY last_checked_at LIMIT ")
+            .bind(i64::from(limit));
+        self.all(&q, rows::domain).await
+    }
+
+    async fn list_claimable_accounts(
+        &mut self,
+        org: OrgId,
+        email_domain: &str,
+        only: Option<&[AccountId]>,
+    ) -> Result<Vec<AccountId>> {
+        let mut q =
+            Sql::new("SELECT a.id FROM accounts a LEFT JOIN org_accounts oa ON oa.account_id = a.id AND oa.org_id = ");
+        q.bind(org.to_string())
+            .push(" WHERE a.email_domain = ")
+            .bind(email_domain);
+        q.push(" AND COALESCE(oa.is_managed, 0) = 0");
+        if let Some(ids) = only {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            q.push(" AND a.id IN (");
+            for (n, id) in ids.iter().enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.bind(id.to_string());
+            }
+            q.push(")");
+        }
+        q.push(" ORDER BY a.id");
+        let rows = q.fetch_all(self.c()).await?;
+        rows.iter()
+            .map(|r| AccountId::parse(&rows::s(r, "id")?).map_err(gatehouse_core::CoreError::internal))
+            .collect()
+    }
+
+    async fn list_accounts_due_for_deletion(&mut self, now: Timestamp, limit: u32) -> Result<Vec<(OrgId, Account)>> {
+        let mut q = Sql::new(concat!(
+            "SELECT ",
+            account_cols!(),
+            ", oa.org_id FROM accounts a JOIN org_accounts oa ON oa.account_id = a.id AND oa.is_managed = 1 \
+             WHERE a.delete_after IS NOT NULL AND a.delete_after <= "
+        ));
+        q.bind(now.millis())
+            .push(" ORDER BY a.delete_after LIMIT ")
+            .bind(i64::from(limit));
+        self.all(&q, |r| {
+            Ok((
+                OrgId::parse(&rows::s(r, "org_id")?).map_err(gatehouse_core::CoreError::internal)?,
+                rows::account(r)?,
+            ))
+        })
+        .await
     }
 
     async fn find_credentials(&mut self, email: &str) -> Result<Option<(Account, Option<String>)>> {

@@ -59,6 +59,7 @@ pub(crate) fn account(r: &AnyRow) -> Result<Account> {
         status: parse_col!(AccountStatus, r, "status")?,
         created_at: t(r, "created_at")?,
         last_active_at: ot(r, "last_active_at")?,
+        delete_after: ot(r, "delete_after")?,
     })
 }
 
@@ -209,5 +210,35 @@ pub(crate) fn event_record(r: &AnyRow) -> Result<EventRecord> {
         ip: os(r, "ip")?,
         user_agent: os(r, "user_agent")?,
         changes_json: s(r, "changes")?,
+    })
+}
+
+pub(crate) fn domain(r: &AnyRow) -> Result<gatehouse_core::domain::Domain> {
+    use gatehouse_core::domain::{ClaimMode, Domain, DomainStatus, ProofMethod};
+    Ok(Domain {
+        id: parse_col!(gatehouse_core::ids::DomainId, r, "id")?,
+        org_id: parse_col!(OrgId, r, "org_id")?,
+        name: s(r, "name")?,
+        token: s(r, "token")?,
+        status: parse_col!(DomainStatus, r, "status")?,
+        claim_mode: parse_col!(ClaimMode, r, "claim_mode")?,
+        created_at: t(r, "created_at")?,
+        verify_by: t(r, "verify_by")?,
+        verified_at: ot(r, "verified_at")?,
+        verified_method: os(r, "verified_method")?
+            .map(|m| ProofMethod::parse(&m).map_err(corrupt("verified_method")))
+            .transpose()?,
+        last_checked_at: ot(r, "last_checked_at")?,
+        last_check_detail: os(r, "last_check_detail")?,
+        failing_since: ot(r, "failing_since")?,
+    })
+}
+
+pub(crate) fn domain_check(r: &AnyRow) -> Result<gatehouse_core::domain::DomainCheck> {
+    Ok(gatehouse_core::domain::DomainCheck {
+        checked_at: t(r, "checked_at")?,
+        method: parse_col!(gatehouse_core::domain::ProofMethod, r, "method")?,
+        outcome: s(r, "outcome")?,
+        detail: s(r, "detail")?,
     })
 }

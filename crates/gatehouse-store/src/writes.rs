@@ -11,6 +11,10 @@ use gatehouse_core::model::{Access, Account, ApiKey, Group, Instance, Org, Princ
 use gatehouse_core::ports::Writes;
 use gatehouse_core::{CoreError, Result, Timestamp};
 
+fn email_domain(email: &str) -> String {
+    email.rsplit_once('@').map_or_else(String::new, |(_, d)| d.to_owned())
+}
+
 fn opt_ms(t: Option<Timestamp>) -> Option<i64> {
     t.map(Timestamp::millis)
 }
@@ -123,8 +127,8 @@ impl Writes for SqlTx {
 
     async fn insert_account(&mut self, a: &Account) -> Result<bool> {
         let n = sqlx::query(
-            "INSERT INTO accounts (id, email, display_name, display_name_folded, status, created_at, last_active_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email) DO NOTHING",
+            "INSERT INTO accounts (id, email, display_name, display_name_folded, status, created_at, last_active_at, email_domain, delete_after) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (email) DO NOTHING",
         )
         .bind(a.id.to_string())
         .bind(a.email.clone())
@@ -133,6 +137,8 @@ impl Writes for SqlTx {
         .bind(a.status.as_str())
         .bind(a.created_at.millis())
         .bind(opt_ms(a.last_active_at))
+        .bind(email_domain(&a.email))
+        .bind(opt_ms(a.delete_after))
         .execute(self.c())
         .await
         .map_err(db_err)?;
@@ -140,15 +146,21 @@ impl Writes for SqlTx {
     }
 
     async fn update_account(&mut self, a: &Account) -> Result<()> {
-        sqlx::query("UPDATE accounts SET display_name = $1, display_name_folded = $2, status = $3, last_active_at = $4 WHERE id = $5")
-            .bind(a.display_name.clone())
-            .bind(a.display_name.to_lowercase())
-            .bind(a.status.as_str())
-            .bind(opt_ms(a.last_active_at))
-            .bind(a.id.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE accounts SET display_name = $1, display_name_folded = $2, status = $3, last_active_at = $4, \
+             email = $5, email_domain = $6, delete_after = $7 WHERE id = $8",
+        )
+        .bind(a.display_name.clone())
+        .bind(a.display_name.to_lowercase())
+        .bind(a.status.as_str())
+        .bind(opt_ms(a.last_active_at))
+        .bind(a.email.clone())
+        .bind(email_domain(&a.email))
+        .bind(opt_ms(a.delete_after))
+        .bind(a.id.to_string())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
         Ok(())
     }
 
@@ -169,14 +181,17 @@ impl Writes for SqlTx {
         is_managed: bool,
         at: Timestamp,
     ) -> Result<bool> {
-        let n = sqlx::query("INSERT INTO org_accounts (org_id, account_id, is_managed, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
-            .bind(org.to_string())
-            .bind(account.to_string())
-            .bind(i64::from(is_managed))
-            .bind(at.millis())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        let n = sqlx::query(
+            "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at, managed_via) \
+             VALUES ($1, $2, $3, $4, CASE WHEN $3 = 1 THEN 'created' END) ON CONFLICT DO NOTHING",
+        )
+        .bind(org.to_string())
+        .bind(account.to_string())
+        .bind(i64::from(is_managed))
+        .bind(at.millis())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
         Ok(n.rows_affected() == 1)
     }
 
@@ -376,6 +391,124 @@ impl Writes for SqlTx {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn insert_domain(&mut self, d: &gatehouse_core::domain::Domain) -> Result<bool> {
+        let n = sqlx::query(
+            "INSERT INTO domains (id, org_id, name, token, status, claim_mode, created_at, verify_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (org_id, name) DO NOTHING",
+        )
+        .bind(d.id.to_string())
+        .bind(d.org_id.to_string())
+        .bind(d.name.clone())
+        .bind(d.token.clone())
+        .bind(d.status.as_str())
+        .bind(d.claim_mode.as_str())
+        .bind(d.created_at.millis())
+        .bind(d.verify_by.millis())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+
+    async fn update_domain(&mut self, d: &gatehouse_core::domain::Domain) -> Result<()> {
+        sqlx::query(
+            "UPDATE domains SET status = $1, claim_mode = $2, verify_by = $3, verified_at = $4, verified_method = $5, \
+             last_checked_at = $6, last_check_detail = $7, failing_since = $8 WHERE org_id = $9 AND id = $10",
+        )
+        .bind(d.status.as_str())
+        .bind(d.claim_mode.as_str())
+        .bind(d.verify_by.millis())
+        .bind(opt_ms(d.verified_at))
+        .bind(d.verified_method.map(|m| m.as_str().to_owned()))
+        .bind(opt_ms(d.last_checked_at))
+        .bind(d.last_check_detail.clone())
+        .bind(opt_ms(d.failing_since))
+        .bind(d.org_id.to_string())
+        .bind(d.id.to_string())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_domain(&mut self, org: OrgId, id: gatehouse_core::ids::DomainId) -> Result<()> {
+        sqlx::query("DELETE FROM domains WHERE org_id = $1 AND id = $2")
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_domain_check(
+        &mut self,
+        domain: gatehouse_core::ids::DomainId,
+        c: &gatehouse_core::domain::DomainCheck,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO domain_checks (id, domain_id, checked_at, method, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(gatehouse_core::ids::EventId::at(c.checked_at).to_string())
+            .bind(domain.to_string())
+            .bind(c.checked_at.millis())
+            .bind(c.method.as_str())
+            .bind(c.outcome.clone())
+            .bind(c.detail.chars().take(500).collect::<String>())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn claim_accounts(&mut self, org: OrgId, accounts: &[AccountId], at: Timestamp) -> Result<()> {
+        for id in accounts {
+            // Management moves: first away from any other organization, then to this one.
+            sqlx::query("UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE account_id = $1 AND org_id <> $2 AND is_managed = 1")
+                .bind(id.to_string())
+                .bind(org.to_string())
+                .execute(self.c())
+                .await
+                .map_err(db_err)?;
+            sqlx::query(
+                "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at, managed_via) VALUES ($1, $2, 1, $3, 'domain') \
+                 ON CONFLICT (org_id, account_id) DO UPDATE SET is_managed = 1, managed_via = 'domain'",
+            )
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .bind(at.millis())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    async fn release_domain_accounts(&mut self, org: OrgId, email_domain: &str) -> Result<Vec<AccountId>> {
+        let rows = sqlx::query(
+            "SELECT oa.account_id FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id \
+             WHERE oa.org_id = $1 AND oa.managed_via = 'domain' AND a.email_domain = $2",
+        )
+        .bind(org.to_string())
+        .bind(email_domain.to_owned())
+        .fetch_all(self.c())
+        .await
+        .map_err(db_err)?;
+        let ids = rows
+            .iter()
+            .map(|r| AccountId::parse(&rows::s(r, "account_id")?).map_err(CoreError::internal))
+            .collect::<Result<Vec<_>>>()?;
+        for id in &ids {
+            sqlx::query(
+                "UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2",
+            )
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        }
+        Ok(ids)
     }
 
     async fn set_password_hash(&mut self, account: AccountId, hash: &str) -> Result<()> {

@@ -49,6 +49,7 @@ fn account(email: &str) -> Account {
         status: AccountStatus::Active,
         created_at: t(0),
         last_active_at: None,
+        delete_after: None,
     }
 }
 

@@ -1,6 +1,9 @@
 //! Test support: a real gatehouse server on 127.0.0.1:0 over a fresh database on either
 //! engine, a clock tests control, and typed helpers to drive the API.
 
+pub mod dns;
+pub mod https;
+
 use gatehouse_core::Timestamp;
 use gatehouse_core::ports::Clock;
 use gatehouse_server::app::{Running, spawn};
@@ -81,6 +84,10 @@ pub struct TestApp {
     pub state: AppState,
     /// The data directory (mail outbox and the like).
     pub data_dir: tempfile::TempDir,
+    /// The DNS server the app's domain checks ask.
+    pub dns: dns::DnsServer,
+    /// The HTTPS server (with a test CA the app trusts) domain checks fetch from.
+    pub https: https::HttpsServer,
     running: Option<Running>,
 }
 
@@ -102,6 +109,12 @@ impl TestApp {
         let mut config = Config::resolve(&ConfigArgs::default()).expect("config");
         config.database_url = db.options.url.clone();
         config.data_dir = data_dir.path().to_path_buf();
+        let dns = dns::DnsServer::start().await;
+        let https = https::HttpsServer::start(&["*.test", "*.acme.test", "*.example.test"]).await;
+        config.dns_servers = vec![dns.addr];
+        config.allow_private_addresses = true;
+        config.domain_https_port = https.addr.port();
+        config.extra_ca_file = Some(https.ca_file.clone());
         config.listen = "127.0.0.1:0".parse().expect("addr");
         tweak(&mut config);
         let state = AppState::new(store.clone(), clock.clone(), config)
@@ -125,6 +138,8 @@ impl TestApp {
             db,
             state,
             data_dir,
+            dns,
+            https,
             running: Some(running),
         }
     }

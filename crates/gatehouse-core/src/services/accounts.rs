@@ -36,17 +36,40 @@ impl NewAccount {
 pub struct AccountPatch {
     pub display_name: Option<Name>,
     pub status: Option<AccountStatus>,
+    /// A new email address, only on a domain the organization has verified.
+    pub email: Option<Email>,
 }
 
 impl AccountPatch {
     pub fn parse(display_name: Option<&str>, status: Option<&str>) -> Result<Self> {
+        Self::parse_with_email(display_name, status, None)
+    }
+
+    pub fn parse_with_email(display_name: Option<&str>, status: Option<&str>, email: Option<&str>) -> Result<Self> {
         let mut v = Validator::default();
         let display_name = display_name.and_then(|n| v.check(Name::parse(n, "display_name", 100)));
         let status = status.and_then(|s| v.check(AccountStatus::parse(s)));
+        let email = email.and_then(|e| v.check(Email::parse(e)));
         v.finish()?;
-        Ok(Self { display_name, status })
+        Ok(Self {
+            display_name,
+            status,
+            email,
+        })
     }
 }
+
+/// What removing an account did.
+#[derive(Debug, Clone)]
+pub enum Removal {
+    /// An unmanaged account left the organization.
+    Removed,
+    /// A managed account is deactivated now and deleted when its grace period ends.
+    DeletionScheduled(OrgAccount),
+}
+
+/// How long a managed account's deletion can still be cancelled.
+pub const DELETION_GRACE_SECS: i64 = 14 * 86_400;
 
 /// An account with what it has in this organization.
 #[derive(Debug, Clone)]
@@ -70,6 +93,7 @@ impl<S: Store> Services<S> {
             status: AccountStatus::Active,
             created_at: now,
             last_active_at: None,
+            delete_after: None,
         };
         let mut tx = self.store.begin().await?;
         let created = tx.insert_account(&fresh).await?;
@@ -80,7 +104,16 @@ impl<S: Store> Services<S> {
                 .await?
                 .ok_or_else(|| CoreError::internal("account vanished"))?
         };
-        if !tx.link_org_account(admin.org(), account.id, created, now).await? {
+        // A new account on a domain another organization verified (and claims automatically)
+        // is managed by that organization from the start.
+        let owner = tx
+            .find_verified_domain(new.email.domain())
+            .await?
+            .filter(|d| d.claim_mode == crate::domain::ClaimMode::Automatic && d.org_id != admin.org());
+        if !tx
+            .link_org_account(admin.org(), account.id, created && owner.is_none(), now)
+            .await?
+        {
             return Err(CoreError::conflict(
                 "email_taken",
                 Some("email"),
@@ -92,6 +125,20 @@ impl<S: Store> Services<S> {
             .target("account", account.id, Some(&account.email))
             .after(&account);
         tx.insert_event(&ev).await?;
+        if let (true, Some(d)) = (created, owner) {
+            tx.claim_accounts(d.org_id, &[account.id], now).await?;
+            let ev = AuditEvent::new(
+                d.org_id,
+                &crate::audit::Actor::system("domain claim"),
+                &crate::audit::RequestMeta::default(),
+                "domain.accounts_claimed",
+                now,
+            )
+            .target("domain", d.id, Some(&d.name))
+            .target("account", account.id, Some(&account.email))
+            .after(&serde_json::json!({ "count": 1, "account_ids": [account.id.to_string()] }));
+            tx.insert_event(&ev).await?;
+        }
         let view = tx.find_org_account(admin.org(), account.id).await?.ok_or(NOT_FOUND)?;
         tx.commit().await?;
         Ok((view, created))
@@ -144,10 +191,31 @@ impl<S: Store> Services<S> {
         if let Some(s) = patch.status {
             after.status = s;
         }
+        if let Some(e) = &patch.email {
+            let verified = tx
+                .find_verified_domain(e.domain())
+                .await?
+                .is_some_and(|d| d.org_id == admin.org());
+            if !verified {
+                return Err(CoreError::Forbidden {
+                    code: "email_domain_not_verified",
+                    message: format!("{} is not a domain this organization has verified.", e.domain()),
+                });
+            }
+            after.email = e.to_string();
+        }
         if after == before.account {
             return Ok(before);
         }
-        tx.update_account(&after).await?;
+        tx.update_account(&after).await.map_err(super::name_conflict(
+            "email_taken",
+            "email",
+            "Another account has this email address.",
+        ))?;
+        if after.status == AccountStatus::Deactivated {
+            // A deactivated account keeps no way in.
+            tx.delete_sessions_of(id).await?;
+        }
         let event = |action| {
             AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now)
                 .target("account", id, Some(&after.email))
@@ -156,6 +224,9 @@ impl<S: Store> Services<S> {
         };
         if after.display_name != before.account.display_name {
             tx.insert_event(&event("account.updated")).await?;
+        }
+        if after.email != before.account.email {
+            tx.insert_event(&event("account.email_changed")).await?;
         }
         if after.status != before.account.status {
             let action = match after.status {
@@ -171,9 +242,10 @@ impl<S: Store> Services<S> {
         })
     }
 
-    /// Deletes a managed account everywhere, or removes an unmanaged one from this organization.
+    /// Schedules a managed account's deletion (deactivated now, deleted after the grace
+    /// period unless cancelled), or removes an unmanaged one from this organization at once.
     /// The organization's last admin cannot be removed.
-    pub async fn remove_account(&self, admin: &OrgAdmin, id: AccountId) -> Result<()> {
+    pub async fn remove_account(&self, admin: &OrgAdmin, id: AccountId) -> Result<Removal> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         tx.lock_org(admin.org()).await?;
@@ -185,17 +257,103 @@ impl<S: Store> Services<S> {
                 "This account is the organization's only admin; make another admin first.",
             ));
         }
-        let action = if before.is_managed {
-            tx.delete_account(id).await?;
-            "account.deleted"
-        } else {
-            tx.unlink_org_account(admin.org(), id).await?;
-            "account.removed"
-        };
-        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now)
+        if before.is_managed {
+            if before.account.delete_after.is_some() {
+                return Ok(Removal::DeletionScheduled(before));
+            }
+            let after = Account {
+                status: AccountStatus::Deactivated,
+                delete_after: Some(now.plus_secs(DELETION_GRACE_SECS)),
+                ..before.account.clone()
+            };
+            tx.update_account(&after).await?;
+            tx.delete_sessions_of(id).await?;
+            let ev = AuditEvent::new(
+                admin.org(),
+                admin.actor(),
+                admin.meta(),
+                "account.deletion_scheduled",
+                now,
+            )
+            .target("account", id, Some(&after.email))
+            .before(&before.account)
+            .after(&after);
+            tx.insert_event(&ev).await?;
+            tx.commit().await?;
+            return Ok(Removal::DeletionScheduled(OrgAccount {
+                account: after,
+                ..before
+            }));
+        }
+        tx.unlink_org_account(admin.org(), id).await?;
+        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), "account.removed", now)
             .target("account", id, Some(&before.account.email))
             .before(&before);
         tx.insert_event(&ev).await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(Removal::Removed)
+    }
+
+    /// Cancels a scheduled deletion: the account is active again.
+    pub async fn cancel_deletion(&self, admin: &OrgAdmin, id: AccountId) -> Result<OrgAccount> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let before = tx.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        if !before.is_managed || before.account.delete_after.is_none() {
+            return Err(CoreError::conflict(
+                "no_deletion_scheduled",
+                None,
+                "This account is not scheduled for deletion.",
+            ));
+        }
+        let after = Account {
+            status: AccountStatus::Active,
+            delete_after: None,
+            ..before.account.clone()
+        };
+        tx.update_account(&after).await?;
+        let ev = AuditEvent::new(
+            admin.org(),
+            admin.actor(),
+            admin.meta(),
+            "account.deletion_canceled",
+            now,
+        )
+        .target("account", id, Some(&after.email))
+        .before(&before.account)
+        .after(&after);
+        tx.insert_event(&ev).await?;
+        tx.commit().await?;
+        Ok(OrgAccount {
+            account: after,
+            ..before
+        })
+    }
+
+    /// Deletes accounts whose grace period is over (a job's pass); returns how many.
+    pub async fn purge_deleted_accounts(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let due = self
+            .store
+            .reader()
+            .await?
+            .list_accounts_due_for_deletion(now, 500)
+            .await?;
+        for (org, account) in &due {
+            let mut tx = self.store.begin().await?;
+            tx.delete_account(account.id).await?;
+            let ev = AuditEvent::new(
+                *org,
+                &crate::audit::Actor::system("account deletion"),
+                &crate::audit::RequestMeta::default(),
+                "account.deleted",
+                now,
+            )
+            .target("account", account.id, Some(&account.email))
+            .before(account);
+            tx.insert_event(&ev).await?;
+            tx.commit().await?;
+        }
+        Ok(due.len())
     }
 }

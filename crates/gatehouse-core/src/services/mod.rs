@@ -6,13 +6,15 @@ mod accounts;
 mod admins;
 mod api_keys;
 mod audit;
+mod domains;
 mod groups;
 mod instances;
 mod orgs;
 
 pub use access::{GrantAccess, GrantTarget};
-pub use accounts::{AccountDetail, AccountPatch, NewAccount};
+pub use accounts::{AccountDetail, AccountPatch, DELETION_GRACE_SECS, NewAccount, Removal};
 pub use api_keys::{CreatedApiKey, NewApiKey};
+pub use domains::{DomainDetail, DomainService, Verification};
 pub use groups::{GroupPatch, NewGroup};
 pub use instances::{InstancePatch, NewInstance};
 pub use orgs::{Bootstrapped, OrgPatch};

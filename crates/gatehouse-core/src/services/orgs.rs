@@ -68,6 +68,7 @@ impl<S: Store> Services<S> {
             status: AccountStatus::Active,
             created_at: now,
             last_active_at: None,
+            delete_after: None,
         };
         let created = tx.insert_account(&fresh).await?;
         let admin = if created {

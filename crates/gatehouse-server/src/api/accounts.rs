@@ -9,7 +9,7 @@ use gatehouse_core::ids::{AccountId, InstanceId};
 use gatehouse_core::model::{AccountFilter, OrgAccount};
 use gatehouse_core::page::PageRequest;
 use gatehouse_core::product::{AccountStatus, Product};
-use gatehouse_core::services::{AccountDetail, AccountPatch, NewAccount};
+use gatehouse_core::services::{AccountDetail, AccountPatch, NewAccount, Removal};
 use gatehouse_core::{CoreError, Result as CoreResult};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -27,6 +27,8 @@ pub struct AccountResponse {
     pub created_at: String,
     pub last_active_at: Option<String>,
     pub added_at: String,
+    /// When a scheduled deletion happens (it can be cancelled until then).
+    pub delete_after: Option<String>,
 }
 
 impl From<OrgAccount> for AccountResponse {
@@ -40,6 +42,7 @@ impl From<OrgAccount> for AccountResponse {
             created_at: a.account.created_at.to_rfc3339(),
             last_active_at: a.account.last_active_at.map(gatehouse_core::Timestamp::to_rfc3339),
             added_at: a.added_at.to_rfc3339(),
+            delete_after: a.account.delete_after.map(gatehouse_core::Timestamp::to_rfc3339),
         }
     }
 }
@@ -112,6 +115,8 @@ pub struct CreateAccountRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccountRequest {
     pub display_name: Option<String>,
+    /// A new address, on a domain the organization has verified.
+    pub email: Option<String>,
     /// active or deactivated.
     pub status: Option<String>,
 }
@@ -129,6 +134,10 @@ pub struct AccountQuery {
     pub product: Option<String>,
     /// Accounts with access to this instance (directly or through a group).
     pub instance_id: Option<String>,
+    /// true: accounts the organization manages; false: external users (access, not managed).
+    pub managed: Option<bool>,
+    /// Accounts whose email is on this domain.
+    pub domain: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
     pub limit: Option<u32>,
@@ -143,6 +152,14 @@ impl AccountQuery {
             status: self.status.as_deref().and_then(|s| v.check(AccountStatus::parse(s))),
             product: self.product.as_deref().and_then(|p| v.check(Product::parse(p))),
             instance: self.instance_id.as_deref().and_then(|i| v.check(InstanceId::parse(i))),
+            managed: self.managed,
+            email_domain: self.domain.as_deref().filter(|d| !d.is_empty()).and_then(|d| {
+                v.check(
+                    gatehouse_core::domain::DomainName::parse(d)
+                        .map_err(|_| CoreError::validation("domain", "is not a valid domain name")),
+                )
+                .map(|d| d.to_string())
+            }),
         };
         if f.email.as_ref().is_some_and(|e| e.len() > 254) || f.name.as_ref().is_some_and(|n| n.len() > 200) {
             v.check::<()>(Err(CoreError::validation("email", "filter text is too long")));
@@ -203,20 +220,40 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateAccountRequest>,
 ) -> ApiResult<Json<AccountResponse>> {
     let id = path_id(&id, "account", AccountId::parse)?;
-    let patch = AccountPatch::parse(body.display_name.as_deref(), body.status.as_deref())?;
+    let patch = AccountPatch::parse_with_email(
+        body.display_name.as_deref(),
+        body.status.as_deref(),
+        body.email.as_deref(),
+    )?;
     Ok(Json(st.services.update_account(&admin, id, patch).await?.into()))
 }
 
-/// Deletes a managed account, or removes an unmanaged one from the organization.
+/// Removes an unmanaged account from the organization (204), or schedules a managed one for
+/// deletion in 14 days (202 with the account; deactivated at once, cancellable until then).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/accounts/{id}", tag = "accounts", security(("api_key" = [])),
     params(("org_id" = String, Path), ("id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem, description = "last_admin")))]
+    responses((status = 202, body = AccountResponse), (status = 204), (status = 404, body = Problem), (status = 409, body = Problem, description = "last_admin")))]
 pub async fn remove(
     State(st): State<AppState>,
     Admin(admin): Admin,
     Path((_, id)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let id = path_id(&id, "account", AccountId::parse)?;
-    st.services.remove_account(&admin, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(match st.services.remove_account(&admin, id).await? {
+        Removal::Removed => StatusCode::NO_CONTENT.into_response(),
+        Removal::DeletionScheduled(a) => (StatusCode::ACCEPTED, Json(AccountResponse::from(a))).into_response(),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/accounts/{id}/cancel-deletion", tag = "accounts", security(("api_key" = [])),
+    params(("org_id" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = AccountResponse), (status = 404, body = Problem), (status = 409, body = Problem, description = "no_deletion_scheduled")))]
+pub async fn cancel_deletion(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<AccountResponse>> {
+    let id = path_id(&id, "account", AccountId::parse)?;
+    Ok(Json(st.services.cancel_deletion(&admin, id).await?.into()))
 }

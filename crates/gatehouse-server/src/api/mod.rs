@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod domains;
 mod events;
 mod groups;
 mod instances;
@@ -28,6 +29,14 @@ pub fn router() -> Router<AppState> {
             &r("/accounts/{id}"),
             get(accounts::get).patch(accounts::update).delete(accounts::remove),
         )
+        .route(&r("/accounts/{id}/cancel-deletion"), post(accounts::cancel_deletion))
+        .route(&r("/domains"), get(domains::list).post(domains::add))
+        .route(
+            &r("/domains/{id}"),
+            get(domains::get).patch(domains::update).delete(domains::remove),
+        )
+        .route(&r("/domains/{id}/verify"), post(domains::verify))
+        .route(&r("/domains/{id}/claim"), post(domains::claim))
         .route(&r("/instances"), get(instances::list).post(instances::create))
         .route(
             &r("/instances/{id}"),
@@ -90,7 +99,8 @@ pub(crate) use list_type;
     info(title = "Gatehouse admin API", version = "1", description = "Administer an organization: products, accounts, groups, access, admins, API keys and the audit log. Errors are application/problem+json."),
     paths(
         orgs::get_org, orgs::update_org, orgs::list_products,
-        accounts::list, accounts::create, accounts::get, accounts::update, accounts::remove,
+        accounts::list, accounts::create, accounts::get, accounts::update, accounts::remove, accounts::cancel_deletion,
+        domains::list, domains::add, domains::get, domains::update, domains::verify, domains::claim, domains::remove,
         instances::list, instances::create, instances::get, instances::update, instances::remove,
         groups::list, groups::create, groups::get, groups::update, groups::remove,
         groups::list_members, groups::add_member, groups::remove_member,

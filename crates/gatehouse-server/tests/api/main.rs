@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod console;
+mod domains;
 mod flows;
 mod input;
 mod ops;

@@ -1,0 +1,3 @@
+//! Domain verification: the real prover and the HTTP/console edges live under this module.
+
+pub mod prover;
