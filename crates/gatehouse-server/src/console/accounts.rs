@@ -33,6 +33,8 @@ struct AccountsPage {
     next: Option<String>,
     q: String,
     status: String,
+    scope: &'static str,
+    domain: String,
     form_email: String,
     form_name: String,
 }
@@ -41,6 +43,9 @@ struct AccountsPage {
 pub struct AccountsQuery {
     q: Option<String>,
     status: Option<String>,
+    /// all, managed or external.
+    scope: Option<String>,
+    domain: Option<String>,
     cursor: Option<String>,
     notice: Option<String>,
 }
@@ -57,22 +62,29 @@ async fn build(
         .as_deref()
         .and_then(given)
         .and_then(|s| AccountStatus::parse(s).ok());
+    let managed = match q.scope.as_deref() {
+        Some("managed") => Some(true),
+        Some("external") => Some(false),
+        _ => None,
+    };
+    let email_domain = q.domain.as_deref().and_then(given).map(str::to_owned);
+    let base = AccountFilter {
+        status,
+        managed,
+        email_domain,
+        ..Default::default()
+    };
     // One search box: an @ means an email, anything else a name.
     let filter = match &text {
         Some(t) if t.contains('@') => AccountFilter {
             email: Some(t.clone()),
-            status,
-            ..Default::default()
+            ..base
         },
         Some(t) => AccountFilter {
             name: Some(t.clone()),
-            status,
-            ..Default::default()
+            ..base
         },
-        None => AccountFilter {
-            status,
-            ..Default::default()
-        },
+        None => base,
     };
     let page = PageRequest::parse(q.cursor.as_deref(), Some(50)).unwrap_or_else(|_| PageRequest::first(50));
     let list = st.services.list_accounts(&console.admin, &filter, &page).await?;
@@ -95,6 +107,12 @@ async fn build(
         next: list.next_cursor,
         q: text.unwrap_or_default(),
         status: status.map(|s| s.to_string()).unwrap_or_default(),
+        scope: match managed {
+            Some(true) => "managed",
+            Some(false) => "external",
+            None => "all",
+        },
+        domain: q.domain.clone().unwrap_or_default(),
         form_email: String::new(),
         form_name: String::new(),
     })
@@ -146,6 +164,7 @@ struct AccountPage {
     managed: bool,
     is_admin: bool,
     created: String,
+    delete_after: Option<String>,
     groups: Vec<(String, String)>,
     access: Vec<AccessRow>,
 }
@@ -170,6 +189,11 @@ pub async fn detail(
         managed: d.account.is_managed,
         is_admin: d.is_org_admin,
         created: d.account.account.created_at.to_rfc3339(),
+        delete_after: d
+            .account
+            .account
+            .delete_after
+            .map(gatehouse_core::Timestamp::to_rfc3339),
         groups: d.groups.iter().map(|g| (g.id.to_string(), g.name.clone())).collect(),
         access: d
             .access
@@ -206,4 +230,28 @@ pub async fn set_status(
         AccountStatus::Deactivated => "account_deactivated",
     };
     done(&console.url(&format!("/accounts/{id}")), notice)
+}
+
+pub async fn delete(
+    State(st): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    ConsoleForm { console, .. }: ConsoleForm<super::instances::Empty>,
+) -> PageResult {
+    let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
+    match st.services.remove_account(&console.admin, id).await? {
+        gatehouse_core::services::Removal::Removed => done(&console.url("/accounts"), "account_removed"),
+        gatehouse_core::services::Removal::DeletionScheduled(_) => {
+            done(&console.url(&format!("/accounts/{id}")), "deletion_scheduled")
+        }
+    }
+}
+
+pub async fn cancel_deletion(
+    State(st): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    ConsoleForm { console, .. }: ConsoleForm<super::instances::Empty>,
+) -> PageResult {
+    let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
+    st.services.cancel_deletion(&console.admin, id).await?;
+    done(&console.url(&format!("/accounts/{id}")), "deletion_canceled")
 }

@@ -10,6 +10,7 @@ use axum::routing::get;
 const CSS: &str = include_str!("../../static/app.css");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 const HTMX: &str = include_str!("../../static/htmx.min.js");
+const CONSOLE_JS: &str = include_str!("../../static/console.js");
 
 fn asset(kind: &'static str, body: &'static str) -> impl IntoResponse {
     (
@@ -23,6 +24,10 @@ fn asset(kind: &'static str, body: &'static str) -> impl IntoResponse {
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/static/console.js",
+            get(|| async { asset("text/javascript; charset=utf-8", CONSOLE_JS) }),
+        )
         .route(
             "/static/app.css",
             get(|| async { asset("text/css; charset=utf-8", CSS) }),

@@ -7,6 +7,7 @@
 mod access;
 mod accounts;
 mod assets;
+mod domains;
 mod events;
 mod groups;
 mod instances;
@@ -46,9 +47,17 @@ pub fn router() -> Router<AppState> {
         .route(&o(""), get(overview::page))
         .route(&o("/instances"), get(instances::page).post(instances::create))
         .route(&o("/instances/{id}/delete"), post(instances::delete))
+        .route(&o("/domains"), get(domains::page).post(domains::add))
+        .route(&o("/domains/{id}"), get(domains::detail))
+        .route(&o("/domains/{id}/verify"), post(domains::verify))
+        .route(&o("/domains/{id}/claim-mode"), post(domains::claim_mode))
+        .route(&o("/domains/{id}/claim"), post(domains::claim))
+        .route(&o("/domains/{id}/remove"), post(domains::remove))
         .route(&o("/accounts"), get(accounts::page).post(accounts::create))
         .route(&o("/accounts/{id}"), get(accounts::detail))
         .route(&o("/accounts/{id}/status"), post(accounts::set_status))
+        .route(&o("/accounts/{id}/delete"), post(accounts::delete))
+        .route(&o("/accounts/{id}/cancel-deletion"), post(accounts::cancel_deletion))
         .route(&o("/groups"), get(groups::page).post(groups::create))
         .route(&o("/groups/{id}"), get(groups::detail))
         .route(&o("/groups/{id}/members"), post(groups::add_member))
@@ -74,6 +83,8 @@ pub struct Chrome {
     pub csrf: String,
     /// Which nav entry is current.
     pub active: &'static str,
+    /// Banners every page shows (a verified domain whose proof went missing).
+    pub warnings: Vec<String>,
 }
 
 /// A signed-in admin on one of their organizations' pages.
@@ -81,6 +92,7 @@ pub struct Console {
     pub admin: OrgAdmin,
     pub session: ActiveSession,
     pub org_name: String,
+    pub warnings: Vec<String>,
 }
 
 impl Console {
@@ -91,6 +103,7 @@ impl Console {
             user_email: self.session.account.email.clone(),
             csrf: self.session.session.csrf.clone(),
             active,
+            warnings: self.warnings.clone(),
         }
     }
 
@@ -199,6 +212,17 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "access_granted" => "Access granted.",
         "access_revoked" => "Access revoked.",
         "key_revoked" => "API key revoked.",
+        "domain_added" => "Domain added. Publish the record below, then verify.",
+        "domain_verified" => "Domain verified.",
+        "domain_not_yet" => {
+            "The proof was not found yet. Check the record or file and try again; DNS changes can take a while to appear."
+        }
+        "domain_removed" => "Domain removed.",
+        "domain_updated" => "Domain settings saved.",
+        "accounts_claimed" => "Accounts claimed.",
+        "account_removed" => "Account removed from the organization.",
+        "deletion_scheduled" => "Account deactivated and scheduled for deletion in 14 days.",
+        "deletion_canceled" => "Deletion canceled; the account is active again.",
         _ => return None,
     })
 }
@@ -256,10 +280,26 @@ impl FromRequestParts<AppState> for Console {
         let meta = request_meta(parts, &state.config.trusted_proxies);
         let admin = state.signin.authorize(&session, org, meta).await?;
         let org_name = state.services.get_org(&admin).await?.name;
+        let warnings = state
+            .domains
+            .list(&admin)
+            .await?
+            .into_iter()
+            .filter_map(|d| {
+                d.failing_since.map(|since| {
+                    format!(
+                        "The verification record of {} has been missing since {}; the domain will be unverified if it stays missing.",
+                        d.name,
+                        since.to_rfc3339()
+                    )
+                })
+            })
+            .collect();
         Ok(Console {
             admin,
             session,
             org_name,
+            warnings,
         })
     }
 }

@@ -15,7 +15,70 @@ engine_tests!(
     reset_links_work_once_and_the_forgot_form_never_tells_who_exists,
     signing_out_and_signing_in_again_rotate_the_session,
     names_render_as_text_and_next_never_leaves_the_console,
+    domains_are_added_verified_and_watched_from_the_console,
 );
+
+async fn domains_are_added_verified_and_watched_from_the_console(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let other = app.create_org("Other").await;
+    app.post(
+        &other,
+        "/accounts",
+        json!({"email":"eve@console.test","display_name":"Eve"}),
+    )
+    .await;
+    let (b, email) = app.console(&org).await;
+    let base = format!("/admin/orgs/{}", org.id);
+    let csrf = b.get(&format!("{base}/domains")).await.csrf();
+    let gmail = b
+        .post(
+            &format!("{base}/domains"),
+            &[("csrf", &csrf), ("name", "gmail.com"), ("claim_mode", "automatic")],
+        )
+        .await;
+    assert_eq!(gmail.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(gmail.body.contains("public email provider"));
+    let added = b
+        .post(
+            &format!("{base}/domains"),
+            &[("csrf", &csrf), ("name", "console.test"), ("claim_mode", "automatic")],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let page_path = added.location.unwrap().split('?').next().unwrap().to_owned();
+    let page = b.get(&page_path).await;
+    let start = page.body.find("gatehouse-domain-verification=").unwrap();
+    let record = page.body[start..start + 30 + 32].to_owned();
+    assert!(page.body.contains("data-copy=\"txt-value\""), "copy buttons");
+    let not_yet = b.post(&format!("{page_path}/verify"), &[("csrf", &csrf)]).await;
+    assert!(not_yet.location.unwrap().ends_with("notice=domain_not_yet"));
+    app.dns.set_txt("console.test", &[&[&record]]);
+    let ok = b.post(&format!("{page_path}/verify"), &[("csrf", &csrf)]).await;
+    assert!(ok.location.unwrap().ends_with("notice=domain_verified"));
+    let verified = b.get(&page_path).await;
+    assert!(verified.body.contains("badge verified"), "{}", verified.body);
+    assert!(verified.body.contains("found"), "history shows the check");
+    let managed = b
+        .get(&format!("{base}/accounts?scope=managed&domain=console.test"))
+        .await;
+    assert!(managed.body.contains("eve@console.test"));
+    let external = b.get(&format!("{base}/accounts?scope=external")).await;
+    assert!(!external.body.contains("eve@console.test"));
+    // The proof disappears: the next daily check warns on every page.
+    app.dns.remove("console.test");
+    app.clock.advance_secs(86_400 + 60);
+    app.state.domains.run_checks().await.unwrap();
+    let b = Browser::new(&app.base);
+    assert_eq!(b.sign_in(&email, ADMIN_PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let overview = b.get(&base).await;
+    assert!(
+        overview.body.contains("class=\"banner\"") && overview.body.contains("console.test"),
+        "{}",
+        overview.body
+    );
+    let ev = app.get(&org, "/events?action=domain.verified").await;
+    assert_eq!(ev.json["items"][0]["actor"]["label"], email.as_str());
+}
 
 async fn every_console_page_renders_for_a_signed_in_admin(app: TestApp) {
     let org = app.create_org("Acme").await;
