@@ -130,8 +130,16 @@ function stopChild(child) {
  *
  * Returns { baseURL, port, dataDir, boot, orgId, adminEmail, setPasswordUrl, url(path), stop() }.
  * `label` names the server log written to artifacts/e2e-logs/<label>-server.log.
+ *
+ * `options.env`: extra environment variables for both `bootstrap` and `serve` (e.g.
+ * GATEHOUSE_DNS_SERVERS). They cannot replace the data dir, listen address or public URL,
+ * which are this server's own.
  */
-export async function startServer(label = 'server') {
+export async function startServer(label = 'server', options = {}) {
+  const extraEnv = options.env ?? {};
+  for (const [k, v] of Object.entries(extraEnv)) {
+    if (typeof v !== 'string') throw new Error(`startServer(): env ${k} must be a string, got ${typeof v}`);
+  }
   const bin = gatehouseBin();
   try {
     await fs.access(bin, fs.constants.X_OK);
@@ -148,6 +156,7 @@ export async function startServer(label = 'server') {
     const port = await freePort();
     const baseURL = `http://127.0.0.1:${port}`;
     const env = serverEnv({
+      ...extraEnv,
       GATEHOUSE_DATA_DIR: dataDir,
       GATEHOUSE_LISTEN: `127.0.0.1:${port}`,
       GATEHOUSE_PUBLIC_URL: baseURL,
@@ -215,9 +224,12 @@ export async function startServer(label = 'server') {
 }
 
 /**
- * Launches headless Chromium with a fresh temp profile. Returns { context, page, dialogs, close() }.
+ * Launches headless Chromium with a fresh temp profile. Returns
+ * { context, page, dialogs, pageErrors, close() }.
  * Every JS dialog is recorded in `dialogs` ({type, message}); confirm() dialogs are accepted,
  * every other dialog dismissed. A page that renders user input as markup would show up there.
+ * Every uncaught exception of the page's scripts (unhandled promise rejections included) is
+ * recorded in `pageErrors` ({message, url}).
  */
 export async function launchBrowser() {
   const userDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'gatehouse-e2e-chromium-'));
@@ -233,6 +245,8 @@ export async function launchBrowser() {
   context.setDefaultTimeout(ACTION_TIMEOUT);
   const page = context.pages()[0] ?? (await context.newPage());
   const dialogs = [];
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push({ message: String(error?.stack || error), url: page.url() }));
   page.on('dialog', async (dialog) => {
     dialogs.push({ type: dialog.type(), message: dialog.message() });
     if (dialog.type() === 'confirm') await dialog.accept();
@@ -242,6 +256,7 @@ export async function launchBrowser() {
     context,
     page,
     dialogs,
+    pageErrors,
     async close() {
       await context.close().catch(() => {});
       await fs.rm(userDataDir, { recursive: true, force: true });

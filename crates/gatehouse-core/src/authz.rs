@@ -4,7 +4,8 @@
 use crate::audit::{Actor, ActorKind, RequestMeta};
 use crate::error::{CoreError, Result};
 use crate::ids::OrgId;
-use crate::ports::{Clock, Reads, Store};
+use crate::model::ApiKey;
+use crate::ports::{Clock, Reads, Store, Writes};
 use crate::secret;
 
 /// Proof that the caller may administer `org`. Fields are private: it cannot be forged.
@@ -69,6 +70,20 @@ pub async fn authorize_api_key<S: Store>(
     }
     if key.org_id != org {
         return Err(CoreError::NotFound { entity: "organization" });
+    }
+    // Last use is recorded at most once a minute: it is telemetry for admins deciding which
+    // keys to revoke, not an audited change, so a failure to write it does not refuse the call.
+    if key.last_used_at.is_none_or(|t| now.millis() - t.millis() > 60_000) {
+        drop(r);
+        let touched = ApiKey {
+            last_used_at: Some(now),
+            ..key.clone()
+        };
+        if let Ok(mut tx) = store.begin().await
+            && tx.update_api_key(&touched).await.is_ok()
+        {
+            let _ = tx.commit().await;
+        }
     }
     Ok(OrgAdmin {
         org,

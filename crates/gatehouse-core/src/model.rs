@@ -153,6 +153,8 @@ pub struct AccountFilter {
     pub managed: Option<bool>,
     /// Accounts whose email is on this domain.
     pub email_domain: Option<String>,
+    /// Accounts not active since this time (or never).
+    pub inactive_since: Option<Timestamp>,
 }
 
 /// Filters for listing grants of product access.

@@ -216,6 +216,11 @@ impl<S: Store> SignIn<S> {
         let mut tx = self.store.begin().await?;
         tx.clear_throttle(email_key).await?;
         tx.insert_session(&token.digest, &session, meta).await?;
+        tx.update_account(&Account {
+            last_active_at: Some(now),
+            ..account.clone()
+        })
+        .await?;
         for org in orgs {
             let ev = AuditEvent::new(org.id, &account_actor(&account), meta, "auth.signed_in", now).target(
                 "account",

@@ -307,6 +307,11 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         if let Some(d) = &f.email_domain {
             q.push(" AND a.email_domain = ").bind(d.to_lowercase());
         }
+        if let Some(t) = f.inactive_since {
+            q.push(" AND (a.last_active_at IS NULL OR a.last_active_at < ")
+                .bind(t.millis())
+                .push(")");
+        }
         if f.product.is_some() || f.instance.is_some() {
             // Direct grants, and grants to groups the account is in.
             q.push(" AND a.id IN (SELECT pa.account_id FROM product_access pa JOIN instances i ON i.id = pa.instance_id WHERE pa.org_id = ");

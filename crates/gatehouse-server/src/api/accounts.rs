@@ -138,6 +138,8 @@ pub struct AccountQuery {
     pub managed: Option<bool>,
     /// Accounts whose email is on this domain.
     pub domain: Option<String>,
+    /// Accounts not active since this RFC 3339 time (or never active).
+    pub inactive_since: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 200; default 50.
     pub limit: Option<u32>,
@@ -153,6 +155,10 @@ impl AccountQuery {
             product: self.product.as_deref().and_then(|p| v.check(Product::parse(p))),
             instance: self.instance_id.as_deref().and_then(|i| v.check(InstanceId::parse(i))),
             managed: self.managed,
+            inactive_since: self
+                .inactive_since
+                .as_deref()
+                .and_then(|t| v.check(gatehouse_core::Timestamp::parse_rfc3339(t, "inactive_since"))),
             email_domain: self.domain.as_deref().filter(|d| !d.is_empty()).and_then(|d| {
                 v.check(
                     gatehouse_core::domain::DomainName::parse(d)

@@ -97,6 +97,14 @@ async fn key_secrets_are_shown_once_and_stored_only_as_digests(app: TestApp) {
     let id = created.json["key"]["id"].as_str().unwrap();
     let shown = app.get(&org, &format!("/api-keys/{id}")).await;
     assert!(!shown.text.contains(secret));
+    assert!(shown.json["last_used_at"].is_null(), "never used yet");
+    let user = gatehouse_testkit::TestOrg {
+        key: secret.to_owned(),
+        ..org.clone()
+    };
+    app.get(&user, "/accounts").await;
+    let after_use = app.get(&org, &format!("/api-keys/{id}")).await;
+    assert!(after_use.json["last_used_at"].is_string(), "last use is recorded");
     assert!(secret.starts_with(shown.json["prefix"].as_str().unwrap()));
     let events = app.get(&org, "/events?action=api_key.created").await;
     assert!(!events.text.contains(secret), "the audit log never holds a secret");

@@ -15,6 +15,7 @@ engine_tests!(
     two_orgs_racing_to_verify_one_domain_leave_one_verified,
     manual_claims_take_a_chosen_subset_and_removal_releases_them,
     the_daily_recheck_warns_then_unverifies_when_the_proof_is_gone,
+    inactive_accounts_can_be_listed,
     managed_accounts_change_email_only_within_verified_domains_and_delete_after_a_grace_period,
 );
 
@@ -423,4 +424,47 @@ async fn managed_accounts_change_email_only_within_verified_domains_and_delete_a
         "Acme created guest, so manages it"
     );
     let _ = (ext, guest);
+}
+
+async fn inactive_accounts_can_be_listed(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    app.post(
+        &org,
+        "/accounts",
+        json!({"email":"idle@acme.test","display_name":"Idle"}),
+    )
+    .await;
+    let (_, admin_email) = app.console(&org).await;
+    let since = app.clock_now();
+    let idle = app.get(&org, &format!("/accounts?inactive_since={since}")).await;
+    let emails = managed_emails(&idle.json);
+    assert!(emails.contains(&"idle@acme.test".to_owned()));
+    assert!(
+        !emails.contains(&admin_email),
+        "signing in to the console counts as activity"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_checks_refuse_private_addresses_unless_allowed() {
+    let app = TestApp::spawn_with(gatehouse_testkit::Dialect::Sqlite, |c| {
+        c.allow_private_addresses = false;
+    })
+    .await;
+    let org = app.create_org("Acme").await;
+    let d = add(&app, &org, "internal.acme.test", "automatic").await;
+    app.dns.set_a("internal.acme.test", std::net::Ipv4Addr::LOCALHOST);
+    app.https.set(
+        "internal.acme.test",
+        FileAnswer::Body(d["token"].as_str().unwrap().to_owned()),
+    );
+    let v = verify(&app, &org, &d).await;
+    assert_eq!(v["domain"]["status"], "pending");
+    assert!(
+        v["checks"][1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("private or reserved"),
+        "{v}"
+    );
 }
