@@ -62,6 +62,8 @@ id_type!(/// An organization API key.
     ApiKeyId, "api_key_id");
 id_type!(/// A domain an organization verifies.
     DomainId, "domain_id");
+id_type!(/// An identity-provider directory (SCIM).
+    DirectoryId, "directory_id");
 id_type!(/// An audit event.
     EventId, "event_id");
 

@@ -164,6 +164,39 @@ pub trait Reads {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<(OrgId, Account)>>> + Send;
 
+    fn find_directory(
+        &mut self,
+        org: OrgId,
+        id: crate::ids::DirectoryId,
+    ) -> impl Future<Output = Result<Option<crate::directory::Directory>>> + Send;
+    fn list_directories(&mut self, org: OrgId)
+    -> impl Future<Output = Result<Vec<crate::directory::Directory>>> + Send;
+    fn list_directory_tokens(
+        &mut self,
+        directory: crate::ids::DirectoryId,
+    ) -> impl Future<Output = Result<Vec<crate::directory::DirectoryToken>>> + Send;
+    /// The directory and token a bearer secret belongs to.
+    fn find_directory_token(
+        &mut self,
+        digest: &str,
+    ) -> impl Future<Output = Result<Option<(crate::directory::Directory, crate::directory::DirectoryToken)>>> + Send;
+    fn find_scim_user(
+        &mut self,
+        directory: crate::ids::DirectoryId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<crate::directory::ScimUser>>> + Send;
+    /// Users matching `predicate`, ordered by id: the total and the page (1-based `start`).
+    fn list_scim_users(
+        &mut self,
+        directory: crate::ids::DirectoryId,
+        predicate: &crate::directory::UserPredicate,
+        start: i64,
+        count: i64,
+    ) -> impl Future<Output = Result<(i64, Vec<crate::directory::ScimUser>)>> + Send;
+
+    /// The organization that manages the account, if any.
+    fn find_account_manager(&mut self, account: AccountId) -> impl Future<Output = Result<Option<OrgId>>> + Send;
+
     /// An account and its password hash (if it has one), by normalized email.
     fn find_credentials(
         &mut self,
@@ -261,6 +294,7 @@ pub trait Writes {
         org: OrgId,
         accounts: &[AccountId],
         at: Timestamp,
+        via: &'static str,
     ) -> impl Future<Output = Result<()>> + Send;
     /// Gives up management of the accounts on `email_domain` that were claimed through a domain.
     fn release_domain_accounts(
@@ -268,6 +302,34 @@ pub trait Writes {
         org: OrgId,
         email_domain: &str,
     ) -> impl Future<Output = Result<Vec<AccountId>>> + Send;
+
+    fn insert_directory(&mut self, d: &crate::directory::Directory) -> impl Future<Output = Result<()>> + Send;
+    fn delete_directory(&mut self, org: OrgId, id: crate::ids::DirectoryId) -> impl Future<Output = Result<()>> + Send;
+    fn insert_directory_token(
+        &mut self,
+        t: &crate::directory::DirectoryToken,
+        digest: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn update_directory_token(
+        &mut self,
+        t: &crate::directory::DirectoryToken,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Inserts a provisioned user; a taken userName or externalId is `unique_violation`.
+    fn insert_scim_user(&mut self, u: &crate::directory::ScimUser) -> impl Future<Output = Result<()>> + Send;
+    /// Saves a user if it is still at `expected_version`; `false` when someone changed it first.
+    fn update_scim_user(
+        &mut self,
+        u: &crate::directory::ScimUser,
+        expected_version: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_scim_user(
+        &mut self,
+        directory: crate::ids::DirectoryId,
+        id: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The organization stops managing the account (it stays visible to it).
+    fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<()>> + Send;
 
     fn set_password_hash(&mut self, account: AccountId, hash: &str) -> impl Future<Output = Result<()>> + Send;
     fn insert_session(

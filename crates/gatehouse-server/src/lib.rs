@@ -11,5 +11,6 @@ pub mod export;
 pub mod extract;
 pub mod jobs;
 pub mod ops;
+pub mod scim;
 pub mod security;
 pub mod state;

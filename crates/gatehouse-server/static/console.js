@@ -9,5 +9,7 @@ document.addEventListener("click", (event) => {
     const label = button.textContent;
     button.textContent = "Copied";
     setTimeout(() => { button.textContent = label; }, 1500);
+  }).catch(() => {
+    // The browser refused clipboard access: the value stays on the page to select by hand.
   });
 });

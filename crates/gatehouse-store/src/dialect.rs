@@ -73,14 +73,34 @@ impl Dialect {
     /// phrase matches as a substring); shorter needles, and PostgreSQL (whose trigram GIN index
     /// serves LIKE), use an escaped LIKE.
     pub(crate) fn push_text_search(self, q: &mut crate::sql::Sql, needle: &str) {
-        if self == Dialect::Sqlite && needle.chars().count() >= 3 {
-            let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
-            q.push(" AND e.rowid IN (SELECT rowid FROM audit_search WHERE audit_search MATCH ")
-                .bind(phrase)
-                .push(")");
-        } else {
-            q.push(" AND e.search_text LIKE ").bind_contains(needle);
+        match self {
+            Dialect::Sqlite if needle.chars().count() >= 3 => {
+                let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+                q.push(" AND e.rowid IN (SELECT rowid FROM audit_search WHERE audit_search MATCH ")
+                    .bind(phrase)
+                    .push(")");
+            }
+            // OFFSET 0 keeps the planner from flattening the subquery into an id-ordered scan
+            // that tests every row: the trigram index finds the matches first.
+            Dialect::Postgres => {
+                q.push(" AND e.id IN (SELECT s.id FROM audit_events s WHERE s.search_text LIKE ")
+                    .bind_contains(needle)
+                    .push(" OFFSET 0)");
+            }
+            Dialect::Sqlite => {
+                q.push(" AND e.search_text LIKE ").bind_contains(needle);
+            }
         }
+    }
+
+    /// Appends a substring test the text index cannot serve, for scanning a bounded range of
+    /// recent events in id order (an index there would only get in the way).
+    pub(crate) fn push_text_scan(self, q: &mut crate::sql::Sql, needle: &str) {
+        let f = match self {
+            Dialect::Sqlite => " AND instr(e.search_text, ",
+            Dialect::Postgres => " AND strpos(e.search_text, ",
+        };
+        q.push(f).bind(needle).push(") > 0");
     }
 
     /// Serializes migration runs across nodes (PostgreSQL advisory lock, held to commit).

@@ -8,6 +8,7 @@ pub mod dialect;
 mod migrate;
 mod reads;
 mod rows;
+mod scim;
 mod sql;
 mod writes;
 

@@ -94,9 +94,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         }
         match (&f.text, text) {
             (Some(t), TextSearch::Indexed) => self.dialect.push_text_search(&mut q, &t.to_lowercase()),
-            (Some(t), TextSearch::Scan) => {
-                q.push(" AND e.search_text LIKE ").bind_contains(&t.to_lowercase());
-            }
+            (Some(t), TextSearch::Scan) => self.dialect.push_text_scan(&mut q, &t.to_lowercase()),
             (None, _) => {}
         }
 
@@ -577,6 +575,85 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
             ))
         })
         .await
+    }
+
+    async fn find_directory(
+        &mut self,
+        org: OrgId,
+        id: gatehouse_core::ids::DirectoryId,
+    ) -> Result<Option<gatehouse_core::directory::Directory>> {
+        let mut q = sql_with("SELECT * FROM directories WHERE org_id = ", org.to_string());
+        q.push(" AND id = ").bind(id.to_string());
+        self.one(&q, crate::scim::directory).await
+    }
+
+    async fn list_directories(&mut self, org: OrgId) -> Result<Vec<gatehouse_core::directory::Directory>> {
+        let mut q = sql_with("SELECT * FROM directories WHERE org_id = ", org.to_string());
+        q.push(" ORDER BY id");
+        self.all(&q, crate::scim::directory).await
+    }
+
+    async fn list_directory_tokens(
+        &mut self,
+        directory: gatehouse_core::ids::DirectoryId,
+    ) -> Result<Vec<gatehouse_core::directory::DirectoryToken>> {
+        let mut q = sql_with(
+            "SELECT * FROM directory_tokens WHERE directory_id = ",
+            directory.to_string(),
+        );
+        q.push(" ORDER BY id");
+        self.all(&q, |r| crate::scim::token(r, "")).await
+    }
+
+    async fn find_directory_token(
+        &mut self,
+        digest: &str,
+    ) -> Result<
+        Option<(
+            gatehouse_core::directory::Directory,
+            gatehouse_core::directory::DirectoryToken,
+        )>,
+    > {
+        let q = sql_with(
+            "SELECT d.*, t.id AS t_id, t.directory_id AS t_directory_id, t.prefix AS t_prefix, t.created_at AS t_created_at, \
+             t.expires_at AS t_expires_at, t.revoked_at AS t_revoked_at \
+             FROM directory_tokens t JOIN directories d ON d.id = t.directory_id WHERE t.digest = ",
+            digest,
+        );
+        self.one(&q, |r| Ok((crate::scim::directory(r)?, crate::scim::token(r, "t_")?)))
+            .await
+    }
+
+    async fn find_scim_user(
+        &mut self,
+        directory: gatehouse_core::ids::DirectoryId,
+        id: &str,
+    ) -> Result<Option<gatehouse_core::directory::ScimUser>> {
+        let mut q = sql_with("SELECT * FROM scim_users WHERE directory_id = ", directory.to_string());
+        q.push(" AND id = ").bind(id);
+        self.one(&q, crate::scim::user).await
+    }
+
+    async fn list_scim_users(
+        &mut self,
+        directory: gatehouse_core::ids::DirectoryId,
+        predicate: &gatehouse_core::directory::UserPredicate,
+        start: i64,
+        count: i64,
+    ) -> Result<(i64, Vec<gatehouse_core::directory::ScimUser>)> {
+        self.scim_users_page(directory, predicate, start, count).await
+    }
+
+    async fn find_account_manager(&mut self, account: AccountId) -> Result<Option<OrgId>> {
+        let mut q = sql_with(
+            "SELECT org_id FROM org_accounts WHERE account_id = ",
+            account.to_string(),
+        );
+        q.push(" AND is_managed = 1");
+        let rows = q.fetch_all(self.c()).await?;
+        rows.first()
+            .map(|r| OrgId::parse(&rows::s(r, "org_id")?).map_err(gatehouse_core::CoreError::internal))
+            .transpose()
     }
 
     async fn find_credentials(&mut self, email: &str) -> Result<Option<(Account, Option<String>)>> {

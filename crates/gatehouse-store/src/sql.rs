@@ -28,6 +28,17 @@ impl From<i64> for Arg {
     }
 }
 
+fn escape_like(s: &str) -> String {
+    let mut p = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p
+}
+
 pub(crate) struct Sql {
     text: String,
     args: Vec<Arg>,
@@ -65,6 +76,18 @@ impl Sql {
             p.push(c);
         }
         p.push('%');
+        self.bind(p).push(" ESCAPE '\\'")
+    }
+
+    /// Binds a LIKE pattern matching values that start with `needle`.
+    pub(crate) fn bind_prefix(&mut self, needle: &str) -> &mut Self {
+        let p = format!("{}%", escape_like(needle));
+        self.bind(p).push(" ESCAPE '\\'")
+    }
+
+    /// Binds a LIKE pattern matching values that end with `needle`.
+    pub(crate) fn bind_suffix(&mut self, needle: &str) -> &mut Self {
+        let p = format!("%{}", escape_like(needle));
         self.bind(p).push(" ESCAPE '\\'")
     }
 

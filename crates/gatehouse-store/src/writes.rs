@@ -461,7 +461,13 @@ impl Writes for SqlTx {
         Ok(())
     }
 
-    async fn claim_accounts(&mut self, org: OrgId, accounts: &[AccountId], at: Timestamp) -> Result<()> {
+    async fn claim_accounts(
+        &mut self,
+        org: OrgId,
+        accounts: &[AccountId],
+        at: Timestamp,
+        via: &'static str,
+    ) -> Result<()> {
         for id in accounts {
             // Management moves: first away from any other organization, then to this one.
             sqlx::query("UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE account_id = $1 AND org_id <> $2 AND is_managed = 1")
@@ -471,12 +477,13 @@ impl Writes for SqlTx {
                 .await
                 .map_err(db_err)?;
             sqlx::query(
-                "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at, managed_via) VALUES ($1, $2, 1, $3, 'domain') \
-                 ON CONFLICT (org_id, account_id) DO UPDATE SET is_managed = 1, managed_via = 'domain'",
+                "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at, managed_via) VALUES ($1, $2, 1, $3, $4) \
+                 ON CONFLICT (org_id, account_id) DO UPDATE SET is_managed = 1, managed_via = $4",
             )
             .bind(org.to_string())
             .bind(id.to_string())
             .bind(at.millis())
+            .bind(via)
             .execute(self.c())
             .await
             .map_err(db_err)?;
@@ -509,6 +516,128 @@ impl Writes for SqlTx {
             .map_err(db_err)?;
         }
         Ok(ids)
+    }
+
+    async fn insert_directory(&mut self, d: &gatehouse_core::directory::Directory) -> Result<()> {
+        sqlx::query("INSERT INTO directories (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(d.id.to_string())
+            .bind(d.org_id.to_string())
+            .bind(d.name.clone())
+            .bind(d.created_at.millis())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_directory(&mut self, org: OrgId, id: gatehouse_core::ids::DirectoryId) -> Result<()> {
+        sqlx::query("DELETE FROM directories WHERE org_id = $1 AND id = $2")
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_directory_token(
+        &mut self,
+        t: &gatehouse_core::directory::DirectoryToken,
+        digest: &str,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO directory_tokens (id, directory_id, digest, prefix, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(t.id.clone())
+            .bind(t.directory_id.to_string())
+            .bind(digest.to_owned())
+            .bind(t.prefix.clone())
+            .bind(t.created_at.millis())
+            .bind(opt_ms(t.expires_at))
+            .bind(opt_ms(t.revoked_at))
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_directory_token(&mut self, t: &gatehouse_core::directory::DirectoryToken) -> Result<()> {
+        sqlx::query("UPDATE directory_tokens SET expires_at = $1, revoked_at = $2 WHERE id = $3 AND directory_id = $4")
+            .bind(opt_ms(t.expires_at))
+            .bind(opt_ms(t.revoked_at))
+            .bind(t.id.clone())
+            .bind(t.directory_id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_scim_user(&mut self, u: &gatehouse_core::directory::ScimUser) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO scim_users (id, directory_id, account_id, user_name, user_name_folded, external_id, email, active, resource, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(u.id.clone())
+        .bind(u.directory_id.to_string())
+        .bind(u.account_id.to_string())
+        .bind(u.user_name.clone())
+        .bind(u.user_name.to_lowercase())
+        .bind(u.external_id.clone())
+        .bind(u.email.as_ref().map(|e| e.to_lowercase()))
+        .bind(i64::from(u.active))
+        .bind(u.resource.clone())
+        .bind(u.version)
+        .bind(u.created_at.millis())
+        .bind(u.updated_at.millis())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_scim_user(
+        &mut self,
+        u: &gatehouse_core::directory::ScimUser,
+        expected_version: i64,
+    ) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE scim_users SET user_name = $1, user_name_folded = $2, external_id = $3, email = $4, active = $5, resource = $6, \
+             version = $7, updated_at = $8 WHERE directory_id = $9 AND id = $10 AND version = $11",
+        )
+        .bind(u.user_name.clone())
+        .bind(u.user_name.to_lowercase())
+        .bind(u.external_id.clone())
+        .bind(u.email.as_ref().map(|e| e.to_lowercase()))
+        .bind(i64::from(u.active))
+        .bind(u.resource.clone())
+        .bind(u.version)
+        .bind(u.updated_at.millis())
+        .bind(u.directory_id.to_string())
+        .bind(u.id.clone())
+        .bind(expected_version)
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+
+    async fn delete_scim_user(&mut self, directory: gatehouse_core::ids::DirectoryId, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM scim_users WHERE directory_id = $1 AND id = $2")
+            .bind(directory.to_string())
+            .bind(id.to_owned())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
+        sqlx::query("UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2")
+            .bind(org.to_string())
+            .bind(account.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
     }
 
     async fn set_password_hash(&mut self, account: AccountId, hash: &str) -> Result<()> {

@@ -115,14 +115,21 @@ impl TestApp {
         config.allow_private_addresses = true;
         config.domain_https_port = https.addr.port();
         config.extra_ca_file = Some(https.ca_file.clone());
-        config.listen = "127.0.0.1:0".parse().expect("addr");
+        // A free port known before the server starts, so the public URL (used in links and SCIM
+        // locations) is the real one.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("probe")
+            .local_addr()
+            .expect("addr")
+            .port();
+        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        config.public_url = format!("http://127.0.0.1:{port}");
         tweak(&mut config);
+        let listen = config.listen;
         let state = AppState::new(store.clone(), clock.clone(), config)
             .await
             .expect("state");
-        let running = spawn(state.clone(), "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("serve");
+        let running = spawn(state.clone(), listen).await.expect("serve");
         let base = format!("http://{}", running.addr);
         let client = reqwest::Client::builder()
             .no_proxy()

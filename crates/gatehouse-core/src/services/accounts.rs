@@ -126,7 +126,7 @@ impl<S: Store> Services<S> {
             .after(&account);
         tx.insert_event(&ev).await?;
         if let (true, Some(d)) = (created, owner) {
-            tx.claim_accounts(d.org_id, &[account.id], now).await?;
+            tx.claim_accounts(d.org_id, &[account.id], now, "domain").await?;
             let ev = AuditEvent::new(
                 d.org_id,
                 &crate::audit::Actor::system("domain claim"),

@@ -377,7 +377,7 @@ async fn claim_in<T: Reads + Writes>(
     if ids.is_empty() {
         return Ok(0);
     }
-    tx.claim_accounts(org, &ids, now).await?;
+    tx.claim_accounts(org, &ids, now, "domain").await?;
     let listed: Vec<String> = ids.iter().take(1000).map(ToString::to_string).collect();
     let ev = event(org, actor, meta, "domain.accounts_claimed", d, now)
         .after(&serde_json::json!({ "count": ids.len(), "account_ids": listed }));

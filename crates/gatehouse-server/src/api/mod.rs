@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod directories;
 mod domains;
 mod events;
 mod groups;
@@ -30,6 +31,13 @@ pub fn router() -> Router<AppState> {
             get(accounts::get).patch(accounts::update).delete(accounts::remove),
         )
         .route(&r("/accounts/{id}/cancel-deletion"), post(accounts::cancel_deletion))
+        .route(&r("/directories"), get(directories::list).post(directories::create))
+        .route(
+            &r("/directories/{id}"),
+            get(directories::get).delete(directories::remove),
+        )
+        .route(&r("/directories/{id}/tokens"), post(directories::rotate))
+        .route(&r("/directories/{id}/tokens/{token_id}"), delete(directories::revoke))
         .route(&r("/domains"), get(domains::list).post(domains::add))
         .route(
             &r("/domains/{id}"),
@@ -100,6 +108,7 @@ pub(crate) use list_type;
     paths(
         orgs::get_org, orgs::update_org, orgs::list_products,
         accounts::list, accounts::create, accounts::get, accounts::update, accounts::remove, accounts::cancel_deletion,
+        directories::list, directories::create, directories::get, directories::rotate, directories::revoke, directories::remove,
         domains::list, domains::add, domains::get, domains::update, domains::verify, domains::claim, domains::remove,
         instances::list, instances::create, instances::get, instances::update, instances::remove,
         groups::list, groups::create, groups::get, groups::update, groups::remove,

@@ -8,3 +8,4 @@ mod flows;
 mod input;
 mod ops;
 mod races;
+mod scim;

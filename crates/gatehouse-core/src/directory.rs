@@ -1,0 +1,77 @@
+//! Directories (identity providers that provision accounts over SCIM) and what they store.
+
+use crate::Timestamp;
+use crate::ids::{AccountId, DirectoryId, OrgId};
+
+/// An identity-provider directory connected to an organization.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Directory {
+    pub id: DirectoryId,
+    pub org_id: OrgId,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// A directory's bearer token (the secret is shown once; only its digest is kept).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DirectoryToken {
+    pub id: String,
+    pub directory_id: DirectoryId,
+    pub prefix: String,
+    pub created_at: Timestamp,
+    /// Set when the token was rotated out: it keeps working until then.
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl DirectoryToken {
+    pub fn is_usable_at(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+/// A provisioned user: the SCIM resource as last written, and the account it stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimUser {
+    /// The SCIM `id`, scoped to the directory.
+    pub id: String,
+    pub directory_id: DirectoryId,
+    pub account_id: AccountId,
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub active: bool,
+    /// The resource JSON (without `meta`, which is computed).
+    pub resource: String,
+    /// Bumped on every write; `meta.version` is `W/"<version>"`.
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The part of a SCIM filter the store answers with SQL (on indexed columns). Anything else is
+/// evaluated on the resources themselves.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserPredicate {
+    All,
+    /// userName, case-insensitive (RFC 7643 §4.1.1: caseExact false).
+    UserName(TextOp, String),
+    ExternalId(TextOp, String),
+    Id(String),
+    /// emails.value, case-insensitive.
+    Email(TextOp, String),
+    Active(bool),
+    And(Box<UserPredicate>, Box<UserPredicate>),
+    Or(Box<UserPredicate>, Box<UserPredicate>),
+    Not(Box<UserPredicate>),
+}
+
+/// Text comparisons the store can do with an index or a LIKE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextOp {
+    Eq,
+    Ne,
+    StartsWith,
+    EndsWith,
+    Contains,
+}

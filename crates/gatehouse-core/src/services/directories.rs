@@ -1,0 +1,195 @@
+//! Directories: connect an identity provider, give it a SCIM token, rotate and revoke tokens.
+
+use super::Services;
+use crate::Timestamp;
+use crate::audit::{Actor, ActorKind, AuditEvent};
+use crate::authz::OrgAdmin;
+use crate::directory::{Directory, DirectoryToken};
+use crate::error::{CoreError, Result};
+use crate::ids::DirectoryId;
+use crate::ports::{Reads, Store, Writes};
+use crate::secret;
+use crate::types::Name;
+
+const NOT_FOUND: CoreError = CoreError::NotFound { entity: "directory" };
+
+/// SCIM bearer tokens look like `ghd_...`.
+pub const DIRECTORY_TOKEN_KIND: &str = "ghd";
+
+/// How long a rotated-out token keeps working, so the identity provider can be updated.
+pub const DEFAULT_OVERLAP_SECS: i64 = 24 * 3600;
+
+/// A token just made: shown once.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub token: DirectoryToken,
+    pub secret: String,
+}
+
+/// Proof that a request comes from a directory, with its valid token. Only
+/// [`Services::authenticate_directory`] makes one.
+#[derive(Debug, Clone)]
+pub struct DirectoryCaller {
+    directory: Directory,
+}
+
+impl DirectoryCaller {
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The audit actor: the directory itself.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            kind: ActorKind::Directory,
+            id: Some(self.directory.id.to_string()),
+            label: self.directory.name.clone(),
+        }
+    }
+}
+
+fn event(admin: &OrgAdmin, action: &'static str, d: &Directory, now: Timestamp) -> AuditEvent {
+    AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now).target("directory", d.id, Some(&d.name))
+}
+
+impl<S: Store> Services<S> {
+    /// Connects a directory and issues its first token.
+    pub async fn create_directory(&self, admin: &OrgAdmin, name: &str) -> Result<(Directory, IssuedToken)> {
+        let name = Name::parse(name, "name", 100)?;
+        let now = self.clock.now();
+        let d = Directory {
+            id: DirectoryId::new(),
+            org_id: admin.org(),
+            name: name.to_string(),
+            created_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        tx.insert_directory(&d).await?;
+        tx.insert_event(&event(admin, "directory.created", &d, now).after(&d))
+            .await?;
+        let issued = issue(&mut tx, admin, &d, now).await?;
+        tx.commit().await?;
+        Ok((d, issued))
+    }
+
+    pub async fn list_directories(&self, admin: &OrgAdmin) -> Result<Vec<Directory>> {
+        self.store.reader().await?.list_directories(admin.org()).await
+    }
+
+    pub async fn get_directory(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<(Directory, Vec<DirectoryToken>)> {
+        let mut r = self.store.reader().await?;
+        let d = r.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        let tokens = r.list_directory_tokens(id).await?;
+        Ok((d, tokens))
+    }
+
+    /// Issues a new token; the tokens in use keep working for `overlap_secs` more.
+    pub async fn rotate_directory_token(
+        &self,
+        admin: &OrgAdmin,
+        id: DirectoryId,
+        overlap_secs: i64,
+    ) -> Result<IssuedToken> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        for t in tx.list_directory_tokens(id).await? {
+            if t.is_usable_at(now) {
+                let end = now.plus_secs(overlap_secs.clamp(0, 30 * 86_400));
+                let shortened = DirectoryToken {
+                    expires_at: Some(t.expires_at.map_or(end, |e| e.min(end))),
+                    ..t
+                };
+                tx.update_directory_token(&shortened).await?;
+            }
+        }
+        let issued = issue(&mut tx, admin, &d, now).await?;
+        tx.commit().await?;
+        Ok(issued)
+    }
+
+    pub async fn revoke_directory_token(&self, admin: &OrgAdmin, id: DirectoryId, token_id: &str) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        let t = tx
+            .list_directory_tokens(id)
+            .await?
+            .into_iter()
+            .find(|t| t.id == token_id)
+            .ok_or(CoreError::NotFound {
+                entity: "directory token",
+            })?;
+        if t.revoked_at.is_none() {
+            tx.update_directory_token(&DirectoryToken {
+                revoked_at: Some(now),
+                ..t.clone()
+            })
+            .await?;
+            tx.insert_event(&event(admin, "directory.token_revoked", &d, now).target(
+                "directory_token",
+                &t.id,
+                Some(&t.prefix),
+            ))
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Removes the directory. Its accounts stay (managed by the organization); its tokens end.
+    pub async fn remove_directory(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        tx.delete_directory(admin.org(), id).await?;
+        tx.insert_event(&event(admin, "directory.removed", &d, now).before(&d))
+            .await?;
+        tx.commit().await
+    }
+
+    /// Checks a SCIM bearer token against the directory in the path. Unknown, revoked and
+    /// expired tokens, and tokens of another directory, all fail the same way.
+    pub async fn authenticate_directory(&self, presented: &str, directory: DirectoryId) -> Result<DirectoryCaller> {
+        let invalid = || CoreError::Unauthenticated {
+            code: "invalid_token",
+            message: "The bearer token is not valid for this directory.".into(),
+        };
+        if !presented.starts_with("ghd_") || presented.len() > 100 {
+            return Err(invalid());
+        }
+        let found = self
+            .store
+            .reader()
+            .await?
+            .find_directory_token(&secret::digest(presented))
+            .await?;
+        let (d, t) = found.ok_or_else(invalid)?;
+        if d.id != directory || !t.is_usable_at(self.clock.now()) {
+            return Err(invalid());
+        }
+        Ok(DirectoryCaller { directory: d })
+    }
+}
+
+async fn issue<T: Writes>(tx: &mut T, admin: &OrgAdmin, d: &Directory, now: Timestamp) -> Result<IssuedToken> {
+    let minted = secret::mint(DIRECTORY_TOKEN_KIND)?;
+    let token = DirectoryToken {
+        id: crate::ids::EventId::new().to_string(),
+        directory_id: d.id,
+        prefix: minted.prefix.clone(),
+        created_at: now,
+        expires_at: None,
+        revoked_at: None,
+    };
+    tx.insert_directory_token(&token, &minted.digest).await?;
+    tx.insert_event(&event(admin, "directory.token_created", d, now).target(
+        "directory_token",
+        &token.id,
+        Some(&token.prefix),
+    ))
+    .await?;
+    Ok(IssuedToken {
+        token,
+        secret: minted.value,
+    })
+}

@@ -1,0 +1,340 @@
+//! SCIM endpoints: discovery documents and /Users.
+
+use super::provision::{self, ReplaceWith, etag, render};
+use super::{Scim, ScimBody, ScimFail, scim_json};
+use crate::extract::ClientMeta;
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use gatehouse_core::directory::{ScimUser, TextOp, UserPredicate};
+use gatehouse_core::ports::{Reads, Store};
+use gatehouse_scim::filter::{TypedFilter, TypedValue};
+use gatehouse_scim::{CompareOp, ResourceKind, ScimError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+/// Most results one page returns; and the most a filter that needs evaluation may scan.
+const MAX_COUNT: i64 = 1000;
+const MAX_SCAN: i64 = 10_000;
+
+fn base(st: &AppState, dir: &gatehouse_core::directory::Directory) -> String {
+    format!("{}/scim/v2/{}", st.config.public_url, dir.id)
+}
+
+pub async fn service_provider_config(State(st): State<AppState>, Scim(caller): Scim) -> Response {
+    let opts = gatehouse_scim::schema::ServiceProviderOptions {
+        documentation_uri: None,
+        bulk_supported: false,
+        bulk_max_operations: 0,
+        bulk_max_payload_size: 0,
+        filter_max_results: MAX_COUNT as u32,
+    };
+    let mut doc = gatehouse_scim::schema::service_provider_config_json(&base(&st, caller.directory()), &opts);
+    // Sorting is not offered yet: say so, so clients do not rely on it.
+    doc["sort"] = json!({ "supported": false });
+    scim_json(StatusCode::OK, &doc)
+}
+
+pub async fn schemas(State(st): State<AppState>, Scim(caller): Scim) -> Response {
+    scim_json(
+        StatusCode::OK,
+        &gatehouse_scim::schema::schemas_json_with_base(&base(&st, caller.directory())),
+    )
+}
+
+pub async fn resource_types(State(st): State<AppState>, Scim(caller): Scim) -> Response {
+    scim_json(
+        StatusCode::OK,
+        &gatehouse_scim::schema::resource_types_json(&base(&st, caller.directory())),
+    )
+}
+
+/// Query parameters of a list (RFC 7644 §3.4.2).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    filter: Option<String>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+fn text_op(op: CompareOp) -> Option<TextOp> {
+    Some(match op {
+        CompareOp::Eq => TextOp::Eq,
+        CompareOp::Ne => TextOp::Ne,
+        CompareOp::Sw => TextOp::StartsWith,
+        CompareOp::Ew => TextOp::EndsWith,
+        CompareOp::Co => TextOp::Contains,
+        _ => return None,
+    })
+}
+
+/// The part of a filter the store can answer on its indexed columns, or `None` when the
+/// filter needs evaluating on the resources.
+fn to_predicate(f: &TypedFilter) -> Option<UserPredicate> {
+    match f {
+        TypedFilter::And(a, b) => Some(UserPredicate::And(
+            Box::new(to_predicate(a)?),
+            Box::new(to_predicate(b)?),
+        )),
+        TypedFilter::Or(a, b) => Some(UserPredicate::Or(
+            Box::new(to_predicate(a)?),
+            Box::new(to_predicate(b)?),
+        )),
+        TypedFilter::Not(a) => Some(UserPredicate::Not(Box::new(to_predicate(a)?))),
+        TypedFilter::Compare { attr, op, value } => {
+            if attr.path.sub_attr.is_some() {
+                return None;
+            }
+            let name = attr.path.attr.to_ascii_lowercase();
+            match (name.as_str(), value) {
+                ("username", TypedValue::String(v)) => Some(UserPredicate::UserName(text_op(*op)?, v.clone())),
+                ("externalid", TypedValue::String(v)) => Some(UserPredicate::ExternalId(text_op(*op)?, v.clone())),
+                ("id", TypedValue::String(v)) if *op == CompareOp::Eq => Some(UserPredicate::Id(v.clone())),
+                ("active", TypedValue::Boolean(b)) if *op == CompareOp::Eq => Some(UserPredicate::Active(*b)),
+                ("active", TypedValue::Boolean(b)) if *op == CompareOp::Ne => Some(UserPredicate::Active(!*b)),
+                _ => None,
+            }
+        }
+        TypedFilter::Present { attr }
+            if attr.path.sub_attr.is_none() && attr.path.attr.eq_ignore_ascii_case("userName") =>
+        {
+            Some(UserPredicate::All)
+        }
+        _ => None,
+    }
+}
+
+struct Listing {
+    total: i64,
+    start: i64,
+    users: Vec<ScimUser>,
+}
+
+async fn find_users(
+    st: &AppState,
+    dir: gatehouse_core::ids::DirectoryId,
+    filter: Option<&str>,
+    start: i64,
+    count: i64,
+) -> Result<Listing, ScimFail> {
+    let typed = match filter.map(str::trim).filter(|f| !f.is_empty()) {
+        Some(text) => Some(gatehouse_scim::validate(
+            &gatehouse_scim::parse_filter(text)?,
+            ResourceKind::User,
+        )?),
+        None => None,
+    };
+    let predicate = match &typed {
+        None => Some(UserPredicate::All),
+        Some(t) => to_predicate(t),
+    };
+    let mut r = st.services.store.reader().await?;
+    if let Some(p) = predicate {
+        let (total, users) = r.list_scim_users(dir, &p, start, count).await?;
+        return Ok(Listing { total, start, users });
+    }
+    // Evaluated on the resources: bounded, so a broad filter cannot make us read everything.
+    let typed = typed.expect("only a filter lacks a predicate");
+    let (all, candidates) = r.list_scim_users(dir, &UserPredicate::All, 1, MAX_SCAN + 1).await?;
+    if all > MAX_SCAN {
+        return Err(ScimFail(ScimError::too_many(format!(
+            "This filter needs every user read and the directory has more than {MAX_SCAN}; filter on userName, externalId, id or active."
+        ))));
+    }
+    let matching: Vec<ScimUser> = candidates
+        .into_iter()
+        .filter(|u| typed.matches(&render(u, "")))
+        .collect();
+    let total = matching.len() as i64;
+    let users = matching
+        .into_iter()
+        .skip((start - 1) as usize)
+        .take(count as usize)
+        .collect();
+    Ok(Listing { total, start, users })
+}
+
+fn list_response(
+    st: &AppState,
+    caller: &gatehouse_core::services::DirectoryCaller,
+    l: &Listing,
+    attributes: Option<&str>,
+    excluded: Option<&str>,
+) -> Result<Response, ScimFail> {
+    let b = base(st, caller.directory());
+    let resources = l
+        .users
+        .iter()
+        .map(|u| gatehouse_scim::project(&render(u, &b), ResourceKind::User, attributes, excluded))
+        .collect::<Result<Vec<_>, _>>()?;
+    let body = json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": l.total,
+        "startIndex": l.start,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    Ok(scim_json(StatusCode::OK, &body))
+}
+
+fn page_args(start: Option<i64>, count: Option<i64>) -> (i64, i64) {
+    // RFC 7644 §3.4.2.4: startIndex below 1 means 1; a negative count means 0.
+    (start.unwrap_or(1).max(1), count.unwrap_or(100).clamp(0, MAX_COUNT))
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    Scim(caller): Scim,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ScimFail> {
+    let (start, count) = page_args(q.start_index, q.count);
+    let l = find_users(&st, caller.directory().id, q.filter.as_deref(), start, count).await?;
+    list_response(
+        &st,
+        &caller,
+        &l,
+        q.attributes.as_deref(),
+        q.excluded_attributes.as_deref(),
+    )
+}
+
+/// `POST /Users/.search` (RFC 7644 §3.4.3): the same query in a body.
+pub async fn search(
+    State(st): State<AppState>,
+    Scim(caller): Scim,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimFail> {
+    let list = |k: &str| -> Option<String> {
+        body[k]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))
+    };
+    let (start, count) = page_args(body["startIndex"].as_i64(), body["count"].as_i64());
+    let l = find_users(&st, caller.directory().id, body["filter"].as_str(), start, count).await?;
+    list_response(
+        &st,
+        &caller,
+        &l,
+        list("attributes").as_deref(),
+        list("excludedAttributes").as_deref(),
+    )
+}
+
+fn one(
+    st: &AppState,
+    caller: &gatehouse_core::services::DirectoryCaller,
+    u: &ScimUser,
+    status: StatusCode,
+) -> Response {
+    let b = base(st, caller.directory());
+    let mut res = scim_json(status, &render(u, &b));
+    if let Ok(v) = HeaderValue::from_str(&etag(u)) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    if status == StatusCode::CREATED
+        && let Ok(v) = HeaderValue::from_str(&format!("{b}/Users/{}", u.id))
+    {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+fn not_found() -> ScimFail {
+    ScimFail(ScimError::new(404, "The user does not exist."))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct GetQuery {
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+pub async fn get(
+    State(st): State<AppState>,
+    Scim(caller): Scim,
+    Path((_, id)): Path<(String, String)>,
+    Query(q): Query<GetQuery>,
+) -> Result<Response, ScimFail> {
+    let u = st
+        .services
+        .store
+        .reader()
+        .await?
+        .find_scim_user(caller.directory().id, &id)
+        .await?
+        .ok_or_else(not_found)?;
+    if q.attributes.is_none() && q.excluded_attributes.is_none() {
+        return Ok(one(&st, &caller, &u, StatusCode::OK));
+    }
+    let projected = gatehouse_scim::project(
+        &render(&u, &base(&st, caller.directory())),
+        ResourceKind::User,
+        q.attributes.as_deref(),
+        q.excluded_attributes.as_deref(),
+    )?;
+    Ok(scim_json(StatusCode::OK, &projected))
+}
+
+pub async fn create(
+    State(st): State<AppState>,
+    Scim(caller): Scim,
+    ClientMeta(meta): ClientMeta,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimFail> {
+    let u = provision::create(&st, &caller, &meta, body).await?;
+    Ok(one(&st, &caller, &u, StatusCode::CREATED))
+}
+
+fn if_match(h: &HeaderMap) -> Option<&str> {
+    h.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
+}
+
+pub async fn replace(
+    State(st): State<AppState>,
+    Scim(caller): Scim,
+    ClientMeta(meta): ClientMeta,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimFail> {
+    let u = provision::replace(
+        &st,
+        &caller,
+        &meta,
+        &id,
+        if_match(&headers),
+        ReplaceWith::Resource(body),
+    )
+    .await?;
+    Ok(one(&st, &caller, &u, StatusCode::OK))
+}
+
+/// RFC 7644 §3.5.2: PATCH answers 200 with the resource.
+pub async fn patch(
+    State(st): State<AppState>,
+    Scim(caller): Scim,
+    ClientMeta(meta): ClientMeta,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimFail> {
+    let u = provision::replace(&st, &caller, &meta, &id, if_match(&headers), ReplaceWith::Patch(body)).await?;
+    Ok(one(&st, &caller, &u, StatusCode::OK))
+}
+
+pub async fn delete(
+    State(st): State<AppState>,
+    Scim(caller): Scim,
+    ClientMeta(meta): ClientMeta,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ScimFail> {
+    provision::delete(&st, &caller, &meta, &id, if_match(&headers)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

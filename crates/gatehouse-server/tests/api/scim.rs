@@ -1,0 +1,528 @@
+//! SCIM 2.0 over HTTP, driven as identity providers drive it, on both engines.
+
+use gatehouse_testkit::{TestApp, TestOrg, engine_tests};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+engine_tests!(
+    directory_tokens_authenticate_rotate_with_overlap_and_revoke,
+    users_become_managed_accounts_and_never_duplicates,
+    filters_pages_and_attribute_selection_follow_rfc_7644,
+    okta_and_entra_patches_apply_and_etags_guard_writes,
+    delete_deprovisions_and_the_directory_is_the_actor,
+    bad_requests_get_scim_errors_and_change_nothing,
+);
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+struct Dir {
+    base: String,
+    token: String,
+    id: String,
+}
+
+async fn directory(app: &TestApp, org: &TestOrg, name: &str) -> Dir {
+    let r = app.post(org, "/directories", json!({"name": name})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    Dir {
+        base: r.json["directory"]["scim_base_url"].as_str().unwrap().to_owned(),
+        token: r.json["token"]["secret"].as_str().unwrap().to_owned(),
+        id: r.json["directory"]["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+async fn scim(
+    app: &TestApp,
+    d: &Dir,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut req = app
+        .client
+        .request(method, format!("{}{path}", d.base))
+        .bearer_auth(&d.token);
+    if let Some(b) = body {
+        req = req.header("content-type", "application/scim+json").body(b.to_string());
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null), headers)
+}
+
+fn okta_user(user_name: &str, given: &str, family: &str) -> Value {
+    json!({
+        "schemas": [USER],
+        "userName": user_name,
+        "name": {"givenName": given, "familyName": family},
+        "emails": [{"primary": true, "value": user_name, "type": "work"}],
+        "displayName": format!("{given} {family}"),
+        "locale": "en-US",
+        "externalId": format!("00u-{user_name}"),
+        "groups": [],
+        "password": "never-stored-Secret1",
+        "active": true
+    })
+}
+
+async fn directory_tokens_authenticate_rotate_with_overlap_and_revoke(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Okta").await;
+    let (s, body, headers) = scim(&app, &d, reqwest::Method::GET, "/ServiceProviderConfig", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/scim+json")
+    );
+    assert_eq!(body["patch"]["supported"], true);
+    let wrong = Dir {
+        token: "ghd_not-a-token".into(),
+        ..Dir {
+            base: d.base.clone(),
+            token: String::new(),
+            id: d.id.clone(),
+        }
+    };
+    let (s, body, _) = scim(&app, &wrong, reqwest::Method::GET, "/Users", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert_eq!(body["status"], "401");
+    let other = directory(&app, &org, "Entra").await;
+    let crossed = Dir {
+        token: other.token.clone(),
+        base: d.base.clone(),
+        id: d.id.clone(),
+    };
+    assert_eq!(
+        scim(&app, &crossed, reqwest::Method::GET, "/Users", None).await.0,
+        StatusCode::UNAUTHORIZED,
+        "a token works for its own directory only"
+    );
+    let rotated = app
+        .post(
+            &org,
+            &format!("/directories/{}/tokens", d.id),
+            json!({"overlap_seconds": 3600}),
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::CREATED);
+    let fresh = Dir {
+        token: rotated.json["secret"].as_str().unwrap().to_owned(),
+        base: d.base.clone(),
+        id: d.id.clone(),
+    };
+    assert_eq!(
+        scim(&app, &d, reqwest::Method::GET, "/Users", None).await.0,
+        StatusCode::OK,
+        "the old token works during the overlap"
+    );
+    app.clock.advance_secs(3601);
+    assert_eq!(
+        scim(&app, &d, reqwest::Method::GET, "/Users", None).await.0,
+        StatusCode::UNAUTHORIZED,
+        "and not after it"
+    );
+    assert_eq!(
+        scim(&app, &fresh, reqwest::Method::GET, "/Users", None).await.0,
+        StatusCode::OK
+    );
+    let tokens = app.get(&org, &format!("/directories/{}", d.id)).await;
+    let new_id = tokens.json["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["status"] == "active")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.delete(&org, &format!("/directories/{}/tokens/{new_id}", d.id))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        scim(&app, &fresh, reqwest::Method::GET, "/Users", None).await.0,
+        StatusCode::UNAUTHORIZED,
+        "revoked at once"
+    );
+}
+
+async fn users_become_managed_accounts_and_never_duplicates(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let other = app.create_org("Globex").await;
+    let d = directory(&app, &org, "Okta").await;
+    let existing = app
+        .post(&org, "/accounts", json!({"email":"ann@acme.test","display_name":"Ann"}))
+        .await;
+    let (s, u, headers) = scim(
+        &app,
+        &d,
+        reqwest::Method::POST,
+        "/Users",
+        Some(okta_user("Ann@acme.test", "Ann", "Lee")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{u}");
+    assert!(
+        headers["location"]
+            .to_str()
+            .unwrap()
+            .ends_with(&format!("/Users/{}", u["id"].as_str().unwrap()))
+    );
+    assert_eq!(u["meta"]["resourceType"], "User");
+    assert!(u.get("password").is_none(), "passwords are never stored or returned");
+    let accounts = app.get(&org, "/accounts?email=ann@acme.test").await;
+    assert_eq!(
+        accounts.json["items"].as_array().unwrap().len(),
+        1,
+        "linked to the existing account"
+    );
+    assert_eq!(accounts.json["items"][0]["id"], existing.json["id"]);
+    assert_eq!(accounts.json["items"][0]["display_name"], "Ann Lee");
+    let (s, err, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::POST,
+        "/Users",
+        Some(okta_user("ANN@acme.test", "Ann", "Again")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(err["scimType"], "uniqueness");
+    app.post(
+        &other,
+        "/accounts",
+        json!({"email":"zed@globex.test","display_name":"Zed"}),
+    )
+    .await;
+    let (s, err, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::POST,
+        "/Users",
+        Some(okta_user("zed@globex.test", "Zed", "Z")),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "another organization's account is not taken over: {err}"
+    );
+    let (s, _, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::POST,
+        "/Users",
+        Some(okta_user("new@acme.test", "New", "Person")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let managed = app.get(&org, "/accounts?managed=true&email=new@acme.test").await;
+    assert_eq!(managed.json["items"].as_array().unwrap().len(), 1);
+}
+
+async fn filters_pages_and_attribute_selection_follow_rfc_7644(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Okta").await;
+    for (who, family) in [
+        ("u1", "Ames"),
+        ("u2", "Bell"),
+        ("u3", "Bell"),
+        ("v4", "Cole"),
+        ("u5", "Dunn"),
+    ] {
+        let (s, _, _) = scim(
+            &app,
+            &d,
+            reqwest::Method::POST,
+            "/Users",
+            Some(okta_user(&format!("{who}@acme.test"), who, family)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let q = |f: &str| format!("/Users?filter={}", urlencode(f));
+    let (_, eq, _) = scim(&app, &d, reqwest::Method::GET, &q("userName eq \"U2@ACME.TEST\""), None).await;
+    assert_eq!(eq["totalResults"], 1, "userName is case-insensitive: {eq}");
+    assert_eq!(eq["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:ListResponse");
+    let (_, page, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::GET,
+        &format!("{}&startIndex=2&count=2", q("userName sw \"u\"")),
+        None,
+    )
+    .await;
+    assert_eq!(page["totalResults"], 4);
+    assert_eq!(page["startIndex"], 2);
+    assert_eq!(page["itemsPerPage"], 2);
+    let (_, fam, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::GET,
+        &q("name.familyName eq \"bell\" and active eq true"),
+        None,
+    )
+    .await;
+    assert_eq!(fam["totalResults"], 2, "sub-attribute filters work too: {fam}");
+    let (_, emails, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::GET,
+        &q("emails[type eq \"work\" and value co \"v4\"]"),
+        None,
+    )
+    .await;
+    assert_eq!(emails["totalResults"], 1);
+    let (s, bad, _) = scim(&app, &d, reqwest::Method::GET, &q("userName eq"), None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["scimType"], "invalidFilter");
+    let (_, slim, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::GET,
+        &format!("{}&attributes=userName", q("userName eq \"u1@acme.test\"")),
+        None,
+    )
+    .await;
+    let r = &slim["Resources"][0];
+    assert!(
+        r["id"].is_string() && r["userName"].is_string() && r.get("name").is_none(),
+        "{r}"
+    );
+    let (_, searched, _) = scim(&app, &d, reqwest::Method::POST, "/Users/.search", Some(json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName sw \"v\"", "startIndex": 1, "count": 10
+    }))).await;
+    assert_eq!(searched["totalResults"], 1);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn okta_and_entra_patches_apply_and_etags_guard_writes(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Entra").await;
+    let (_, u, headers) = scim(
+        &app,
+        &d,
+        reqwest::Method::POST,
+        "/Users",
+        Some(okta_user("pat@acme.test", "Pat", "Kim")),
+    )
+    .await;
+    let id = u["id"].as_str().unwrap();
+    let v1 = headers["etag"].to_str().unwrap().to_owned();
+    // Entra ID: capitalized op, no path, dotted keys, booleans as strings.
+    let (s, patched, headers) = scim(
+        &app,
+        &d,
+        reqwest::Method::PATCH,
+        &format!("/Users/{id}"),
+        Some(json!({
+            "schemas": [PATCH_OP],
+            "Operations": [
+                {"op": "Replace", "path": "name.familyName", "value": "Kimura"},
+                {"op": "Add", "value": {"title": "Engineer"}},
+                {"op": "Replace", "path": "active", "value": "False"}
+            ]
+        })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{patched}");
+    assert_eq!(patched["name"]["familyName"], "Kimura");
+    assert_eq!(patched["active"], false);
+    assert_ne!(headers["etag"].to_str().unwrap(), v1);
+    let acc = app.get(&org, "/accounts?email=pat@acme.test").await;
+    assert_eq!(acc.json["items"][0]["status"], "deactivated");
+    // Okta: replace without a path.
+    let (s, back, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::PATCH,
+        &format!("/Users/{id}"),
+        Some(json!({
+            "schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": true}}]
+        })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(back["active"], true);
+    assert_eq!(
+        app.get(&org, "/events?action=scim.user_reactivated").await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // A stale ETag is refused and changes nothing.
+    let before = app.snapshot().await;
+    let res = app
+        .client
+        .put(format!("{}/Users/{id}", d.base))
+        .bearer_auth(&d.token)
+        .header("content-type", "application/scim+json")
+        .header("if-match", v1.as_str())
+        .body(okta_user("pat@acme.test", "Pat", "Stale").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(app.snapshot().await, before);
+    let (s, put, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::PUT,
+        &format!("/Users/{id}"),
+        Some(okta_user("pat@acme.test", "Pat", "Park")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(put["name"]["familyName"], "Park");
+    assert!(put.get("title").is_none(), "PUT replaces the whole resource");
+}
+
+async fn delete_deprovisions_and_the_directory_is_the_actor(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Okta").await;
+    let (_, u, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::POST,
+        "/Users",
+        Some(okta_user("gone@acme.test", "Gone", "Soon")),
+    )
+    .await;
+    let id = u["id"].as_str().unwrap();
+    let (s, _, _) = scim(&app, &d, reqwest::Method::DELETE, &format!("/Users/{id}"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        scim(&app, &d, reqwest::Method::GET, &format!("/Users/{id}"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let acc = app.get(&org, "/accounts?email=gone@acme.test").await;
+    assert_eq!(acc.json["items"][0]["status"], "deactivated");
+    assert_eq!(acc.json["items"][0]["is_managed"], false, "unlinked");
+    let ev = app
+        .get(&org, "/events?action=scim.user_created,scim.user_deleted")
+        .await;
+    for e in ev.json["items"].as_array().unwrap() {
+        assert_eq!(e["actor"]["type"], "directory");
+        assert_eq!(e["actor"]["id"], d.id.as_str());
+    }
+    assert_eq!(ev.json["items"].as_array().unwrap().len(), 2);
+}
+
+async fn bad_requests_get_scim_errors_and_change_nothing(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Okta").await;
+    let e = directory(&app, &org, "Other").await;
+    let (_, theirs, _) = scim(
+        &app,
+        &e,
+        reqwest::Method::POST,
+        "/Users",
+        Some(okta_user("theirs@acme.test", "T", "O")),
+    )
+    .await;
+    let before = app.snapshot().await;
+    let post_raw = |body: String, ct: &'static str| {
+        app.client
+            .post(format!("{}/Users", d.base))
+            .bearer_auth(&d.token)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    let cases = [
+        (
+            post_raw("{\"userName\": ".into(), "application/scim+json")
+                .await
+                .unwrap(),
+            400,
+            Some("invalidSyntax"),
+        ),
+        (
+            post_raw(
+                json!({"schemas": ["urn:example:Nope"], "userName": "x@acme.test"}).to_string(),
+                "application/scim+json",
+            )
+            .await
+            .unwrap(),
+            400,
+            Some("invalidValue"),
+        ),
+        (
+            post_raw(json!({"schemas": [USER]}).to_string(), "application/json")
+                .await
+                .unwrap(),
+            400,
+            Some("invalidValue"),
+        ),
+        (
+            post_raw(
+                json!({"schemas": [USER], "userName": "no-email"}).to_string(),
+                "application/scim+json",
+            )
+            .await
+            .unwrap(),
+            400,
+            Some("invalidValue"),
+        ),
+        (post_raw("{}".into(), "text/plain").await.unwrap(), 415, None),
+    ];
+    for (res, status, scim_type) in cases {
+        assert_eq!(res.status().as_u16(), status);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["status"], status.to_string());
+        if let Some(t) = scim_type {
+            assert_eq!(body["scimType"], t, "{body}");
+        }
+    }
+    // An oversize body is refused before it is read: the client sees 413, or, when it was still
+    // sending, the connection closing under it.
+    match post_raw("x".repeat(2 * 1024 * 1024), "application/scim+json").await {
+        Ok(res) => assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE),
+        Err(e) => assert!(e.is_request(), "{e}"),
+    }
+    let foreign = theirs["id"].as_str().unwrap();
+    assert_eq!(
+        scim(&app, &d, reqwest::Method::GET, &format!("/Users/{foreign}"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        scim(&app, &d, reqwest::Method::DELETE, &format!("/Users/{foreign}"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (s, err, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::PATCH,
+        &format!("/Users/{foreign}"),
+        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": false}}]})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{err}");
+    assert_eq!(app.snapshot().await, before, "nothing changed");
+}

@@ -1,0 +1,143 @@
+//! SCIM directories and provisioned users: rows, predicates to bound SQL.
+
+use crate::sql::Sql;
+use crate::{Db, db_err, rows};
+use gatehouse_core::directory::{Directory, DirectoryToken, ScimUser, TextOp, UserPredicate};
+use gatehouse_core::ids::{AccountId, DirectoryId, OrgId};
+use gatehouse_core::{CoreError, Result};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use std::ops::DerefMut;
+
+pub(crate) fn directory(r: &AnyRow) -> Result<Directory> {
+    Ok(Directory {
+        id: DirectoryId::parse(&rows::s(r, "id")?).map_err(CoreError::internal)?,
+        org_id: OrgId::parse(&rows::s(r, "org_id")?).map_err(CoreError::internal)?,
+        name: rows::s(r, "name")?,
+        created_at: gatehouse_core::Timestamp::from_millis(rows::i(r, "created_at")?),
+    })
+}
+
+pub(crate) fn token(r: &AnyRow, prefix: &str) -> Result<DirectoryToken> {
+    let col = |c: &str| format!("{prefix}{c}");
+    let opt = |c: &str| -> Result<Option<gatehouse_core::Timestamp>> {
+        Ok(sqlx::Row::try_get::<Option<i64>, _>(r, col(c).as_str())
+            .map_err(db_err)?
+            .map(gatehouse_core::Timestamp::from_millis))
+    };
+    Ok(DirectoryToken {
+        id: rows::s(r, &col("id"))?,
+        directory_id: DirectoryId::parse(&rows::s(r, &col("directory_id"))?).map_err(CoreError::internal)?,
+        prefix: rows::s(r, &col("prefix"))?,
+        created_at: gatehouse_core::Timestamp::from_millis(rows::i(r, &col("created_at"))?),
+        expires_at: opt("expires_at")?,
+        revoked_at: opt("revoked_at")?,
+    })
+}
+
+pub(crate) fn user(r: &AnyRow) -> Result<ScimUser> {
+    Ok(ScimUser {
+        id: rows::s(r, "id")?,
+        directory_id: DirectoryId::parse(&rows::s(r, "directory_id")?).map_err(CoreError::internal)?,
+        account_id: AccountId::parse(&rows::s(r, "account_id")?).map_err(CoreError::internal)?,
+        user_name: rows::s(r, "user_name")?,
+        external_id: rows::opt_s(r, "external_id")?,
+        email: rows::opt_s(r, "email")?,
+        active: rows::i(r, "active")? == 1,
+        resource: rows::s(r, "resource")?,
+        version: rows::i(r, "version")?,
+        created_at: gatehouse_core::Timestamp::from_millis(rows::i(r, "created_at")?),
+        updated_at: gatehouse_core::Timestamp::from_millis(rows::i(r, "updated_at")?),
+    })
+}
+
+/// Appends `predicate` as bound SQL. Case-insensitive columns compare their folded form.
+pub(crate) fn push_predicate(q: &mut Sql, p: &UserPredicate) {
+    match p {
+        UserPredicate::All => {
+            q.push("1 = 1");
+        }
+        UserPredicate::UserName(op, v) => push_text(q, "user_name_folded", *op, &v.to_lowercase()),
+        UserPredicate::ExternalId(op, v) => push_text(q, "external_id", *op, v),
+        UserPredicate::Email(op, v) => push_text(q, "email", *op, &v.to_lowercase()),
+        UserPredicate::Id(v) => {
+            q.push("id = ").bind(v.clone());
+        }
+        UserPredicate::Active(b) => {
+            q.push("active = ").bind(i64::from(*b));
+        }
+        UserPredicate::And(a, b) | UserPredicate::Or(a, b) => {
+            let joiner = if matches!(p, UserPredicate::And(..)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            q.push("(");
+            push_predicate(q, a);
+            q.push(joiner);
+            push_predicate(q, b);
+            q.push(")");
+        }
+        UserPredicate::Not(a) => {
+            q.push("NOT (");
+            push_predicate(q, a);
+            q.push(")");
+        }
+    }
+}
+
+fn push_text(q: &mut Sql, col: &'static str, op: TextOp, v: &str) {
+    q.push(col);
+    match op {
+        TextOp::Eq => {
+            q.push(" = ").bind(v);
+        }
+        TextOp::Ne => {
+            // SCIM `ne` also matches an absent value (RFC 7644 §3.4.2.2).
+            q.push(" IS NULL OR ").push(col).push(" <> ").bind(v);
+        }
+        TextOp::StartsWith => {
+            q.push(" LIKE ").bind_prefix(v);
+        }
+        TextOp::EndsWith => {
+            q.push(" LIKE ").bind_suffix(v);
+        }
+        TextOp::Contains => {
+            q.push(" LIKE ").bind_contains(v);
+        }
+    }
+}
+
+impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
+    pub(crate) async fn scim_users_page(
+        &mut self,
+        dir: DirectoryId,
+        p: &UserPredicate,
+        start: i64,
+        count: i64,
+    ) -> Result<(i64, Vec<ScimUser>)> {
+        let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_users WHERE directory_id = ");
+        total_q.bind(dir.to_string()).push(" AND (");
+        push_predicate(&mut total_q, p);
+        total_q.push(")");
+        let total = total_q
+            .fetch_all(self.c())
+            .await?
+            .first()
+            .map_or(Ok(0), |r| rows::i(r, "n"))?;
+        let mut q = Sql::new("SELECT * FROM scim_users WHERE directory_id = ");
+        q.bind(dir.to_string()).push(" AND (");
+        push_predicate(&mut q, p);
+        q.push(") ORDER BY id LIMIT ")
+            .bind(count.max(0))
+            .push(" OFFSET ")
+            .bind((start - 1).max(0));
+        let items = q
+            .fetch_all(self.c())
+            .await?
+            .iter()
+            .map(user)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((total, items))
+    }
+}
