@@ -26,20 +26,11 @@ impl DomainName {
         if ascii.len() > 253 {
             return Err(bad("must be at most 253 characters"));
         }
-        let labels: Vec<&str> = ascii.split('.').collect();
-        if labels.len() < 2 {
+        if !ascii.contains('.') {
             return Err(bad("must have at least two labels, like example.com"));
         }
-        for l in &labels {
-            let ok = !l.is_empty()
-                && l.len() <= 63
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-');
-            if !ok {
-                return Err(bad("is not a valid domain name"));
-            }
-        }
+        crate::types::parse_domain(&ascii).map_err(|()| bad("is not a valid domain name"))?;
+        let labels: Vec<&str> = ascii.split('.').collect();
         if labels.last().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit())) {
             return Err(bad("must be a domain name, not an IP address"));
         }

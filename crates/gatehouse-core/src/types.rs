@@ -54,7 +54,8 @@ impl std::fmt::Display for Email {
     }
 }
 
-fn parse_domain(d: &str) -> std::result::Result<(), ()> {
+/// Checks a host name's shape: 2+ dot-separated labels of letters, digits and inner hyphens.
+pub(crate) fn parse_domain(d: &str) -> std::result::Result<(), ()> {
     if d.is_empty() || d.len() > 253 {
         return Err(());
     }
@@ -62,17 +63,14 @@ fn parse_domain(d: &str) -> std::result::Result<(), ()> {
     if labels.len() < 2 {
         return Err(());
     }
-    for l in &labels {
-        let ok = !l.is_empty()
+    let label_ok = |l: &&str| {
+        !l.is_empty()
             && l.len() <= 63
             && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             && !l.starts_with('-')
-            && !l.ends_with('-');
-        if !ok {
-            return Err(());
-        }
-    }
-    Ok(())
+            && !l.ends_with('-')
+    };
+    if labels.iter().all(label_ok) { Ok(()) } else { Err(()) }
 }
 
 /// A human-facing name (organization, group, instance, display name, key name): trimmed,
