@@ -75,3 +75,31 @@ pub enum TextOp {
     EndsWith,
     Contains,
 }
+
+/// A provisioned group: an org group the directory owns, and its SCIM resource (members are
+/// kept as group memberships, not in the resource).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimGroup {
+    pub id: String,
+    pub directory_id: DirectoryId,
+    pub group_id: crate::ids::GroupId,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    pub resource: String,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The part of a group filter the store answers with SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupPredicate {
+    All,
+    /// displayName, case-insensitive.
+    DisplayName(TextOp, String),
+    ExternalId(TextOp, String),
+    Id(String),
+    And(Box<GroupPredicate>, Box<GroupPredicate>),
+    Or(Box<GroupPredicate>, Box<GroupPredicate>),
+    Not(Box<GroupPredicate>),
+}

@@ -60,6 +60,8 @@ pub struct Group {
     pub created_at: Timestamp,
     /// Filled on reads; not stored.
     pub member_count: i64,
+    /// Set when a directory (SCIM) owns the group: then only the directory changes it.
+    pub directory_id: Option<crate::ids::DirectoryId>,
 }
 
 /// One member of a group, with enough of the account to show it.

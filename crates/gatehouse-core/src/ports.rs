@@ -194,6 +194,31 @@ pub trait Reads {
         count: i64,
     ) -> impl Future<Output = Result<(i64, Vec<crate::directory::ScimUser>)>> + Send;
 
+    fn find_scim_group(
+        &mut self,
+        directory: crate::ids::DirectoryId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<crate::directory::ScimGroup>>> + Send;
+    fn list_scim_groups(
+        &mut self,
+        directory: crate::ids::DirectoryId,
+        predicate: &crate::directory::GroupPredicate,
+        start: i64,
+        count: i64,
+    ) -> impl Future<Output = Result<(i64, Vec<crate::directory::ScimGroup>)>> + Send;
+    /// Members of a directory's group as (SCIM user id, display name).
+    fn list_scim_group_members(
+        &mut self,
+        directory: crate::ids::DirectoryId,
+        group: GroupId,
+    ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+    /// The accounts behind these SCIM user ids of the directory (unknown ids are left out).
+    fn find_scim_user_accounts(
+        &mut self,
+        directory: crate::ids::DirectoryId,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, AccountId)>>> + Send;
+
     /// The organization that manages the account, if any.
     fn find_account_manager(&mut self, account: AccountId) -> impl Future<Output = Result<Option<OrgId>>> + Send;
 
@@ -327,6 +352,28 @@ pub trait Writes {
         directory: crate::ids::DirectoryId,
         id: &str,
     ) -> impl Future<Output = Result<()>> + Send;
+
+    fn insert_scim_group(&mut self, g: &crate::directory::ScimGroup) -> impl Future<Output = Result<()>> + Send;
+    fn update_scim_group(
+        &mut self,
+        g: &crate::directory::ScimGroup,
+        expected_version: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Adds members in bulk (existing memberships are left as they are).
+    fn add_group_members(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        accounts: &[AccountId],
+        at: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn remove_group_members(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        accounts: &[AccountId],
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn clear_group_members(&mut self, org: OrgId, group: GroupId) -> impl Future<Output = Result<()>> + Send;
 
     /// The organization stops managing the account (it stays visible to it).
     fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<()>> + Send;

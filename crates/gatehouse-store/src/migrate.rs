@@ -14,6 +14,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
     ("0002_console", include_str!("../migrations/sqlite/0002_console.sql")),
     ("0003_domains", include_str!("../migrations/sqlite/0003_domains.sql")),
     ("0004_scim", include_str!("../migrations/sqlite/0004_scim.sql")),
+    (
+        "0005_scim_groups",
+        include_str!("../migrations/sqlite/0005_scim_groups.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -24,6 +28,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     ("0002_console", include_str!("../migrations/postgres/0002_console.sql")),
     ("0003_domains", include_str!("../migrations/postgres/0003_domains.sql")),
     ("0004_scim", include_str!("../migrations/postgres/0004_scim.sql")),
+    (
+        "0005_scim_groups",
+        include_str!("../migrations/postgres/0005_scim_groups.sql"),
+    ),
 ];
 
 fn list(d: Dialect) -> &'static [(&'static str, &'static str)] {

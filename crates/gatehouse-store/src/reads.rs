@@ -33,7 +33,7 @@ macro_rules! org_account_select {
 }
 macro_rules! group_select {
     () => {
-        "SELECT g.id, g.org_id, g.name, g.description, g.created_at, \
+        "SELECT g.id, g.org_id, g.name, g.description, g.created_at, g.directory_id, \
          (SELECT COUNT(*) FROM group_members gm WHERE gm.group_id = g.id) AS member_count \
          FROM org_groups g WHERE g.org_id = "
     };
@@ -642,6 +642,50 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         count: i64,
     ) -> Result<(i64, Vec<gatehouse_core::directory::ScimUser>)> {
         self.scim_users_page(directory, predicate, start, count).await
+    }
+
+    async fn find_scim_group(
+        &mut self,
+        directory: gatehouse_core::ids::DirectoryId,
+        id: &str,
+    ) -> Result<Option<gatehouse_core::directory::ScimGroup>> {
+        let mut q = sql_with("SELECT * FROM scim_groups WHERE directory_id = ", directory.to_string());
+        q.push(" AND id = ").bind(id);
+        self.one(&q, crate::scim::group).await
+    }
+
+    async fn list_scim_groups(
+        &mut self,
+        directory: gatehouse_core::ids::DirectoryId,
+        predicate: &gatehouse_core::directory::GroupPredicate,
+        start: i64,
+        count: i64,
+    ) -> Result<(i64, Vec<gatehouse_core::directory::ScimGroup>)> {
+        self.scim_groups_page(directory, predicate, start, count).await
+    }
+
+    async fn list_scim_group_members(
+        &mut self,
+        directory: gatehouse_core::ids::DirectoryId,
+        group: GroupId,
+    ) -> Result<Vec<(String, String)>> {
+        let mut q = Sql::new(
+            "SELECT su.id, a.display_name FROM group_members gm JOIN scim_users su ON su.account_id = gm.account_id AND su.directory_id = ",
+        );
+        q.bind(directory.to_string())
+            .push(" JOIN accounts a ON a.id = gm.account_id WHERE gm.group_id = ")
+            .bind(group.to_string());
+        q.push(" ORDER BY su.id");
+        self.all(&q, |r| Ok((rows::s(r, "id")?, rows::s(r, "display_name")?)))
+            .await
+    }
+
+    async fn find_scim_user_accounts(
+        &mut self,
+        directory: gatehouse_core::ids::DirectoryId,
+        ids: &[String],
+    ) -> Result<Vec<(String, AccountId)>> {
+        self.scim_user_accounts(directory, ids).await
     }
 
     async fn find_account_manager(&mut self, account: AccountId) -> Result<Option<OrgId>> {

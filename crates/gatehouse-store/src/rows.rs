@@ -91,6 +91,9 @@ pub(crate) fn group(r: &AnyRow) -> Result<Group> {
         description: s(r, "description")?,
         created_at: t(r, "created_at")?,
         member_count: i(r, "member_count")?,
+        directory_id: os(r, "directory_id")?
+            .map(|d| gatehouse_core::ids::DirectoryId::parse(&d).map_err(corrupt("directory_id")))
+            .transpose()?,
     })
 }
 

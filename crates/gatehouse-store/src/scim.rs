@@ -141,3 +141,160 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         Ok((total, items))
     }
 }
+
+pub(crate) fn group(r: &AnyRow) -> Result<gatehouse_core::directory::ScimGroup> {
+    Ok(gatehouse_core::directory::ScimGroup {
+        id: rows::s(r, "id")?,
+        directory_id: DirectoryId::parse(&rows::s(r, "directory_id")?).map_err(CoreError::internal)?,
+        group_id: gatehouse_core::ids::GroupId::parse(&rows::s(r, "group_id")?).map_err(CoreError::internal)?,
+        display_name: rows::s(r, "display_name")?,
+        external_id: rows::opt_s(r, "external_id")?,
+        resource: rows::s(r, "resource")?,
+        version: rows::i(r, "version")?,
+        created_at: gatehouse_core::Timestamp::from_millis(rows::i(r, "created_at")?),
+        updated_at: gatehouse_core::Timestamp::from_millis(rows::i(r, "updated_at")?),
+    })
+}
+
+pub(crate) fn push_group_predicate(q: &mut Sql, p: &gatehouse_core::directory::GroupPredicate) {
+    use gatehouse_core::directory::GroupPredicate as G;
+    match p {
+        G::All => {
+            q.push("1 = 1");
+        }
+        G::DisplayName(op, v) => push_text(q, "display_name_folded", *op, &v.to_lowercase()),
+        G::ExternalId(op, v) => push_text(q, "external_id", *op, v),
+        G::Id(v) => {
+            q.push("id = ").bind(v.clone());
+        }
+        G::And(a, b) | G::Or(a, b) => {
+            let joiner = if matches!(p, G::And(..)) { " AND " } else { " OR " };
+            q.push("(");
+            push_group_predicate(q, a);
+            q.push(joiner);
+            push_group_predicate(q, b);
+            q.push(")");
+        }
+        G::Not(a) => {
+            q.push("NOT (");
+            push_group_predicate(q, a);
+            q.push(")");
+        }
+    }
+}
+
+/// Rows per multi-row statement when changing memberships in bulk.
+const CHUNK: usize = 400;
+
+impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
+    pub(crate) async fn scim_groups_page(
+        &mut self,
+        dir: DirectoryId,
+        p: &gatehouse_core::directory::GroupPredicate,
+        start: i64,
+        count: i64,
+    ) -> Result<(i64, Vec<gatehouse_core::directory::ScimGroup>)> {
+        let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_groups WHERE directory_id = ");
+        total_q.bind(dir.to_string()).push(" AND (");
+        push_group_predicate(&mut total_q, p);
+        total_q.push(")");
+        let total = total_q
+            .fetch_all(self.c())
+            .await?
+            .first()
+            .map_or(Ok(0), |r| rows::i(r, "n"))?;
+        let mut q = Sql::new("SELECT * FROM scim_groups WHERE directory_id = ");
+        q.bind(dir.to_string()).push(" AND (");
+        push_group_predicate(&mut q, p);
+        q.push(") ORDER BY id LIMIT ")
+            .bind(count.max(0))
+            .push(" OFFSET ")
+            .bind((start - 1).max(0));
+        let items = q
+            .fetch_all(self.c())
+            .await?
+            .iter()
+            .map(group)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((total, items))
+    }
+
+    pub(crate) async fn scim_user_accounts(
+        &mut self,
+        dir: DirectoryId,
+        ids: &[String],
+    ) -> Result<Vec<(String, AccountId)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let mut q = Sql::new("SELECT id, account_id FROM scim_users WHERE directory_id = ");
+            q.bind(dir.to_string()).push(" AND id IN (");
+            for (n, id) in chunk.iter().enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.bind(id.clone());
+            }
+            q.push(")");
+            for r in q.fetch_all(self.c()).await? {
+                out.push((
+                    rows::s(&r, "id")?,
+                    AccountId::parse(&rows::s(&r, "account_id")?).map_err(CoreError::internal)?,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn add_members(
+        &mut self,
+        org: OrgId,
+        group: gatehouse_core::ids::GroupId,
+        accounts: &[AccountId],
+        at: i64,
+    ) -> Result<()> {
+        for chunk in accounts.chunks(CHUNK) {
+            let mut q = Sql::new("INSERT INTO group_members (group_id, account_id, org_id, added_at) VALUES ");
+            for (n, a) in chunk.iter().enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.push("(")
+                    .bind(group.to_string())
+                    .push(", ")
+                    .bind(a.to_string())
+                    .push(", ")
+                    .bind(org.to_string())
+                    .push(", ")
+                    .bind(at)
+                    .push(")");
+            }
+            q.push(" ON CONFLICT DO NOTHING");
+            q.execute(self.c()).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn remove_members(
+        &mut self,
+        org: OrgId,
+        group: gatehouse_core::ids::GroupId,
+        accounts: &[AccountId],
+    ) -> Result<()> {
+        for chunk in accounts.chunks(CHUNK) {
+            let mut q = Sql::new("DELETE FROM group_members WHERE org_id = ");
+            q.bind(org.to_string())
+                .push(" AND group_id = ")
+                .bind(group.to_string())
+                .push(" AND account_id IN (");
+            for (n, a) in chunk.iter().enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.bind(a.to_string());
+            }
+            q.push(")");
+            q.execute(self.c()).await?;
+        }
+        Ok(())
+    }
+}

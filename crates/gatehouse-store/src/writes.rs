@@ -242,7 +242,7 @@ impl Writes for SqlTx {
 
     async fn insert_group(&mut self, g: &Group) -> Result<bool> {
         let n = sqlx::query(
-            "INSERT INTO org_groups (id, org_id, name, name_folded, description, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, name_folded) DO NOTHING",
+            "INSERT INTO org_groups (id, org_id, name, name_folded, description, created_at, directory_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id, name_folded) DO NOTHING",
         )
         .bind(g.id.to_string())
         .bind(g.org_id.to_string())
@@ -250,6 +250,7 @@ impl Writes for SqlTx {
         .bind(g.name.to_lowercase())
         .bind(g.description.clone())
         .bind(g.created_at.millis())
+        .bind(g.directory_id.map(|d| d.to_string()))
         .execute(self.c())
         .await
         .map_err(db_err)?;
@@ -624,6 +625,75 @@ impl Writes for SqlTx {
         sqlx::query("DELETE FROM scim_users WHERE directory_id = $1 AND id = $2")
             .bind(directory.to_string())
             .bind(id.to_owned())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_scim_group(&mut self, g: &gatehouse_core::directory::ScimGroup) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO scim_groups (id, directory_id, group_id, display_name, display_name_folded, external_id, resource, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(g.id.clone())
+        .bind(g.directory_id.to_string())
+        .bind(g.group_id.to_string())
+        .bind(g.display_name.clone())
+        .bind(g.display_name.to_lowercase())
+        .bind(g.external_id.clone())
+        .bind(g.resource.clone())
+        .bind(g.version)
+        .bind(g.created_at.millis())
+        .bind(g.updated_at.millis())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_scim_group(
+        &mut self,
+        g: &gatehouse_core::directory::ScimGroup,
+        expected_version: i64,
+    ) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE scim_groups SET display_name = $1, display_name_folded = $2, external_id = $3, resource = $4, version = $5, updated_at = $6 \
+             WHERE directory_id = $7 AND id = $8 AND version = $9",
+        )
+        .bind(g.display_name.clone())
+        .bind(g.display_name.to_lowercase())
+        .bind(g.external_id.clone())
+        .bind(g.resource.clone())
+        .bind(g.version)
+        .bind(g.updated_at.millis())
+        .bind(g.directory_id.to_string())
+        .bind(g.id.clone())
+        .bind(expected_version)
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+
+    async fn add_group_members(
+        &mut self,
+        org: OrgId,
+        group: GroupId,
+        accounts: &[AccountId],
+        at: Timestamp,
+    ) -> Result<()> {
+        self.add_members(org, group, accounts, at.millis()).await
+    }
+
+    async fn remove_group_members(&mut self, org: OrgId, group: GroupId, accounts: &[AccountId]) -> Result<()> {
+        self.remove_members(org, group, accounts).await
+    }
+
+    async fn clear_group_members(&mut self, org: OrgId, group: GroupId) -> Result<()> {
+        sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
+            .bind(org.to_string())
+            .bind(group.to_string())
             .execute(self.c())
             .await
             .map_err(db_err)?;

@@ -146,6 +146,7 @@ async fn keyset_pages_cover_every_row_once(engine: Dialect) {
             description: String::new(),
             created_at: t(n),
             member_count: 0,
+            directory_id: None,
         };
         tx.insert_group(&g).await.unwrap();
     }
@@ -225,6 +226,7 @@ async fn removing_an_account_from_an_org_cascades_its_memberships(engine: Dialec
         description: String::new(),
         created_at: t(0),
         member_count: 0,
+        directory_id: None,
     };
     let mut tx = s.begin().await.unwrap();
     tx.insert_account(&acc).await.unwrap();

@@ -9,6 +9,17 @@ use crate::ports::{Reads, Store, Writes};
 use crate::types::{Name, parse_description};
 
 const NOT_FOUND: CoreError = CoreError::NotFound { entity: "group" };
+/// A group a directory provisions changes only through that directory.
+fn check_local(g: &Group) -> Result<()> {
+    if g.directory_id.is_some() {
+        return Err(CoreError::Forbidden {
+            code: "group_managed_by_directory",
+            message: "This group is provisioned by a directory (SCIM); change it in the identity provider.".into(),
+        });
+    }
+    Ok(())
+}
+
 const TAKEN: &str = "A group with this name already exists in the organization.";
 
 /// A group to create.
@@ -58,6 +69,7 @@ impl<S: Store> Services<S> {
             description: new.description,
             created_at: now,
             member_count: 0,
+            directory_id: None,
         };
         let mut tx = self.store.begin().await?;
         if !tx.insert_group(&group).await? {
@@ -87,6 +99,7 @@ impl<S: Store> Services<S> {
     pub async fn update_group(&self, admin: &OrgAdmin, id: GroupId, patch: GroupPatch) -> Result<Group> {
         let mut tx = self.store.begin().await?;
         let before = tx.find_group(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        check_local(&before)?;
         let mut after = before.clone();
         if let Some(n) = patch.name {
             after.name = n.to_string();
@@ -119,6 +132,7 @@ impl<S: Store> Services<S> {
     pub async fn delete_group(&self, admin: &OrgAdmin, id: GroupId) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let before = tx.find_group(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        check_local(&before)?;
         tx.delete_group(admin.org(), id).await?;
         let ev = AuditEvent::new(
             admin.org(),
@@ -148,6 +162,7 @@ impl<S: Store> Services<S> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let group = tx.find_group(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        check_local(&group)?;
         let member = tx
             .find_org_account(admin.org(), account)
             .await?
@@ -169,6 +184,7 @@ impl<S: Store> Services<S> {
     pub async fn remove_group_member(&self, admin: &OrgAdmin, id: GroupId, account: AccountId) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let group = tx.find_group(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        check_local(&group)?;
         if !tx.delete_group_member(admin.org(), id, account).await? {
             return Err(CoreError::NotFound { entity: "group member" });
         }

@@ -2,6 +2,7 @@
 //! Requests authenticate with the directory's bearer token; errors use the RFC 7644 §3.12
 //! body and `application/scim+json`.
 
+mod groups;
 mod provision;
 mod users;
 
@@ -36,6 +37,14 @@ pub fn router() -> Router<AppState> {
                 .put(users::replace)
                 .patch(users::patch)
                 .delete(users::delete),
+        )
+        .route(&d("/Groups"), get(groups::list).post(groups::create))
+        .route(
+            &d("/Groups/{id}"),
+            get(groups::get)
+                .put(groups::replace)
+                .patch(groups::patch)
+                .delete(groups::delete),
         )
 }
 

@@ -130,7 +130,12 @@ pub fn render(u: &ScimUser, base: &str) -> Value {
 }
 
 pub fn etag(u: &ScimUser) -> String {
-    format!("W/\"{}\"", u.version)
+    etag_version(u.version)
+}
+
+/// `meta.version` and the ETag header: a weak validator of the write count.
+pub fn etag_version(v: i64) -> String {
+    format!("W/\"{v}\"")
 }
 
 fn uniqueness(what: &str) -> ScimFail {

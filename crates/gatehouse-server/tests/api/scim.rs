@@ -11,6 +11,7 @@ engine_tests!(
     okta_and_entra_patches_apply_and_etags_guard_writes,
     delete_deprovisions_and_the_directory_is_the_actor,
     bad_requests_get_scim_errors_and_change_nothing,
+    groups_carry_members_and_access_and_are_read_only_elsewhere,
 );
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -525,4 +526,140 @@ async fn bad_requests_get_scim_errors_and_change_nothing(app: TestApp) {
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{err}");
     assert_eq!(app.snapshot().await, before, "nothing changed");
+}
+
+#[allow(clippy::too_many_lines)] // one provisioning story, told step by step
+async fn groups_carry_members_and_access_and_are_read_only_elsewhere(app: TestApp) {
+    const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Entra").await;
+    let mut ids = Vec::new();
+    for who in ["g1", "g2", "g3"] {
+        let (_, u, _) = scim(
+            &app,
+            &d,
+            reqwest::Method::POST,
+            "/Users",
+            Some(okta_user(&format!("{who}@acme.test"), who, "Member")),
+        )
+        .await;
+        ids.push(u["id"].as_str().unwrap().to_owned());
+    }
+    let (s, g, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::POST,
+        "/Groups",
+        Some(json!({
+            "schemas": [GROUP], "displayName": "Engineering", "externalId": "eng-1",
+            "members": [{"value": ids[0]}, {"value": ids[1]}]
+        })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    assert_eq!(g["members"].as_array().unwrap().len(), 2);
+    let gid = g["id"].as_str().unwrap().to_owned();
+    let local = app.get(&org, "/groups?name=Engineering").await;
+    let org_group = local.json["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(local.json["items"][0]["member_count"], 2);
+    // Read-only outside SCIM…
+    let denied = app
+        .patch(&org, &format!("/groups/{org_group}"), json!({"name": "Renamed"}))
+        .await;
+    assert_eq!(denied.code(), "group_managed_by_directory");
+    // …but product access granted to it reaches its members.
+    let site = app
+        .post(
+            &org,
+            "/instances",
+            json!({"product":"confluence","name":"Wiki","url":"https://wiki.acme.test","edition":"standard"}),
+        )
+        .await;
+    let grant = app
+        .post(
+            &org,
+            "/access",
+            json!({"instance_id": site.json["id"], "group_id": org_group, "role": "user"}),
+        )
+        .await;
+    assert_eq!(grant.status, StatusCode::CREATED);
+    assert_eq!(
+        app.get(&org, "/accounts?product=confluence").await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Entra ID: add one member, remove another by value filter, rename.
+    let (s, patched, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::PATCH,
+        &format!("/Groups/{gid}"),
+        Some(json!({
+            "schemas": [PATCH_OP],
+            "Operations": [
+                {"op": "Add", "path": "members", "value": [{"value": ids[2]}]},
+                {"op": "Remove", "path": format!("members[value eq \"{}\"]", ids[0])},
+                {"op": "Replace", "path": "displayName", "value": "Engineering EU"}
+            ]
+        })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{patched}");
+    let (_, full, _) = scim(&app, &d, reqwest::Method::GET, &format!("/Groups/{gid}"), None).await;
+    let mut members: Vec<&str> = full["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    members.sort_unstable();
+    let mut expected = vec![ids[1].as_str(), ids[2].as_str()];
+    expected.sort_unstable();
+    assert_eq!(members, expected);
+    assert_eq!(
+        app.get(&org, &format!("/groups/{org_group}")).await.json["name"],
+        "Engineering EU"
+    );
+    let (_, slim, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::GET,
+        &format!("/Groups/{gid}?excludedAttributes=members"),
+        None,
+    )
+    .await;
+    assert!(slim.get("members").is_none());
+    let (_, found, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::GET,
+        "/Groups?filter=displayName%20eq%20%22engineering%20eu%22",
+        None,
+    )
+    .await;
+    assert_eq!(found["totalResults"], 1);
+    let (s, bad, _) = scim(&app, &d, reqwest::Method::PATCH, &format!("/Groups/{gid}"), Some(json!({
+        "schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": "no-such-user"}]}]
+    }))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    // Removing the directory keeps the group, now local.
+    assert_eq!(
+        app.delete(&org, &format!("/directories/{}", d.id)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let renamed = app
+        .patch(
+            &org,
+            &format!("/groups/{org_group}"),
+            json!({"name": "Engineering (local)"}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    assert_eq!(renamed.json["member_count"], 2);
+    let actions = app
+        .get(&org, "/events?action=scim.group_created,scim.group_updated")
+        .await;
+    assert_eq!(actions.json["items"][0]["actor"]["type"], "directory");
 }
