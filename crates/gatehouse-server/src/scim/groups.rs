@@ -127,6 +127,23 @@ pub async fn create(
     ClientMeta(meta): ClientMeta,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
+    let g = create_group(&st, &caller, &meta, body).await?;
+    let body = render(&st, &caller, &g, true).await?;
+    Ok(one(
+        &g,
+        &body,
+        StatusCode::CREATED,
+        Some(format!("{}/Groups/{}", base(&st, &caller), g.id)),
+    ))
+}
+
+/// Provisions a group with its members, in one transaction.
+pub async fn create_group(
+    st: &AppState,
+    caller: &DirectoryCaller,
+    meta: &RequestMeta,
+    body: Value,
+) -> Result<ScimGroup, ScimFail> {
     let members = member_ids(&body["members"]);
     let resource = clean(body)?;
     let name = display_name(&resource)?;
@@ -147,7 +164,7 @@ pub async fn create(
             "The organization already has a group with this name.",
         )));
     }
-    let accounts = accounts_for(&mut tx, &caller, &members).await?;
+    let accounts = accounts_for(&mut tx, caller, &members).await?;
     tx.add_group_members(dir.org_id, group.id, &accounts, now).await?;
     let g = ScimGroup {
         id: uuid::Uuid::now_v7().to_string(),
@@ -165,18 +182,12 @@ pub async fn create(
             "A group with this displayName or externalId already exists in this directory.",
         ))
     })?;
-    let ev = AuditEvent::new(dir.org_id, &caller.actor(), &meta, "scim.group_created", now)
+    let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, "scim.group_created", now)
         .target("group", group.id, Some(&group.name))
         .after(&json!({"display_name": g.display_name, "members": accounts.len()}));
     tx.insert_event(&ev).await?;
     tx.commit().await?;
-    let body = render(&st, &caller, &g, true).await?;
-    Ok(one(
-        &g,
-        &body,
-        StatusCode::CREATED,
-        Some(format!("{}/Groups/{}", base(&st, &caller), g.id)),
-    ))
+    Ok(g)
 }
 
 #[derive(Deserialize, Default)]
@@ -318,7 +329,7 @@ enum MemberWrite {
     },
 }
 
-async fn write(
+pub async fn write(
     st: &AppState,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
@@ -463,18 +474,29 @@ pub async fn delete(
     ClientMeta(meta): ClientMeta,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ScimFail> {
+    delete_group(&st, &caller, &meta, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes the directory's group (memberships and access go with it).
+pub async fn delete_group(
+    st: &AppState,
+    caller: &DirectoryCaller,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<(), ScimFail> {
     let dir = caller.directory();
     let now = st.services.clock.now();
     let mut tx = st.services.store.begin().await?;
-    let g = tx.find_scim_group(dir.id, &id).await?.ok_or_else(not_found)?;
+    let g = tx.find_scim_group(dir.id, id).await?.ok_or_else(not_found)?;
     // The org group goes, with its memberships and access; the SCIM row follows by cascade.
     tx.delete_group(dir.org_id, g.group_id).await?;
-    let ev = AuditEvent::new(dir.org_id, &caller.actor(), &meta, "scim.group_deleted", now).target(
+    let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, "scim.group_deleted", now).target(
         "group",
         g.group_id,
         Some(&g.display_name),
     );
     tx.insert_event(&ev).await?;
     tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

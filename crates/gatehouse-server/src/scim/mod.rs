@@ -2,6 +2,7 @@
 //! Requests authenticate with the directory's bearer token; errors use the RFC 7644 §3.12
 //! body and `application/scim+json`.
 
+mod bulk;
 mod groups;
 mod provision;
 mod users;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
                 .patch(users::patch)
                 .delete(users::delete),
         )
+        .route(&d("/Bulk"), axum::routing::post(bulk::bulk))
         .route(&d("/Groups"), get(groups::list).post(groups::create))
         .route(
             &d("/Groups/{id}"),

@@ -26,9 +26,9 @@ fn base(st: &AppState, dir: &gatehouse_core::directory::Directory) -> String {
 pub async fn service_provider_config(State(st): State<AppState>, Scim(caller): Scim) -> Response {
     let opts = gatehouse_scim::schema::ServiceProviderOptions {
         documentation_uri: None,
-        bulk_supported: false,
-        bulk_max_operations: 0,
-        bulk_max_payload_size: 0,
+        bulk_supported: true,
+        bulk_max_operations: super::bulk::MAX_OPERATIONS as u32,
+        bulk_max_payload_size: super::MAX_SCIM_BODY as u64,
         filter_max_results: MAX_COUNT as u32,
     };
     let mut doc = gatehouse_scim::schema::service_provider_config_json(&base(&st, caller.directory()), &opts);

@@ -12,6 +12,7 @@ engine_tests!(
     delete_deprovisions_and_the_directory_is_the_actor,
     bad_requests_get_scim_errors_and_change_nothing,
     groups_carry_members_and_access_and_are_read_only_elsewhere,
+    bulk_resolves_bulk_ids_in_any_order_and_stops_on_errors,
 );
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -662,4 +663,57 @@ async fn groups_carry_members_and_access_and_are_read_only_elsewhere(app: TestAp
         .get(&org, "/events?action=scim.group_created,scim.group_updated")
         .await;
     assert_eq!(actions.json["items"][0]["actor"]["type"], "directory");
+}
+
+async fn bulk_resolves_bulk_ids_in_any_order_and_stops_on_errors(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Okta").await;
+    let (_, config, _) = scim(&app, &d, reqwest::Method::GET, "/ServiceProviderConfig", None).await;
+    assert_eq!(config["bulk"]["supported"], true);
+    // The group comes first and names the user created after it (RFC 7644 §3.7.2).
+    let (s, res, _) = scim(&app, &d, reqwest::Method::POST, "/Bulk", Some(json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [
+            {"method": "POST", "path": "/Groups", "bulkId": "g1", "data": {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Bulk team",
+                "members": [{"value": "bulkId:u1", "type": "User"}]}},
+            {"method": "POST", "path": "/Users", "bulkId": "u1", "data": okta_user("bulk@acme.test", "Bulk", "User")},
+            {"method": "PATCH", "path": "/Users/bulkId:u1", "data": {
+                "schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "Lead"}]}}
+        ]
+    }))).await;
+    assert_eq!(s, StatusCode::OK, "{res}");
+    let ops = res["Operations"].as_array().unwrap();
+    let statuses: Vec<&str> = ops.iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, vec!["201", "201", "200"], "{res}");
+    let group_location = ops[0]["location"].as_str().unwrap();
+    let gid = group_location.rsplit('/').next().unwrap();
+    let (_, g, _) = scim(&app, &d, reqwest::Method::GET, &format!("/Groups/{gid}"), None).await;
+    assert_eq!(g["members"].as_array().unwrap().len(), 1);
+    // failOnErrors: 1 stops after the first failure; later operations do not run.
+    let (_, res, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::POST,
+        "/Bulk",
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "failOnErrors": 1,
+            "Operations": [
+                {"method": "POST", "path": "/Users", "data": {"schemas": [USER], "userName": "not-an-email"}},
+                {"method": "POST", "path": "/Users", "data": okta_user("never@acme.test", "Never", "Made")}
+            ]
+        })),
+    )
+    .await;
+    let ops = res["Operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 1, "{res}");
+    assert_eq!(ops[0]["status"], "400");
+    assert_eq!(ops[0]["response"]["scimType"], "invalidValue");
+    assert!(
+        app.get(&org, "/accounts?email=never@").await.json["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }

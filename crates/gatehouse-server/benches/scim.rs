@@ -1,0 +1,194 @@
+//! SCIM benchmark: users provisioned per second over HTTP (16 concurrent clients), one PATCH
+//! adding 10,000 members to a group, and `userName eq` lookup latency with many users.
+//!
+//!   cargo bench -p gatehouse-server --bench scim
+//!   BENCH_ENGINES=sqlite BENCH_SCIM_USERS=10000 BENCH_LOOKUP_USERS=1000000 cargo bench -p gatehouse-server --bench scim
+//!
+//! Prints a Markdown table; nothing here asserts time.
+
+use gatehouse_core::Timestamp;
+use gatehouse_core::directory::ScimUser;
+use gatehouse_core::ids::{AccountId, DirectoryId, OrgId};
+use gatehouse_core::model::Account;
+use gatehouse_core::ports::{Store, Writes};
+use gatehouse_core::product::AccountStatus;
+use gatehouse_testkit::{Dialect, TestApp};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let engines = std::env::var("BENCH_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
+    let users = env_usize("BENCH_SCIM_USERS", 10_000);
+    let lookup_users = env_usize("BENCH_LOOKUP_USERS", 200_000);
+    println!("| engine | measure | result |\n|---|---|---|");
+    for e in engines.split(',') {
+        let dialect = if e.trim() == "postgres" {
+            Dialect::Postgres
+        } else {
+            Dialect::Sqlite
+        };
+        run(dialect, e.trim(), users, lookup_users).await;
+    }
+}
+
+struct Dir {
+    base: String,
+    token: String,
+    id: String,
+}
+
+#[allow(clippy::too_many_lines)] // a benchmark script reads best top to bottom
+async fn run(dialect: Dialect, name: &str, users: usize, lookup_users: usize) {
+    let app = Arc::new(TestApp::spawn(dialect).await);
+    let org = app.create_org("Bench").await;
+    let r = app.post(&org, "/directories", json!({"name": "Bench IdP"})).await;
+    let dir = Arc::new(Dir {
+        base: r.json["directory"]["scim_base_url"].as_str().unwrap().to_owned(),
+        token: r.json["token"]["secret"].as_str().unwrap().to_owned(),
+        id: r.json["directory"]["id"].as_str().unwrap().to_owned(),
+    });
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let ids = Arc::new(std::sync::Mutex::new(Vec::with_capacity(users)));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (app, dir, next, ids) = (app.clone(), dir.clone(), next.clone(), ids.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= users {
+                    break;
+                }
+                let body = json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": format!("user{i}@bench.test"),
+                    "name": {"givenName": "Bench", "familyName": format!("User {i}")},
+                    "emails": [{"primary": true, "type": "work", "value": format!("user{i}@bench.test")}],
+                    "externalId": format!("ext-{i}"),
+                    "active": true
+                });
+                let res = app
+                    .client
+                    .post(format!("{}/Users", dir.base))
+                    .bearer_auth(&dir.token)
+                    .header("content-type", "application/scim+json")
+                    .body(body.to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 201);
+                let v: Value = res.json().await.unwrap();
+                ids.lock().unwrap().push(v["id"].as_str().unwrap().to_owned());
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    println!(
+        "| {name} | users provisioned over SCIM (16 clients, {users}) | {:.0}/s |",
+        users as f64 / start.elapsed().as_secs_f64()
+    );
+
+    let res = app
+        .client
+        .post(format!("{}/Groups", dir.base))
+        .bearer_auth(&dir.token)
+        .header("content-type", "application/scim+json")
+        .body(
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Everyone"}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let gid = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let members: Vec<Value> = ids.lock().unwrap().iter().map(|i| json!({"value": i})).collect();
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "members", "value": members}]});
+    let start = Instant::now();
+    let res = app
+        .client
+        .patch(format!("{}/Groups/{gid}", dir.base))
+        .bearer_auth(&dir.token)
+        .header("content-type", "application/scim+json")
+        .body(patch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    println!(
+        "| {name} | one PATCH adding {} members to a group | {:.0} ms |",
+        ids.lock().unwrap().len(),
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+
+    seed_users(
+        &app,
+        OrgId::parse(&org.id).unwrap(),
+        DirectoryId::parse(&dir.id).unwrap(),
+        lookup_users,
+    )
+    .await;
+    let mut samples = Vec::with_capacity(300);
+    for k in 0..300 {
+        let i = (k * 7919) % lookup_users;
+        let t = Instant::now();
+        let res = app
+            .client
+            .get(format!(
+                "{}/Users?filter=userName%20eq%20%22seed{i}%40bench.test%22",
+                dir.base
+            ))
+            .bearer_auth(&dir.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let v: Value = res.json().await.unwrap();
+        samples.push(t.elapsed());
+        assert_eq!(v["totalResults"], 1);
+    }
+    samples.sort();
+    let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
+    println!(
+        "| {name} | userName eq lookup among {} users (API), p50 / p95 | {:.2} / {:.2} ms |",
+        lookup_users + users,
+        pct(0.5),
+        pct(0.95)
+    );
+}
+
+/// Adds `n` provisioned users straight through the store (fast setup for the lookup).
+async fn seed_users(app: &TestApp, org: OrgId, dir: DirectoryId, n: usize) {
+    let now = Timestamp::now();
+    let mut i = 0;
+    while i < n {
+        let mut tx = app.store.begin().await.unwrap();
+        for _ in 0..5000.min(n - i) {
+            let email = format!("seed{i}@bench.test");
+            let a = Account {
+                id: AccountId::new(),
+                email: email.clone(),
+                display_name: "Seed".into(),
+                status: AccountStatus::Active,
+                created_at: now,
+                last_active_at: None,
+                delete_after: None,
+            };
+            tx.insert_account(&a).await.unwrap();
+            tx.link_org_account(org, a.id, true, now).await.unwrap();
+            let u = ScimUser { id: uuid::Uuid::now_v7().to_string(), directory_id: dir, account_id: a.id, user_name: email.clone(), external_id: Some(format!("seed-{i}")), email: Some(email.clone()), active: true,
+                resource: json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": email, "active": true}).to_string(), version: 1, created_at: now, updated_at: now };
+            tx.insert_scim_user(&u).await.unwrap();
+            i += 1;
+        }
+        tx.commit().await.unwrap();
+    }
+}
