@@ -273,6 +273,19 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("scim.user_reactivated", "A directory reactivated a user"),
     ("scim.user_deleted", "A directory deprovisioned a user"),
     ("scim.group_created", "A directory provisioned a group"),
+    (
+        "scim.change_held",
+        "A directory's deactivation was held by the safety valve",
+    ),
+    (
+        "directory.held_released",
+        "An admin released a directory's held changes",
+    ),
+    (
+        "directory.held_discarded",
+        "An admin discarded a directory's held changes",
+    ),
+    ("directory.updated", "A directory's settings changed"),
     ("scim.group_updated", "A directory changed a group or its members"),
     ("scim.group_deleted", "A directory deleted a group"),
     ("domain.added", "A domain was added for verification"),

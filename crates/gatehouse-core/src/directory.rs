@@ -10,6 +10,22 @@ pub struct Directory {
     pub org_id: OrgId,
     pub name: String,
     pub created_at: Timestamp,
+    /// Deactivations (and deletions) per hour beyond which further ones are held.
+    pub deactivation_limit_per_hour: i64,
+}
+
+/// A destructive change held by the safety valve until an admin releases or discards it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HeldOperation {
+    pub id: String,
+    pub directory_id: DirectoryId,
+    /// The SCIM user the change is for.
+    pub resource_id: String,
+    /// PUT, PATCH or DELETE.
+    pub method: String,
+    /// The request body as sent (empty for DELETE).
+    pub body: String,
+    pub created_at: Timestamp,
 }
 
 /// A directory's bearer token (the secret is shown once; only its digest is kept).

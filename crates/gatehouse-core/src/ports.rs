@@ -219,6 +219,18 @@ pub trait Reads {
         ids: &[String],
     ) -> impl Future<Output = Result<Vec<(String, AccountId)>>> + Send;
 
+    /// How many users the directory deactivated or deleted since `since` (from the audit log).
+    fn count_directory_deactivations(
+        &mut self,
+        org: OrgId,
+        directory: crate::ids::DirectoryId,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<i64>> + Send;
+    fn list_held_operations(
+        &mut self,
+        directory: crate::ids::DirectoryId,
+    ) -> impl Future<Output = Result<Vec<crate::directory::HeldOperation>>> + Send;
+
     /// The organization that manages the account, if any.
     fn find_account_manager(&mut self, account: AccountId) -> impl Future<Output = Result<Option<OrgId>>> + Send;
 
@@ -374,6 +386,17 @@ pub trait Writes {
         accounts: &[AccountId],
     ) -> impl Future<Output = Result<()>> + Send;
     fn clear_group_members(&mut self, org: OrgId, group: GroupId) -> impl Future<Output = Result<()>> + Send;
+
+    fn update_directory(&mut self, d: &crate::directory::Directory) -> impl Future<Output = Result<()>> + Send;
+    /// Holds a change; a later change held for the same user replaces it.
+    fn upsert_held_operation(
+        &mut self,
+        op: &crate::directory::HeldOperation,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn delete_held_operations(
+        &mut self,
+        directory: crate::ids::DirectoryId,
+    ) -> impl Future<Output = Result<u64>> + Send;
 
     /// The organization stops managing the account (it stays visible to it).
     fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<()>> + Send;

@@ -18,6 +18,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0005_scim_groups",
         include_str!("../migrations/sqlite/0005_scim_groups.sql"),
     ),
+    (
+        "0006_scim_safety",
+        include_str!("../migrations/sqlite/0006_scim_safety.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -31,6 +35,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0005_scim_groups",
         include_str!("../migrations/postgres/0005_scim_groups.sql"),
+    ),
+    (
+        "0006_scim_safety",
+        include_str!("../migrations/postgres/0006_scim_safety.sql"),
     ),
 ];
 

@@ -688,6 +688,35 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         self.scim_user_accounts(directory, ids).await
     }
 
+    async fn count_directory_deactivations(
+        &mut self,
+        org: OrgId,
+        directory: gatehouse_core::ids::DirectoryId,
+        since: Timestamp,
+    ) -> Result<i64> {
+        let mut q = sql_with(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE org_id = ",
+            org.to_string(),
+        );
+        q.push(" AND actor_id = ").bind(directory.to_string());
+        q.push(" AND id >= ").bind(EventId::lower_bound(since));
+        q.push(" AND action IN ('scim.user_deactivated', 'scim.user_deleted')");
+        let rows = q.fetch_all(self.c()).await?;
+        rows.first().map_or(Ok(0), |r| rows::i(r, "n"))
+    }
+
+    async fn list_held_operations(
+        &mut self,
+        directory: gatehouse_core::ids::DirectoryId,
+    ) -> Result<Vec<gatehouse_core::directory::HeldOperation>> {
+        let mut q = sql_with(
+            "SELECT * FROM scim_held_operations WHERE directory_id = ",
+            directory.to_string(),
+        );
+        q.push(" ORDER BY created_at, id");
+        self.all(&q, crate::scim::held).await
+    }
+
     async fn find_account_manager(&mut self, account: AccountId) -> Result<Option<OrgId>> {
         let mut q = sql_with(
             "SELECT org_id FROM org_accounts WHERE account_id = ",

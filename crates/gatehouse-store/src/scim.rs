@@ -15,6 +15,18 @@ pub(crate) fn directory(r: &AnyRow) -> Result<Directory> {
         org_id: OrgId::parse(&rows::s(r, "org_id")?).map_err(CoreError::internal)?,
         name: rows::s(r, "name")?,
         created_at: gatehouse_core::Timestamp::from_millis(rows::i(r, "created_at")?),
+        deactivation_limit_per_hour: rows::i(r, "deactivation_limit_per_hour")?,
+    })
+}
+
+pub(crate) fn held(r: &AnyRow) -> Result<gatehouse_core::directory::HeldOperation> {
+    Ok(gatehouse_core::directory::HeldOperation {
+        id: rows::s(r, "id")?,
+        directory_id: DirectoryId::parse(&rows::s(r, "directory_id")?).map_err(CoreError::internal)?,
+        resource_id: rows::s(r, "resource_id")?,
+        method: rows::s(r, "method")?,
+        body: rows::s(r, "body")?,
+        created_at: gatehouse_core::Timestamp::from_millis(rows::i(r, "created_at")?),
     })
 }
 

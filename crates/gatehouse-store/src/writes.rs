@@ -520,11 +520,12 @@ impl Writes for SqlTx {
     }
 
     async fn insert_directory(&mut self, d: &gatehouse_core::directory::Directory) -> Result<()> {
-        sqlx::query("INSERT INTO directories (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO directories (id, org_id, name, created_at, deactivation_limit_per_hour) VALUES ($1, $2, $3, $4, $5)")
             .bind(d.id.to_string())
             .bind(d.org_id.to_string())
             .bind(d.name.clone())
             .bind(d.created_at.millis())
+            .bind(d.deactivation_limit_per_hour)
             .execute(self.c())
             .await
             .map_err(db_err)?;
@@ -698,6 +699,44 @@ impl Writes for SqlTx {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn update_directory(&mut self, d: &gatehouse_core::directory::Directory) -> Result<()> {
+        sqlx::query("UPDATE directories SET name = $1, deactivation_limit_per_hour = $2 WHERE org_id = $3 AND id = $4")
+            .bind(d.name.clone())
+            .bind(d.deactivation_limit_per_hour)
+            .bind(d.org_id.to_string())
+            .bind(d.id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn upsert_held_operation(&mut self, op: &gatehouse_core::directory::HeldOperation) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO scim_held_operations (id, directory_id, resource_id, method, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (directory_id, resource_id) DO UPDATE SET method = excluded.method, body = excluded.body, created_at = excluded.created_at",
+        )
+        .bind(op.id.clone())
+        .bind(op.directory_id.to_string())
+        .bind(op.resource_id.clone())
+        .bind(op.method.clone())
+        .bind(op.body.clone())
+        .bind(op.created_at.millis())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_held_operations(&mut self, directory: gatehouse_core::ids::DirectoryId) -> Result<u64> {
+        let n = sqlx::query("DELETE FROM scim_held_operations WHERE directory_id = $1")
+            .bind(directory.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(n.rows_affected())
     }
 
     async fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {

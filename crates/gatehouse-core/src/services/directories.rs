@@ -16,6 +16,9 @@ const NOT_FOUND: CoreError = CoreError::NotFound { entity: "directory" };
 /// SCIM bearer tokens look like `ghd_...`.
 pub const DIRECTORY_TOKEN_KIND: &str = "ghd";
 
+/// Deactivations per hour a directory may make before the safety valve holds the rest.
+pub const DEFAULT_DEACTIVATION_LIMIT: i64 = 50;
+
 /// How long a rotated-out token keeps working, so the identity provider can be updated.
 pub const DEFAULT_OVERLAP_SECS: i64 = 24 * 3600;
 
@@ -62,6 +65,7 @@ impl<S: Store> Services<S> {
             org_id: admin.org(),
             name: name.to_string(),
             created_at: now,
+            deactivation_limit_per_hour: DEFAULT_DEACTIVATION_LIMIT,
         };
         let mut tx = self.store.begin().await?;
         tx.insert_directory(&d).await?;
@@ -145,6 +149,74 @@ impl<S: Store> Services<S> {
         tx.insert_event(&event(admin, "directory.removed", &d, now).before(&d))
             .await?;
         tx.commit().await
+    }
+
+    /// Sets how many deactivations per hour the directory may make before changes are held.
+    pub async fn set_deactivation_limit(&self, admin: &OrgAdmin, id: DirectoryId, limit: i64) -> Result<Directory> {
+        if !(1..=100_000).contains(&limit) {
+            return Err(CoreError::validation(
+                "deactivation_limit_per_hour",
+                "must be between 1 and 100000",
+            ));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let before = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        let after = Directory {
+            deactivation_limit_per_hour: limit,
+            ..before.clone()
+        };
+        tx.update_directory(&after).await?;
+        tx.insert_event(
+            &event(admin, "directory.updated", &after, now)
+                .before(&before)
+                .after(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn list_held_operations(
+        &self,
+        admin: &OrgAdmin,
+        id: DirectoryId,
+    ) -> Result<Vec<crate::directory::HeldOperation>> {
+        let mut r = self.store.reader().await?;
+        r.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        r.list_held_operations(id).await
+    }
+
+    /// Drops the held changes without applying them.
+    pub async fn discard_held_operations(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<u64> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        let n = tx.delete_held_operations(id).await?;
+        tx.insert_event(
+            &event(admin, "directory.held_discarded", &d, now).after(&serde_json::json!({ "discarded": n })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// The directory's capability for an admin releasing its held changes: the changes apply
+    /// as the directory's own, as if it had just sent them.
+    pub async fn directory_for_release(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<DirectoryCaller> {
+        let d = self
+            .store
+            .reader()
+            .await?
+            .find_directory(admin.org(), id)
+            .await?
+            .ok_or(NOT_FOUND)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        tx.insert_event(&event(admin, "directory.held_released", &d, now))
+            .await?;
+        tx.commit().await?;
+        Ok(DirectoryCaller { directory: d })
     }
 
     /// Checks a SCIM bearer token against the directory in the path. Unknown, revoked and

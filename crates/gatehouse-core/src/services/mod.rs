@@ -15,7 +15,7 @@ mod orgs;
 pub use access::{GrantAccess, GrantTarget};
 pub use accounts::{AccountDetail, AccountPatch, DELETION_GRACE_SECS, NewAccount, Removal};
 pub use api_keys::{CreatedApiKey, NewApiKey};
-pub use directories::{DEFAULT_OVERLAP_SECS, DirectoryCaller, IssuedToken};
+pub use directories::{DEFAULT_DEACTIVATION_LIMIT, DEFAULT_OVERLAP_SECS, DirectoryCaller, IssuedToken};
 pub use domains::{DomainDetail, DomainService, Verification};
 pub use groups::{GroupPatch, NewGroup};
 pub use instances::{InstancePatch, NewInstance};

@@ -211,3 +211,131 @@ pub async fn remove(
     st.services.remove_directory(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDirectoryRequest {
+    /// Deactivations and deletions per hour beyond which further ones are held (1–100000).
+    pub deactivation_limit_per_hour: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HeldResponse {
+    pub id: String,
+    /// The SCIM user the change is for.
+    pub resource_id: String,
+    /// PUT, PATCH or DELETE.
+    pub method: String,
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+    pub held_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HeldList {
+    pub items: Vec<HeldResponse>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReleaseResponse {
+    pub released: usize,
+    /// Changes that failed when applied (they are dropped; the directory will resend them).
+    pub failed: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DiscardResponse {
+    pub discarded: u64,
+}
+
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/directories/{id}", tag = "directories", security(("api_key" = [])),
+    params(("org_id" = String, Path), ("id" = String, Path)), request_body = UpdateDirectoryRequest,
+    responses((status = 200, body = DirectoryResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    Path((_, id)): Path<(String, String)>,
+    ApiJson(b): ApiJson<UpdateDirectoryRequest>,
+) -> ApiResult<Json<DirectoryResponse>> {
+    let id = path_id(&id, "directory", DirectoryId::parse)?;
+    Ok(Json(directory(
+        &st,
+        st.services
+            .set_deactivation_limit(&admin, id, b.deactivation_limit_per_hour)
+            .await?,
+    )))
+}
+
+/// Changes the safety valve is holding: deactivations and deletions past the hourly limit.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/directories/{id}/held", tag = "directories", security(("api_key" = [])),
+    params(("org_id" = String, Path), ("id" = String, Path)), responses((status = 200, body = HeldList), (status = 404, body = Problem)))]
+pub async fn held(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<HeldList>> {
+    let id = path_id(&id, "directory", DirectoryId::parse)?;
+    let items = st
+        .services
+        .list_held_operations(&admin, id)
+        .await?
+        .into_iter()
+        .map(|h| HeldResponse {
+            id: h.id,
+            resource_id: h.resource_id,
+            method: h.method,
+            body: serde_json::from_str(&h.body).unwrap_or(serde_json::Value::Null),
+            held_at: h.created_at.to_rfc3339(),
+        })
+        .collect();
+    Ok(Json(HeldList { items }))
+}
+
+/// Applies the held changes now, in the order they arrived, as the directory's own.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/directories/{id}/held/release", tag = "directories", security(("api_key" = [])),
+    params(("org_id" = String, Path), ("id" = String, Path)), responses((status = 200, body = ReleaseResponse), (status = 404, body = Problem)))]
+pub async fn release(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    crate::extract::ClientMeta(meta): crate::extract::ClientMeta,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<ReleaseResponse>> {
+    let id = path_id(&id, "directory", DirectoryId::parse)?;
+    let ops = st.services.list_held_operations(&admin, id).await?;
+    let caller = st.services.directory_for_release(&admin, id).await?;
+    let (mut released, mut failed) = (0, Vec::new());
+    for op in &ops {
+        let data = serde_json::from_str(&op.body).unwrap_or(serde_json::Value::Null);
+        let path = format!("/Users/{}", op.resource_id);
+        match crate::scim::bulk::apply(
+            &st,
+            &caller,
+            &meta,
+            &op.method,
+            &path,
+            data,
+            crate::scim::provision::Valve::Bypass,
+        )
+        .await
+        {
+            Ok(_) => released += 1,
+            Err(e) => failed.push(format!("{} {path}: {}", op.method, e.detail)),
+        }
+    }
+    st.services.discard_held_operations(&admin, id).await?;
+    Ok(Json(ReleaseResponse { released, failed }))
+}
+
+/// Drops the held changes without applying them.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/directories/{id}/held/discard", tag = "directories", security(("api_key" = [])),
+    params(("org_id" = String, Path), ("id" = String, Path)), responses((status = 200, body = DiscardResponse), (status = 404, body = Problem)))]
+pub async fn discard(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<DiscardResponse>> {
+    let id = path_id(&id, "directory", DirectoryId::parse)?;
+    Ok(Json(DiscardResponse {
+        discarded: st.services.discard_held_operations(&admin, id).await?,
+    }))
+}

@@ -34,8 +34,13 @@ pub fn router() -> Router<AppState> {
         .route(&r("/directories"), get(directories::list).post(directories::create))
         .route(
             &r("/directories/{id}"),
-            get(directories::get).delete(directories::remove),
+            get(directories::get)
+                .patch(directories::update)
+                .delete(directories::remove),
         )
+        .route(&r("/directories/{id}/held"), get(directories::held))
+        .route(&r("/directories/{id}/held/release"), post(directories::release))
+        .route(&r("/directories/{id}/held/discard"), post(directories::discard))
         .route(&r("/directories/{id}/tokens"), post(directories::rotate))
         .route(&r("/directories/{id}/tokens/{token_id}"), delete(directories::revoke))
         .route(&r("/domains"), get(domains::list).post(domains::add))
@@ -109,6 +114,7 @@ pub(crate) use list_type;
         orgs::get_org, orgs::update_org, orgs::list_products,
         accounts::list, accounts::create, accounts::get, accounts::update, accounts::remove, accounts::cancel_deletion,
         directories::list, directories::create, directories::get, directories::rotate, directories::revoke, directories::remove,
+        directories::update, directories::held, directories::release, directories::discard,
         domains::list, domains::add, domains::get, domains::update, domains::verify, domains::claim, domains::remove,
         instances::list, instances::create, instances::get, instances::update, instances::remove,
         groups::list, groups::create, groups::get, groups::update, groups::remove,

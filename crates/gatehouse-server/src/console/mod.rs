@@ -294,7 +294,17 @@ impl FromRequestParts<AppState> for Console {
                     )
                 })
             })
-            .collect();
+            .collect::<Vec<String>>();
+        let mut warnings = warnings;
+        for d in state.services.list_directories(&admin).await? {
+            let held = state.services.list_held_operations(&admin, d.id).await?.len();
+            if held > 0 {
+                warnings.push(format!(
+                    "{held} deactivation(s) from the directory {} are held by the safety valve: release or discard them.",
+                    d.name
+                ));
+            }
+        }
         Ok(Console {
             admin,
             session,

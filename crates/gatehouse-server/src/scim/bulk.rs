@@ -3,7 +3,7 @@
 //! `failOnErrors` to stop early.
 
 use super::groups;
-use super::provision::{self, ReplaceWith, etag_version};
+use super::provision::{self, ReplaceWith, Valve, Written, etag_version};
 use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
@@ -50,20 +50,21 @@ fn resolve_path(path: &str, ids: &HashMap<String, String>) -> Result<String, Str
         .map(|segs| segs.join("/"))
 }
 
-struct Done {
-    status: u16,
+pub(crate) struct Done {
+    pub(crate) status: u16,
     location: Option<String>,
     id: Option<String>,
     version: Option<String>,
 }
 
-async fn apply(
+pub(crate) async fn apply(
     st: &AppState,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
     method: &str,
     path: &str,
     data: Value,
+    valve: Valve,
 ) -> Result<Done, ScimError> {
     let base = format!("{}/scim/v2/{}", st.config.public_url, caller.directory().id);
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
@@ -94,11 +95,15 @@ async fn apply(
             } else {
                 ReplaceWith::Patch(data)
             };
-            let u = provision::replace(st, caller, meta, id, None, with)
+            let (status, u) = match provision::replace(st, caller, meta, id, None, with, valve)
                 .await
-                .map_err(fail)?;
+                .map_err(fail)?
+            {
+                Written::Applied(u) => (200, u),
+                Written::Held(u) => (202, u),
+            };
             Ok(Done {
-                status: 200,
+                status,
                 location: Some(format!("{base}/Users/{id}")),
                 version: Some(etag_version(u.version)),
                 id: None,
@@ -121,9 +126,11 @@ async fn apply(
             })
         }
         ("DELETE", "Users", Some(id)) => {
-            provision::delete(st, caller, meta, id, None).await.map_err(fail)?;
+            let applied = provision::delete(st, caller, meta, id, None, valve)
+                .await
+                .map_err(fail)?;
             Ok(Done {
-                status: 204,
+                status: if applied { 204 } else { 202 },
                 location: None,
                 version: None,
                 id: None,
@@ -203,7 +210,7 @@ pub async fn bulk(
                     continue;
                 }
             };
-            let outcome = apply(&st, &caller, &meta, method, &path, data).await;
+            let outcome = apply(&st, &caller, &meta, method, &path, data, Valve::Enforce).await;
             results[i] = Some(match outcome {
                 Ok(done) => {
                     if let (Some(b), Some(id)) = (&bulk_id, &done.id) {

@@ -2,9 +2,9 @@
 //! Requests authenticate with the directory's bearer token; errors use the RFC 7644 §3.12
 //! body and `application/scim+json`.
 
-mod bulk;
+pub(crate) mod bulk;
 mod groups;
-mod provision;
+pub(crate) mod provision;
 mod users;
 
 use crate::state::AppState;

@@ -283,7 +283,8 @@ pub async fn replace(
     id: &str,
     if_match: Option<&str>,
     body: ReplaceWith,
-) -> Result<ScimUser, ScimFail> {
+    valve: Valve,
+) -> Result<Written, ScimFail> {
     let dir = caller.directory();
     let now = st.services.clock.now();
     let mut tx = st.services.store.begin().await?;
@@ -292,6 +293,10 @@ pub async fn replace(
         .await?
         .ok_or_else(|| ScimFail(ScimError::new(404, "The user does not exist.")))?;
     check_if_match(&existing, if_match)?;
+    let (held_method, held_body) = match &body {
+        ReplaceWith::Resource(r) => ("PUT", r.to_string()),
+        ReplaceWith::Patch(p) => ("PATCH", p.to_string()),
+    };
     let resource = match body {
         ReplaceWith::Resource(r) => clean(r)?,
         ReplaceWith::Patch(p) => {
@@ -310,6 +315,15 @@ pub async fn replace(
         && d.org_id != dir.org_id
     {
         return Err(uniqueness("This email's domain is verified by another organization."));
+    }
+    if valve == Valve::Enforce
+        && account.status == AccountStatus::Active
+        && !f.active
+        && over_limit(&mut tx, caller, now).await?
+    {
+        hold(&mut tx, caller, meta, &existing, held_method, held_body, now).await?;
+        tx.commit().await?;
+        return Ok(Written::Held(existing));
     }
     let after = apply_to_account(&mut tx, &account, &f).await?;
     let updated = ScimUser {
@@ -348,7 +362,62 @@ pub async fn replace(
         tx.insert_event(&event(action)).await?;
     }
     tx.commit().await?;
-    Ok(updated)
+    Ok(Written::Applied(updated))
+}
+
+/// Whether the deactivation safety valve applies to a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Valve {
+    /// A directory's own request: past its hourly limit, deactivations are held.
+    Enforce,
+    /// An admin releasing held changes.
+    Bypass,
+}
+
+/// What a write did.
+pub enum Written {
+    Applied(ScimUser),
+    /// Held by the safety valve; the user is as it was.
+    Held(ScimUser),
+}
+
+async fn over_limit(
+    tx: &mut SqlTx,
+    caller: &DirectoryCaller,
+    now: gatehouse_core::Timestamp,
+) -> Result<bool, ScimFail> {
+    let d = caller.directory();
+    let recent = tx
+        .count_directory_deactivations(d.org_id, d.id, now.plus_secs(-3600))
+        .await?;
+    Ok(recent >= d.deactivation_limit_per_hour)
+}
+
+async fn hold(
+    tx: &mut SqlTx,
+    caller: &DirectoryCaller,
+    meta: &RequestMeta,
+    user: &ScimUser,
+    method: &str,
+    body: String,
+    now: gatehouse_core::Timestamp,
+) -> Result<(), ScimFail> {
+    let d = caller.directory();
+    let op = gatehouse_core::directory::HeldOperation {
+        id: uuid::Uuid::now_v7().to_string(),
+        directory_id: d.id,
+        resource_id: user.id.clone(),
+        method: method.to_owned(),
+        body,
+        created_at: now,
+    };
+    tx.upsert_held_operation(&op).await?;
+    let ev = AuditEvent::new(d.org_id, &caller.actor(), meta, "scim.change_held", now)
+        .target("account", user.account_id, user.email.as_deref())
+        .target("scim_user", &user.id, Some(&user.user_name))
+        .after(&json!({ "method": method, "limit_per_hour": d.deactivation_limit_per_hour }));
+    tx.insert_event(&ev).await?;
+    Ok(())
 }
 
 /// What a write replaces the user with.
@@ -377,14 +446,15 @@ fn check_if_match(u: &ScimUser, if_match: Option<&str>) -> Result<(), ScimFail> 
 }
 
 /// Deprovisions: the SCIM user goes, the account is deactivated (sessions end) and no longer
-/// managed by the organization.
+/// managed by the organization. Returns `false` when the safety valve held it instead.
 pub async fn delete(
     st: &AppState,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
     id: &str,
     if_match: Option<&str>,
-) -> Result<(), ScimFail> {
+    valve: Valve,
+) -> Result<bool, ScimFail> {
     let dir = caller.directory();
     let now = st.services.clock.now();
     let mut tx = st.services.store.begin().await?;
@@ -393,6 +463,11 @@ pub async fn delete(
         .await?
         .ok_or_else(|| ScimFail(ScimError::new(404, "The user does not exist.")))?;
     check_if_match(&existing, if_match)?;
+    if valve == Valve::Enforce && existing.active && over_limit(&mut tx, caller, now).await? {
+        hold(&mut tx, caller, meta, &existing, "DELETE", String::new(), now).await?;
+        tx.commit().await?;
+        return Ok(false);
+    }
     tx.delete_scim_user(dir.id, id).await?;
     if let Some(account) = tx.find_account(existing.account_id).await? {
         let after = Account {
@@ -410,5 +485,5 @@ pub async fn delete(
         tx.insert_event(&ev).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }

@@ -1,6 +1,6 @@
 //! SCIM endpoints: discovery documents and /Users.
 
-use super::provision::{self, ReplaceWith, etag, render};
+use super::provision::{self, ReplaceWith, Valve, Written, etag, render};
 use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
@@ -303,16 +303,26 @@ pub async fn replace(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
-    let u = provision::replace(
+    let w = provision::replace(
         &st,
         &caller,
         &meta,
         &id,
         if_match(&headers),
         ReplaceWith::Resource(body),
+        Valve::Enforce,
     )
     .await?;
-    Ok(one(&st, &caller, &u, StatusCode::OK))
+    Ok(written(&st, &caller, &w))
+}
+
+/// 200 with the resource; 202 with the unchanged resource when the safety valve held the
+/// change for an admin to release.
+fn written(st: &AppState, caller: &gatehouse_core::services::DirectoryCaller, w: &Written) -> Response {
+    match w {
+        Written::Applied(u) => one(st, caller, u, StatusCode::OK),
+        Written::Held(u) => one(st, caller, u, StatusCode::ACCEPTED),
+    }
 }
 
 /// RFC 7644 §3.5.2: PATCH answers 200 with the resource.
@@ -324,8 +334,17 @@ pub async fn patch(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
-    let u = provision::replace(&st, &caller, &meta, &id, if_match(&headers), ReplaceWith::Patch(body)).await?;
-    Ok(one(&st, &caller, &u, StatusCode::OK))
+    let w = provision::replace(
+        &st,
+        &caller,
+        &meta,
+        &id,
+        if_match(&headers),
+        ReplaceWith::Patch(body),
+        Valve::Enforce,
+    )
+    .await?;
+    Ok(written(&st, &caller, &w))
 }
 
 pub async fn delete(
@@ -335,6 +354,10 @@ pub async fn delete(
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ScimFail> {
-    provision::delete(&st, &caller, &meta, &id, if_match(&headers)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let applied = provision::delete(&st, &caller, &meta, &id, if_match(&headers), Valve::Enforce).await?;
+    Ok(if applied {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::ACCEPTED
+    })
 }

@@ -13,6 +13,7 @@ engine_tests!(
     bad_requests_get_scim_errors_and_change_nothing,
     groups_carry_members_and_access_and_are_read_only_elsewhere,
     bulk_resolves_bulk_ids_in_any_order_and_stops_on_errors,
+    the_safety_valve_holds_deactivations_past_the_hourly_limit_until_released,
 );
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -715,5 +716,120 @@ async fn bulk_resolves_bulk_ids_in_any_order_and_stops_on_errors(app: TestApp) {
             .as_array()
             .unwrap()
             .is_empty()
+    );
+}
+
+#[allow(clippy::too_many_lines)] // one story: limit, hold, alert, release, recover
+async fn the_safety_valve_holds_deactivations_past_the_hourly_limit_until_released(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Okta").await;
+    let limited = app
+        .patch(
+            &org,
+            &format!("/directories/{}", d.id),
+            json!({"deactivation_limit_per_hour": 2}),
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::OK, "{}", limited.text);
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let (_, u, _) = scim(
+            &app,
+            &d,
+            reqwest::Method::POST,
+            "/Users",
+            Some(okta_user(&format!("v{n}@acme.test"), "V", &n.to_string())),
+        )
+        .await;
+        ids.push(u["id"].as_str().unwrap().to_owned());
+    }
+    let off = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": false}}]});
+    for id in &ids[..2] {
+        assert_eq!(
+            scim(
+                &app,
+                &d,
+                reqwest::Method::PATCH,
+                &format!("/Users/{id}"),
+                Some(off.clone())
+            )
+            .await
+            .0,
+            StatusCode::OK
+        );
+    }
+    let (s, held, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::PATCH,
+        &format!("/Users/{}", ids[2]),
+        Some(off.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "held: {held}");
+    assert_eq!(held["active"], true, "the user is unchanged while held");
+    assert_eq!(
+        scim(&app, &d, reqwest::Method::DELETE, &format!("/Users/{}", ids[3]), None)
+            .await
+            .0,
+        StatusCode::ACCEPTED
+    );
+    let list = app.get(&org, &format!("/directories/{}/held", d.id)).await;
+    assert_eq!(list.json["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.get(&org, "/accounts?email=v2@acme.test").await.json["items"][0]["status"],
+        "active"
+    );
+    assert_eq!(
+        app.get(&org, "/events?action=scim.change_held").await.json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // An admin sees the banner, then releases: the held changes apply as the directory's.
+    let (b, _) = app.console(&org).await;
+    assert!(
+        b.get(&format!("/admin/orgs/{}", org.id))
+            .await
+            .body
+            .contains("held by the safety valve")
+    );
+    let released = app
+        .post(&org, &format!("/directories/{}/held/release", d.id), json!({}))
+        .await;
+    assert_eq!(released.json["released"], 2, "{}", released.text);
+    assert_eq!(
+        app.get(&org, "/accounts?email=v2@acme.test").await.json["items"][0]["status"],
+        "deactivated"
+    );
+    assert_eq!(
+        scim(&app, &d, reqwest::Method::GET, &format!("/Users/{}", ids[3]), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        app.get(&org, &format!("/directories/{}/held", d.id)).await.json["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // An hour later the limit has room again.
+    app.clock.advance_secs(3601);
+    let (_, u, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::POST,
+        "/Users",
+        Some(okta_user("later@acme.test", "L", "Ater")),
+    )
+    .await;
+    let later = u["id"].as_str().unwrap();
+    assert_eq!(
+        scim(&app, &d, reqwest::Method::PATCH, &format!("/Users/{later}"), Some(off))
+            .await
+            .0,
+        StatusCode::OK
     );
 }
