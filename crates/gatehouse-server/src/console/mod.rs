@@ -7,6 +7,7 @@
 mod access;
 mod accounts;
 mod assets;
+mod directories;
 mod domains;
 mod events;
 mod groups;
@@ -47,6 +48,14 @@ pub fn router() -> Router<AppState> {
         .route(&o(""), get(overview::page))
         .route(&o("/instances"), get(instances::page).post(instances::create))
         .route(&o("/instances/{id}/delete"), post(instances::delete))
+        .route(&o("/directories"), get(directories::page).post(directories::create))
+        .route(&o("/directories/{id}"), get(directories::detail))
+        .route(&o("/directories/{id}/tokens"), post(directories::rotate))
+        .route(&o("/directories/{id}/tokens/{token}/revoke"), post(directories::revoke))
+        .route(&o("/directories/{id}/limit"), post(directories::limit))
+        .route(&o("/directories/{id}/held/release"), post(directories::release))
+        .route(&o("/directories/{id}/held/discard"), post(directories::discard))
+        .route(&o("/directories/{id}/remove"), post(directories::remove))
         .route(&o("/domains"), get(domains::page).post(domains::add))
         .route(&o("/domains/{id}"), get(domains::detail))
         .route(&o("/domains/{id}/verify"), post(domains::verify))
@@ -220,6 +229,11 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "domain_removed" => "Domain removed.",
         "domain_updated" => "Domain settings saved.",
         "accounts_claimed" => "Accounts claimed.",
+        "token_revoked" => "Token revoked.",
+        "limit_saved" => "Limit saved.",
+        "held_released" => "Held changes released.",
+        "held_discarded" => "Held changes discarded.",
+        "directory_removed" => "Directory removed; its accounts stay and its groups are local now.",
         "account_removed" => "Account removed from the organization.",
         "deletion_scheduled" => "Account deactivated and scheduled for deletion in 14 days.",
         "deletion_canceled" => "Deletion canceled; the account is active again.",

@@ -16,7 +16,56 @@ engine_tests!(
     signing_out_and_signing_in_again_rotate_the_session,
     names_render_as_text_and_next_never_leaves_the_console,
     domains_are_added_verified_and_watched_from_the_console,
+    directories_are_connected_rotated_and_removed_from_the_console,
 );
+
+async fn directories_are_connected_rotated_and_removed_from_the_console(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let (b, _) = app.console(&org).await;
+    let base = format!("/admin/orgs/{}", org.id);
+    let csrf = b.get(&format!("{base}/directories")).await.csrf();
+    let created = b
+        .post(&format!("{base}/directories"), &[("csrf", &csrf), ("name", "Okta")])
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let token = gatehouse_testkit::hidden(
+        &created
+            .body
+            .replace("data-testid=\"directory-token\">", "name=\"tok\" value=\""),
+        "tok",
+    )
+    .map(|t| t.split('<').next().unwrap().to_owned())
+    .unwrap();
+    assert!(token.starts_with("ghd_"), "{token}");
+    let url_start = created.body.find("/scim/v2/").unwrap();
+    let dir_id = created.body[url_start + 9..url_start + 9 + 36].to_owned();
+    let scim = |t: String| {
+        let c = app.client.clone();
+        let u = format!("{}/scim/v2/{dir_id}/Users", app.base);
+        async move { c.get(u).bearer_auth(t).send().await.unwrap().status() }
+    };
+    assert_eq!(scim(token.clone()).await, StatusCode::OK, "the token shown works");
+    assert!(
+        !b.get(&format!("{base}/directories")).await.body.contains(&token),
+        "and is never shown again"
+    );
+    let detail = format!("{base}/directories/{dir_id}");
+    let rotated = b
+        .post(&format!("{detail}/tokens"), &[("csrf", &csrf), ("overlap_hours", "0")])
+        .await;
+    assert_eq!(rotated.status, StatusCode::CREATED);
+    assert!(rotated.body.contains("badge expiring") || rotated.body.contains("badge expired"));
+    let removed = b.post(&format!("{detail}/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert_eq!(scim(token).await, StatusCode::UNAUTHORIZED);
+    let ev = app
+        .get(
+            &org,
+            "/events?action=directory.created,directory.token_created,directory.removed",
+        )
+        .await;
+    assert_eq!(ev.json["items"].as_array().unwrap().len(), 4);
+}
 
 async fn domains_are_added_verified_and_watched_from_the_console(app: TestApp) {
     let org = app.create_org("Acme").await;
