@@ -245,7 +245,12 @@ pub async fn create(
     if !created {
         check_manager(&mut tx, org, account.id, &f.email).await?;
     }
-    tx.claim_accounts(org, &[account.id], now, "scim").await?;
+    if created {
+        // A new account has no other manager to take it from: link it, managed, directly.
+        tx.link_org_account(org, account.id, true, now).await?;
+    } else {
+        tx.claim_accounts(org, &[account.id], now, "scim").await?;
+    }
     let after = apply_to_account(&mut tx, &account, &f).await?;
     let user = ScimUser {
         id: uuid::Uuid::now_v7().to_string(),
