@@ -119,3 +119,25 @@ pub enum GroupPredicate {
     Or(Box<GroupPredicate>, Box<GroupPredicate>),
     Not(Box<GroupPredicate>),
 }
+
+/// Orders a user listing may use directly (each backed by a column), for `sortBy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSort {
+    Id,
+    UserName,
+    ExternalId,
+    Email,
+    Active,
+    Created,
+    LastModified,
+}
+
+/// Orders a group listing may use, for `sortBy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupSort {
+    Id,
+    DisplayName,
+    ExternalId,
+    Created,
+    LastModified,
+}

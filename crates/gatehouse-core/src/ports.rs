@@ -192,6 +192,7 @@ pub trait Reads {
         predicate: &crate::directory::UserPredicate,
         start: i64,
         count: i64,
+        order: (crate::directory::UserSort, bool),
     ) -> impl Future<Output = Result<(i64, Vec<crate::directory::ScimUser>)>> + Send;
 
     fn find_scim_group(
@@ -205,6 +206,7 @@ pub trait Reads {
         predicate: &crate::directory::GroupPredicate,
         start: i64,
         count: i64,
+        order: (crate::directory::GroupSort, bool),
     ) -> impl Future<Output = Result<(i64, Vec<crate::directory::ScimGroup>)>> + Send;
     /// Members of a directory's group as (SCIM user id, display name).
     fn list_scim_group_members(

@@ -640,8 +640,9 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         predicate: &gatehouse_core::directory::UserPredicate,
         start: i64,
         count: i64,
+        order: (gatehouse_core::directory::UserSort, bool),
     ) -> Result<(i64, Vec<gatehouse_core::directory::ScimUser>)> {
-        self.scim_users_page(directory, predicate, start, count).await
+        self.scim_users_page(directory, predicate, start, count, order).await
     }
 
     async fn find_scim_group(
@@ -660,8 +661,9 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         predicate: &gatehouse_core::directory::GroupPredicate,
         start: i64,
         count: i64,
+        order: (gatehouse_core::directory::GroupSort, bool),
     ) -> Result<(i64, Vec<gatehouse_core::directory::ScimGroup>)> {
-        self.scim_groups_page(directory, predicate, start, count).await
+        self.scim_groups_page(directory, predicate, start, count, order).await
     }
 
     async fn list_scim_group_members(

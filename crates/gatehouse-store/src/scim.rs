@@ -63,6 +63,31 @@ pub(crate) fn user(r: &AnyRow) -> Result<ScimUser> {
     })
 }
 
+/// The column behind a sort (fixed text: never input).
+fn sort_column(s: gatehouse_core::directory::UserSort) -> &'static str {
+    use gatehouse_core::directory::UserSort as S;
+    match s {
+        S::Id => " ORDER BY id",
+        S::UserName => " ORDER BY user_name_folded",
+        S::ExternalId => " ORDER BY external_id",
+        S::Email => " ORDER BY email",
+        S::Active => " ORDER BY active",
+        S::Created => " ORDER BY created_at",
+        S::LastModified => " ORDER BY updated_at",
+    }
+}
+
+fn group_sort_column(s: gatehouse_core::directory::GroupSort) -> &'static str {
+    use gatehouse_core::directory::GroupSort as S;
+    match s {
+        S::Id => " ORDER BY id",
+        S::DisplayName => " ORDER BY display_name_folded",
+        S::ExternalId => " ORDER BY external_id",
+        S::Created => " ORDER BY created_at",
+        S::LastModified => " ORDER BY updated_at",
+    }
+}
+
 /// Appends `predicate` as bound SQL. Case-insensitive columns compare their folded form.
 pub(crate) fn push_predicate(q: &mut Sql, p: &UserPredicate) {
     match p {
@@ -127,6 +152,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         p: &UserPredicate,
         start: i64,
         count: i64,
+        order: (gatehouse_core::directory::UserSort, bool),
     ) -> Result<(i64, Vec<ScimUser>)> {
         let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_users WHERE directory_id = ");
         total_q.bind(dir.to_string()).push(" AND (");
@@ -140,7 +166,13 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         let mut q = Sql::new("SELECT * FROM scim_users WHERE directory_id = ");
         q.bind(dir.to_string()).push(" AND (");
         push_predicate(&mut q, p);
-        q.push(") ORDER BY id LIMIT ")
+        q.push(")")
+            .push(sort_column(order.0))
+            .push(if order.1 {
+                " DESC, id DESC LIMIT "
+            } else {
+                " ASC, id ASC LIMIT "
+            })
             .bind(count.max(0))
             .push(" OFFSET ")
             .bind((start - 1).max(0));
@@ -205,6 +237,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         p: &gatehouse_core::directory::GroupPredicate,
         start: i64,
         count: i64,
+        order: (gatehouse_core::directory::GroupSort, bool),
     ) -> Result<(i64, Vec<gatehouse_core::directory::ScimGroup>)> {
         let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_groups WHERE directory_id = ");
         total_q.bind(dir.to_string()).push(" AND (");
@@ -218,7 +251,13 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         let mut q = Sql::new("SELECT * FROM scim_groups WHERE directory_id = ");
         q.bind(dir.to_string()).push(" AND (");
         push_group_predicate(&mut q, p);
-        q.push(") ORDER BY id LIMIT ")
+        q.push(")")
+            .push(group_sort_column(order.0))
+            .push(if order.1 {
+                " DESC, id DESC LIMIT "
+            } else {
+                " ASC, id ASC LIMIT "
+            })
             .bind(count.max(0))
             .push(" OFFSET ")
             .bind((start - 1).max(0));

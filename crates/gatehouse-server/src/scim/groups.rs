@@ -194,6 +194,8 @@ pub async fn create_group(
 #[serde(rename_all = "camelCase")]
 pub struct GroupQuery {
     filter: Option<String>,
+    sort_by: Option<String>,
+    sort_order: Option<String>,
     start_index: Option<i64>,
     count: Option<i64>,
     attributes: Option<String>,
@@ -297,7 +299,13 @@ pub async fn list(
         .store
         .reader()
         .await?
-        .list_scim_groups(caller.directory().id, &predicate, start, count)
+        .list_scim_groups(
+            caller.directory().id,
+            &predicate,
+            start,
+            count,
+            group_sort(q.sort_by.as_deref(), q.sort_order.as_deref())?,
+        )
         .await?;
     let with_members = wants_members(q.attributes.as_deref(), q.excluded_attributes.as_deref());
     let mut resources = Vec::with_capacity(groups.len());
@@ -499,4 +507,23 @@ pub async fn delete_group(
     tx.insert_event(&ev).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// `sortBy` for groups: displayName, externalId, id and the meta dates.
+fn group_sort(by: Option<&str>, order: Option<&str>) -> Result<(gatehouse_core::directory::GroupSort, bool), ScimFail> {
+    use gatehouse_core::directory::GroupSort as S;
+    let desc = order.is_some_and(|o| o.eq_ignore_ascii_case("descending"));
+    let sort = match by.map(|b| b.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("" | "id") => S::Id,
+        Some("displayname") => S::DisplayName,
+        Some("externalid") => S::ExternalId,
+        Some("meta.created") => S::Created,
+        Some("meta.lastmodified") => S::LastModified,
+        Some(other) => {
+            return Err(ScimFail(ScimError::invalid_value(format!(
+                "Groups sort by displayName, externalId, id, meta.created or meta.lastModified, not {other:?}."
+            ))));
+        }
+    };
+    Ok((sort, desc))
 }

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use gatehouse_core::directory::{ScimUser, TextOp, UserPredicate};
+use gatehouse_core::directory::{ScimUser, TextOp, UserPredicate, UserSort};
 use gatehouse_core::ports::{Reads, Store};
 use gatehouse_scim::filter::{TypedFilter, TypedValue};
 use gatehouse_scim::{CompareOp, ResourceKind, ScimError};
@@ -31,9 +31,7 @@ pub async fn service_provider_config(State(st): State<AppState>, Scim(caller): S
         bulk_max_payload_size: super::MAX_SCIM_BODY as u64,
         filter_max_results: MAX_COUNT as u32,
     };
-    let mut doc = gatehouse_scim::schema::service_provider_config_json(&base(&st, caller.directory()), &opts);
-    // Sorting is not offered yet: say so, so clients do not rely on it.
-    doc["sort"] = json!({ "supported": false });
+    let doc = gatehouse_scim::schema::service_provider_config_json(&base(&st, caller.directory()), &opts);
     scim_json(StatusCode::OK, &doc)
 }
 
@@ -56,6 +54,8 @@ pub async fn resource_types(State(st): State<AppState>, Scim(caller): Scim) -> R
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     filter: Option<String>,
+    sort_by: Option<String>,
+    sort_order: Option<String>,
     start_index: Option<i64>,
     count: Option<i64>,
     attributes: Option<String>,
@@ -115,12 +115,73 @@ struct Listing {
     users: Vec<ScimUser>,
 }
 
+/// How a listing is ordered (RFC 7644 §3.4.2.3): by a column, or by a value read from each
+/// resource (then on the bounded in-memory path).
+enum Sort {
+    Column(UserSort),
+    Value(Vec<String>),
+}
+
+fn parse_sort(by: Option<&str>) -> Result<Option<Sort>, ScimFail> {
+    let Some(by) = by.map(str::trim).filter(|b| !b.is_empty()) else {
+        return Ok(None);
+    };
+    let path = gatehouse_scim::AttrPath::parse(by).map_err(|_| {
+        ScimFail(ScimError::invalid_value(format!(
+            "sortBy {by:?} is not an attribute path."
+        )))
+    })?;
+    gatehouse_scim::resolve(ResourceKind::User, &path).map_err(|_| {
+        ScimFail(ScimError::invalid_value(format!(
+            "sortBy {by:?} is not a User attribute."
+        )))
+    })?;
+    let key = format!(
+        "{}{}",
+        path.attr.to_ascii_lowercase(),
+        path.sub_attr
+            .as_deref()
+            .map(|s| format!(".{}", s.to_ascii_lowercase()))
+            .unwrap_or_default()
+    );
+    Ok(Some(match (path.urn.is_none(), key.as_str()) {
+        (true, "id") => Sort::Column(UserSort::Id),
+        (true, "username") => Sort::Column(UserSort::UserName),
+        (true, "externalid") => Sort::Column(UserSort::ExternalId),
+        (true, "emails" | "emails.value") => Sort::Column(UserSort::Email),
+        (true, "active") => Sort::Column(UserSort::Active),
+        (true, "meta.created") => Sort::Column(UserSort::Created),
+        (true, "meta.lastmodified") => Sort::Column(UserSort::LastModified),
+        _ => Sort::Value(std::iter::once(path.attr).chain(path.sub_attr).collect()),
+    }))
+}
+
+/// The value a sort reads from a resource: a sub-attribute of the primary (or first) value
+/// of a multi-valued attribute, compared case-insensitively.
+fn sort_value(r: &Value, path: &[String]) -> Option<String> {
+    let mut cur = r;
+    for part in path {
+        cur = match cur {
+            Value::Array(a) => a.iter().find(|v| v["primary"] == true).or_else(|| a.first())?,
+            _ => cur,
+        };
+        let key = cur.as_object()?.keys().find(|k| k.eq_ignore_ascii_case(part))?.clone();
+        cur = &cur[&key];
+    }
+    match cur {
+        Value::String(s) => Some(s.to_lowercase()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
 async fn find_users(
     st: &AppState,
     dir: gatehouse_core::ids::DirectoryId,
     filter: Option<&str>,
     start: i64,
     count: i64,
+    sort: (Option<&str>, bool),
 ) -> Result<Listing, ScimFail> {
     let typed = match filter.map(str::trim).filter(|f| !f.is_empty()) {
         Some(text) => Some(gatehouse_scim::validate(
@@ -133,26 +194,54 @@ async fn find_users(
         None => Some(UserPredicate::All),
         Some(t) => to_predicate(t),
     };
+    let order = parse_sort(sort.0)?;
+    let desc = sort.1;
     let mut r = st.services.store.reader().await?;
-    if let Some(p) = predicate {
-        let (total, users) = r.list_scim_users(dir, &p, start, count).await?;
+    if let (Some(p), None | Some(Sort::Column(_))) = (&predicate, &order) {
+        let column = match order {
+            Some(Sort::Column(c)) => c,
+            _ => UserSort::Id,
+        };
+        let (total, users) = r.list_scim_users(dir, p, start, count, (column, desc)).await?;
         return Ok(Listing { total, start, users });
     }
-    // Evaluated on the resources: bounded, so a broad filter cannot make us read everything.
-    let typed = typed.expect("only a filter lacks a predicate");
-    let (all, candidates) = r.list_scim_users(dir, &UserPredicate::All, 1, MAX_SCAN + 1).await?;
+    // Evaluated on the resources: bounded, so a broad query cannot make us read everything.
+    let base = predicate.clone().unwrap_or(UserPredicate::All);
+    let (all, candidates) = r
+        .list_scim_users(dir, &base, 1, MAX_SCAN + 1, (UserSort::Id, false))
+        .await?;
     if all > MAX_SCAN {
         return Err(ScimFail(ScimError::too_many(format!(
-            "This filter needs every user read and the directory has more than {MAX_SCAN}; filter on userName, externalId, id or active."
+            "This query needs more than {MAX_SCAN} users read; filter or sort on userName, externalId, id, emails, active or meta dates."
         ))));
     }
-    let matching: Vec<ScimUser> = candidates
+    let mut matching: Vec<(Option<String>, ScimUser)> = candidates
         .into_iter()
-        .filter(|u| typed.matches(&render(u, "")))
+        .map(|u| (render(&u, ""), u))
+        .filter(|(r, _)| predicate.is_some() || typed.as_ref().is_some_and(|t| t.matches(r)))
+        .map(|(r, u)| {
+            (
+                match &order {
+                    Some(Sort::Value(path)) => sort_value(&r, path),
+                    _ => None,
+                },
+                u,
+            )
+        })
         .collect();
+    if let Some(Sort::Value(_)) = &order {
+        // RFC 7644 §3.4.2.3: resources without the value come last, whatever the order.
+        matching.sort_by(|(a, ua), (b, ub)| match (a, b) {
+            (Some(x), Some(y)) => if desc { y.cmp(x) } else { x.cmp(y) }.then(ua.id.cmp(&ub.id)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => ua.id.cmp(&ub.id),
+        });
+    }
     let total = matching.len() as i64;
     let users = matching
         .into_iter()
+        .map(|(_, u)| u)
         .skip((start - 1) as usize)
         .take(count as usize)
         .collect();
@@ -193,7 +282,19 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ScimFail> {
     let (start, count) = page_args(q.start_index, q.count);
-    let l = find_users(&st, caller.directory().id, q.filter.as_deref(), start, count).await?;
+    let desc = q
+        .sort_order
+        .as_deref()
+        .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
+    let l = find_users(
+        &st,
+        caller.directory().id,
+        q.filter.as_deref(),
+        start,
+        count,
+        (q.sort_by.as_deref(), desc),
+    )
+    .await?;
     list_response(
         &st,
         &caller,
@@ -215,7 +316,18 @@ pub async fn search(
             .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))
     };
     let (start, count) = page_args(body["startIndex"].as_i64(), body["count"].as_i64());
-    let l = find_users(&st, caller.directory().id, body["filter"].as_str(), start, count).await?;
+    let desc = body["sortOrder"]
+        .as_str()
+        .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
+    let l = find_users(
+        &st,
+        caller.directory().id,
+        body["filter"].as_str(),
+        start,
+        count,
+        (body["sortBy"].as_str(), desc),
+    )
+    .await?;
     list_response(
         &st,
         &caller,

@@ -17,7 +17,89 @@ engine_tests!(
     okta_provisioning_sequence_runs_as_okta_sends_it,
     entra_provisioning_sequence_runs_as_entra_sends_it,
     the_rfc_7643_full_enterprise_user_example_round_trips,
+    users_sort_by_columns_and_by_any_attribute,
 );
+
+async fn users_sort_by_columns_and_by_any_attribute(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Okta").await;
+    let (_, config, _) = scim(&app, &d, reqwest::Method::GET, "/ServiceProviderConfig", None).await;
+    assert_eq!(config["sort"]["supported"], true);
+    for (who, family) in [("b", "Young"), ("c", "Adams"), ("a", "Moss")] {
+        scim(
+            &app,
+            &d,
+            reqwest::Method::POST,
+            "/Users",
+            Some(okta_user(&format!("{who}@acme.test"), who, family)),
+        )
+        .await;
+    }
+    let names = |v: &Value, key: &str| -> Vec<String> {
+        v["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.pointer(key).unwrap().as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, by_user, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::GET,
+        "/Users?sortBy=userName&sortOrder=descending",
+        None,
+    )
+    .await;
+    assert_eq!(
+        names(&by_user, "/userName"),
+        vec!["c@acme.test", "b@acme.test", "a@acme.test"]
+    );
+    let (_, by_family, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::GET,
+        "/Users?sortBy=name.familyName&count=2",
+        None,
+    )
+    .await;
+    assert_eq!(
+        names(&by_family, "/name/familyName"),
+        vec!["Adams", "Moss"],
+        "sorted before paging"
+    );
+    assert_eq!(by_family["totalResults"], 3);
+    let (_, searched, _) = scim(&app, &d, reqwest::Method::POST, "/Users/.search", Some(json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "sortBy": "meta.created", "sortOrder": "descending"
+    }))).await;
+    assert_eq!(names(&searched, "/userName")[0], "a@acme.test", "newest first");
+    for g in ["Zeta", "alpha"] {
+        scim(
+            &app,
+            &d,
+            reqwest::Method::POST,
+            "/Groups",
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": g})),
+        )
+        .await;
+    }
+    let (_, groups, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::GET,
+        "/Groups?sortBy=displayName&excludedAttributes=members",
+        None,
+    )
+    .await;
+    assert_eq!(
+        names(&groups, "/displayName"),
+        vec!["alpha", "Zeta"],
+        "case-insensitive order"
+    );
+    let (s, bad, _) = scim(&app, &d, reqwest::Method::GET, "/Users?sortBy=shoeSize", None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["scimType"], "invalidValue");
+}
 
 fn q(filter: &str) -> String {
     format!("/Users?filter={}", urlencode(filter))
