@@ -77,9 +77,31 @@ pub enum UserPredicate {
     /// emails.value, case-insensitive.
     Email(TextOp, String),
     Active(bool),
+    /// Any other attribute, by its lower-cased path (`emails.value`, `name.familyname`,
+    /// `urn:…:user:employeenumber`), compared folded unless the attribute is case-exact.
+    Value {
+        path: String,
+        op: TextOp,
+        value: String,
+        case_exact: bool,
+    },
+    /// The attribute has a value.
+    Present(String),
+    /// One element of a multi-valued attribute meets every condition (a value path such as
+    /// `emails[type eq "work" and value co "@example.com"]`).
+    Element(Vec<ElementCondition>),
     And(Box<UserPredicate>, Box<UserPredicate>),
     Or(Box<UserPredicate>, Box<UserPredicate>),
     Not(Box<UserPredicate>),
+}
+
+/// One condition inside a value path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElementCondition {
+    pub path: String,
+    pub op: TextOp,
+    pub value: String,
+    pub case_exact: bool,
 }
 
 /// Text comparisons the store can do with an index or a LIKE.

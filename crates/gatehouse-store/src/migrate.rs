@@ -22,6 +22,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0006_scim_safety",
         include_str!("../migrations/sqlite/0006_scim_safety.sql"),
     ),
+    (
+        "0007_scim_values",
+        include_str!("../migrations/sqlite/0007_scim_values.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -39,6 +43,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0006_scim_safety",
         include_str!("../migrations/postgres/0006_scim_safety.sql"),
+    ),
+    (
+        "0007_scim_values",
+        include_str!("../migrations/postgres/0007_scim_values.sql"),
     ),
 ];
 

@@ -89,7 +89,7 @@ fn group_sort_column(s: gatehouse_core::directory::GroupSort) -> &'static str {
 }
 
 /// Appends `predicate` as bound SQL. Case-insensitive columns compare their folded form.
-pub(crate) fn push_predicate(q: &mut Sql, p: &UserPredicate) {
+pub(crate) fn push_predicate(q: &mut Sql, dir: DirectoryId, p: &UserPredicate) {
     match p {
         UserPredicate::All => {
             q.push("1 = 1");
@@ -103,6 +103,18 @@ pub(crate) fn push_predicate(q: &mut Sql, p: &UserPredicate) {
         UserPredicate::Active(b) => {
             q.push("active = ").bind(i64::from(*b));
         }
+        UserPredicate::Value {
+            path,
+            op,
+            value,
+            case_exact,
+        } => push_value(q, dir, path, *op, value, *case_exact),
+        UserPredicate::Present(path) => {
+            q.push("id IN (SELECT user_id FROM scim_user_values WHERE directory_id = ")
+                .bind(dir.to_string());
+            q.push(" AND path = ").bind(path.clone()).push(")");
+        }
+        UserPredicate::Element(conds) => push_element(q, dir, conds),
         UserPredicate::And(a, b) | UserPredicate::Or(a, b) => {
             let joiner = if matches!(p, UserPredicate::And(..)) {
                 " AND "
@@ -110,17 +122,122 @@ pub(crate) fn push_predicate(q: &mut Sql, p: &UserPredicate) {
                 " OR "
             };
             q.push("(");
-            push_predicate(q, a);
+            push_predicate(q, dir, a);
             q.push(joiner);
-            push_predicate(q, b);
+            push_predicate(q, dir, b);
             q.push(")");
         }
         UserPredicate::Not(a) => {
             q.push("NOT (");
-            push_predicate(q, a);
+            push_predicate(q, dir, a);
             q.push(")");
         }
     }
+}
+
+/// `ne` matches users without an equal value (an absent value included, RFC 7644 §3.4.2.2).
+fn push_value(q: &mut Sql, dir: DirectoryId, path: &str, op: TextOp, value: &str, case_exact: bool) {
+    let (col, v) = if case_exact {
+        ("value", value.to_owned())
+    } else {
+        ("value_folded", value.to_lowercase())
+    };
+    let (negate, op) = if op == TextOp::Ne {
+        (true, TextOp::Eq)
+    } else {
+        (false, op)
+    };
+    q.push(if negate { "id NOT IN" } else { "id IN" });
+    q.push(" (SELECT user_id FROM scim_user_values WHERE directory_id = ")
+        .bind(dir.to_string());
+    q.push(" AND path = ").bind(path.to_owned()).push(" AND ");
+    push_text(q, col, op, &v);
+    q.push(")");
+}
+
+/// Aliases for the conditions of one value path (fixed text, never input).
+const ALIASES: [&str; 6] = ["v0", "v1", "v2", "v3", "v4", "v5"];
+
+fn push_element(q: &mut Sql, dir: DirectoryId, conds: &[gatehouse_core::directory::ElementCondition]) {
+    q.push("id IN (SELECT v0.user_id FROM scim_user_values v0");
+    for alias in ALIASES.iter().take(conds.len().min(ALIASES.len())).skip(1) {
+        q.push(" JOIN scim_user_values ")
+            .push(alias)
+            .push(" ON ")
+            .push(alias)
+            .push(".user_id = v0.user_id AND ");
+        q.push(alias).push(".element = v0.element");
+    }
+    q.push(" WHERE v0.directory_id = ").bind(dir.to_string());
+    for (alias, c) in ALIASES.iter().zip(conds) {
+        let (col, v) = if c.case_exact {
+            ("value", c.value.clone())
+        } else {
+            ("value_folded", c.value.to_lowercase())
+        };
+        q.push(" AND ")
+            .push(alias)
+            .push(".path = ")
+            .bind(c.path.clone())
+            .push(" AND ")
+            .push(alias)
+            .push(".");
+        push_text(q, col, c.op, &v);
+    }
+    q.push(")");
+}
+
+/// The rows indexing a user's resource: each string, number and boolean with its path and
+/// element (its position in a multi-valued attribute). Capped, so a huge resource cannot
+/// flood the index.
+pub(crate) fn flatten(resource: &str) -> Vec<(String, i64, String)> {
+    fn leaf(v: &serde_json::Value) -> Option<String> {
+        match v {
+            serde_json::Value::String(s) => Some(s.chars().take(512).collect()),
+            serde_json::Value::Bool(b) => Some(b.to_string()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+    fn walk(prefix: &str, v: &serde_json::Value, element: i64, out: &mut Vec<(String, i64, String)>, depth: u8) {
+        if out.len() >= 300 || depth > 3 {
+            return;
+        }
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, x) in o {
+                    walk(&format!("{prefix}.{}", k.to_lowercase()), x, element, out, depth + 1);
+                }
+            }
+            serde_json::Value::Array(a) if depth <= 1 => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(prefix, x, i as i64, out, depth + 1);
+                }
+            }
+            other => {
+                if let Some(s) = leaf(other) {
+                    out.push((prefix.to_owned(), element, s));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let Ok(serde_json::Value::Object(top)) = serde_json::from_str::<serde_json::Value>(resource) else {
+        return out;
+    };
+    for (k, v) in &top {
+        let key = k.to_lowercase();
+        match v {
+            serde_json::Value::Object(inner) if key.starts_with("urn:") => {
+                for (ik, x) in inner {
+                    walk(&format!("{key}:{}", ik.to_lowercase()), x, 0, &mut out, 1);
+                }
+            }
+            _ if key == "schemas" => {}
+            _ => walk(&key, v, 0, &mut out, 0),
+        }
+    }
+    out
 }
 
 fn push_text(q: &mut Sql, col: &'static str, op: TextOp, v: &str) {
@@ -156,7 +273,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     ) -> Result<(i64, Vec<ScimUser>)> {
         let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_users WHERE directory_id = ");
         total_q.bind(dir.to_string()).push(" AND (");
-        push_predicate(&mut total_q, p);
+        push_predicate(&mut total_q, dir, p);
         total_q.push(")");
         let total = total_q
             .fetch_all(self.c())
@@ -165,7 +282,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             .map_or(Ok(0), |r| rows::i(r, "n"))?;
         let mut q = Sql::new("SELECT * FROM scim_users WHERE directory_id = ");
         q.bind(dir.to_string()).push(" AND (");
-        push_predicate(&mut q, p);
+        push_predicate(&mut q, dir, p);
         q.push(")")
             .push(sort_column(order.0))
             .push(if order.1 {
@@ -347,5 +464,74 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             q.execute(self.c()).await?;
         }
         Ok(())
+    }
+}
+
+impl Db<sqlx::Transaction<'static, sqlx::Any>> {
+    /// Replaces the indexed values of a user with those of its resource.
+    pub(crate) async fn index_user_values(&mut self, u: &ScimUser) -> Result<()> {
+        sqlx::query("DELETE FROM scim_user_values WHERE user_id = $1")
+            .bind(u.id.clone())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        let rows = flatten(&u.resource);
+        for chunk in rows.chunks(100) {
+            let mut q = Sql::new(
+                "INSERT INTO scim_user_values (directory_id, user_id, path, element, value, value_folded) VALUES ",
+            );
+            for (n, (path, element, value)) in chunk.iter().enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.push("(")
+                    .bind(u.directory_id.to_string())
+                    .push(", ")
+                    .bind(u.id.clone())
+                    .push(", ")
+                    .bind(path.clone());
+                q.push(", ")
+                    .bind(*element)
+                    .push(", ")
+                    .bind(value.clone())
+                    .push(", ")
+                    .bind(value.to_lowercase())
+                    .push(")");
+            }
+            q.execute(self.c()).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_flatten_to_paths_elements_and_values() {
+        let rows = flatten(
+            r#"{"schemas":["x"],"userName":"Ada","emails":[{"type":"work","value":"A@x.org"},{"type":"home","value":"b@y.org"}],
+            "name":{"familyName":"Lovelace"},"active":true,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"7","manager":{"value":"m1"}}}"#,
+        );
+        let has = |p: &str, e: i64, v: &str| rows.iter().any(|(rp, re, rv)| rp == p && *re == e && rv == v);
+        assert!(has("username", 0, "Ada"));
+        assert!(
+            has("emails.type", 1, "home") && has("emails.value", 1, "b@y.org") && has("emails.value", 0, "A@x.org")
+        );
+        assert!(has("name.familyname", 0, "Lovelace"));
+        assert!(has("active", 0, "true"));
+        assert!(has(
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:employeenumber",
+            0,
+            "7"
+        ));
+        assert!(has(
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:manager.value",
+            0,
+            "m1"
+        ));
+        assert!(!rows.iter().any(|(p, _, _)| p == "schemas"));
     }
 }

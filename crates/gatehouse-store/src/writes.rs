@@ -600,7 +600,7 @@ impl Writes for SqlTx {
         .execute(self.c())
         .await
         .map_err(db_err)?;
-        Ok(())
+        self.index_user_values(u).await
     }
 
     async fn update_scim_user(
@@ -626,6 +626,9 @@ impl Writes for SqlTx {
         .execute(self.c())
         .await
         .map_err(db_err)?;
+        if n.rows_affected() == 1 {
+            self.index_user_values(u).await?;
+        }
         Ok(n.rows_affected() == 1)
     }
 

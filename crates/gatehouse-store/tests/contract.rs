@@ -29,6 +29,7 @@ on_both_engines!(
     migrations_are_recorded_and_rerun_is_a_no_op,
     free_text_search_matches_substrings_quotes_and_short_needles,
     free_text_pages_stay_exact_across_the_recent_scan_and_the_index,
+    scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element,
 );
 
 async fn store(engine: Dialect) -> (SqlStore, TestDatabase) {
@@ -357,4 +358,113 @@ async fn free_text_pages_stay_exact_across_the_recent_scan_and_the_index(engine:
         let expected: Vec<i64> = (0..52).rev().map(|k| k * 100).collect();
         assert_eq!(seen, expected, "limit {limit}: every match once, newest first");
     }
+}
+
+#[allow(clippy::too_many_lines)] // arrange two users, then one assertion per filter shape
+async fn scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element(engine: Dialect) {
+    use gatehouse_core::directory::{Directory, ElementCondition, ScimUser, TextOp, UserPredicate, UserSort};
+    let (s, _db) = store(engine).await;
+    let o = org(&s).await;
+    let dir = Directory {
+        id: gatehouse_core::ids::DirectoryId::new(),
+        org_id: o.id,
+        name: "Okta".into(),
+        created_at: t(0),
+        deactivation_limit_per_hour: 50,
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_directory(&dir).await.unwrap();
+    for (n, (work, home, title)) in [
+        ("a@work.test", "a@home.test", "Lead"),
+        ("b@work.test", "a@work.test", "Dev"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let acc = account(work);
+        tx.insert_account(&acc).await.unwrap();
+        let resource = serde_json::json!({
+            "userName": work, "title": title,
+            "emails": [{"type": "work", "value": work}, {"type": "home", "value": home}],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": n.to_string()}
+        });
+        let u = ScimUser {
+            id: format!("u{n}"),
+            directory_id: dir.id,
+            account_id: acc.id,
+            user_name: (*work).to_string(),
+            external_id: None,
+            email: Some((*work).to_string()),
+            active: true,
+            resource: resource.to_string(),
+            version: 1,
+            created_at: t(0),
+            updated_at: t(0),
+        };
+        tx.insert_scim_user(&u).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let ids = |p: UserPredicate| {
+        let s = s.clone();
+        async move {
+            let (_, users) = s
+                .reader()
+                .await
+                .unwrap()
+                .list_scim_users(dir.id, &p, 1, 10, (UserSort::Id, false))
+                .await
+                .unwrap();
+            users.into_iter().map(|u| u.id).collect::<Vec<_>>()
+        }
+    };
+    let cond = |path: &str, value: &str| ElementCondition {
+        path: path.into(),
+        op: TextOp::Eq,
+        value: value.into(),
+        case_exact: false,
+    };
+    let value = |path: &str, op: TextOp, value: &str| UserPredicate::Value {
+        path: path.into(),
+        op,
+        value: value.into(),
+        case_exact: false,
+    };
+    assert_eq!(
+        ids(value("emails.value", TextOp::Eq, "A@WORK.test")).await,
+        vec!["u0", "u1"],
+        "any element, folded"
+    );
+    assert_eq!(
+        ids(UserPredicate::Element(vec![
+            cond("emails.type", "work"),
+            cond("emails.value", "a@work.test")
+        ]))
+        .await,
+        vec!["u0"],
+        "one element"
+    );
+    assert_eq!(
+        ids(UserPredicate::Element(vec![
+            cond("emails.type", "home"),
+            cond("emails.value", "a@work.test")
+        ]))
+        .await,
+        vec!["u1"]
+    );
+    assert_eq!(ids(value("title", TextOp::Ne, "lead")).await, vec!["u1"]);
+    assert_eq!(
+        ids(value(
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:employeenumber",
+            TextOp::Eq,
+            "1"
+        ))
+        .await,
+        vec!["u1"]
+    );
+    assert_eq!(ids(UserPredicate::Present("title".into())).await, vec!["u0", "u1"]);
+    assert_eq!(
+        ids(value("emails.value", TextOp::Contains, "%")).await,
+        Vec::<String>::new(),
+        "wildcards are literal"
+    );
 }

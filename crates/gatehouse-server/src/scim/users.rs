@@ -7,9 +7,10 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use gatehouse_core::directory::{ScimUser, TextOp, UserPredicate, UserSort};
+use gatehouse_core::directory::{ElementCondition, ScimUser, TextOp, UserPredicate, UserSort};
 use gatehouse_core::ports::{Reads, Store};
 use gatehouse_scim::filter::{TypedFilter, TypedValue};
+use gatehouse_scim::schema::USER_SCHEMA;
 use gatehouse_scim::{CompareOp, ResourceKind, ScimError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -87,17 +88,30 @@ fn to_predicate(f: &TypedFilter) -> Option<UserPredicate> {
         )),
         TypedFilter::Not(a) => Some(UserPredicate::Not(Box::new(to_predicate(a)?))),
         TypedFilter::Compare { attr, op, value } => {
-            if attr.path.sub_attr.is_some() {
-                return None;
-            }
+            let core = attr.path.sub_attr.is_none()
+                && attr
+                    .path
+                    .urn
+                    .as_deref()
+                    .is_none_or(|u| u.eq_ignore_ascii_case(USER_SCHEMA));
             let name = attr.path.attr.to_ascii_lowercase();
-            match (name.as_str(), value) {
-                ("username", TypedValue::String(v)) => Some(UserPredicate::UserName(text_op(*op)?, v.clone())),
-                ("externalid", TypedValue::String(v)) => Some(UserPredicate::ExternalId(text_op(*op)?, v.clone())),
-                ("id", TypedValue::String(v)) if *op == CompareOp::Eq => Some(UserPredicate::Id(v.clone())),
-                ("active", TypedValue::Boolean(b)) if *op == CompareOp::Eq => Some(UserPredicate::Active(*b)),
-                ("active", TypedValue::Boolean(b)) if *op == CompareOp::Ne => Some(UserPredicate::Active(!*b)),
-                _ => None,
+            match (core, name.as_str(), value) {
+                (true, "username", TypedValue::String(v)) => Some(UserPredicate::UserName(text_op(*op)?, v.clone())),
+                (true, "externalid", TypedValue::String(v)) => {
+                    Some(UserPredicate::ExternalId(text_op(*op)?, v.clone()))
+                }
+                (true, "id", TypedValue::String(v)) if *op == CompareOp::Eq => Some(UserPredicate::Id(v.clone())),
+                (true, "active", TypedValue::Boolean(b)) if *op == CompareOp::Eq => Some(UserPredicate::Active(*b)),
+                (true, "active", TypedValue::Boolean(b)) if *op == CompareOp::Ne => Some(UserPredicate::Active(!*b)),
+                _ => {
+                    let (v, case_exact) = indexed_value(value, attr.case_exact())?;
+                    Some(UserPredicate::Value {
+                        path: value_path(attr, None),
+                        op: text_op(*op)?,
+                        value: v,
+                        case_exact,
+                    })
+                }
             }
         }
         TypedFilter::Present { attr }
@@ -105,7 +119,67 @@ fn to_predicate(f: &TypedFilter) -> Option<UserPredicate> {
         {
             Some(UserPredicate::All)
         }
+        TypedFilter::Present { attr } => Some(UserPredicate::Present(value_path(attr, None))),
+        TypedFilter::ValuePath { attr, filter } => {
+            // A conjunction of comparisons on one element becomes one correlated lookup.
+            let mut conds = Vec::new();
+            collect_conditions(filter, attr, &mut conds)?;
+            (conds.len() <= 6).then_some(UserPredicate::Element(conds))
+        }
+    }
+}
+
+/// The indexed text of a comparison value: strings as given, booleans as `true`/`false`.
+/// Numbers and dates are left to evaluation (their order is not the text's order).
+fn indexed_value(v: &TypedValue, case_exact: bool) -> Option<(String, bool)> {
+    match v {
+        TypedValue::String(s) => Some((s.clone(), case_exact)),
+        TypedValue::Boolean(b) => Some((b.to_string(), true)),
         _ => None,
+    }
+}
+
+fn collect_conditions(
+    f: &TypedFilter,
+    parent: &gatehouse_scim::filter::TypedAttr,
+    out: &mut Vec<ElementCondition>,
+) -> Option<()> {
+    match f {
+        TypedFilter::And(a, b) => {
+            collect_conditions(a, parent, out)?;
+            collect_conditions(b, parent, out)
+        }
+        TypedFilter::Compare { attr, op, value } => {
+            let (v, case_exact) = indexed_value(value, attr.case_exact())?;
+            out.push(ElementCondition {
+                path: value_path(parent, Some(&attr.path.attr)),
+                op: text_op(*op)?,
+                value: v,
+                case_exact,
+            });
+            Some(())
+        }
+        _ => None,
+    }
+}
+
+/// The index path of an attribute: lower-cased, extension attributes behind their URN, and a
+/// multi-valued complex attribute compared as a whole meaning its `value` (RFC 7644 §3.4.2.2).
+fn value_path(attr: &gatehouse_scim::filter::TypedAttr, sub: Option<&str>) -> String {
+    let base = match &attr.path.urn {
+        Some(u) if !u.eq_ignore_ascii_case(USER_SCHEMA) => format!("{u}:{}", attr.path.attr),
+        _ => attr.path.attr.clone(),
+    };
+    let sub = sub
+        .map(str::to_owned)
+        .or_else(|| attr.path.sub_attr.clone())
+        .or_else(|| {
+            (attr.multi_valued && attr.attr_type() == gatehouse_scim::schema::AttrType::Complex)
+                .then(|| "value".to_owned())
+        });
+    match sub {
+        Some(s) => format!("{base}.{s}").to_lowercase(),
+        None => base.to_lowercase(),
     }
 }
 
