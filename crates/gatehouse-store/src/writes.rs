@@ -600,7 +600,7 @@ impl Writes for SqlTx {
         .execute(self.c())
         .await
         .map_err(db_err)?;
-        self.index_user_values(u).await
+        self.index_user_values(u, true).await
     }
 
     async fn update_scim_user(
@@ -627,7 +627,7 @@ impl Writes for SqlTx {
         .await
         .map_err(db_err)?;
         if n.rows_affected() == 1 {
-            self.index_user_values(u).await?;
+            self.index_user_values(u, false).await?;
         }
         Ok(n.rows_affected() == 1)
     }

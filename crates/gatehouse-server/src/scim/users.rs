@@ -119,7 +119,21 @@ fn to_predicate(f: &TypedFilter) -> Option<UserPredicate> {
         {
             Some(UserPredicate::All)
         }
-        TypedFilter::Present { attr } => Some(UserPredicate::Present(value_path(attr, None))),
+        TypedFilter::Present { attr } => {
+            let core = attr.path.sub_attr.is_none()
+                && attr
+                    .path
+                    .urn
+                    .as_deref()
+                    .is_none_or(|u| u.eq_ignore_ascii_case(USER_SCHEMA));
+            match (core, attr.path.attr.to_ascii_lowercase().as_str()) {
+                // Always there.
+                (true, "id" | "active") => Some(UserPredicate::All),
+                // A column, not in the value index: evaluated instead.
+                (true, "externalid") => None,
+                _ => Some(UserPredicate::Present(value_path(attr, None))),
+            }
+        }
         TypedFilter::ValuePath { attr, filter } => {
             // A conjunction of comparisons on one element becomes one correlated lookup.
             let mut conds = Vec::new();

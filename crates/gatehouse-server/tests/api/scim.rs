@@ -627,6 +627,16 @@ async fn filters_pages_and_attribute_selection_follow_rfc_7644(app: TestApp) {
     )
     .await;
     assert_eq!(fam["totalResults"], 2, "sub-attribute filters work too: {fam}");
+    for (filter, expected) in [
+        ("active pr", 5),
+        ("externalId pr", 5),
+        ("title pr", 0),
+        ("emails pr", 5),
+        ("name.familyName ne \"bell\"", 3),
+    ] {
+        let (_, found, _) = scim(&app, &d, reqwest::Method::GET, &q(filter), None).await;
+        assert_eq!(found["totalResults"], expected, "{filter}");
+    }
     let (_, emails, _) = scim(
         &app,
         &d,

@@ -10,5 +10,4 @@ CREATE TABLE scim_user_values (
     value_folded TEXT NOT NULL
 );
 CREATE INDEX scim_user_values_lookup ON scim_user_values (directory_id, path, value_folded);
-CREATE INDEX scim_user_values_exact ON scim_user_values (directory_id, path, value);
 CREATE INDEX scim_user_values_user ON scim_user_values (user_id);
