@@ -480,17 +480,20 @@ impl Db<sqlx::Transaction<'static, sqlx::Any>> {
         }
         let rows = flatten(&u.resource);
         for chunk in rows.chunks(100) {
+            // The directory and user are bound once and referred to from every row.
             let mut q = Sql::new(
                 "INSERT INTO scim_user_values (directory_id, user_id, path, element, value, value_folded) VALUES ",
             );
+            let dir = q.bind_only(u.directory_id.to_string());
+            let user = q.bind_only(u.id.clone());
             for (n, (path, element, value)) in chunk.iter().enumerate() {
                 if n > 0 {
                     q.push(", ");
                 }
                 q.push("(")
-                    .bind(u.directory_id.to_string())
+                    .push_ref(dir)
                     .push(", ")
-                    .bind(u.id.clone())
+                    .push_ref(user)
                     .push(", ")
                     .bind(path.clone());
                 q.push(", ")

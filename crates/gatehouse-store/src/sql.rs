@@ -65,6 +65,19 @@ impl Sql {
         self
     }
 
+    /// Binds a value without placing it; `push_ref` refers to it (as often as needed).
+    pub(crate) fn bind_only(&mut self, value: impl Into<Arg>) -> usize {
+        self.args.push(value.into());
+        self.args.len()
+    }
+
+    /// Refers to a value bound earlier with `bind_only`.
+    pub(crate) fn push_ref(&mut self, n: usize) -> &mut Self {
+        self.text.push('$');
+        self.text.push_str(&n.to_string());
+        self
+    }
+
     /// Binds a LIKE pattern matching `needle` anywhere, with `%`, `_` and `\` escaped.
     pub(crate) fn bind_contains(&mut self, needle: &str) -> &mut Self {
         let mut p = String::with_capacity(needle.len() + 2);
