@@ -44,6 +44,16 @@ impl DirectoryToken {
     pub fn is_usable_at(&self, now: Timestamp) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
     }
+
+    /// active, expiring (rotated out, still working until `expires_at`), expired or revoked.
+    pub fn status(&self, now: Timestamp) -> &'static str {
+        match (self.revoked_at, self.expires_at) {
+            (Some(_), _) => "revoked",
+            (None, Some(e)) if now >= e => "expired",
+            (None, Some(_)) => "expiring",
+            (None, None) => "active",
+        }
+    }
 }
 
 /// A provisioned user: the SCIM resource as last written, and the account it stands for.

@@ -130,6 +130,17 @@ impl ApiKey {
     pub fn is_usable_at(&self, now: Timestamp) -> bool {
         self.revoked_at.is_none() && now < self.expires_at
     }
+
+    /// active, expired or revoked.
+    pub fn status(&self, now: Timestamp) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if now >= self.expires_at {
+            "expired"
+        } else {
+            "active"
+        }
+    }
 }
 
 /// Counts shown on the organization's overview.

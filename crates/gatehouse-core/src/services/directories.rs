@@ -211,12 +211,25 @@ impl<S: Store> Services<S> {
             .find_directory(admin.org(), id)
             .await?
             .ok_or(NOT_FOUND)?;
+        Ok(DirectoryCaller { directory: d })
+    }
+
+    /// Ends a release: the held changes are gone, and the release is recorded with its counts.
+    pub async fn finish_release(
+        &self,
+        admin: &OrgAdmin,
+        id: DirectoryId,
+        released: usize,
+        failed: usize,
+    ) -> Result<()> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        tx.insert_event(&event(admin, "directory.held_released", &d, now))
-            .await?;
-        tx.commit().await?;
-        Ok(DirectoryCaller { directory: d })
+        let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        tx.delete_held_operations(id).await?;
+        let ev = event(admin, "directory.held_released", &d, now)
+            .after(&serde_json::json!({ "released": released, "failed": failed }));
+        tx.insert_event(&ev).await?;
+        tx.commit().await
     }
 
     /// Checks a SCIM bearer token against the directory in the path. Unknown, revoked and

@@ -79,15 +79,7 @@ fn directory(st: &AppState, d: Directory) -> DirectoryResponse {
 }
 
 fn token(t: DirectoryToken, now: gatehouse_core::Timestamp) -> TokenResponse {
-    let status = if t.revoked_at.is_some() {
-        "revoked"
-    } else if t.expires_at.is_some_and(|e| now >= e) {
-        "expired"
-    } else if t.expires_at.is_some() {
-        "expiring"
-    } else {
-        "active"
-    };
+    let status = t.status(now);
     TokenResponse {
         id: t.id,
         prefix: t.prefix,
@@ -301,28 +293,7 @@ pub async fn release(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<ReleaseResponse>> {
     let id = path_id(&id, "directory", DirectoryId::parse)?;
-    let ops = st.services.list_held_operations(&admin, id).await?;
-    let caller = st.services.directory_for_release(&admin, id).await?;
-    let (mut released, mut failed) = (0, Vec::new());
-    for op in &ops {
-        let data = serde_json::from_str(&op.body).unwrap_or(serde_json::Value::Null);
-        let path = format!("/Users/{}", op.resource_id);
-        match crate::scim::bulk::apply(
-            &st,
-            &caller,
-            &meta,
-            &op.method,
-            &path,
-            data,
-            crate::scim::provision::Valve::Bypass,
-        )
-        .await
-        {
-            Ok(_) => released += 1,
-            Err(e) => failed.push(format!("{} {path}: {}", op.method, e.detail)),
-        }
-    }
-    st.services.discard_held_operations(&admin, id).await?;
+    let (released, failed) = crate::scim::release_held(&st, &admin, &meta, id).await?;
     Ok(Json(ReleaseResponse { released, failed }))
 }
 

@@ -30,13 +30,7 @@ pub struct ApiKeyResponse {
 
 impl ApiKeyResponse {
     fn new(k: ApiKey, now: Timestamp) -> Self {
-        let status = if k.revoked_at.is_some() {
-            "revoked"
-        } else if now >= k.expires_at {
-            "expired"
-        } else {
-            "active"
-        };
+        let status = k.status(now);
         Self {
             id: k.id.to_string(),
             name: k.name,

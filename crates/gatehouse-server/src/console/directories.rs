@@ -116,15 +116,7 @@ async fn build_one(
         tokens: tokens
             .into_iter()
             .map(|t| TokenRow {
-                status: if t.revoked_at.is_some() {
-                    "revoked"
-                } else if t.expires_at.is_some_and(|e| now >= e) {
-                    "expired"
-                } else if t.expires_at.is_some() {
-                    "expiring"
-                } else {
-                    "active"
-                },
+                status: t.status(now),
                 until: t
                     .expires_at
                     .map_or_else(|| "until rotated".into(), gatehouse_core::Timestamp::to_rfc3339),
@@ -206,26 +198,9 @@ pub async fn release(
     ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
     let id = parse_id(&id)?;
-    let ops = st.services.list_held_operations(&console.admin, id).await?;
-    let caller = st.services.directory_for_release(&console.admin, id).await?;
-    for op in &ops {
-        let data = serde_json::from_str(&op.body).unwrap_or(serde_json::Value::Null);
-        let path = format!("/Users/{}", op.resource_id);
-        if let Err(e) = crate::scim::bulk::apply(
-            &st,
-            &caller,
-            &meta,
-            &op.method,
-            &path,
-            data,
-            crate::scim::provision::Valve::Bypass,
-        )
-        .await
-        {
-            tracing::warn!(error = %e.detail, "a released change failed");
-        }
+    for f in crate::scim::release_held(&st, &console.admin, &meta, id).await?.1 {
+        tracing::warn!(failure = %f, "a released change failed");
     }
-    st.services.discard_held_operations(&console.admin, id).await?;
     done(&console.url(&format!("/directories/{id}")), "held_released")
 }
 

@@ -45,13 +45,7 @@ async fn build(
         .into_iter()
         .map(|k| KeyRow {
             id: k.id.to_string(),
-            status: if k.revoked_at.is_some() {
-                "revoked"
-            } else if k.is_usable_at(now) {
-                "active"
-            } else {
-                "expired"
-            },
+            status: k.status(now),
             name: k.name,
             prefix: k.prefix,
             expires: k.expires_at.to_rfc3339(),

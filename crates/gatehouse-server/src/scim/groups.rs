@@ -350,18 +350,7 @@ pub async fn write(
     let now = st.services.clock.now();
     let mut tx = st.services.store.begin().await?;
     let existing = tx.find_scim_group(dir.id, id).await?.ok_or_else(not_found)?;
-    if let Some(tag) = if_match
-        && tag.trim() != "*"
-        && tag
-            .split(',')
-            .map(str::trim)
-            .all(|t| t != etag_version(existing.version))
-    {
-        return Err(ScimFail(ScimError::new(
-            412,
-            "The group changed since it was read (If-Match did not match).",
-        )));
-    }
+    super::provision::check_version(existing.version, if_match, "group")?;
     let (resource, members) = if let Some(body) = put {
         let members = MemberWrite::Set(member_ids(&body["members"]));
         (clean(body)?, members)
@@ -444,10 +433,6 @@ pub async fn write(
     Ok(updated)
 }
 
-fn if_match(h: &HeaderMap) -> Option<&str> {
-    h.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
-}
-
 pub async fn patch(
     State(st): State<AppState>,
     Scim(caller): Scim,
@@ -456,7 +441,7 @@ pub async fn patch(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
-    let g = write(&st, &caller, &meta, &id, if_match(&headers), Some(body), None).await?;
+    let g = write(&st, &caller, &meta, &id, super::if_match(&headers), Some(body), None).await?;
     // A large group's members are not echoed back: Entra ID and Okta ignore them, and
     // 10,000 members would dominate the response.
     let r = render(&st, &caller, &g, false).await?;
@@ -471,7 +456,7 @@ pub async fn replace(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
-    let g = write(&st, &caller, &meta, &id, if_match(&headers), None, Some(body)).await?;
+    let g = write(&st, &caller, &meta, &id, super::if_match(&headers), None, Some(body)).await?;
     let r = render(&st, &caller, &g, true).await?;
     Ok(one(&g, &r, StatusCode::OK, None))
 }

@@ -170,3 +170,31 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
         Ok(ScimBody(value))
     }
 }
+
+/// The `If-Match` header, if any.
+pub fn if_match(h: &axum::http::HeaderMap) -> Option<&str> {
+    h.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
+}
+
+/// Applies a directory's held changes in arrival order, as the directory's own (past the
+/// safety valve), then clears them. Returns how many applied and the failures.
+pub async fn release_held(
+    st: &AppState,
+    admin: &gatehouse_core::authz::OrgAdmin,
+    meta: &gatehouse_core::audit::RequestMeta,
+    id: DirectoryId,
+) -> Result<(usize, Vec<String>), CoreError> {
+    let ops = st.services.list_held_operations(admin, id).await?;
+    let caller = st.services.directory_for_release(admin, id).await?;
+    let (mut released, mut failed) = (0, Vec::new());
+    for op in &ops {
+        let data = serde_json::from_str(&op.body).unwrap_or(Value::Null);
+        let path = format!("/Users/{}", op.resource_id);
+        match bulk::apply(st, &caller, meta, &op.method, &path, data, provision::Valve::Bypass).await {
+            Ok(_) => released += 1,
+            Err(e) => failed.push(format!("{} {path}: {}", op.method, e.detail)),
+        }
+    }
+    st.services.finish_release(admin, id, released, failed.len()).await?;
+    Ok((released, failed))
+}

@@ -297,7 +297,7 @@ pub async fn replace(
         .find_scim_user(dir.id, id)
         .await?
         .ok_or_else(|| ScimFail(ScimError::new(404, "The user does not exist.")))?;
-    check_if_match(&existing, if_match)?;
+    check_version(existing.version, if_match, "user")?;
     let (held_method, held_body) = match &body {
         ReplaceWith::Resource(r) => ("PUT", r.to_string()),
         ReplaceWith::Patch(p) => ("PATCH", p.to_string()),
@@ -431,19 +431,16 @@ pub enum ReplaceWith {
     Patch(Value),
 }
 
-fn check_if_match(u: &ScimUser, if_match: Option<&str>) -> Result<(), ScimFail> {
+/// RFC 7232 §3.1: `*` matches any current representation; otherwise one of the listed tags
+/// must be the resource's (weak or strong form).
+pub fn check_version(version: i64, if_match: Option<&str>, what: &str) -> Result<(), ScimFail> {
+    let current = etag_version(version);
+    let strong = format!("\"{version}\"");
     match if_match {
-        // RFC 7232 §3.1: `*` matches any current representation.
-        Some(tag)
-            if tag.trim() != "*"
-                && tag
-                    .split(',')
-                    .map(str::trim)
-                    .all(|t| t != etag(u) && t != format!("\"{}\"", u.version)) =>
-        {
+        Some(tag) if tag.trim() != "*" && tag.split(',').map(str::trim).all(|t| t != current && t != strong) => {
             Err(ScimFail(ScimError::new(
                 412,
-                "The user changed since it was read (If-Match did not match).",
+                format!("The {what} changed since it was read (If-Match did not match)."),
             )))
         }
         _ => Ok(()),
@@ -467,7 +464,7 @@ pub async fn delete(
         .find_scim_user(dir.id, id)
         .await?
         .ok_or_else(|| ScimFail(ScimError::new(404, "The user does not exist.")))?;
-    check_if_match(&existing, if_match)?;
+    check_version(existing.version, if_match, "user")?;
     if valve == Valve::Enforce && existing.active && over_limit(&mut tx, caller, now).await? {
         hold(&mut tx, caller, meta, &existing, "DELETE", String::new(), now).await?;
         tx.commit().await?;

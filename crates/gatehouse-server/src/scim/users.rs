@@ -491,10 +491,6 @@ pub async fn create(
     Ok(one(&st, &caller, &u, StatusCode::CREATED))
 }
 
-fn if_match(h: &HeaderMap) -> Option<&str> {
-    h.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
-}
-
 pub async fn replace(
     State(st): State<AppState>,
     Scim(caller): Scim,
@@ -508,7 +504,7 @@ pub async fn replace(
         &caller,
         &meta,
         &id,
-        if_match(&headers),
+        super::if_match(&headers),
         ReplaceWith::Resource(body),
         Valve::Enforce,
     )
@@ -539,7 +535,7 @@ pub async fn patch(
         &caller,
         &meta,
         &id,
-        if_match(&headers),
+        super::if_match(&headers),
         ReplaceWith::Patch(body),
         Valve::Enforce,
     )
@@ -554,7 +550,7 @@ pub async fn delete(
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ScimFail> {
-    let applied = provision::delete(&st, &caller, &meta, &id, if_match(&headers), Valve::Enforce).await?;
+    let applied = provision::delete(&st, &caller, &meta, &id, super::if_match(&headers), Valve::Enforce).await?;
     Ok(if applied {
         StatusCode::NO_CONTENT
     } else {

@@ -423,7 +423,7 @@ async fn managed_accounts_change_email_only_within_verified_domains_and_delete_a
         !emails.contains(&"guest@partner.test".to_owned()),
         "Acme created guest, so manages it"
     );
-    let _ = (ext, guest);
+    assert_eq!((ext.status, guest.status), (StatusCode::CREATED, StatusCode::CREATED));
 }
 
 async fn inactive_accounts_can_be_listed(app: TestApp) {
