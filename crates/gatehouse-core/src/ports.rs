@@ -55,6 +55,8 @@ pub trait Reads {
 
     /// Looks an account up globally by normalized email (for linking, never shown across orgs).
     fn find_account_by_email(&mut self, email: &str) -> impl Future<Output = Result<Option<Account>>> + Send;
+    /// The accounts with any of these normalized emails (for provisioning many at once).
+    fn find_accounts_by_emails(&mut self, emails: &[String]) -> impl Future<Output = Result<Vec<Account>>> + Send;
     fn find_org_account(
         &mut self,
         org: OrgId,
@@ -259,6 +261,8 @@ pub trait Writes {
     fn lock_org(&mut self, org: OrgId) -> impl Future<Output = Result<()>> + Send;
 
     fn insert_event(&mut self, event: &AuditEvent) -> impl Future<Output = Result<()>> + Send;
+    /// Inserts several events (and their targets) in as few statements as the engine allows.
+    fn insert_events(&mut self, events: &[AuditEvent]) -> impl Future<Output = Result<()>> + Send;
     /// Deletes events that occurred before `cutoff`; returns (org, count) for each org touched.
     fn delete_events_before(&mut self, cutoff: Timestamp) -> impl Future<Output = Result<Vec<(OrgId, i64)>>> + Send;
 
@@ -276,6 +280,16 @@ pub trait Writes {
         is_managed: bool,
         at: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// Inserts the accounts whose email is free, in one statement; returns how many went in.
+    fn insert_accounts(&mut self, accounts: &[Account]) -> impl Future<Output = Result<u64>> + Send;
+    /// Links new accounts to their orgs as managed, recording how they came (`via`: `created`,
+    /// `scim`); returns how many links were made.
+    fn link_managed_accounts(
+        &mut self,
+        links: &[(OrgId, AccountId)],
+        at: Timestamp,
+        via: &str,
+    ) -> impl Future<Output = Result<u64>> + Send;
     /// Removes the account from the org together with its group memberships, product access
     /// and admin role there.
     fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<()>> + Send;
@@ -355,6 +369,9 @@ pub trait Writes {
     ) -> impl Future<Output = Result<()>> + Send;
     /// Inserts a provisioned user; a taken userName or externalId is `unique_violation`.
     fn insert_scim_user(&mut self, u: &crate::directory::ScimUser) -> impl Future<Output = Result<()>> + Send;
+    /// Inserts several new provisioned users and their indexed values; any taken userName or
+    /// externalId fails the whole call with `unique_violation`.
+    fn insert_scim_users(&mut self, users: &[crate::directory::ScimUser]) -> impl Future<Output = Result<()>> + Send;
     /// Saves a user if it is still at `expected_version`; `false` when someone changed it first.
     fn update_scim_user(
         &mut self,

@@ -75,6 +75,10 @@ pub struct ConfigArgs {
     /// Hours after sign-in at which a console session ends, however active. Default: 12.
     #[arg(long, env = "GATEHOUSE_SESSION_ABSOLUTE_HOURS", global = true)]
     pub session_absolute_hours: Option<u32>,
+    /// Milliseconds a batch of SCIM creates waits for more before it is written (more users a
+    /// transaction, more latency each). Default: 0, the batch takes what has queued.
+    #[arg(long, env = "GATEHOUSE_SCIM_BATCH_LINGER_MS", global = true)]
+    pub scim_batch_linger_ms: Option<u32>,
 }
 
 /// The TOML file: every key optional, unknown keys refused.
@@ -101,6 +105,7 @@ struct FileConfig {
     extra_ca_file: Option<PathBuf>,
     domain_verify_days: Option<u32>,
     domain_grace_days: Option<u32>,
+    scim_batch_linger_ms: Option<u32>,
 }
 
 /// Settled configuration.
@@ -124,6 +129,7 @@ pub struct Config {
     pub extra_ca_file: Option<PathBuf>,
     pub domain_verify_days: u32,
     pub domain_grace_days: u32,
+    pub scim_batch_linger_ms: u32,
 }
 
 fn load_file(path: Option<&std::path::Path>) -> anyhow::Result<FileConfig> {
@@ -234,6 +240,11 @@ impl Config {
                 .or(file.allow_private_addresses)
                 .unwrap_or(false),
             domain_https_port: args.domain_https_port.or(file.domain_https_port).unwrap_or(443),
+            scim_batch_linger_ms: args
+                .scim_batch_linger_ms
+                .or(file.scim_batch_linger_ms)
+                .unwrap_or(0)
+                .min(1000),
             extra_ca_file: args.extra_ca_file.clone().or(file.extra_ca_file),
             domain_verify_days: args
                 .domain_verify_days

@@ -18,6 +18,8 @@ pub struct AppState {
     pub domains: DomainService<SqlStore>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// SCIM creates waiting to be written together.
+    pub creates: Arc<crate::scim::batch::CreateQueue>,
 }
 
 /// A Prometheus recorder owned by this app (not installed globally, so several apps can live
@@ -89,12 +91,17 @@ impl AppState {
             Arc::new(RealProver::new(&prover_cfg)?),
             domain_policy,
         );
+        let writers = match store.dialect() {
+            gatehouse_store::Dialect::Sqlite => 1,
+            gatehouse_store::Dialect::Postgres => 4,
+        };
         Ok(Self {
             domains,
             services: Services::new(store, clock),
             signin,
             config: Arc::new(config),
             metrics: Arc::new(Metrics { recorder, handle }),
+            creates: Arc::new(crate::scim::batch::CreateQueue::new(writers)),
         })
     }
 }

@@ -510,6 +510,41 @@ impl Db<sqlx::Transaction<'static, sqlx::Any>> {
     }
 }
 
+impl Db<sqlx::Transaction<'static, sqlx::Any>> {
+    /// Indexes the values of users that have none yet, many users to a statement.
+    pub(crate) async fn index_new_users_values(&mut self, users: &[ScimUser]) -> Result<()> {
+        let rows: Vec<(&ScimUser, (String, i64, String))> = users
+            .iter()
+            .flat_map(|u| flatten(&u.resource).into_iter().map(move |r| (u, r)))
+            .collect();
+        for chunk in rows.chunks(VALUE_CHUNK) {
+            let mut q = Sql::new(
+                "INSERT INTO scim_user_values (directory_id, user_id, path, element, value, value_folded) VALUES ",
+            );
+            for (n, (u, (path, element, value))) in chunk.iter().enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.push("(")
+                    .bind(u.directory_id.to_string())
+                    .push(", ")
+                    .bind(u.id.clone());
+                q.push(", ").bind(path.clone()).push(", ").bind(*element);
+                q.push(", ")
+                    .bind(value.clone())
+                    .push(", ")
+                    .bind(value.to_lowercase())
+                    .push(")");
+            }
+            q.execute(self.c()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Value rows per multi-row insert (6 values a row).
+const VALUE_CHUNK: usize = 500;
+
 #[cfg(test)]
 mod tests {
     use super::*;

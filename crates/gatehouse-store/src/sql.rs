@@ -10,6 +10,8 @@ use sqlx::{Any, AnyConnection, AssertSqlSafe};
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
+    OptText(Option<String>),
+    OptInt(Option<i64>),
 }
 
 impl From<String> for Arg {
@@ -20,6 +22,16 @@ impl From<String> for Arg {
 impl From<&str> for Arg {
     fn from(s: &str) -> Self {
         Arg::Text(s.to_owned())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(s: Option<String>) -> Self {
+        Arg::OptText(s)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(i: Option<i64>) -> Self {
+        Arg::OptInt(i)
     }
 }
 impl From<i64> for Arg {
@@ -110,6 +122,8 @@ impl Sql {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
                 Arg::Int(i) => q.bind(*i),
+                Arg::OptText(s) => q.bind(s.clone()),
+                Arg::OptInt(i) => q.bind(*i),
             };
         }
         q
@@ -137,7 +151,7 @@ mod tests {
         assert_eq!(s.text, "SELECT 1 WHERE a = $1 AND b LIKE $2 ESCAPE '\\'");
         match &s.args[1] {
             Arg::Text(t) => assert_eq!(t, "%50\\%\\_off%"),
-            Arg::Int(_) => panic!("expected text"),
+            _ => panic!("expected text"),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Requests authenticate with the directory's bearer token; errors use the RFC 7644 §3.12
 //! body and `application/scim+json`.
 
+pub(crate) mod batch;
 pub(crate) mod bulk;
 mod groups;
 pub(crate) mod provision;

@@ -4,6 +4,7 @@
 //! actor.
 
 use super::ScimFail;
+use super::batch::Outcome;
 use crate::state::AppState;
 use gatehouse_core::CoreError;
 use gatehouse_core::audit::{AuditEvent, RequestMeta};
@@ -20,6 +21,7 @@ use gatehouse_store::SqlTx;
 use serde_json::{Value, json};
 
 /// What a User resource says about the account.
+#[derive(Clone)]
 pub struct Fields {
     pub user_name: String,
     pub external_id: Option<String>,
@@ -138,7 +140,7 @@ pub fn etag_version(v: i64) -> String {
     format!("W/\"{v}\"")
 }
 
-fn uniqueness(what: &str) -> ScimFail {
+pub(crate) fn uniqueness(what: &str) -> ScimFail {
     ScimFail(ScimError::uniqueness(what.to_owned()))
 }
 
@@ -216,6 +218,26 @@ pub async fn create(
 ) -> Result<ScimUser, ScimFail> {
     let resource = clean(body)?;
     let f = fields(&resource)?;
+    // The batch gets copies: whatever it does not take, this request does alone.
+    match st
+        .creates
+        .submit(st, caller.clone(), meta.clone(), resource.clone(), f.clone())
+        .await
+    {
+        Outcome::Created(user) => Ok(user),
+        Outcome::Refused(fail) => Err(fail),
+        Outcome::Alone => create_alone(st, caller, meta, resource, f).await,
+    }
+}
+
+/// Creates one user in its own transaction: the path for anything a batch does not take.
+async fn create_alone(
+    st: &AppState,
+    caller: &DirectoryCaller,
+    meta: &RequestMeta,
+    resource: Value,
+    f: Fields,
+) -> Result<ScimUser, ScimFail> {
     let now = st.services.clock.now();
     let dir = caller.directory();
     let org = dir.org_id;
@@ -247,7 +269,7 @@ pub async fn create(
     }
     if created {
         // A new account has no other manager to take it from: link it, managed, directly.
-        tx.link_org_account(org, account.id, true, now).await?;
+        tx.link_managed_accounts(&[(org, account.id)], now, "scim").await?;
     } else {
         tx.claim_accounts(org, &[account.id], now, "scim").await?;
     }

@@ -9,3 +9,4 @@ mod input;
 mod ops;
 mod races;
 mod scim;
+mod scim_batch;

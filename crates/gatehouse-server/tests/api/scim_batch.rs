@@ -1,0 +1,178 @@
+//! Concurrent SCIM creates are written in batches: many users to a transaction, each with its
+//! own audit event, and a batch that hits a conflict rolls back whole and its users go one by
+//! one, each getting its exact answer. The batch waits 300 ms for company here, so the
+//! concurrent requests of a round meet in one batch.
+
+use futures::future::join_all;
+use gatehouse_testkit::{Dialect, TestApp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_concurrent_creates_share_a_transaction_and_conflicts_fall_back() {
+    concurrent_creates_share_a_transaction_and_conflicts_fall_back(Dialect::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_creates_share_a_transaction_and_conflicts_fall_back() {
+    concurrent_creates_share_a_transaction_and_conflicts_fall_back(Dialect::Postgres).await;
+}
+
+fn user(user_name: &str, external_id: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        "externalId": external_id,
+        "name": {"givenName": "Batch", "familyName": external_id},
+        "emails": [{"primary": true, "type": "work", "value": user_name}],
+        "active": true
+    })
+}
+
+/// The batch-size histogram's (sum, count) from /metrics.
+async fn batch_sizes(app: &TestApp) -> (f64, f64) {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let read = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok()))
+            .unwrap_or(0.0)
+    };
+    (
+        read("gatehouse_scim_create_batch_size_sum "),
+        read("gatehouse_scim_create_batch_size_count "),
+    )
+}
+
+#[allow(clippy::too_many_lines)] // two rounds, then the proof of what was written
+async fn concurrent_creates_share_a_transaction_and_conflicts_fall_back(dialect: Dialect) {
+    let app = TestApp::spawn_with(dialect, |c| c.scim_batch_linger_ms = 300).await;
+    let org = app.create_org("Acme").await;
+    let r = app.post(&org, "/directories", json!({"name": "Okta"})).await;
+    let base = r.json["directory"]["scim_base_url"].as_str().unwrap().to_owned();
+    let token = r.json["token"]["secret"].as_str().unwrap().to_owned();
+    let directory_id = r.json["directory"]["id"].as_str().unwrap().to_owned();
+    let existing = app
+        .post(
+            &org,
+            "/accounts",
+            json!({"email": "old@acme.test", "display_name": "Old"}),
+        )
+        .await;
+    assert_eq!(existing.status, StatusCode::CREATED);
+    let post = |body: Value| {
+        let (client, url, token) = (app.client.clone(), format!("{base}/Users"), token.clone());
+        async move {
+            let res = client
+                .post(url)
+                .bearer_auth(token)
+                .header("content-type", "application/scim+json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap())
+        }
+    };
+
+    // Round one: ten new users and one whose account exists, all at once.
+    let mut bodies: Vec<Value> = (0..10)
+        .map(|i| user(&format!("new{i}@acme.test"), &format!("n{i}")))
+        .collect();
+    bodies.push(user("old@acme.test", "o1"));
+    let answers = join_all(bodies.into_iter().map(&post)).await;
+    for (s, body) in &answers {
+        assert_eq!(*s, StatusCode::CREATED, "{body}");
+    }
+    let (sum, count) = batch_sizes(&app).await;
+    assert!(
+        count >= 1.0 && sum > count,
+        "some batch held several creates: sum {sum}, count {count}"
+    );
+    let ids: HashSet<String> = answers
+        .iter()
+        .map(|(_, b)| b["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 11, "each user its own id");
+    let old = app.get(&org, "/accounts?email=old@acme.test").await;
+    assert_eq!(old.json["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        old.json["items"][0]["id"], existing.json["id"],
+        "linked, not duplicated"
+    );
+
+    // Round two: a userName sent twice among new users. The batch meets the conflict, rolls
+    // back, and every request goes alone: one of the pair is refused, the rest are created.
+    let mut bodies: Vec<Value> = (10..13)
+        .map(|i| user(&format!("new{i}@acme.test"), &format!("n{i}")))
+        .collect();
+    bodies.push(user("twice@acme.test", "t1"));
+    bodies.push(user("twice@acme.test", "t2"));
+    let answers = join_all(bodies.into_iter().map(&post)).await;
+    let created = answers.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    let conflicts: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CONFLICT)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(created, 4, "{answers:?}");
+    assert_eq!(conflicts.len(), 1, "{answers:?}");
+    assert_eq!(conflicts[0]["scimType"], "uniqueness");
+
+    // What was written: one account per email, every one managed, each user readable and
+    // found by userName, and exactly one creation event per user with the directory as actor.
+    let accounts = app.get(&org, "/accounts?limit=100").await;
+    let items = accounts.json["items"].as_array().unwrap();
+    let emails: Vec<&str> = items.iter().map(|a| a["email"].as_str().unwrap()).collect();
+    let distinct: HashSet<&&str> = emails.iter().collect();
+    assert_eq!(emails.len(), distinct.len(), "no duplicate accounts: {emails:?}");
+    for i in 0..13 {
+        assert!(emails.contains(&format!("new{i}@acme.test").as_str()), "new{i} missing");
+    }
+    assert!(emails.contains(&"twice@acme.test") && emails.contains(&"old@acme.test"));
+    assert!(items.iter().all(|a| a["is_managed"] == true), "{items:?}");
+    let listed = app
+        .client
+        .get(format!("{base}/Users?count=100"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["totalResults"], 15,
+        "11 + 4 users, nothing half-written: {listed}"
+    );
+    let events = app.get(&org, "/events?action=scim.user_created&limit=100").await;
+    let events = events.json["items"].as_array().unwrap();
+    assert_eq!(events.len(), 15);
+    let targets: HashSet<String> = events
+        .iter()
+        .map(|e| {
+            assert_eq!(e["actor"]["type"], "directory");
+            assert_eq!(e["actor"]["id"], directory_id.as_str());
+            e["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["type"] == "scim_user")
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(targets.len(), 15, "one event per user");
+    assert!(ids.is_subset(&targets));
+}
