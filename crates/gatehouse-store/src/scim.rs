@@ -187,19 +187,50 @@ fn push_element(q: &mut Sql, dir: DirectoryId, conds: &[gatehouse_core::director
     q.push(")");
 }
 
-/// The rows indexing a user's resource: each string, number and boolean with its path and
-/// element (its position in a multi-valued attribute). Capped, so a huge resource cannot
-/// flood the index.
-pub(crate) fn flatten(resource: &str) -> Vec<(String, i64, String)> {
-    fn leaf(v: &serde_json::Value) -> Option<String> {
-        match v {
-            serde_json::Value::String(s) => Some(s.chars().take(512).collect()),
-            serde_json::Value::Bool(b) => Some(b.to_string()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
+/// One indexed value of a user: where it is (lower-cased path, element: its position in a
+/// multi-valued attribute), its text, and typed copies so numbers and dateTimes order as such.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ValueRow {
+    pub path: String,
+    pub element: i64,
+    pub value: String,
+    /// A JSON number's value.
+    pub num: Option<f64>,
+    /// A string that is an RFC 3339 instant (RFC 7643 §2.3.5), in epoch milliseconds (UTC).
+    pub time: Option<i64>,
+}
+
+/// The instant a string names, if it is an RFC 3339 date-time. A cheap shape check first: most
+/// values are names and addresses.
+fn instant(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' {
+        return None;
     }
-    fn walk(prefix: &str, v: &serde_json::Value, element: i64, out: &mut Vec<(String, i64, String)>, depth: u8) {
+    gatehouse_core::Timestamp::parse_rfc3339(s, "value")
+        .ok()
+        .map(gatehouse_core::Timestamp::millis)
+}
+
+/// The rows indexing a user's resource: each string, number and boolean with its path and
+/// element. Capped, so a huge resource cannot flood the index.
+pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
+    fn leaf(prefix: &str, element: i64, v: &serde_json::Value) -> Option<ValueRow> {
+        let (value, num, time) = match v {
+            serde_json::Value::String(s) => (s.chars().take(512).collect(), None, instant(s)),
+            serde_json::Value::Bool(b) => (b.to_string(), None, None),
+            serde_json::Value::Number(n) => (n.to_string(), n.as_f64(), None),
+            _ => return None,
+        };
+        Some(ValueRow {
+            path: prefix.to_owned(),
+            element,
+            value,
+            num,
+            time,
+        })
+    }
+    fn walk(prefix: &str, v: &serde_json::Value, element: i64, out: &mut Vec<ValueRow>, depth: u8) {
         if out.len() >= 300 || depth > 3 {
             return;
         }
@@ -214,11 +245,7 @@ pub(crate) fn flatten(resource: &str) -> Vec<(String, i64, String)> {
                     walk(prefix, x, i as i64, out, depth + 1);
                 }
             }
-            other => {
-                if let Some(s) = leaf(other) {
-                    out.push((prefix.to_owned(), element, s));
-                }
-            }
+            other => out.extend(leaf(prefix, element, other)),
         }
     }
     let mut out = Vec::new();
@@ -234,11 +261,71 @@ pub(crate) fn flatten(resource: &str) -> Vec<(String, i64, String)> {
                 }
             }
             // Their own columns answer these; indexing them again would only cost writes.
-            _ if matches!(key.as_str(), "schemas" | "username" | "externalid" | "active" | "id") => {}
+            _ if matches!(key.as_str(), "username" | "externalid" | "active" | "id") => {}
             _ => walk(&key, v, 0, &mut out, 0),
         }
     }
     out
+}
+
+/// The head of a value-index insert; rows follow as `push_value_row` writes them.
+const INSERT_VALUES: &str = "INSERT INTO scim_user_values \
+    (directory_id, user_id, path, element, value, value_folded, value_num, value_time) VALUES ";
+
+/// One row of a value-index insert: the directory and user as bound once (`bind_only`), the
+/// rest bound here.
+fn push_value_row(q: &mut Sql, dir: usize, user: usize, row: &ValueRow) {
+    q.push("(")
+        .push_ref(dir)
+        .push(", ")
+        .push_ref(user)
+        .push(", ")
+        .bind(row.path.clone());
+    q.push(", ")
+        .bind(row.element)
+        .push(", ")
+        .bind(row.value.clone())
+        .push(", ")
+        .bind(row.value.to_lowercase());
+    q.push(", ").bind(row.num).push(", ").bind(row.time).push(")");
+}
+
+/// Rebuilds every user's value index from its resource, in the migration that added the typed
+/// columns: SQL alone cannot tell a JSON number from a numeric string or read an RFC 3339
+/// instant. It also indexes users written before the index existed and their `schemas`.
+pub(crate) async fn reindex_all_users(conn: &mut AnyConnection) -> Result<()> {
+    sqlx::query("DELETE FROM scim_user_values")
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let mut after = String::new();
+    loop {
+        let batch =
+            sqlx::query("SELECT id, directory_id, resource FROM scim_users WHERE id > $1 ORDER BY id LIMIT 500")
+                .bind(after.clone())
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_err)?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = rows::s(last, "id")?;
+        for r in &batch {
+            let rows = flatten(&rows::s(r, "resource")?);
+            for chunk in rows.chunks(100) {
+                let mut q = Sql::new(INSERT_VALUES);
+                let dir = q.bind_only(rows::s(r, "directory_id")?);
+                let user = q.bind_only(rows::s(r, "id")?);
+                for (n, row) in chunk.iter().enumerate() {
+                    if n > 0 {
+                        q.push(", ");
+                    }
+                    push_value_row(&mut q, dir, user, row);
+                }
+                q.execute(conn).await?;
+            }
+        }
+    }
 }
 
 fn push_text(q: &mut Sql, col: &'static str, op: TextOp, v: &str) {
@@ -481,28 +568,14 @@ impl Db<sqlx::Transaction<'static, sqlx::Any>> {
         let rows = flatten(&u.resource);
         for chunk in rows.chunks(100) {
             // The directory and user are bound once and referred to from every row.
-            let mut q = Sql::new(
-                "INSERT INTO scim_user_values (directory_id, user_id, path, element, value, value_folded) VALUES ",
-            );
+            let mut q = Sql::new(INSERT_VALUES);
             let dir = q.bind_only(u.directory_id.to_string());
             let user = q.bind_only(u.id.clone());
-            for (n, (path, element, value)) in chunk.iter().enumerate() {
+            for (n, row) in chunk.iter().enumerate() {
                 if n > 0 {
                     q.push(", ");
                 }
-                q.push("(")
-                    .push_ref(dir)
-                    .push(", ")
-                    .push_ref(user)
-                    .push(", ")
-                    .bind(path.clone());
-                q.push(", ")
-                    .bind(*element)
-                    .push(", ")
-                    .bind(value.clone())
-                    .push(", ")
-                    .bind(value.to_lowercase())
-                    .push(")");
+                push_value_row(&mut q, dir, user, row);
             }
             q.execute(self.c()).await?;
         }
@@ -521,16 +594,16 @@ mod tests {
             "name":{"familyName":"Lovelace"},"active":true,
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"7","manager":{"value":"m1"}}}"#,
         );
-        let has = |p: &str, e: i64, v: &str| rows.iter().any(|(rp, re, rv)| rp == p && *re == e && rv == v);
+        let has = |p: &str, e: i64, v: &str| rows.iter().any(|r| r.path == p && r.element == e && r.value == v);
         assert!(
-            !rows.iter().any(|(p, _, _)| p == "username"),
+            !rows.iter().any(|r| r.path == "username"),
             "userName has its own column"
         );
         assert!(
             has("emails.type", 1, "home") && has("emails.value", 1, "b@y.org") && has("emails.value", 0, "A@x.org")
         );
         assert!(has("name.familyname", 0, "Lovelace"));
-        assert!(!rows.iter().any(|(p, _, _)| p == "active"), "active has its own column");
+        assert!(!rows.iter().any(|r| r.path == "active"), "active has its own column");
         assert!(has(
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:employeenumber",
             0,
@@ -541,6 +614,31 @@ mod tests {
             0,
             "m1"
         ));
-        assert!(!rows.iter().any(|(p, _, _)| p == "schemas"));
+        assert!(has("schemas", 0, "x"), "schemas can be filtered on");
+    }
+
+    #[test]
+    fn numbers_and_instants_get_typed_copies_and_nothing_else_does() {
+        let rows = flatten(
+            r#"{"n":{"int":42,"dec":-1.5,"numeric_text":"42"},
+            "dates":[{"z":"2011-05-13T04:42:34Z","offset":"2011-05-13T06:42:34.250+02:00","day":"2011-05-13",
+            "nonsense":"2011-13-45T99:00:00Z","flag":true}]}"#,
+        );
+        let row = |p: &str| {
+            rows.iter()
+                .find(|r| r.path == p)
+                .unwrap_or_else(|| panic!("{p}: {rows:?}"))
+        };
+        assert_eq!((row("n.int").num, row("n.int").value.as_str()), (Some(42.0), "42"));
+        assert_eq!(row("n.dec").num, Some(-1.5));
+        assert_eq!(row("n.numeric_text").num, None, "a string is not a number");
+        assert_eq!(row("n.int").time, None);
+        let z = 1_305_261_754_000;
+        assert_eq!(row("dates.z").time, Some(z));
+        assert_eq!(row("dates.offset").time, Some(z + 250), "same instant, another offset");
+        assert_eq!(row("dates.day").time, None, "a date is not an instant");
+        assert_eq!(row("dates.nonsense").time, None);
+        assert_eq!((row("dates.flag").num, row("dates.flag").time), (None, None));
+        assert!(rows.iter().all(|r| r.num.is_none() || r.time.is_none()));
     }
 }

@@ -10,6 +10,10 @@ use sqlx::{Any, AnyConnection, AssertSqlSafe};
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
+    Real(f64),
+    /// A typed NULL, so PostgreSQL knows the parameter's type.
+    NullInt,
+    NullReal,
 }
 
 impl From<String> for Arg {
@@ -25,6 +29,21 @@ impl From<&str> for Arg {
 impl From<i64> for Arg {
     fn from(i: i64) -> Self {
         Arg::Int(i)
+    }
+}
+impl From<f64> for Arg {
+    fn from(f: f64) -> Self {
+        Arg::Real(f)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(i: Option<i64>) -> Self {
+        i.map_or(Arg::NullInt, Arg::Int)
+    }
+}
+impl From<Option<f64>> for Arg {
+    fn from(f: Option<f64>) -> Self {
+        f.map_or(Arg::NullReal, Arg::Real)
     }
 }
 
@@ -110,6 +129,9 @@ impl Sql {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
                 Arg::Int(i) => q.bind(*i),
+                Arg::Real(f) => q.bind(*f),
+                Arg::NullInt => q.bind(None::<i64>),
+                Arg::NullReal => q.bind(None::<f64>),
             };
         }
         q
@@ -137,7 +159,7 @@ mod tests {
         assert_eq!(s.text, "SELECT 1 WHERE a = $1 AND b LIKE $2 ESCAPE '\\'");
         match &s.args[1] {
             Arg::Text(t) => assert_eq!(t, "%50\\%\\_off%"),
-            Arg::Int(_) => panic!("expected text"),
+            _ => panic!("expected text"),
         }
     }
 }
