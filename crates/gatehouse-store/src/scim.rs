@@ -1,8 +1,9 @@
 //! SCIM directories and provisioned users: rows, predicates to bound SQL.
 
+use crate::scim_query::push_text;
 use crate::sql::Sql;
 use crate::{Db, db_err, rows};
-use gatehouse_core::directory::{Directory, DirectoryToken, ScimUser, TextOp, UserPredicate};
+use gatehouse_core::directory::{Directory, DirectoryToken, ScimUser};
 use gatehouse_core::ids::{AccountId, DirectoryId, OrgId};
 use gatehouse_core::{CoreError, Result};
 use sqlx::AnyConnection;
@@ -63,20 +64,6 @@ pub(crate) fn user(r: &AnyRow) -> Result<ScimUser> {
     })
 }
 
-/// The column behind a sort (fixed text: never input).
-fn sort_column(s: gatehouse_core::directory::UserSort) -> &'static str {
-    use gatehouse_core::directory::UserSort as S;
-    match s {
-        S::Id => " ORDER BY id",
-        S::UserName => " ORDER BY user_name_folded",
-        S::ExternalId => " ORDER BY external_id",
-        S::Email => " ORDER BY email",
-        S::Active => " ORDER BY active",
-        S::Created => " ORDER BY created_at",
-        S::LastModified => " ORDER BY updated_at",
-    }
-}
-
 fn group_sort_column(s: gatehouse_core::directory::GroupSort) -> &'static str {
     use gatehouse_core::directory::GroupSort as S;
     match s {
@@ -86,105 +73,6 @@ fn group_sort_column(s: gatehouse_core::directory::GroupSort) -> &'static str {
         S::Created => " ORDER BY created_at",
         S::LastModified => " ORDER BY updated_at",
     }
-}
-
-/// Appends `predicate` as bound SQL. Case-insensitive columns compare their folded form.
-pub(crate) fn push_predicate(q: &mut Sql, dir: DirectoryId, p: &UserPredicate) {
-    match p {
-        UserPredicate::All => {
-            q.push("1 = 1");
-        }
-        UserPredicate::UserName(op, v) => push_text(q, "user_name_folded", *op, &v.to_lowercase()),
-        UserPredicate::ExternalId(op, v) => push_text(q, "external_id", *op, v),
-        UserPredicate::Email(op, v) => push_text(q, "email", *op, &v.to_lowercase()),
-        UserPredicate::Id(v) => {
-            q.push("id = ").bind(v.clone());
-        }
-        UserPredicate::Active(b) => {
-            q.push("active = ").bind(i64::from(*b));
-        }
-        UserPredicate::Value {
-            path,
-            op,
-            value,
-            case_exact,
-        } => push_value(q, dir, path, *op, value, *case_exact),
-        UserPredicate::Present(path) => {
-            q.push("id IN (SELECT user_id FROM scim_user_values WHERE directory_id = ")
-                .bind(dir.to_string());
-            q.push(" AND path = ").bind(path.clone()).push(")");
-        }
-        UserPredicate::Element(conds) => push_element(q, dir, conds),
-        UserPredicate::And(a, b) | UserPredicate::Or(a, b) => {
-            let joiner = if matches!(p, UserPredicate::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            q.push("(");
-            push_predicate(q, dir, a);
-            q.push(joiner);
-            push_predicate(q, dir, b);
-            q.push(")");
-        }
-        UserPredicate::Not(a) => {
-            q.push("NOT (");
-            push_predicate(q, dir, a);
-            q.push(")");
-        }
-    }
-}
-
-/// `ne` matches users without an equal value (an absent value included, RFC 7644 §3.4.2.2).
-fn push_value(q: &mut Sql, dir: DirectoryId, path: &str, op: TextOp, value: &str, case_exact: bool) {
-    let (col, v) = if case_exact {
-        ("value", value.to_owned())
-    } else {
-        ("value_folded", value.to_lowercase())
-    };
-    let (negate, op) = if op == TextOp::Ne {
-        (true, TextOp::Eq)
-    } else {
-        (false, op)
-    };
-    q.push(if negate { "id NOT IN" } else { "id IN" });
-    q.push(" (SELECT user_id FROM scim_user_values WHERE directory_id = ")
-        .bind(dir.to_string());
-    q.push(" AND path = ").bind(path.to_owned()).push(" AND ");
-    push_text(q, col, op, &v);
-    q.push(")");
-}
-
-/// Aliases for the conditions of one value path (fixed text, never input).
-const ALIASES: [&str; 6] = ["v0", "v1", "v2", "v3", "v4", "v5"];
-
-fn push_element(q: &mut Sql, dir: DirectoryId, conds: &[gatehouse_core::directory::ElementCondition]) {
-    q.push("id IN (SELECT v0.user_id FROM scim_user_values v0");
-    for alias in ALIASES.iter().take(conds.len().min(ALIASES.len())).skip(1) {
-        q.push(" JOIN scim_user_values ")
-            .push(alias)
-            .push(" ON ")
-            .push(alias)
-            .push(".user_id = v0.user_id AND ");
-        q.push(alias).push(".element = v0.element");
-    }
-    q.push(" WHERE v0.directory_id = ").bind(dir.to_string());
-    for (alias, c) in ALIASES.iter().zip(conds) {
-        let (col, v) = if c.case_exact {
-            ("value", c.value.clone())
-        } else {
-            ("value_folded", c.value.to_lowercase())
-        };
-        q.push(" AND ")
-            .push(alias)
-            .push(".path = ")
-            .bind(c.path.clone())
-            .push(" AND ")
-            .push(alias)
-            .push(".");
-        push_text(q, col, c.op, &v);
-    }
-    q.push(")");
 }
 
 /// One indexed value of a user: where it is (lower-cased path, element: its position in a
@@ -325,69 +213,6 @@ pub(crate) async fn reindex_all_users(conn: &mut AnyConnection) -> Result<()> {
                 q.execute(conn).await?;
             }
         }
-    }
-}
-
-fn push_text(q: &mut Sql, col: &'static str, op: TextOp, v: &str) {
-    q.push(col);
-    match op {
-        TextOp::Eq => {
-            q.push(" = ").bind(v);
-        }
-        TextOp::Ne => {
-            // SCIM `ne` also matches an absent value (RFC 7644 §3.4.2.2).
-            q.push(" IS NULL OR ").push(col).push(" <> ").bind(v);
-        }
-        TextOp::StartsWith => {
-            q.push(" LIKE ").bind_prefix(v);
-        }
-        TextOp::EndsWith => {
-            q.push(" LIKE ").bind_suffix(v);
-        }
-        TextOp::Contains => {
-            q.push(" LIKE ").bind_contains(v);
-        }
-    }
-}
-
-impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
-    pub(crate) async fn scim_users_page(
-        &mut self,
-        dir: DirectoryId,
-        p: &UserPredicate,
-        start: i64,
-        count: i64,
-        order: (gatehouse_core::directory::UserSort, bool),
-    ) -> Result<(i64, Vec<ScimUser>)> {
-        let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_users WHERE directory_id = ");
-        total_q.bind(dir.to_string()).push(" AND (");
-        push_predicate(&mut total_q, dir, p);
-        total_q.push(")");
-        let total = total_q
-            .fetch_all(self.c())
-            .await?
-            .first()
-            .map_or(Ok(0), |r| rows::i(r, "n"))?;
-        let mut q = Sql::new("SELECT * FROM scim_users WHERE directory_id = ");
-        q.bind(dir.to_string()).push(" AND (");
-        push_predicate(&mut q, dir, p);
-        q.push(")")
-            .push(sort_column(order.0))
-            .push(if order.1 {
-                " DESC, id DESC LIMIT "
-            } else {
-                " ASC, id ASC LIMIT "
-            })
-            .bind(count.max(0))
-            .push(" OFFSET ")
-            .bind((start - 1).max(0));
-        let items = q
-            .fetch_all(self.c())
-            .await?
-            .iter()
-            .map(user)
-            .collect::<Result<Vec<_>>>()?;
-        Ok((total, items))
     }
 }
 

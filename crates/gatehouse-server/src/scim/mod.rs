@@ -5,6 +5,7 @@
 pub(crate) mod bulk;
 mod groups;
 pub(crate) mod provision;
+mod query;
 mod users;
 
 use crate::state::AppState;
