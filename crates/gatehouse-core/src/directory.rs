@@ -75,46 +75,101 @@ pub struct ScimUser {
     pub updated_at: Timestamp,
 }
 
-/// The part of a SCIM filter the store answers with SQL (on indexed columns). Anything else is
-/// evaluated on the resources themselves.
+/// A SCIM filter (RFC 7644 §3.4.2.2) as the store answers it: every filter the schema accepts
+/// has a form here, so listing never falls back to reading resources.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UserPredicate {
     All,
     /// userName, case-insensitive (RFC 7643 §4.1.1: caseExact false).
     UserName(TextOp, String),
     ExternalId(TextOp, String),
-    Id(String),
+    /// externalId has a non-empty value.
+    ExternalIdPresent,
+    /// The SCIM `id` (caseExact).
+    Id(TextOp, String),
     /// emails.value, case-insensitive.
     Email(TextOp, String),
     Active(bool),
-    /// Any other attribute, by its lower-cased path (`emails.value`, `name.familyname`,
-    /// `urn:…:user:employeenumber`), compared folded unless the attribute is case-exact.
-    Value {
-        path: String,
+    /// `meta.created` against an instant.
+    Created(TextOp, Timestamp),
+    /// `meta.lastModified` against an instant.
+    LastModified(TextOp, Timestamp),
+    /// `meta.version` as served: the weak entity tag `W/"<version>"` (RFC 7644 §3.14), caseExact.
+    Version(TextOp, String),
+    /// `meta.location` as served: `<base>/Users/<id>`, caseExact.
+    Location {
+        base: String,
         op: TextOp,
         value: String,
-        case_exact: bool,
     },
-    /// The attribute has a value.
-    Present(String),
-    /// One element of a multi-valued attribute meets every condition (a value path such as
-    /// `emails[type eq "work" and value co "@example.com"]`).
-    Element(Vec<ElementCondition>),
+    /// Some indexed value at the condition's path meets it (any element of a multi-valued
+    /// attribute); `ne` matches users with no equal value, an absent value included.
+    Value(ElementCondition),
+    /// The attribute has a non-empty value; a complex one (`name`, `emails`) through any of its
+    /// sub-attributes.
+    Present {
+        path: String,
+        complex: bool,
+    },
+    /// Some element of the complex attribute at `attr` (its lower-cased index path, `emails`)
+    /// meets `filter`: a value path such as `emails[type eq "work" and not (value ew ".org")]`.
+    Element {
+        attr: String,
+        filter: ElementPredicate,
+    },
     And(Box<UserPredicate>, Box<UserPredicate>),
     Or(Box<UserPredicate>, Box<UserPredicate>),
     Not(Box<UserPredicate>),
 }
 
-/// One condition inside a value path.
+impl UserPredicate {
+    /// Matches no user (`userName eq null`: a required attribute is never absent).
+    pub fn none() -> Self {
+        Self::Not(Box::new(Self::All))
+    }
+}
+
+/// A filter on one element of a complex attribute (the inside of a value path). A sub-attribute
+/// the element lacks never compares equal, so `not (type eq "work")` holds for an element
+/// without a type (RFC 7644 §3.4.2.2).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElementPredicate {
+    /// Every element (a comparison decided without its value; `Not(Any)`: none).
+    Any,
+    Compare(ElementCondition),
+    /// The sub-attribute at this path has a non-empty value in the element.
+    Present(String),
+    And(Box<ElementPredicate>, Box<ElementPredicate>),
+    Or(Box<ElementPredicate>, Box<ElementPredicate>),
+    Not(Box<ElementPredicate>),
+}
+
+/// One comparison with an indexed value: its lower-cased path (`emails.type`,
+/// `urn:…:user:employeenumber`), the operator and the literal, typed as the attribute is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ElementCondition {
     pub path: String,
     pub op: TextOp,
-    pub value: String,
-    pub case_exact: bool,
+    pub value: Literal,
 }
 
-/// Text comparisons the store can do with an index or a LIKE.
+/// A comparison literal, typed by the attribute's schema (RFC 7643 §2.3).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// Strings, references and binary: compared folded unless the attribute is case-exact.
+    Text {
+        value: String,
+        case_exact: bool,
+    },
+    Bool(bool),
+    /// Integers and decimals, compared numerically.
+    Number(f64),
+    /// dateTimes, compared as instants (millisecond precision).
+    Instant(Timestamp),
+}
+
+/// Comparison operators (RFC 7644 §3.4.2.2, Table 3; `pr` is a predicate of its own). The
+/// substring operators apply to text only; the ordering ones to text, numbers and instants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextOp {
     Eq,
@@ -122,6 +177,10 @@ pub enum TextOp {
     StartsWith,
     EndsWith,
     Contains,
+    Gt,
+    Ge,
+    Lt,
+    Le,
 }
 
 /// A provisioned group: an org group the directory owns, and its SCIM resource (members are
@@ -152,8 +211,9 @@ pub enum GroupPredicate {
     Not(Box<GroupPredicate>),
 }
 
-/// Orders a user listing may use directly (each backed by a column), for `sortBy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a user listing is ordered (`sortBy`, RFC 7644 §3.4.2.3): by a column, or by any other
+/// attribute's indexed value. Users without the value come last in both orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserSort {
     Id,
     UserName,
@@ -162,6 +222,26 @@ pub enum UserSort {
     Active,
     Created,
     LastModified,
+    /// `meta.version`: the write count.
+    Version,
+    /// The value at `path` (lower-cased index path); for a multi-valued attribute, that of the
+    /// element whose `primary` (at `primary`) is true, else of the first element.
+    Value {
+        path: String,
+        primary: Option<String>,
+        key: SortKey,
+    },
+}
+
+/// How values of a sort attribute compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Text, case-insensitively (caseExact false).
+    Folded,
+    /// Text as stored (caseExact, and booleans: false before true).
+    Exact,
+    Number,
+    Instant,
 }
 
 /// Orders a group listing may use, for `sortBy`.

@@ -187,7 +187,8 @@ pub trait Reads {
         directory: crate::ids::DirectoryId,
         id: &str,
     ) -> impl Future<Output = Result<Option<crate::directory::ScimUser>>> + Send;
-    /// Users matching `predicate`, ordered by id: the total and the page (1-based `start`).
+    /// Users matching `predicate` in `order` (descending when the flag is set; users without
+    /// the sort value last either way): the total and the page (1-based `start`).
     fn list_scim_users(
         &mut self,
         directory: crate::ids::DirectoryId,

@@ -26,6 +26,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0007_scim_values",
         include_str!("../migrations/sqlite/0007_scim_values.sql"),
     ),
+    (
+        "0008_scim_typed_values",
+        include_str!("../migrations/sqlite/0008_scim_typed_values.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -47,6 +51,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0007_scim_values",
         include_str!("../migrations/postgres/0007_scim_values.sql"),
+    ),
+    (
+        "0008_scim_typed_values",
+        include_str!("../migrations/postgres/0008_scim_typed_values.sql"),
     ),
 ];
 
@@ -103,6 +111,16 @@ pub(crate) async fn pending(pool: &AnyPool, d: Dialect) -> Result<Vec<&'static s
     Ok(out)
 }
 
+/// What a migration needs beyond its SQL, run in the same transaction.
+async fn data_step(name: &str, conn: &mut sqlx::AnyConnection) -> Result<()> {
+    match name {
+        // The typed columns of the value index are filled from each user's resource: only Rust
+        // can tell a JSON number from a numeric string and read RFC 3339 instants.
+        "0008_scim_typed_values" => crate::scim::reindex_all_users(conn).await,
+        _ => Ok(()),
+    }
+}
+
 pub(crate) async fn run(pool: &AnyPool, d: Dialect) -> Result<Vec<String>> {
     sqlx::query(CREATE).execute(pool).await.map_err(db_err)?;
     let mut ran = Vec::new();
@@ -129,6 +147,7 @@ pub(crate) async fn run(pool: &AnyPool, d: Dialect) -> Result<Vec<String>> {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        data_step(name, &mut tx).await?;
         sqlx::query("INSERT INTO gatehouse_migrations (name, checksum, applied_at) VALUES ($1, $2, $3)")
             .bind(*name)
             .bind(checksum(sql))
@@ -141,4 +160,91 @@ pub(crate) async fn run(pool: &AnyPool, d: Dialect) -> Result<Vec<String>> {
         ran.push((*name).to_owned());
     }
     Ok(ran)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestDatabase;
+    use sqlx::Connection;
+
+    /// A database at 0007 holding a user indexed the old way (no typed columns, no `schemas`,
+    /// here even a stale row) comes out of 0008 with the index rebuilt from the resource.
+    async fn upgrading_to_typed_values_rebuilds_the_index_from_resources(engine: Dialect) {
+        let db = TestDatabase::create(engine).await;
+        let url = engine.normalize_url(&db.options.url);
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        // The user's directory and account are beside the point here.
+        let no_foreign_keys = match engine {
+            Dialect::Sqlite => "PRAGMA foreign_keys = OFF",
+            Dialect::Postgres => "SET session_replication_role = replica",
+        };
+        sqlx::query(no_foreign_keys).execute(&mut conn).await.unwrap();
+        sqlx::query(CREATE).execute(&mut conn).await.unwrap();
+        for (name, sql) in list(engine).iter().take_while(|(n, _)| *n != "0008_scim_typed_values") {
+            sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut conn).await.unwrap();
+            sqlx::query("INSERT INTO gatehouse_migrations (name, checksum, applied_at) VALUES ($1, $2, 0)")
+                .bind(*name)
+                .bind(checksum(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        let resource = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ann", "title": "Engineer",
+            "x": {"seen": "2011-05-13T06:42:34+02:00", "n": 7, "text": "7"}
+        });
+        sqlx::query(
+            "INSERT INTO scim_users (id, directory_id, account_id, user_name, user_name_folded, external_id, email, \
+             active, resource, version, created_at, updated_at) VALUES ('u1', 'd1', 'a1', 'ann', 'ann', NULL, NULL, 1, $1, 1, 0, 0)",
+        )
+        .bind(resource.to_string())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO scim_user_values (directory_id, user_id, path, element, value, value_folded) \
+             VALUES ('d1', 'u1', 'title', 0, 'Old', 'old')",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+
+        let pool = sqlx::any::AnyPoolOptions::new().connect(&url).await.unwrap();
+        assert_eq!(run(&pool, engine).await.unwrap(), vec!["0008_scim_typed_values"]);
+        let rows = sqlx::query(
+            "SELECT path, value, value_num, value_time FROM scim_user_values WHERE user_id = 'u1' ORDER BY path",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let got: Vec<(String, String, Option<f64>, Option<i64>)> =
+            rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect();
+        let row = |path: &str, value: &str, num: Option<f64>, time: Option<i64>| {
+            (path.to_owned(), value.to_owned(), num, time)
+        };
+        assert_eq!(
+            got,
+            vec![
+                row("schemas", "urn:ietf:params:scim:schemas:core:2.0:User", None, None),
+                row("title", "Engineer", None, None),
+                row("x.n", "7", Some(7.0), None),
+                row("x.seen", "2011-05-13T06:42:34+02:00", None, Some(1_305_261_754_000)),
+                row("x.text", "7", None, None),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn sqlite_upgrading_to_typed_values_rebuilds_the_index_from_resources() {
+        sqlx::any::install_default_drivers();
+        upgrading_to_typed_values_rebuilds_the_index_from_resources(Dialect::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_upgrading_to_typed_values_rebuilds_the_index_from_resources() {
+        sqlx::any::install_default_drivers();
+        upgrading_to_typed_values_rebuilds_the_index_from_resources(Dialect::Postgres).await;
+    }
 }

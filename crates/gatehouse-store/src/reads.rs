@@ -662,7 +662,8 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         count: i64,
         order: (gatehouse_core::directory::UserSort, bool),
     ) -> Result<(i64, Vec<gatehouse_core::directory::ScimUser>)> {
-        self.scim_users_page(directory, predicate, start, count, order).await
+        self.scim_users_page(directory, predicate, start, count, (&order.0, order.1))
+            .await
     }
 
     async fn find_scim_group(

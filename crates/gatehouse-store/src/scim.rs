@@ -1,8 +1,9 @@
 //! SCIM directories and provisioned users: rows, predicates to bound SQL.
 
+use crate::scim_query::push_text;
 use crate::sql::Sql;
 use crate::{Db, db_err, rows};
-use gatehouse_core::directory::{Directory, DirectoryToken, ScimUser, TextOp, UserPredicate};
+use gatehouse_core::directory::{Directory, DirectoryToken, ScimUser};
 use gatehouse_core::ids::{AccountId, DirectoryId, OrgId};
 use gatehouse_core::{CoreError, Result};
 use sqlx::AnyConnection;
@@ -63,20 +64,6 @@ pub(crate) fn user(r: &AnyRow) -> Result<ScimUser> {
     })
 }
 
-/// The column behind a sort (fixed text: never input).
-fn sort_column(s: gatehouse_core::directory::UserSort) -> &'static str {
-    use gatehouse_core::directory::UserSort as S;
-    match s {
-        S::Id => " ORDER BY id",
-        S::UserName => " ORDER BY user_name_folded",
-        S::ExternalId => " ORDER BY external_id",
-        S::Email => " ORDER BY email",
-        S::Active => " ORDER BY active",
-        S::Created => " ORDER BY created_at",
-        S::LastModified => " ORDER BY updated_at",
-    }
-}
-
 fn group_sort_column(s: gatehouse_core::directory::GroupSort) -> &'static str {
     use gatehouse_core::directory::GroupSort as S;
     match s {
@@ -88,118 +75,50 @@ fn group_sort_column(s: gatehouse_core::directory::GroupSort) -> &'static str {
     }
 }
 
-/// Appends `predicate` as bound SQL. Case-insensitive columns compare their folded form.
-pub(crate) fn push_predicate(q: &mut Sql, dir: DirectoryId, p: &UserPredicate) {
-    match p {
-        UserPredicate::All => {
-            q.push("1 = 1");
-        }
-        UserPredicate::UserName(op, v) => push_text(q, "user_name_folded", *op, &v.to_lowercase()),
-        UserPredicate::ExternalId(op, v) => push_text(q, "external_id", *op, v),
-        UserPredicate::Email(op, v) => push_text(q, "email", *op, &v.to_lowercase()),
-        UserPredicate::Id(v) => {
-            q.push("id = ").bind(v.clone());
-        }
-        UserPredicate::Active(b) => {
-            q.push("active = ").bind(i64::from(*b));
-        }
-        UserPredicate::Value {
-            path,
-            op,
-            value,
-            case_exact,
-        } => push_value(q, dir, path, *op, value, *case_exact),
-        UserPredicate::Present(path) => {
-            q.push("id IN (SELECT user_id FROM scim_user_values WHERE directory_id = ")
-                .bind(dir.to_string());
-            q.push(" AND path = ").bind(path.clone()).push(")");
-        }
-        UserPredicate::Element(conds) => push_element(q, dir, conds),
-        UserPredicate::And(a, b) | UserPredicate::Or(a, b) => {
-            let joiner = if matches!(p, UserPredicate::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            q.push("(");
-            push_predicate(q, dir, a);
-            q.push(joiner);
-            push_predicate(q, dir, b);
-            q.push(")");
-        }
-        UserPredicate::Not(a) => {
-            q.push("NOT (");
-            push_predicate(q, dir, a);
-            q.push(")");
-        }
-    }
+/// One indexed value of a user: where it is (lower-cased path, element: its position in a
+/// multi-valued attribute), its text, and typed copies so numbers and dateTimes order as such.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ValueRow {
+    pub path: String,
+    pub element: i64,
+    pub value: String,
+    /// A JSON number's value.
+    pub num: Option<f64>,
+    /// A string that is an RFC 3339 instant (RFC 7643 §2.3.5), in epoch milliseconds (UTC).
+    pub time: Option<i64>,
 }
 
-/// `ne` matches users without an equal value (an absent value included, RFC 7644 §3.4.2.2).
-fn push_value(q: &mut Sql, dir: DirectoryId, path: &str, op: TextOp, value: &str, case_exact: bool) {
-    let (col, v) = if case_exact {
-        ("value", value.to_owned())
-    } else {
-        ("value_folded", value.to_lowercase())
-    };
-    let (negate, op) = if op == TextOp::Ne {
-        (true, TextOp::Eq)
-    } else {
-        (false, op)
-    };
-    q.push(if negate { "id NOT IN" } else { "id IN" });
-    q.push(" (SELECT user_id FROM scim_user_values WHERE directory_id = ")
-        .bind(dir.to_string());
-    q.push(" AND path = ").bind(path.to_owned()).push(" AND ");
-    push_text(q, col, op, &v);
-    q.push(")");
-}
-
-/// Aliases for the conditions of one value path (fixed text, never input).
-const ALIASES: [&str; 6] = ["v0", "v1", "v2", "v3", "v4", "v5"];
-
-fn push_element(q: &mut Sql, dir: DirectoryId, conds: &[gatehouse_core::directory::ElementCondition]) {
-    q.push("id IN (SELECT v0.user_id FROM scim_user_values v0");
-    for alias in ALIASES.iter().take(conds.len().min(ALIASES.len())).skip(1) {
-        q.push(" JOIN scim_user_values ")
-            .push(alias)
-            .push(" ON ")
-            .push(alias)
-            .push(".user_id = v0.user_id AND ");
-        q.push(alias).push(".element = v0.element");
+/// The instant a string names, if it is an RFC 3339 date-time. A cheap shape check first: most
+/// values are names and addresses.
+fn instant(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' {
+        return None;
     }
-    q.push(" WHERE v0.directory_id = ").bind(dir.to_string());
-    for (alias, c) in ALIASES.iter().zip(conds) {
-        let (col, v) = if c.case_exact {
-            ("value", c.value.clone())
-        } else {
-            ("value_folded", c.value.to_lowercase())
-        };
-        q.push(" AND ")
-            .push(alias)
-            .push(".path = ")
-            .bind(c.path.clone())
-            .push(" AND ")
-            .push(alias)
-            .push(".");
-        push_text(q, col, c.op, &v);
-    }
-    q.push(")");
+    gatehouse_core::Timestamp::parse_rfc3339(s, "value")
+        .ok()
+        .map(gatehouse_core::Timestamp::millis)
 }
 
 /// The rows indexing a user's resource: each string, number and boolean with its path and
-/// element (its position in a multi-valued attribute). Capped, so a huge resource cannot
-/// flood the index.
-pub(crate) fn flatten(resource: &str) -> Vec<(String, i64, String)> {
-    fn leaf(v: &serde_json::Value) -> Option<String> {
-        match v {
-            serde_json::Value::String(s) => Some(s.chars().take(512).collect()),
-            serde_json::Value::Bool(b) => Some(b.to_string()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
+/// element. Capped, so a huge resource cannot flood the index.
+pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
+    fn leaf(prefix: &str, element: i64, v: &serde_json::Value) -> Option<ValueRow> {
+        let (value, num, time) = match v {
+            serde_json::Value::String(s) => (s.chars().take(512).collect(), None, instant(s)),
+            serde_json::Value::Bool(b) => (b.to_string(), None, None),
+            serde_json::Value::Number(n) => (n.to_string(), n.as_f64(), None),
+            _ => return None,
+        };
+        Some(ValueRow {
+            path: prefix.to_owned(),
+            element,
+            value,
+            num,
+            time,
+        })
     }
-    fn walk(prefix: &str, v: &serde_json::Value, element: i64, out: &mut Vec<(String, i64, String)>, depth: u8) {
+    fn walk(prefix: &str, v: &serde_json::Value, element: i64, out: &mut Vec<ValueRow>, depth: u8) {
         if out.len() >= 300 || depth > 3 {
             return;
         }
@@ -214,11 +133,7 @@ pub(crate) fn flatten(resource: &str) -> Vec<(String, i64, String)> {
                     walk(prefix, x, i as i64, out, depth + 1);
                 }
             }
-            other => {
-                if let Some(s) = leaf(other) {
-                    out.push((prefix.to_owned(), element, s));
-                }
-            }
+            other => out.extend(leaf(prefix, element, other)),
         }
     }
     let mut out = Vec::new();
@@ -234,73 +149,70 @@ pub(crate) fn flatten(resource: &str) -> Vec<(String, i64, String)> {
                 }
             }
             // Their own columns answer these; indexing them again would only cost writes.
-            _ if matches!(key.as_str(), "schemas" | "username" | "externalid" | "active" | "id") => {}
+            _ if matches!(key.as_str(), "username" | "externalid" | "active" | "id") => {}
             _ => walk(&key, v, 0, &mut out, 0),
         }
     }
     out
 }
 
-fn push_text(q: &mut Sql, col: &'static str, op: TextOp, v: &str) {
-    q.push(col);
-    match op {
-        TextOp::Eq => {
-            q.push(" = ").bind(v);
-        }
-        TextOp::Ne => {
-            // SCIM `ne` also matches an absent value (RFC 7644 §3.4.2.2).
-            q.push(" IS NULL OR ").push(col).push(" <> ").bind(v);
-        }
-        TextOp::StartsWith => {
-            q.push(" LIKE ").bind_prefix(v);
-        }
-        TextOp::EndsWith => {
-            q.push(" LIKE ").bind_suffix(v);
-        }
-        TextOp::Contains => {
-            q.push(" LIKE ").bind_contains(v);
-        }
-    }
+/// The head of a value-index insert; rows follow as `push_value_row` writes them.
+const INSERT_VALUES: &str = "INSERT INTO scim_user_values \
+    (directory_id, user_id, path, element, value, value_folded, value_num, value_time) VALUES ";
+
+/// One row of a value-index insert: the directory and user as bound once (`bind_only`), the
+/// rest bound here.
+fn push_value_row(q: &mut Sql, dir: usize, user: usize, row: &ValueRow) {
+    q.push("(")
+        .push_ref(dir)
+        .push(", ")
+        .push_ref(user)
+        .push(", ")
+        .bind(row.path.clone());
+    q.push(", ")
+        .bind(row.element)
+        .push(", ")
+        .bind(row.value.clone())
+        .push(", ")
+        .bind(row.value.to_lowercase());
+    q.push(", ").bind(row.num).push(", ").bind(row.time).push(")");
 }
 
-impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
-    pub(crate) async fn scim_users_page(
-        &mut self,
-        dir: DirectoryId,
-        p: &UserPredicate,
-        start: i64,
-        count: i64,
-        order: (gatehouse_core::directory::UserSort, bool),
-    ) -> Result<(i64, Vec<ScimUser>)> {
-        let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_users WHERE directory_id = ");
-        total_q.bind(dir.to_string()).push(" AND (");
-        push_predicate(&mut total_q, dir, p);
-        total_q.push(")");
-        let total = total_q
-            .fetch_all(self.c())
-            .await?
-            .first()
-            .map_or(Ok(0), |r| rows::i(r, "n"))?;
-        let mut q = Sql::new("SELECT * FROM scim_users WHERE directory_id = ");
-        q.bind(dir.to_string()).push(" AND (");
-        push_predicate(&mut q, dir, p);
-        q.push(")")
-            .push(sort_column(order.0))
-            .push(if order.1 {
-                " DESC, id DESC LIMIT "
-            } else {
-                " ASC, id ASC LIMIT "
-            })
-            .bind(count.max(0))
-            .push(" OFFSET ")
-            .bind((start - 1).max(0));
-        let items = q
-            .fetch_all(self.c())
-            .await?
-            .iter()
-            .map(user)
-            .collect::<Result<Vec<_>>>()?;
-        Ok((total, items))
+/// Rebuilds every user's value index from its resource, in the migration that added the typed
+/// columns: SQL alone cannot tell a JSON number from a numeric string or read an RFC 3339
+/// instant. It also indexes users written before the index existed and their `schemas`.
+pub(crate) async fn reindex_all_users(conn: &mut AnyConnection) -> Result<()> {
+    sqlx::query("DELETE FROM scim_user_values")
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let mut after = String::new();
+    loop {
+        let batch =
+            sqlx::query("SELECT id, directory_id, resource FROM scim_users WHERE id > $1 ORDER BY id LIMIT 500")
+                .bind(after.clone())
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_err)?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = rows::s(last, "id")?;
+        for r in &batch {
+            let rows = flatten(&rows::s(r, "resource")?);
+            for chunk in rows.chunks(100) {
+                let mut q = Sql::new(INSERT_VALUES);
+                let dir = q.bind_only(rows::s(r, "directory_id")?);
+                let user = q.bind_only(rows::s(r, "id")?);
+                for (n, row) in chunk.iter().enumerate() {
+                    if n > 0 {
+                        q.push(", ");
+                    }
+                    push_value_row(&mut q, dir, user, row);
+                }
+                q.execute(conn).await?;
+            }
+        }
     }
 }
 
@@ -478,64 +390,35 @@ impl Db<sqlx::Transaction<'static, sqlx::Any>> {
                 .await
                 .map_err(db_err)?;
         }
-        let rows = flatten(&u.resource);
-        for chunk in rows.chunks(100) {
-            // The directory and user are bound once and referred to from every row.
-            let mut q = Sql::new(
-                "INSERT INTO scim_user_values (directory_id, user_id, path, element, value, value_folded) VALUES ",
-            );
+        self.index_new_users_values(std::slice::from_ref(u)).await
+    }
+
+    /// Indexes the values of users that have none yet, many users to a statement; each user's
+    /// directory and id are bound once and referred to from its rows.
+    pub(crate) async fn index_new_users_values(&mut self, users: &[ScimUser]) -> Result<()> {
+        let mut q = Sql::new(INSERT_VALUES);
+        let mut rows = 0;
+        for u in users {
+            let values = flatten(&u.resource);
+            if values.is_empty() {
+                continue;
+            }
             let dir = q.bind_only(u.directory_id.to_string());
             let user = q.bind_only(u.id.clone());
-            for (n, (path, element, value)) in chunk.iter().enumerate() {
-                if n > 0 {
+            for row in values {
+                if rows > 0 {
                     q.push(", ");
                 }
-                q.push("(")
-                    .push_ref(dir)
-                    .push(", ")
-                    .push_ref(user)
-                    .push(", ")
-                    .bind(path.clone());
-                q.push(", ")
-                    .bind(*element)
-                    .push(", ")
-                    .bind(value.clone())
-                    .push(", ")
-                    .bind(value.to_lowercase())
-                    .push(")");
+                push_value_row(&mut q, dir, user, &row);
+                rows += 1;
             }
-            q.execute(self.c()).await?;
+            if rows >= VALUE_CHUNK {
+                q.execute(self.c()).await?;
+                q = Sql::new(INSERT_VALUES);
+                rows = 0;
+            }
         }
-        Ok(())
-    }
-}
-
-impl Db<sqlx::Transaction<'static, sqlx::Any>> {
-    /// Indexes the values of users that have none yet, many users to a statement.
-    pub(crate) async fn index_new_users_values(&mut self, users: &[ScimUser]) -> Result<()> {
-        let rows: Vec<(&ScimUser, (String, i64, String))> = users
-            .iter()
-            .flat_map(|u| flatten(&u.resource).into_iter().map(move |r| (u, r)))
-            .collect();
-        for chunk in rows.chunks(VALUE_CHUNK) {
-            let mut q = Sql::new(
-                "INSERT INTO scim_user_values (directory_id, user_id, path, element, value, value_folded) VALUES ",
-            );
-            for (n, (u, (path, element, value))) in chunk.iter().enumerate() {
-                if n > 0 {
-                    q.push(", ");
-                }
-                q.push("(")
-                    .bind(u.directory_id.to_string())
-                    .push(", ")
-                    .bind(u.id.clone());
-                q.push(", ").bind(path.clone()).push(", ").bind(*element);
-                q.push(", ")
-                    .bind(value.clone())
-                    .push(", ")
-                    .bind(value.to_lowercase())
-                    .push(")");
-            }
+        if rows > 0 {
             q.execute(self.c()).await?;
         }
         Ok(())
@@ -556,16 +439,16 @@ mod tests {
             "name":{"familyName":"Lovelace"},"active":true,
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"7","manager":{"value":"m1"}}}"#,
         );
-        let has = |p: &str, e: i64, v: &str| rows.iter().any(|(rp, re, rv)| rp == p && *re == e && rv == v);
+        let has = |p: &str, e: i64, v: &str| rows.iter().any(|r| r.path == p && r.element == e && r.value == v);
         assert!(
-            !rows.iter().any(|(p, _, _)| p == "username"),
+            !rows.iter().any(|r| r.path == "username"),
             "userName has its own column"
         );
         assert!(
             has("emails.type", 1, "home") && has("emails.value", 1, "b@y.org") && has("emails.value", 0, "A@x.org")
         );
         assert!(has("name.familyname", 0, "Lovelace"));
-        assert!(!rows.iter().any(|(p, _, _)| p == "active"), "active has its own column");
+        assert!(!rows.iter().any(|r| r.path == "active"), "active has its own column");
         assert!(has(
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:employeenumber",
             0,
@@ -576,6 +459,31 @@ mod tests {
             0,
             "m1"
         ));
-        assert!(!rows.iter().any(|(p, _, _)| p == "schemas"));
+        assert!(has("schemas", 0, "x"), "schemas can be filtered on");
+    }
+
+    #[test]
+    fn numbers_and_instants_get_typed_copies_and_nothing_else_does() {
+        let rows = flatten(
+            r#"{"n":{"int":42,"dec":-1.5,"numeric_text":"42"},
+            "dates":[{"z":"2011-05-13T04:42:34Z","offset":"2011-05-13T06:42:34.250+02:00","day":"2011-05-13",
+            "nonsense":"2011-13-45T99:00:00Z","flag":true}]}"#,
+        );
+        let row = |p: &str| {
+            rows.iter()
+                .find(|r| r.path == p)
+                .unwrap_or_else(|| panic!("{p}: {rows:?}"))
+        };
+        assert_eq!((row("n.int").num, row("n.int").value.as_str()), (Some(42.0), "42"));
+        assert_eq!(row("n.dec").num, Some(-1.5));
+        assert_eq!(row("n.numeric_text").num, None, "a string is not a number");
+        assert_eq!(row("n.int").time, None);
+        let z = 1_305_261_754_000;
+        assert_eq!(row("dates.z").time, Some(z));
+        assert_eq!(row("dates.offset").time, Some(z + 250), "same instant, another offset");
+        assert_eq!(row("dates.day").time, None, "a date is not an instant");
+        assert_eq!(row("dates.nonsense").time, None);
+        assert_eq!((row("dates.flag").num, row("dates.flag").time), (None, None));
+        assert!(rows.iter().all(|r| r.num.is_none() || r.time.is_none()));
     }
 }

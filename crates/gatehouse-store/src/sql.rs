@@ -10,8 +10,11 @@ use sqlx::{Any, AnyConnection, AssertSqlSafe};
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
-    OptText(Option<String>),
-    OptInt(Option<i64>),
+    Real(f64),
+    /// Typed NULLs, so PostgreSQL knows the parameter's type.
+    NullText,
+    NullInt,
+    NullReal,
 }
 
 impl From<String> for Arg {
@@ -26,17 +29,27 @@ impl From<&str> for Arg {
 }
 impl From<Option<String>> for Arg {
     fn from(s: Option<String>) -> Self {
-        Arg::OptText(s)
-    }
-}
-impl From<Option<i64>> for Arg {
-    fn from(i: Option<i64>) -> Self {
-        Arg::OptInt(i)
+        s.map_or(Arg::NullText, Arg::Text)
     }
 }
 impl From<i64> for Arg {
     fn from(i: i64) -> Self {
         Arg::Int(i)
+    }
+}
+impl From<f64> for Arg {
+    fn from(f: f64) -> Self {
+        Arg::Real(f)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(i: Option<i64>) -> Self {
+        i.map_or(Arg::NullInt, Arg::Int)
+    }
+}
+impl From<Option<f64>> for Arg {
+    fn from(f: Option<f64>) -> Self {
+        f.map_or(Arg::NullReal, Arg::Real)
     }
 }
 
@@ -122,8 +135,10 @@ impl Sql {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
                 Arg::Int(i) => q.bind(*i),
-                Arg::OptText(s) => q.bind(s.clone()),
-                Arg::OptInt(i) => q.bind(*i),
+                Arg::Real(f) => q.bind(*f),
+                Arg::NullText => q.bind(None::<String>),
+                Arg::NullInt => q.bind(None::<i64>),
+                Arg::NullReal => q.bind(None::<f64>),
             };
         }
         q

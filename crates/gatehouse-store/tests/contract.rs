@@ -362,7 +362,9 @@ async fn free_text_pages_stay_exact_across_the_recent_scan_and_the_index(engine:
 
 #[allow(clippy::too_many_lines)] // arrange two users, then one assertion per filter shape
 async fn scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element(engine: Dialect) {
-    use gatehouse_core::directory::{Directory, ElementCondition, ScimUser, TextOp, UserPredicate, UserSort};
+    use gatehouse_core::directory::{
+        Directory, ElementCondition, ElementPredicate, Literal, ScimUser, SortKey, TextOp, UserPredicate, UserSort,
+    };
     let (s, _db) = store(engine).await;
     let o = org(&s).await;
     let dir = Directory {
@@ -374,9 +376,10 @@ async fn scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element(e
     };
     let mut tx = s.begin().await.unwrap();
     tx.insert_directory(&dir).await.unwrap();
-    for (n, (work, home, title)) in [
-        ("a@work.test", "a@home.test", "Lead"),
-        ("b@work.test", "a@work.test", "Dev"),
+    for (n, (work, home, title, score)) in [
+        ("a@work.test", "a@home.test", "Lead", serde_json::json!(10)),
+        ("b@work.test", "a@work.test", "Dev", serde_json::json!(9.5)),
+        ("c@work.test", "c@home.test", "Dev", serde_json::json!("100")),
     ]
     .iter()
     .enumerate()
@@ -384,7 +387,8 @@ async fn scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element(e
         let acc = account(work);
         tx.insert_account(&acc).await.unwrap();
         let resource = serde_json::json!({
-            "userName": work, "title": title,
+            "userName": work, "title": title, "score": score,
+            "seen": format!("2026-01-0{}T10:00:00{}", n + 1, ["Z", "+00:00", ".000-01:00"][n]),
             "emails": [{"type": "work", "value": work}, {"type": "home", "value": home}],
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": n.to_string()}
         });
@@ -420,14 +424,23 @@ async fn scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element(e
     let cond = |path: &str, value: &str| ElementCondition {
         path: path.into(),
         op: TextOp::Eq,
-        value: value.into(),
-        case_exact: false,
+        value: Literal::Text {
+            value: value.into(),
+            case_exact: false,
+        },
     };
-    let value = |path: &str, op: TextOp, value: &str| UserPredicate::Value {
-        path: path.into(),
-        op,
-        value: value.into(),
-        case_exact: false,
+    let value = |path: &str, op: TextOp, value: &str| {
+        UserPredicate::Value(ElementCondition {
+            op,
+            ..cond(path, value)
+        })
+    };
+    let element = |a: ElementCondition, b: ElementCondition| UserPredicate::Element {
+        attr: "emails".into(),
+        filter: ElementPredicate::And(
+            Box::new(ElementPredicate::Compare(a)),
+            Box::new(ElementPredicate::Compare(b)),
+        ),
     };
     assert_eq!(
         ids(value("emails.value", TextOp::Eq, "A@WORK.test")).await,
@@ -435,23 +448,23 @@ async fn scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element(e
         "any element, folded"
     );
     assert_eq!(
-        ids(UserPredicate::Element(vec![
+        ids(element(
             cond("emails.type", "work"),
             cond("emails.value", "a@work.test")
-        ]))
+        ))
         .await,
         vec!["u0"],
         "one element"
     );
     assert_eq!(
-        ids(UserPredicate::Element(vec![
+        ids(element(
             cond("emails.type", "home"),
             cond("emails.value", "a@work.test")
-        ]))
+        ))
         .await,
         vec!["u1"]
     );
-    assert_eq!(ids(value("title", TextOp::Ne, "lead")).await, vec!["u1"]);
+    assert_eq!(ids(value("title", TextOp::Ne, "lead")).await, vec!["u1", "u2"]);
     assert_eq!(
         ids(value(
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:employeenumber",
@@ -461,10 +474,81 @@ async fn scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element(e
         .await,
         vec!["u1"]
     );
-    assert_eq!(ids(UserPredicate::Present("title".into())).await, vec!["u0", "u1"]);
+    assert_eq!(
+        ids(UserPredicate::Present {
+            path: "title".into(),
+            complex: false
+        })
+        .await,
+        vec!["u0", "u1", "u2"]
+    );
     assert_eq!(
         ids(value("emails.value", TextOp::Contains, "%")).await,
         Vec::<String>::new(),
         "wildcards are literal"
+    );
+    let number = |op: TextOp, n: f64| {
+        UserPredicate::Value(ElementCondition {
+            path: "score".into(),
+            op,
+            value: Literal::Number(n),
+        })
+    };
+    assert_eq!(
+        ids(number(TextOp::Gt, 9.75)).await,
+        vec!["u0"],
+        "10 > 9.75 > 9.5; \"100\" is text"
+    );
+    assert_eq!(ids(number(TextOp::Le, 10.0)).await, vec!["u0", "u1"]);
+    assert_eq!(ids(number(TextOp::Ne, 10.0)).await, vec!["u1", "u2"]);
+    let instant = |op: TextOp, at: &str| {
+        UserPredicate::Value(ElementCondition {
+            path: "seen".into(),
+            op,
+            value: Literal::Instant(Timestamp::parse_rfc3339(at, "at").unwrap()),
+        })
+    };
+    assert_eq!(
+        ids(instant(TextOp::Eq, "2026-01-02T10:00:00.000Z")).await,
+        vec!["u1"],
+        "an instant, whatever its notation"
+    );
+    assert_eq!(
+        ids(instant(TextOp::Ge, "2026-01-02T10:00:00Z")).await,
+        vec!["u1", "u2"],
+        "u2 is 11:00 UTC"
+    );
+    let sorted = |key: SortKey, desc: bool| {
+        let s = s.clone();
+        async move {
+            let sort = UserSort::Value {
+                path: "score".into(),
+                primary: None,
+                key,
+            };
+            let (_, users) = s
+                .reader()
+                .await
+                .unwrap()
+                .list_scim_users(dir.id, &UserPredicate::All, 1, 10, (sort, desc))
+                .await
+                .unwrap();
+            users.into_iter().map(|u| u.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        sorted(SortKey::Number, false).await,
+        vec!["u1", "u0", "u2"],
+        "no number: last"
+    );
+    assert_eq!(
+        sorted(SortKey::Number, true).await,
+        vec!["u0", "u1", "u2"],
+        "last either way"
+    );
+    assert_eq!(
+        sorted(SortKey::Folded, false).await,
+        vec!["u0", "u2", "u1"],
+        "as text: \"10\" < \"100\" < \"9.5\""
     );
 }

@@ -1,7 +1,7 @@
 //! Evaluating a [`TypedFilter`] against a resource held as JSON (RFC 7644 §3.4.2.2).
 //!
-//! A server filtering in SQL does not need this; PATCH uses it to pick the values a value path selects, and it
-//! serves in-memory filtering and tests.
+//! A server filtering in SQL does not need this to list resources; PATCH uses it to pick the values a value path
+//! selects, and it serves tests and comparisons whose answer is the same for every resource.
 
 use std::cmp::Ordering;
 

@@ -6,6 +6,7 @@ pub(crate) mod batch;
 pub(crate) mod bulk;
 mod groups;
 pub(crate) mod provision;
+mod query;
 mod users;
 
 use crate::state::AppState;
