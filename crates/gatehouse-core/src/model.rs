@@ -36,6 +36,17 @@ pub struct OrgAccount {
     pub is_managed: bool,
     /// When the account became visible to this organization.
     pub added_at: Timestamp,
+    /// Whether the account has access to a product of this organization, directly or through
+    /// one of its groups.
+    pub has_product_access: bool,
+}
+
+impl OrgAccount {
+    /// Whether the organization pays for the account: it is active and has product access.
+    /// A deactivated account is never billable, whatever access it keeps.
+    pub fn billable(&self) -> bool {
+        self.account.status == crate::product::AccountStatus::Active && self.has_product_access
+    }
 }
 
 /// A product instance ("site") owned by an organization.
@@ -147,6 +158,8 @@ impl ApiKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct OrgCounts {
     pub accounts: i64,
+    /// Distinct billable accounts (see [`OrgAccount::billable`]).
+    pub billable_accounts: i64,
     pub instances: i64,
     pub groups: i64,
 }

@@ -22,12 +22,22 @@ macro_rules! account_cols {
         "a.id, a.email, a.display_name, a.status, a.created_at, a.last_active_at, a.delete_after"
     };
 }
+/// 1 when the account `oa` has product access in its org, directly or through a group.
+macro_rules! has_access {
+    () => {
+        "CAST(CASE WHEN EXISTS (SELECT 1 FROM product_access pa WHERE pa.org_id = oa.org_id AND pa.account_id = oa.account_id) \
+         OR EXISTS (SELECT 1 FROM group_members gm JOIN product_access pa ON pa.group_id = gm.group_id \
+         WHERE gm.org_id = oa.org_id AND gm.account_id = oa.account_id) THEN 1 ELSE 0 END AS BIGINT)"
+    };
+}
 macro_rules! org_account_select {
     () => {
         concat!(
             "SELECT ",
             account_cols!(),
-            ", oa.is_managed, oa.added_at FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id WHERE oa.org_id = "
+            ", oa.is_managed, oa.added_at, ",
+            has_access!(),
+            " AS has_access FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id WHERE oa.org_id = "
         )
     };
 }
@@ -235,7 +245,12 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
             .push(") AS accounts, (SELECT COUNT(*) FROM instances WHERE org_id = ");
         q.bind(org.to_string())
             .push(") AS instances, (SELECT COUNT(*) FROM org_groups WHERE org_id = ");
-        q.bind(org.to_string()).push(") AS groups_count");
+        q.bind(org.to_string()).push(") AS groups_count, (SELECT COUNT(*) FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id WHERE oa.org_id = ");
+        q.bind(org.to_string()).push(concat!(
+            " AND a.status = 'active' AND ",
+            has_access!(),
+            " = 1) AS billable"
+        ));
         let rows = q.fetch_all(self.c()).await?;
         let r = rows
             .first()
@@ -244,6 +259,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
             accounts: rows::i(r, "accounts")?,
             instances: rows::i(r, "instances")?,
             groups: rows::i(r, "groups_count")?,
+            billable_accounts: rows::i(r, "billable")?,
         })
     }
 

@@ -68,6 +68,7 @@ pub(crate) fn org_account(r: &AnyRow) -> Result<OrgAccount> {
         account: account(r)?,
         is_managed: i(r, "is_managed")? == 1,
         added_at: t(r, "added_at")?,
+        has_product_access: i(r, "has_access")? == 1,
     })
 }
 

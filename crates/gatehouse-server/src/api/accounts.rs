@@ -24,6 +24,9 @@ pub struct AccountResponse {
     pub status: String,
     /// Whether this organization manages the account (may change or delete it).
     pub is_managed: bool,
+    /// Whether the organization pays for the account: active, with product access (directly or
+    /// through a group). Deactivated accounts are never billable.
+    pub billable: bool,
     pub created_at: String,
     pub last_active_at: Option<String>,
     pub added_at: String,
@@ -33,12 +36,14 @@ pub struct AccountResponse {
 
 impl From<OrgAccount> for AccountResponse {
     fn from(a: OrgAccount) -> Self {
+        let billable = a.billable();
         Self {
             id: a.account.id.to_string(),
             email: a.account.email,
             display_name: a.account.display_name,
             status: a.account.status.to_string(),
             is_managed: a.is_managed,
+            billable,
             created_at: a.account.created_at.to_rfc3339(),
             last_active_at: a.account.last_active_at.map(gatehouse_core::Timestamp::to_rfc3339),
             added_at: a.added_at.to_rfc3339(),

@@ -22,6 +22,8 @@ pub struct OrgResponse {
 #[derive(Serialize, ToSchema)]
 pub struct CountsResponse {
     pub accounts: i64,
+    /// Distinct accounts the organization pays for: active, with product access.
+    pub billable_accounts: i64,
     pub instances: i64,
     pub groups: i64,
 }
@@ -35,6 +37,7 @@ impl OrgResponse {
             created_at: o.created_at.to_rfc3339(),
             counts: CountsResponse {
                 accounts: c.accounts,
+                billable_accounts: c.billable_accounts,
                 instances: c.instances,
                 groups: c.groups,
             },

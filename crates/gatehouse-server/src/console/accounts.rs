@@ -21,6 +21,7 @@ pub struct AccountRow {
     email: String,
     status: String,
     managed: bool,
+    billable: bool,
 }
 
 #[derive(Template)]
@@ -92,6 +93,7 @@ async fn build(
         .items
         .into_iter()
         .map(|a| AccountRow {
+            billable: a.billable(),
             id: a.account.id.to_string(),
             name: a.account.display_name,
             email: a.account.email,

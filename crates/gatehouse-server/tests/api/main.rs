@@ -10,3 +10,4 @@ mod ops;
 mod races;
 mod scim;
 mod scim_batch;
+mod scim_billing;
