@@ -238,6 +238,14 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "An account was deactivated and can no longer sign in",
     ),
     ("account.reactivated", "A deactivated account was reactivated"),
+    (
+        "account.api_tokens_revoked",
+        "An account's API tokens were revoked because it was deactivated",
+    ),
+    (
+        "user_api_token.revoked",
+        "An admin revoked one of a managed account's API tokens",
+    ),
     ("account.removed", "An account was removed from the organization"),
     ("account.deleted", "A managed account was deleted"),
     ("instance.created", "A product instance was added"),

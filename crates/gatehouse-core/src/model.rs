@@ -122,6 +122,34 @@ pub struct OrgAdminRole {
     pub granted_at: Timestamp,
 }
 
+/// A person's own API token for the products' APIs. The secret is never stored: only its
+/// SHA-256 digest. Deactivating the account revokes every token it has.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UserApiToken {
+    pub id: String,
+    pub account_id: AccountId,
+    pub name: String,
+    /// The first characters of the secret, so people can tell tokens apart.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl UserApiToken {
+    /// active, expired or revoked.
+    pub fn status(&self, now: Timestamp) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.expires_at.is_some_and(|e| now >= e) {
+            "expired"
+        } else {
+            "active"
+        }
+    }
+}
+
 /// An organization API key. The secret itself is never stored: only its SHA-256 digest.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ApiKey {

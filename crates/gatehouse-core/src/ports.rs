@@ -56,6 +56,11 @@ pub trait Reads {
     /// Looks an account up globally by normalized email (for linking, never shown across orgs).
     fn find_account_by_email(&mut self, email: &str) -> impl Future<Output = Result<Option<Account>>> + Send;
     /// The accounts with any of these normalized emails (for provisioning many at once).
+    /// A person's API tokens, newest first.
+    fn list_user_api_tokens(
+        &mut self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<Vec<crate::model::UserApiToken>>> + Send;
     fn find_accounts_by_emails(&mut self, emails: &[String]) -> impl Future<Output = Result<Vec<Account>>> + Send;
     fn find_org_account(
         &mut self,
@@ -281,6 +286,21 @@ pub trait Writes {
         is_managed: bool,
         at: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
+    fn insert_user_api_token(
+        &mut self,
+        token: &crate::model::UserApiToken,
+        digest: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Revokes one token of the account; `false` if it has no such live token.
+    fn revoke_user_api_token(
+        &mut self,
+        account: AccountId,
+        id: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Revokes every live token of the account; returns how many.
+    fn revoke_user_api_tokens(&mut self, account: AccountId, at: Timestamp)
+    -> impl Future<Output = Result<u64>> + Send;
     /// Inserts the accounts whose email is free, in one statement; returns how many went in.
     fn insert_accounts(&mut self, accounts: &[Account]) -> impl Future<Output = Result<u64>> + Send;
     /// Links new accounts to their orgs as managed, recording how they came (`via`: `created`,

@@ -30,6 +30,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0008_scim_typed_values",
         include_str!("../migrations/sqlite/0008_scim_typed_values.sql"),
     ),
+    (
+        "0009_user_api_tokens",
+        include_str!("../migrations/sqlite/0009_user_api_tokens.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -55,6 +59,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0008_scim_typed_values",
         include_str!("../migrations/postgres/0008_scim_typed_values.sql"),
+    ),
+    (
+        "0009_user_api_tokens",
+        include_str!("../migrations/postgres/0009_user_api_tokens.sql"),
     ),
 ];
 
@@ -212,7 +220,8 @@ mod tests {
         conn.close().await.unwrap();
 
         let pool = sqlx::any::AnyPoolOptions::new().connect(&url).await.unwrap();
-        assert_eq!(run(&pool, engine).await.unwrap(), vec!["0008_scim_typed_values"]);
+        let applied = run(&pool, engine).await.unwrap();
+        assert_eq!(applied.first().map(String::as_str), Some("0008_scim_typed_values"), "{applied:?}");
         let rows = sqlx::query(
             "SELECT path, value, value_num, value_time FROM scim_user_values WHERE user_id = 'u1' ORDER BY path",
         )

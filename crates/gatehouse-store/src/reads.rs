@@ -291,6 +291,12 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         self.one(&q, rows::account).await
     }
 
+    async fn list_user_api_tokens(&mut self, account: AccountId) -> Result<Vec<gatehouse_core::model::UserApiToken>> {
+        let mut q = sql_with("SELECT * FROM user_api_tokens WHERE account_id = ", account.to_string());
+        q.push(" ORDER BY id DESC LIMIT 1000");
+        self.all(&q, rows::user_api_token).await
+    }
+
     async fn find_accounts_by_emails(&mut self, emails: &[String]) -> Result<Vec<Account>> {
         let mut out = Vec::new();
         for chunk in emails.chunks(500) {

@@ -157,6 +157,19 @@ pub(crate) fn api_key(r: &AnyRow) -> Result<ApiKey> {
     })
 }
 
+pub(crate) fn user_api_token(r: &AnyRow) -> Result<gatehouse_core::model::UserApiToken> {
+    Ok(gatehouse_core::model::UserApiToken {
+        id: s(r, "id")?,
+        account_id: parse_col!(AccountId, r, "account_id")?,
+        name: s(r, "name")?,
+        prefix: s(r, "prefix")?,
+        created_at: t(r, "created_at")?,
+        expires_at: ot(r, "expires_at")?,
+        last_used_at: ot(r, "last_used_at")?,
+        revoked_at: ot(r, "revoked_at")?,
+    })
+}
+
 pub(crate) fn event(r: &AnyRow) -> Result<AuditEvent> {
     let targets: Vec<serde_json::Value> = serde_json::from_str(&s(r, "targets")?).map_err(CoreError::internal)?;
     let targets = targets

@@ -170,6 +170,49 @@ impl Writes for SqlTx {
         Ok(n.rows_affected() == 1)
     }
 
+    async fn insert_user_api_token(&mut self, t: &gatehouse_core::model::UserApiToken, digest: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO user_api_tokens (id, account_id, name, prefix, digest, created_at, expires_at, last_used_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(t.id.clone())
+        .bind(t.account_id.to_string())
+        .bind(t.name.clone())
+        .bind(t.prefix.clone())
+        .bind(digest.to_owned())
+        .bind(t.created_at.millis())
+        .bind(opt_ms(t.expires_at))
+        .bind(opt_ms(t.last_used_at))
+        .bind(opt_ms(t.revoked_at))
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn revoke_user_api_token(&mut self, account: AccountId, id: &str, at: Timestamp) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE user_api_tokens SET revoked_at = $1 WHERE account_id = $2 AND id = $3 AND revoked_at IS NULL",
+        )
+        .bind(at.millis())
+        .bind(account.to_string())
+        .bind(id.to_owned())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
+        Ok(n.rows_affected() == 1)
+    }
+
+    async fn revoke_user_api_tokens(&mut self, account: AccountId, at: Timestamp) -> Result<u64> {
+        let n = sqlx::query("UPDATE user_api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
+            .bind(at.millis())
+            .bind(account.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
+        Ok(n.rows_affected())
+    }
+
     async fn insert_accounts(&mut self, accounts: &[Account]) -> Result<u64> {
         let mut inserted = 0;
         for chunk in accounts.chunks(ROW_CHUNK) {

@@ -1,8 +1,9 @@
 use super::Services;
-use crate::audit::AuditEvent;
+use crate::Timestamp;
+use crate::audit::{Actor, AuditEvent, RequestMeta};
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result, Validator};
-use crate::ids::AccountId;
+use crate::ids::{AccountId, OrgId};
 use crate::model::{Account, AccountFilter, EffectiveAccess, Group, OrgAccount};
 use crate::page::{Page, PageRequest};
 use crate::ports::{Reads, Store, Writes};
@@ -158,6 +159,39 @@ impl<S: Store> Services<S> {
         })
     }
 
+    /// A managed account's API tokens (an organization sees only the tokens of people it
+    /// manages).
+    pub async fn list_account_api_tokens(
+        &self,
+        admin: &OrgAdmin,
+        id: AccountId,
+    ) -> Result<Vec<crate::model::UserApiToken>> {
+        let mut r = self.store.reader().await?;
+        let account = r.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        if !account.is_managed {
+            return Err(not_managed());
+        }
+        r.list_user_api_tokens(id).await
+    }
+
+    /// Revokes one API token of a managed account.
+    pub async fn revoke_account_api_token(&self, admin: &OrgAdmin, id: AccountId, token: &str) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let account = tx.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        if !account.is_managed {
+            return Err(not_managed());
+        }
+        if !tx.revoke_user_api_token(id, token, now).await? {
+            return Err(CoreError::NotFound { entity: "API token" });
+        }
+        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), "user_api_token.revoked", now)
+            .target("account", id, Some(&account.account.email))
+            .target("user_api_token", token, None);
+        tx.insert_event(&ev).await?;
+        tx.commit().await
+    }
+
     pub async fn list_accounts(
         &self,
         admin: &OrgAdmin,
@@ -179,10 +213,7 @@ impl<S: Store> Services<S> {
         let mut tx = self.store.begin().await?;
         let before = tx.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         if !before.is_managed {
-            return Err(CoreError::Forbidden {
-                code: "account_not_managed",
-                message: "Only the organization that manages this account can change it.".into(),
-            });
+            return Err(not_managed());
         }
         let mut after = before.account.clone();
         if let Some(n) = &patch.display_name {
@@ -213,8 +244,7 @@ impl<S: Store> Services<S> {
             "Another account has this email address.",
         ))?;
         if after.status == AccountStatus::Deactivated {
-            // A deactivated account keeps no way in.
-            tx.delete_sessions_of(id).await?;
+            cut_off(&mut tx, admin.org(), admin.actor(), admin.meta(), &after, now).await?;
         }
         let event = |action| {
             AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now)
@@ -267,7 +297,7 @@ impl<S: Store> Services<S> {
                 ..before.account.clone()
             };
             tx.update_account(&after).await?;
-            tx.delete_sessions_of(id).await?;
+            cut_off(&mut tx, admin.org(), admin.actor(), admin.meta(), &after, now).await?;
             let ev = AuditEvent::new(
                 admin.org(),
                 admin.actor(),
@@ -356,4 +386,44 @@ impl<S: Store> Services<S> {
         }
         Ok(due.len())
     }
+}
+
+fn not_managed() -> CoreError {
+    CoreError::Forbidden {
+        code: "account_not_managed",
+        message: "Only the organization that manages this account can change it.".into(),
+    }
+}
+
+/// Ends every way a deactivated account acts: its sessions end and its API tokens are revoked
+/// (audited when there were any), in the caller's transaction.
+#[allow(clippy::manual_async_fn)] // spelled out as a `Send` future: handlers hold it across awaits
+pub fn cut_off<'a, T: Writes + Send>(
+    tx: &'a mut T,
+    org: OrgId,
+    actor: &'a Actor,
+    meta: &'a RequestMeta,
+    account: &'a Account,
+    now: Timestamp,
+) -> impl std::future::Future<Output = Result<()>> + Send + 'a {
+    async move { cut_off_now(tx, org, actor, meta, account, now).await }
+}
+
+async fn cut_off_now<T: Writes + Send>(
+    tx: &mut T,
+    org: OrgId,
+    actor: &Actor,
+    meta: &RequestMeta,
+    account: &Account,
+    now: Timestamp,
+) -> Result<()> {
+    tx.delete_sessions_of(account.id).await?;
+    let revoked = tx.revoke_user_api_tokens(account.id, now).await?;
+    if revoked > 0 {
+        let ev = AuditEvent::new(org, actor, meta, "account.api_tokens_revoked", now)
+            .target("account", account.id, Some(&account.email))
+            .after(&serde_json::json!({ "revoked": revoked }));
+        tx.insert_event(&ev).await?;
+    }
+    Ok(())
 }

@@ -13,7 +13,7 @@ mod instances;
 mod orgs;
 
 pub use access::{GrantAccess, GrantTarget};
-pub use accounts::{AccountDetail, AccountPatch, DELETION_GRACE_SECS, NewAccount, Removal};
+pub use accounts::{AccountDetail, AccountPatch, DELETION_GRACE_SECS, NewAccount, Removal, cut_off};
 pub use api_keys::{CreatedApiKey, NewApiKey};
 pub use directories::{DEFAULT_DEACTIVATION_LIMIT, DEFAULT_OVERLAP_SECS, DirectoryCaller, IssuedToken};
 pub use domains::{DomainDetail, DomainService, Verification};

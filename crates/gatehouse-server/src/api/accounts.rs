@@ -268,3 +268,71 @@ pub async fn cancel_deletion(
     let id = path_id(&id, "account", AccountId::parse)?;
     Ok(Json(st.services.cancel_deletion(&admin, id).await?.into()))
 }
+
+/// One of a person's API tokens, as an admin of the organization that manages them sees it
+/// (never the secret).
+#[derive(Serialize, ToSchema)]
+pub struct UserApiTokenResponse {
+    pub id: String,
+    pub name: String,
+    /// The secret's first characters, to tell tokens apart.
+    pub prefix: String,
+    /// active, expired or revoked.
+    pub status: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserApiTokenList {
+    pub items: Vec<UserApiTokenResponse>,
+}
+
+/// The API tokens of a managed account (403 `account_not_managed` for anyone else's).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/accounts/{id}/api-tokens", tag = "accounts", security(("api_key" = [])),
+    params(("org_id" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = UserApiTokenList), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_api_tokens(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<UserApiTokenList>> {
+    let id = path_id(&id, "account", AccountId::parse)?;
+    let now = st.services.clock.now();
+    let items = st
+        .services
+        .list_account_api_tokens(&admin, id)
+        .await?
+        .into_iter()
+        .map(|t| UserApiTokenResponse {
+            status: t.status(now).to_owned(),
+            id: t.id,
+            name: t.name,
+            prefix: t.prefix,
+            created_at: t.created_at.to_rfc3339(),
+            expires_at: t.expires_at.map(gatehouse_core::Timestamp::to_rfc3339),
+            last_used_at: t.last_used_at.map(gatehouse_core::Timestamp::to_rfc3339),
+            revoked_at: t.revoked_at.map(gatehouse_core::Timestamp::to_rfc3339),
+        })
+        .collect();
+    Ok(Json(UserApiTokenList { items }))
+}
+
+/// Revokes one API token of a managed account.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/accounts/{id}/api-tokens/{token_id}/revoke", tag = "accounts", security(("api_key" = [])),
+    params(("org_id" = String, Path), ("id" = String, Path), ("token_id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn revoke_api_token(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    Path((_, id, token)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = path_id(&id, "account", AccountId::parse)?;
+    if token.len() > 64 {
+        return Err(CoreError::NotFound { entity: "API token" }.into());
+    }
+    st.services.revoke_account_api_token(&admin, id, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -31,6 +31,11 @@ pub fn router() -> Router<AppState> {
             get(accounts::get).patch(accounts::update).delete(accounts::remove),
         )
         .route(&r("/accounts/{id}/cancel-deletion"), post(accounts::cancel_deletion))
+        .route(&r("/accounts/{id}/api-tokens"), get(accounts::list_api_tokens))
+        .route(
+            &r("/accounts/{id}/api-tokens/{token_id}/revoke"),
+            post(accounts::revoke_api_token),
+        )
         .route(&r("/directories"), get(directories::list).post(directories::create))
         .route(
             &r("/directories/{id}"),
@@ -113,6 +118,7 @@ pub(crate) use list_type;
     paths(
         orgs::get_org, orgs::update_org, orgs::list_products,
         accounts::list, accounts::create, accounts::get, accounts::update, accounts::remove, accounts::cancel_deletion,
+        accounts::list_api_tokens, accounts::revoke_api_token,
         directories::list, directories::create, directories::get, directories::rotate, directories::revoke, directories::remove,
         directories::update, directories::held, directories::release, directories::discard,
         domains::list, domains::add, domains::get, domains::update, domains::verify, domains::claim, domains::remove,

@@ -178,8 +178,16 @@ async fn check_manager(
     Ok(())
 }
 
-/// Makes `account` reflect `f` (name, email, status), ending sessions when it is deactivated.
-async fn apply_to_account(tx: &mut SqlTx, account: &Account, f: &Fields) -> Result<Account, ScimFail> {
+/// Makes `account` reflect `f` (name, email, status); deactivation ends its sessions and
+/// revokes its API tokens.
+async fn apply_to_account(
+    tx: &mut SqlTx,
+    caller: &DirectoryCaller,
+    meta: &RequestMeta,
+    account: &Account,
+    f: &Fields,
+    now: gatehouse_core::Timestamp,
+) -> Result<Account, ScimFail> {
     let status = if f.active {
         AccountStatus::Active
     } else {
@@ -195,8 +203,9 @@ async fn apply_to_account(tx: &mut SqlTx, account: &Account, f: &Fields) -> Resu
         tx.update_account(&after)
             .await
             .map_err(|e| map_unique(e, "Another account has this email address."))?;
-        if status == AccountStatus::Deactivated {
-            tx.delete_sessions_of(account.id).await?;
+        if status == AccountStatus::Deactivated && account.status == AccountStatus::Active {
+            let org = caller.directory().org_id;
+            gatehouse_core::services::cut_off(tx, org, &caller.actor(), meta, &after, now).await?;
         }
     }
     Ok(after)
@@ -273,7 +282,7 @@ async fn create_alone(
     } else {
         tx.claim_accounts(org, &[account.id], now, "scim").await?;
     }
-    let after = apply_to_account(&mut tx, &account, &f).await?;
+    let after = apply_to_account(&mut tx, caller, meta, &account, &f, now).await?;
     let user = ScimUser {
         id: uuid::Uuid::now_v7().to_string(),
         directory_id: dir.id,
@@ -352,7 +361,7 @@ pub async fn replace(
         tx.commit().await?;
         return Ok(Written::Held(existing));
     }
-    let after = apply_to_account(&mut tx, &account, &f).await?;
+    let after = apply_to_account(&mut tx, caller, meta, &account, &f, now).await?;
     let updated = ScimUser {
         user_name: f.user_name.clone(),
         external_id: f.external_id.clone(),
@@ -499,7 +508,7 @@ pub async fn delete(
             ..account.clone()
         };
         tx.update_account(&after).await?;
-        tx.delete_sessions_of(account.id).await?;
+        gatehouse_core::services::cut_off(&mut tx, dir.org_id, &caller.actor(), meta, &after, now).await?;
         tx.unmanage_account(dir.org_id, account.id).await?;
         let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, "scim.user_deleted", now)
             .target("account", account.id, Some(&account.email))
