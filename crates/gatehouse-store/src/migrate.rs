@@ -221,7 +221,11 @@ mod tests {
 
         let pool = sqlx::any::AnyPoolOptions::new().connect(&url).await.unwrap();
         let applied = run(&pool, engine).await.unwrap();
-        assert_eq!(applied.first().map(String::as_str), Some("0008_scim_typed_values"), "{applied:?}");
+        assert_eq!(
+            applied.first().map(String::as_str),
+            Some("0008_scim_typed_values"),
+            "{applied:?}"
+        );
         let rows = sqlx::query(
             "SELECT path, value, value_num, value_time FROM scim_user_values WHERE user_id = 'u1' ORDER BY path",
         )

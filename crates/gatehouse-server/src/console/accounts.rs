@@ -169,6 +169,9 @@ struct AccountPage {
     delete_after: Option<String>,
     groups: Vec<(String, String)>,
     access: Vec<AccessRow>,
+    billable: bool,
+    /// (id, name, prefix, status, last used), for a managed account.
+    tokens: Vec<(String, String, String, &'static str, String)>,
 }
 
 pub async fn detail(
@@ -180,6 +183,23 @@ pub async fn detail(
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
     let d = st.services.get_account(&console.admin, id).await?;
     let group_names: std::collections::HashMap<_, _> = d.groups.iter().map(|g| (g.id, g.name.clone())).collect();
+    let now = st.services.clock.now();
+    let tokens = if d.account.is_managed {
+        st.services
+            .list_account_api_tokens(&console.admin, id)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let status = t.status(now);
+                let used = t
+                    .last_used_at
+                    .map_or_else(|| "Never".to_owned(), gatehouse_core::Timestamp::to_rfc3339);
+                (t.id, t.name, t.prefix, status, used)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = AccountPage {
         c: console.chrome("accounts"),
         notice: notice_text(q.notice.as_deref()),
@@ -189,6 +209,8 @@ pub async fn detail(
         email: d.account.account.email.clone(),
         status: d.account.account.status.to_string(),
         managed: d.account.is_managed,
+        billable: d.account.billable(),
+        tokens,
         is_admin: d.is_org_admin,
         created: d.account.account.created_at.to_rfc3339(),
         delete_after: d
@@ -256,4 +278,14 @@ pub async fn cancel_deletion(
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
     st.services.cancel_deletion(&console.admin, id).await?;
     done(&console.url(&format!("/accounts/{id}")), "deletion_canceled")
+}
+
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    Path((_, id, token)): Path<(String, String, String)>,
+    ConsoleForm { console, .. }: ConsoleForm<super::instances::Empty>,
+) -> PageResult {
+    let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
+    st.services.revoke_account_api_token(&console.admin, id, &token).await?;
+    done(&console.url(&format!("/accounts/{id}")), "api_token_revoked")
 }

@@ -67,6 +67,10 @@ pub fn router() -> Router<AppState> {
         .route(&o("/accounts/{id}/status"), post(accounts::set_status))
         .route(&o("/accounts/{id}/delete"), post(accounts::delete))
         .route(&o("/accounts/{id}/cancel-deletion"), post(accounts::cancel_deletion))
+        .route(
+            &o("/accounts/{id}/api-tokens/{token}/revoke"),
+            post(accounts::revoke_token),
+        )
         .route(&o("/groups"), get(groups::page).post(groups::create))
         .route(&o("/groups/{id}"), get(groups::detail))
         .route(&o("/groups/{id}/members"), post(groups::add_member))
@@ -230,6 +234,7 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "domain_updated" => "Domain settings saved.",
         "accounts_claimed" => "Accounts claimed.",
         "token_revoked" => "Token revoked.",
+        "api_token_revoked" => "API token revoked.",
         "limit_saved" => "Limit saved.",
         "held_released" => "Held changes released.",
         "held_discarded" => "Held changes discarded.",

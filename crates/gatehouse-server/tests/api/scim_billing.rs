@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 engine_tests!(
     deactivation_over_scim_stops_billing_and_reactivation_resumes_it,
     deactivation_revokes_api_tokens_and_admins_see_only_managed_tokens,
+    the_console_shows_billing_and_revokes_a_managed_accounts_token,
 );
 
 struct Dir {
@@ -264,4 +265,40 @@ async fn deactivation_revokes_api_tokens_and_admins_see_only_managed_tokens(app:
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+async fn the_console_shows_billing_and_revokes_a_managed_accounts_token(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let acc = app
+        .post(
+            &org,
+            "/accounts",
+            json!({"email": "ada@acme.test", "display_name": "Ada"}),
+        )
+        .await;
+    let account = acc.json["id"].as_str().unwrap().to_owned();
+    let token = seed_token(&app, &account, "Release script").await;
+    let (b, _) = app.console(&org).await;
+    let page = format!("/admin/orgs/{}/accounts/{account}", org.id);
+    let detail = b.get(&page).await;
+    assert!(
+        detail.body.contains("Release script") && detail.body.contains("API tokens"),
+        "{}",
+        detail.body
+    );
+    assert!(
+        detail.body.contains("<dt>Billable</dt><dd>No</dd>"),
+        "no product access, not billable"
+    );
+    let revoke = format!("{page}/api-tokens/{token}/revoke");
+    let r = b.post(&revoke, &[("csrf", "forged")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "a forged form changes nothing");
+    assert_eq!(token_statuses(&app, &org, &account).await, vec!["active"]);
+    let r = b.post(&revoke, &[("csrf", &detail.csrf())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(token_statuses(&app, &org, &account).await, vec!["revoked"]);
+    let after = b.get(r.location.as_deref().unwrap()).await;
+    assert!(after.body.contains("API token revoked."));
+    let ev = app.get(&org, "/events?action=user_api_token.revoked").await;
+    assert_eq!(ev.json["items"][0]["actor"]["type"], "account");
 }
