@@ -21,6 +21,7 @@ engine_tests!(
     users_filter_with_gt_ge_lt_le_on_strings_and_dates,
     value_paths_take_or_not_parentheses_and_pr_within_one_element,
     users_sort_by_attributes_without_columns_missing_last_both_ways,
+    case_exact_substring_filters_match_case_on_both_engines,
 );
 
 async fn users_sort_by_columns_and_by_any_attribute(app: TestApp) {
@@ -1477,4 +1478,41 @@ async fn users_sort_by_attributes_without_columns_missing_last_both_ways(app: Te
         (StatusCode::BAD_REQUEST, Some("invalidValue")),
         "{bad}"
     );
+}
+
+/// LIKE must not ignore case on SQLite where PostgreSQL's does not: case-exact attributes
+/// (RFC 7643 §2.2 caseExact) compare as written on both engines, the others folded.
+async fn case_exact_substring_filters_match_case_on_both_engines(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Okta").await;
+    for (who, external, profile) in [
+        ("low", "abc123", "https://example.com/low"),
+        ("up", "ABC999", "HTTPS://EXAMPLE.COM/UP"),
+    ] {
+        let mut u = okta_user(&format!("{who}@acme.test"), who, "Case");
+        u["externalId"] = json!(external);
+        u["profileUrl"] = json!(profile);
+        let (s, body, _) = scim(&app, &d, reqwest::Method::POST, "/Users", Some(u)).await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+    }
+    for (filter, expected) in [
+        // externalId is caseExact: a column.
+        ("externalId sw \"ABC\"", vec!["up"]),
+        ("externalId sw \"abc\"", vec!["low"]),
+        ("externalId co \"C1\"", vec![]),
+        ("externalId co \"c1\"", vec!["low"]),
+        ("externalId ew \"999\"", vec!["up"]),
+        // profileUrl is a reference, so caseExact: the value index's exact column.
+        ("profileUrl sw \"https://\"", vec!["low"]),
+        ("profileUrl co \"EXAMPLE\"", vec!["up"]),
+        // caseExact false stays case-insensitive.
+        ("userName sw \"LOW\"", vec!["low"]),
+        ("emails[value ew \"ACME.TEST\"]", vec!["low", "up"]),
+        ("name.givenName co \"O\"", vec!["low"]),
+    ] {
+        assert_eq!(matching(&app, &d, filter).await, expected, "{filter}");
+    }
+    // The API's own searches stay case-insensitive (they compare lower-cased text).
+    let found = app.get(&org, "/accounts?email=LOW%40ACME&name=LOW%20CASE").await;
+    assert_eq!(found.json["items"].as_array().unwrap().len(), 1, "{}", found.text);
 }
