@@ -75,6 +75,16 @@ impl Dialect {
         Ok(())
     }
 
+    /// Appended to a text expression whose column keeps the database's collation, so `<` and
+    /// `>` order by code point: SQLite's BINARY collation already does; PostgreSQL's "C" does
+    /// whatever the database's locale.
+    pub(crate) fn code_point_collation(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " COLLATE \"C\"",
+        }
+    }
+
     /// Locks the organization row for the rest of the transaction. SQLite needs nothing: its
     /// single writer already serializes transactions.
     pub(crate) fn lock_org_sql(self) -> Option<&'static str> {
