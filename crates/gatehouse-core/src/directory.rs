@@ -198,17 +198,70 @@ pub struct ScimGroup {
     pub updated_at: Timestamp,
 }
 
-/// The part of a group filter the store answers with SQL.
+/// A SCIM group filter (RFC 7644 §3.4.2.2) as the store answers it, in SQL: the columns answer
+/// displayName, externalId, id and meta; the memberships answer `members`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GroupPredicate {
     All,
-    /// displayName, case-insensitive.
+    /// displayName, case-insensitive (RFC 7643 §4.2: caseExact false).
     DisplayName(TextOp, String),
+    /// externalId, case-exact (RFC 7643 §3.1).
     ExternalId(TextOp, String),
-    Id(String),
+    /// externalId has a non-empty value.
+    ExternalIdPresent,
+    /// The SCIM `id` (caseExact).
+    Id(TextOp, String),
+    /// `meta.created` against an instant.
+    Created(TextOp, Timestamp),
+    /// `meta.lastModified` against an instant.
+    LastModified(TextOp, Timestamp),
+    /// `meta.version` as served: `W/"<version>"`, caseExact.
+    Version(TextOp, String),
+    /// `meta.location` as served: `<base>/Groups/<id>`, caseExact.
+    Location {
+        base: String,
+        op: TextOp,
+        value: String,
+    },
+    /// Some member, as `members` serves it, meets the filter: `members[value eq "…"]`,
+    /// `members.value eq "…"`; `Member(MemberPredicate::Any)` is `members pr`.
+    Member(MemberPredicate),
     And(Box<GroupPredicate>, Box<GroupPredicate>),
     Or(Box<GroupPredicate>, Box<GroupPredicate>),
     Not(Box<GroupPredicate>),
+}
+
+impl GroupPredicate {
+    /// Matches no group.
+    pub fn none() -> Self {
+        Self::Not(Box::new(Self::All))
+    }
+}
+
+/// A filter on one member of a group (the inside of `members[...]`). Members are the directory's
+/// users, served as `value` (the SCIM user id), `display` (the account's display name), `type`
+/// (always `User`) and `$ref`. A sub-attribute the member lacks never compares equal, so `ne`
+/// holds for it (RFC 7644 §3.4.2.2).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberPredicate {
+    /// Every member (a condition decided without looking, such as `type eq "User"`;
+    /// `Not(Any)`: none).
+    Any,
+    /// `value`: the member's SCIM user id, caseExact.
+    Value(TextOp, String),
+    /// `display`: the member account's display name, case-insensitive.
+    Display(TextOp, String),
+    /// `display` has a non-empty value.
+    DisplayPresent,
+    /// `$ref` as served: `<base>/Users/<value>`, caseExact.
+    Ref {
+        base: String,
+        op: TextOp,
+        value: String,
+    },
+    And(Box<MemberPredicate>, Box<MemberPredicate>),
+    Or(Box<MemberPredicate>, Box<MemberPredicate>),
+    Not(Box<MemberPredicate>),
 }
 
 /// How a user listing is ordered (`sortBy`, RFC 7644 §3.4.2.3): by a column, or by any other
@@ -244,12 +297,16 @@ pub enum SortKey {
     Instant,
 }
 
-/// Orders a group listing may use, for `sortBy`.
+/// Orders a group listing may use, for `sortBy` (RFC 7644 §3.4.2.3). Groups without the value
+/// (externalId) come last in both orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupSort {
     Id,
+    /// Case-insensitive (caseExact false).
     DisplayName,
     ExternalId,
     Created,
     LastModified,
+    /// `meta.version`: the write count.
+    Version,
 }

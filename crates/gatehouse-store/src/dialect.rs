@@ -44,7 +44,15 @@ impl Dialect {
 
     /// Per-connection settings. SQLite: WAL so readers never block the writer, NORMAL sync
     /// (durable at every checkpoint, and WAL keeps commits atomic across crashes), foreign keys
-    /// on, and a busy timeout for other processes (backups).
+    /// on, a busy timeout for other processes (backups), and a case-sensitive LIKE.
+    ///
+    /// LIKE is case-sensitive on PostgreSQL; SQLite's ignores ASCII case unless told otherwise.
+    /// Case-exact SCIM attributes (externalId, references, `meta.version`) compare with LIKE as
+    /// written, so both engines must agree; every case-insensitive search (accounts, groups,
+    /// audit text, caseExact=false SCIM attributes) already compares a lower-cased column with
+    /// a lower-cased needle. The pragma is one SQLite marks as legacy and a build could leave
+    /// out, silently: so it is checked, and a connection where it took no effect is refused.
+    /// (No index, view or CHECK in the schema uses LIKE, so nothing stored depends on the mode.)
     pub(crate) async fn on_connect(self, conn: &mut AnyConnection) -> std::result::Result<(), sqlx::Error> {
         if self == Dialect::Sqlite {
             for pragma in [
@@ -52,11 +60,29 @@ impl Dialect {
                 "PRAGMA synchronous = NORMAL",
                 "PRAGMA foreign_keys = ON",
                 "PRAGMA busy_timeout = 5000",
+                "PRAGMA case_sensitive_like = ON",
             ] {
                 sqlx::query(pragma).execute(&mut *conn).await?;
             }
+            let folds: i64 = sqlx::query_scalar("SELECT 'a' LIKE 'A'").fetch_one(&mut *conn).await?;
+            if folds != 0 {
+                return Err(sqlx::Error::Configuration(
+                    "this SQLite build ignores PRAGMA case_sensitive_like; case-exact SCIM filters would match any case"
+                        .into(),
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// Appended to a text expression whose column keeps the database's collation, so `<` and
+    /// `>` order by code point: SQLite's BINARY collation already does; PostgreSQL's "C" does
+    /// whatever the database's locale.
+    pub(crate) fn code_point_collation(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " COLLATE \"C\"",
+        }
     }
 
     /// Locks the organization row for the rest of the transaction. SQLite needs nothing: its

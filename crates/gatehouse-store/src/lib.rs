@@ -9,6 +9,7 @@ mod migrate;
 mod reads;
 mod rows;
 mod scim;
+mod scim_group_query;
 mod scim_query;
 mod sql;
 mod writes;

@@ -34,6 +34,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0009_user_api_tokens",
         include_str!("../migrations/sqlite/0009_user_api_tokens.sql"),
     ),
+    (
+        "0010_scim_group_filters",
+        include_str!("../migrations/sqlite/0010_scim_group_filters.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -63,6 +67,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0009_user_api_tokens",
         include_str!("../migrations/postgres/0009_user_api_tokens.sql"),
+    ),
+    (
+        "0010_scim_group_filters",
+        include_str!("../migrations/postgres/0010_scim_group_filters.sql"),
     ),
 ];
 
@@ -220,12 +228,12 @@ mod tests {
         conn.close().await.unwrap();
 
         let pool = sqlx::any::AnyPoolOptions::new().connect(&url).await.unwrap();
-        let applied = run(&pool, engine).await.unwrap();
-        assert_eq!(
-            applied.first().map(String::as_str),
-            Some("0008_scim_typed_values"),
-            "{applied:?}"
-        );
+        let from_0008: Vec<String> = list(engine)
+            .iter()
+            .skip_while(|(n, _)| *n != "0008_scim_typed_values")
+            .map(|(n, _)| (*n).to_owned())
+            .collect();
+        assert_eq!(run(&pool, engine).await.unwrap(), from_0008);
         let rows = sqlx::query(
             "SELECT path, value, value_num, value_time FROM scim_user_values WHERE user_id = 'u1' ORDER BY path",
         )

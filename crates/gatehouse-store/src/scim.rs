@@ -1,6 +1,6 @@
-//! SCIM directories and provisioned users: rows, predicates to bound SQL.
+//! SCIM directories, provisioned users and groups: rows, the users' value index, memberships
+//! in bulk.
 
-use crate::scim_query::push_text;
 use crate::sql::Sql;
 use crate::{Db, db_err, rows};
 use gatehouse_core::directory::{Directory, DirectoryToken, ScimUser};
@@ -62,17 +62,6 @@ pub(crate) fn user(r: &AnyRow) -> Result<ScimUser> {
         created_at: gatehouse_core::Timestamp::from_millis(rows::i(r, "created_at")?),
         updated_at: gatehouse_core::Timestamp::from_millis(rows::i(r, "updated_at")?),
     })
-}
-
-fn group_sort_column(s: gatehouse_core::directory::GroupSort) -> &'static str {
-    use gatehouse_core::directory::GroupSort as S;
-    match s {
-        S::Id => " ORDER BY id",
-        S::DisplayName => " ORDER BY display_name_folded",
-        S::ExternalId => " ORDER BY external_id",
-        S::Created => " ORDER BY created_at",
-        S::LastModified => " ORDER BY updated_at",
-    }
 }
 
 /// One indexed value of a user: where it is (lower-cased path, element: its position in a
@@ -230,76 +219,10 @@ pub(crate) fn group(r: &AnyRow) -> Result<gatehouse_core::directory::ScimGroup> 
     })
 }
 
-pub(crate) fn push_group_predicate(q: &mut Sql, p: &gatehouse_core::directory::GroupPredicate) {
-    use gatehouse_core::directory::GroupPredicate as G;
-    match p {
-        G::All => {
-            q.push("1 = 1");
-        }
-        G::DisplayName(op, v) => push_text(q, "display_name_folded", *op, &v.to_lowercase()),
-        G::ExternalId(op, v) => push_text(q, "external_id", *op, v),
-        G::Id(v) => {
-            q.push("id = ").bind(v.clone());
-        }
-        G::And(a, b) | G::Or(a, b) => {
-            let joiner = if matches!(p, G::And(..)) { " AND " } else { " OR " };
-            q.push("(");
-            push_group_predicate(q, a);
-            q.push(joiner);
-            push_group_predicate(q, b);
-            q.push(")");
-        }
-        G::Not(a) => {
-            q.push("NOT (");
-            push_group_predicate(q, a);
-            q.push(")");
-        }
-    }
-}
-
 /// Rows per multi-row statement when changing memberships in bulk.
 const CHUNK: usize = 400;
 
 impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
-    pub(crate) async fn scim_groups_page(
-        &mut self,
-        dir: DirectoryId,
-        p: &gatehouse_core::directory::GroupPredicate,
-        start: i64,
-        count: i64,
-        order: (gatehouse_core::directory::GroupSort, bool),
-    ) -> Result<(i64, Vec<gatehouse_core::directory::ScimGroup>)> {
-        let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_groups WHERE directory_id = ");
-        total_q.bind(dir.to_string()).push(" AND (");
-        push_group_predicate(&mut total_q, p);
-        total_q.push(")");
-        let total = total_q
-            .fetch_all(self.c())
-            .await?
-            .first()
-            .map_or(Ok(0), |r| rows::i(r, "n"))?;
-        let mut q = Sql::new("SELECT * FROM scim_groups WHERE directory_id = ");
-        q.bind(dir.to_string()).push(" AND (");
-        push_group_predicate(&mut q, p);
-        q.push(")")
-            .push(group_sort_column(order.0))
-            .push(if order.1 {
-                " DESC, id DESC LIMIT "
-            } else {
-                " ASC, id ASC LIMIT "
-            })
-            .bind(count.max(0))
-            .push(" OFFSET ")
-            .bind((start - 1).max(0));
-        let items = q
-            .fetch_all(self.c())
-            .await?
-            .iter()
-            .map(group)
-            .collect::<Result<Vec<_>>>()?;
-        Ok((total, items))
-    }
-
     pub(crate) async fn scim_user_accounts(
         &mut self,
         dir: DirectoryId,

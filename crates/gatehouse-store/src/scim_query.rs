@@ -13,7 +13,7 @@ use sqlx::AnyConnection;
 use std::ops::DerefMut;
 
 /// `meta.version` as served (fixed text).
-const VERSION_TAG: &str = "('W/\"' || CAST(version AS TEXT) || '\"')";
+pub(crate) const VERSION_TAG: &str = "('W/\"' || CAST(version AS TEXT) || '\"')";
 
 /// Appends `p` as bound SQL over `scim_users` (its columns unqualified).
 pub(crate) fn push_predicate(q: &mut Sql, dir: DirectoryId, p: &UserPredicate) {
@@ -92,7 +92,7 @@ pub(crate) fn push_text(q: &mut Sql, col: &'static str, op: TextOp, v: &str) {
 /// The operator and bound operand after a text expression. Both engines order text by code
 /// point here (SQLite's BINARY collation; the PostgreSQL columns are `COLLATE "C"`), as the
 /// folded strings of the filter compare.
-fn push_text_op(q: &mut Sql, op: TextOp, v: String) {
+pub(crate) fn push_text_op(q: &mut Sql, op: TextOp, v: String) {
     match op {
         TextOp::StartsWith => {
             q.push(" LIKE ").bind_prefix(&v);
@@ -124,7 +124,7 @@ fn ordering(op: TextOp) -> Option<&'static str> {
 
 /// A number or instant comparison on a column; the substring operators match nothing (the
 /// filter validator refuses them on these types).
-fn push_ordered(q: &mut Sql, col: &'static str, op: TextOp, v: impl Into<crate::sql::Arg>) {
+pub(crate) fn push_ordered(q: &mut Sql, col: &'static str, op: TextOp, v: impl Into<crate::sql::Arg>) {
     match ordering(op) {
         Some(sym) => {
             q.push(col).push(sym).bind(v);

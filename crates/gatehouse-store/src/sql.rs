@@ -129,6 +129,12 @@ impl Sql {
         self.bind(p).push(" ESCAPE '\\'")
     }
 
+    /// The statement text, placeholders and all.
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
     fn query(&self) -> Query<'_, Any, AnyArguments> {
         let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
         for a in &self.args {

@@ -10,14 +10,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use gatehouse_core::audit::{AuditEvent, RequestMeta};
-use gatehouse_core::directory::{GroupPredicate, ScimGroup, TextOp};
+use gatehouse_core::directory::{GroupPredicate, ScimGroup};
 use gatehouse_core::ids::{AccountId, GroupId};
 use gatehouse_core::model::Group;
 use gatehouse_core::ports::{Reads, Store, Writes};
 use gatehouse_core::services::DirectoryCaller;
-use gatehouse_scim::filter::{TypedFilter, TypedValue};
 use gatehouse_scim::schema::GROUP_SCHEMA;
-use gatehouse_scim::{CompareOp, ResourceKind, ScimError};
+use gatehouse_scim::{ResourceKind, ScimError};
 use gatehouse_store::SqlTx;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -243,39 +242,6 @@ pub async fn get(
     Ok(one(&g, &body, StatusCode::OK, None))
 }
 
-fn to_predicate(f: &TypedFilter) -> Option<GroupPredicate> {
-    let op = |o: CompareOp| match o {
-        CompareOp::Eq => Some(TextOp::Eq),
-        CompareOp::Ne => Some(TextOp::Ne),
-        CompareOp::Sw => Some(TextOp::StartsWith),
-        CompareOp::Ew => Some(TextOp::EndsWith),
-        CompareOp::Co => Some(TextOp::Contains),
-        _ => None,
-    };
-    match f {
-        TypedFilter::And(a, b) => Some(GroupPredicate::And(
-            Box::new(to_predicate(a)?),
-            Box::new(to_predicate(b)?),
-        )),
-        TypedFilter::Or(a, b) => Some(GroupPredicate::Or(
-            Box::new(to_predicate(a)?),
-            Box::new(to_predicate(b)?),
-        )),
-        TypedFilter::Not(a) => Some(GroupPredicate::Not(Box::new(to_predicate(a)?))),
-        TypedFilter::Compare {
-            attr,
-            op: o,
-            value: TypedValue::String(v),
-        } if attr.path.sub_attr.is_none() => match attr.path.attr.to_ascii_lowercase().as_str() {
-            "displayname" => Some(GroupPredicate::DisplayName(op(*o)?, v.clone())),
-            "externalid" => Some(GroupPredicate::ExternalId(op(*o)?, v.clone())),
-            "id" if *o == CompareOp::Eq => Some(GroupPredicate::Id(v.clone())),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 pub async fn list(
     State(st): State<AppState>,
     Scim(caller): Scim,
@@ -287,25 +253,20 @@ pub async fn list(
         None => GroupPredicate::All,
         Some(text) => {
             let typed = gatehouse_scim::validate(&gatehouse_scim::parse_filter(text)?, ResourceKind::Group)?;
-            to_predicate(&typed).ok_or_else(|| {
-                ScimFail(ScimError::invalid_filter(
-                    "Groups can be filtered on displayName, externalId and id.",
-                ))
-            })?
+            super::group_query::predicate(&typed, &base(&st, &caller))?
         }
     };
+    let desc = q
+        .sort_order
+        .as_deref()
+        .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
+    let order = (super::group_query::sort(q.sort_by.as_deref())?, desc);
     let (total, groups) = st
         .services
         .store
         .reader()
         .await?
-        .list_scim_groups(
-            caller.directory().id,
-            &predicate,
-            start,
-            count,
-            group_sort(q.sort_by.as_deref(), q.sort_order.as_deref())?,
-        )
+        .list_scim_groups(caller.directory().id, &predicate, start, count, order)
         .await?;
     let with_members = wants_members(q.attributes.as_deref(), q.excluded_attributes.as_deref());
     let mut resources = Vec::with_capacity(groups.len());
@@ -492,23 +453,4 @@ pub async fn delete_group(
     tx.insert_event(&ev).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// `sortBy` for groups: displayName, externalId, id and the meta dates.
-fn group_sort(by: Option<&str>, order: Option<&str>) -> Result<(gatehouse_core::directory::GroupSort, bool), ScimFail> {
-    use gatehouse_core::directory::GroupSort as S;
-    let desc = order.is_some_and(|o| o.eq_ignore_ascii_case("descending"));
-    let sort = match by.map(|b| b.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("" | "id") => S::Id,
-        Some("displayname") => S::DisplayName,
-        Some("externalid") => S::ExternalId,
-        Some("meta.created") => S::Created,
-        Some("meta.lastmodified") => S::LastModified,
-        Some(other) => {
-            return Err(ScimFail(ScimError::invalid_value(format!(
-                "Groups sort by displayName, externalId, id, meta.created or meta.lastModified, not {other:?}."
-            ))));
-        }
-    };
-    Ok((sort, desc))
 }

@@ -1,9 +1,10 @@
-//! SCIM 2.0 (RFC 7643, RFC 7644) under `/scim/v2/{directory_id}`: discovery and Users.
+//! SCIM 2.0 (RFC 7643, RFC 7644) under `/scim/v2/{directory_id}`: discovery, Users and Groups.
 //! Requests authenticate with the directory's bearer token; errors use the RFC 7644 §3.12
 //! body and `application/scim+json`.
 
 pub(crate) mod batch;
 pub(crate) mod bulk;
+mod group_query;
 mod groups;
 pub(crate) mod provision;
 mod query;

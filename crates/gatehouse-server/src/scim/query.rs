@@ -13,7 +13,7 @@ use gatehouse_scim::schema::{AttrType, Returned};
 use gatehouse_scim::{AttrPath, CompareOp, ResourceKind, ScimError};
 use serde_json::json;
 
-fn text_op(op: CompareOp) -> TextOp {
+pub(super) fn text_op(op: CompareOp) -> TextOp {
     match op {
         CompareOp::Eq => TextOp::Eq,
         CompareOp::Ne => TextOp::Ne,
@@ -28,7 +28,7 @@ fn text_op(op: CompareOp) -> TextOp {
 }
 
 /// A comparison's literal as the store compares it.
-enum Operand {
+pub(super) enum Operand {
     /// `eq null` (absent) or `ne null` (present), RFC 7644 §3.4.2.2.
     Null,
     Literal(TextOp, Literal),
@@ -36,7 +36,7 @@ enum Operand {
     Always(bool),
 }
 
-fn operand(attr: &TypedAttr, op: CompareOp, value: &TypedValue) -> Operand {
+pub(super) fn operand(attr: &TypedAttr, op: CompareOp, value: &TypedValue) -> Operand {
     let op = text_op(op);
     let literal = match value {
         TypedValue::Null => return Operand::Null,
@@ -97,17 +97,17 @@ pub fn predicate(f: &TypedFilter, base: &str) -> UserPredicate {
     }
 }
 
-fn is_core(attr: &TypedAttr, name: &str) -> bool {
+pub(super) fn is_core(attr: &TypedAttr, name: &str) -> bool {
     attr.path.urn.is_none() && attr.path.attr.eq_ignore_ascii_case(name)
 }
 
 /// The attribute's sub-attribute, lower-cased, when it names one.
-fn sub(attr: &TypedAttr) -> Option<String> {
+pub(super) fn sub(attr: &TypedAttr) -> Option<String> {
     attr.path.sub_attr.as_deref().map(str::to_ascii_lowercase)
 }
 
 /// The inner filter of `parent[...]` with its paths made absolute (`created` -> `meta.created`).
-fn under(parent: &str, f: &TypedFilter) -> TypedFilter {
+pub(super) fn under(parent: &str, f: &TypedFilter) -> TypedFilter {
     let lift = |attr: &TypedAttr| TypedAttr {
         path: AttrPath::with_sub(parent, attr.path.attr.clone()),
         ..attr.clone()
