@@ -217,7 +217,10 @@ async fn triage(st: &AppState, jobs: Vec<Job>) -> Result<(Vec<(Job, Account)>, V
 /// One transaction for the batch. Any surprise (an account or link that was taken meanwhile, a
 /// taken userName or externalId, a failing statement) rolls it all back.
 async fn insert(st: &AppState, ready: &[(Job, Account)]) -> Result<Vec<ScimUser>, ()> {
-    let now = st.services.clock.now();
+    // The time the accounts were stamped with in `triage`: one instant for the whole batch.
+    let now = ready
+        .first()
+        .map_or_else(|| st.services.clock.now(), |(_, a)| a.created_at);
     let n = ready.len() as u64;
     let accounts: Vec<Account> = ready.iter().map(|(_, a)| a.clone()).collect();
     let links: Vec<(OrgId, AccountId)> = ready.iter().map(|(j, a)| (j.caller.directory().org_id, a.id)).collect();

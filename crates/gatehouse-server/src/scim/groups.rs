@@ -3,6 +3,7 @@
 //! Membership changes go in bulk, so one PATCH can move thousands of members.
 
 use super::provision::etag_version;
+use super::search::{Found, ListParams, list_json};
 use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
@@ -242,50 +243,61 @@ pub async fn get(
     Ok(one(&g, &body, StatusCode::OK, None))
 }
 
-pub async fn list(
-    State(st): State<AppState>,
-    Scim(caller): Scim,
-    Query(q): Query<GroupQuery>,
-) -> Result<Response, ScimFail> {
-    let start = q.start_index.unwrap_or(1).max(1);
-    let count = q.count.unwrap_or(100).clamp(0, 1000);
-    let predicate = match q.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+/// One page of groups as served (projected to the requested attributes).
+pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams) -> Result<Found, ScimFail> {
+    let predicate = match p.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
         None => GroupPredicate::All,
         Some(text) => {
             let typed = gatehouse_scim::validate(&gatehouse_scim::parse_filter(text)?, ResourceKind::Group)?;
-            super::group_query::predicate(&typed, &base(&st, &caller))?
+            super::group_query::predicate(&typed, &base(st, caller))?
         }
     };
-    let desc = q
-        .sort_order
-        .as_deref()
-        .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
-    let order = (super::group_query::sort(q.sort_by.as_deref())?, desc);
+    let order = (super::group_query::sort(p.sort_by.as_deref())?, p.descending);
     let (total, groups) = st
         .services
         .store
         .reader()
         .await?
-        .list_scim_groups(caller.directory().id, &predicate, start, count, order)
+        .list_scim_groups(caller.directory().id, &predicate, p.start, p.count, order)
         .await?;
-    let with_members = wants_members(q.attributes.as_deref(), q.excluded_attributes.as_deref());
+    let with_members = wants_members(p.attributes.as_deref(), p.excluded.as_deref());
     let mut resources = Vec::with_capacity(groups.len());
     for g in &groups {
-        let r = render(&st, &caller, g, with_members).await?;
+        let r = render(st, caller, g, with_members).await?;
         resources.push(gatehouse_scim::project(
             &r,
             ResourceKind::Group,
-            q.attributes.as_deref(),
-            q.excluded_attributes.as_deref(),
+            p.attributes.as_deref(),
+            p.excluded.as_deref(),
         )?);
     }
-    Ok(scim_json(
-        StatusCode::OK,
-        &json!({
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-            "totalResults": total, "startIndex": start, "itemsPerPage": resources.len(), "Resources": resources,
-        }),
-    ))
+    Ok(Found { total, resources })
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    Scim(caller): Scim,
+    Query(q): Query<GroupQuery>,
+) -> Result<Response, ScimFail> {
+    let p = ListParams::new(
+        q.filter,
+        q.sort_by,
+        q.sort_order.as_deref(),
+        q.start_index,
+        q.count,
+        q.attributes,
+        q.excluded_attributes,
+    );
+    Ok(list_json(p.start, &find(&st, &caller, &p).await?))
+}
+
+pub async fn search(
+    State(st): State<AppState>,
+    Scim(caller): Scim,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimFail> {
+    let p = ListParams::from_body(&body)?;
+    Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 
 /// How a write changes the group's members.

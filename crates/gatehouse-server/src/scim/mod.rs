@@ -8,6 +8,7 @@ mod group_query;
 mod groups;
 pub(crate) mod provision;
 mod query;
+mod search;
 mod users;
 
 use crate::state::AppState;
@@ -43,6 +44,8 @@ pub fn router() -> Router<AppState> {
                 .delete(users::delete),
         )
         .route(&d("/Bulk"), axum::routing::post(bulk::bulk))
+        .route(&d("/.search"), axum::routing::post(search::root))
+        .route(&d("/Groups/.search"), axum::routing::post(groups::search))
         .route(&d("/Groups"), get(groups::list).post(groups::create))
         .route(
             &d("/Groups/{id}"),

@@ -1,6 +1,7 @@
 //! SCIM endpoints: discovery documents and /Users.
 
 use super::provision::{self, ReplaceWith, Valve, Written, etag, render};
+use super::search::{Found, ListParams, MAX_COUNT, list_json};
 use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
@@ -9,13 +10,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use gatehouse_core::directory::{Directory, ScimUser, UserPredicate};
 use gatehouse_core::ports::{Reads, Store};
+use gatehouse_core::services::DirectoryCaller;
 use gatehouse_scim::{ResourceKind, ScimError};
 use serde::Deserialize;
-use serde_json::{Value, json};
-
-const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-/// Most results one page returns.
-const MAX_COUNT: i64 = 1000;
 
 fn base(st: &AppState, dir: &Directory) -> String {
     format!("{}/scim/v2/{}", st.config.public_url, dir.id)
@@ -62,7 +59,6 @@ pub struct ListQuery {
 
 struct Listing {
     total: i64,
-    start: i64,
     users: Vec<ScimUser>,
 }
 
@@ -90,35 +86,37 @@ async fn find_users(
         .await?
         .list_scim_users(dir.id, &predicate, start, count, (order, sort.1))
         .await?;
-    Ok(Listing { total, start, users })
+    Ok(Listing { total, users })
 }
 
-fn list_response(
-    st: &AppState,
-    caller: &gatehouse_core::services::DirectoryCaller,
-    l: &Listing,
-    attributes: Option<&str>,
-    excluded: Option<&str>,
-) -> Result<Response, ScimFail> {
+/// One page of users as served (projected to the requested attributes).
+pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams) -> Result<Found, ScimFail> {
+    let l = find_users(
+        st,
+        caller.directory(),
+        p.filter.as_deref(),
+        p.start,
+        p.count,
+        (p.sort_by.as_deref(), p.descending),
+    )
+    .await?;
     let b = base(st, caller.directory());
     let resources = l
         .users
         .iter()
-        .map(|u| gatehouse_scim::project(&render(u, &b), ResourceKind::User, attributes, excluded))
+        .map(|u| {
+            gatehouse_scim::project(
+                &render(u, &b),
+                ResourceKind::User,
+                p.attributes.as_deref(),
+                p.excluded.as_deref(),
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let body = json!({
-        "schemas": [LIST_RESPONSE],
-        "totalResults": l.total,
-        "startIndex": l.start,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    });
-    Ok(scim_json(StatusCode::OK, &body))
-}
-
-fn page_args(start: Option<i64>, count: Option<i64>) -> (i64, i64) {
-    // RFC 7644 §3.4.2.4: startIndex below 1 means 1; a negative count means 0.
-    (start.unwrap_or(1).max(1), count.unwrap_or(100).clamp(0, MAX_COUNT))
+    Ok(Found {
+        total: l.total,
+        resources,
+    })
 }
 
 pub async fn list(
@@ -126,60 +124,25 @@ pub async fn list(
     Scim(caller): Scim,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ScimFail> {
-    let (start, count) = page_args(q.start_index, q.count);
-    let desc = q
-        .sort_order
-        .as_deref()
-        .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
-    let l = find_users(
-        &st,
-        caller.directory(),
-        q.filter.as_deref(),
-        start,
-        count,
-        (q.sort_by.as_deref(), desc),
-    )
-    .await?;
-    list_response(
-        &st,
-        &caller,
-        &l,
-        q.attributes.as_deref(),
-        q.excluded_attributes.as_deref(),
-    )
+    let p = ListParams::new(
+        q.filter,
+        q.sort_by,
+        q.sort_order.as_deref(),
+        q.start_index,
+        q.count,
+        q.attributes,
+        q.excluded_attributes,
+    );
+    Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 
-/// `POST /Users/.search` (RFC 7644 §3.4.3): the same query in a body.
 pub async fn search(
     State(st): State<AppState>,
     Scim(caller): Scim,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
-    let list = |k: &str| -> Option<String> {
-        body[k]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))
-    };
-    let (start, count) = page_args(body["startIndex"].as_i64(), body["count"].as_i64());
-    let desc = body["sortOrder"]
-        .as_str()
-        .is_some_and(|o| o.eq_ignore_ascii_case("descending"));
-    let l = find_users(
-        &st,
-        caller.directory(),
-        body["filter"].as_str(),
-        start,
-        count,
-        (body["sortBy"].as_str(), desc),
-    )
-    .await?;
-    list_response(
-        &st,
-        &caller,
-        &l,
-        list("attributes").as_deref(),
-        list("excludedAttributes").as_deref(),
-    )
+    let p = ListParams::from_body(&body)?;
+    Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 
 fn one(

@@ -11,3 +11,4 @@ mod races;
 mod scim;
 mod scim_batch;
 mod scim_billing;
+mod scim_search;

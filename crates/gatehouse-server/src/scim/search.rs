@@ -1,0 +1,163 @@
+//! Lists and searches (RFC 7644 §3.4.2, §3.4.3): the same request read from query parameters
+//! or from a SearchRequest body, per resource type or across both from the root.
+
+use super::{Scim, ScimBody, ScimFail, groups, scim_json, users};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use gatehouse_scim::{ResourceKind, ScimError};
+use serde_json::{Value, json};
+
+const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+/// Most resources on one page.
+pub const MAX_COUNT: i64 = 1000;
+
+/// What a list asks for.
+pub struct ListParams {
+    pub filter: Option<String>,
+    pub sort_by: Option<String>,
+    pub descending: bool,
+    /// 1-based.
+    pub start: i64,
+    pub count: i64,
+    pub attributes: Option<String>,
+    pub excluded: Option<String>,
+}
+
+impl ListParams {
+    /// RFC 7644 §3.4.2.4: startIndex below 1 means 1; a negative count means 0.
+    pub fn new(
+        filter: Option<String>,
+        sort_by: Option<String>,
+        sort_order: Option<&str>,
+        start: Option<i64>,
+        count: Option<i64>,
+        attributes: Option<String>,
+        excluded: Option<String>,
+    ) -> Self {
+        Self {
+            filter: filter.filter(|f| !f.trim().is_empty()),
+            sort_by: sort_by.filter(|s| !s.trim().is_empty()),
+            descending: sort_order.is_some_and(|o| o.eq_ignore_ascii_case("descending")),
+            start: start.unwrap_or(1).max(1),
+            count: count.unwrap_or(100).clamp(0, MAX_COUNT),
+            attributes,
+            excluded,
+        }
+    }
+
+    /// From a SearchRequest body (§3.4.3): attribute lists are JSON arrays there.
+    pub fn from_body(body: &Value) -> Result<Self, ScimFail> {
+        if let Some(schemas) = body["schemas"].as_array()
+            && !schemas.iter().any(|s| s.as_str() == Some(SEARCH_REQUEST))
+        {
+            return Err(ScimFail(ScimError::invalid_value(format!(
+                "A search request's schemas must include {SEARCH_REQUEST}."
+            ))));
+        }
+        let list = |k: &str| -> Option<String> {
+            body[k]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))
+        };
+        let text = |k: &str| body[k].as_str().map(str::to_owned);
+        Ok(Self::new(
+            text("filter"),
+            text("sortBy"),
+            body["sortOrder"].as_str(),
+            body["startIndex"].as_i64(),
+            body["count"].as_i64(),
+            list("attributes"),
+            list("excludedAttributes"),
+        ))
+    }
+}
+
+/// One page of resources and how many match in all.
+pub struct Found {
+    pub total: i64,
+    pub resources: Vec<Value>,
+}
+
+/// The ListResponse body.
+pub fn list_json(start: i64, found: &Found) -> Response {
+    scim_json(
+        StatusCode::OK,
+        &json!({
+            "schemas": [LIST_RESPONSE],
+            "totalResults": found.total,
+            "startIndex": start,
+            "itemsPerPage": found.resources.len(),
+            "Resources": found.resources,
+        }),
+    )
+}
+
+/// `POST /.search` from the directory's root: Users, then Groups, paged as one list. A filter
+/// naming attributes one type lacks (say `userName`) simply matches none of that type; one that
+/// fits neither is refused as it would be by the first.
+pub async fn root(
+    State(st): State<AppState>,
+    Scim(caller): Scim,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimFail> {
+    let p = ListParams::from_body(&body)?;
+    let fits = |kind| match &p.filter {
+        None => Ok(()),
+        Some(f) => gatehouse_scim::validate(&gatehouse_scim::parse_filter(f)?, kind).map(|_| ()),
+    };
+    let (user_fit, group_fit) = (fits(ResourceKind::User), fits(ResourceKind::Group));
+    if let (Err(e), Err(_)) = (&user_fit, &group_fit) {
+        return Err(ScimFail(e.clone()));
+    }
+    let sort_fits = |kind| {
+        p.sort_by.as_deref().is_none_or(|s| {
+            gatehouse_scim::AttrPath::parse(s).is_ok_and(|path| gatehouse_scim::resolve(kind, &path).is_ok())
+        })
+    };
+    let users_on = user_fit.is_ok() && sort_fits(ResourceKind::User);
+    let groups_on = group_fit.is_ok() && sort_fits(ResourceKind::Group);
+    if !users_on && !groups_on {
+        return Err(ScimFail(ScimError::invalid_value(
+            "sortBy is not an attribute of Users or Groups.",
+        )));
+    }
+    // Users come first: their page, then as many groups as the page has room for.
+    let users = if users_on {
+        users::find(&st, &caller, &p).await?
+    } else {
+        Found {
+            total: 0,
+            resources: Vec::new(),
+        }
+    };
+    let room = p.count - users.resources.len() as i64;
+    let groups = if groups_on {
+        let q = ListParams {
+            start: (p.start - users.total).max(1),
+            count: room,
+            filter: p.filter.clone(),
+            sort_by: p.sort_by.clone(),
+            attributes: p.attributes.clone(),
+            excluded: p.excluded.clone(),
+            ..p
+        };
+        groups::find(&st, &caller, &q).await?
+    } else {
+        Found {
+            total: 0,
+            resources: Vec::new(),
+        }
+    };
+    let mut resources = users.resources;
+    resources.extend(groups.resources);
+    Ok(list_json(
+        p.start,
+        &Found {
+            total: users.total + groups.total,
+            resources,
+        },
+    ))
+}
