@@ -3,7 +3,7 @@
 //! Membership changes go in bulk, so one PATCH can move thousands of members.
 
 use super::provision::etag_version;
-use super::search::{Found, ListParams, list_json};
+use super::search::{Found, ListParams, ListQuery, list_json};
 use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
@@ -19,7 +19,6 @@ use gatehouse_core::services::DirectoryCaller;
 use gatehouse_scim::schema::GROUP_SCHEMA;
 use gatehouse_scim::{ResourceKind, ScimError};
 use gatehouse_store::SqlTx;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 fn base(st: &AppState, caller: &DirectoryCaller) -> String {
@@ -190,18 +189,6 @@ pub async fn create_group(
     Ok(g)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct GroupQuery {
-    filter: Option<String>,
-    sort_by: Option<String>,
-    sort_order: Option<String>,
-    start_index: Option<i64>,
-    count: Option<i64>,
-    attributes: Option<String>,
-    excluded_attributes: Option<String>,
-}
-
 fn wants_members(attributes: Option<&str>, excluded: Option<&str>) -> bool {
     let has = |list: Option<&str>| {
         list.is_some_and(|l| {
@@ -217,7 +204,7 @@ pub async fn get(
     State(st): State<AppState>,
     Scim(caller): Scim,
     Path((_, id)): Path<(String, String)>,
-    Query(q): Query<GroupQuery>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, ScimFail> {
     let g = st
         .services
@@ -277,17 +264,9 @@ pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams
 pub async fn list(
     State(st): State<AppState>,
     Scim(caller): Scim,
-    Query(q): Query<GroupQuery>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, ScimFail> {
-    let p = ListParams::new(
-        q.filter,
-        q.sort_by,
-        q.sort_order.as_deref(),
-        q.start_index,
-        q.count,
-        q.attributes,
-        q.excluded_attributes,
-    );
+    let p = ListParams::from(q);
     Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 

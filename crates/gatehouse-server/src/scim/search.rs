@@ -14,6 +14,33 @@ const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchReques
 /// Most resources on one page.
 pub const MAX_COUNT: i64 = 1000;
 
+/// Query parameters of a list or a read (RFC 7644 §3.4.2).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    pub filter: Option<String>,
+    pub sort_by: Option<String>,
+    pub sort_order: Option<String>,
+    pub start_index: Option<i64>,
+    pub count: Option<i64>,
+    pub attributes: Option<String>,
+    pub excluded_attributes: Option<String>,
+}
+
+impl From<ListQuery> for ListParams {
+    fn from(q: ListQuery) -> Self {
+        Self::new(
+            q.filter,
+            q.sort_by,
+            q.sort_order.as_deref(),
+            q.start_index,
+            q.count,
+            q.attributes,
+            q.excluded_attributes,
+        )
+    }
+}
+
 /// What a list asks for.
 pub struct ListParams {
     pub filter: Option<String>,

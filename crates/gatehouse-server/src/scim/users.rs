@@ -1,7 +1,7 @@
 //! SCIM endpoints: discovery documents and /Users.
 
 use super::provision::{self, ReplaceWith, Valve, Written, etag, render};
-use super::search::{Found, ListParams, MAX_COUNT, list_json};
+use super::search::{Found, ListParams, ListQuery, MAX_COUNT, list_json};
 use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
@@ -42,19 +42,6 @@ pub async fn resource_types(State(st): State<AppState>, Scim(caller): Scim) -> R
         StatusCode::OK,
         &gatehouse_scim::schema::resource_types_json(&base(&st, caller.directory())),
     )
-}
-
-/// Query parameters of a list (RFC 7644 §3.4.2).
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct ListQuery {
-    filter: Option<String>,
-    sort_by: Option<String>,
-    sort_order: Option<String>,
-    start_index: Option<i64>,
-    count: Option<i64>,
-    attributes: Option<String>,
-    excluded_attributes: Option<String>,
 }
 
 struct Listing {
@@ -124,15 +111,7 @@ pub async fn list(
     Scim(caller): Scim,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ScimFail> {
-    let p = ListParams::new(
-        q.filter,
-        q.sort_by,
-        q.sort_order.as_deref(),
-        q.start_index,
-        q.count,
-        q.attributes,
-        q.excluded_attributes,
-    );
+    let p = ListParams::from(q);
     Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 
