@@ -114,7 +114,7 @@ pub struct EventQuery {
     /// The id of something the event acted on.
     pub target: Option<String>,
     pub ip: Option<String>,
-    /// Free text, matched case-insensitively against action, actor, targets, IP and user agent.
+    /// Free text, matched case-insensitively against the action, the actor and target names and the IP (ids: use `actor` and `target`).
     pub q: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
