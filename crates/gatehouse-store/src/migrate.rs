@@ -38,6 +38,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0010_scim_group_filters",
         include_str!("../migrations/sqlite/0010_scim_group_filters.sql"),
     ),
+    (
+        "0011_scim_values_without_fk",
+        include_str!("../migrations/sqlite/0011_scim_values_without_fk.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -71,6 +75,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0010_scim_group_filters",
         include_str!("../migrations/postgres/0010_scim_group_filters.sql"),
+    ),
+    (
+        "0011_scim_values_without_fk",
+        include_str!("../migrations/postgres/0011_scim_values_without_fk.sql"),
     ),
 ];
 

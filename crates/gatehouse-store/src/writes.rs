@@ -284,6 +284,12 @@ impl Writes for SqlTx {
     }
 
     async fn delete_account(&mut self, id: AccountId) -> Result<()> {
+        // The SCIM value index has no foreign key (migration 0011): its rows go first.
+        sqlx::query("DELETE FROM scim_user_values WHERE user_id IN (SELECT id FROM scim_users WHERE account_id = $1)")
+            .bind(id.to_string())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
         // Grants to the account go with its org links (foreign keys cascade).
         sqlx::query("DELETE FROM accounts WHERE id = $1")
             .bind(id.to_string())
@@ -652,6 +658,14 @@ impl Writes for SqlTx {
     }
 
     async fn delete_directory(&mut self, org: OrgId, id: gatehouse_core::ids::DirectoryId) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM scim_user_values WHERE directory_id IN (SELECT id FROM directories WHERE org_id = $1 AND id = $2)",
+        )
+        .bind(org.to_string())
+        .bind(id.to_string())
+        .execute(self.c())
+        .await
+        .map_err(db_err)?;
         sqlx::query("DELETE FROM directories WHERE org_id = $1 AND id = $2")
             .bind(org.to_string())
             .bind(id.to_string())
@@ -760,6 +774,12 @@ impl Writes for SqlTx {
     }
 
     async fn delete_scim_user(&mut self, directory: gatehouse_core::ids::DirectoryId, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM scim_user_values WHERE directory_id = $1 AND user_id = $2")
+            .bind(directory.to_string())
+            .bind(id.to_owned())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
         sqlx::query("DELETE FROM scim_users WHERE directory_id = $1 AND id = $2")
             .bind(directory.to_string())
             .bind(id.to_owned())

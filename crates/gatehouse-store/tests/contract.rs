@@ -30,6 +30,7 @@ on_both_engines!(
     free_text_search_matches_substrings_quotes_and_short_needles,
     free_text_pages_stay_exact_across_the_recent_scan_and_the_index,
     scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element,
+    scim_value_rows_go_with_their_user_directory_and_account,
 );
 
 async fn store(engine: Dialect) -> (SqlStore, TestDatabase) {
@@ -551,4 +552,79 @@ async fn scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element(e
         vec!["u0", "u2", "u1"],
         "as text: \"10\" < \"100\" < \"9.5\""
     );
+}
+
+/// The value index has no foreign key on PostgreSQL (migration 0011): the store removes a
+/// user's rows wherever the user goes.
+async fn scim_value_rows_go_with_their_user_directory_and_account(engine: Dialect) {
+    use gatehouse_core::directory::{Directory, ScimUser};
+    let (s, db) = store(engine).await;
+    let o = org(&s).await;
+    let raw = sqlx::any::AnyPoolOptions::new().connect(&db.options.url).await.unwrap();
+    let rows_of = |user: &'static str| {
+        let raw = raw.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM scim_user_values WHERE user_id = $1")
+                .bind(user)
+                .fetch_one(&raw)
+                .await
+                .unwrap()
+        }
+    };
+    let mut tx = s.begin().await.unwrap();
+    let dirs: Vec<Directory> = ["Okta", "Entra"]
+        .iter()
+        .map(|n| Directory {
+            id: gatehouse_core::ids::DirectoryId::new(),
+            org_id: o.id,
+            name: (*n).into(),
+            created_at: t(0),
+            deactivation_limit_per_hour: 50,
+        })
+        .collect();
+    let mut accounts = Vec::new();
+    for (n, (id, dir)) in [
+        ("u-deleted", &dirs[0]),
+        ("u-account", &dirs[0]),
+        ("u-directory", &dirs[1]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if n == 0 || n == 2 {
+            tx.insert_directory(dir).await.unwrap();
+        }
+        let acc = account(&format!("{id}@x.test"));
+        tx.insert_account(&acc).await.unwrap();
+        accounts.push(acc.id);
+        let resource =
+            serde_json::json!({"userName": id, "title": "Dev", "emails": [{"value": format!("{id}@x.test")}]});
+        tx.insert_scim_user(&ScimUser {
+            id: id.into(),
+            directory_id: dir.id,
+            account_id: acc.id,
+            user_name: id.into(),
+            external_id: None,
+            email: None,
+            active: true,
+            resource: resource.to_string(),
+            version: 1,
+            created_at: t(0),
+            updated_at: t(0),
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    for u in ["u-deleted", "u-account", "u-directory"] {
+        assert!(rows_of(u).await > 0, "{u} is indexed");
+    }
+    let mut tx = s.begin().await.unwrap();
+    tx.delete_scim_user(dirs[0].id, "u-deleted").await.unwrap();
+    tx.delete_account(accounts[1]).await.unwrap();
+    tx.delete_directory(o.id, dirs[1].id).await.unwrap();
+    tx.commit().await.unwrap();
+    for u in ["u-deleted", "u-account", "u-directory"] {
+        assert_eq!(rows_of(u).await, 0, "{u}'s index rows are gone");
+    }
 }
