@@ -3,6 +3,7 @@
 //!
 //!   cargo bench -p gatehouse-server --bench scim
 //!   BENCH_ENGINES=sqlite BENCH_SCIM_USERS=10000 BENCH_LOOKUP_USERS=1000000 cargo bench -p gatehouse-server --bench scim
+//!   BENCH_MAX_CONNECTIONS=8 (the server's database pool)
 //!
 //! Prints a Markdown table; nothing here asserts time.
 
@@ -46,7 +47,16 @@ struct Dir {
 
 #[allow(clippy::too_many_lines)] // a benchmark script reads best top to bottom
 async fn run(dialect: Dialect, name: &str, users: usize, lookup_users: usize) {
-    let app = Arc::new(TestApp::spawn(dialect).await);
+    // BENCH_MAX_CONNECTIONS: the server's database pool (default: the server's own default).
+    let pool = std::env::var("BENCH_MAX_CONNECTIONS").ok().and_then(|v| v.parse().ok());
+    let app = Arc::new(
+        TestApp::spawn_with(dialect, |c| {
+            if let Some(n) = pool {
+                c.max_connections = n;
+            }
+        })
+        .await,
+    );
     let org = app.create_org("Bench").await;
     let r = app.post(&org, "/directories", json!({"name": "Bench IdP"})).await;
     let dir = Arc::new(Dir {
