@@ -304,15 +304,13 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
 }
 
 impl Db<sqlx::Transaction<'static, sqlx::Any>> {
-    /// Replaces the indexed values of a user with those of its resource (`fresh`: it has none).
-    pub(crate) async fn index_user_values(&mut self, u: &ScimUser, fresh: bool) -> Result<()> {
-        if !fresh {
-            sqlx::query("DELETE FROM scim_user_values WHERE user_id = $1")
-                .bind(u.id.clone())
-                .execute(self.c())
-                .await
-                .map_err(db_err)?;
-        }
+    /// Replaces the indexed values of a user with those of its (new) resource.
+    pub(crate) async fn reindex_user_values(&mut self, u: &ScimUser) -> Result<()> {
+        sqlx::query("DELETE FROM scim_user_values WHERE user_id = $1")
+            .bind(u.id.clone())
+            .execute(self.c())
+            .await
+            .map_err(db_err)?;
         self.index_new_users_values(std::slice::from_ref(u)).await
     }
 

@@ -306,13 +306,15 @@ impl Writes for SqlTx {
         is_managed: bool,
         at: Timestamp,
     ) -> Result<bool> {
+        if is_managed {
+            return Ok(self.link_managed_accounts(&[(org, account)], at, "created").await? == 1);
+        }
         let n = sqlx::query(
-            "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at, managed_via) \
-             VALUES ($1, $2, $3, $4, CASE WHEN $3 = 1 THEN 'created' END) ON CONFLICT DO NOTHING",
+            "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at) VALUES ($1, $2, 0, $3) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(org.to_string())
         .bind(account.to_string())
-        .bind(i64::from(is_managed))
         .bind(at.millis())
         .execute(self.c())
         .await
@@ -768,7 +770,7 @@ impl Writes for SqlTx {
         .await
         .map_err(db_err)?;
         if n.rows_affected() == 1 {
-            self.index_user_values(u, false).await?;
+            self.reindex_user_values(u).await?;
         }
         Ok(n.rows_affected() == 1)
     }
