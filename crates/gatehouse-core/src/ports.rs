@@ -41,6 +41,33 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn reader(&self) -> impl Future<Output = Result<Self::Reader>> + Send;
     /// Starts a transaction.
     fn begin(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+    /// Writes newly provisioned users, each with a new account, in one atomic step: the
+    /// accounts, their managed links, the SCIM users with their indexed values, and one audit
+    /// event per user. A user whose email an account already has, or whose email domain
+    /// another organization has verified, is left out (nothing of it is written); the answer
+    /// names the accounts written. A taken userName or externalId fails it all and writes
+    /// nothing.
+    fn insert_provisioned_users(
+        &self,
+        p: &ProvisionedUsers<'_>,
+    ) -> impl Future<Output = Result<std::collections::HashSet<AccountId>>> + Send;
+}
+
+/// Users provisioned together (see `Store::insert_provisioned_users`).
+pub struct ProvisionedUsers<'a> {
+    pub users: &'a [NewProvisionedUser],
+    pub linked_at: Timestamp,
+    /// How the accounts came to be managed (`scim`).
+    pub via: &'a str,
+}
+
+/// One user of a `ProvisionedUsers`: the account to create, the organization that manages
+/// it, the SCIM user on it and the event that records it.
+pub struct NewProvisionedUser {
+    pub org: OrgId,
+    pub account: crate::model::Account,
+    pub user: crate::directory::ScimUser,
+    pub event: AuditEvent,
 }
 
 /// Queries. Every query about an organization's data is scoped by its id: rows of another
@@ -55,13 +82,11 @@ pub trait Reads {
 
     /// Looks an account up globally by normalized email (for linking, never shown across orgs).
     fn find_account_by_email(&mut self, email: &str) -> impl Future<Output = Result<Option<Account>>> + Send;
-    /// The accounts with any of these normalized emails (for provisioning many at once).
     /// A person's API tokens, newest first.
     fn list_user_api_tokens(
         &mut self,
         account: AccountId,
     ) -> impl Future<Output = Result<Vec<crate::model::UserApiToken>>> + Send;
-    fn find_accounts_by_emails(&mut self, emails: &[String]) -> impl Future<Output = Result<Vec<Account>>> + Send;
     fn find_org_account(
         &mut self,
         org: OrgId,
@@ -301,8 +326,6 @@ pub trait Writes {
     /// Revokes every live token of the account; returns how many.
     fn revoke_user_api_tokens(&mut self, account: AccountId, at: Timestamp)
     -> impl Future<Output = Result<u64>> + Send;
-    /// Inserts the accounts whose email is free, in one statement; returns how many went in.
-    fn insert_accounts(&mut self, accounts: &[Account]) -> impl Future<Output = Result<u64>> + Send;
     /// Links new accounts to their orgs as managed, recording how they came (`via`: `created`,
     /// `scim`); returns how many links were made.
     fn link_managed_accounts(
@@ -390,9 +413,6 @@ pub trait Writes {
     ) -> impl Future<Output = Result<()>> + Send;
     /// Inserts a provisioned user; a taken userName or externalId is `unique_violation`.
     fn insert_scim_user(&mut self, u: &crate::directory::ScimUser) -> impl Future<Output = Result<()>> + Send;
-    /// Inserts several new provisioned users and their indexed values; any taken userName or
-    /// externalId fails the whole call with `unique_violation`.
-    fn insert_scim_users(&mut self, users: &[crate::directory::ScimUser]) -> impl Future<Output = Result<()>> + Send;
     /// Saves a user if it is still at `expected_version`; `false` when someone changed it first.
     fn update_scim_user(
         &mut self,

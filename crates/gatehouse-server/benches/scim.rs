@@ -107,6 +107,15 @@ async fn run(dialect: Dialect, name: &str, users: usize, lookup_users: usize) {
         "| {name} | users provisioned over SCIM (16 clients, {users}) | {:.0}/s |",
         users as f64 / start.elapsed().as_secs_f64()
     );
+    let (sum, count) = (
+        app.metric("gatehouse_scim_create_batch_size_sum").await,
+        app.metric("gatehouse_scim_create_batch_size_count").await,
+    );
+    println!(
+        "| {name} | creates per batch (mean of {count} batches; {} rolled back) | {:.1} |",
+        app.metric("gatehouse_scim_create_batch_rollbacks_total").await,
+        sum / count.max(1.0)
+    );
 
     let res = app
         .client

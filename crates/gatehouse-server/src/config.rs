@@ -79,6 +79,11 @@ pub struct ConfigArgs {
     /// transaction, more latency each). Default: 0, the batch takes what has queued.
     #[arg(long, env = "GATEHOUSE_SCIM_BATCH_LINGER_MS", global = true)]
     pub scim_batch_linger_ms: Option<u32>,
+    /// Seconds a verified SCIM bearer token is trusted before it is read again: the longest a
+    /// token revoked on another node keeps working on this one (on the node where it is
+    /// revoked, at once). 0 reads the token on every request. Default: 5, at most 60.
+    #[arg(long, env = "GATEHOUSE_SCIM_TOKEN_CACHE_SECONDS", global = true)]
+    pub scim_token_cache_seconds: Option<u32>,
 }
 
 /// The TOML file: every key optional, unknown keys refused.
@@ -106,6 +111,7 @@ struct FileConfig {
     domain_verify_days: Option<u32>,
     domain_grace_days: Option<u32>,
     scim_batch_linger_ms: Option<u32>,
+    scim_token_cache_seconds: Option<u32>,
 }
 
 /// Settled configuration.
@@ -130,6 +136,7 @@ pub struct Config {
     pub domain_verify_days: u32,
     pub domain_grace_days: u32,
     pub scim_batch_linger_ms: u32,
+    pub scim_token_cache_seconds: u32,
 }
 
 fn load_file(path: Option<&std::path::Path>) -> anyhow::Result<FileConfig> {
@@ -245,6 +252,11 @@ impl Config {
                 .or(file.scim_batch_linger_ms)
                 .unwrap_or(0)
                 .min(1000),
+            scim_token_cache_seconds: args
+                .scim_token_cache_seconds
+                .or(file.scim_token_cache_seconds)
+                .unwrap_or(5)
+                .min(60),
             extra_ca_file: args.extra_ca_file.clone().or(file.extra_ca_file),
             domain_verify_days: args
                 .domain_verify_days

@@ -93,11 +93,13 @@ impl AppState {
         );
         let writers = match store.dialect() {
             gatehouse_store::Dialect::Sqlite => 1,
-            gatehouse_store::Dialect::Postgres => 4,
+            gatehouse_store::Dialect::Postgres => 2,
         };
         Ok(Self {
             domains,
-            services: Services::new(store, clock),
+            services: Services::new(store, clock).with_token_cache(std::time::Duration::from_secs(u64::from(
+                config.scim_token_cache_seconds,
+            ))),
             signin,
             config: Arc::new(config),
             metrics: Arc::new(Metrics { recorder, handle }),

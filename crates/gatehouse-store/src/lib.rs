@@ -5,6 +5,7 @@
 //! engines accept; dynamic queries are built by [`sql::Sql`], which only ever binds values.
 
 pub mod dialect;
+mod json_rows;
 mod migrate;
 mod reads;
 mod rows;
@@ -72,6 +73,11 @@ impl SqlStore {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(10))
+                // No ping before each use: it is a round trip per query on PostgreSQL. A
+                // connection that died is found by its first statement, which fails; the pool
+                // drops it, and connections older than 30 minutes are replaced anyway.
+                .test_before_acquire(false)
+                .max_lifetime(Duration::from_mins(30))
                 .after_connect(move |conn, _| Box::pin(async move { dialect.on_connect(conn).await }))
         };
         let reader = build(opts.max_connections.max(1))
@@ -149,6 +155,13 @@ impl Store for SqlStore {
             conn,
             dialect: self.dialect,
         })
+    }
+
+    async fn insert_provisioned_users(
+        &self,
+        p: &gatehouse_core::ports::ProvisionedUsers<'_>,
+    ) -> Result<std::collections::HashSet<gatehouse_core::ids::AccountId>> {
+        self.write_provisioned(p).await
     }
 }
 

@@ -136,11 +136,11 @@ pub(crate) async fn pending(pool: &AnyPool, d: Dialect) -> Result<Vec<&'static s
 }
 
 /// What a migration needs beyond its SQL, run in the same transaction.
-async fn data_step(name: &str, conn: &mut sqlx::AnyConnection) -> Result<()> {
+async fn data_step(name: &str, d: Dialect, conn: &mut sqlx::AnyConnection) -> Result<()> {
     match name {
         // The typed columns of the value index are filled from each user's resource: only Rust
         // can tell a JSON number from a numeric string and read RFC 3339 instants.
-        "0008_scim_typed_values" => crate::scim::reindex_all_users(conn).await,
+        "0008_scim_typed_values" => crate::scim::reindex_all_users(conn, d).await,
         _ => Ok(()),
     }
 }
@@ -171,7 +171,7 @@ pub(crate) async fn run(pool: &AnyPool, d: Dialect) -> Result<Vec<String>> {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        data_step(name, &mut tx).await?;
+        data_step(name, d, &mut tx).await?;
         sqlx::query("INSERT INTO gatehouse_migrations (name, checksum, applied_at) VALUES ($1, $2, $3)")
             .bind(*name)
             .bind(checksum(sql))

@@ -297,26 +297,6 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         self.all(&q, rows::user_api_token).await
     }
 
-    async fn find_accounts_by_emails(&mut self, emails: &[String]) -> Result<Vec<Account>> {
-        let mut out = Vec::new();
-        for chunk in emails.chunks(500) {
-            let mut q = Sql::new(concat!(
-                "SELECT ",
-                account_cols!(),
-                " FROM accounts a WHERE a.email IN ("
-            ));
-            for (n, e) in chunk.iter().enumerate() {
-                if n > 0 {
-                    q.push(", ");
-                }
-                q.bind(e.clone());
-            }
-            q.push(")");
-            out.extend(self.all(&q, rows::account).await?);
-        }
-        Ok(out)
-    }
-
     async fn find_org_account(&mut self, org: OrgId, id: AccountId) -> Result<Option<OrgAccount>> {
         let mut q = sql_with(org_account_select!(), org.to_string());
         q.push(" AND a.id = ").bind(id.to_string());

@@ -2,7 +2,7 @@
 //! in bulk.
 
 use crate::sql::Sql;
-use crate::{Db, db_err, rows};
+use crate::{Db, db_err, json_rows, rows};
 use gatehouse_core::directory::{Directory, DirectoryToken, ScimUser};
 use gatehouse_core::ids::{AccountId, DirectoryId, OrgId};
 use gatehouse_core::{CoreError, Result};
@@ -145,32 +145,10 @@ pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
     out
 }
 
-/// The head of a value-index insert; rows follow as `push_value_row` writes them.
-const INSERT_VALUES: &str = "INSERT INTO scim_user_values \
-    (directory_id, user_id, path, element, value, value_folded, value_num, value_time) VALUES ";
-
-/// One row of a value-index insert: the directory and user as bound once (`bind_only`), the
-/// rest bound here.
-fn push_value_row(q: &mut Sql, dir: usize, user: usize, row: &ValueRow) {
-    q.push("(")
-        .push_ref(dir)
-        .push(", ")
-        .push_ref(user)
-        .push(", ")
-        .bind(row.path.clone());
-    q.push(", ")
-        .bind(row.element)
-        .push(", ")
-        .bind(row.value.clone())
-        .push(", ")
-        .bind(row.value.to_lowercase());
-    q.push(", ").bind(row.num).push(", ").bind(row.time).push(")");
-}
-
 /// Rebuilds every user's value index from its resource, in the migration that added the typed
 /// columns: SQL alone cannot tell a JSON number from a numeric string or read an RFC 3339
 /// instant. It also indexes users written before the index existed and their `schemas`.
-pub(crate) async fn reindex_all_users(conn: &mut AnyConnection) -> Result<()> {
+pub(crate) async fn reindex_all_users(conn: &mut AnyConnection, dialect: crate::Dialect) -> Result<()> {
     sqlx::query("DELETE FROM scim_user_values")
         .execute(&mut *conn)
         .await
@@ -187,20 +165,15 @@ pub(crate) async fn reindex_all_users(conn: &mut AnyConnection) -> Result<()> {
             return Ok(());
         };
         after = rows::s(last, "id")?;
+        let mut values = Vec::new();
         for r in &batch {
-            let rows = flatten(&rows::s(r, "resource")?);
-            for chunk in rows.chunks(100) {
-                let mut q = Sql::new(INSERT_VALUES);
-                let dir = q.bind_only(rows::s(r, "directory_id")?);
-                let user = q.bind_only(rows::s(r, "id")?);
-                for (n, row) in chunk.iter().enumerate() {
-                    if n > 0 {
-                        q.push(", ");
-                    }
-                    push_value_row(&mut q, dir, user, row);
-                }
-                q.execute(conn).await?;
-            }
+            let (dir, user) = (rows::s(r, "directory_id")?, rows::s(r, "id")?);
+            json_rows::push_value_rows(&dir, &user, &rows::s(r, "resource")?, &mut values);
+        }
+        for chunk in values.chunks(VALUE_CHUNK) {
+            json_rows::statement(dialect, &json_rows::USER_VALUES, json_rows::to_json(chunk)?)
+                .execute(conn)
+                .await?;
         }
     }
 }
@@ -314,40 +287,18 @@ impl Db<sqlx::Transaction<'static, sqlx::Any>> {
         self.index_new_users_values(std::slice::from_ref(u)).await
     }
 
-    /// Indexes the values of users that have none yet, many users to a statement; each user's
-    /// directory and id are bound once and referred to from its rows.
+    /// Indexes the values of users that have none yet.
     pub(crate) async fn index_new_users_values(&mut self, users: &[ScimUser]) -> Result<()> {
-        let mut q = Sql::new(INSERT_VALUES);
-        let mut rows = 0;
-        for u in users {
-            let values = flatten(&u.resource);
-            if values.is_empty() {
-                continue;
-            }
-            let dir = q.bind_only(u.directory_id.to_string());
-            let user = q.bind_only(u.id.clone());
-            for row in values {
-                if rows > 0 {
-                    q.push(", ");
-                }
-                push_value_row(&mut q, dir, user, &row);
-                rows += 1;
-            }
-            if rows >= VALUE_CHUNK {
-                q.execute(self.c()).await?;
-                q = Sql::new(INSERT_VALUES);
-                rows = 0;
-            }
-        }
-        if rows > 0 {
-            q.execute(self.c()).await?;
+        let values = json_rows::value_rows(users);
+        for chunk in values.chunks(VALUE_CHUNK) {
+            self.insert_rows(&json_rows::USER_VALUES, chunk).await?;
         }
         Ok(())
     }
 }
 
-/// Value rows per multi-row insert (6 values a row).
-const VALUE_CHUNK: usize = 500;
+/// Value rows per insert: a bounded JSON parameter however large the users are.
+const VALUE_CHUNK: usize = 2000;
 
 #[cfg(test)]
 mod tests {

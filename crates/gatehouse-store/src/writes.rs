@@ -11,7 +11,7 @@ use gatehouse_core::model::{Access, Account, ApiKey, Group, Instance, Org, Princ
 use gatehouse_core::ports::Writes;
 use gatehouse_core::{CoreError, Result, Timestamp};
 
-fn email_domain(email: &str) -> String {
+pub(crate) fn email_domain(email: &str) -> String {
     email.rsplit_once('@').map_or_else(String::new, |(_, d)| d.to_owned())
 }
 
@@ -51,53 +51,10 @@ impl Writes for SqlTx {
     }
 
     async fn insert_events(&mut self, events: &[AuditEvent]) -> Result<()> {
-        // 12 values a row: well inside both engines' limit on bound parameters.
         for chunk in events.chunks(EVENT_CHUNK) {
-            let mut q = Sql::new(
-                "INSERT INTO audit_events (id, org_id, occurred_at, actor_type, actor_id, actor_label, action, targets, ip, user_agent, changes, search_text) VALUES ",
-            );
-            for (n, e) in chunk.iter().enumerate() {
-                let targets = serde_json::to_string(&e.targets).map_err(CoreError::internal)?;
-                let changes = serde_json::to_string(&e.changes).map_err(CoreError::internal)?;
-                if n > 0 {
-                    q.push(", ");
-                }
-                q.push("(").bind(e.id.to_string()).push(", ").bind(e.org_id.to_string());
-                q.push(", ")
-                    .bind(e.occurred_at.millis())
-                    .push(", ")
-                    .bind(e.actor.kind.as_str());
-                q.push(", ")
-                    .bind(e.actor.id.clone())
-                    .push(", ")
-                    .bind(e.actor.label.clone());
-                q.push(", ").bind(e.action.clone()).push(", ").bind(targets);
-                q.push(", ").bind(e.ip.clone()).push(", ").bind(e.user_agent.clone());
-                q.push(", ").bind(changes).push(", ").bind(e.search_text()).push(")");
-            }
-            self.exec(&q).await?;
-            // All targets of the chunk in one statement: every audited write pays this.
-            let mut q = Sql::new("INSERT INTO audit_targets (org_id, target_id, event_id) VALUES ");
-            let mut any = false;
-            for e in chunk {
-                for t in &e.targets {
-                    if any {
-                        q.push(", ");
-                    }
-                    any = true;
-                    q.push("(")
-                        .bind(e.org_id.to_string())
-                        .push(", ")
-                        .bind(t.id.clone())
-                        .push(", ")
-                        .bind(e.id.to_string())
-                        .push(")");
-                }
-            }
-            if any {
-                q.push(" ON CONFLICT DO NOTHING");
-                self.exec(&q).await?;
-            }
+            let (rows, targets) = crate::json_rows::event_rows(chunk)?;
+            self.insert_rows(&crate::json_rows::EVENTS, &rows).await?;
+            self.insert_rows(&crate::json_rows::EVENT_TARGETS, &targets).await?;
         }
         Ok(())
     }
@@ -211,37 +168,6 @@ impl Writes for SqlTx {
             .await
             .map_err(db_err)?;
         Ok(n.rows_affected())
-    }
-
-    async fn insert_accounts(&mut self, accounts: &[Account]) -> Result<u64> {
-        let mut inserted = 0;
-        for chunk in accounts.chunks(ROW_CHUNK) {
-            let mut q = Sql::new(
-                "INSERT INTO accounts (id, email, display_name, display_name_folded, status, created_at, last_active_at, email_domain, delete_after) VALUES ",
-            );
-            for (n, a) in chunk.iter().enumerate() {
-                if n > 0 {
-                    q.push(", ");
-                }
-                q.push("(").bind(a.id.to_string()).push(", ").bind(a.email.clone());
-                q.push(", ")
-                    .bind(a.display_name.clone())
-                    .push(", ")
-                    .bind(a.display_name.to_lowercase());
-                q.push(", ")
-                    .bind(a.status.as_str())
-                    .push(", ")
-                    .bind(a.created_at.millis());
-                q.push(", ")
-                    .bind(opt_ms(a.last_active_at))
-                    .push(", ")
-                    .bind(email_domain(&a.email));
-                q.push(", ").bind(opt_ms(a.delete_after)).push(")");
-            }
-            q.push(" ON CONFLICT (email) DO NOTHING");
-            inserted += self.exec(&q).await?;
-        }
-        Ok(inserted)
     }
 
     async fn link_managed_accounts(&mut self, links: &[(OrgId, AccountId)], at: Timestamp, via: &str) -> Result<u64> {
@@ -709,41 +635,13 @@ impl Writes for SqlTx {
     }
 
     async fn insert_scim_user(&mut self, u: &gatehouse_core::directory::ScimUser) -> Result<()> {
-        self.insert_scim_users(std::slice::from_ref(u)).await
-    }
-
-    async fn insert_scim_users(&mut self, users: &[gatehouse_core::directory::ScimUser]) -> Result<()> {
-        for chunk in users.chunks(ROW_CHUNK) {
-            let mut q = Sql::new(
-                "INSERT INTO scim_users (id, directory_id, account_id, user_name, user_name_folded, external_id, email, active, resource, version, created_at, updated_at) VALUES ",
-            );
-            for (n, u) in chunk.iter().enumerate() {
-                if n > 0 {
-                    q.push(", ");
-                }
-                q.push("(")
-                    .bind(u.id.clone())
-                    .push(", ")
-                    .bind(u.directory_id.to_string());
-                q.push(", ")
-                    .bind(u.account_id.to_string())
-                    .push(", ")
-                    .bind(u.user_name.clone());
-                q.push(", ")
-                    .bind(u.user_name.to_lowercase())
-                    .push(", ")
-                    .bind(u.external_id.clone());
-                q.push(", ").bind(u.email.as_ref().map(|e| e.to_lowercase()));
-                q.push(", ")
-                    .bind(i64::from(u.active))
-                    .push(", ")
-                    .bind(u.resource.clone());
-                q.push(", ").bind(u.version).push(", ").bind(u.created_at.millis());
-                q.push(", ").bind(u.updated_at.millis()).push(")");
-            }
-            self.exec(&q).await?;
-        }
-        self.index_new_users_values(users).await
+        let u = std::slice::from_ref(u);
+        self.insert_rows(
+            &crate::json_rows::SCIM_USERS,
+            &u.iter().map(crate::json_rows::scim_user_row).collect::<Vec<_>>(),
+        )
+        .await?;
+        self.index_new_users_values(u).await
     }
 
     async fn update_scim_user(

@@ -180,6 +180,26 @@ impl TestApp {
             .await
     }
 
+    /// The Prometheus text the server's `/metrics` serves.
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
+    /// The value of the sample `name` (with its labels, if any) in `/metrics`; 0 when absent.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.metrics_text().await;
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+
     pub async fn get(&self, org: &TestOrg, path: &str) -> Resp {
         self.call(Method::GET, org, path, None).await
     }

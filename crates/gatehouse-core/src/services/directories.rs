@@ -109,6 +109,7 @@ impl<S: Store> Services<S> {
         }
         let issued = issue(&mut tx, admin, &d, now).await?;
         tx.commit().await?;
+        self.verified_tokens.clear();
         Ok(issued)
     }
 
@@ -137,7 +138,9 @@ impl<S: Store> Services<S> {
             ))
             .await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        self.verified_tokens.clear();
+        Ok(())
     }
 
     /// Removes the directory. Its accounts stay (managed by the organization); its tokens end.
@@ -148,7 +151,9 @@ impl<S: Store> Services<S> {
         tx.delete_directory(admin.org(), id).await?;
         tx.insert_event(&event(admin, "directory.removed", &d, now).before(&d))
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.verified_tokens.clear();
+        Ok(())
     }
 
     /// Sets how many deactivations per hour the directory may make before changes are held.
@@ -174,6 +179,7 @@ impl<S: Store> Services<S> {
         )
         .await?;
         tx.commit().await?;
+        self.verified_tokens.clear();
         Ok(after)
     }
 
@@ -242,17 +248,87 @@ impl<S: Store> Services<S> {
         if !presented.starts_with("ghd_") || presented.len() > 100 {
             return Err(invalid());
         }
-        let found = self
-            .store
-            .reader()
-            .await?
-            .find_directory_token(&secret::digest(presented))
-            .await?;
-        let (d, t) = found.ok_or_else(invalid)?;
+        let digest = secret::digest(presented);
+        let (d, t) = if let Some(found) = self.verified_tokens.get(&digest) {
+            found
+        } else {
+            let generation = self.verified_tokens.generation();
+            let found = self.store.reader().await?.find_directory_token(&digest).await?;
+            let (d, t) = found.ok_or_else(invalid)?;
+            self.verified_tokens.put(generation, digest, &d, &t);
+            (d, t)
+        };
         if d.id != directory || !t.is_usable_at(self.clock.now()) {
             return Err(invalid());
         }
         Ok(DirectoryCaller { directory: d })
+    }
+}
+
+/// Directory tokens found recently, so an identity provider's requests do not each read
+/// their token from the database. Only tokens that exist are kept, each with its directory,
+/// for a short time; expiry is checked at every use. Any change to a directory or its tokens
+/// made through this node empties it at once, so here a revocation takes effect immediately;
+/// on other nodes of a cluster, within the time an entry is kept.
+pub struct VerifiedTokens {
+    keep: std::time::Duration,
+    inner: std::sync::Mutex<TokenEntries>,
+}
+
+#[derive(Default)]
+struct TokenEntries {
+    /// Bumped by every change: a lookup that began before one is not kept.
+    generation: u64,
+    by_digest: std::collections::HashMap<String, (Directory, DirectoryToken, std::time::Instant)>,
+}
+
+/// Entries at most; a full cache starts over (only valid tokens get in, so this is many
+/// directories, not an attack).
+const VERIFIED_TOKENS_MAX: usize = 4096;
+
+impl VerifiedTokens {
+    /// Keeps entries for `keep`; zero keeps none.
+    pub fn new(keep: std::time::Duration) -> Self {
+        Self {
+            keep,
+            inner: std::sync::Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TokenEntries> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, digest: &str) -> Option<(Directory, DirectoryToken)> {
+        let e = self.lock();
+        let (d, t, at) = e.by_digest.get(digest)?;
+        (at.elapsed() < self.keep).then(|| (d.clone(), t.clone()))
+    }
+
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    fn put(&self, generation: u64, digest: String, d: &Directory, t: &DirectoryToken) {
+        if self.keep.is_zero() {
+            return;
+        }
+        let mut e = self.lock();
+        if e.generation != generation {
+            return;
+        }
+        if e.by_digest.len() >= VERIFIED_TOKENS_MAX {
+            e.by_digest.clear();
+        }
+        e.by_digest
+            .insert(digest, (d.clone(), t.clone(), std::time::Instant::now()));
+    }
+
+    /// Forgets every entry (a directory or token changed).
+    pub(crate) fn clear(&self) {
+        let mut e = self.lock();
+        e.generation += 1;
+        e.by_digest.clear();
     }
 }
 
@@ -277,4 +353,59 @@ async fn issue<T: Writes>(tx: &mut T, admin: &OrgAdmin, d: &Directory, now: Time
         token,
         secret: minted.value,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn found() -> (Directory, DirectoryToken) {
+        let d = Directory {
+            id: DirectoryId::new(),
+            org_id: crate::ids::OrgId::new(),
+            name: "Okta".into(),
+            created_at: Timestamp::from_millis(0),
+            deactivation_limit_per_hour: DEFAULT_DEACTIVATION_LIMIT,
+        };
+        let t = DirectoryToken {
+            id: "t1".into(),
+            directory_id: d.id,
+            prefix: "ghd_abc".into(),
+            created_at: Timestamp::from_millis(0),
+            expires_at: None,
+            revoked_at: None,
+        };
+        (d, t)
+    }
+
+    #[test]
+    fn a_found_token_is_kept_until_a_change_empties_the_cache() {
+        let cache = VerifiedTokens::new(Duration::from_hours(1));
+        let (d, t) = found();
+        cache.put(cache.generation(), "digest".into(), &d, &t);
+        assert_eq!(cache.get("digest").map(|(d, _)| d.id), Some(d.id));
+        assert!(cache.get("other").is_none());
+        cache.clear();
+        assert!(cache.get("digest").is_none(), "a change forgets every token");
+    }
+
+    #[test]
+    fn a_lookup_that_began_before_a_change_is_not_kept() {
+        let cache = VerifiedTokens::new(Duration::from_hours(1));
+        let (d, t) = found();
+        // The database answered before the revocation committed; the answer is stale.
+        let before = cache.generation();
+        cache.clear();
+        cache.put(before, "digest".into(), &d, &t);
+        assert!(cache.get("digest").is_none());
+    }
+
+    #[test]
+    fn zero_keeps_nothing() {
+        let cache = VerifiedTokens::new(Duration::ZERO);
+        let (d, t) = found();
+        cache.put(cache.generation(), "digest".into(), &d, &t);
+        assert!(cache.get("digest").is_none());
+    }
 }

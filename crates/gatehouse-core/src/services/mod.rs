@@ -28,6 +28,8 @@ use std::sync::Arc;
 pub struct Services<S: Store> {
     pub store: S,
     pub clock: Arc<dyn Clock>,
+    /// Directory tokens found recently (SCIM authentication), shared by every clone.
+    verified_tokens: Arc<directories::VerifiedTokens>,
 }
 
 impl<S: Store> Clone for Services<S> {
@@ -35,13 +37,29 @@ impl<S: Store> Clone for Services<S> {
         Self {
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
+            verified_tokens: Arc::clone(&self.verified_tokens),
         }
     }
 }
 
+/// How long a verified directory token is trusted without reading it again: the longest a
+/// revocation made on another node of a cluster takes to reach this one.
+pub const DEFAULT_TOKEN_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl<S: Store> Services<S> {
     pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            verified_tokens: Arc::new(directories::VerifiedTokens::new(DEFAULT_TOKEN_CACHE)),
+        }
+    }
+
+    /// Keeps verified directory tokens for `keep` (zero: reads every token from the database).
+    #[must_use]
+    pub fn with_token_cache(mut self, keep: std::time::Duration) -> Self {
+        self.verified_tokens = Arc::new(directories::VerifiedTokens::new(keep));
+        self
     }
 }
 

@@ -173,7 +173,23 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
         if !value.is_object() {
             return Err(ScimFail(ScimError::invalid_syntax("The body must be a JSON object.")));
         }
+        if holds_nul(&value) {
+            return Err(ScimFail(ScimError::invalid_value(
+                "Strings may not contain the NUL character (U+0000).",
+            )));
+        }
         Ok(ScimBody(value))
+    }
+}
+
+/// Whether any string or key holds U+0000, which no identity attribute needs and PostgreSQL
+/// text cannot store (the JSON parser bounds the depth of this walk).
+fn holds_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(holds_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
     }
 }
 

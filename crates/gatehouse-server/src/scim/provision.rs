@@ -234,7 +234,6 @@ pub async fn create(
         .await
     {
         Outcome::Created(user) => Ok(user),
-        Outcome::Refused(fail) => Err(fail),
         Outcome::Alone => create_alone(st, caller, meta, resource, f).await,
     }
 }

@@ -12,15 +12,7 @@ async fn health_readiness_and_metrics_answer(app: TestApp) {
     assert_eq!(r.status(), StatusCode::OK);
     let org = app.create_org("Acme").await;
     app.get(&org, "/accounts").await;
-    let m = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = app.metrics_text().await;
     assert!(m.contains("gatehouse_http_requests_total"), "{m}");
     assert!(
         m.contains("route=\"/api/v1/orgs/{org_id}/accounts\""),

@@ -859,6 +859,16 @@ async fn bad_requests_get_scim_errors_and_change_nothing(app: TestApp) {
             400,
             Some("invalidValue"),
         ),
+        (
+            post_raw(
+                r#"{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "nul@acme.test", "name": {"givenName": "A\u0000B"}}"#.into(),
+                "application/scim+json",
+            )
+            .await
+            .unwrap(),
+            400,
+            Some("invalidValue"),
+        ),
         (post_raw("{}".into(), "text/plain").await.unwrap(), 415, None),
     ];
     for (res, status, scim_type) in cases {

@@ -4,6 +4,7 @@
 //! concurrent requests of a round meet in one batch.
 
 use futures::future::join_all;
+use gatehouse_core::ports::{Reads, Store};
 use gatehouse_testkit::{Dialect, TestApp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -32,23 +33,9 @@ fn user(user_name: &str, external_id: &str) -> Value {
 
 /// The batch-size histogram's (sum, count) from /metrics.
 async fn batch_sizes(app: &TestApp) -> (f64, f64) {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let read = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok()))
-            .unwrap_or(0.0)
-    };
     (
-        read("gatehouse_scim_create_batch_size_sum "),
-        read("gatehouse_scim_create_batch_size_count "),
+        app.metric("gatehouse_scim_create_batch_size_sum").await,
+        app.metric("gatehouse_scim_create_batch_size_count").await,
     )
 }
 
@@ -68,6 +55,26 @@ async fn concurrent_creates_share_a_transaction_and_conflicts_fall_back(dialect:
         )
         .await;
     assert_eq!(existing.status, StatusCode::CREATED);
+    // Another organization has verified globex.test: its people are not Acme's to create.
+    let globex = app.create_org("Globex").await;
+    let d = app
+        .post(
+            &globex,
+            "/domains",
+            json!({"name": "globex.test", "claim_mode": "automatic"}),
+        )
+        .await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.text);
+    app.dns
+        .set_txt("globex.test", &[&[d.json["txt_record"].as_str().unwrap()]]);
+    let v = app
+        .post(
+            &globex,
+            &format!("/domains/{}/verify", d.json["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(v.json["domain"]["status"], "verified", "{}", v.text);
     let post = |body: Value| {
         let (client, url, token) = (app.client.clone(), format!("{base}/Users"), token.clone());
         async move {
@@ -84,12 +91,17 @@ async fn concurrent_creates_share_a_transaction_and_conflicts_fall_back(dialect:
         }
     };
 
-    // Round one: ten new users and one whose account exists, all at once.
+    // Round one: ten new users, one whose account exists and one on the other organization's
+    // domain, all at once.
     let mut bodies: Vec<Value> = (0..10)
         .map(|i| user(&format!("new{i}@acme.test"), &format!("n{i}")))
         .collect();
     bodies.push(user("old@acme.test", "o1"));
-    let answers = join_all(bodies.into_iter().map(&post)).await;
+    bodies.push(user("ann@globex.test", "g1"));
+    let mut answers = join_all(bodies.into_iter().map(&post)).await;
+    let (s, refused) = answers.pop().unwrap();
+    assert_eq!(s, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["scimType"], "uniqueness");
     for (s, body) in &answers {
         assert_eq!(*s, StatusCode::CREATED, "{body}");
     }
@@ -139,6 +151,15 @@ async fn concurrent_creates_share_a_transaction_and_conflicts_fall_back(dialect:
         assert!(emails.contains(&format!("new{i}@acme.test").as_str()), "new{i} missing");
     }
     assert!(emails.contains(&"twice@acme.test") && emails.contains(&"old@acme.test"));
+    let ann = app
+        .store
+        .reader()
+        .await
+        .unwrap()
+        .find_account_by_email("ann@globex.test")
+        .await
+        .unwrap();
+    assert!(ann.is_none(), "no account on the refused user's email: {ann:?}");
     assert!(items.iter().all(|a| a["is_managed"] == true), "{items:?}");
     let listed = app
         .client
