@@ -4,14 +4,16 @@
 //!   cargo bench -p gatehouse-server --bench scim
 //!   BENCH_ENGINES=sqlite BENCH_SCIM_USERS=10000 BENCH_LOOKUP_USERS=1000000 cargo bench -p gatehouse-server --bench scim
 //!   BENCH_MAX_CONNECTIONS=8 (the server's database pool)
+//!   BENCH_TOKEN_CACHE_SECONDS=0 (read the SCIM token on every request; default: the server's)
 //!
 //! Prints a Markdown table; nothing here asserts time.
 
 use gatehouse_core::Timestamp;
+use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, RequestMeta};
 use gatehouse_core::directory::ScimUser;
 use gatehouse_core::ids::{AccountId, DirectoryId, OrgId};
 use gatehouse_core::model::Account;
-use gatehouse_core::ports::{Store, Writes};
+use gatehouse_core::ports::{NewProvisionedUser, ProvisionedUsers, Store};
 use gatehouse_core::product::AccountStatus;
 use gatehouse_testkit::{Dialect, TestApp};
 use serde_json::{Value, json};
@@ -49,10 +51,17 @@ struct Dir {
 async fn run(dialect: Dialect, name: &str, users: usize, lookup_users: usize) {
     // BENCH_MAX_CONNECTIONS: the server's database pool (default: the server's own default).
     let pool = std::env::var("BENCH_MAX_CONNECTIONS").ok().and_then(|v| v.parse().ok());
+    // BENCH_TOKEN_CACHE_SECONDS: how long a verified SCIM token is trusted (0: read each time).
+    let token_cache = std::env::var("BENCH_TOKEN_CACHE_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let app = Arc::new(
         TestApp::spawn_with(dialect, |c| {
             if let Some(n) = pool {
                 c.max_connections = n;
+            }
+            if let Some(s) = token_cache {
+                c.scim_token_cache_seconds = s;
             }
         })
         .await,
@@ -184,15 +193,21 @@ async fn run(dialect: Dialect, name: &str, users: usize, lookup_users: usize) {
     );
 }
 
-/// Adds `n` provisioned users straight through the store (fast setup for the lookup).
+/// Adds `n` provisioned users straight through the store, as the batch path writes them
+/// (fast setup for the lookup).
 async fn seed_users(app: &TestApp, org: OrgId, dir: DirectoryId, n: usize) {
     let now = Timestamp::now();
+    let actor = Actor {
+        kind: ActorKind::Directory,
+        id: Some(dir.to_string()),
+        label: "Bench IdP".into(),
+    };
     let mut i = 0;
     while i < n {
-        let mut tx = app.store.begin().await.unwrap();
-        for _ in 0..5000.min(n - i) {
+        let mut batch = Vec::with_capacity(1000);
+        for _ in 0..1000.min(n - i) {
             let email = format!("seed{i}@bench.test");
-            let a = Account {
+            let account = Account {
                 id: AccountId::new(),
                 email: email.clone(),
                 display_name: "Seed".into(),
@@ -201,13 +216,41 @@ async fn seed_users(app: &TestApp, org: OrgId, dir: DirectoryId, n: usize) {
                 last_active_at: None,
                 delete_after: None,
             };
-            tx.insert_account(&a).await.unwrap();
-            tx.link_org_account(org, a.id, true, now).await.unwrap();
-            let u = ScimUser { id: uuid::Uuid::now_v7().to_string(), directory_id: dir, account_id: a.id, user_name: email.clone(), external_id: Some(format!("seed-{i}")), email: Some(email.clone()), active: true,
-                resource: json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": email, "active": true}).to_string(), version: 1, created_at: now, updated_at: now };
-            tx.insert_scim_user(&u).await.unwrap();
+            let user = ScimUser {
+                id: uuid::Uuid::now_v7().to_string(),
+                directory_id: dir,
+                account_id: account.id,
+                user_name: email.clone(),
+                external_id: Some(format!("seed-{i}")),
+                email: Some(email.clone()),
+                active: true,
+                resource: json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": email, "active": true}).to_string(),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            let event = AuditEvent::new(org, &actor, &RequestMeta::default(), "scim.user_created", now).target(
+                "account",
+                account.id,
+                Some(&email),
+            );
+            batch.push(NewProvisionedUser {
+                org,
+                account,
+                user,
+                event,
+            });
             i += 1;
         }
-        tx.commit().await.unwrap();
+        let written = app
+            .store
+            .insert_provisioned_users(&ProvisionedUsers {
+                users: &batch,
+                linked_at: now,
+                via: "scim",
+            })
+            .await
+            .unwrap();
+        assert_eq!(written.len(), batch.len());
     }
 }

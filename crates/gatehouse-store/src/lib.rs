@@ -26,6 +26,9 @@ use sqlx::{Any, AnyPool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// How long a pooled connection may sit unused before it is checked with a ping on its next use.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
 /// A connection or transaction with the dialect it speaks.
 pub struct Db<C> {
     conn: C,
@@ -73,10 +76,19 @@ impl SqlStore {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(10))
-                // No ping before each use: it is a round trip per query on PostgreSQL. A
-                // connection that died is found by its first statement, which fails; the pool
-                // drops it, and connections older than 30 minutes are replaced anyway.
+                // A ping before every use would be a round trip per query on PostgreSQL. Only
+                // a connection that sat idle for a while is checked (a restarted or failed-over
+                // server, a dropped network path); a busy one that died fails its statement
+                // and the pool drops it. Connections older than 30 minutes are replaced.
                 .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= IDLE_BEFORE_PING {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .max_lifetime(Duration::from_mins(30))
                 .after_connect(move |conn, _| Box::pin(async move { dialect.on_connect(conn).await }))
         };

@@ -11,4 +11,7 @@ mod races;
 mod scim;
 mod scim_batch;
 mod scim_billing;
+mod scim_filters;
+mod scim_groups;
 mod scim_search;
+mod scim_sequences;
