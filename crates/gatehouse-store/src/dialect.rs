@@ -129,6 +129,21 @@ impl Dialect {
         q.push(f).bind(needle).push(") > 0");
     }
 
+    /// The start of a query answering a page of events as one row, a JSON array of events
+    /// (columns in `rows::event_record`'s order), closed by `) p` after the page's own query.
+    /// For SQLite, where sqlx hands every row across threads: exports read pages of thousands
+    /// (measured at 300k events: CSV 99k/s a row per event, 314k/s packed). PostgreSQL sends
+    /// rows faster than it aggregates them (267k/s against 202k/s), so it is not packed.
+    pub(crate) fn packed_events_head(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => Some(
+                "SELECT json_group_array(json_array(id, occurred_at, actor_type, actor_id, actor_label, action, \
+                 targets, ip, user_agent, changes) ORDER BY id DESC) AS page FROM (SELECT ",
+            ),
+            Dialect::Postgres => None,
+        }
+    }
+
     /// Serializes migration runs across nodes (PostgreSQL advisory lock, held to commit).
     pub(crate) fn migration_lock_sql(self) -> Option<&'static str> {
         match self {

@@ -67,7 +67,11 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
 
     /// The filtered event query, ending in its WHERE clause (pages add order and limit).
     fn event_query(&self, cols: &'static str, org: OrgId, f: &AuditFilter, text: TextSearch) -> Sql {
-        let mut q = Sql::new("SELECT ");
+        self.event_query_after(Sql::new("SELECT "), cols, org, f, text)
+    }
+
+    /// `event_query` after a head of the caller's (an enclosing query's start).
+    fn event_query_after(&self, mut q: Sql, cols: &'static str, org: OrgId, f: &AuditFilter, text: TextSearch) -> Sql {
         q.push(cols)
             .push(" FROM audit_events e WHERE e.org_id = ")
             .bind(org.to_string());
@@ -485,8 +489,27 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Reads for Db<C> {
         f: &AuditFilter,
         page: &PageRequest,
     ) -> Result<Page<EventRecord>> {
-        self.events_page(EVENT_COLS, org, f, page, rows::event_record, |e| e.id.clone())
-            .await
+        let packed_head = self.dialect.packed_events_head();
+        let (Some(head), None) = (packed_head, &f.text) else {
+            return self
+                .events_page(EVENT_COLS, org, f, page, rows::event_record, |e| e.id.clone())
+                .await;
+        };
+        let head = Sql::new(head);
+        let mut q = self.event_query_after(head, EVENT_COLS, org, f, TextSearch::Indexed);
+        if let Some(after) = &page.after {
+            q.push(" AND e.id < ").bind(after.clone());
+        }
+        q.push(" ORDER BY e.id DESC LIMIT ")
+            .bind(i64::from(page.limit) + 1)
+            .push(") p");
+        let rows = q.fetch_all(self.c()).await?;
+        let packed = rows.first().map(|r| rows::os(r, "page")).transpose()?.flatten();
+        let events = match packed {
+            Some(json) => rows::packed_event_records(&json)?,
+            None => Vec::new(),
+        };
+        Ok(Page::from_overfetch(events, page.limit, |e| e.id.clone()))
     }
 
     async fn count_events(&mut self, org: OrgId) -> Result<i64> {

@@ -19,7 +19,7 @@ pub(crate) fn s(r: &AnyRow, c: &str) -> Result<String> {
 pub(crate) fn opt_s(r: &AnyRow, c: &str) -> Result<Option<String>> {
     os(r, c)
 }
-fn os(r: &AnyRow, c: &str) -> Result<Option<String>> {
+pub(crate) fn os(r: &AnyRow, c: &str) -> Result<Option<String>> {
     r.try_get::<Option<String>, _>(c).map_err(db_err)
 }
 pub(crate) fn i(r: &AnyRow, c: &str) -> Result<i64> {
@@ -228,6 +228,38 @@ pub(crate) fn event_record(r: &AnyRow) -> Result<EventRecord> {
         user_agent: os(r, "user_agent")?,
         changes_json: s(r, "changes")?,
     })
+}
+
+/// Event records packed as a JSON array of arrays (columns in `event_record`'s order).
+pub(crate) fn packed_event_records(json: &str) -> Result<Vec<EventRecord>> {
+    type Packed = (
+        String,
+        i64,
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+    );
+    let packed: Vec<Packed> = serde_json::from_str(json).map_err(CoreError::internal)?;
+    Ok(packed
+        .into_iter()
+        .map(|p| EventRecord {
+            id: p.0,
+            occurred_at: Timestamp::from_millis(p.1),
+            actor_type: p.2,
+            actor_id: p.3,
+            actor_label: p.4,
+            action: p.5,
+            targets_json: p.6,
+            ip: p.7,
+            user_agent: p.8,
+            changes_json: p.9,
+        })
+        .collect())
 }
 
 pub(crate) fn domain(r: &AnyRow) -> Result<gatehouse_core::domain::Domain> {
