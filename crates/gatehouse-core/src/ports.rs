@@ -411,6 +411,10 @@ pub trait Writes {
         &mut self,
         t: &crate::directory::DirectoryToken,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Tells the other nodes on this database, when the transaction commits, that a directory
+    /// or its tokens changed (so they forget the tokens they verified). Nothing where the
+    /// engine serves one node.
+    fn announce_directory_change(&mut self) -> impl Future<Output = Result<()>> + Send;
     /// Inserts a provisioned user; a taken userName or externalId is `unique_violation`.
     fn insert_scim_user(&mut self, u: &crate::directory::ScimUser) -> impl Future<Output = Result<()>> + Send;
     /// Saves a user if it is still at `expected_version`; `false` when someone changed it first.

@@ -79,9 +79,10 @@ pub struct ConfigArgs {
     /// transaction, more latency each). Default: 0, the batch takes what has queued.
     #[arg(long, env = "GATEHOUSE_SCIM_BATCH_LINGER_MS", global = true)]
     pub scim_batch_linger_ms: Option<u32>,
-    /// Seconds a verified SCIM bearer token is trusted before it is read again: the longest a
-    /// token revoked on another node keeps working on this one (on the node where it is
-    /// revoked, at once). 0 reads the token on every request. Default: 5, at most 60.
+    /// Seconds a verified SCIM bearer token is trusted before it is read again. Changes made
+    /// through Gatehouse reach every node at once (PostgreSQL nodes announce them to each other);
+    /// this bounds how long a change written into the database by hand goes unseen. 0 reads the
+    /// token on every request. Default: 5, at most 60.
     #[arg(long, env = "GATEHOUSE_SCIM_TOKEN_CACHE_SECONDS", global = true)]
     pub scim_token_cache_seconds: Option<u32>,
 }

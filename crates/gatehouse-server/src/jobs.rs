@@ -9,7 +9,44 @@ const RETENTION_EVERY: Duration = Duration::from_hours(1);
 
 pub fn spawn_all(state: AppState, stop: watch::Receiver<bool>) {
     tokio::spawn(retention_loop(state.clone(), stop.clone()));
+    if state.services.store.dialect() == gatehouse_store::Dialect::Postgres {
+        tokio::spawn(directory_changes_loop(state.clone(), stop.clone()));
+    }
     tokio::spawn(domains_loop(state, stop));
+}
+
+/// PostgreSQL, where several nodes may share the database: listens for the directory and
+/// token changes other nodes announce and forgets the tokens this node verified. While the
+/// channel is down (and until it is first up) no token is kept, so a revocation made on any
+/// node takes effect on this one at once.
+async fn directory_changes_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    let services = &state.services;
+    loop {
+        let listening = async {
+            let Some(mut changes) = services.store.listen_directory_changes().await? else {
+                return Ok(());
+            };
+            services.set_token_cache_live(true);
+            loop {
+                changes.next().await?;
+                services.forget_verified_tokens();
+            }
+        };
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            r = listening => {
+                services.set_token_cache_live(false);
+                let r: gatehouse_core::Result<()> = r;
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "directory change notifications interrupted; SCIM tokens are read on every request until they resume");
+                }
+            }
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
 }
 
 /// Every five minutes: domain checks (pending hourly, verified daily) and finishing account

@@ -91,15 +91,20 @@ impl AppState {
             Arc::new(RealProver::new(&prover_cfg)?),
             domain_policy,
         );
+        let cluster = store.dialect() == gatehouse_store::Dialect::Postgres;
         let writers = match store.dialect() {
             gatehouse_store::Dialect::Sqlite => 1,
             gatehouse_store::Dialect::Postgres => 2,
         };
+        let services = Services::new(store, clock).with_token_cache(std::time::Duration::from_secs(u64::from(
+            config.scim_token_cache_seconds,
+        )));
+        // Other nodes may share a PostgreSQL database: tokens are kept only while this node
+        // hears their changes (jobs::directory_changes_loop turns this on).
+        services.set_token_cache_live(!cluster);
         Ok(Self {
             domains,
-            services: Services::new(store, clock).with_token_cache(std::time::Duration::from_secs(u64::from(
-                config.scim_token_cache_seconds,
-            ))),
+            services,
             signin,
             config: Arc::new(config),
             metrics: Arc::new(Metrics { recorder, handle }),

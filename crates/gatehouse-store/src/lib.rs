@@ -26,6 +26,24 @@ use sqlx::{Any, AnyPool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The PostgreSQL notification channel on which a node announces that a directory or its
+/// tokens changed (see `Writes::announce_directory_change`).
+pub const DIRECTORY_CHANGES_CHANNEL: &str = "gatehouse_directory_changes";
+
+/// A live subscription to directory change announcements.
+pub struct DirectoryChanges(sqlx::postgres::PgListener);
+
+impl DirectoryChanges {
+    /// Waits for the next announcement. An error means the subscription was lost, and with it
+    /// perhaps announcements: start a new one.
+    pub async fn next(&mut self) -> Result<()> {
+        match self.0.try_recv().await.map_err(db_err)? {
+            Some(_) => Ok(()),
+            None => Err(CoreError::Internal("the notification connection was lost".into())),
+        }
+    }
+}
+
 /// How long a pooled connection may sit unused before it is checked with a ping on its next use.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
 
@@ -48,6 +66,8 @@ pub struct SqlStore {
     /// queue in-process instead of failing with SQLITE_BUSY. PostgreSQL uses one pool for both.
     writer: AnyPool,
     dialect: Dialect,
+    /// For connections of its own outside the pools (change notifications).
+    url: String,
 }
 
 /// How to connect.
@@ -107,7 +127,19 @@ impl SqlStore {
             reader,
             writer,
             dialect,
+            url,
         })
+    }
+
+    /// Listens for the directory changes nodes announce (`Writes::announce_directory_change`);
+    /// `None` on SQLite, which serves one node.
+    pub async fn listen_directory_changes(&self) -> Result<Option<DirectoryChanges>> {
+        if self.dialect != Dialect::Postgres {
+            return Ok(None);
+        }
+        let mut l = sqlx::postgres::PgListener::connect(&self.url).await.map_err(db_err)?;
+        l.listen(DIRECTORY_CHANGES_CHANNEL).await.map_err(db_err)?;
+        Ok(Some(DirectoryChanges(l)))
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -634,6 +634,18 @@ impl Writes for SqlTx {
         Ok(())
     }
 
+    async fn announce_directory_change(&mut self) -> Result<()> {
+        if self.dialect == crate::Dialect::Postgres {
+            // Delivered when the transaction commits, and not at all if it rolls back.
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(crate::DIRECTORY_CHANGES_CHANNEL)
+                .execute(self.c())
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
     async fn insert_scim_user(&mut self, u: &gatehouse_core::directory::ScimUser) -> Result<()> {
         let u = std::slice::from_ref(u);
         self.insert_rows(

@@ -157,6 +157,29 @@ impl TestApp {
         }
     }
 
+    /// Another node serving the same database, as in a cluster: its own pools, caches, jobs
+    /// and port, this app's clock and configuration (adjusted by `tweak`).
+    pub async fn another_node(&self, tweak: impl FnOnce(&mut Config)) -> Node {
+        let store = SqlStore::connect(&self.db.options).await.expect("store");
+        let mut config = (*self.state.config).clone();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("probe")
+            .local_addr()
+            .expect("addr")
+            .port();
+        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        config.public_url = format!("http://127.0.0.1:{port}");
+        tweak(&mut config);
+        let listen = config.listen;
+        let state = AppState::new(store, self.clock.clone(), config).await.expect("state");
+        let running = spawn(state.clone(), listen).await.expect("serve");
+        Node {
+            base: format!("http://{}", running.addr),
+            state,
+            _running: running,
+        }
+    }
+
     /// Bootstraps an organization through the same service the CLI uses.
     pub async fn create_org(&self, name: &str) -> TestOrg {
         let services = gatehouse_core::services::Services::new(self.store.clone(), self.clock.clone());
@@ -288,6 +311,14 @@ impl TestApp {
 pub struct Browser {
     pub base: String,
     pub client: reqwest::Client,
+}
+
+/// A second server on a `TestApp`'s database (see `TestApp::another_node`); it stops when
+/// the test's runtime ends.
+pub struct Node {
+    pub base: String,
+    pub state: AppState,
+    _running: Running,
 }
 
 /// What a console request answered.

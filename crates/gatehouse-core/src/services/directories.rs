@@ -72,6 +72,7 @@ impl<S: Store> Services<S> {
         tx.insert_event(&event(admin, "directory.created", &d, now).after(&d))
             .await?;
         let issued = issue(&mut tx, admin, &d, now).await?;
+        tx.announce_directory_change().await?;
         tx.commit().await?;
         Ok((d, issued))
     }
@@ -108,6 +109,7 @@ impl<S: Store> Services<S> {
             }
         }
         let issued = issue(&mut tx, admin, &d, now).await?;
+        tx.announce_directory_change().await?;
         tx.commit().await?;
         self.verified_tokens.clear();
         Ok(issued)
@@ -138,6 +140,7 @@ impl<S: Store> Services<S> {
             ))
             .await?;
         }
+        tx.announce_directory_change().await?;
         tx.commit().await?;
         self.verified_tokens.clear();
         Ok(())
@@ -151,6 +154,7 @@ impl<S: Store> Services<S> {
         tx.delete_directory(admin.org(), id).await?;
         tx.insert_event(&event(admin, "directory.removed", &d, now).before(&d))
             .await?;
+        tx.announce_directory_change().await?;
         tx.commit().await?;
         self.verified_tokens.clear();
         Ok(())
@@ -178,6 +182,7 @@ impl<S: Store> Services<S> {
                 .after(&after),
         )
         .await?;
+        tx.announce_directory_change().await?;
         tx.commit().await?;
         self.verified_tokens.clear();
         Ok(after)
@@ -268,10 +273,14 @@ impl<S: Store> Services<S> {
 /// Directory tokens found recently, so an identity provider's requests do not each read
 /// their token from the database. Only tokens that exist are kept, each with its directory,
 /// for a short time; expiry is checked at every use. Any change to a directory or its tokens
-/// made through this node empties it at once, so here a revocation takes effect immediately;
-/// on other nodes of a cluster, within the time an entry is kept.
+/// empties it: at once on the node that made it, and on the others when they hear its
+/// announcement (`Writes::announce_directory_change`). A node that cannot hear them keeps
+/// nothing (`set_live(false)`).
 pub struct VerifiedTokens {
     keep: std::time::Duration,
+    /// Whether changes made on other nodes reach this one (see `Services::set_token_cache_live`);
+    /// while not, nothing is kept.
+    live: std::sync::atomic::AtomicBool,
     inner: std::sync::Mutex<TokenEntries>,
 }
 
@@ -291,8 +300,19 @@ impl VerifiedTokens {
     pub fn new(keep: std::time::Duration) -> Self {
         Self {
             keep,
+            live: std::sync::atomic::AtomicBool::new(true),
             inner: std::sync::Mutex::default(),
         }
+    }
+
+    pub(crate) fn is_live(&self) -> bool {
+        self.live.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Sets whether entries may be kept; either way, what is kept now is forgotten.
+    pub(crate) fn set_live(&self, live: bool) {
+        self.live.store(live, std::sync::atomic::Ordering::SeqCst);
+        self.clear();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, TokenEntries> {
@@ -310,7 +330,7 @@ impl VerifiedTokens {
     }
 
     fn put(&self, generation: u64, digest: String, d: &Directory, t: &DirectoryToken) {
-        if self.keep.is_zero() {
+        if self.keep.is_zero() || !self.live.load(std::sync::atomic::Ordering::SeqCst) {
             return;
         }
         let mut e = self.lock();
@@ -399,6 +419,20 @@ mod tests {
         cache.clear();
         cache.put(before, "digest".into(), &d, &t);
         assert!(cache.get("digest").is_none());
+    }
+
+    #[test]
+    fn nothing_is_kept_while_changes_elsewhere_cannot_be_heard() {
+        let cache = VerifiedTokens::new(Duration::from_hours(1));
+        let (d, t) = found();
+        cache.put(cache.generation(), "digest".into(), &d, &t);
+        cache.set_live(false);
+        assert!(cache.get("digest").is_none(), "going deaf forgets what was kept");
+        cache.put(cache.generation(), "digest".into(), &d, &t);
+        assert!(cache.get("digest").is_none());
+        cache.set_live(true);
+        cache.put(cache.generation(), "digest".into(), &d, &t);
+        assert!(cache.get("digest").is_some());
     }
 
     #[test]

@@ -55,6 +55,24 @@ impl<S: Store> Services<S> {
         }
     }
 
+    /// Forgets every verified directory token: a directory or token changed, on this node or
+    /// (as announced through the database) on another.
+    pub fn forget_verified_tokens(&self) {
+        self.verified_tokens.clear();
+    }
+
+    /// Whether this node hears of directory changes made on other nodes. Where it cannot (a
+    /// cluster's notification channel is down), verified tokens are not kept at all, so a
+    /// revocation elsewhere takes effect at once whatever happens to the channel.
+    pub fn set_token_cache_live(&self, live: bool) {
+        self.verified_tokens.set_live(live);
+    }
+
+    /// Whether verified directory tokens may be kept now (see `set_token_cache_live`).
+    pub fn token_cache_is_live(&self) -> bool {
+        self.verified_tokens.is_live()
+    }
+
     /// Keeps verified directory tokens for `keep` (zero: reads every token from the database).
     #[must_use]
     pub fn with_token_cache(mut self, keep: std::time::Duration) -> Self {

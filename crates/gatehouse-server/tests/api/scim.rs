@@ -735,3 +735,91 @@ async fn the_safety_valve_holds_deactivations_past_the_hourly_limit_until_releas
         StatusCode::OK
     );
 }
+
+/// Nodes sharing a PostgreSQL database: a token revoked through one is refused by another at
+/// once, though that one had verified it and keeps verified tokens for a minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_token_revoked_on_one_node_is_refused_at_once_on_another() {
+    use gatehouse_core::ports::{Clock, Reads, Store, Writes};
+    let app = TestApp::spawn_with(gatehouse_testkit::Dialect::Postgres, |c| {
+        c.scim_token_cache_seconds = 60;
+    })
+    .await;
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Okta").await;
+    let node = app.another_node(|_| {}).await;
+    let on_node = Dir {
+        base: d.base.replacen(&app.base, &node.base, 1),
+        token: d.token.clone(),
+        id: d.id.clone(),
+    };
+    for _ in 0..100 {
+        if node.state.services.token_cache_is_live() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        node.state.services.token_cache_is_live(),
+        "the node hears announcements"
+    );
+    assert_eq!(
+        scim(&app, &on_node, reqwest::Method::GET, "/Users", None).await.0,
+        StatusCode::OK,
+        "verified, and kept"
+    );
+
+    // Behind every node's back (no announcement), the kept token still works there: the
+    // cache is in use. Then the token is put back as it was.
+    let dir_id = gatehouse_core::ids::DirectoryId::parse(&d.id).unwrap();
+    let token = app
+        .store
+        .reader()
+        .await
+        .unwrap()
+        .list_directory_tokens(dir_id)
+        .await
+        .unwrap()[0]
+        .clone();
+    let store = app.store.clone();
+    let set = |t: gatehouse_core::directory::DirectoryToken| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            tx.update_directory_token(&t).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    set(gatehouse_core::directory::DirectoryToken {
+        revoked_at: Some(app.clock.now()),
+        ..token.clone()
+    })
+    .await;
+    assert_eq!(
+        scim(&app, &on_node, reqwest::Method::GET, "/Users", None).await.0,
+        StatusCode::OK,
+        "kept on the other node"
+    );
+    set(token.clone()).await;
+
+    // Revoked through the first node: announced, and the other node forgets it.
+    assert_eq!(
+        app.delete(&org, &format!("/directories/{}/tokens/{}", d.id, token.id))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let mut status = StatusCode::OK;
+    for _ in 0..40 {
+        status = scim(&app, &on_node, reqwest::Method::GET, "/Users", None).await.0;
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "refused on the other node too");
+    assert_eq!(
+        scim(&app, &d, reqwest::Method::GET, "/Users", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
