@@ -115,15 +115,7 @@ impl TestApp {
         config.allow_private_addresses = true;
         config.domain_https_port = https.addr.port();
         config.extra_ca_file = Some(https.ca_file.clone());
-        // A free port known before the server starts, so the public URL (used in links and SCIM
-        // locations) is the real one.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("probe")
-            .local_addr()
-            .expect("addr")
-            .port();
-        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        config.public_url = format!("http://127.0.0.1:{port}");
+        listen_on_a_free_port(&mut config);
         tweak(&mut config);
         let listen = config.listen;
         let state = AppState::new(store.clone(), clock.clone(), config)
@@ -162,13 +154,7 @@ impl TestApp {
     pub async fn another_node(&self, tweak: impl FnOnce(&mut Config)) -> Node {
         let store = SqlStore::connect(&self.db.options).await.expect("store");
         let mut config = (*self.state.config).clone();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("probe")
-            .local_addr()
-            .expect("addr")
-            .port();
-        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        config.public_url = format!("http://127.0.0.1:{port}");
+        listen_on_a_free_port(&mut config);
         tweak(&mut config);
         let listen = config.listen;
         let state = AppState::new(store, self.clock.clone(), config).await.expect("state");
@@ -311,6 +297,18 @@ impl TestApp {
 pub struct Browser {
     pub base: String,
     pub client: reqwest::Client,
+}
+
+/// Points the config at a free loopback port known before the server starts, so the public URL
+/// (used in links and SCIM locations) is the real one.
+fn listen_on_a_free_port(config: &mut Config) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("probe")
+        .local_addr()
+        .expect("addr")
+        .port();
+    config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    config.public_url = format!("http://127.0.0.1:{port}");
 }
 
 /// A second server on a `TestApp`'s database (see `TestApp::another_node`); it stops when
