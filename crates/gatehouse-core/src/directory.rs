@@ -75,6 +75,20 @@ pub struct ScimUser {
     pub updated_at: Timestamp,
 }
 
+/// A comparison on a `meta` sub-attribute of a user or group. `meta` is computed when the
+/// resource is served, so it compares on the columns behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetaCondition {
+    /// `meta.created` against an instant.
+    Created(TextOp, Timestamp),
+    /// `meta.lastModified` against an instant.
+    LastModified(TextOp, Timestamp),
+    /// `meta.version` as served: the weak entity tag `W/"<version>"` (RFC 7644 §3.14), caseExact.
+    Version(TextOp, String),
+    /// `meta.location` as served: `<base>/Users/<id>` or `<base>/Groups/<id>`, caseExact.
+    Location { base: String, op: TextOp, value: String },
+}
+
 /// A SCIM filter (RFC 7644 §3.4.2.2) as the store answers it: every filter the schema accepts
 /// has a form here, so listing never falls back to reading resources.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,18 +104,8 @@ pub enum UserPredicate {
     /// emails.value, case-insensitive.
     Email(TextOp, String),
     Active(bool),
-    /// `meta.created` against an instant.
-    Created(TextOp, Timestamp),
-    /// `meta.lastModified` against an instant.
-    LastModified(TextOp, Timestamp),
-    /// `meta.version` as served: the weak entity tag `W/"<version>"` (RFC 7644 §3.14), caseExact.
-    Version(TextOp, String),
-    /// `meta.location` as served: `<base>/Users/<id>`, caseExact.
-    Location {
-        base: String,
-        op: TextOp,
-        value: String,
-    },
+    /// A `meta` sub-attribute.
+    Meta(MetaCondition),
     /// Some indexed value at the condition's path meets it (any element of a multi-valued
     /// attribute); `ne` matches users with no equal value, an absent value included.
     Value(ElementCondition),
@@ -211,18 +215,8 @@ pub enum GroupPredicate {
     ExternalIdPresent,
     /// The SCIM `id` (caseExact).
     Id(TextOp, String),
-    /// `meta.created` against an instant.
-    Created(TextOp, Timestamp),
-    /// `meta.lastModified` against an instant.
-    LastModified(TextOp, Timestamp),
-    /// `meta.version` as served: `W/"<version>"`, caseExact.
-    Version(TextOp, String),
-    /// `meta.location` as served: `<base>/Groups/<id>`, caseExact.
-    Location {
-        base: String,
-        op: TextOp,
-        value: String,
-    },
+    /// A `meta` sub-attribute.
+    Meta(MetaCondition),
     /// Some member, as `members` serves it, meets the filter: `members[value eq "…"]`,
     /// `members.value eq "…"`; `Member(MemberPredicate::Any)` is `members pr`.
     Member(MemberPredicate),

@@ -3,7 +3,7 @@
 //! as the directory's users (`scim_users`) they are served as. Values are always bound; only
 //! fixed text is pushed.
 
-use crate::scim_query::{VERSION_TAG, push_ordered, push_text, push_text_op};
+use crate::scim_query::{push_text, push_text_op};
 use crate::sql::Sql;
 use crate::{Db, Dialect, rows};
 use gatehouse_core::Result;
@@ -24,16 +24,7 @@ pub(crate) fn push_group_predicate(q: &mut Sql, dialect: Dialect, dir: Directory
             q.push("(external_id IS NOT NULL AND external_id <> '')");
         }
         GroupPredicate::Id(op, v) => push_text(q, "id", *op, v),
-        GroupPredicate::Created(op, t) => push_ordered(q, "created_at", *op, t.millis()),
-        GroupPredicate::LastModified(op, t) => push_ordered(q, "updated_at", *op, t.millis()),
-        GroupPredicate::Version(op, v) => {
-            q.push(VERSION_TAG);
-            push_text_op(q, *op, v.clone());
-        }
-        GroupPredicate::Location { base, op, value } => {
-            q.push("(").bind(base.clone()).push(" || '/Groups/' || id)");
-            push_text_op(q, *op, value.clone());
-        }
+        GroupPredicate::Meta(c) => crate::scim_query::push_meta(q, c, " || '/Groups/' || id)"),
         GroupPredicate::Member(f) => push_member(q, dialect, dir, f),
         GroupPredicate::And(a, b) | GroupPredicate::Or(a, b) => {
             let joiner = if matches!(p, GroupPredicate::And(..)) {

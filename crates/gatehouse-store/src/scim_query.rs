@@ -6,7 +6,7 @@ use crate::sql::Sql;
 use crate::{Db, rows};
 use gatehouse_core::Result;
 use gatehouse_core::directory::{
-    ElementCondition, ElementPredicate, Literal, ScimUser, SortKey, TextOp, UserPredicate, UserSort,
+    ElementCondition, ElementPredicate, Literal, MetaCondition, ScimUser, SortKey, TextOp, UserPredicate, UserSort,
 };
 use gatehouse_core::ids::DirectoryId;
 use sqlx::AnyConnection;
@@ -31,16 +31,7 @@ pub(crate) fn push_predicate(q: &mut Sql, dir: DirectoryId, p: &UserPredicate) {
         UserPredicate::Active(b) => {
             q.push("active = ").bind(i64::from(*b));
         }
-        UserPredicate::Created(op, t) => push_ordered(q, "created_at", *op, t.millis()),
-        UserPredicate::LastModified(op, t) => push_ordered(q, "updated_at", *op, t.millis()),
-        UserPredicate::Version(op, v) => {
-            q.push(VERSION_TAG);
-            push_text_op(q, *op, v.clone());
-        }
-        UserPredicate::Location { base, op, value } => {
-            q.push("(").bind(base.clone()).push(" || '/Users/' || id)");
-            push_text_op(q, *op, value.clone());
-        }
+        UserPredicate::Meta(c) => push_meta(q, c, " || '/Users/' || id)"),
         UserPredicate::Value(c) => push_value(q, dir, c),
         UserPredicate::Present { path, complex } => {
             q.push("id IN (SELECT user_id FROM scim_user_values WHERE directory_id = ")
@@ -69,6 +60,23 @@ pub(crate) fn push_predicate(q: &mut Sql, dir: DirectoryId, p: &UserPredicate) {
             q.push("NOT (");
             push_predicate(q, dir, a);
             q.push(")");
+        }
+    }
+}
+
+/// A `meta` comparison on a users or groups table's columns; `location_tail` completes the
+/// served location after the bound base (`" || '/Users/' || id)"`).
+pub(crate) fn push_meta(q: &mut Sql, c: &MetaCondition, location_tail: &'static str) {
+    match c {
+        MetaCondition::Created(op, t) => push_ordered(q, "created_at", *op, t.millis()),
+        MetaCondition::LastModified(op, t) => push_ordered(q, "updated_at", *op, t.millis()),
+        MetaCondition::Version(op, v) => {
+            q.push(VERSION_TAG);
+            push_text_op(q, *op, v.clone());
+        }
+        MetaCondition::Location { base, op, value } => {
+            q.push("(").bind(base.clone()).push(location_tail);
+            push_text_op(q, *op, value.clone());
         }
     }
 }

@@ -8,7 +8,7 @@
 //! `<base>/Users/<value>`.
 
 use super::ScimFail;
-use super::query::{Operand, is_core, operand, sub, text_op, under};
+use super::query::{MetaFilter, Operand, is_core, meta, operand, sub, text_op, under};
 use gatehouse_core::directory::{GroupPredicate, GroupSort, MemberPredicate, TextOp};
 use gatehouse_scim::filter::{TypedAttr, TypedFilter, TypedValue};
 use gatehouse_scim::{AttrPath, CompareOp, ResourceKind, ScimError};
@@ -69,37 +69,14 @@ fn compare(
             _ => text(GroupPredicate::ExternalId),
         },
         (true, "id", None) => text(GroupPredicate::Id),
-        (true, "meta", Some(sub)) => meta(f, sub, &operand, value, base, null),
+        (true, "meta", Some(sub)) => match meta(f, sub, &operand, value, base, "Group") {
+            MetaFilter::Null => null(GroupPredicate::All),
+            MetaFilter::Always(b) => group_always(b),
+            MetaFilter::Condition(c) => GroupPredicate::Meta(c),
+        },
         (true, "members", Some(_)) => members_compare(f, attr, op, value, base),
         _ => return Err(unsupported(&attr.path)),
     })
-}
-
-/// `meta.*`: computed when the resource is served, so compared on the columns behind it.
-fn meta(
-    f: &TypedFilter,
-    sub: &str,
-    operand: &Operand,
-    value: &TypedValue,
-    base: &str,
-    null: impl Fn(GroupPredicate) -> GroupPredicate,
-) -> GroupPredicate {
-    use gatehouse_core::directory::Literal;
-    match (sub, operand, value) {
-        (_, Operand::Null, _) => null(GroupPredicate::All),
-        (_, Operand::Always(b), _) => group_always(*b),
-        ("created", Operand::Literal(op, Literal::Instant(t)), _) => GroupPredicate::Created(*op, *t),
-        ("lastmodified", Operand::Literal(op, Literal::Instant(t)), _) => GroupPredicate::LastModified(*op, *t),
-        ("version", Operand::Literal(op, _), TypedValue::String(s)) => GroupPredicate::Version(*op, s.clone()),
-        ("location", Operand::Literal(op, _), TypedValue::String(s)) => GroupPredicate::Location {
-            base: base.to_owned(),
-            op: *op,
-            value: s.clone(),
-        },
-        // The same for every group: decided here.
-        ("resourcetype", _, _) => group_always(f.matches(&json!({ "meta": { "resourceType": "Group" } }))),
-        _ => GroupPredicate::none(),
-    }
 }
 
 /// `members.<sub> op value` (and `members op value`, which the validator reads as

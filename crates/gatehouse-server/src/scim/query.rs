@@ -6,7 +6,7 @@
 use super::ScimFail;
 use gatehouse_core::Timestamp;
 use gatehouse_core::directory::{
-    ElementCondition, ElementPredicate, Literal, SortKey, TextOp, UserPredicate, UserSort,
+    ElementCondition, ElementPredicate, Literal, MetaCondition, SortKey, TextOp, UserPredicate, UserSort,
 };
 use gatehouse_scim::filter::{TypedAttr, TypedFilter, TypedValue};
 use gatehouse_scim::schema::{AttrType, Returned};
@@ -162,7 +162,11 @@ fn compare(f: &TypedFilter, attr: &TypedAttr, op: CompareOp, value: &TypedValue,
             }
             _ => UserPredicate::none(),
         },
-        (true, "meta", Some(sub)) => meta(f, sub, &operand, value, base, null),
+        (true, "meta", Some(sub)) => match meta(f, sub, &operand, value, base, "User") {
+            MetaFilter::Null => null(UserPredicate::All),
+            MetaFilter::Always(b) => always(b),
+            MetaFilter::Condition(c) => UserPredicate::Meta(c),
+        },
         _ => {
             let path = index_path(attr);
             match operand {
@@ -174,29 +178,46 @@ fn compare(f: &TypedFilter, attr: &TypedAttr, op: CompareOp, value: &TypedValue,
     }
 }
 
+/// What a comparison on `meta.<sub>` comes to, for users and groups alike.
+pub(super) enum MetaFilter {
+    /// `eq null` / `ne null`: every resource has its `meta`.
+    Null,
+    /// The same for every resource, decided here.
+    Always(bool),
+    Condition(MetaCondition),
+}
+
 /// `meta.*`: computed when the resource is served, so compared on the columns behind it.
-fn meta(
+/// `resource_type` is what `meta.resourceType` holds (`User`, `Group`).
+pub(super) fn meta(
     f: &TypedFilter,
     sub: &str,
     operand: &Operand,
     value: &TypedValue,
     base: &str,
-    null: impl Fn(UserPredicate) -> UserPredicate,
-) -> UserPredicate {
+    resource_type: &str,
+) -> MetaFilter {
     match (sub, operand, value) {
-        (_, Operand::Null, _) => null(UserPredicate::All),
-        (_, Operand::Always(b), _) => always(*b),
-        ("created", Operand::Literal(op, Literal::Instant(t)), _) => UserPredicate::Created(*op, *t),
-        ("lastmodified", Operand::Literal(op, Literal::Instant(t)), _) => UserPredicate::LastModified(*op, *t),
-        ("version", Operand::Literal(op, _), TypedValue::String(s)) => UserPredicate::Version(*op, s.clone()),
-        ("location", Operand::Literal(op, _), TypedValue::String(s)) => UserPredicate::Location {
-            base: base.to_owned(),
-            op: *op,
-            value: s.clone(),
-        },
-        // The same for every user: decided here.
-        ("resourcetype", _, _) => always(f.matches(&json!({ "meta": { "resourceType": "User" } }))),
-        _ => UserPredicate::none(),
+        (_, Operand::Null, _) => MetaFilter::Null,
+        (_, Operand::Always(b), _) => MetaFilter::Always(*b),
+        ("created", Operand::Literal(op, Literal::Instant(t)), _) => {
+            MetaFilter::Condition(MetaCondition::Created(*op, *t))
+        }
+        ("lastmodified", Operand::Literal(op, Literal::Instant(t)), _) => {
+            MetaFilter::Condition(MetaCondition::LastModified(*op, *t))
+        }
+        ("version", Operand::Literal(op, _), TypedValue::String(s)) => {
+            MetaFilter::Condition(MetaCondition::Version(*op, s.clone()))
+        }
+        ("location", Operand::Literal(op, _), TypedValue::String(s)) => {
+            MetaFilter::Condition(MetaCondition::Location {
+                base: base.to_owned(),
+                op: *op,
+                value: s.clone(),
+            })
+        }
+        ("resourcetype", _, _) => MetaFilter::Always(f.matches(&json!({ "meta": { "resourceType": resource_type } }))),
+        _ => MetaFilter::Always(false),
     }
 }
 
