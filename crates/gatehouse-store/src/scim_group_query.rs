@@ -4,7 +4,7 @@
 //! fixed text is pushed.
 
 use crate::scim_query::{push_text, push_text_op};
-use crate::sql::Sql;
+use crate::sql::{Sql, push_both, push_not};
 use crate::{Db, Dialect, rows};
 use gatehouse_core::Result;
 use gatehouse_core::directory::{GroupPredicate, GroupSort, MemberPredicate, ScimGroup, TextOp};
@@ -26,23 +26,9 @@ pub(crate) fn push_group_predicate(q: &mut Sql, dialect: Dialect, dir: Directory
         GroupPredicate::Id(op, v) => push_text(q, "id", *op, v),
         GroupPredicate::Meta(c) => crate::scim_query::push_meta(q, c, " || '/Groups/' || id)"),
         GroupPredicate::Member(f) => push_member(q, dialect, dir, f),
-        GroupPredicate::And(a, b) | GroupPredicate::Or(a, b) => {
-            let joiner = if matches!(p, GroupPredicate::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            q.push("(");
-            push_group_predicate(q, dialect, dir, a);
-            q.push(joiner);
-            push_group_predicate(q, dialect, dir, b);
-            q.push(")");
-        }
-        GroupPredicate::Not(a) => {
-            q.push("NOT (");
-            push_group_predicate(q, dialect, dir, a);
-            q.push(")");
-        }
+        GroupPredicate::And(a, b) => push_both(q, " AND ", a, b, |q, p| push_group_predicate(q, dialect, dir, p)),
+        GroupPredicate::Or(a, b) => push_both(q, " OR ", a, b, |q, p| push_group_predicate(q, dialect, dir, p)),
+        GroupPredicate::Not(a) => push_not(q, a, |q, p| push_group_predicate(q, dialect, dir, p)),
     }
 }
 
@@ -107,23 +93,9 @@ fn push_in_member(q: &mut Sql, dialect: Dialect, f: &MemberPredicate) {
             collate(q, *op);
             push_text_op(q, *op, value.clone());
         }
-        MemberPredicate::And(a, b) | MemberPredicate::Or(a, b) => {
-            let joiner = if matches!(f, MemberPredicate::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            q.push("(");
-            push_in_member(q, dialect, a);
-            q.push(joiner);
-            push_in_member(q, dialect, b);
-            q.push(")");
-        }
-        MemberPredicate::Not(a) => {
-            q.push("NOT (");
-            push_in_member(q, dialect, a);
-            q.push(")");
-        }
+        MemberPredicate::And(a, b) => push_both(q, " AND ", a, b, |q, p| push_in_member(q, dialect, p)),
+        MemberPredicate::Or(a, b) => push_both(q, " OR ", a, b, |q, p| push_in_member(q, dialect, p)),
+        MemberPredicate::Not(a) => push_not(q, a, |q, p| push_in_member(q, dialect, p)),
     }
 }
 

@@ -2,7 +2,7 @@
 //! have a column compare on it, every other one through the value index (`scim_user_values`).
 //! Paths, literals and sort attributes are always bound; only fixed text is pushed.
 
-use crate::sql::Sql;
+use crate::sql::{Sql, push_both, push_not};
 use crate::{Db, rows};
 use gatehouse_core::Result;
 use gatehouse_core::directory::{
@@ -44,23 +44,9 @@ pub(crate) fn push_predicate(q: &mut Sql, dir: DirectoryId, p: &UserPredicate) {
             q.push(" AND value <> '')");
         }
         UserPredicate::Element { attr, filter } => push_element(q, dir, attr, filter),
-        UserPredicate::And(a, b) | UserPredicate::Or(a, b) => {
-            let joiner = if matches!(p, UserPredicate::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            q.push("(");
-            push_predicate(q, dir, a);
-            q.push(joiner);
-            push_predicate(q, dir, b);
-            q.push(")");
-        }
-        UserPredicate::Not(a) => {
-            q.push("NOT (");
-            push_predicate(q, dir, a);
-            q.push(")");
-        }
+        UserPredicate::And(a, b) => push_both(q, " AND ", a, b, |q, p| push_predicate(q, dir, p)),
+        UserPredicate::Or(a, b) => push_both(q, " OR ", a, b, |q, p| push_predicate(q, dir, p)),
+        UserPredicate::Not(a) => push_not(q, a, |q, p| push_predicate(q, dir, p)),
     }
 }
 
@@ -293,23 +279,9 @@ fn push_in_element(q: &mut Sql, f: &ElementPredicate) {
         ElementPredicate::Present(path) => {
             q.push(same_element).bind(path.clone()).push(" AND c.value <> '')");
         }
-        ElementPredicate::And(a, b) | ElementPredicate::Or(a, b) => {
-            let joiner = if matches!(f, ElementPredicate::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            q.push("(");
-            push_in_element(q, a);
-            q.push(joiner);
-            push_in_element(q, b);
-            q.push(")");
-        }
-        ElementPredicate::Not(a) => {
-            q.push("NOT (");
-            push_in_element(q, a);
-            q.push(")");
-        }
+        ElementPredicate::And(a, b) => push_both(q, " AND ", a, b, |q, p| push_in_element(q, p)),
+        ElementPredicate::Or(a, b) => push_both(q, " OR ", a, b, |q, p| push_in_element(q, p)),
+        ElementPredicate::Not(a) => push_not(q, a, |q, p| push_in_element(q, p)),
     }
 }
 

@@ -159,6 +159,23 @@ impl Sql {
     }
 }
 
+/// `(a AND b)` or `(a OR b)`, each side written by `each`: the frame every predicate walker
+/// shares.
+pub(crate) fn push_both<P>(q: &mut Sql, joiner: &'static str, a: &P, b: &P, each: impl Fn(&mut Sql, &P)) {
+    q.push("(");
+    each(q, a);
+    q.push(joiner);
+    each(q, b);
+    q.push(")");
+}
+
+/// `NOT (a)`, `a` written by `each`.
+pub(crate) fn push_not<P>(q: &mut Sql, a: &P, each: impl Fn(&mut Sql, &P)) {
+    q.push("NOT (");
+    each(q, a);
+    q.push(")");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
