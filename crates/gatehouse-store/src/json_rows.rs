@@ -55,6 +55,16 @@ pub(crate) const EVENTS: Insert = Insert {
     on_conflict: "",
 };
 
+/// Memberships (group, account, organization, added at); one already there stays as it is.
+pub(crate) const GROUP_MEMBERS: Insert = Insert {
+    head: "INSERT INTO group_members (group_id, account_id, org_id, added_at) \
+           SELECT r ->> 0, r ->> 1, r ->> 2, CAST(r ->> 3 AS BIGINT) FROM ",
+    on_conflict: " ON CONFLICT DO NOTHING",
+};
+
+/// Rows per insert where a call may bring many: one bounded JSON parameter each.
+pub(crate) const ROWS_PER_INSERT: usize = 5000;
+
 /// An event may name the same target twice; the index keeps it once.
 pub(crate) const EVENT_TARGETS: Insert = Insert {
     head: "INSERT INTO audit_targets (org_id, target_id, event_id) SELECT r ->> 0, r ->> 1, r ->> 2 FROM ",

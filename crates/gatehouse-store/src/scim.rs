@@ -229,24 +229,13 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         accounts: &[AccountId],
         at: i64,
     ) -> Result<()> {
-        for chunk in accounts.chunks(CHUNK) {
-            let mut q = Sql::new("INSERT INTO group_members (group_id, account_id, org_id, added_at) VALUES ");
-            for (n, a) in chunk.iter().enumerate() {
-                if n > 0 {
-                    q.push(", ");
-                }
-                q.push("(")
-                    .bind(group.to_string())
-                    .push(", ")
-                    .bind(a.to_string())
-                    .push(", ")
-                    .bind(org.to_string())
-                    .push(", ")
-                    .bind(at)
-                    .push(")");
-            }
-            q.push(" ON CONFLICT DO NOTHING");
-            q.execute(self.c()).await?;
+        let (group, org) = (group.to_string(), org.to_string());
+        let rows: Vec<(&str, String, &str, i64)> = accounts
+            .iter()
+            .map(|a| (group.as_str(), a.to_string(), org.as_str(), at))
+            .collect();
+        for chunk in rows.chunks(json_rows::ROWS_PER_INSERT) {
+            self.insert_rows(&json_rows::GROUP_MEMBERS, chunk).await?;
         }
         Ok(())
     }
