@@ -86,7 +86,8 @@ pub(crate) fn to_json<R: Serialize>(rows: &[R]) -> Result<String> {
 }
 
 impl Dialect {
-    /// Pushes the row source of an insert: the bound JSON array as a table of rows `r`.
+    /// Pushes the row source of an insert: the bound JSON array as a table of rows `r`. On
+    /// PostgreSQL as `jsonb`, parsed once: each `->>` on `json` would lex the row again.
     pub(crate) fn push_rows(self, q: &mut Sql, json: String) {
         match self {
             Dialect::Sqlite => {
