@@ -9,43 +9,44 @@ const RETENTION_EVERY: Duration = Duration::from_hours(1);
 
 pub fn spawn_all(state: AppState, stop: watch::Receiver<bool>) {
     tokio::spawn(retention_loop(state.clone(), stop.clone()));
-    if state.services.store.dialect() == gatehouse_store::Dialect::Postgres {
-        tokio::spawn(directory_changes_loop(state.clone(), stop.clone()));
-    }
+    tokio::spawn(directory_changes_loop(state.clone(), stop.clone()));
     tokio::spawn(domains_loop(state, stop));
 }
 
-/// PostgreSQL, where several nodes may share the database: listens for the directory and
-/// token changes other nodes announce and forgets the tokens this node verified. While the
-/// channel is down (and until it is first up) no token is kept, so a revocation made on any
-/// node takes effect on this one at once.
+/// Where several nodes may share the database (PostgreSQL): hears the directory and token
+/// changes other nodes announce. While the channel is down (and until it is first up) no
+/// token is kept, so a revocation made on any node takes effect on this one at once.
 async fn directory_changes_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     let services = &state.services;
     loop {
-        let listening = async {
-            let Some(mut changes) = services.store.listen_directory_changes().await? else {
-                return Ok(());
-            };
-            services.set_token_cache_live(true);
-            loop {
-                changes.next().await?;
-                services.forget_verified_tokens();
-            }
-        };
-        tokio::select! {
+        let heard = tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
-            r = listening => {
-                services.set_token_cache_live(false);
-                let r: gatehouse_core::Result<()> = r;
-                if let Err(e) = r {
-                    tracing::warn!(error = %e, "directory change notifications interrupted; SCIM tokens are read on every request until they resume");
-                }
-            }
-        }
+            r = hear_directory_changes(services) => r,
+        };
+        let Err(e) = heard else {
+            return; // one node: nothing to hear
+        };
+        services.set_token_cache_live(false);
+        tracing::warn!(error = %e, "directory change notifications interrupted; SCIM tokens are read on every request until they resume");
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
+    }
+}
+
+/// Forgets the tokens this node verified whenever another node announces a change. Returns
+/// at once where the engine serves one node, and with an error when the subscription is lost.
+async fn hear_directory_changes(
+    services: &gatehouse_core::services::Services<gatehouse_store::SqlStore>,
+) -> gatehouse_core::Result<()> {
+    let Some(mut changes) = services.store.listen_directory_changes().await? else {
+        return Ok(());
+    };
+    services.set_token_cache_live(true);
+    loop {
+        changes.next().await?;
+        services.forget_verified_tokens();
     }
 }
 

@@ -27,10 +27,11 @@ pub(crate) struct Insert {
     on_conflict: &'static str,
 }
 
+/// Managed links (organization, account, linked at, how); a link already there stays as it is.
 pub(crate) const MANAGED_LINKS: Insert = Insert {
     head: "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at, managed_via) \
            SELECT r ->> 0, r ->> 1, 1, CAST(r ->> 2 AS BIGINT), r ->> 3 FROM ",
-    on_conflict: "",
+    on_conflict: " ON CONFLICT DO NOTHING",
 };
 
 pub(crate) const SCIM_USERS: Insert = Insert {

@@ -3,7 +3,7 @@
 //! as the directory's users (`scim_users`) they are served as. Values are always bound; only
 //! fixed text is pushed.
 
-use crate::scim_query::{push_text, push_text_op};
+use crate::scim_query::{push_page_tail, push_text, push_text_op};
 use crate::sql::{Sql, push_both, push_not};
 use crate::{Db, Dialect, rows};
 use gatehouse_core::Result;
@@ -136,15 +136,8 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         q.push(") ORDER BY ")
             .push(sort_column(order.0))
             .push(if order.1 { " DESC" } else { " ASC" });
-        // RFC 7644 §3.4.2.3: groups without the value come last, whichever the order; only
-        // externalId can be missing.
-        if order.0 == GroupSort::ExternalId {
-            q.push(" NULLS LAST");
-        }
-        q.push(if order.1 { ", id DESC LIMIT " } else { ", id ASC LIMIT " })
-            .bind(count.max(0))
-            .push(" OFFSET ")
-            .bind((start - 1).max(0));
+        // Of the group columns, only externalId can be missing.
+        push_page_tail(&mut q, order.0 == GroupSort::ExternalId, order.1, start, count);
         let items = q
             .fetch_all(self.c())
             .await?

@@ -369,16 +369,8 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         q.push(") ORDER BY ")
             .push(key)
             .push(if order.1 { " DESC" } else { " ASC" });
-        // RFC 7644 §3.4.2.3: resources without the value come last, whichever the order. Only
-        // where a value can be missing: NULLS LAST on a NOT NULL column would keep PostgreSQL
-        // from reading its index backwards.
-        if matches!(order.0, UserSort::ExternalId | UserSort::Email | UserSort::Value { .. }) {
-            q.push(" NULLS LAST");
-        }
-        q.push(if order.1 { ", id DESC LIMIT " } else { ", id ASC LIMIT " })
-            .bind(count.max(0))
-            .push(" OFFSET ")
-            .bind((start - 1).max(0));
+        let missing = matches!(order.0, UserSort::ExternalId | UserSort::Email | UserSort::Value { .. });
+        push_page_tail(&mut q, missing, order.1, start, count);
         let items = q
             .fetch_all(self.c())
             .await?
@@ -387,4 +379,18 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             .collect::<Result<Vec<_>>>()?;
         Ok((total, items))
     }
+}
+
+/// Ends a SCIM list query after its `ORDER BY <key> ASC|DESC`: resources without the value
+/// last whichever the order (RFC 7644 §3.4.2.3) where `missing` values can occur (NULLS LAST
+/// on a NOT NULL column would keep PostgreSQL from reading its index backwards), ties by id,
+/// then the page (`start` is 1-based).
+pub(crate) fn push_page_tail(q: &mut Sql, missing: bool, desc: bool, start: i64, count: i64) {
+    if missing {
+        q.push(" NULLS LAST");
+    }
+    q.push(if desc { ", id DESC LIMIT " } else { ", id ASC LIMIT " })
+        .bind(count.max(0))
+        .push(" OFFSET ")
+        .bind((start - 1).max(0));
 }

@@ -15,8 +15,6 @@ pub(crate) fn email_domain(email: &str) -> String {
     email.rsplit_once('@').map_or_else(String::new, |(_, d)| d.to_owned())
 }
 
-/// Rows per multi-row insert (at most 12 values a row, well inside both engines' limits).
-const ROW_CHUNK: usize = 200;
 /// Events per multi-row insert.
 const EVENT_CHUNK: usize = 200;
 
@@ -171,23 +169,11 @@ impl Writes for SqlTx {
     }
 
     async fn link_managed_accounts(&mut self, links: &[(OrgId, AccountId)], at: Timestamp, via: &str) -> Result<u64> {
-        let mut linked = 0;
-        for chunk in links.chunks(ROW_CHUNK) {
-            let mut q =
-                Sql::new("INSERT INTO org_accounts (org_id, account_id, is_managed, added_at, managed_via) VALUES ");
-            let at = q.bind_only(at.millis());
-            let via = q.bind_only(via);
-            for (n, (org, account)) in chunk.iter().enumerate() {
-                if n > 0 {
-                    q.push(", ");
-                }
-                q.push("(").bind(org.to_string()).push(", ").bind(account.to_string());
-                q.push(", 1, ").push_ref(at).push(", ").push_ref(via).push(")");
-            }
-            q.push(" ON CONFLICT DO NOTHING");
-            linked += self.exec(&q).await?;
-        }
-        Ok(linked)
+        let rows: Vec<_> = links
+            .iter()
+            .map(|(org, account)| crate::json_rows::link_row(*org, *account, at.millis(), via))
+            .collect();
+        self.insert_rows(&crate::json_rows::MANAGED_LINKS, &rows).await
     }
 
     async fn update_account(&mut self, a: &Account) -> Result<()> {

@@ -72,7 +72,6 @@ impl<S: Store> Services<S> {
         tx.insert_event(&event(admin, "directory.created", &d, now).after(&d))
             .await?;
         let issued = issue(&mut tx, admin, &d, now).await?;
-        tx.announce_directory_change().await?;
         tx.commit().await?;
         Ok((d, issued))
     }
@@ -109,9 +108,7 @@ impl<S: Store> Services<S> {
             }
         }
         let issued = issue(&mut tx, admin, &d, now).await?;
-        tx.announce_directory_change().await?;
-        tx.commit().await?;
-        self.verified_tokens.clear();
+        self.commit_directory_change(tx).await?;
         Ok(issued)
     }
 
@@ -140,10 +137,7 @@ impl<S: Store> Services<S> {
             ))
             .await?;
         }
-        tx.announce_directory_change().await?;
-        tx.commit().await?;
-        self.verified_tokens.clear();
-        Ok(())
+        self.commit_directory_change(tx).await
     }
 
     /// Removes the directory. Its accounts stay (managed by the organization); its tokens end.
@@ -154,10 +148,7 @@ impl<S: Store> Services<S> {
         tx.delete_directory(admin.org(), id).await?;
         tx.insert_event(&event(admin, "directory.removed", &d, now).before(&d))
             .await?;
-        tx.announce_directory_change().await?;
-        tx.commit().await?;
-        self.verified_tokens.clear();
-        Ok(())
+        self.commit_directory_change(tx).await
     }
 
     /// Sets how many deactivations per hour the directory may make before changes are held.
@@ -182,9 +173,7 @@ impl<S: Store> Services<S> {
                 .after(&after),
         )
         .await?;
-        tx.announce_directory_change().await?;
-        tx.commit().await?;
-        self.verified_tokens.clear();
+        self.commit_directory_change(tx).await?;
         Ok(after)
     }
 
@@ -245,6 +234,15 @@ impl<S: Store> Services<S> {
 
     /// Checks a SCIM bearer token against the directory in the path. Unknown, revoked and
     /// expired tokens, and tokens of another directory, all fail the same way.
+    /// Commits a change to a directory or its tokens, announced to the other nodes, and
+    /// forgets the tokens this node verified.
+    async fn commit_directory_change(&self, mut tx: S::Tx) -> Result<()> {
+        tx.announce_directory_change().await?;
+        tx.commit().await?;
+        self.verified_tokens.clear();
+        Ok(())
+    }
+
     pub async fn authenticate_directory(&self, presented: &str, directory: DirectoryId) -> Result<DirectoryCaller> {
         let invalid = || CoreError::Unauthenticated {
             code: "invalid_token",

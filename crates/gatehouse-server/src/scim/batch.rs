@@ -134,16 +134,9 @@ async fn drain(st: AppState) {
 async fn write(st: AppState, jobs: Vec<Job>) {
     let now = st.services.clock.now();
     let mut seen = HashSet::new();
-    let (mut ready, mut alone) = (Vec::new(), Vec::new());
-    for j in jobs {
-        if seen.insert(j.fields.email.to_string()) {
-            let new = new_user(&j, now);
-            ready.push((j, new));
-        } else {
-            alone.push(j);
-        }
-    }
-    let (news, jobs): (Vec<NewProvisionedUser>, Vec<Job>) = ready.into_iter().map(|(j, n)| (n, j)).unzip();
+    let (jobs, mut alone): (Vec<Job>, Vec<Job>) =
+        jobs.into_iter().partition(|j| seen.insert(j.fields.email.to_string()));
+    let news: Vec<NewProvisionedUser> = jobs.iter().map(|j| new_user(j, now)).collect();
     let written = st
         .services
         .store

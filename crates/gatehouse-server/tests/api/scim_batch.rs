@@ -43,10 +43,11 @@ async fn batch_sizes(app: &TestApp) -> (f64, f64) {
 async fn concurrent_creates_share_a_transaction_and_conflicts_fall_back(dialect: Dialect) {
     let app = TestApp::spawn_with(dialect, |c| c.scim_batch_linger_ms = 300).await;
     let org = app.create_org("Acme").await;
-    let r = app.post(&org, "/directories", json!({"name": "Okta"})).await;
-    let base = r.json["directory"]["scim_base_url"].as_str().unwrap().to_owned();
-    let token = r.json["token"]["secret"].as_str().unwrap().to_owned();
-    let directory_id = r.json["directory"]["id"].as_str().unwrap().to_owned();
+    let super::scim::Dir {
+        base,
+        token,
+        id: directory_id,
+    } = super::scim::directory(&app, &org, "Okta").await;
     let existing = app
         .post(
             &org,

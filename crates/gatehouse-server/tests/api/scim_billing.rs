@@ -4,6 +4,7 @@
 //! once however many ways they reach a product. For credentials: every API token of the
 //! account is revoked, whoever deactivates it (a directory or an admin).
 
+use super::scim::{directory, scim};
 use gatehouse_testkit::{TestApp, TestOrg, engine_tests};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -13,24 +14,6 @@ engine_tests!(
     deactivation_revokes_api_tokens_and_admins_see_only_managed_tokens,
     the_console_shows_billing_and_revokes_a_managed_accounts_token,
 );
-
-struct Dir {
-    base: String,
-    token: String,
-}
-
-async fn scim(app: &TestApp, d: &Dir, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = app
-        .client
-        .request(method, format!("{}{path}", d.base))
-        .bearer_auth(&d.token);
-    if let Some(b) = body {
-        req = req.header("content-type", "application/scim+json").body(b.to_string());
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 /// (the account's `billable`, the organization's count of billable accounts)
 async fn billing(app: &TestApp, org: &TestOrg, email: &str) -> (Value, i64) {
@@ -59,12 +42,8 @@ async fn deactivation_over_scim_stops_billing_and_reactivation_resumes_it(app: T
         )
         .await;
     assert_eq!(site.status, StatusCode::CREATED, "{}", site.text);
-    let r = app.post(&org, "/directories", json!({"name": "Okta"})).await;
-    let d = Dir {
-        base: r.json["directory"]["scim_base_url"].as_str().unwrap().to_owned(),
-        token: r.json["token"]["secret"].as_str().unwrap().to_owned(),
-    };
-    let (s, ada) = scim(
+    let d = directory(&app, &org, "Okta").await;
+    let (s, ada, _) = scim(
         &app,
         &d,
         M::POST,
@@ -84,7 +63,7 @@ async fn deactivation_over_scim_stops_billing_and_reactivation_resumes_it(app: T
     );
 
     // Access through a provisioned group makes her billable.
-    let (s, grp) = scim(
+    let (s, grp, _) = scim(
         &app,
         &d,
         M::POST,
@@ -127,17 +106,17 @@ async fn deactivation_over_scim_stops_billing_and_reactivation_resumes_it(app: T
     assert_eq!(billing(&app, &org, "ada@acme.test").await, (json!(true), 1));
 
     // active=false: still a member with access, but no longer billable.
-    let (s, u) = scim(&app, &d, M::PATCH, &format!("/Users/{ada_id}"), Some(active(false))).await;
+    let (s, u, _) = scim(&app, &d, M::PATCH, &format!("/Users/{ada_id}"), Some(active(false))).await;
     assert_eq!(s, StatusCode::OK, "{u}");
     assert_eq!(billing(&app, &org, "ada@acme.test").await, (json!(false), 0));
 
     // Reactivated: billable again.
-    let (s, u) = scim(&app, &d, M::PATCH, &format!("/Users/{ada_id}"), Some(active(true))).await;
+    let (s, u, _) = scim(&app, &d, M::PATCH, &format!("/Users/{ada_id}"), Some(active(true))).await;
     assert_eq!(s, StatusCode::OK, "{u}");
     assert_eq!(billing(&app, &org, "ada@acme.test").await, (json!(true), 1));
 
     // DELETE deprovisions: deactivated and unlinked, so not billed.
-    let (s, _) = scim(&app, &d, M::DELETE, &format!("/Users/{ada_id}"), None).await;
+    let (s, _, _) = scim(&app, &d, M::DELETE, &format!("/Users/{ada_id}"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(billing(&app, &org, "ada@acme.test").await, (json!(false), 0));
 }
@@ -177,12 +156,8 @@ async fn token_statuses(app: &TestApp, org: &TestOrg, account: &str) -> Vec<Stri
 async fn deactivation_revokes_api_tokens_and_admins_see_only_managed_tokens(app: TestApp) {
     use reqwest::Method as M;
     let org = app.create_org("Acme").await;
-    let r = app.post(&org, "/directories", json!({"name": "Okta"})).await;
-    let d = Dir {
-        base: r.json["directory"]["scim_base_url"].as_str().unwrap().to_owned(),
-        token: r.json["token"]["secret"].as_str().unwrap().to_owned(),
-    };
-    let (s, ada) = scim(
+    let d = directory(&app, &org, "Okta").await;
+    let (s, ada, _) = scim(
         &app,
         &d,
         M::POST,
@@ -212,7 +187,7 @@ async fn deactivation_revokes_api_tokens_and_admins_see_only_managed_tokens(app:
 
     // The directory deactivates her: the remaining token is revoked in the same change, and
     // the revocation is audited with the directory as actor.
-    let (s, _) = scim(
+    let (s, _, _) = scim(
         &app,
         &d,
         M::PATCH,

@@ -1,6 +1,7 @@
 //! Searching with POST (RFC 7644 §3.4.3): per resource type, and from the root across Users and
 //! Groups as one paged list.
 
+use super::scim::{directory, scim};
 use gatehouse_testkit::{TestApp, engine_tests};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -9,20 +10,13 @@ engine_tests!(root_and_group_searches_page_across_types_and_skip_types_a_filter_
 
 async fn root_and_group_searches_page_across_types_and_skip_types_a_filter_cannot_name(app: TestApp) {
     let org = app.create_org("Acme").await;
-    let r = app.post(&org, "/directories", json!({"name": "Okta"})).await;
-    let base = r.json["directory"]["scim_base_url"].as_str().unwrap().to_owned();
-    let token = r.json["token"]["secret"].as_str().unwrap().to_owned();
+    let d = directory(&app, &org, "Okta").await;
+    let (app, d) = (&app, &d);
     let post = |path: &str, body: Value| {
-        let req = app
-            .client
-            .post(format!("{base}{path}"))
-            .bearer_auth(&token)
-            .header("content-type", "application/scim+json")
-            .body(body.to_string());
+        let path = path.to_owned();
         async move {
-            let res = req.send().await.unwrap();
-            let status = res.status();
-            (status, res.json::<Value>().await.unwrap())
+            let (status, v, _) = scim(app, d, reqwest::Method::POST, &path, Some(body)).await;
+            (status, v)
         }
     };
     for (user, display) in [("ada@acme.test", "Ada Lovelace"), ("bob@acme.test", "Bob Builder")] {
