@@ -29,7 +29,7 @@ pub struct PatchPath {
 ///
 /// `invalidPath`, with a detail naming the character where parsing failed.
 pub fn parse_path(input: &str) -> Result<PatchPath, ScimError> {
-    parser::parse_path(input)
+    parser::parse_path(input).map(|(attr, filter)| PatchPath { attr, filter })
 }
 
 impl fmt::Display for PatchPath {

@@ -3,16 +3,16 @@
 //! Each function takes the remaining input `&mut &str`. Failures are [`ErrMode::Cut`] with a message and the
 //! length of the input left at the failure, from which the caller computes the character position.
 
-use winnow::ascii::{Caseless, digit0, digit1, multispace0};
-use winnow::combinator::{alt, opt};
+use winnow::ascii::{Caseless, multispace0};
 use winnow::error::{ErrMode, ParserError};
 use winnow::prelude::*;
 use winnow::stream::Stream;
-use winnow::token::{one_of, take_while};
+use winnow::token::take_while;
 
+use super::ast::{check_name, split_attr_path};
+use super::number::number;
 use super::{AttrPath, CompValue, CompareOp, Filter, JsonNumber, MAX_FILTER_DEPTH, MAX_FILTER_LEN};
 use crate::error::ScimError;
-use crate::path::PatchPath;
 
 /// A parse failure: what was expected, and how much input was left where it happened.
 #[derive(Debug)]
@@ -93,8 +93,9 @@ pub(crate) fn parse_filter(source: &str) -> Result<Filter, ScimError> {
     result.map_err(|e| report(source, "filter", e, ScimError::invalid_filter))
 }
 
-/// Parses a PATCH path: `attrPath / valuePath [subAttr]` (RFC 7644 §3.5.2, Figure 7).
-pub(crate) fn parse_path(source: &str) -> Result<PatchPath, ScimError> {
+/// Parses a PATCH path: `attrPath / valuePath [subAttr]` (RFC 7644 §3.5.2, Figure 7), as the
+/// attribute and the value filter, if any.
+pub(crate) fn parse_path(source: &str) -> Result<(AttrPath, Option<Filter>), ScimError> {
     if source.len() > MAX_FILTER_LEN {
         return Err(ScimError::invalid_path(format!(
             "invalid path: longer than {MAX_FILTER_LEN} bytes"
@@ -120,7 +121,7 @@ pub(crate) fn parse_path(source: &str) -> Result<PatchPath, ScimError> {
         }
         ws(&mut input);
         if input.is_empty() {
-            Ok(PatchPath { attr, filter })
+            Ok((attr, filter))
         } else {
             Err(fail(input, "unexpected input after the path"))
         }
@@ -299,7 +300,7 @@ fn comp_value(input: &mut &str) -> PResult<CompValue> {
         return json_string(input).map(CompValue::String);
     }
     if input.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
-        let text = number(input).map_err(|_| fail(at, "invalid number"))?;
+        let text = number::<ErrMode<SyntaxError>>(input).map_err(|_| fail(at, "invalid number"))?;
         return Ok(CompValue::Number(JsonNumber(text.to_owned())));
     }
     for (word, value) in [
@@ -336,23 +337,6 @@ fn json_string(input: &mut &str) -> PResult<String> {
     Ok(value)
 }
 
-/// `-? (0 / [1-9] DIGIT*) ["." DIGIT+] [("e" / "E") ["+" / "-"] DIGIT+]` (RFC 7159 §6).
-fn number<'i>(input: &mut &'i str) -> PResult<&'i str> {
-    (
-        opt('-'),
-        alt(("0".void(), (one_of('1'..='9'), digit0).void())),
-        opt(('.', digit1)),
-        opt((one_of(['e', 'E']), opt(one_of(['+', '-'])), digit1)),
-    )
-        .take()
-        .parse_next(input)
-}
-
-pub(crate) fn is_json_number(text: &str) -> bool {
-    let mut input = text;
-    number(&mut input).is_ok() && input.is_empty()
-}
-
 /// An attribute path token: `[URI ":"] ATTRNAME ["." ATTRNAME]`.
 fn attr_path(input: &mut &str) -> PResult<AttrPath> {
     let at = *input;
@@ -370,45 +354,4 @@ fn attr_name<'i>(input: &mut &'i str) -> PResult<&'i str> {
         .map_err(|_: ErrMode<SyntaxError>| fail(at, "expected a sub-attribute name"))?;
     check_name(name).map_err(|msg| fail(at, msg))?;
     Ok(name)
-}
-
-/// Splits `[URI ":"] ATTRNAME ["." ATTRNAME]` at the last `:` (URNs contain `:` and `.`, attribute names neither).
-pub(crate) fn split_attr_path(token: &str) -> Result<AttrPath, String> {
-    let (urn, names) = match token.rfind(':') {
-        Some(i) => (Some(&token[..i]), &token[i + 1..]),
-        None => (None, token),
-    };
-    if urn.is_some_and(str::is_empty) {
-        return Err("empty schema URN".to_owned());
-    }
-    let mut parts = names.split('.');
-    let attr = parts.next().unwrap_or_default();
-    let sub = parts.next();
-    if parts.next().is_some() {
-        return Err(format!("'{names}' has more than one sub-attribute level"));
-    }
-    check_name(attr)?;
-    if let Some(sub) = sub {
-        check_name(sub)?;
-    }
-    Ok(AttrPath {
-        urn: urn.map(str::to_owned),
-        attr: attr.to_owned(),
-        sub_attr: sub.map(str::to_owned),
-    })
-}
-
-/// `ATTRNAME = ALPHA *(nameChar)`, also allowing a leading `$` for `$ref` (RFC 7643 §2.1).
-fn check_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    match chars.next() {
-        None => Err("missing attribute name".to_owned()),
-        Some(c) if !(c.is_ascii_alphabetic() || c == '$') => {
-            Err(format!("attribute name '{name}' must start with a letter"))
-        }
-        Some(_) if !chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => Err(format!(
-            "attribute name '{name}' may contain only letters, digits, '-' and '_'"
-        )),
-        Some(_) => Ok(()),
-    }
 }

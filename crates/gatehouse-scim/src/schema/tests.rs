@@ -3,6 +3,7 @@ use std::collections::HashSet;
 use serde_json::json;
 
 use super::*;
+use crate::filter::AttrPath;
 
 fn path(text: &str) -> AttrPath {
     AttrPath::parse(text).unwrap()

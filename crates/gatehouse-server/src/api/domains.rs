@@ -1,4 +1,4 @@
-use super::path_id;
+use super::common::path_id;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Admin, ApiJson};
 use crate::state::AppState;

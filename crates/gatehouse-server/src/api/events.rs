@@ -1,4 +1,4 @@
-use super::{list_type, path_id};
+use super::common::{list_type, path_id};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::export::{ExportFormat, export_stream};
 use crate::extract::{Admin, ApiQuery};

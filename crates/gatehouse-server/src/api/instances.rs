@@ -1,4 +1,4 @@
-use super::{list_type, path_id};
+use super::common::{list_type, path_id};
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Admin, ApiJson, ApiQuery};
 use crate::state::AppState;

@@ -1,5 +1,5 @@
+use super::common::{list_type, path_id};
 use super::groups::PageQuery;
-use super::{list_type, path_id};
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Admin, ApiJson, ApiQuery};
 use crate::state::AppState;
