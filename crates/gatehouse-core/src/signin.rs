@@ -1,6 +1,7 @@
 //! Console sign-in: passwords, sessions, lockout with backoff, and password reset links.
 
 use crate::Timestamp;
+use crate::audit::AuditAction;
 use crate::audit::{Actor, ActorKind, AuditEvent, RequestMeta};
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
@@ -222,7 +223,7 @@ impl<S: Store> SignIn<S> {
         })
         .await?;
         for org in orgs {
-            let ev = AuditEvent::new(org.id, &account_actor(&account), meta, "auth.signed_in", now).target(
+            let ev = AuditEvent::new(org.id, &account_actor(&account), meta, AuditAction::AuthSignedIn, now).target(
                 "account",
                 account.id,
                 Some(&account.email),
@@ -272,18 +273,15 @@ impl<S: Store> SignIn<S> {
                     id: Some(a.id.to_string()),
                     label: a.email.clone(),
                 };
-                let ev = AuditEvent::new(org.id, &actor, meta, "auth.sign_in_failed", now).target(
+                let ev = AuditEvent::new(org.id, &actor, meta, AuditAction::AuthSignInFailed, now).target(
                     "account",
                     a.id,
                     Some(&a.email),
                 );
                 tx.insert_event(&ev).await?;
                 if locked {
-                    let ev = AuditEvent::new(org.id, &Actor::system("sign-in"), meta, "auth.locked_out", now).target(
-                        "account",
-                        a.id,
-                        Some(&a.email),
-                    );
+                    let ev = AuditEvent::new(org.id, &Actor::system("sign-in"), meta, AuditAction::AuthLockedOut, now)
+                        .target("account", a.id, Some(&a.email));
                     tx.insert_event(&ev).await?;
                 }
             }
@@ -345,11 +343,14 @@ impl<S: Store> SignIn<S> {
         let mut tx = self.store.begin().await?;
         tx.delete_session(&active.digest).await?;
         for org in tx.list_admin_orgs(active.account.id).await? {
-            let ev = AuditEvent::new(org.id, &account_actor(&active.account), meta, "auth.signed_out", now).target(
-                "account",
-                active.account.id,
-                Some(&active.account.email),
-            );
+            let ev = AuditEvent::new(
+                org.id,
+                &account_actor(&active.account),
+                meta,
+                AuditAction::AuthSignedOut,
+                now,
+            )
+            .target("account", active.account.id, Some(&active.account.email));
             tx.insert_event(&ev).await?;
         }
         tx.commit().await
@@ -369,7 +370,7 @@ impl<S: Store> SignIn<S> {
         tx.insert_password_reset(&token.digest, account.id, now, now.plus_secs(secs))
             .await?;
         for org in tx.list_admin_orgs(account.id).await? {
-            let ev = AuditEvent::new(org.id, actor, meta, "auth.password_reset_requested", now).target(
+            let ev = AuditEvent::new(org.id, actor, meta, AuditAction::AuthPasswordResetRequested, now).target(
                 "account",
                 account.id,
                 Some(&account.email),
@@ -434,11 +435,14 @@ impl<S: Store> SignIn<S> {
         tx.set_password_hash(account_id, &hash).await?;
         tx.delete_sessions_of(account_id).await?;
         for org in tx.list_admin_orgs(account_id).await? {
-            let ev = AuditEvent::new(org.id, &account_actor(&account), meta, "auth.password_set", now).target(
-                "account",
-                account_id,
-                Some(&account.email),
-            );
+            let ev = AuditEvent::new(
+                org.id,
+                &account_actor(&account),
+                meta,
+                AuditAction::AuthPasswordSet,
+                now,
+            )
+            .target("account", account_id, Some(&account.email));
             tx.insert_event(&ev).await?;
         }
         tx.commit().await?;

@@ -134,14 +134,19 @@ async fn create_accounts_via_api(app: &Arc<TestApp>, org: &TestOrg, n: usize) ->
     n as f64 / start.elapsed().as_secs_f64()
 }
 
-const ACTIONS: [&str; 6] = [
-    "account.updated",
-    "group.member_added",
-    "product_access.granted",
-    "product_access.revoked",
-    "instance.updated",
-    "group.created",
-];
+const ACTIONS: [gatehouse_core::audit::AuditAction; 6] = {
+    use gatehouse_core::audit::AuditAction::{
+        AccountUpdated, GroupCreated, GroupMemberAdded, InstanceUpdated, ProductAccessGranted, ProductAccessRevoked,
+    };
+    [
+        AccountUpdated,
+        GroupMemberAdded,
+        ProductAccessGranted,
+        ProductAccessRevoked,
+        InstanceUpdated,
+        GroupCreated,
+    ]
+};
 
 /// Tops the org's log up to `total` events spread over the last 180 days.
 async fn seed_events(app: &TestApp, org: OrgId, total: usize) -> usize {

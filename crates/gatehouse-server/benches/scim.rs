@@ -229,11 +229,14 @@ async fn seed_users(app: &TestApp, org: OrgId, dir: DirectoryId, n: usize) {
                 created_at: now,
                 updated_at: now,
             };
-            let event = AuditEvent::new(org, &actor, &RequestMeta::default(), "scim.user_created", now).target(
-                "account",
-                account.id,
-                Some(&email),
-            );
+            let event = AuditEvent::new(
+                org,
+                &actor,
+                &RequestMeta::default(),
+                gatehouse_core::audit::AuditAction::ScimUserCreated,
+                now,
+            )
+            .target("account", account.id, Some(&email));
             batch.push(NewProvisionedUser {
                 org,
                 account,

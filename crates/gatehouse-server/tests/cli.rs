@@ -345,7 +345,7 @@ async fn seed_events(db: &TestDatabase, org: &str, n: usize) {
             org,
             &Actor::system("seed"),
             &meta,
-            "group.created",
+            gatehouse_core::audit::AuditAction::GroupCreated,
             gatehouse_core::Timestamp::now(),
         )
         .target(

@@ -126,7 +126,7 @@ async fn dropping_a_transaction_rolls_everything_back(engine: Dialect) {
             o.id,
             &Actor::system("t"),
             &RequestMeta::default(),
-            "account.created",
+            gatehouse_core::audit::AuditAction::AccountCreated,
             t(1),
         ))
         .await
@@ -179,7 +179,7 @@ async fn event_time_range_is_exact_to_the_millisecond(engine: Dialect) {
             o.id,
             &Actor::system("t"),
             &RequestMeta::default(),
-            "org.updated",
+            gatehouse_core::audit::AuditAction::OrgUpdated,
             t(ms),
         ))
         .await
@@ -284,7 +284,7 @@ async fn free_text_search_matches_substrings_quotes_and_short_needles(engine: Di
             o.id,
             &Actor::system("t"),
             &RequestMeta::default(),
-            "account.created",
+            gatehouse_core::audit::AuditAction::AccountCreated,
             t(5),
         )
         .target("account", "id", Some(label));
@@ -333,7 +333,7 @@ async fn free_text_pages_stay_exact_across_the_recent_scan_and_the_index(engine:
             o.id,
             &Actor::system("t"),
             &RequestMeta::default(),
-            "group.created",
+            gatehouse_core::audit::AuditAction::GroupCreated,
             t(seq),
         )
         .target("group", seq, Some(&label));
@@ -644,10 +644,16 @@ async fn event_records_page_newest_first_with_every_field_as_written(engine: Dia
             user_agent: (n % 3 == 0).then(|| "Mozilla/5.0 \"quoted\" \\ agent".to_owned()),
         };
         let actor = Actor::system(&format!("Zoë \"{n}\" \\ line\nbreak"));
-        let e = AuditEvent::new(o.id, &actor, &meta, "group.created", t(n * 10))
-            .target("group", format!("g{n}"), Some(&format!("=\"Ops\" \\ {n} ✓")))
-            .target("account", "a1", None)
-            .after(&serde_json::json!({"name": format!("Ops {n}"), "tags": ["a\"b", null, 3.5]}));
+        let e = AuditEvent::new(
+            o.id,
+            &actor,
+            &meta,
+            gatehouse_core::audit::AuditAction::GroupCreated,
+            t(n * 10),
+        )
+        .target("group", format!("g{n}"), Some(&format!("=\"Ops\" \\ {n} ✓")))
+        .target("account", "a1", None)
+        .after(&serde_json::json!({"name": format!("Ops {n}"), "tags": ["a\"b", null, 3.5]}));
         tx.insert_event(&e).await.unwrap();
         written.push(e);
     }
@@ -655,7 +661,7 @@ async fn event_records_page_newest_first_with_every_field_as_written(engine: Dia
         o.id,
         &Actor::system("other"),
         &RequestMeta::default(),
-        "org.updated",
+        gatehouse_core::audit::AuditAction::OrgUpdated,
         t(60),
     ))
     .await

@@ -1,4 +1,5 @@
 use super::Services;
+use crate::audit::AuditAction;
 use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result, Validator};
@@ -93,10 +94,16 @@ impl<S: Store> Services<S> {
                 format!("This {kind} already has access to the instance; change its role instead."),
             ));
         }
-        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), "product_access.granted", now)
-            .target("instance", instance.id, Some(&instance.name))
-            .target(kind, id, Some(&label))
-            .after(&access);
+        let ev = AuditEvent::new(
+            admin.org(),
+            admin.actor(),
+            admin.meta(),
+            AuditAction::ProductAccessGranted,
+            now,
+        )
+        .target("instance", instance.id, Some(&instance.name))
+        .target(kind, id, Some(&label))
+        .after(&access);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(access)
@@ -137,7 +144,7 @@ impl<S: Store> Services<S> {
             admin.org(),
             admin.actor(),
             admin.meta(),
-            "product_access.updated",
+            AuditAction::ProductAccessUpdated,
             self.clock.now(),
         )
         .target("instance", instance.id, Some(&instance.name))
@@ -161,7 +168,7 @@ impl<S: Store> Services<S> {
             admin.org(),
             admin.actor(),
             admin.meta(),
-            "product_access.revoked",
+            AuditAction::ProductAccessRevoked,
             self.clock.now(),
         )
         .target("instance", before.instance_id, None)

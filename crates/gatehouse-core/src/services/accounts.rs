@@ -1,5 +1,6 @@
 use super::Services;
 use crate::Timestamp;
+use crate::audit::AuditAction;
 use crate::audit::{Actor, AuditEvent, RequestMeta};
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result, Validator};
@@ -121,7 +122,11 @@ impl<S: Store> Services<S> {
                 "An account with this email address is already in the organization.",
             ));
         }
-        let action = if created { "account.created" } else { "account.added" };
+        let action = if created {
+            AuditAction::AccountCreated
+        } else {
+            AuditAction::AccountAdded
+        };
         let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now)
             .target("account", account.id, Some(&account.email))
             .after(&account);
@@ -132,7 +137,7 @@ impl<S: Store> Services<S> {
                 d.org_id,
                 &crate::audit::Actor::system("domain claim"),
                 &crate::audit::RequestMeta::default(),
-                "domain.accounts_claimed",
+                AuditAction::DomainAccountsClaimed,
                 now,
             )
             .target("domain", d.id, Some(&d.name))
@@ -185,9 +190,15 @@ impl<S: Store> Services<S> {
         if !tx.revoke_user_api_token(id, token, now).await? {
             return Err(CoreError::NotFound { entity: "API token" });
         }
-        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), "user_api_token.revoked", now)
-            .target("account", id, Some(&account.account.email))
-            .target("user_api_token", token, None);
+        let ev = AuditEvent::new(
+            admin.org(),
+            admin.actor(),
+            admin.meta(),
+            AuditAction::UserApiTokenRevoked,
+            now,
+        )
+        .target("account", id, Some(&account.account.email))
+        .target("user_api_token", token, None);
         tx.insert_event(&ev).await?;
         tx.commit().await
     }
@@ -253,15 +264,15 @@ impl<S: Store> Services<S> {
                 .after(&after)
         };
         if after.display_name != before.account.display_name {
-            tx.insert_event(&event("account.updated")).await?;
+            tx.insert_event(&event(AuditAction::AccountUpdated)).await?;
         }
         if after.email != before.account.email {
-            tx.insert_event(&event("account.email_changed")).await?;
+            tx.insert_event(&event(AuditAction::AccountEmailChanged)).await?;
         }
         if after.status != before.account.status {
             let action = match after.status {
-                AccountStatus::Deactivated => "account.deactivated",
-                AccountStatus::Active => "account.reactivated",
+                AccountStatus::Deactivated => AuditAction::AccountDeactivated,
+                AccountStatus::Active => AuditAction::AccountReactivated,
             };
             tx.insert_event(&event(action)).await?;
         }
@@ -302,7 +313,7 @@ impl<S: Store> Services<S> {
                 admin.org(),
                 admin.actor(),
                 admin.meta(),
-                "account.deletion_scheduled",
+                AuditAction::AccountDeletionScheduled,
                 now,
             )
             .target("account", id, Some(&after.email))
@@ -316,9 +327,15 @@ impl<S: Store> Services<S> {
             }));
         }
         tx.unlink_org_account(admin.org(), id).await?;
-        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), "account.removed", now)
-            .target("account", id, Some(&before.account.email))
-            .before(&before);
+        let ev = AuditEvent::new(
+            admin.org(),
+            admin.actor(),
+            admin.meta(),
+            AuditAction::AccountRemoved,
+            now,
+        )
+        .target("account", id, Some(&before.account.email))
+        .before(&before);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(Removal::Removed)
@@ -346,7 +363,7 @@ impl<S: Store> Services<S> {
             admin.org(),
             admin.actor(),
             admin.meta(),
-            "account.deletion_canceled",
+            AuditAction::AccountDeletionCanceled,
             now,
         )
         .target("account", id, Some(&after.email))
@@ -376,7 +393,7 @@ impl<S: Store> Services<S> {
                 *org,
                 &crate::audit::Actor::system("account deletion"),
                 &crate::audit::RequestMeta::default(),
-                "account.deleted",
+                AuditAction::AccountDeleted,
                 now,
             )
             .target("account", account.id, Some(&account.email))
@@ -420,7 +437,7 @@ async fn cut_off_now<T: Writes + Send>(
     tx.delete_sessions_of(account.id).await?;
     let revoked = tx.revoke_user_api_tokens(account.id, now).await?;
     if revoked > 0 {
-        let ev = AuditEvent::new(org, actor, meta, "account.api_tokens_revoked", now)
+        let ev = AuditEvent::new(org, actor, meta, AuditAction::AccountApiTokensRevoked, now)
             .target("account", account.id, Some(&account.email))
             .after(&serde_json::json!({ "revoked": revoked }));
         tx.insert_event(&ev).await?;

@@ -1,4 +1,5 @@
 use super::Services;
+use crate::audit::AuditAction;
 use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
@@ -26,11 +27,14 @@ impl<S: Store> Services<S> {
                 "The account is already an organization admin.",
             ));
         }
-        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), "org_admin.granted", now).target(
-            "account",
-            account,
-            Some(&acc.account.email),
-        );
+        let ev = AuditEvent::new(
+            admin.org(),
+            admin.actor(),
+            admin.meta(),
+            AuditAction::OrgAdminGranted,
+            now,
+        )
+        .target("account", account, Some(&acc.account.email));
         tx.insert_event(&ev).await?;
         tx.commit().await
     }
@@ -57,7 +61,7 @@ impl<S: Store> Services<S> {
             admin.org(),
             admin.actor(),
             admin.meta(),
-            "org_admin.revoked",
+            AuditAction::OrgAdminRevoked,
             self.clock.now(),
         )
         .target("account", account, Some(&email));

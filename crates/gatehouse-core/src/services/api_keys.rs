@@ -1,5 +1,6 @@
 use super::Services;
 use crate::Timestamp;
+use crate::audit::AuditAction;
 use crate::audit::AuditEvent;
 use crate::authz::{API_KEY_KIND, OrgAdmin};
 use crate::error::{CoreError, Result, Validator};
@@ -65,9 +66,15 @@ pub(super) async fn mint_key<T: Writes>(
         last_used_at: None,
     };
     tx.insert_api_key(&key, &minted.digest).await?;
-    let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), "api_key.created", now)
-        .target("api_key", key.id, Some(&key.name))
-        .after(&key);
+    let ev = AuditEvent::new(
+        admin.org(),
+        admin.actor(),
+        admin.meta(),
+        AuditAction::ApiKeyCreated,
+        now,
+    )
+    .target("api_key", key.id, Some(&key.name))
+    .after(&key);
     tx.insert_event(&ev).await?;
     Ok((key, minted.value))
 }
@@ -107,10 +114,16 @@ impl<S: Store> Services<S> {
             ..before.clone()
         };
         tx.update_api_key(&after).await?;
-        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), "api_key.revoked", now)
-            .target("api_key", after.id, Some(&after.name))
-            .before(&before)
-            .after(&after);
+        let ev = AuditEvent::new(
+            admin.org(),
+            admin.actor(),
+            admin.meta(),
+            AuditAction::ApiKeyRevoked,
+            now,
+        )
+        .target("api_key", after.id, Some(&after.name))
+        .before(&before)
+        .after(&after);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(after)

@@ -1,5 +1,6 @@
 use super::Services;
 use crate::Timestamp;
+use crate::audit::AuditAction;
 use crate::audit::{AuditEvent, AuditFilter, RequestMeta};
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
@@ -62,7 +63,7 @@ impl<S: Store> Services<S> {
         let mut total = 0;
         for (org, n) in &per_org {
             total += n;
-            let ev = AuditEvent::new(*org, &crate::audit::Actor::system("retention"), &RequestMeta::default(), "audit.pruned", now)
+            let ev = AuditEvent::new(*org, &crate::audit::Actor::system("retention"), &RequestMeta::default(), AuditAction::AuditPruned, now)
                 .target("org", org, None)
                 .after(&serde_json::json!({ "deleted": n, "before": Timestamp::to_rfc3339(cutoff), "retention_days": retention_days }));
             tx.insert_event(&ev).await?;

@@ -2,6 +2,7 @@
 
 use super::Services;
 use crate::Timestamp;
+use crate::audit::AuditAction;
 use crate::audit::{Actor, ActorKind, AuditEvent};
 use crate::authz::OrgAdmin;
 use crate::directory::{Directory, DirectoryToken};
@@ -51,7 +52,7 @@ impl DirectoryCaller {
     }
 }
 
-fn event(admin: &OrgAdmin, action: &'static str, d: &Directory, now: Timestamp) -> AuditEvent {
+fn event(admin: &OrgAdmin, action: AuditAction, d: &Directory, now: Timestamp) -> AuditEvent {
     AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now).target("directory", d.id, Some(&d.name))
 }
 
@@ -69,7 +70,7 @@ impl<S: Store> Services<S> {
         };
         let mut tx = self.store.begin().await?;
         tx.insert_directory(&d).await?;
-        tx.insert_event(&event(admin, "directory.created", &d, now).after(&d))
+        tx.insert_event(&event(admin, AuditAction::DirectoryCreated, &d, now).after(&d))
             .await?;
         let issued = issue(&mut tx, admin, &d, now).await?;
         tx.commit().await?;
@@ -130,7 +131,7 @@ impl<S: Store> Services<S> {
                 ..t.clone()
             })
             .await?;
-            tx.insert_event(&event(admin, "directory.token_revoked", &d, now).target(
+            tx.insert_event(&event(admin, AuditAction::DirectoryTokenRevoked, &d, now).target(
                 "directory_token",
                 &t.id,
                 Some(&t.prefix),
@@ -146,7 +147,7 @@ impl<S: Store> Services<S> {
         let mut tx = self.store.begin().await?;
         let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         tx.delete_directory(admin.org(), id).await?;
-        tx.insert_event(&event(admin, "directory.removed", &d, now).before(&d))
+        tx.insert_event(&event(admin, AuditAction::DirectoryRemoved, &d, now).before(&d))
             .await?;
         self.commit_directory_change(tx).await
     }
@@ -168,7 +169,7 @@ impl<S: Store> Services<S> {
         };
         tx.update_directory(&after).await?;
         tx.insert_event(
-            &event(admin, "directory.updated", &after, now)
+            &event(admin, AuditAction::DirectoryUpdated, &after, now)
                 .before(&before)
                 .after(&after),
         )
@@ -194,7 +195,7 @@ impl<S: Store> Services<S> {
         let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         let n = tx.delete_held_operations(id).await?;
         tx.insert_event(
-            &event(admin, "directory.held_discarded", &d, now).after(&serde_json::json!({ "discarded": n })),
+            &event(admin, AuditAction::DirectoryHeldDiscarded, &d, now).after(&serde_json::json!({ "discarded": n })),
         )
         .await?;
         tx.commit().await?;
@@ -226,7 +227,7 @@ impl<S: Store> Services<S> {
         let mut tx = self.store.begin().await?;
         let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         tx.delete_held_operations(id).await?;
-        let ev = event(admin, "directory.held_released", &d, now)
+        let ev = event(admin, AuditAction::DirectoryHeldReleased, &d, now)
             .after(&serde_json::json!({ "released": released, "failed": failed }));
         tx.insert_event(&ev).await?;
         tx.commit().await
@@ -361,7 +362,7 @@ async fn issue<T: Writes>(tx: &mut T, admin: &OrgAdmin, d: &Directory, now: Time
         revoked_at: None,
     };
     tx.insert_directory_token(&token, &minted.digest).await?;
-    tx.insert_event(&event(admin, "directory.token_created", d, now).target(
+    tx.insert_event(&event(admin, AuditAction::DirectoryTokenCreated, d, now).target(
         "directory_token",
         &token.id,
         Some(&token.prefix),

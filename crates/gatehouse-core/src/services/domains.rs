@@ -1,6 +1,7 @@
 //! Domains: add, verify (on demand and by the job), claim accounts, re-check, unverify.
 
 use crate::Timestamp;
+use crate::audit::AuditAction;
 use crate::audit::{Actor, AuditEvent, RequestMeta};
 use crate::authz::OrgAdmin;
 use crate::domain::{
@@ -49,14 +50,7 @@ impl<S: Store> Clone for DomainService<S> {
     }
 }
 
-fn event(
-    org: OrgId,
-    actor: &Actor,
-    meta: &RequestMeta,
-    action: &'static str,
-    d: &Domain,
-    now: Timestamp,
-) -> AuditEvent {
+fn event(org: OrgId, actor: &Actor, meta: &RequestMeta, action: AuditAction, d: &Domain, now: Timestamp) -> AuditEvent {
     AuditEvent::new(org, actor, meta, action, now).target("domain", d.id, Some(&d.name))
 }
 
@@ -117,8 +111,18 @@ impl<S: Store> DomainService<S> {
                 "This domain is already added to the organization.",
             ));
         }
-        tx.insert_event(&event(admin.org(), admin.actor(), admin.meta(), "domain.added", &domain, now).after(&domain))
-            .await?;
+        tx.insert_event(
+            &event(
+                admin.org(),
+                admin.actor(),
+                admin.meta(),
+                AuditAction::DomainAdded,
+                &domain,
+                now,
+            )
+            .after(&domain),
+        )
+        .await?;
         tx.commit().await?;
         Ok(domain)
     }
@@ -211,7 +215,7 @@ impl<S: Store> DomainService<S> {
                     other => other,
                 })?;
                 tx.insert_event(
-                    &event(org, actor, meta, "domain.verified", &d, now)
+                    &event(org, actor, meta, AuditAction::DomainVerified, &d, now)
                         .before(&before)
                         .after(&d),
                 )
@@ -224,7 +228,7 @@ impl<S: Store> DomainService<S> {
                 d.status = DomainStatus::Failed;
                 tx.update_domain(&d).await?;
                 tx.insert_event(
-                    &event(org, actor, meta, "domain.verification_failed", &d, now)
+                    &event(org, actor, meta, AuditAction::DomainVerificationFailed, &d, now)
                         .before(&before)
                         .after(&d),
                 )
@@ -233,14 +237,14 @@ impl<S: Store> DomainService<S> {
             (DomainStatus::Verified, Some(_)) if before.failing_since.is_some() => {
                 d.failing_since = None;
                 tx.update_domain(&d).await?;
-                tx.insert_event(&event(org, actor, meta, "domain.proof_restored", &d, now))
+                tx.insert_event(&event(org, actor, meta, AuditAction::DomainProofRestored, &d, now))
                     .await?;
             }
             (DomainStatus::Verified, None) => match before.failing_since {
                 None => {
                     d.failing_since = Some(now);
                     tx.update_domain(&d).await?;
-                    tx.insert_event(&event(org, actor, meta, "domain.proof_missing", &d, now).after(&d))
+                    tx.insert_event(&event(org, actor, meta, AuditAction::DomainProofMissing, &d, now).after(&d))
                         .await?;
                 }
                 Some(since) if now >= since.plus_secs(self.policy.grace_secs) => {
@@ -274,9 +278,16 @@ impl<S: Store> DomainService<S> {
         };
         tx.update_domain(&d).await?;
         tx.insert_event(
-            &event(admin.org(), admin.actor(), admin.meta(), "domain.updated", &d, now)
-                .before(&before)
-                .after(&d),
+            &event(
+                admin.org(),
+                admin.actor(),
+                admin.meta(),
+                AuditAction::DomainUpdated,
+                &d,
+                now,
+            )
+            .before(&before)
+            .after(&d),
         )
         .await?;
         if mode == ClaimMode::Automatic && d.status == DomainStatus::Verified {
@@ -321,8 +332,18 @@ impl<S: Store> DomainService<S> {
             unverify_in(&mut tx, &mut d, admin.actor(), admin.meta(), now).await?;
         }
         tx.delete_domain(admin.org(), id).await?;
-        tx.insert_event(&event(admin.org(), admin.actor(), admin.meta(), "domain.removed", &d, now).before(&d))
-            .await?;
+        tx.insert_event(
+            &event(
+                admin.org(),
+                admin.actor(),
+                admin.meta(),
+                AuditAction::DomainRemoved,
+                &d,
+                now,
+            )
+            .before(&d),
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -379,7 +400,7 @@ async fn claim_in<T: Reads + Writes>(
     }
     tx.claim_accounts(org, &ids, now, "domain").await?;
     let listed: Vec<String> = ids.iter().take(1000).map(ToString::to_string).collect();
-    let ev = event(org, actor, meta, "domain.accounts_claimed", d, now)
+    let ev = event(org, actor, meta, AuditAction::DomainAccountsClaimed, d, now)
         .after(&serde_json::json!({ "count": ids.len(), "account_ids": listed }));
     tx.insert_event(&ev).await?;
     Ok(ids.len())
@@ -400,7 +421,7 @@ async fn unverify_in<T: Reads + Writes>(
     d.verify_by = now.plus_secs(30 * 86_400);
     tx.update_domain(d).await?;
     let released = tx.release_domain_accounts(d.org_id, &d.name).await?;
-    let ev = event(d.org_id, actor, meta, "domain.unverified", d, now)
+    let ev = event(d.org_id, actor, meta, AuditAction::DomainUnverified, d, now)
         .before(&before)
         .after(&serde_json::json!({ "status": d.status, "released_accounts": released.len() }));
     tx.insert_event(&ev).await

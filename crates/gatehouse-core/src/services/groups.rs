@@ -1,4 +1,5 @@
 use super::{Services, name_conflict};
+use crate::audit::AuditAction;
 use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result, Validator};
@@ -75,7 +76,7 @@ impl<S: Store> Services<S> {
         if !tx.insert_group(&group).await? {
             return Err(CoreError::conflict("group_name_taken", Some("name"), TAKEN));
         }
-        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), "group.created", now)
+        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), AuditAction::GroupCreated, now)
             .target("group", group.id, Some(&group.name))
             .after(&group);
         tx.insert_event(&ev).await?;
@@ -117,7 +118,7 @@ impl<S: Store> Services<S> {
             admin.org(),
             admin.actor(),
             admin.meta(),
-            "group.updated",
+            AuditAction::GroupUpdated,
             self.clock.now(),
         )
         .target("group", id, Some(&after.name))
@@ -138,7 +139,7 @@ impl<S: Store> Services<S> {
             admin.org(),
             admin.actor(),
             admin.meta(),
-            "group.deleted",
+            AuditAction::GroupDeleted,
             self.clock.now(),
         )
         .target("group", id, Some(&before.name))
@@ -174,9 +175,15 @@ impl<S: Store> Services<S> {
                 "The account is already a member of this group.",
             ));
         }
-        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), "group.member_added", now)
-            .target("group", id, Some(&group.name))
-            .target("account", account, Some(&member.account.email));
+        let ev = AuditEvent::new(
+            admin.org(),
+            admin.actor(),
+            admin.meta(),
+            AuditAction::GroupMemberAdded,
+            now,
+        )
+        .target("group", id, Some(&group.name))
+        .target("account", account, Some(&member.account.email));
         tx.insert_event(&ev).await?;
         tx.commit().await
     }
@@ -196,7 +203,7 @@ impl<S: Store> Services<S> {
             admin.org(),
             admin.actor(),
             admin.meta(),
-            "group.member_removed",
+            AuditAction::GroupMemberRemoved,
             self.clock.now(),
         )
         .target("group", id, Some(&group.name))

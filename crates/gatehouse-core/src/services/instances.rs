@@ -1,4 +1,5 @@
 use super::{Services, name_conflict};
+use crate::audit::AuditAction;
 use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result, Validator};
@@ -79,9 +80,15 @@ impl<S: Store> Services<S> {
                 "A product instance with this URL already exists.",
             ));
         }
-        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), "instance.created", now)
-            .target("instance", instance.id, Some(&instance.name))
-            .after(&instance);
+        let ev = AuditEvent::new(
+            admin.org(),
+            admin.actor(),
+            admin.meta(),
+            AuditAction::InstanceCreated,
+            now,
+        )
+        .target("instance", instance.id, Some(&instance.name))
+        .after(&instance);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(instance)
@@ -130,7 +137,7 @@ impl<S: Store> Services<S> {
             admin.org(),
             admin.actor(),
             admin.meta(),
-            "instance.updated",
+            AuditAction::InstanceUpdated,
             self.clock.now(),
         )
         .target("instance", id, Some(&after.name))
@@ -150,7 +157,7 @@ impl<S: Store> Services<S> {
             admin.org(),
             admin.actor(),
             admin.meta(),
-            "instance.deleted",
+            AuditAction::InstanceDeleted,
             self.clock.now(),
         )
         .target("instance", id, Some(&before.name))

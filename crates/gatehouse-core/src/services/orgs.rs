@@ -1,5 +1,6 @@
 use super::Services;
 use super::api_keys::{NewApiKey, mint_key};
+use crate::audit::AuditAction;
 use crate::audit::{Actor, AuditEvent, RequestMeta};
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result, Validator};
@@ -56,7 +57,7 @@ impl<S: Store> Services<S> {
         let mut tx = self.store.begin().await?;
         tx.insert_org(&org).await?;
         tx.insert_event(
-            &AuditEvent::new(org.id, &actor, &meta, "org.created", now)
+            &AuditEvent::new(org.id, &actor, &meta, AuditAction::OrgCreated, now)
                 .target("org", org.id, Some(&org.name))
                 .after(&org),
         )
@@ -79,7 +80,11 @@ impl<S: Store> Services<S> {
                 .ok_or_else(|| CoreError::internal("account vanished"))?
         };
         tx.link_org_account(org.id, admin.id, created, now).await?;
-        let action = if created { "account.created" } else { "account.added" };
+        let action = if created {
+            AuditAction::AccountCreated
+        } else {
+            AuditAction::AccountAdded
+        };
         tx.insert_event(
             &AuditEvent::new(org.id, &actor, &meta, action, now)
                 .target("account", admin.id, Some(&admin.email))
@@ -88,7 +93,7 @@ impl<S: Store> Services<S> {
         .await?;
         tx.insert_org_admin(org.id, admin.id, now).await?;
         tx.insert_event(
-            &AuditEvent::new(org.id, &actor, &meta, "org_admin.granted", now).target(
+            &AuditEvent::new(org.id, &actor, &meta, AuditAction::OrgAdminGranted, now).target(
                 "account",
                 admin.id,
                 Some(&admin.email),
@@ -139,7 +144,7 @@ impl<S: Store> Services<S> {
             admin.org(),
             admin.actor(),
             admin.meta(),
-            "org.updated",
+            AuditAction::OrgUpdated,
             self.clock.now(),
         )
         .target("org", after.id, Some(&after.name))

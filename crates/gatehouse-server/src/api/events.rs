@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::Timestamp;
-use gatehouse_core::audit::{ACTIONS, ActorKind, AuditEvent, AuditFilter};
+use gatehouse_core::audit::{ActorKind, AuditAction, AuditEvent, AuditFilter};
 use gatehouse_core::error::Validator;
 use gatehouse_core::ids::EventId;
 use gatehouse_core::page::PageRequest;
@@ -90,6 +90,10 @@ list_type!(EventList, EventResponse);
 pub struct ActionResponse {
     pub action: String,
     pub description: String,
+    /// What part of the product the action belongs to (`accounts`, `sign_in`, `domains`, ...).
+    pub category: String,
+    /// `low`, `medium` or `high`: `high` is what a security team alerts on.
+    pub severity: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -186,11 +190,13 @@ pub async fn get(
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/event-actions", tag = "audit log", security(("api_key" = [])),
     params(("org_id" = String, Path)), responses((status = 200, body = ActionList)))]
 pub async fn actions(Admin(_admin): Admin) -> Json<ActionList> {
-    let items = ACTIONS
+    let items = AuditAction::ALL
         .iter()
-        .map(|(a, d)| ActionResponse {
-            action: (*a).into(),
-            description: (*d).into(),
+        .map(|a| ActionResponse {
+            action: a.name().into(),
+            description: a.description().into(),
+            category: a.category().as_str().into(),
+            severity: a.severity().as_str().into(),
         })
         .collect();
     Json(ActionList { items })

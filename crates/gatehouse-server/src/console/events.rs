@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use gatehouse_core::Timestamp;
-use gatehouse_core::audit::{ACTIONS, AuditEvent, AuditFilter};
+use gatehouse_core::audit::{AuditAction, AuditEvent, AuditFilter};
 use gatehouse_core::ids::EventId;
 use gatehouse_core::page::PageRequest;
 use serde::Deserialize;
@@ -144,7 +144,10 @@ pub async fn page(State(st): State<AppState>, console: Console, Query(q): Query<
         notice: None,
         errors,
         query: q.query_string(),
-        actions: ACTIONS.iter().map(|(a, _)| (*a, *a == q.action)).collect(),
+        actions: AuditAction::ALL
+            .iter()
+            .map(|a| (a.name(), a.name() == q.action))
+            .collect(),
         f: FilterValues {
             q: q.q,
             actor: q.actor,

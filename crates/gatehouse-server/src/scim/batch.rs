@@ -12,6 +12,7 @@
 
 use super::provision::Fields;
 use crate::state::AppState;
+use gatehouse_core::audit::AuditAction;
 use gatehouse_core::audit::{AuditEvent, RequestMeta};
 use gatehouse_core::directory::ScimUser;
 use gatehouse_core::ids::AccountId;
@@ -200,10 +201,16 @@ fn new_user(j: &Job, now: gatehouse_core::Timestamp) -> NewProvisionedUser {
         created_at: now,
         updated_at: now,
     };
-    let event = AuditEvent::new(dir.org_id, &j.caller.actor(), &j.meta, "scim.user_created", now)
-        .target("account", account.id, Some(&account.email))
-        .target("scim_user", &user.id, Some(&user.user_name))
-        .after(&account);
+    let event = AuditEvent::new(
+        dir.org_id,
+        &j.caller.actor(),
+        &j.meta,
+        AuditAction::ScimUserCreated,
+        now,
+    )
+    .target("account", account.id, Some(&account.email))
+    .target("scim_user", &user.id, Some(&user.user_name))
+    .after(&account);
     NewProvisionedUser {
         org: dir.org_id,
         account,

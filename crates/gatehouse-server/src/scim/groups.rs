@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use gatehouse_core::audit::AuditAction;
 use gatehouse_core::audit::{AuditEvent, RequestMeta};
 use gatehouse_core::directory::{GroupPredicate, ScimGroup};
 use gatehouse_core::ids::{AccountId, GroupId};
@@ -181,7 +182,7 @@ pub async fn create_group(
             "A group with this displayName or externalId already exists in this directory.",
         ))
     })?;
-    let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, "scim.group_created", now)
+    let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, AuditAction::ScimGroupCreated, now)
         .target("group", group.id, Some(&group.name))
         .after(&json!({"display_name": g.display_name, "members": accounts.len()}));
     tx.insert_event(&ev).await?;
@@ -377,7 +378,7 @@ pub async fn write(
             "The group changed since it was read; read it again.",
         )));
     }
-    let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, "scim.group_updated", now)
+    let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, AuditAction::ScimGroupUpdated, now)
         .target("group", group.id, Some(&updated.display_name))
         .after(&json!({"members_added": added, "members_removed": removed}));
     tx.insert_event(&ev).await?;
@@ -436,7 +437,7 @@ pub async fn delete_group(
     let g = tx.find_scim_group(dir.id, id).await?.ok_or_else(not_found)?;
     // The org group goes, with its memberships and access; the SCIM row follows by cascade.
     tx.delete_group(dir.org_id, g.group_id).await?;
-    let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, "scim.group_deleted", now).target(
+    let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, AuditAction::ScimGroupDeleted, now).target(
         "group",
         g.group_id,
         Some(&g.display_name),

@@ -7,6 +7,7 @@ use super::ScimFail;
 use super::batch::Outcome;
 use crate::state::AppState;
 use gatehouse_core::CoreError;
+use gatehouse_core::audit::AuditAction;
 use gatehouse_core::audit::{AuditEvent, RequestMeta};
 use gatehouse_core::directory::ScimUser;
 use gatehouse_core::ids::AccountId;
@@ -211,10 +212,10 @@ async fn apply_to_account(
     Ok(after)
 }
 
-fn status_action(before: &Account, after: &Account) -> Option<&'static str> {
+fn status_action(before: &Account, after: &Account) -> Option<AuditAction> {
     match (before.status, after.status) {
-        (AccountStatus::Active, AccountStatus::Deactivated) => Some("scim.user_deactivated"),
-        (AccountStatus::Deactivated, AccountStatus::Active) => Some("scim.user_reactivated"),
+        (AccountStatus::Active, AccountStatus::Deactivated) => Some(AuditAction::ScimUserDeactivated),
+        (AccountStatus::Deactivated, AccountStatus::Active) => Some(AuditAction::ScimUserReactivated),
         _ => None,
     }
 }
@@ -301,7 +302,7 @@ async fn create_alone(
             "A user with this userName, externalId or account already exists in this directory.",
         )
     })?;
-    let ev = AuditEvent::new(org, &caller.actor(), meta, "scim.user_created", now)
+    let ev = AuditEvent::new(org, &caller.actor(), meta, AuditAction::ScimUserCreated, now)
         .target("account", account.id, Some(&after.email))
         .target("scim_user", &user.id, Some(&user.user_name))
         .after(&after);
@@ -391,7 +392,7 @@ pub async fn replace(
             .after(&after)
     };
     if updated.resource != existing.resource || after != account {
-        tx.insert_event(&event("scim.user_updated")).await?;
+        tx.insert_event(&event(AuditAction::ScimUserUpdated)).await?;
     }
     if let Some(action) = status_action(&account, &after) {
         tx.insert_event(&event(action)).await?;
@@ -447,7 +448,7 @@ async fn hold(
         created_at: now,
     };
     tx.upsert_held_operation(&op).await?;
-    let ev = AuditEvent::new(d.org_id, &caller.actor(), meta, "scim.change_held", now)
+    let ev = AuditEvent::new(d.org_id, &caller.actor(), meta, AuditAction::ScimChangeHeld, now)
         .target("account", user.account_id, user.email.as_deref())
         .target("scim_user", &user.id, Some(&user.user_name))
         .after(&json!({ "method": method, "limit_per_hour": d.deactivation_limit_per_hour }));
@@ -509,7 +510,7 @@ pub async fn delete(
         tx.update_account(&after).await?;
         gatehouse_core::services::cut_off(&mut tx, dir.org_id, &caller.actor(), meta, &after, now).await?;
         tx.unmanage_account(dir.org_id, account.id).await?;
-        let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, "scim.user_deleted", now)
+        let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, AuditAction::ScimUserDeleted, now)
             .target("account", account.id, Some(&account.email))
             .target("scim_user", id, Some(&existing.user_name))
             .before(&account)
