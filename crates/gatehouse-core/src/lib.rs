@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod authz;
+pub mod billing;
 pub mod directory;
 pub mod domain;
 pub mod error;

@@ -42,10 +42,17 @@ pub struct OrgAccount {
 }
 
 impl OrgAccount {
-    /// Whether the organization pays for the account: it is active and has product access.
-    /// A deactivated account is never billable, whatever access it keeps.
+    /// What billing needs to know about the account.
+    pub fn billing_facts(&self) -> crate::billing::BillingFacts {
+        crate::billing::BillingFacts {
+            status: self.account.status,
+            has_product_access: self.has_product_access,
+        }
+    }
+
+    /// Whether the organization pays for the account (see [`crate::billing::classify`]).
     pub fn billable(&self) -> bool {
-        self.account.status == crate::product::AccountStatus::Active && self.has_product_access
+        crate::billing::classify(self.billing_facts()).is_billable()
     }
 }
 

@@ -1,0 +1,116 @@
+//! Who an organization pays for. One classifier decides for every account, and both the
+//! per-account `billable` flag and the organization's billable count are computed from it, so
+//! the two can never disagree.
+
+use crate::product::AccountStatus;
+
+/// What billing needs to know about one account in one organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BillingFacts {
+    pub status: AccountStatus,
+    /// Access to a product instance of the organization, directly or through a group.
+    pub has_product_access: bool,
+}
+
+/// The one rule that decides an account's bill, checked in this order: the first that applies
+/// is the account's rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BillingRule {
+    /// Deactivated accounts are never billed, whatever access they keep.
+    Deactivated,
+    /// An account with no access to any product of the organization costs nothing.
+    NoProductAccess,
+    /// Active, with product access.
+    Billable,
+}
+
+impl BillingRule {
+    /// The stable name of the rule.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deactivated => "deactivated",
+            Self::NoProductAccess => "no_product_access",
+            Self::Billable => "billable",
+        }
+    }
+
+    pub fn is_billable(self) -> bool {
+        self == Self::Billable
+    }
+}
+
+/// The rule that applies to an account with these facts.
+pub fn classify(facts: BillingFacts) -> BillingRule {
+    if facts.status != AccountStatus::Active {
+        BillingRule::Deactivated
+    } else if !facts.has_product_access {
+        BillingRule::NoProductAccess
+    } else {
+        BillingRule::Billable
+    }
+}
+
+/// How many of an organization's accounts share the same facts (the store counts them in one
+/// grouped query; the classifier then needs one call per group, not per account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FactsCount {
+    pub facts: BillingFacts,
+    pub accounts: i64,
+}
+
+/// The billable accounts among these groups.
+pub fn count_billable(groups: &[FactsCount]) -> i64 {
+    groups
+        .iter()
+        .filter(|g| classify(g.facts).is_billable())
+        .map(|g| g.accounts)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(status: AccountStatus, has_product_access: bool) -> BillingFacts {
+        BillingFacts {
+            status,
+            has_product_access,
+        }
+    }
+
+    #[test]
+    fn only_active_accounts_with_product_access_are_billed() {
+        assert_eq!(classify(facts(AccountStatus::Active, true)), BillingRule::Billable);
+        assert_eq!(
+            classify(facts(AccountStatus::Active, false)),
+            BillingRule::NoProductAccess
+        );
+        assert_eq!(
+            classify(facts(AccountStatus::Deactivated, true)),
+            BillingRule::Deactivated
+        );
+        assert_eq!(
+            classify(facts(AccountStatus::Deactivated, false)),
+            BillingRule::Deactivated
+        );
+    }
+
+    #[test]
+    fn the_count_adds_the_billable_groups_only() {
+        let groups = [
+            FactsCount {
+                facts: facts(AccountStatus::Active, true),
+                accounts: 7,
+            },
+            FactsCount {
+                facts: facts(AccountStatus::Active, false),
+                accounts: 5,
+            },
+            FactsCount {
+                facts: facts(AccountStatus::Deactivated, true),
+                accounts: 3,
+            },
+        ];
+        assert_eq!(count_billable(&groups), 7);
+    }
+}
