@@ -95,7 +95,7 @@ async fn create_accounts_via_store(services: &Services<gatehouse_store::SqlStore
                     break;
                 }
                 let input = NewAccount::parse(&format!("store-{i}@bench.example"), "Bench Person").unwrap();
-                services.create_account(&admin, input).await.unwrap();
+                services.accounts.create(&admin, input).await.unwrap();
             }
         }));
     }
@@ -229,7 +229,8 @@ async fn store_page_latency(services: &Services<gatehouse_store::SqlStore>, org:
     for _ in 0..runs {
         let start = Instant::now();
         services
-            .list_events(&admin, &filter, &PageRequest::first(50))
+            .audit
+            .list(&admin, &filter, &PageRequest::first(50))
             .await
             .unwrap();
         samples.push(start.elapsed());

@@ -72,17 +72,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bootstrap { org_name, admin_email } => {
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config.clone()).await?;
             let services = state.services.clone();
-            let b = services.bootstrap(&org_name, &admin_email).await.map_err(|e| match e {
-                gatehouse_core::CoreError::Validation { fields } => anyhow::anyhow!(
-                    "invalid input: {}",
-                    fields
-                        .iter()
-                        .map(|f| format!("{}: {}", f.field, f.message))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-                other => anyhow::anyhow!(other),
-            })?;
+            let b = services
+                .orgs
+                .bootstrap(&org_name, &admin_email)
+                .await
+                .map_err(|e| match e {
+                    gatehouse_core::CoreError::Validation { fields } => anyhow::anyhow!(
+                        "invalid input: {}",
+                        fields
+                            .iter()
+                            .map(|f| format!("{}: {}", f.field, f.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                    other => anyhow::anyhow!(other),
+                })?;
             // The first admin's way in: a single-use link to set a password, valid for a day.
             let link = state
                 .signin

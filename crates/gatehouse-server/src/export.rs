@@ -169,7 +169,7 @@ pub fn export_stream(
                 after: after.take(),
                 limit: CHUNK,
             };
-            let result = services.list_event_records(&admin, &filter, &page).await;
+            let result = services.audit.list_records(&admin, &filter, &page).await;
             let (items, more) = match result {
                 Ok(p) => {
                     let more = p.next_cursor.is_some();

@@ -7,7 +7,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, R
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use gatehouse_core::audit::RequestMeta;
-use gatehouse_core::authz::{OrgAdmin, authorize_api_key};
+use gatehouse_core::authz::OrgAdmin;
 use gatehouse_core::ids::OrgId;
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
@@ -181,7 +181,7 @@ impl FromRequestParts<AppState> for Admin {
                 )
             })?;
         let meta = request_meta(parts, &state.config.trusted_proxies);
-        let admin = authorize_api_key(&state.services.store, state.services.clock.as_ref(), token, org, meta).await?;
+        let admin = state.services.api_keys.authorize(token, org, meta).await?;
         Ok(Admin(admin))
     }
 }

@@ -76,7 +76,7 @@ async fn domains_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             }
             Err(e) => tracing::error!(error = %e, "domain checks failed"),
         }
-        match state.services.purge_deleted_accounts().await {
+        match state.services.accounts.purge_deleted().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "accounts deleted after their grace period"),
             Err(e) => tracing::error!(error = %e, "account deletion pass failed"),
@@ -86,7 +86,7 @@ async fn domains_loop(state: AppState, mut stop: watch::Receiver<bool>) {
 
 async fn lease(state: &AppState, name: &str, holder: &str) -> gatehouse_core::Result<bool> {
     use gatehouse_core::ports::{Store, Writes};
-    let now = state.services.clock.now();
+    let now = state.services.now();
     let mut tx = state.services.store.begin().await?;
     let got = tx.acquire_lease(name, holder, now, now.plus_secs(240)).await?;
     tx.commit().await?;
@@ -105,7 +105,8 @@ async fn retention_loop(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         match state
             .services
-            .prune_events(state.config.audit_retention_days, &holder)
+            .audit
+            .prune(state.config.audit_retention_days, &holder)
             .await
         {
             Ok(Some(n)) => tracing::info!(deleted = n, "audit retention pass"),

@@ -174,7 +174,7 @@ impl TestApp {
             uuid::Uuid::now_v7().simple(),
             name.to_lowercase().replace(' ', "-")
         );
-        let b = services.bootstrap(name, &admin).await.expect("bootstrap");
+        let b = services.orgs.bootstrap(name, &admin).await.expect("bootstrap");
         TestOrg {
             id: b.org.id.to_string(),
             key: b.api_key_secret,

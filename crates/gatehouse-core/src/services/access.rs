@@ -1,4 +1,4 @@
-use super::Services;
+use super::capability::capability;
 use crate::audit::AuditAction;
 use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
@@ -51,9 +51,14 @@ impl GrantAccess {
     }
 }
 
-impl<S: Store> Services<S> {
+capability!(
+    AccessGrants,
+    "Product access: which accounts and groups may use which product instances."
+);
+
+impl<S: Store> AccessGrants<S> {
     /// Grants a role on an instance to an account or group of this organization.
-    pub async fn grant_access(&self, admin: &OrgAdmin, grant: GrantAccess) -> Result<Access> {
+    pub async fn create(&self, admin: &OrgAdmin, grant: GrantAccess) -> Result<Access> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let instance = tx
@@ -109,7 +114,7 @@ impl<S: Store> Services<S> {
         Ok(access)
     }
 
-    pub async fn get_access(&self, admin: &OrgAdmin, id: AccessId) -> Result<Access> {
+    pub async fn get(&self, admin: &OrgAdmin, id: AccessId) -> Result<Access> {
         self.store
             .reader()
             .await?
@@ -118,16 +123,11 @@ impl<S: Store> Services<S> {
             .ok_or(NOT_FOUND)
     }
 
-    pub async fn list_access(
-        &self,
-        admin: &OrgAdmin,
-        filter: &AccessFilter,
-        page: &PageRequest,
-    ) -> Result<Page<Access>> {
+    pub async fn list(&self, admin: &OrgAdmin, filter: &AccessFilter, page: &PageRequest) -> Result<Page<Access>> {
         self.store.reader().await?.list_access(admin.org(), filter, page).await
     }
 
-    pub async fn update_access(&self, admin: &OrgAdmin, id: AccessId, role: Role) -> Result<Access> {
+    pub async fn update(&self, admin: &OrgAdmin, id: AccessId, role: Role) -> Result<Access> {
         let mut tx = self.store.begin().await?;
         let before = tx.find_access(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         let instance = tx
@@ -156,7 +156,7 @@ impl<S: Store> Services<S> {
         Ok(after)
     }
 
-    pub async fn revoke_access(&self, admin: &OrgAdmin, id: AccessId) -> Result<()> {
+    pub async fn delete(&self, admin: &OrgAdmin, id: AccessId) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let before = tx.find_access(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         tx.delete_access(admin.org(), id).await?;

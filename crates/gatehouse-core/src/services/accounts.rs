@@ -1,4 +1,4 @@
-use super::Services;
+use super::capability::capability;
 use crate::Timestamp;
 use crate::audit::AuditAction;
 use crate::audit::{Actor, AuditEvent, RequestMeta};
@@ -82,11 +82,16 @@ pub struct AccountDetail {
     pub is_org_admin: bool,
 }
 
-impl<S: Store> Services<S> {
+capability!(
+    Accounts,
+    "Accounts as an organization sees them: create or add, change, remove, deletion."
+);
+
+impl<S: Store> Accounts<S> {
     /// Creates the account, managed by this organization. If the email already belongs to an
     /// account that this organization cannot see yet, that account is added instead (it stays
     /// managed by whoever managed it). If this organization already sees it: `email_taken`.
-    pub async fn create_account(&self, admin: &OrgAdmin, new: NewAccount) -> Result<(OrgAccount, bool)> {
+    pub async fn create(&self, admin: &OrgAdmin, new: NewAccount) -> Result<(OrgAccount, bool)> {
         let now = self.clock.now();
         let fresh = Account {
             id: AccountId::new(),
@@ -150,7 +155,7 @@ impl<S: Store> Services<S> {
         Ok((view, created))
     }
 
-    pub async fn get_account(&self, admin: &OrgAdmin, id: AccountId) -> Result<AccountDetail> {
+    pub async fn get(&self, admin: &OrgAdmin, id: AccountId) -> Result<AccountDetail> {
         let mut r = self.store.reader().await?;
         let account = r.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         let groups = r.list_account_groups(admin.org(), id).await?;
@@ -164,51 +169,7 @@ impl<S: Store> Services<S> {
         })
     }
 
-    /// A managed account's API tokens (an organization sees only the tokens of people it
-    /// manages).
-    pub async fn list_account_api_tokens(
-        &self,
-        admin: &OrgAdmin,
-        id: AccountId,
-    ) -> Result<Vec<crate::model::UserApiToken>> {
-        let mut r = self.store.reader().await?;
-        let account = r.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
-        if !account.is_managed {
-            return Err(not_managed());
-        }
-        r.list_user_api_tokens(id).await
-    }
-
-    /// Revokes one API token of a managed account.
-    pub async fn revoke_account_api_token(&self, admin: &OrgAdmin, id: AccountId, token: &str) -> Result<()> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let account = tx.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
-        if !account.is_managed {
-            return Err(not_managed());
-        }
-        if !tx.revoke_user_api_token(id, token, now).await? {
-            return Err(CoreError::NotFound { entity: "API token" });
-        }
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::UserApiTokenRevoked,
-            now,
-        )
-        .target("account", id, Some(&account.account.email))
-        .target("user_api_token", token, None);
-        tx.insert_event(&ev).await?;
-        tx.commit().await
-    }
-
-    pub async fn list_accounts(
-        &self,
-        admin: &OrgAdmin,
-        filter: &AccountFilter,
-        page: &PageRequest,
-    ) -> Result<Page<OrgAccount>> {
+    pub async fn list(&self, admin: &OrgAdmin, filter: &AccountFilter, page: &PageRequest) -> Result<Page<OrgAccount>> {
         self.store
             .reader()
             .await?
@@ -219,7 +180,7 @@ impl<S: Store> Services<S> {
     /// Changes the profile or status of an account this organization manages. A status change
     /// is recorded as `account.deactivated`/`account.reactivated`, a profile change as
     /// `account.updated`; a patch that changes nothing records nothing.
-    pub async fn update_account(&self, admin: &OrgAdmin, id: AccountId, patch: AccountPatch) -> Result<OrgAccount> {
+    pub async fn update(&self, admin: &OrgAdmin, id: AccountId, patch: AccountPatch) -> Result<OrgAccount> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let before = tx.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
@@ -249,11 +210,13 @@ impl<S: Store> Services<S> {
         if after == before.account {
             return Ok(before);
         }
-        tx.update_account(&after).await.map_err(super::name_conflict(
-            "email_taken",
-            "email",
-            "Another account has this email address.",
-        ))?;
+        tx.update_account(&after)
+            .await
+            .map_err(super::capability::name_conflict(
+                "email_taken",
+                "email",
+                "Another account has this email address.",
+            ))?;
         if after.status == AccountStatus::Deactivated {
             cut_off(&mut tx, admin.org(), admin.actor(), admin.meta(), &after, now).await?;
         }
@@ -286,7 +249,7 @@ impl<S: Store> Services<S> {
     /// Schedules a managed account's deletion (deactivated now, deleted after the grace
     /// period unless cancelled), or removes an unmanaged one from this organization at once.
     /// The organization's last admin cannot be removed.
-    pub async fn remove_account(&self, admin: &OrgAdmin, id: AccountId) -> Result<Removal> {
+    pub async fn delete(&self, admin: &OrgAdmin, id: AccountId) -> Result<Removal> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         tx.lock_org(admin.org()).await?;
@@ -378,7 +341,7 @@ impl<S: Store> Services<S> {
     }
 
     /// Deletes accounts whose grace period is over (a job's pass); returns how many.
-    pub async fn purge_deleted_accounts(&self) -> Result<usize> {
+    pub async fn purge_deleted(&self) -> Result<usize> {
         let now = self.clock.now();
         let due = self
             .store
@@ -405,7 +368,7 @@ impl<S: Store> Services<S> {
     }
 }
 
-fn not_managed() -> CoreError {
+pub(super) fn not_managed() -> CoreError {
     CoreError::Forbidden {
         code: "account_not_managed",
         message: "Only the organization that manages this account can change it.".into(),

@@ -1,4 +1,4 @@
-use super::Services;
+use super::capability::capability;
 use crate::audit::AuditAction;
 use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
@@ -7,13 +7,15 @@ use crate::ids::AccountId;
 use crate::model::OrgAdminRole;
 use crate::ports::{Reads, Store, Writes};
 
-impl<S: Store> Services<S> {
-    pub async fn list_org_admins(&self, admin: &OrgAdmin) -> Result<Vec<OrgAdminRole>> {
+capability!(Admins, "The organization's admins.");
+
+impl<S: Store> Admins<S> {
+    pub async fn list(&self, admin: &OrgAdmin) -> Result<Vec<OrgAdminRole>> {
         self.store.reader().await?.list_org_admins(admin.org()).await
     }
 
     /// Gives an account of this organization the org admin role.
-    pub async fn grant_org_admin(&self, admin: &OrgAdmin, account: AccountId) -> Result<()> {
+    pub async fn create(&self, admin: &OrgAdmin, account: AccountId) -> Result<()> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let acc = tx
@@ -41,7 +43,7 @@ impl<S: Store> Services<S> {
 
     /// Takes the org admin role away; the last admin keeps it. The organization row is locked
     /// first so two concurrent revocations cannot both pass the last-admin check.
-    pub async fn revoke_org_admin(&self, admin: &OrgAdmin, account: AccountId) -> Result<()> {
+    pub async fn delete(&self, admin: &OrgAdmin, account: AccountId) -> Result<()> {
         let mut tx = self.store.begin().await?;
         tx.lock_org(admin.org()).await?;
         let admins = tx.list_org_admins(admin.org()).await?;

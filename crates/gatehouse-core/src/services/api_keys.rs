@@ -1,4 +1,4 @@
-use super::Services;
+use super::capability::capability;
 use crate::Timestamp;
 use crate::audit::AuditAction;
 use crate::audit::AuditEvent;
@@ -79,19 +79,32 @@ pub(super) async fn mint_key<T: Writes>(
     Ok((key, minted.value))
 }
 
-impl<S: Store> Services<S> {
-    pub async fn create_api_key(&self, admin: &OrgAdmin, spec: NewApiKey) -> Result<CreatedApiKey> {
+capability!(ApiKeys, "The organization's API keys.");
+
+impl<S: Store> ApiKeys<S> {
+    /// Checks a presented key against the organization in the request path (see
+    /// [`crate::authz::authorize_api_key`]).
+    pub async fn authorize(
+        &self,
+        presented: &str,
+        org: crate::ids::OrgId,
+        meta: crate::audit::RequestMeta,
+    ) -> Result<OrgAdmin> {
+        crate::authz::authorize_api_key(&self.store, self.clock.as_ref(), presented, org, meta).await
+    }
+
+    pub async fn create(&self, admin: &OrgAdmin, spec: NewApiKey) -> Result<CreatedApiKey> {
         let mut tx = self.store.begin().await?;
         let (key, secret) = mint_key(&mut tx, admin, &spec, self.clock.now()).await?;
         tx.commit().await?;
         Ok(CreatedApiKey { key, secret })
     }
 
-    pub async fn list_api_keys(&self, admin: &OrgAdmin, page: &PageRequest) -> Result<Page<ApiKey>> {
+    pub async fn list(&self, admin: &OrgAdmin, page: &PageRequest) -> Result<Page<ApiKey>> {
         self.store.reader().await?.list_api_keys(admin.org(), page).await
     }
 
-    pub async fn get_api_key(&self, admin: &OrgAdmin, id: ApiKeyId) -> Result<ApiKey> {
+    pub async fn get(&self, admin: &OrgAdmin, id: ApiKeyId) -> Result<ApiKey> {
         let mut r = self.store.reader().await?;
         r.find_api_key(admin.org(), id)
             .await?
@@ -99,7 +112,7 @@ impl<S: Store> Services<S> {
     }
 
     /// Revokes a key at once. Revoking a revoked key changes nothing and records nothing.
-    pub async fn revoke_api_key(&self, admin: &OrgAdmin, id: ApiKeyId) -> Result<ApiKey> {
+    pub async fn revoke(&self, admin: &OrgAdmin, id: ApiKeyId) -> Result<ApiKey> {
         let mut tx = self.store.begin().await?;
         let before = tx
             .find_api_key(admin.org(), id)

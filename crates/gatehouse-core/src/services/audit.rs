@@ -1,4 +1,4 @@
-use super::Services;
+use super::capability::capability;
 use crate::Timestamp;
 use crate::audit::AuditAction;
 use crate::audit::{AuditEvent, AuditFilter, RequestMeta};
@@ -11,19 +11,16 @@ use crate::ports::{Reads, Store, Writes};
 /// The lease name the retention job takes, so only one node prunes at a time.
 pub const RETENTION_LEASE: &str = "audit-retention";
 
-impl<S: Store> Services<S> {
-    pub async fn list_events(
-        &self,
-        admin: &OrgAdmin,
-        filter: &AuditFilter,
-        page: &PageRequest,
-    ) -> Result<Page<AuditEvent>> {
+capability!(Audit, "Reading and pruning the audit log.");
+
+impl<S: Store> Audit<S> {
+    pub async fn list(&self, admin: &OrgAdmin, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditEvent>> {
         filter.validate()?;
         self.store.reader().await?.list_events(admin.org(), filter, page).await
     }
 
     /// A page of stored event records, for streaming exports.
-    pub async fn list_event_records(
+    pub async fn list_records(
         &self,
         admin: &OrgAdmin,
         filter: &AuditFilter,
@@ -37,7 +34,7 @@ impl<S: Store> Services<S> {
             .await
     }
 
-    pub async fn get_event(&self, admin: &OrgAdmin, id: EventId) -> Result<AuditEvent> {
+    pub async fn get(&self, admin: &OrgAdmin, id: EventId) -> Result<AuditEvent> {
         self.store
             .reader()
             .await?
@@ -49,7 +46,7 @@ impl<S: Store> Services<S> {
     /// Deletes events older than `retention_days`, recording per organization how many went,
     /// in the same transaction. Returns the number deleted, or `None` when another node holds
     /// the lease.
-    pub async fn prune_events(&self, retention_days: u32, holder: &str) -> Result<Option<i64>> {
+    pub async fn prune(&self, retention_days: u32, holder: &str) -> Result<Option<i64>> {
         let now = self.clock.now();
         let cutoff = now.plus_secs(-i64::from(retention_days) * 86_400);
         let mut tx = self.store.begin().await?;

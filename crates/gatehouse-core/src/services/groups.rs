@@ -1,4 +1,4 @@
-use super::{Services, name_conflict};
+use super::capability::{capability, name_conflict};
 use crate::audit::AuditAction;
 use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
@@ -60,8 +60,10 @@ impl GroupPatch {
     }
 }
 
-impl<S: Store> Services<S> {
-    pub async fn create_group(&self, admin: &OrgAdmin, new: NewGroup) -> Result<Group> {
+capability!(Groups, "Groups and their members.");
+
+impl<S: Store> Groups<S> {
+    pub async fn create(&self, admin: &OrgAdmin, new: NewGroup) -> Result<Group> {
         let now = self.clock.now();
         let group = Group {
             id: GroupId::new(),
@@ -84,7 +86,7 @@ impl<S: Store> Services<S> {
         Ok(group)
     }
 
-    pub async fn get_group(&self, admin: &OrgAdmin, id: GroupId) -> Result<Group> {
+    pub async fn get(&self, admin: &OrgAdmin, id: GroupId) -> Result<Group> {
         self.store
             .reader()
             .await?
@@ -93,11 +95,11 @@ impl<S: Store> Services<S> {
             .ok_or(NOT_FOUND)
     }
 
-    pub async fn list_groups(&self, admin: &OrgAdmin, name: Option<&str>, page: &PageRequest) -> Result<Page<Group>> {
+    pub async fn list(&self, admin: &OrgAdmin, name: Option<&str>, page: &PageRequest) -> Result<Page<Group>> {
         self.store.reader().await?.list_groups(admin.org(), name, page).await
     }
 
-    pub async fn update_group(&self, admin: &OrgAdmin, id: GroupId, patch: GroupPatch) -> Result<Group> {
+    pub async fn update(&self, admin: &OrgAdmin, id: GroupId, patch: GroupPatch) -> Result<Group> {
         let mut tx = self.store.begin().await?;
         let before = tx.find_group(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         check_local(&before)?;
@@ -130,7 +132,7 @@ impl<S: Store> Services<S> {
     }
 
     /// Deletes the group, its memberships and the access granted to it.
-    pub async fn delete_group(&self, admin: &OrgAdmin, id: GroupId) -> Result<()> {
+    pub async fn delete(&self, admin: &OrgAdmin, id: GroupId) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let before = tx.find_group(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         check_local(&before)?;
@@ -148,18 +150,13 @@ impl<S: Store> Services<S> {
         tx.commit().await
     }
 
-    pub async fn list_group_members(
-        &self,
-        admin: &OrgAdmin,
-        id: GroupId,
-        page: &PageRequest,
-    ) -> Result<Page<GroupMember>> {
+    pub async fn list_members(&self, admin: &OrgAdmin, id: GroupId, page: &PageRequest) -> Result<Page<GroupMember>> {
         let mut r = self.store.reader().await?;
         r.find_group(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         r.list_group_members(admin.org(), id, page).await
     }
 
-    pub async fn add_group_member(&self, admin: &OrgAdmin, id: GroupId, account: AccountId) -> Result<()> {
+    pub async fn add_member(&self, admin: &OrgAdmin, id: GroupId, account: AccountId) -> Result<()> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let group = tx.find_group(admin.org(), id).await?.ok_or(NOT_FOUND)?;
@@ -188,7 +185,7 @@ impl<S: Store> Services<S> {
         tx.commit().await
     }
 
-    pub async fn remove_group_member(&self, admin: &OrgAdmin, id: GroupId, account: AccountId) -> Result<()> {
+    pub async fn remove_member(&self, admin: &OrgAdmin, id: GroupId, account: AccountId) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let group = tx.find_group(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         check_local(&group)?;

@@ -1,4 +1,4 @@
-use super::{Services, name_conflict};
+use super::capability::{capability, name_conflict};
 use crate::audit::AuditAction;
 use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
@@ -60,8 +60,10 @@ impl InstancePatch {
     }
 }
 
-impl<S: Store> Services<S> {
-    pub async fn create_instance(&self, admin: &OrgAdmin, new: NewInstance) -> Result<Instance> {
+capability!(Instances, "Product instances (sites).");
+
+impl<S: Store> Instances<S> {
+    pub async fn create(&self, admin: &OrgAdmin, new: NewInstance) -> Result<Instance> {
         let now = self.clock.now();
         let instance = Instance {
             id: InstanceId::new(),
@@ -94,7 +96,7 @@ impl<S: Store> Services<S> {
         Ok(instance)
     }
 
-    pub async fn get_instance(&self, admin: &OrgAdmin, id: InstanceId) -> Result<Instance> {
+    pub async fn get(&self, admin: &OrgAdmin, id: InstanceId) -> Result<Instance> {
         self.store
             .reader()
             .await?
@@ -103,12 +105,7 @@ impl<S: Store> Services<S> {
             .ok_or(NOT_FOUND)
     }
 
-    pub async fn list_instances(
-        &self,
-        admin: &OrgAdmin,
-        product: Option<Product>,
-        page: &PageRequest,
-    ) -> Result<Page<Instance>> {
+    pub async fn list(&self, admin: &OrgAdmin, product: Option<Product>, page: &PageRequest) -> Result<Page<Instance>> {
         self.store
             .reader()
             .await?
@@ -116,7 +113,7 @@ impl<S: Store> Services<S> {
             .await
     }
 
-    pub async fn update_instance(&self, admin: &OrgAdmin, id: InstanceId, patch: InstancePatch) -> Result<Instance> {
+    pub async fn update(&self, admin: &OrgAdmin, id: InstanceId, patch: InstancePatch) -> Result<Instance> {
         let mut tx = self.store.begin().await?;
         let before = tx.find_instance(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         let mut after = before.clone();
@@ -149,7 +146,7 @@ impl<S: Store> Services<S> {
     }
 
     /// Removes the instance and every grant of access to it.
-    pub async fn delete_instance(&self, admin: &OrgAdmin, id: InstanceId) -> Result<()> {
+    pub async fn delete(&self, admin: &OrgAdmin, id: InstanceId) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let before = tx.find_instance(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         tx.delete_instance(admin.org(), id).await?;

@@ -1,5 +1,5 @@
-use super::Services;
 use super::api_keys::{NewApiKey, mint_key};
+use super::capability::capability;
 use crate::audit::AuditAction;
 use crate::audit::{Actor, AuditEvent, RequestMeta};
 use crate::authz::OrgAdmin;
@@ -36,7 +36,9 @@ impl OrgPatch {
     }
 }
 
-impl<S: Store> Services<S> {
+capability!(Orgs, "Organizations: bootstrap, profile, counts.");
+
+impl<S: Store> Orgs<S> {
     /// Creates an organization with its first admin account and an API key, as the system.
     /// An admin email that already has an account links that account instead of creating one.
     pub async fn bootstrap(&self, org_name: &str, admin_email: &str) -> Result<Bootstrapped> {
@@ -112,18 +114,18 @@ impl<S: Store> Services<S> {
         })
     }
 
-    pub async fn get_org(&self, admin: &OrgAdmin) -> Result<Org> {
+    pub async fn get(&self, admin: &OrgAdmin) -> Result<Org> {
         let mut r = self.store.reader().await?;
         r.find_org(admin.org())
             .await?
             .ok_or(CoreError::NotFound { entity: "organization" })
     }
 
-    pub async fn org_counts(&self, admin: &OrgAdmin) -> Result<OrgCounts> {
+    pub async fn get_counts(&self, admin: &OrgAdmin) -> Result<OrgCounts> {
         self.store.reader().await?.org_counts(admin.org()).await
     }
 
-    pub async fn update_org(&self, admin: &OrgAdmin, patch: OrgPatch) -> Result<Org> {
+    pub async fn update(&self, admin: &OrgAdmin, patch: OrgPatch) -> Result<Org> {
         let mut tx = self.store.begin().await?;
         let before = tx
             .find_org(admin.org())

@@ -119,7 +119,7 @@ pub async fn list(
         principal,
     };
     let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
-    let p = st.services.list_access(&admin, &filter, &page).await?;
+    let p = st.services.access.list(&admin, &filter, &page).await?;
     Ok(Json(AccessList::from_page(p, AccessResponse::from)))
 }
 
@@ -134,7 +134,7 @@ pub async fn grant(
     let input = GrantAccess::parse(&b.instance_id, b.account_id.as_deref(), b.group_id.as_deref(), &b.role)?;
     Ok((
         StatusCode::CREATED,
-        Json(st.services.grant_access(&admin, input).await?.into()),
+        Json(st.services.access.create(&admin, input).await?.into()),
     ))
 }
 
@@ -146,7 +146,7 @@ pub async fn get(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<AccessResponse>> {
     let id = path_id(&id, "product access", AccessId::parse)?;
-    Ok(Json(st.services.get_access(&admin, id).await?.into()))
+    Ok(Json(st.services.access.get(&admin, id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/access/{id}", tag = "product access", security(("api_key" = [])),
@@ -160,7 +160,7 @@ pub async fn update(
 ) -> ApiResult<Json<AccessResponse>> {
     let id = path_id(&id, "product access", AccessId::parse)?;
     let role = Role::parse(&b.role)?;
-    Ok(Json(st.services.update_access(&admin, id, role).await?.into()))
+    Ok(Json(st.services.access.update(&admin, id, role).await?.into()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/access/{id}", tag = "product access", security(("api_key" = [])),
@@ -171,7 +171,7 @@ pub async fn revoke(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let id = path_id(&id, "product access", AccessId::parse)?;
-    st.services.revoke_access(&admin, id).await?;
+    st.services.access.delete(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -180,7 +180,8 @@ pub async fn revoke(
 pub async fn list_admins(State(st): State<AppState>, Admin(admin): Admin) -> ApiResult<Json<AdminList>> {
     let items = st
         .services
-        .list_org_admins(&admin)
+        .admins
+        .list(&admin)
         .await?
         .into_iter()
         .map(AdminResponse::from)
@@ -197,7 +198,7 @@ pub async fn grant_admin(
     ApiJson(b): ApiJson<GrantAdminRequest>,
 ) -> ApiResult<StatusCode> {
     let account = AccountId::parse(&b.account_id)?;
-    st.services.grant_org_admin(&admin, account).await?;
+    st.services.admins.create(&admin, account).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -210,6 +211,6 @@ pub async fn revoke_admin(
     Path((_, account)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let account = path_id(&account, "org admin", AccountId::parse)?;
-    st.services.revoke_org_admin(&admin, account).await?;
+    st.services.admins.delete(&admin, account).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -190,7 +190,7 @@ pub async fn list(
 ) -> ApiResult<Json<AccountList>> {
     let filter = q.filter()?;
     let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
-    let p = st.services.list_accounts(&admin, &filter, &page).await?;
+    let p = st.services.accounts.list(&admin, &filter, &page).await?;
     Ok(Json(AccountList::from_page(p, AccountResponse::from)))
 }
 
@@ -205,7 +205,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateAccountRequest>,
 ) -> ApiResult<(StatusCode, Json<AccountResponse>)> {
     let input = NewAccount::parse(&body.email, &body.display_name)?;
-    let (account, _created) = st.services.create_account(&admin, input).await?;
+    let (account, _created) = st.services.accounts.create(&admin, input).await?;
     Ok((StatusCode::CREATED, Json(account.into())))
 }
 
@@ -218,7 +218,7 @@ pub async fn get(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<AccountDetailResponse>> {
     let id = path_id(&id, "account", AccountId::parse)?;
-    Ok(Json(st.services.get_account(&admin, id).await?.into()))
+    Ok(Json(st.services.accounts.get(&admin, id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/accounts/{id}", tag = "accounts", security(("api_key" = [])),
@@ -236,7 +236,7 @@ pub async fn update(
         body.status.as_deref(),
         body.email.as_deref(),
     )?;
-    Ok(Json(st.services.update_account(&admin, id, patch).await?.into()))
+    Ok(Json(st.services.accounts.update(&admin, id, patch).await?.into()))
 }
 
 /// Removes an unmanaged account from the organization (204), or schedules a managed one for
@@ -251,7 +251,7 @@ pub async fn remove(
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let id = path_id(&id, "account", AccountId::parse)?;
-    Ok(match st.services.remove_account(&admin, id).await? {
+    Ok(match st.services.accounts.delete(&admin, id).await? {
         Removal::Removed => StatusCode::NO_CONTENT.into_response(),
         Removal::DeletionScheduled(a) => (StatusCode::ACCEPTED, Json(AccountResponse::from(a))).into_response(),
     })
@@ -266,7 +266,7 @@ pub async fn cancel_deletion(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<AccountResponse>> {
     let id = path_id(&id, "account", AccountId::parse)?;
-    Ok(Json(st.services.cancel_deletion(&admin, id).await?.into()))
+    Ok(Json(st.services.accounts.cancel_deletion(&admin, id).await?.into()))
 }
 
 /// One of a person's API tokens, as an admin of the organization that manages them sees it
@@ -300,10 +300,11 @@ pub async fn list_api_tokens(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserApiTokenList>> {
     let id = path_id(&id, "account", AccountId::parse)?;
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let items = st
         .services
-        .list_account_api_tokens(&admin, id)
+        .api_tokens
+        .list(&admin, id)
         .await?
         .into_iter()
         .map(|t| UserApiTokenResponse {
@@ -333,6 +334,6 @@ pub async fn revoke_api_token(
     if token.len() > 64 {
         return Err(CoreError::NotFound { entity: "API token" }.into());
     }
-    st.services.revoke_account_api_token(&admin, id, &token).await?;
+    st.services.api_tokens.revoke(&admin, id, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -124,7 +124,7 @@ pub async fn create(
     Json<CreatedDirectoryResponse>,
 )> {
     let (d, t) = st.services.create_directory(&admin, &b.name).await?;
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let body = CreatedDirectoryResponse {
         directory: directory(&st, d),
         token: issued(t, now),
@@ -145,7 +145,7 @@ pub async fn get(
 ) -> ApiResult<Json<DirectoryDetailResponse>> {
     let id = path_id(&id, "directory", DirectoryId::parse)?;
     let (d, tokens) = st.services.get_directory(&admin, id).await?;
-    let now = st.services.clock.now();
+    let now = st.services.now();
     Ok(Json(DirectoryDetailResponse {
         directory: directory(&st, d),
         tokens: tokens.into_iter().map(|t| token(t, now)).collect(),
@@ -175,7 +175,7 @@ pub async fn rotate(
     Ok((
         StatusCode::CREATED,
         [(axum::http::header::CACHE_CONTROL, "no-store")],
-        Json(issued(t, st.services.clock.now())),
+        Json(issued(t, st.services.now())),
     ))
 }
 

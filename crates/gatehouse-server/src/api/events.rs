@@ -171,7 +171,7 @@ pub async fn list(
 ) -> ApiResult<Json<EventList>> {
     let filter = q.filter()?;
     let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
-    let p = st.services.list_events(&admin, &filter, &page).await?;
+    let p = st.services.audit.list(&admin, &filter, &page).await?;
     Ok(Json(EventList::from_page(p, EventResponse::from)))
 }
 
@@ -183,7 +183,7 @@ pub async fn get(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<EventResponse>> {
     let id = path_id(&id, "event", EventId::parse)?;
-    Ok(Json(st.services.get_event(&admin, id).await?.into()))
+    Ok(Json(st.services.audit.get(&admin, id).await?.into()))
 }
 
 /// Every action name the audit log uses, with its meaning.

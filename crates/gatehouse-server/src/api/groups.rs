@@ -102,7 +102,8 @@ pub async fn list(
     let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
     let p = st
         .services
-        .list_groups(&admin, q.name.as_deref().filter(|n| !n.is_empty()), &page)
+        .groups
+        .list(&admin, q.name.as_deref().filter(|n| !n.is_empty()), &page)
         .await?;
     Ok(Json(GroupList::from_page(p, GroupResponse::from)))
 }
@@ -118,7 +119,7 @@ pub async fn create(
     let input = NewGroup::parse(&b.name, b.description.as_deref())?;
     Ok((
         StatusCode::CREATED,
-        Json(st.services.create_group(&admin, input).await?.into()),
+        Json(st.services.groups.create(&admin, input).await?.into()),
     ))
 }
 
@@ -130,7 +131,7 @@ pub async fn get(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<GroupResponse>> {
     let id = path_id(&id, "group", GroupId::parse)?;
-    Ok(Json(st.services.get_group(&admin, id).await?.into()))
+    Ok(Json(st.services.groups.get(&admin, id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/groups/{id}", tag = "groups", security(("api_key" = [])),
@@ -144,7 +145,7 @@ pub async fn update(
 ) -> ApiResult<Json<GroupResponse>> {
     let id = path_id(&id, "group", GroupId::parse)?;
     let patch = GroupPatch::parse(b.name.as_deref(), b.description.as_deref())?;
-    Ok(Json(st.services.update_group(&admin, id, patch).await?.into()))
+    Ok(Json(st.services.groups.update(&admin, id, patch).await?.into()))
 }
 
 /// Deletes the group, its memberships and the access granted to it.
@@ -156,7 +157,7 @@ pub async fn remove(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let id = path_id(&id, "group", GroupId::parse)?;
-    st.services.delete_group(&admin, id).await?;
+    st.services.groups.delete(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -170,7 +171,7 @@ pub async fn list_members(
 ) -> ApiResult<Json<MemberList>> {
     let id = path_id(&id, "group", GroupId::parse)?;
     let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
-    let p = st.services.list_group_members(&admin, id, &page).await?;
+    let p = st.services.groups.list_members(&admin, id, &page).await?;
     Ok(Json(MemberList::from_page(p, MemberResponse::from)))
 }
 
@@ -185,7 +186,7 @@ pub async fn add_member(
 ) -> ApiResult<StatusCode> {
     let id = path_id(&id, "group", GroupId::parse)?;
     let account = AccountId::parse(&b.account_id)?;
-    st.services.add_group_member(&admin, id, account).await?;
+    st.services.groups.add_member(&admin, id, account).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -198,6 +199,6 @@ pub async fn remove_member(
 ) -> ApiResult<StatusCode> {
     let id = path_id(&id, "group", GroupId::parse)?;
     let account = path_id(&account, "group member", AccountId::parse)?;
-    st.services.remove_group_member(&admin, id, account).await?;
+    st.services.groups.remove_member(&admin, id, account).await?;
     Ok(StatusCode::NO_CONTENT)
 }

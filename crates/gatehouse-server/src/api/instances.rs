@@ -75,7 +75,7 @@ pub async fn list(
 ) -> ApiResult<Json<InstanceList>> {
     let product = q.product.as_deref().map(Product::parse).transpose()?;
     let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
-    let p = st.services.list_instances(&admin, product, &page).await?;
+    let p = st.services.instances.list(&admin, product, &page).await?;
     Ok(Json(InstanceList::from_page(p, InstanceResponse::from)))
 }
 
@@ -90,7 +90,7 @@ pub async fn create(
     let input = NewInstance::parse(&b.product, &b.name, &b.url, &b.edition)?;
     Ok((
         StatusCode::CREATED,
-        Json(st.services.create_instance(&admin, input).await?.into()),
+        Json(st.services.instances.create(&admin, input).await?.into()),
     ))
 }
 
@@ -102,7 +102,7 @@ pub async fn get(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<InstanceResponse>> {
     let id = path_id(&id, "product instance", InstanceId::parse)?;
-    Ok(Json(st.services.get_instance(&admin, id).await?.into()))
+    Ok(Json(st.services.instances.get(&admin, id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/instances/{id}", tag = "instances", security(("api_key" = [])),
@@ -116,7 +116,7 @@ pub async fn update(
 ) -> ApiResult<Json<InstanceResponse>> {
     let id = path_id(&id, "product instance", InstanceId::parse)?;
     let patch = InstancePatch::parse(b.name.as_deref(), b.edition.as_deref())?;
-    Ok(Json(st.services.update_instance(&admin, id, patch).await?.into()))
+    Ok(Json(st.services.instances.update(&admin, id, patch).await?.into()))
 }
 
 /// Removes the instance and every grant of access to it.
@@ -128,6 +128,6 @@ pub async fn remove(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let id = path_id(&id, "product instance", InstanceId::parse)?;
-    st.services.delete_instance(&admin, id).await?;
+    st.services.instances.delete(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -69,8 +69,8 @@ pub async fn list(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<ApiKeyList>> {
     let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
-    let now = st.services.clock.now();
-    let p = st.services.list_api_keys(&admin, &page).await?;
+    let now = st.services.now();
+    let p = st.services.api_keys.list(&admin, &page).await?;
     Ok(Json(ApiKeyList::from_page(p, |k| ApiKeyResponse::new(k, now))))
 }
 
@@ -87,8 +87,8 @@ pub async fn create(
     Json<CreatedApiKeyResponse>,
 )> {
     let spec = NewApiKey::parse(&b.name, b.expires_in_days)?;
-    let created = st.services.create_api_key(&admin, spec).await?;
-    let now = st.services.clock.now();
+    let created = st.services.api_keys.create(&admin, spec).await?;
+    let now = st.services.now();
     let body = CreatedApiKeyResponse {
         key: ApiKeyResponse::new(created.key, now),
         secret: created.secret,
@@ -108,8 +108,8 @@ pub async fn get(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<ApiKeyResponse>> {
     let id = path_id(&id, "api key", ApiKeyId::parse)?;
-    let key = st.services.get_api_key(&admin, id).await?;
-    Ok(Json(ApiKeyResponse::new(key, st.services.clock.now())))
+    let key = st.services.api_keys.get(&admin, id).await?;
+    Ok(Json(ApiKeyResponse::new(key, st.services.now())))
 }
 
 /// Revokes the key at once; later requests with it get 401 api_key_revoked.
@@ -121,6 +121,6 @@ pub async fn revoke(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<ApiKeyResponse>> {
     let id = path_id(&id, "api key", ApiKeyId::parse)?;
-    let key = st.services.revoke_api_key(&admin, id).await?;
-    Ok(Json(ApiKeyResponse::new(key, st.services.clock.now())))
+    let key = st.services.api_keys.revoke(&admin, id).await?;
+    Ok(Json(ApiKeyResponse::new(key, st.services.now())))
 }

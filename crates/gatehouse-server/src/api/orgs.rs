@@ -70,8 +70,8 @@ pub struct ProductList {
     params(("org_id" = String, Path)),
     responses((status = 200, body = OrgResponse), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_org(State(st): State<AppState>, Admin(admin): Admin) -> ApiResult<Json<OrgResponse>> {
-    let org = st.services.get_org(&admin).await?;
-    let counts = st.services.org_counts(&admin).await?;
+    let org = st.services.orgs.get(&admin).await?;
+    let counts = st.services.orgs.get_counts(&admin).await?;
     Ok(Json(OrgResponse::new(org, counts)))
 }
 
@@ -84,8 +84,8 @@ pub async fn update_org(
     ApiJson(body): ApiJson<UpdateOrgRequest>,
 ) -> ApiResult<Json<OrgResponse>> {
     let patch = OrgPatch::parse(body.name.as_deref(), body.plan.as_deref())?;
-    let org = st.services.update_org(&admin, patch).await?;
-    let counts = st.services.org_counts(&admin).await?;
+    let org = st.services.orgs.update(&admin, patch).await?;
+    let counts = st.services.orgs.get_counts(&admin).await?;
     Ok(Json(OrgResponse::new(org, counts)))
 }
 

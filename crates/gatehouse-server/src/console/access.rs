@@ -39,16 +39,18 @@ struct AccessPage {
 async fn build(st: &AppState, console: &Console, errors: Vec<String>) -> Result<AccessPage, PageError> {
     let first = PageRequest::first(200);
     let admin = &console.admin;
-    let instances = st.services.list_instances(admin, None, &first).await?.items;
+    let instances = st.services.instances.list(admin, None, &first).await?.items;
     let accounts = st
         .services
-        .list_accounts(admin, &AccountFilter::default(), &first)
+        .accounts
+        .list(admin, &AccountFilter::default(), &first)
         .await?
         .items;
-    let groups = st.services.list_groups(admin, None, &first).await?.items;
+    let groups = st.services.groups.list(admin, None, &first).await?.items;
     let grants = st
         .services
-        .list_access(admin, &AccessFilter::default(), &first)
+        .access
+        .list(admin, &AccessFilter::default(), &first)
         .await?
         .items;
     let inst_names: HashMap<_, _> = instances
@@ -116,7 +118,7 @@ pub async fn grant(State(st): State<AppState>, ConsoleForm { console, form }: Co
         given(&form.group_id),
         &form.role,
     ) {
-        Ok(input) => st.services.grant_access(&console.admin, input).await.map(|_| ()),
+        Ok(input) => st.services.access.create(&console.admin, input).await.map(|_| ()),
         Err(e) => Err(e),
     };
     match result {
@@ -134,6 +136,6 @@ pub async fn revoke(
     ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
     let id = AccessId::parse(&id).map_err(|_| PageError::NotFound)?;
-    st.services.revoke_access(&console.admin, id).await?;
+    st.services.access.delete(&console.admin, id).await?;
     done(&console.url("/access"), "access_revoked")
 }

@@ -88,7 +88,7 @@ async fn build(
         None => base,
     };
     let page = PageRequest::parse(q.cursor.as_deref(), Some(50)).unwrap_or_else(|_| PageRequest::first(50));
-    let list = st.services.list_accounts(&console.admin, &filter, &page).await?;
+    let list = st.services.accounts.list(&console.admin, &filter, &page).await?;
     let rows = list
         .items
         .into_iter()
@@ -132,7 +132,7 @@ pub struct CreateForm {
 
 pub async fn create(State(st): State<AppState>, ConsoleForm { console, form }: ConsoleForm<CreateForm>) -> PageResult {
     let result = match NewAccount::parse(&form.email, &form.display_name) {
-        Ok(input) => st.services.create_account(&console.admin, input).await,
+        Ok(input) => st.services.accounts.create(&console.admin, input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -181,12 +181,13 @@ pub async fn detail(
     Query(q): Query<NoticeQuery>,
 ) -> PageResult {
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
-    let d = st.services.get_account(&console.admin, id).await?;
+    let d = st.services.accounts.get(&console.admin, id).await?;
     let group_names: std::collections::HashMap<_, _> = d.groups.iter().map(|g| (g.id, g.name.clone())).collect();
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let tokens = if d.account.is_managed {
         st.services
-            .list_account_api_tokens(&console.admin, id)
+            .api_tokens
+            .list(&console.admin, id)
             .await?
             .into_iter()
             .map(|t| {
@@ -248,7 +249,7 @@ pub async fn set_status(
 ) -> PageResult {
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
     let patch = AccountPatch::parse(None, Some(&form.status))?;
-    let updated = st.services.update_account(&console.admin, id, patch).await?;
+    let updated = st.services.accounts.update(&console.admin, id, patch).await?;
     let notice = match updated.account.status {
         AccountStatus::Active => "account_reactivated",
         AccountStatus::Deactivated => "account_deactivated",
@@ -262,7 +263,7 @@ pub async fn delete(
     ConsoleForm { console, .. }: ConsoleForm<super::instances::Empty>,
 ) -> PageResult {
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
-    match st.services.remove_account(&console.admin, id).await? {
+    match st.services.accounts.delete(&console.admin, id).await? {
         gatehouse_core::services::Removal::Removed => done(&console.url("/accounts"), "account_removed"),
         gatehouse_core::services::Removal::DeletionScheduled(_) => {
             done(&console.url(&format!("/accounts/{id}")), "deletion_scheduled")
@@ -276,7 +277,7 @@ pub async fn cancel_deletion(
     ConsoleForm { console, .. }: ConsoleForm<super::instances::Empty>,
 ) -> PageResult {
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
-    st.services.cancel_deletion(&console.admin, id).await?;
+    st.services.accounts.cancel_deletion(&console.admin, id).await?;
     done(&console.url(&format!("/accounts/{id}")), "deletion_canceled")
 }
 
@@ -286,6 +287,6 @@ pub async fn revoke_token(
     ConsoleForm { console, .. }: ConsoleForm<super::instances::Empty>,
 ) -> PageResult {
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
-    st.services.revoke_account_api_token(&console.admin, id, &token).await?;
+    st.services.api_tokens.revoke(&console.admin, id, &token).await?;
     done(&console.url(&format!("/accounts/{id}")), "api_token_revoked")
 }

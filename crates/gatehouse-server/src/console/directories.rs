@@ -102,7 +102,7 @@ async fn build_one(
     secret: Option<String>,
 ) -> Result<DirectoryPage, PageError> {
     let (d, tokens) = st.services.get_directory(&console.admin, id).await?;
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let held = st.services.list_held_operations(&console.admin, id).await?;
     Ok(DirectoryPage {
         c: console.chrome("directories"),

@@ -129,7 +129,7 @@ pub async fn page(State(st): State<AppState>, console: Console, Query(q): Query<
     let (events, next, errors) = match q.filter() {
         Ok(filter) => {
             let page = PageRequest::parse(q.cursor.as_deref(), Some(50)).unwrap_or_else(|_| PageRequest::first(50));
-            let p = st.services.list_events(&console.admin, &filter, &page).await?;
+            let p = st.services.audit.list(&console.admin, &filter, &page).await?;
             (rows_of(p.items), p.next_cursor, Vec::new())
         }
         Err(e) => (Vec::new(), None, super::form_errors(e)?),
@@ -175,7 +175,7 @@ struct EventPage {
 
 pub async fn detail(State(st): State<AppState>, console: Console, Path((_, id)): Path<(String, String)>) -> PageResult {
     let id = EventId::parse(&id).map_err(|_| PageError::NotFound)?;
-    let e = st.services.get_event(&console.admin, id).await?;
+    let e = st.services.audit.get(&console.admin, id).await?;
     let json = serde_json::to_string_pretty(&e).unwrap_or_default();
     render_status(
         StatusCode::OK,

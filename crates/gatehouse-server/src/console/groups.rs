@@ -33,7 +33,8 @@ struct GroupsPage {
 async fn build(st: &AppState, console: &Console, errors: Vec<String>) -> Result<GroupsPage, PageError> {
     let list = st
         .services
-        .list_groups(&console.admin, None, &PageRequest::first(200))
+        .groups
+        .list(&console.admin, None, &PageRequest::first(200))
         .await?;
     Ok(GroupsPage {
         c: console.chrome("groups"),
@@ -68,7 +69,7 @@ pub struct CreateForm {
 
 pub async fn create(State(st): State<AppState>, ConsoleForm { console, form }: ConsoleForm<CreateForm>) -> PageResult {
     let result = match NewGroup::parse(&form.name, Some(&form.description)) {
-        Ok(input) => st.services.create_group(&console.admin, input).await,
+        Ok(input) => st.services.groups.create(&console.admin, input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -102,15 +103,17 @@ async fn build_group(
     id: GroupId,
     errors: Vec<String>,
 ) -> Result<GroupPage, PageError> {
-    let g = st.services.get_group(&console.admin, id).await?;
+    let g = st.services.groups.get(&console.admin, id).await?;
     let members = st
         .services
-        .list_group_members(&console.admin, id, &PageRequest::first(200))
+        .groups
+        .list_members(&console.admin, id, &PageRequest::first(200))
         .await?
         .items;
     let all = st
         .services
-        .list_accounts(&console.admin, &AccountFilter::default(), &PageRequest::first(200))
+        .accounts
+        .list(&console.admin, &AccountFilter::default(), &PageRequest::first(200))
         .await?
         .items;
     let candidates = all
@@ -125,7 +128,8 @@ async fn build_group(
         .collect();
     let grants = st
         .services
-        .list_access(
+        .access
+        .list(
             &console.admin,
             &AccessFilter {
                 instance: None,
@@ -137,7 +141,7 @@ async fn build_group(
         .items;
     let mut access = Vec::new();
     for a in grants {
-        let inst = st.services.get_instance(&console.admin, a.instance_id).await?;
+        let inst = st.services.instances.get(&console.admin, a.instance_id).await?;
         access.push((inst.name, a.role.to_string()));
     }
     Ok(GroupPage {
@@ -180,7 +184,7 @@ pub async fn add_member(
 ) -> PageResult {
     let id = GroupId::parse(&id).map_err(|_| PageError::NotFound)?;
     let result = match AccountId::parse(&form.account_id) {
-        Ok(account) => st.services.add_group_member(&console.admin, id, account).await,
+        Ok(account) => st.services.groups.add_member(&console.admin, id, account).await,
         Err(e) => Err(e),
     };
     match result {
@@ -202,6 +206,6 @@ pub async fn remove_member(
 ) -> PageResult {
     let id = GroupId::parse(&id).map_err(|_| PageError::NotFound)?;
     let account = AccountId::parse(&account).map_err(|_| PageError::NotFound)?;
-    st.services.remove_group_member(&console.admin, id, account).await?;
+    st.services.groups.remove_member(&console.admin, id, account).await?;
     done(&console.url(&format!("/groups/{id}")), "member_removed")
 }

@@ -45,7 +45,8 @@ async fn build(
 ) -> Result<InstancesPage, super::PageError> {
     let list = st
         .services
-        .list_instances(&console.admin, None, &PageRequest::first(200))
+        .instances
+        .list(&console.admin, None, &PageRequest::first(200))
         .await?;
     let rows = list
         .items
@@ -106,7 +107,7 @@ pub async fn create(
     ConsoleForm { console, form }: ConsoleForm<InstanceForm>,
 ) -> PageResult {
     let result = match NewInstance::parse(&form.product, &form.name, &form.url, &form.edition) {
-        Ok(input) => st.services.create_instance(&console.admin, input).await.map(|_| ()),
+        Ok(input) => st.services.instances.create(&console.admin, input).await.map(|_| ()),
         Err(e) => Err(e),
     };
     match result {
@@ -130,6 +131,6 @@ pub async fn delete(
     ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
     let id = InstanceId::parse(&id).map_err(|_| super::PageError::NotFound)?;
-    st.services.delete_instance(&console.admin, id).await?;
+    st.services.instances.delete(&console.admin, id).await?;
     done(&console.url("/instances"), "instance_deleted")
 }

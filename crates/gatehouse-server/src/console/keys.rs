@@ -35,10 +35,11 @@ async fn build(
     errors: Vec<String>,
     secret: Option<String>,
 ) -> Result<KeysPage, PageError> {
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let keys = st
         .services
-        .list_api_keys(&console.admin, &PageRequest::first(200))
+        .api_keys
+        .list(&console.admin, &PageRequest::first(200))
         .await?
         .items;
     let rows = keys
@@ -76,7 +77,7 @@ pub struct CreateForm {
 pub async fn create(State(st): State<AppState>, ConsoleForm { console, form }: ConsoleForm<CreateForm>) -> PageResult {
     let days = form.expires_in_days.trim().parse::<i64>().ok();
     let result = match NewApiKey::parse(&form.name, days.or(Some(0))) {
-        Ok(spec) => st.services.create_api_key(&console.admin, spec).await,
+        Ok(spec) => st.services.api_keys.create(&console.admin, spec).await,
         Err(e) => Err(e),
     };
     match result {
@@ -97,6 +98,6 @@ pub async fn revoke(
     ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
     let id = ApiKeyId::parse(&id).map_err(|_| PageError::NotFound)?;
-    st.services.revoke_api_key(&console.admin, id).await?;
+    st.services.api_keys.revoke(&console.admin, id).await?;
     done(&console.url("/api-keys"), "key_revoked")
 }

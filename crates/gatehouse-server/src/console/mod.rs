@@ -298,7 +298,7 @@ impl FromRequestParts<AppState> for Console {
             .ok_or(PageError::NotFound)?;
         let meta = request_meta(parts, &state.config.trusted_proxies);
         let admin = state.signin.authorize(&session, org, meta).await?;
-        let org_name = state.services.get_org(&admin).await?.name;
+        let org_name = state.services.orgs.get(&admin).await?.name;
         let warnings = state
             .domains
             .list(&admin)

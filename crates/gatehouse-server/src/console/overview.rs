@@ -45,10 +45,11 @@ struct OverviewPage {
 }
 
 pub async fn page(State(st): State<AppState>, console: Console) -> PageResult {
-    let counts = st.services.org_counts(&console.admin).await?;
+    let counts = st.services.orgs.get_counts(&console.admin).await?;
     let recent = st
         .services
-        .list_events(&console.admin, &AuditFilter::default(), &PageRequest::first(10))
+        .audit
+        .list(&console.admin, &AuditFilter::default(), &PageRequest::first(10))
         .await?;
     render(&OverviewPage {
         c: console.chrome("overview"),

@@ -133,7 +133,7 @@ async fn drain(st: AppState) {
 /// appears twice in the batch, an account that has the email already, a domain another
 /// organization verified, or a batch that failed as a whole).
 async fn write(st: AppState, jobs: Vec<Job>) {
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let mut seen = HashSet::new();
     let (jobs, mut alone): (Vec<Job>, Vec<Job>) =
         jobs.into_iter().partition(|j| seen.insert(j.fields.email.to_string()));

@@ -148,7 +148,7 @@ pub async fn create_group(
     let resource = clean(body)?;
     let name = display_name(&resource)?;
     let dir = caller.directory();
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let group = Group {
         id: GroupId::new(),
         org_id: dir.org_id,
@@ -300,7 +300,7 @@ pub async fn write(
     put: Option<Value>,
 ) -> Result<ScimGroup, ScimFail> {
     let dir = caller.directory();
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let mut tx = st.services.store.begin().await?;
     let existing = tx.find_scim_group(dir.id, id).await?.ok_or_else(not_found)?;
     super::provision::check_version(existing.version, if_match, "group")?;
@@ -432,7 +432,7 @@ pub async fn delete_group(
     id: &str,
 ) -> Result<(), ScimFail> {
     let dir = caller.directory();
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let mut tx = st.services.store.begin().await?;
     let g = tx.find_scim_group(dir.id, id).await?.ok_or_else(not_found)?;
     // The org group goes, with its memberships and access; the SCIM row follows by cascade.

@@ -247,7 +247,7 @@ async fn create_alone(
     resource: Value,
     f: Fields,
 ) -> Result<ScimUser, ScimFail> {
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let dir = caller.directory();
     let org = dir.org_id;
     let fresh = Account {
@@ -322,7 +322,7 @@ pub async fn replace(
     valve: Valve,
 ) -> Result<Written, ScimFail> {
     let dir = caller.directory();
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let mut tx = st.services.store.begin().await?;
     let existing = tx
         .find_scim_user(dir.id, id)
@@ -489,7 +489,7 @@ pub async fn delete(
     valve: Valve,
 ) -> Result<bool, ScimFail> {
     let dir = caller.directory();
-    let now = st.services.clock.now();
+    let now = st.services.now();
     let mut tx = st.services.store.begin().await?;
     let existing = tx
         .find_scim_user(dir.id, id)

@@ -168,7 +168,7 @@ async fn retention_prunes_old_events_and_records_that_it_did(app: TestApp) {
     app.clock.advance_secs(31 * 86_400);
     app.post(&org, "/groups", json!({"name":"New"})).await;
     let services = gatehouse_core::services::Services::new(app.store.clone(), app.clock.clone());
-    let deleted = services.prune_events(30, "test-node").await.unwrap();
+    let deleted = services.audit.prune(30, "test-node").await.unwrap();
     assert_eq!(deleted, Some(old_count as i64));
     let left = app.get(&org, "/events?limit=200").await;
     let actions: Vec<&str> = left.json["items"]
@@ -180,7 +180,7 @@ async fn retention_prunes_old_events_and_records_that_it_did(app: TestApp) {
     assert_eq!(actions, vec!["audit.pruned", "group.created"]);
     assert_eq!(left.json["items"][0]["changes"]["after"]["deleted"], old_count);
     assert_eq!(
-        services.prune_events(30, "other-node").await.unwrap(),
+        services.audit.prune(30, "other-node").await.unwrap(),
         None,
         "another node waits for the lease"
     );

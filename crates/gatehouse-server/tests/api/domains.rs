@@ -382,12 +382,12 @@ async fn managed_accounts_change_email_only_within_verified_domains_and_delete_a
     app.delete(&org, &format!("/accounts/{id}")).await;
     app.clock.advance_secs(13 * 86_400);
     assert_eq!(
-        app.state.services.purge_deleted_accounts().await.unwrap(),
+        app.state.services.accounts.purge_deleted().await.unwrap(),
         0,
         "not before 14 days"
     );
     app.clock.advance_secs(2 * 86_400);
-    assert_eq!(app.state.services.purge_deleted_accounts().await.unwrap(), 1);
+    assert_eq!(app.state.services.accounts.purge_deleted().await.unwrap(), 1);
     assert_eq!(
         app.get(&org, &format!("/accounts/{id}")).await.status,
         StatusCode::NOT_FOUND

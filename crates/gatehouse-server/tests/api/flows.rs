@@ -236,7 +236,7 @@ async fn deleting_a_managed_account_removes_its_access_and_memberships(app: Test
     let del = app.delete(&org, &format!("/accounts/{a_id}")).await;
     assert_eq!(del.status, StatusCode::ACCEPTED, "{}", del.text);
     app.clock.advance_secs(15 * 86_400);
-    assert_eq!(app.state.services.purge_deleted_accounts().await.unwrap(), 1);
+    assert_eq!(app.state.services.accounts.purge_deleted().await.unwrap(), 1);
     assert_eq!(
         app.get(&org, &format!("/accounts/{a_id}")).await.status,
         StatusCode::NOT_FOUND

@@ -1,0 +1,106 @@
+//! The [`Services`] façade: every capability of the domain behind one value.
+
+use super::access::AccessGrants;
+use super::accounts::Accounts;
+use super::admins::Admins;
+use super::api_keys::ApiKeys;
+use super::api_tokens::ApiTokens;
+use super::audit::Audit;
+use super::directories;
+use super::groups::Groups;
+use super::instances::Instances;
+use super::orgs::Orgs;
+use crate::ports::{Clock, Store};
+use std::sync::Arc;
+
+/// The domain's entry point: one field per capability, each with the same verbs
+/// (`create`, `get`, `list`, `update`, `delete`, and named actions where a capability has them).
+pub struct Services<S: Store> {
+    pub orgs: Orgs<S>,
+    pub accounts: Accounts<S>,
+    pub api_tokens: ApiTokens<S>,
+    pub admins: Admins<S>,
+    pub api_keys: ApiKeys<S>,
+    pub audit: Audit<S>,
+    pub groups: Groups<S>,
+    pub instances: Instances<S>,
+    pub access: AccessGrants<S>,
+    /// Interim: the server's last direct uses (SCIM, jobs) move behind methods of their own.
+    pub store: S,
+    pub(super) clock: Arc<dyn Clock>,
+    /// Directory tokens found recently (SCIM authentication), shared by every clone.
+    pub(super) verified_tokens: Arc<directories::VerifiedTokens>,
+}
+
+impl<S: Store> Clone for Services<S> {
+    fn clone(&self) -> Self {
+        Self {
+            orgs: self.orgs.clone(),
+            accounts: self.accounts.clone(),
+            api_tokens: self.api_tokens.clone(),
+            admins: self.admins.clone(),
+            api_keys: self.api_keys.clone(),
+            audit: self.audit.clone(),
+            groups: self.groups.clone(),
+            instances: self.instances.clone(),
+            access: self.access.clone(),
+            store: self.store.clone(),
+            clock: Arc::clone(&self.clock),
+            verified_tokens: Arc::clone(&self.verified_tokens),
+        }
+    }
+}
+
+/// How long a verified directory token is trusted without reading it again: the longest a
+/// revocation made on another node of a cluster takes to reach this one.
+pub const DEFAULT_TOKEN_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl<S: Store> Services<S> {
+    pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+        let part = || (store.clone(), Arc::clone(&clock));
+        Self {
+            orgs: Orgs::new(part().0, part().1),
+            accounts: Accounts::new(part().0, part().1),
+            api_tokens: ApiTokens::new(part().0, part().1),
+            admins: Admins::new(part().0, part().1),
+            api_keys: ApiKeys::new(part().0, part().1),
+            audit: Audit::new(part().0, part().1),
+            groups: Groups::new(part().0, part().1),
+            instances: Instances::new(part().0, part().1),
+            access: AccessGrants::new(part().0, part().1),
+            store,
+            clock,
+            verified_tokens: Arc::new(directories::VerifiedTokens::new(DEFAULT_TOKEN_CACHE)),
+        }
+    }
+
+    /// Now, by the domain's clock.
+    pub fn now(&self) -> crate::Timestamp {
+        self.clock.now()
+    }
+
+    /// Forgets every verified directory token: a directory or token changed, on this node or
+    /// (as announced through the database) on another.
+    pub fn forget_verified_tokens(&self) {
+        self.verified_tokens.clear();
+    }
+
+    /// Whether this node hears of directory changes made on other nodes. Where it cannot (a
+    /// cluster's notification channel is down), verified tokens are not kept at all, so a
+    /// revocation elsewhere takes effect at once whatever happens to the channel.
+    pub fn set_token_cache_live(&self, live: bool) {
+        self.verified_tokens.set_live(live);
+    }
+
+    /// Whether verified directory tokens may be kept now (see `set_token_cache_live`).
+    pub fn token_cache_is_live(&self) -> bool {
+        self.verified_tokens.is_live()
+    }
+
+    /// Keeps verified directory tokens for `keep` (zero: reads every token from the database).
+    #[must_use]
+    pub fn with_token_cache(mut self, keep: std::time::Duration) -> Self {
+        self.verified_tokens = Arc::new(directories::VerifiedTokens::new(keep));
+        self
+    }
+}
