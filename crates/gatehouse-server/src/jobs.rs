@@ -67,7 +67,7 @@ async fn domains_loop(state: AppState, mut stop: watch::Receiver<bool>) {
                 continue;
             }
         }
-        match state.domains.run_checks().await {
+        match state.services.domains.run_checks().await {
             Ok((n, failures)) => {
                 tracing::info!(checked = n, "domain checks pass");
                 for f in failures {

@@ -5,7 +5,7 @@ use crate::domains::prover::{ProverConfig, RealProver};
 use crate::security::{Argon2Hasher, OutboxMailer, SmtpMailer};
 use gatehouse_core::domain::DomainPolicy;
 use gatehouse_core::ports::{Clock, Mailer, PasswordHasher};
-use gatehouse_core::services::{DomainService, Services};
+use gatehouse_core::services::Services;
 use gatehouse_core::signin::{SignIn, SignInPolicy};
 use gatehouse_store::SqlStore;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -15,7 +15,6 @@ use std::sync::Arc;
 pub struct AppState {
     pub services: Services<SqlStore>,
     pub signin: SignIn<SqlStore>,
-    pub domains: DomainService<SqlStore>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     /// SCIM creates waiting to be written together.
@@ -85,25 +84,20 @@ impl AppState {
             grace_secs: i64::from(config.domain_grace_days) * 86_400,
             ..DomainPolicy::default()
         };
-        let domains = DomainService::new(
-            store.clone(),
-            clock.clone(),
-            Arc::new(RealProver::new(&prover_cfg)?),
-            domain_policy,
-        );
         let cluster = store.dialect() == gatehouse_store::Dialect::Postgres;
         let writers = match store.dialect() {
             gatehouse_store::Dialect::Sqlite => 1,
             gatehouse_store::Dialect::Postgres => 2,
         };
-        let services = Services::new(store, clock).with_token_cache(std::time::Duration::from_secs(u64::from(
-            config.scim_token_cache_seconds,
-        )));
+        let services = Services::new(store, clock)
+            .with_domain_checks(Arc::new(RealProver::new(&prover_cfg)?), domain_policy)
+            .with_token_cache(std::time::Duration::from_secs(u64::from(
+                config.scim_token_cache_seconds,
+            )));
         // Other nodes may share a PostgreSQL database: tokens are kept only while this node
         // hears their changes (jobs::directory_changes_loop turns this on).
         services.set_token_cache_live(!cluster);
         Ok(Self {
-            domains,
             services,
             signin,
             config: Arc::new(config),

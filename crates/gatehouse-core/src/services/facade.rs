@@ -7,6 +7,7 @@ use super::api_keys::ApiKeys;
 use super::api_tokens::ApiTokens;
 use super::audit::Audit;
 use super::directories;
+use super::domains::{Domains, NoDomainChecks};
 use super::groups::Groups;
 use super::instances::Instances;
 use super::orgs::Orgs;
@@ -25,6 +26,7 @@ pub struct Services<S: Store> {
     pub groups: Groups<S>,
     pub instances: Instances<S>,
     pub access: AccessGrants<S>,
+    pub domains: Domains<S>,
     /// Interim: the server's last direct uses (SCIM, jobs) move behind methods of their own.
     pub store: S,
     pub(super) clock: Arc<dyn Clock>,
@@ -44,6 +46,7 @@ impl<S: Store> Clone for Services<S> {
             groups: self.groups.clone(),
             instances: self.instances.clone(),
             access: self.access.clone(),
+            domains: self.domains.clone(),
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
             verified_tokens: Arc::clone(&self.verified_tokens),
@@ -68,10 +71,27 @@ impl<S: Store> Services<S> {
             groups: Groups::new(part().0, part().1),
             instances: Instances::new(part().0, part().1),
             access: AccessGrants::new(part().0, part().1),
+            domains: Domains::new(
+                part().0,
+                part().1,
+                Arc::new(NoDomainChecks),
+                crate::domain::DomainPolicy::default(),
+            ),
             store,
             clock,
             verified_tokens: Arc::new(directories::VerifiedTokens::new(DEFAULT_TOKEN_CACHE)),
         }
+    }
+
+    /// Verifies domains with this prover and these timings (DNS and HTTPS on a server).
+    #[must_use]
+    pub fn with_domain_checks(
+        mut self,
+        prover: Arc<dyn crate::domain::DomainProver>,
+        policy: crate::domain::DomainPolicy,
+    ) -> Self {
+        self.domains = Domains::new(self.store.clone(), Arc::clone(&self.clock), prover, policy);
+        self
     }
 
     /// Now, by the domain's clock.

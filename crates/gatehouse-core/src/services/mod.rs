@@ -22,7 +22,7 @@ pub use api_keys::{ApiKeys, CreatedApiKey, NewApiKey};
 pub use api_tokens::ApiTokens;
 pub use audit::Audit;
 pub use directories::{DEFAULT_DEACTIVATION_LIMIT, DEFAULT_OVERLAP_SECS, DirectoryCaller, IssuedToken};
-pub use domains::{DomainDetail, DomainService, Verification};
+pub use domains::{DomainDetail, Domains, NoDomainChecks, Verification};
 pub use facade::{DEFAULT_TOKEN_CACHE, Services};
 pub use groups::{GroupPatch, Groups, NewGroup};
 pub use instances::{InstancePatch, Instances, NewInstance};

@@ -163,6 +163,7 @@ pub struct ClaimResponse {
     params(("org_id" = String, Path)), responses((status = 200, body = DomainList)))]
 pub async fn list(State(st): State<AppState>, Admin(admin): Admin) -> ApiResult<Json<DomainList>> {
     let items = st
+        .services
         .domains
         .list(&admin)
         .await?
@@ -182,7 +183,11 @@ pub async fn add(
     Admin(admin): Admin,
     ApiJson(b): ApiJson<AddDomainRequest>,
 ) -> ApiResult<(StatusCode, Json<DomainResponse>)> {
-    let d = st.domains.add(&admin, &b.name, b.claim_mode.as_deref()).await?;
+    let d = st
+        .services
+        .domains
+        .create(&admin, &b.name, b.claim_mode.as_deref())
+        .await?;
     Ok((StatusCode::CREATED, Json(d.into())))
 }
 
@@ -194,7 +199,7 @@ pub async fn get(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<DomainDetailResponse>> {
     let id = path_id(&id, "domain", DomainId::parse)?;
-    Ok(Json(st.domains.get(&admin, id).await?.into()))
+    Ok(Json(st.services.domains.get(&admin, id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/domains/{id}", tag = "domains", security(("api_key" = [])),
@@ -207,7 +212,9 @@ pub async fn update(
     ApiJson(b): ApiJson<UpdateDomainRequest>,
 ) -> ApiResult<Json<DomainResponse>> {
     let id = path_id(&id, "domain", DomainId::parse)?;
-    Ok(Json(st.domains.set_claim_mode(&admin, id, &b.claim_mode).await?.into()))
+    Ok(Json(
+        st.services.domains.update(&admin, id, &b.claim_mode).await?.into(),
+    ))
 }
 
 /// Looks for the proof now: the TXT record first, then the HTTPS file.
@@ -220,7 +227,7 @@ pub async fn verify(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<VerificationResponse>> {
     let id = path_id(&id, "domain", DomainId::parse)?;
-    Ok(Json(st.domains.verify_now(&admin, id).await?.into()))
+    Ok(Json(st.services.domains.verify(&admin, id).await?.into()))
 }
 
 /// Makes accounts on the verified domain managed: all, or the listed ones.
@@ -239,7 +246,7 @@ pub async fn claim(
         .map(|ids| ids.iter().map(|i| AccountId::parse(i)).collect::<Result<Vec<_>, _>>())
         .transpose()?;
     Ok(Json(ClaimResponse {
-        claimed_accounts: st.domains.claim(&admin, id, only).await?,
+        claimed_accounts: st.services.domains.claim(&admin, id, only).await?,
     }))
 }
 
@@ -252,6 +259,6 @@ pub async fn remove(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let id = path_id(&id, "domain", DomainId::parse)?;
-    st.domains.remove(&admin, id).await?;
+    st.services.domains.delete(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

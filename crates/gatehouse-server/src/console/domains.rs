@@ -36,6 +36,7 @@ async fn build(
     form_name: String,
 ) -> Result<DomainsPage, PageError> {
     let rows = st
+        .services
         .domains
         .list(&console.admin)
         .await?
@@ -73,7 +74,12 @@ pub struct AddForm {
 }
 
 pub async fn add(State(st): State<AppState>, ConsoleForm { console, form }: ConsoleForm<AddForm>) -> PageResult {
-    match st.domains.add(&console.admin, &form.name, Some(&form.claim_mode)).await {
+    match st
+        .services
+        .domains
+        .create(&console.admin, &form.name, Some(&form.claim_mode))
+        .await
+    {
         Ok(d) => done(&console.url(&format!("/domains/{}", d.id)), "domain_added"),
         Err(e) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -111,7 +117,7 @@ pub async fn detail(
     Path((_, id)): Path<(String, String)>,
     Query(q): Query<NoticeQuery>,
 ) -> PageResult {
-    let d = st.domains.get(&console.admin, parse_id(&id)?).await?;
+    let d = st.services.domains.get(&console.admin, parse_id(&id)?).await?;
     let dom = d.domain;
     let page = DomainPage {
         c: console.chrome("domains"),
@@ -148,7 +154,7 @@ pub async fn verify(
     ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
     let id = parse_id(&id)?;
-    let notice = match st.domains.verify_now(&console.admin, id).await {
+    let notice = match st.services.domains.verify(&console.admin, id).await {
         Ok(v) if v.domain.status == DomainStatus::Verified => "domain_verified",
         Ok(_) => "domain_not_yet",
         Err(e) => {
@@ -172,7 +178,7 @@ pub async fn claim_mode(
     ConsoleForm { console, form }: ConsoleForm<ModeForm>,
 ) -> PageResult {
     let id = parse_id(&id)?;
-    st.domains.set_claim_mode(&console.admin, id, &form.claim_mode).await?;
+    st.services.domains.update(&console.admin, id, &form.claim_mode).await?;
     done(&console.url(&format!("/domains/{id}")), "domain_updated")
 }
 
@@ -182,7 +188,7 @@ pub async fn claim(
     ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
     let id = parse_id(&id)?;
-    st.domains.claim(&console.admin, id, None).await?;
+    st.services.domains.claim(&console.admin, id, None).await?;
     done(&console.url(&format!("/domains/{id}")), "accounts_claimed")
 }
 
@@ -191,6 +197,6 @@ pub async fn remove(
     Path((_, id)): Path<(String, String)>,
     ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
-    st.domains.remove(&console.admin, parse_id(&id)?).await?;
+    st.services.domains.delete(&console.admin, parse_id(&id)?).await?;
     done(&console.url("/domains"), "domain_removed")
 }

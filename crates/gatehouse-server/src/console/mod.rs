@@ -300,6 +300,7 @@ impl FromRequestParts<AppState> for Console {
         let admin = state.signin.authorize(&session, org, meta).await?;
         let org_name = state.services.orgs.get(&admin).await?.name;
         let warnings = state
+            .services
             .domains
             .list(&admin)
             .await?

@@ -116,7 +116,7 @@ async fn domains_are_added_verified_and_watched_from_the_console(app: TestApp) {
     // The proof disappears: the next daily check warns on every page.
     app.dns.remove("console.test");
     app.clock.advance_secs(86_400 + 60);
-    app.state.domains.run_checks().await.unwrap();
+    app.state.services.domains.run_checks().await.unwrap();
     let b = Browser::new(&app.base);
     assert_eq!(b.sign_in(&email, ADMIN_PASSWORD).await.status, StatusCode::SEE_OTHER);
     let overview = b.get(&base).await;

@@ -322,7 +322,7 @@ async fn the_daily_recheck_warns_then_unverifies_when_the_proof_is_gone(app: Tes
     let never = add(&app, &org, "never.test", "automatic").await;
     app.dns.remove("fleeting.test");
     app.clock.advance_secs(86_400 + 60);
-    let (checked, failures) = app.state.domains.run_checks().await.unwrap();
+    let (checked, failures) = app.state.services.domains.run_checks().await.unwrap();
     assert!(checked >= 2 && failures.is_empty(), "{failures:?}");
     let got = app.get(&org, &format!("/domains/{}", d["id"].as_str().unwrap())).await;
     assert_eq!(got.json["status"], "verified");
@@ -335,7 +335,7 @@ async fn the_daily_recheck_warns_then_unverifies_when_the_proof_is_gone(app: Tes
         1
     );
     app.clock.advance_secs(8 * 86_400);
-    app.state.domains.run_checks().await.unwrap();
+    app.state.services.domains.run_checks().await.unwrap();
     let got = app.get(&org, &format!("/domains/{}", d["id"].as_str().unwrap())).await;
     assert_eq!(got.json["status"], "pending", "unverified after the grace period");
     assert!(
@@ -345,7 +345,7 @@ async fn the_daily_recheck_warns_then_unverifies_when_the_proof_is_gone(app: Tes
             .is_empty()
     );
     app.clock.advance_secs(22 * 86_400);
-    app.state.domains.run_checks().await.unwrap();
+    app.state.services.domains.run_checks().await.unwrap();
     let got = app
         .get(&org, &format!("/domains/{}", never["id"].as_str().unwrap()))
         .await;
