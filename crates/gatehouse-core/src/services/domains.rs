@@ -211,6 +211,30 @@ impl<S: Store> Domains<S> {
             };
             tx.insert_domain_check(d.id, &check).await?;
         }
+        let claimed = self
+            .apply_outcome(&mut tx, &before, &mut d, found, (actor, meta), now)
+            .await?;
+        tx.commit().await?;
+        Ok(Verification {
+            domain: d,
+            outcomes,
+            claimed,
+        })
+    }
+
+    /// What a check's outcome does to a domain: verification (and claiming), failure past the
+    /// window, a restored or missing proof, or unverification after the grace period. Returns
+    /// how many accounts became managed.
+    async fn apply_outcome(
+        &self,
+        tx: &mut S::Tx,
+        before: &Domain,
+        d: &mut Domain,
+        found: Option<ProofMethod>,
+        (actor, meta): (&Actor, &RequestMeta),
+        now: Timestamp,
+    ) -> Result<usize> {
+        let org = d.org_id;
         let mut claimed = 0;
         match (before.status, found) {
             (DomainStatus::Pending | DomainStatus::Failed, Some(method)) => {
@@ -218,7 +242,7 @@ impl<S: Store> Domains<S> {
                 d.verified_at = Some(now);
                 d.verified_method = Some(method);
                 d.failing_since = None;
-                tx.update_domain(&d).await.map_err(|e| match e {
+                tx.update_domain(d).await.map_err(|e| match e {
                     CoreError::Conflict {
                         code: "unique_violation",
                         ..
@@ -226,51 +250,46 @@ impl<S: Store> Domains<S> {
                     other => other,
                 })?;
                 tx.insert_event(
-                    &event(org, actor, meta, AuditAction::DomainVerified, &d, now)
-                        .before(&before)
-                        .after(&d),
+                    &event(org, actor, meta, AuditAction::DomainVerified, d, now)
+                        .before(before)
+                        .after(&*d),
                 )
                 .await?;
                 if d.claim_mode == ClaimMode::Automatic {
-                    claimed = claim_in(&mut tx, org, &d, None, actor, meta, now).await?;
+                    claimed = claim_in(tx, org, d, None, actor, meta, now).await?;
                 }
             }
             (DomainStatus::Pending, None) if now >= d.verify_by => {
                 d.status = DomainStatus::Failed;
-                tx.update_domain(&d).await?;
+                tx.update_domain(d).await?;
                 tx.insert_event(
-                    &event(org, actor, meta, AuditAction::DomainVerificationFailed, &d, now)
-                        .before(&before)
-                        .after(&d),
+                    &event(org, actor, meta, AuditAction::DomainVerificationFailed, d, now)
+                        .before(before)
+                        .after(&*d),
                 )
                 .await?;
             }
             (DomainStatus::Verified, Some(_)) if before.failing_since.is_some() => {
                 d.failing_since = None;
-                tx.update_domain(&d).await?;
-                tx.insert_event(&event(org, actor, meta, AuditAction::DomainProofRestored, &d, now))
+                tx.update_domain(d).await?;
+                tx.insert_event(&event(org, actor, meta, AuditAction::DomainProofRestored, d, now))
                     .await?;
             }
             (DomainStatus::Verified, None) => match before.failing_since {
                 None => {
                     d.failing_since = Some(now);
-                    tx.update_domain(&d).await?;
-                    tx.insert_event(&event(org, actor, meta, AuditAction::DomainProofMissing, &d, now).after(&d))
+                    tx.update_domain(d).await?;
+                    tx.insert_event(&event(org, actor, meta, AuditAction::DomainProofMissing, d, now).after(&*d))
                         .await?;
                 }
                 Some(since) if now >= since.plus_secs(self.policy.grace_secs) => {
-                    unverify_in(&mut tx, &mut d, actor, meta, now).await?;
+                    unverify_in(tx, d, actor, meta, now).await?;
                 }
-                Some(_) => tx.update_domain(&d).await?,
+                Some(_) => tx.update_domain(d).await?,
             },
-            _ => tx.update_domain(&d).await?,
+            _ => tx.update_domain(d).await?,
         }
-        tx.commit().await?;
-        Ok(Verification {
-            domain: d,
-            outcomes,
-            claimed,
-        })
+        Ok(claimed)
     }
 
     /// Sets whether accounts are claimed automatically; switching to automatic on a verified

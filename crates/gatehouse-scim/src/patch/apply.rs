@@ -239,30 +239,8 @@ impl<'d> Engine<'d> {
             let Value::Array(new_items) = new else {
                 unreachable!("coerce returns arrays for multi-valued")
             };
-            let (mut items, start) = match (op, current) {
-                (PatchOpKind::Add, Some(Value::Array(existing))) => {
-                    let n = existing.len();
-                    (existing, n)
-                }
-                _ => (Vec::new(), 0),
-            };
-            let mut seen: HashSet<String> = items.iter().filter_map(member_id).map(str::to_owned).collect();
-            for item in new_items.into_iter().map(strip_nulls) {
-                if members {
-                    let Some(id) = member_id(&item).map(str::to_owned) else {
-                        return Err(ScimError::invalid_value(
-                            "each member needs a 'value' with the member's id",
-                        ));
-                    };
-                    if !seen.insert(id.clone()) {
-                        continue;
-                    }
-                    added_members.push(id);
-                } else if contains_value(&items, &item) {
-                    continue;
-                }
-                items.push(item);
-            }
+            let (mut items, start, added) = add_items(op, current, new_items, members)?;
+            added_members = added;
             let preferred: Vec<usize> = (start..items.len()).collect();
             enforce_single_primary(&mut items, &preferred);
             put(container, def.name, Value::Array(items));
@@ -284,21 +262,27 @@ impl<'d> Engine<'d> {
             put(container, def.name, new);
         }
         if members {
-            if op == PatchOpKind::Replace && !loaded {
-                self.members.clear();
-            }
-            if op == PatchOpKind::Replace && loaded {
-                let new: HashSet<&String> = added_members.iter().collect();
-                for id in old_members.iter().filter(|id| !new.contains(id)) {
-                    self.members.remove(id);
-                }
-            }
-            // Re-adding a member of a loaded list changes nothing (RFC 7644 §3.5.2.1).
-            for id in added_members.iter().filter(|id| !(loaded && old_members.contains(*id))) {
-                self.members.add(id);
-            }
+            self.record_members(op, loaded, &old_members, &added_members);
         }
         Ok(())
+    }
+
+    /// Keeps the membership changes of a `members` write: a replace of an unloaded list starts
+    /// over, a replace of a loaded one drops who is missing, and re-adding a member of a loaded
+    /// list changes nothing (RFC 7644 §3.5.2.1).
+    fn record_members(&mut self, op: PatchOpKind, loaded: bool, old: &HashSet<String>, added: &[String]) {
+        if op == PatchOpKind::Replace && !loaded {
+            self.members.clear();
+        }
+        if op == PatchOpKind::Replace && loaded {
+            let new: HashSet<&String> = added.iter().collect();
+            for id in old.iter().filter(|id| !new.contains(id)) {
+                self.members.remove(id);
+            }
+        }
+        for id in added.iter().filter(|id| !(loaded && old.contains(*id))) {
+            self.members.add(id);
+        }
     }
 
     /// `name.familyName` or `emails.type`: sets one sub-attribute.
@@ -505,4 +489,41 @@ fn eq_seed(filter: &Filter, parent: &'static AttributeDef) -> Option<Value> {
     let mut out = Map::new();
     collect(filter, parent, &mut out)?;
     Some(Value::Object(out))
+}
+
+/// The items of a multi-valued attribute after an add (appended to what is there) or a replace
+/// (instead of it), without duplicates; for `members`, each needs an id. Returns the items, the
+/// index of the first new one, and the member ids added.
+fn add_items(
+    op: PatchOpKind,
+    current: Option<Value>,
+    new_items: Vec<Value>,
+    members: bool,
+) -> Result<(Vec<Value>, usize, Vec<String>), ScimError> {
+    let (mut items, start) = match (op, current) {
+        (PatchOpKind::Add, Some(Value::Array(existing))) => {
+            let n = existing.len();
+            (existing, n)
+        }
+        _ => (Vec::new(), 0),
+    };
+    let mut added = Vec::new();
+    let mut seen: HashSet<String> = items.iter().filter_map(member_id).map(str::to_owned).collect();
+    for item in new_items.into_iter().map(strip_nulls) {
+        if members {
+            let Some(id) = member_id(&item).map(str::to_owned) else {
+                return Err(ScimError::invalid_value(
+                    "each member needs a 'value' with the member's id",
+                ));
+            };
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            added.push(id);
+        } else if contains_value(&items, &item) {
+            continue;
+        }
+        items.push(item);
+    }
+    Ok((items, start, added))
 }
