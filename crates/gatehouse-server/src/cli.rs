@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use gatehouse_core::ports::SystemClock;
 use gatehouse_store::{Dialect, SqlStore, StoreOptions};
+use secrecy::ExposeSecret;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -58,7 +59,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config.clone()).await?;
-            let r = crate::app::serve_until_signal(state, config.listen).await;
+            let r = crate::app::serve_until_signal(state, config.http.listen).await;
             store.close().await;
             r
         }
@@ -134,7 +135,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<SqlStore> {
     if config.needs_data_dir() {
         let path = config
-            .database_url
+            .database
+            .url
+            .expose_secret()
             .trim_start_matches("sqlite://")
             .trim_start_matches("sqlite:");
         let path = path.split('?').next().unwrap_or(path);
@@ -148,8 +151,8 @@ async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<SqlStore> 
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let opts = StoreOptions {
-        url: config.database_url.clone(),
-        max_connections: config.max_connections,
+        url: config.database.url.expose_secret().to_owned(),
+        max_connections: config.database.max_connections,
     };
     let store = if migrate {
         SqlStore::connect(&opts).await

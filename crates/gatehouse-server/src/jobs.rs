@@ -105,7 +105,7 @@ async fn retention_loop(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         match state
             .services
-            .prune_events(state.config.audit_retention_days, &holder)
+            .prune_events(state.config.audit.retention_days, &holder)
             .await
         {
             Ok(Some(n)) => tracing::info!(deleted = n, "audit retention pass"),

@@ -107,17 +107,17 @@ impl TestApp {
         let clock = Arc::new(TestClock(AtomicI64::new(Timestamp::now().millis())));
         let data_dir = tempfile::tempdir().expect("data dir");
         let mut config = Config::resolve(&ConfigArgs::default()).expect("config");
-        config.database_url = db.options.url.clone();
+        config.database.url = db.options.url.clone().into();
         config.data_dir = data_dir.path().to_path_buf();
         let dns = dns::DnsServer::start().await;
         let https = https::HttpsServer::start(&["*.test", "*.acme.test", "*.example.test"]).await;
-        config.dns_servers = vec![dns.addr];
-        config.allow_private_addresses = true;
-        config.domain_https_port = https.addr.port();
-        config.extra_ca_file = Some(https.ca_file.clone());
+        config.outbound.dns_servers = vec![dns.addr];
+        config.outbound.allow_private_addresses = true;
+        config.domains.https_port = https.addr.port();
+        config.outbound.extra_ca_file = Some(https.ca_file.clone());
         listen_on_a_free_port(&mut config);
         tweak(&mut config);
-        let listen = config.listen;
+        let listen = config.http.listen;
         let state = AppState::new(store.clone(), clock.clone(), config)
             .await
             .expect("state");
@@ -156,7 +156,7 @@ impl TestApp {
         let mut config = (*self.state.config).clone();
         listen_on_a_free_port(&mut config);
         tweak(&mut config);
-        let listen = config.listen;
+        let listen = config.http.listen;
         let state = AppState::new(store, self.clock.clone(), config).await.expect("state");
         let running = spawn(state.clone(), listen).await.expect("serve");
         Node {
@@ -307,7 +307,7 @@ fn listen_on_a_free_port(config: &mut Config) {
         .local_addr()
         .expect("addr")
         .port();
-    config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    config.http.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     config.public_url = format!("http://127.0.0.1:{port}");
 }
 
