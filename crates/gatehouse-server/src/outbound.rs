@@ -32,6 +32,22 @@ pub struct OutboundPolicy {
     pub max_body: usize,
 }
 
+impl OutboundPolicy {
+    /// The configured policy (`[outbound]`), with the other fields at their defaults.
+    pub fn from_config(cfg: &crate::config::OutboundConfig) -> anyhow::Result<Self> {
+        let extra_ca_pem = match &cfg.extra_ca_file {
+            Some(p) => Some(std::fs::read(p).map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()))?),
+            None => None,
+        };
+        Ok(Self {
+            dns_servers: cfg.dns_servers.clone(),
+            allow_private_addresses: cfg.allow_private_addresses,
+            extra_ca_pem,
+            ..Self::default()
+        })
+    }
+}
+
 impl Default for OutboundPolicy {
     fn default() -> Self {
         Self {

@@ -1,7 +1,8 @@
 //! Application state, built in one place and handed to every handler.
 
 use crate::config::Config;
-use crate::domains::prover::{ProverConfig, RealProver};
+use crate::domains::prover::RealProver;
+use crate::outbound::OutboundPolicy;
 use crate::security::{Argon2Hasher, OutboxMailer, SmtpMailer};
 use gatehouse_core::domain::DomainPolicy;
 use gatehouse_core::ports::{Clock, Mailer, PasswordHasher};
@@ -72,26 +73,16 @@ impl AppState {
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let prover_cfg = ProverConfig {
-            dns_servers: config.outbound.dns_servers.clone(),
-            allow_private_addresses: config.outbound.allow_private_addresses,
-            https_port: config.domains.https_port,
-            extra_ca_pem: match &config.outbound.extra_ca_file {
-                Some(p) => Some(std::fs::read(p).map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()))?),
-                None => None,
-            },
-        };
+        let prover = RealProver::new(
+            OutboundPolicy::from_config(&config.outbound)?,
+            config.domains.https_port,
+        )?;
         let domain_policy = DomainPolicy {
             verify_window_secs: i64::from(config.domains.verify_days) * 86_400,
             grace_secs: i64::from(config.domains.grace_days) * 86_400,
             ..DomainPolicy::default()
         };
-        let domains = DomainService::new(
-            store.clone(),
-            clock.clone(),
-            Arc::new(RealProver::new(&prover_cfg)?),
-            domain_policy,
-        );
+        let domains = DomainService::new(store.clone(), clock.clone(), Arc::new(prover), domain_policy);
         let cluster = store.dialect() == gatehouse_store::Dialect::Postgres;
         let writers = match store.dialect() {
             gatehouse_store::Dialect::Sqlite => 1,

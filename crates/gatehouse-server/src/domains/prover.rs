@@ -5,23 +5,8 @@
 use crate::outbound::{Outbound, OutboundError, OutboundPolicy};
 use gatehouse_core::domain::{DomainProver, HTTPS_PATH, ProofMethod, ProofOutcome, TXT_PREFIX};
 use gatehouse_core::ports::BoxFuture;
-use std::net::SocketAddr;
-
 /// Largest verification file read (the token is 32 characters).
 const MAX_BODY: usize = 1024;
-
-/// Settings for outbound checks.
-#[derive(Debug, Clone, Default)]
-pub struct ProverConfig {
-    /// DNS servers to ask; empty means the system's resolvers.
-    pub dns_servers: Vec<SocketAddr>,
-    /// Allow fetching from private, loopback and link-local addresses (tests, labs).
-    pub allow_private_addresses: bool,
-    /// Port for the HTTPS check (443 in production; tests use their own server's).
-    pub https_port: u16,
-    /// Extra CA certificate (PEM) to trust for the HTTPS check.
-    pub extra_ca_pem: Option<Vec<u8>>,
-}
 
 /// Checks a domain's proof against the world as it is now.
 pub struct RealProver {
@@ -30,20 +15,19 @@ pub struct RealProver {
 }
 
 impl RealProver {
-    /// A prover over its own guarded client: https only, a 1 KiB body cap.
-    pub fn new(cfg: &ProverConfig) -> anyhow::Result<Self> {
+    /// A prover over its own client under `policy` (the configured addresses, resolvers and
+    /// CA), narrowed to https, a 1 KiB body and its own user agent. The HTTPS check asks
+    /// `https_port` (443 in production; tests use their own server's; 0 means 443).
+    pub fn new(policy: OutboundPolicy, https_port: u16) -> anyhow::Result<Self> {
         let outbound = Outbound::new(&OutboundPolicy {
-            dns_servers: cfg.dns_servers.clone(),
-            allow_private_addresses: cfg.allow_private_addresses,
-            extra_ca_pem: cfg.extra_ca_pem.clone(),
             https_only: true,
             user_agent: concat!("Gatehouse-Domain-Verification/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_body: MAX_BODY,
-            ..OutboundPolicy::default()
+            ..policy
         })?;
         Ok(Self {
             outbound,
-            https_port: if cfg.https_port == 0 { 443 } else { cfg.https_port },
+            https_port: if https_port == 0 { 443 } else { https_port },
         })
     }
 
