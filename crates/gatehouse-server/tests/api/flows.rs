@@ -13,6 +13,7 @@ engine_tests!(
     accounts_of_another_org_are_added_not_duplicated_and_stay_unmanaged,
     the_last_admin_cannot_be_removed,
     lists_page_with_cursors,
+    a_user_provisioned_by_a_directory_is_an_account_of_the_org,
 );
 
 async fn quickstart_flow_creates_everything_and_audits_each_step(app: TestApp) {
@@ -314,4 +315,22 @@ async fn lists_page_with_cursors(app: TestApp) {
         }
     }
     assert_eq!(names, (0..7).map(|n| format!("Team {n}")).collect::<Vec<_>>());
+}
+
+async fn a_user_provisioned_by_a_directory_is_an_account_of_the_org(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let dir = app.directory(&org, "Okta").await;
+    let scim = app.scim(&dir);
+    let id = scim.create_user("grace@acme.test", "Grace", "Hopper").await;
+    let accounts = app.get(&org, "/accounts?limit=200").await;
+    let emails: Vec<&str> = accounts.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["email"].as_str().unwrap())
+        .collect();
+    assert!(emails.contains(&"grace@acme.test"), "{emails:?}");
+    let read = scim.call(reqwest::Method::GET, &format!("/Users/{id}"), None).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert_eq!(read.json["userName"], "grace@acme.test");
 }
