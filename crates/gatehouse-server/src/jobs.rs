@@ -69,12 +69,28 @@ async fn run_periodic(job: &'static PeriodicJob, state: AppState, holder: String
             () = tokio::time::sleep(wait) => {}
         }
         wait = job.every;
-        match lease(&state, job, &holder).await {
-            Ok(true) => (job.run)(&state, &holder).await,
+        match run_if_leased(&state, job, &holder).await {
+            Ok(true) => {}
             Ok(false) => tracing::debug!(job = job.name, "lease held elsewhere"),
             Err(e) => tracing::error!(job = job.name, error = %e, "job lease failed"),
         }
     }
+}
+
+/// Runs the named periodic job now, if `holder` gets its lease, as the runner does at each
+/// turn; `None` for a name no job has. The schedule is left as it is.
+pub async fn run_now(state: &AppState, name: &str, holder: &str) -> Option<gatehouse_core::Result<bool>> {
+    let job = PERIODIC.iter().find(|j| j.name == name)?;
+    Some(run_if_leased(state, job, holder).await)
+}
+
+/// Takes the job's lease and, only if it got it, runs the job. Whether it ran.
+async fn run_if_leased(state: &AppState, job: &PeriodicJob, holder: &str) -> gatehouse_core::Result<bool> {
+    if !lease(state, job, holder).await? {
+        return Ok(false);
+    }
+    (job.run)(state, holder).await;
+    Ok(true)
 }
 
 async fn lease(state: &AppState, job: &PeriodicJob, holder: &str) -> gatehouse_core::Result<bool> {
