@@ -71,46 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bootstrap { org_name, admin_email } => {
-            let state = AppState::new(store.clone(), Arc::new(SystemClock), config.clone()).await?;
-            let services = state.services.clone();
-            let b = services.bootstrap(&org_name, &admin_email).await.map_err(|e| match e {
-                gatehouse_core::CoreError::Validation { fields } => anyhow::anyhow!(
-                    "invalid input: {}",
-                    fields
-                        .iter()
-                        .map(|f| format!("{}: {}", f.field, f.message))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-                other => anyhow::anyhow!(other),
-            })?;
-            // The first admin's way in: a single-use link to set a password, valid for a day.
-            let link = state
-                .signin
-                .issue_reset_link(
-                    &b.admin,
-                    86_400,
-                    &gatehouse_core::audit::Actor::system("bootstrap"),
-                    &gatehouse_core::audit::RequestMeta::default(),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
-            let out = serde_json::json!({
-                "org_id": b.org.id.to_string(),
-                "org_name": b.org.name,
-                "api_key": b.api_key_secret,
-                "api_key_id": b.api_key.id.to_string(),
-                "api_key_expires_at": b.api_key.expires_at.to_rfc3339(),
-                "admin": {
-                    "account_id": b.admin.id.to_string(),
-                    "email": b.admin.email,
-                    "set_password_url": link,
-                    "set_password_expires_in_hours": 24,
-                    "sign_in_url": format!("{}/login", config.public_url),
-                },
-                "api_base": format!("{}/api/v1/orgs/{}", config.public_url, b.org.id),
-            });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            bootstrap(store.clone(), &config, &org_name, &admin_email).await?;
             store.close().await;
             Ok(())
         }
@@ -160,6 +121,52 @@ async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<SqlStore> 
         SqlStore::connect_without_migrating(&opts).await
     };
     store.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Creates the organization, its first admin and an org API key, and prints one JSON object
+/// with the admin's set-password link.
+async fn bootstrap(store: SqlStore, config: &Config, org_name: &str, admin_email: &str) -> anyhow::Result<()> {
+    let state = AppState::new(store, Arc::new(SystemClock), config.clone()).await?;
+    let services = state.services.clone();
+    let b = services.bootstrap(org_name, admin_email).await.map_err(|e| match e {
+        gatehouse_core::CoreError::Validation { fields } => anyhow::anyhow!(
+            "invalid input: {}",
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!(other),
+    })?;
+    // The first admin's way in: a single-use link to set a password, valid for a day.
+    let link = state
+        .signin
+        .issue_reset_link(
+            &b.admin,
+            86_400,
+            &gatehouse_core::audit::Actor::system("bootstrap"),
+            &gatehouse_core::audit::RequestMeta::default(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let out = serde_json::json!({
+        "org_id": b.org.id.to_string(),
+        "org_name": b.org.name,
+        "api_key": b.api_key_secret,
+        "api_key_id": b.api_key.id.to_string(),
+        "api_key_expires_at": b.api_key.expires_at.to_rfc3339(),
+        "admin": {
+            "account_id": b.admin.id.to_string(),
+            "email": b.admin.email,
+            "set_password_url": link,
+            "set_password_expires_in_hours": 24,
+            "sign_in_url": format!("{}/login", config.public_url),
+        },
+        "api_base": format!("{}/api/v1/orgs/{}", config.public_url, b.org.id),
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
 }
 
 fn init_logging(json: bool) {
