@@ -41,6 +41,7 @@ pub struct Config {
 /// `[http]`: the listener.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
+    /// Address to listen on.
     pub listen: SocketAddr,
 }
 
@@ -56,7 +57,9 @@ pub struct DatabaseConfig {
 /// `[sessions]`: console session lifetimes.
 #[derive(Debug, Clone)]
 pub struct SessionsConfig {
+    /// Minutes of inactivity after which a session ends (1 to 1440).
     pub idle_minutes: u32,
+    /// Hours after sign-in at which a session ends, however active (1 to 720).
     pub absolute_hours: u32,
 }
 
