@@ -58,10 +58,10 @@ async fn run(dialect: Dialect, name: &str, users: usize, lookup_users: usize) {
     let app = Arc::new(
         TestApp::spawn_with(dialect, |c| {
             if let Some(n) = pool {
-                c.max_connections = n;
+                c.database.max_connections = n;
             }
             if let Some(s) = token_cache {
-                c.scim_token_cache_seconds = s;
+                c.scim.token_cache_seconds = s;
             }
         })
         .await,

@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use gatehouse_core::ports::SystemClock;
 use gatehouse_store::{Dialect, SqlStore, StoreOptions};
+use secrecy::ExposeSecret;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -58,7 +59,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config.clone()).await?;
-            let r = crate::app::serve_until_signal(state, config.listen).await;
+            let r = crate::app::serve_until_signal(state, config.http.listen).await;
             store.close().await;
             r
         }
@@ -70,50 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bootstrap { org_name, admin_email } => {
-            let state = AppState::new(store.clone(), Arc::new(SystemClock), config.clone()).await?;
-            let services = state.services.clone();
-            let b = services
-                .orgs
-                .bootstrap(&org_name, &admin_email)
-                .await
-                .map_err(|e| match e {
-                    gatehouse_core::CoreError::Validation { fields } => anyhow::anyhow!(
-                        "invalid input: {}",
-                        fields
-                            .iter()
-                            .map(|f| format!("{}: {}", f.field, f.message))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
-                    other => anyhow::anyhow!(other),
-                })?;
-            // The first admin's way in: a single-use link to set a password, valid for a day.
-            let link = state
-                .signin
-                .issue_reset_link(
-                    &b.admin,
-                    86_400,
-                    &gatehouse_core::audit::Actor::system("bootstrap"),
-                    &gatehouse_core::audit::RequestMeta::default(),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
-            let out = serde_json::json!({
-                "org_id": b.org.id.to_string(),
-                "org_name": b.org.name,
-                "api_key": b.api_key_secret,
-                "api_key_id": b.api_key.id.to_string(),
-                "api_key_expires_at": b.api_key.expires_at.to_rfc3339(),
-                "admin": {
-                    "account_id": b.admin.id.to_string(),
-                    "email": b.admin.email,
-                    "set_password_url": link,
-                    "set_password_expires_in_hours": 24,
-                    "sign_in_url": format!("{}/login", config.public_url),
-                },
-                "api_base": format!("{}/api/v1/orgs/{}", config.public_url, b.org.id),
-            });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            bootstrap(store.clone(), &config, &org_name, &admin_email).await?;
             store.close().await;
             Ok(())
         }
@@ -138,7 +96,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<SqlStore> {
     if config.needs_data_dir() {
         let path = config
-            .database_url
+            .database
+            .url
+            .expose_secret()
             .trim_start_matches("sqlite://")
             .trim_start_matches("sqlite:");
         let path = path.split('?').next().unwrap_or(path);
@@ -152,8 +112,8 @@ async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<SqlStore> 
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let opts = StoreOptions {
-        url: config.database_url.clone(),
-        max_connections: config.max_connections,
+        url: config.database.url.expose_secret().to_owned(),
+        max_connections: config.database.max_connections,
     };
     let store = if migrate {
         SqlStore::connect(&opts).await
@@ -161,6 +121,56 @@ async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<SqlStore> 
         SqlStore::connect_without_migrating(&opts).await
     };
     store.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Creates the organization, its first admin and an org API key, and prints one JSON object
+/// with the admin's set-password link.
+async fn bootstrap(store: SqlStore, config: &Config, org_name: &str, admin_email: &str) -> anyhow::Result<()> {
+    let state = AppState::new(store, Arc::new(SystemClock), config.clone()).await?;
+    let services = state.services.clone();
+    let b = services
+        .orgs
+        .bootstrap(org_name, admin_email)
+        .await
+        .map_err(|e| match e {
+            gatehouse_core::CoreError::Validation { fields } => anyhow::anyhow!(
+                "invalid input: {}",
+                fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            other => anyhow::anyhow!(other),
+        })?;
+    // The first admin's way in: a single-use link to set a password, valid for a day.
+    let link = state
+        .signin
+        .issue_reset_link(
+            &b.admin,
+            86_400,
+            &gatehouse_core::audit::Actor::system("bootstrap"),
+            &gatehouse_core::audit::RequestMeta::default(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let out = serde_json::json!({
+        "org_id": b.org.id.to_string(),
+        "org_name": b.org.name,
+        "api_key": b.api_key_secret,
+        "api_key_id": b.api_key.id.to_string(),
+        "api_key_expires_at": b.api_key.expires_at.to_rfc3339(),
+        "admin": {
+            "account_id": b.admin.id.to_string(),
+            "email": b.admin.email,
+            "set_password_url": link,
+            "set_password_expires_in_hours": 24,
+            "sign_in_url": format!("{}/login", config.public_url),
+        },
+        "api_base": format!("{}/api/v1/orgs/{}", config.public_url, b.org.id),
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
 }
 
 fn init_logging(json: bool) {

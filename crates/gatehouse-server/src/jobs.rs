@@ -1,16 +1,143 @@
-//! Background jobs. Each takes a lease in the database before it works, so with several nodes
-//! on one database a job runs on one node at a time.
+//! Background jobs. Periodic jobs share one runner: each is a name, a schedule and a small
+//! function, and the runner takes the job's lease in the database before it runs it, so with
+//! several nodes on one database a job runs on one node at a time. The directory change
+//! listener is not periodic (it hears other nodes as they speak) and keeps its own loop.
 
 use crate::state::AppState;
+use gatehouse_core::ports::BoxFuture;
 use std::time::Duration;
 use tokio::sync::watch;
 
-const RETENTION_EVERY: Duration = Duration::from_hours(1);
+/// A job the runner starts on a schedule.
+struct PeriodicJob {
+    /// What the logs call it and the name of its lease.
+    name: &'static str,
+    /// The wait before its first run after start.
+    first_after: Duration,
+    /// The wait between runs.
+    every: Duration,
+    /// How long a run may hold the lease; shorter than `every`, so a node that dies mid-run
+    /// leaves the job to another node at the next turn.
+    lease_secs: i64,
+    /// The work itself, given this node's lease holder name; it logs its own outcome.
+    run: for<'a> fn(&'a AppState, &'a str) -> BoxFuture<'a, ()>,
+}
 
+/// Every periodic job, with the schedule each has always had.
+const PERIODIC: [PeriodicJob; 3] = [
+    PeriodicJob {
+        // The lease `prune_events` also takes inside its own transaction (core's
+        // RETENTION_LEASE): the same name and the same holder, so that take is a renewal.
+        name: "audit-retention",
+        first_after: Duration::from_mins(1),
+        every: Duration::from_hours(1),
+        lease_secs: 300,
+        run: |s, holder| Box::pin(audit_retention(s, holder)),
+    },
+    PeriodicJob {
+        name: "domain-checks",
+        first_after: Duration::from_mins(5),
+        every: Duration::from_mins(5),
+        lease_secs: 240,
+        run: |s, _| Box::pin(domain_checks(s)),
+    },
+    PeriodicJob {
+        name: "account-deletions",
+        first_after: Duration::from_mins(5),
+        every: Duration::from_mins(5),
+        lease_secs: 240,
+        run: |s, _| Box::pin(account_deletions(s)),
+    },
+];
+
+/// Starts every background job; each stops when `stop` turns true.
 pub fn spawn_all(state: AppState, stop: watch::Receiver<bool>) {
-    tokio::spawn(retention_loop(state.clone(), stop.clone()));
-    tokio::spawn(directory_changes_loop(state.clone(), stop.clone()));
-    tokio::spawn(domains_loop(state, stop));
+    // One holder name per node: a node renews its own lease, another node waits it out.
+    let holder = format!("node-{}", uuid::Uuid::now_v7());
+    for job in &PERIODIC {
+        tokio::spawn(run_periodic(job, state.clone(), holder.clone(), stop.clone()));
+    }
+    tokio::spawn(directory_changes_loop(state, stop));
+}
+
+/// The runner: wait, take the lease, run; until stopped.
+async fn run_periodic(job: &'static PeriodicJob, state: AppState, holder: String, mut stop: watch::Receiver<bool>) {
+    let mut wait = job.first_after;
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = job.every;
+        match run_if_leased(&state, job, &holder).await {
+            Ok(true) => {}
+            Ok(false) => tracing::debug!(job = job.name, "lease held elsewhere"),
+            Err(e) => tracing::error!(job = job.name, error = %e, "job lease failed"),
+        }
+    }
+}
+
+/// Runs the named periodic job now, if `holder` gets its lease, as the runner does at each
+/// turn; `None` for a name no job has. The schedule is left as it is.
+pub async fn run_now(state: &AppState, name: &str, holder: &str) -> Option<gatehouse_core::Result<bool>> {
+    let job = PERIODIC.iter().find(|j| j.name == name)?;
+    Some(run_if_leased(state, job, holder).await)
+}
+
+/// Takes the job's lease and, only if it got it, runs the job. Whether it ran.
+async fn run_if_leased(state: &AppState, job: &PeriodicJob, holder: &str) -> gatehouse_core::Result<bool> {
+    if !lease(state, job, holder).await? {
+        return Ok(false);
+    }
+    (job.run)(state, holder).await;
+    Ok(true)
+}
+
+async fn lease(state: &AppState, job: &PeriodicJob, holder: &str) -> gatehouse_core::Result<bool> {
+    use gatehouse_core::ports::{Store, Writes};
+    let now = state.services.now();
+    let mut tx = state.services.store.begin().await?;
+    let got = tx
+        .acquire_lease(job.name, holder, now, now.plus_secs(job.lease_secs))
+        .await?;
+    tx.commit().await?;
+    Ok(got)
+}
+
+/// Deletes audit events older than the retention period (and records that it did).
+async fn audit_retention(state: &AppState, holder: &str) {
+    match state
+        .services
+        .audit
+        .prune(state.config.audit.retention_days, holder)
+        .await
+    {
+        Ok(Some(n)) => tracing::info!(deleted = n, "audit retention pass"),
+        Ok(None) => tracing::debug!("audit retention lease held elsewhere"),
+        Err(e) => tracing::error!(error = %e, "audit retention failed"),
+    }
+}
+
+/// Domain checks: pending domains hourly, verified ones daily (the service picks which are due).
+async fn domain_checks(state: &AppState) {
+    match state.services.domains.run_checks().await {
+        Ok((n, failures)) => {
+            tracing::info!(checked = n, "domain checks pass");
+            for f in failures {
+                tracing::warn!(failure = %f, "domain check failed");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "domain checks failed"),
+    }
+}
+
+/// Finishes account deletions whose grace period is over.
+async fn account_deletions(state: &AppState) {
+    match state.services.accounts.purge_deleted().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "accounts deleted after their grace period"),
+        Err(e) => tracing::error!(error = %e, "account deletion pass failed"),
+    }
 }
 
 /// Where several nodes may share the database (PostgreSQL): hears the directory and token
@@ -50,68 +177,19 @@ async fn hear_directory_changes(
     }
 }
 
-/// Every five minutes: domain checks (pending hourly, verified daily) and finishing account
-/// deletions whose grace period is over. One node at a time, by lease.
-async fn domains_loop(state: AppState, mut stop: watch::Receiver<bool>) {
-    let holder = format!("node-{}", uuid::Uuid::now_v7());
-    loop {
-        tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
-            () = tokio::time::sleep(Duration::from_mins(5)) => {}
-        }
-        match lease(&state, "domain-checks", &holder).await {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::error!(error = %e, "domain job lease failed");
-                continue;
-            }
-        }
-        match state.services.domains.run_checks().await {
-            Ok((n, failures)) => {
-                tracing::info!(checked = n, "domain checks pass");
-                for f in failures {
-                    tracing::warn!(failure = %f, "domain check failed");
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "domain checks failed"),
-        }
-        match state.services.accounts.purge_deleted().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "accounts deleted after their grace period"),
-            Err(e) => tracing::error!(error = %e, "account deletion pass failed"),
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn lease(state: &AppState, name: &str, holder: &str) -> gatehouse_core::Result<bool> {
-    use gatehouse_core::ports::{Store, Writes};
-    let now = state.services.now();
-    let mut tx = state.services.store.begin().await?;
-    let got = tx.acquire_lease(name, holder, now, now.plus_secs(240)).await?;
-    tx.commit().await?;
-    Ok(got)
-}
-
-async fn retention_loop(state: AppState, mut stop: watch::Receiver<bool>) {
-    let holder = format!("node-{}", uuid::Uuid::now_v7());
-    let mut first = true;
-    loop {
-        let wait = if first { Duration::from_mins(1) } else { RETENTION_EVERY };
-        first = false;
-        tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
-            () = tokio::time::sleep(wait) => {}
-        }
-        match state
-            .services
-            .audit
-            .prune(state.config.audit_retention_days, &holder)
-            .await
-        {
-            Ok(Some(n)) => tracing::info!(deleted = n, "audit retention pass"),
-            Ok(None) => tracing::debug!("audit retention lease held elsewhere"),
-            Err(e) => tracing::error!(error = %e, "audit retention failed"),
+    #[test]
+    fn every_periodic_job_has_its_own_lease_and_gives_it_up_before_its_next_turn() {
+        let mut names: Vec<&str> = PERIODIC.iter().map(|j| j.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), PERIODIC.len(), "two jobs share a lease");
+        for job in &PERIODIC {
+            let lease = Duration::from_secs(u64::try_from(job.lease_secs).unwrap());
+            assert!(lease < job.every, "{} holds its lease past its next turn", job.name);
         }
     }
 }

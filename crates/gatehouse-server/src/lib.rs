@@ -11,6 +11,7 @@ pub mod export;
 pub mod extract;
 pub mod jobs;
 pub mod ops;
+pub mod outbound;
 pub mod scim;
 pub mod security;
 pub mod state;

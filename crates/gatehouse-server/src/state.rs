@@ -1,7 +1,8 @@
 //! Application state, built in one place and handed to every handler.
 
 use crate::config::Config;
-use crate::domains::prover::{ProverConfig, RealProver};
+use crate::domains::prover::RealProver;
+use crate::outbound::OutboundPolicy;
 use crate::security::{Argon2Hasher, OutboxMailer, SmtpMailer};
 use gatehouse_core::domain::DomainPolicy;
 use gatehouse_core::ports::{Clock, Mailer, PasswordHasher};
@@ -9,6 +10,7 @@ use gatehouse_core::services::Services;
 use gatehouse_core::signin::{SignIn, SignInPolicy};
 use gatehouse_store::SqlStore;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -34,8 +36,8 @@ impl AppState {
     pub async fn new(store: SqlStore, clock: Arc<dyn Clock>, config: Config) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(cores));
-        let mailer: Arc<dyn Mailer> = match &config.smtp_url {
-            Some(url) => Arc::new(SmtpMailer::new(url, &config.mail_from)?),
+        let mailer: Arc<dyn Mailer> = match &config.mail.smtp_url {
+            Some(url) => Arc::new(SmtpMailer::new(url.expose_secret(), &config.mail.from)?),
             None => Arc::new(OutboxMailer {
                 dir: config.data_dir.join("outbox"),
             }),
@@ -56,8 +58,8 @@ impl AppState {
             .build_recorder();
         let handle = recorder.handle();
         let policy = SignInPolicy {
-            idle_secs: i64::from(config.session_idle_minutes) * 60,
-            absolute_secs: i64::from(config.session_absolute_hours) * 3600,
+            idle_secs: i64::from(config.sessions.idle_minutes) * 60,
+            absolute_secs: i64::from(config.sessions.absolute_hours) * 3600,
             ..SignInPolicy::default()
         };
         let signin = SignIn::new(
@@ -70,18 +72,13 @@ impl AppState {
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let prover_cfg = ProverConfig {
-            dns_servers: config.dns_servers.clone(),
-            allow_private_addresses: config.allow_private_addresses,
-            https_port: config.domain_https_port,
-            extra_ca_pem: match &config.extra_ca_file {
-                Some(p) => Some(std::fs::read(p).map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()))?),
-                None => None,
-            },
-        };
+        let prover = RealProver::new(
+            OutboundPolicy::from_config(&config.outbound)?,
+            config.domains.https_port,
+        )?;
         let domain_policy = DomainPolicy {
-            verify_window_secs: i64::from(config.domain_verify_days) * 86_400,
-            grace_secs: i64::from(config.domain_grace_days) * 86_400,
+            verify_window_secs: i64::from(config.domains.verify_days) * 86_400,
+            grace_secs: i64::from(config.domains.grace_days) * 86_400,
             ..DomainPolicy::default()
         };
         let cluster = store.dialect() == gatehouse_store::Dialect::Postgres;
@@ -90,9 +87,9 @@ impl AppState {
             gatehouse_store::Dialect::Postgres => 2,
         };
         let services = Services::new(store, clock)
-            .with_domain_checks(Arc::new(RealProver::new(&prover_cfg)?), domain_policy)
+            .with_domain_checks(Arc::new(prover), domain_policy)
             .with_token_cache(std::time::Duration::from_secs(u64::from(
-                config.scim_token_cache_seconds,
+                config.scim.token_cache_seconds,
             )));
         // Other nodes may share a PostgreSQL database: tokens are kept only while this node
         // hears their changes (jobs::directory_changes_loop turns this on).

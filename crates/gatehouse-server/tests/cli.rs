@@ -132,6 +132,39 @@ fn unknown_config_keys_and_bad_values_stop_the_binary_with_a_clear_message() {
     }
 }
 
+/// Flags beat `GATEHOUSE_*` variables, which beat the file (here in its nested form).
+#[test]
+fn flags_beat_the_environment_which_beats_a_nested_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("g.toml"),
+        "[database]\nurl = \"sqlite://from-file.db\"\n",
+    )
+    .unwrap();
+    let migrate = |env: Option<&str>, flag: Option<&str>| {
+        let mut c = Command::new(BIN);
+        c.current_dir(dir.path())
+            .env_remove("GATEHOUSE_DATABASE_URL")
+            .env_remove("GATEHOUSE_CONFIG")
+            .args(["--config", "g.toml"]);
+        if let Some(url) = env {
+            c.env("GATEHOUSE_DATABASE_URL", url);
+        }
+        if let Some(url) = flag {
+            c.args(["--database-url", url]);
+        }
+        let out = c.arg("migrate").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    migrate(None, None);
+    assert!(dir.path().join("from-file.db").exists(), "the file's URL");
+    migrate(Some("sqlite://from-env.db"), None);
+    assert!(dir.path().join("from-env.db").exists(), "the environment over the file");
+    migrate(Some("sqlite://unused.db"), Some("sqlite://from-flag.db"));
+    assert!(dir.path().join("from-flag.db").exists(), "the flag over both");
+    assert!(!dir.path().join("unused.db").exists());
+}
+
 #[tokio::test]
 async fn backup_writes_a_consistent_copy_of_a_live_sqlite_database() {
     let dir = tempfile::tempdir().unwrap();

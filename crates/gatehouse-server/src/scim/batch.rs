@@ -111,7 +111,7 @@ impl CreateQueue {
 }
 
 async fn drain(st: AppState) {
-    let linger = std::time::Duration::from_millis(u64::from(st.config.scim_batch_linger_ms));
+    let linger = std::time::Duration::from_millis(u64::from(st.config.scim.batch_linger_ms));
     loop {
         if !linger.is_zero() {
             tokio::time::sleep(linger).await;

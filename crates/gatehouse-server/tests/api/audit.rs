@@ -16,18 +16,11 @@ async fn events_filter_by_time_actor_action_target_ip_and_text(app: TestApp) {
     let org = app.create_org("Acme").await;
     app.clock.advance_secs(60);
     let t0 = app.clock_now();
-    let a = app
-        .post(
-            &org,
-            "/accounts",
-            json!({"email":"needle@example.com","display_name":"Needle"}),
-        )
-        .await;
+    let a_id = app.create_account(&org, "needle@example.com", "Needle").await;
     app.clock.advance_secs(60);
     let t1 = app.clock_now();
     app.clock.advance_secs(60);
-    app.post(&org, "/groups", json!({"name":"Haystack"})).await;
-    let a_id = a.json["id"].as_str().unwrap();
+    app.create_group(&org, "Haystack").await;
 
     let in_window = app.get(&org, &format!("/events?since={t0}&until={t1}")).await;
     let actions: Vec<&str> = in_window.json["items"]
@@ -68,8 +61,7 @@ async fn events_filter_by_time_actor_action_target_ip_and_text(app: TestApp) {
 
 async fn event_detail_and_action_names(app: TestApp) {
     let org = app.create_org("Acme").await;
-    let g = app.post(&org, "/groups", json!({"name":"Before"})).await;
-    let id = g.json["id"].as_str().unwrap();
+    let id = app.create_group(&org, "Before").await;
     app.patch(&org, &format!("/groups/{id}"), json!({"name":"After"})).await;
     let ev = &app.events(&org, "group.updated").await[0];
     let detail = app.get(&org, &format!("/events/{}", ev["id"].as_str().unwrap())).await;

@@ -574,8 +574,8 @@ async fn smtp_sink() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
 async fn reset_links_go_out_over_smtp_when_it_is_configured() {
     let (port, got) = smtp_sink().await;
     let app = TestApp::spawn_with(gatehouse_testkit::Dialect::Sqlite, |c| {
-        c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
-        c.mail_from = "Gatehouse <noreply@gatehouse.test>".into();
+        c.mail.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+        c.mail.from = "Gatehouse <noreply@gatehouse.test>".into();
     })
     .await;
     let org = app.create_org("Acme").await;

@@ -448,7 +448,7 @@ async fn inactive_accounts_can_be_listed(app: TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_checks_refuse_private_addresses_unless_allowed() {
     let app = TestApp::spawn_with(gatehouse_testkit::Dialect::Sqlite, |c| {
-        c.allow_private_addresses = false;
+        c.outbound.allow_private_addresses = false;
     })
     .await;
     let org = app.create_org("Acme").await;

@@ -1,6 +1,7 @@
 //! The organization model end to end through the API.
 
-use gatehouse_testkit::{TestApp, engine_tests};
+use gatehouse_core::ids::AccountId;
+use gatehouse_testkit::{Grantee, TestApp, engine_tests};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -12,18 +13,20 @@ engine_tests!(
     accounts_of_another_org_are_added_not_duplicated_and_stay_unmanaged,
     the_last_admin_cannot_be_removed,
     lists_page_with_cursors,
+    a_user_provisioned_by_a_directory_is_an_account_of_the_org,
 );
 
 async fn quickstart_flow_creates_everything_and_audits_each_step(app: TestApp) {
     let org = app.create_org("Acme").await;
     let site = app
-        .post(
+        .create_instance(
             &org,
-            "/instances",
-            json!({"product":"jira-software","name":"Acme Jira","url":"https://acme.example.net","edition":"standard"}),
+            "jira-software",
+            "Acme Jira",
+            "https://acme.example.net",
+            "standard",
         )
         .await;
-    assert_eq!(site.status, StatusCode::CREATED, "{}", site.text);
     let acc = app
         .post(
             &org,
@@ -34,29 +37,10 @@ async fn quickstart_flow_creates_everything_and_audits_each_step(app: TestApp) {
     assert_eq!(acc.status, StatusCode::CREATED, "{}", acc.text);
     assert_eq!(acc.json["email"], "ada@example.com");
     assert_eq!(acc.json["is_managed"], true);
-    let grp = app.post(&org, "/groups", json!({"name":"Engineering"})).await;
-    assert_eq!(grp.status, StatusCode::CREATED);
-    let (acc_id, grp_id, site_id) = (
-        acc.json["id"].as_str().unwrap(),
-        grp.json["id"].as_str().unwrap(),
-        site.json["id"].as_str().unwrap(),
-    );
-    let add = app
-        .post(
-            &org,
-            &format!("/groups/{grp_id}/members"),
-            json!({"account_id": acc_id}),
-        )
-        .await;
-    assert_eq!(add.status, StatusCode::NO_CONTENT, "{}", add.text);
-    let grant = app
-        .post(
-            &org,
-            "/access",
-            json!({"instance_id": site_id, "account_id": acc_id, "role": "admin"}),
-        )
-        .await;
-    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.text);
+    let acc_id: AccountId = acc.json["id"].as_str().unwrap().parse().unwrap();
+    let grp = app.create_group(&org, "Engineering").await;
+    app.add_member(&org, grp, acc_id).await;
+    app.grant_access(&org, site, Grantee::Account(acc_id), "admin").await;
 
     for action in [
         "instance.created",
@@ -79,7 +63,7 @@ async fn quickstart_flow_creates_everything_and_audits_each_step(app: TestApp) {
         .iter()
         .map(|t| t["id"].as_str().unwrap())
         .collect();
-    assert!(targets.contains(&acc_id) && targets.contains(&site_id));
+    assert!(targets.contains(&acc_id.to_string().as_str()) && targets.contains(&site.to_string().as_str()));
 
     let patched = app
         .patch(&org, &format!("/accounts/{acc_id}"), json!({"status":"deactivated"}))
@@ -93,15 +77,9 @@ async fn quickstart_flow_creates_everything_and_audits_each_step(app: TestApp) {
 async fn group_access_shows_on_the_account_and_in_filters(app: TestApp) {
     let org = app.create_org("Acme").await;
     let wiki = app
-        .post(
-            &org,
-            "/instances",
-            json!({"product":"confluence","name":"Wiki","url":"https://wiki.example.net","edition":"free"}),
-        )
+        .create_instance(&org, "confluence", "Wiki", "https://wiki.example.net", "free")
         .await;
-    let a = app
-        .post(&org, "/accounts", json!({"email":"a@example.com","display_name":"A"}))
-        .await;
+    let a_id = app.create_account(&org, "a@example.com", "A").await;
     let b = app
         .post(
             &org,
@@ -109,26 +87,13 @@ async fn group_access_shows_on_the_account_and_in_filters(app: TestApp) {
             json!({"email":"b@example.com","display_name":"Beatrice"}),
         )
         .await;
-    let g = app.post(&org, "/groups", json!({"name":"Writers"})).await;
-    let (wiki_id, a_id, g_id) = (
-        wiki.json["id"].as_str().unwrap(),
-        a.json["id"].as_str().unwrap(),
-        g.json["id"].as_str().unwrap(),
-    );
-    app.post(&org, &format!("/groups/{g_id}/members"), json!({"account_id": a_id}))
-        .await;
-    let grant = app
-        .post(
-            &org,
-            "/access",
-            json!({"instance_id": wiki_id, "group_id": g_id, "role": "user"}),
-        )
-        .await;
-    assert_eq!(grant.status, StatusCode::CREATED, "{}", grant.text);
+    let g_id = app.create_group(&org, "Writers").await;
+    app.add_member(&org, g_id, a_id).await;
+    app.grant_access(&org, wiki, Grantee::Group(g_id), "user").await;
 
     let detail = app.get(&org, &format!("/accounts/{a_id}")).await;
     assert_eq!(detail.json["groups"][0]["name"], "Writers");
-    assert_eq!(detail.json["product_access"][0]["via_group_id"], g_id);
+    assert_eq!(detail.json["product_access"][0]["via_group_id"], g_id.to_string());
     assert_eq!(detail.json["product_access"][0]["product"], "confluence");
 
     let by_product = app.get(&org, "/accounts?product=confluence").await;
@@ -350,4 +315,22 @@ async fn lists_page_with_cursors(app: TestApp) {
         }
     }
     assert_eq!(names, (0..7).map(|n| format!("Team {n}")).collect::<Vec<_>>());
+}
+
+async fn a_user_provisioned_by_a_directory_is_an_account_of_the_org(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let dir = app.directory(&org, "Okta").await;
+    let scim = app.scim(&dir);
+    let id = scim.create_user("grace@acme.test", "Grace", "Hopper").await;
+    let accounts = app.get(&org, "/accounts?limit=200").await;
+    let emails: Vec<&str> = accounts.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["email"].as_str().unwrap())
+        .collect();
+    assert!(emails.contains(&"grace@acme.test"), "{emails:?}");
+    let read = scim.call(reqwest::Method::GET, &format!("/Users/{id}"), None).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert_eq!(read.json["userName"], "grace@acme.test");
 }

@@ -3,7 +3,11 @@
 use gatehouse_testkit::{TestApp, engine_tests};
 use reqwest::StatusCode;
 
-engine_tests!(health_readiness_and_metrics_answer, openapi_document_is_served);
+engine_tests!(
+    health_readiness_and_metrics_answer,
+    openapi_document_is_served,
+    a_periodic_job_runs_on_one_node_until_its_lease_runs_out,
+);
 
 async fn health_readiness_and_metrics_answer(app: TestApp) {
     let h = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
@@ -48,4 +52,29 @@ fn committed_openapi_matches_the_generated_document() {
         committed == generated,
         "docs/openapi.json is stale: rerun with UPDATE_OPENAPI=1"
     );
+}
+
+async fn a_periodic_job_runs_on_one_node_until_its_lease_runs_out(app: TestApp) {
+    use gatehouse_server::jobs::run_now;
+    let state = &app.state;
+    for job in ["audit-retention", "domain-checks", "account-deletions"] {
+        assert!(
+            run_now(state, job, "node-a").await.unwrap().unwrap(),
+            "{job}: the first node runs it"
+        );
+        assert!(
+            !run_now(state, job, "node-b").await.unwrap().unwrap(),
+            "{job}: another node waits"
+        );
+        assert!(
+            run_now(state, job, "node-a").await.unwrap().unwrap(),
+            "{job}: the holder runs it again"
+        );
+    }
+    app.clock.advance_secs(301);
+    assert!(
+        run_now(state, "domain-checks", "node-b").await.unwrap().unwrap(),
+        "a lease its holder stopped renewing passes to another node"
+    );
+    assert!(run_now(state, "no-such-job", "node-a").await.is_none());
 }

@@ -742,7 +742,7 @@ async fn the_safety_valve_holds_deactivations_past_the_hourly_limit_until_releas
 async fn postgres_a_token_revoked_on_one_node_is_refused_at_once_on_another() {
     use gatehouse_core::ports::{Clock, Reads, Store, Writes};
     let app = TestApp::spawn_with(gatehouse_testkit::Dialect::Postgres, |c| {
-        c.scim_token_cache_seconds = 60;
+        c.scim.token_cache_seconds = 60;
     })
     .await;
     let org = app.create_org("Acme").await;

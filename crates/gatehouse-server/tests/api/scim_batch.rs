@@ -41,7 +41,7 @@ async fn batch_sizes(app: &TestApp) -> (f64, f64) {
 
 #[allow(clippy::too_many_lines)] // two rounds, then the proof of what was written
 async fn concurrent_creates_share_a_transaction_and_conflicts_fall_back(dialect: Dialect) {
-    let app = TestApp::spawn_with(dialect, |c| c.scim_batch_linger_ms = 300).await;
+    let app = TestApp::spawn_with(dialect, |c| c.scim.batch_linger_ms = 300).await;
     let org = app.create_org("Acme").await;
     let super::scim::Dir {
         base,

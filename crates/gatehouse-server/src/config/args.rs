@@ -1,0 +1,134 @@
+//! The command-line flags (each with its `GATEHOUSE_*` environment variable). They stay flat,
+//! one name per setting, as the README documents them; `--help` groups them by capability.
+
+use clap::Args;
+use secrecy::SecretString;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+/// Options shared by every command (`--help` lists them with their environment variables).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// TOML configuration file.
+    #[arg(long, env = "GATEHOUSE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database, mail outbox and other local state. Default: ./gatehouse-data.
+    #[arg(long, env = "GATEHOUSE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// The URL people and products reach Gatehouse at. Default: http://<listen>.
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Comma-separated proxy addresses whose X-Forwarded-For is believed. Default: none.
+    #[arg(long, env = "GATEHOUSE_TRUSTED_PROXIES", global = true, value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<IpAddr>>,
+    /// Log format: text or json. Default: text.
+    #[arg(long, env = "GATEHOUSE_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+
+    /// Address to listen on. Default: 127.0.0.1:8080.
+    #[arg(long, env = "GATEHOUSE_LISTEN", global = true, help_heading = "HTTP")]
+    pub listen: Option<SocketAddr>,
+
+    /// Database URL: sqlite://path or postgres://user@host/db. Default: SQLite in the data directory.
+    #[arg(
+        long,
+        env = "GATEHOUSE_DATABASE_URL",
+        global = true,
+        hide_env_values = true,
+        help_heading = "Database"
+    )]
+    pub database_url: Option<SecretString>,
+    /// File holding the database URL (for URLs with passwords).
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL_FILE", global = true, help_heading = "Database")]
+    pub database_url_file: Option<PathBuf>,
+    /// Largest database connection pool. Default: 16.
+    #[arg(long, env = "GATEHOUSE_MAX_CONNECTIONS", global = true, help_heading = "Database")]
+    pub max_connections: Option<u32>,
+
+    /// Minutes of inactivity after which a console session ends. Default: 30.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SESSION_IDLE_MINUTES",
+        global = true,
+        help_heading = "Sessions"
+    )]
+    pub session_idle_minutes: Option<u32>,
+    /// Hours after sign-in at which a console session ends, however active. Default: 12.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SESSION_ABSOLUTE_HOURS",
+        global = true,
+        help_heading = "Sessions"
+    )]
+    pub session_absolute_hours: Option<u32>,
+
+    /// SMTP server for mail (password reset links): smtps://user:pass@host:465 or
+    /// smtp://user:pass@host:587?tls=required. Default: none, mail goes to <data-dir>/outbox.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SMTP_URL",
+        global = true,
+        hide_env_values = true,
+        help_heading = "Mail"
+    )]
+    pub smtp_url: Option<SecretString>,
+    /// File holding the SMTP URL (it carries a password).
+    #[arg(long, env = "GATEHOUSE_SMTP_URL_FILE", global = true, help_heading = "Mail")]
+    pub smtp_url_file: Option<PathBuf>,
+    /// Sender of Gatehouse's mail. Default: Gatehouse <gatehouse@localhost>.
+    #[arg(long, env = "GATEHOUSE_MAIL_FROM", global = true, help_heading = "Mail")]
+    pub mail_from: Option<String>,
+
+    /// DNS servers for domain verification and outbound requests, comma-separated ip:port.
+    /// Default: the system's.
+    #[arg(
+        long,
+        env = "GATEHOUSE_DNS_SERVERS",
+        global = true,
+        value_delimiter = ',',
+        help_heading = "Outbound"
+    )]
+    pub dns_servers: Option<Vec<SocketAddr>>,
+    /// Let outbound requests (domain checks) reach private, loopback and link-local addresses
+    /// (labs and tests only).
+    #[arg(
+        long,
+        env = "GATEHOUSE_ALLOW_PRIVATE_ADDRESSES",
+        global = true,
+        help_heading = "Outbound"
+    )]
+    pub allow_private_addresses: Option<bool>,
+    /// Extra CA certificate (PEM file) trusted by outbound HTTPS (the HTTPS domain check).
+    #[arg(long, env = "GATEHOUSE_EXTRA_CA_FILE", global = true, help_heading = "Outbound")]
+    pub extra_ca_file: Option<PathBuf>,
+
+    /// Port of the HTTPS domain check. Default: 443.
+    #[arg(long, env = "GATEHOUSE_DOMAIN_HTTPS_PORT", global = true, help_heading = "Domains")]
+    pub domain_https_port: Option<u16>,
+    /// Days a pending domain has to verify before it fails. Default: 30.
+    #[arg(long, env = "GATEHOUSE_DOMAIN_VERIFY_DAYS", global = true, help_heading = "Domains")]
+    pub domain_verify_days: Option<u32>,
+    /// Days a verified domain may lack its proof before it is unverified. Default: 7.
+    #[arg(long, env = "GATEHOUSE_DOMAIN_GRACE_DAYS", global = true, help_heading = "Domains")]
+    pub domain_grace_days: Option<u32>,
+
+    /// Milliseconds a batch of SCIM creates waits for more before it is written (more users a
+    /// transaction, more latency each). Default: 0, the batch takes what has queued.
+    #[arg(long, env = "GATEHOUSE_SCIM_BATCH_LINGER_MS", global = true, help_heading = "SCIM")]
+    pub scim_batch_linger_ms: Option<u32>,
+    /// Seconds a verified SCIM bearer token is trusted before it is read again. Changes made
+    /// through Gatehouse reach every node at once (PostgreSQL nodes announce them to each other);
+    /// this bounds how long a change written into the database by hand goes unseen. 0 reads the
+    /// token on every request. Default: 5, at most 60.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SCIM_TOKEN_CACHE_SECONDS",
+        global = true,
+        help_heading = "SCIM"
+    )]
+    pub scim_token_cache_seconds: Option<u32>,
+
+    /// Days to keep audit events before the retention job deletes them. Default: 180.
+    #[arg(long, env = "GATEHOUSE_AUDIT_RETENTION_DAYS", global = true, help_heading = "Audit")]
+    pub audit_retention_days: Option<u32>,
+}

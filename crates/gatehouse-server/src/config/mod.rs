@@ -1,0 +1,316 @@
+//! Configuration: defaults < TOML file < `GATEHOUSE_*` environment < command-line flags.
+//! Settings nest by capability (`config.database.url`, `[database] url` in the file); the
+//! flags and environment names stay flat, as documented. Secrets can also be read from a file
+//! named by the matching `*_FILE` option, are held as `SecretString` and never printed by
+//! `Debug`. Unknown keys in the file are an error.
+
+mod args;
+mod file;
+
+pub use args::ConfigArgs;
+
+use anyhow::{Context, bail};
+use file::FileConfig;
+use secrecy::{ExposeSecret, SecretString};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+/// Settled configuration, grouped by the capability that reads it.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Directory for the SQLite database, the mail outbox and other local state.
+    pub data_dir: PathBuf,
+    /// The URL people and products reach Gatehouse at, without a trailing slash. Every edge
+    /// (API, SCIM, console, sign-in) builds its links from it, so it sits at the top.
+    pub public_url: String,
+    /// Proxies whose `X-Forwarded-For` is believed; every edge reads the client address
+    /// through them, so they sit at the top too.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// JSON logs rather than text.
+    pub json_logs: bool,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub sessions: SessionsConfig,
+    pub mail: MailConfig,
+    pub outbound: OutboundConfig,
+    pub domains: DomainsConfig,
+    pub scim: ScimConfig,
+    pub audit: AuditConfig,
+}
+
+/// `[http]`: the listener.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://user:password@host/db`; may carry a password.
+    pub url: SecretString,
+    /// Largest connection pool.
+    pub max_connections: u32,
+}
+
+/// `[sessions]`: console session lifetimes.
+#[derive(Debug, Clone)]
+pub struct SessionsConfig {
+    /// Minutes of inactivity after which a session ends (1 to 1440).
+    pub idle_minutes: u32,
+    /// Hours after sign-in at which a session ends, however active (1 to 720).
+    pub absolute_hours: u32,
+}
+
+/// `[mail]`.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// SMTP server URL (with its password); none sends mail to the outbox folder.
+    pub smtp_url: Option<SecretString>,
+    /// Sender mailbox.
+    pub from: String,
+}
+
+/// `[outbound]`: what Gatehouse's own requests may reach (domain checks today; webhooks,
+/// SAML metadata and OIDC discovery share the policy).
+#[derive(Debug, Clone)]
+pub struct OutboundConfig {
+    /// DNS servers to ask; empty means the system's resolvers.
+    pub dns_servers: Vec<SocketAddr>,
+    /// Reach private, loopback and link-local addresses (labs and tests only).
+    pub allow_private_addresses: bool,
+    /// Extra CA certificate (PEM file) trusted for outbound HTTPS.
+    pub extra_ca_file: Option<PathBuf>,
+}
+
+/// `[domains]`: domain verification.
+#[derive(Debug, Clone)]
+pub struct DomainsConfig {
+    /// Port of the HTTPS check (443 in production).
+    pub https_port: u16,
+    /// Days a pending domain has to verify before it fails.
+    pub verify_days: u32,
+    /// Days a verified domain may lack its proof before it is unverified.
+    pub grace_days: u32,
+}
+
+/// `[scim]`.
+#[derive(Debug, Clone)]
+pub struct ScimConfig {
+    /// Milliseconds a batch of creates waits for more (at most 1000).
+    pub batch_linger_ms: u32,
+    /// Seconds a verified bearer token is trusted before it is read again (at most 60).
+    pub token_cache_seconds: u32,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    /// Days to keep events (at least 1).
+    pub retention_days: u32,
+}
+
+/// `true` for JSON logs.
+fn parse_log_format(v: Option<&str>) -> anyhow::Result<bool> {
+    match v.unwrap_or("text") {
+        "text" => Ok(false),
+        "json" => Ok(true),
+        other => bail!("log_format must be text or json, not {other:?}"),
+    }
+}
+
+/// A secret setting: the flag or env value, else the named file's contents, else the file's value.
+fn secret(
+    direct: Option<SecretString>,
+    from_file: Option<PathBuf>,
+    in_file: Option<SecretString>,
+    what: &str,
+) -> anyhow::Result<Option<SecretString>> {
+    Ok(match (direct, from_file, in_file) {
+        (Some(v), _, _) | (None, None, Some(v)) => Some(v),
+        (None, Some(f), _) => Some(SecretString::from(
+            std::fs::read_to_string(&f)
+                .with_context(|| format!("reading {what} file {}", f.display()))?
+                .trim(),
+        )),
+        (None, None, None) => None,
+    })
+}
+
+impl Config {
+    /// Settles the configuration from the flags (and environment) and the file they name.
+    pub fn resolve(args: &ConfigArgs) -> anyhow::Result<Self> {
+        let file = file::load(args.config.as_deref())?;
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("gatehouse-data"));
+        let http = HttpConfig {
+            listen: args
+                .listen
+                .or(file.http.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+        };
+        let public_url = args
+            .public_url
+            .clone()
+            .or_else(|| file.public_url.clone())
+            .unwrap_or_else(|| format!("http://{}", http.listen))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("public_url must start with http:// or https://");
+        }
+        let json_logs = parse_log_format(args.log_format.as_deref().or(file.log_format.as_deref()))?;
+        Ok(Config {
+            trusted_proxies: args
+                .trusted_proxies
+                .clone()
+                .or_else(|| file.trusted_proxies.clone())
+                .unwrap_or_default(),
+            database: DatabaseConfig::resolve(args, &file, &data_dir)?,
+            mail: MailConfig::resolve(args, &file)?,
+            audit: AuditConfig::resolve(args, &file)?,
+            sessions: SessionsConfig::resolve(args, &file),
+            outbound: OutboundConfig::resolve(args, &file),
+            domains: DomainsConfig::resolve(args, &file),
+            scim: ScimConfig::resolve(args, &file),
+            data_dir,
+            public_url,
+            json_logs,
+            http,
+        })
+    }
+
+    /// Whether the database is a SQLite file inside the data directory (which must exist).
+    pub fn needs_data_dir(&self) -> bool {
+        self.database.url.expose_secret().starts_with("sqlite:")
+    }
+}
+
+impl DatabaseConfig {
+    fn resolve(args: &ConfigArgs, file: &FileConfig, data_dir: &std::path::Path) -> anyhow::Result<Self> {
+        let url = secret(
+            args.database_url.clone(),
+            args.database_url_file
+                .clone()
+                .or_else(|| file.database.url_file.clone()),
+            file.database.url.clone(),
+            "database URL",
+        )?
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("gatehouse.db").display()).into());
+        Ok(Self {
+            url,
+            max_connections: args
+                .max_connections
+                .or(file.database.max_connections)
+                .unwrap_or(16)
+                .max(1),
+        })
+    }
+}
+
+impl MailConfig {
+    fn resolve(args: &ConfigArgs, file: &FileConfig) -> anyhow::Result<Self> {
+        Ok(Self {
+            smtp_url: secret(
+                args.smtp_url.clone(),
+                args.smtp_url_file.clone().or_else(|| file.mail.smtp_url_file.clone()),
+                file.mail.smtp_url.clone(),
+                "SMTP URL",
+            )?,
+            from: args
+                .mail_from
+                .clone()
+                .or_else(|| file.mail.from.clone())
+                .unwrap_or_else(|| "Gatehouse <gatehouse@localhost>".into()),
+        })
+    }
+}
+
+impl AuditConfig {
+    fn resolve(args: &ConfigArgs, file: &FileConfig) -> anyhow::Result<Self> {
+        let retention_days = args.audit_retention_days.or(file.audit.retention_days).unwrap_or(180);
+        if retention_days == 0 {
+            bail!("audit_retention_days must be at least 1");
+        }
+        Ok(Self { retention_days })
+    }
+}
+
+impl SessionsConfig {
+    fn resolve(args: &ConfigArgs, file: &FileConfig) -> Self {
+        Self {
+            idle_minutes: args
+                .session_idle_minutes
+                .or(file.sessions.idle_minutes)
+                .unwrap_or(30)
+                .clamp(1, 24 * 60),
+            absolute_hours: args
+                .session_absolute_hours
+                .or(file.sessions.absolute_hours)
+                .unwrap_or(12)
+                .clamp(1, 24 * 30),
+        }
+    }
+}
+
+impl OutboundConfig {
+    fn resolve(args: &ConfigArgs, file: &FileConfig) -> Self {
+        Self {
+            dns_servers: args
+                .dns_servers
+                .clone()
+                .or_else(|| file.outbound.dns_servers.clone())
+                .unwrap_or_default(),
+            allow_private_addresses: args
+                .allow_private_addresses
+                .or(file.outbound.allow_private_addresses)
+                .unwrap_or(false),
+            extra_ca_file: args
+                .extra_ca_file
+                .clone()
+                .or_else(|| file.outbound.extra_ca_file.clone()),
+        }
+    }
+}
+
+impl DomainsConfig {
+    fn resolve(args: &ConfigArgs, file: &FileConfig) -> Self {
+        Self {
+            https_port: args.domain_https_port.or(file.domains.https_port).unwrap_or(443),
+            verify_days: args
+                .domain_verify_days
+                .or(file.domains.verify_days)
+                .unwrap_or(30)
+                .clamp(1, 365),
+            grace_days: args
+                .domain_grace_days
+                .or(file.domains.grace_days)
+                .unwrap_or(7)
+                .clamp(1, 90),
+        }
+    }
+}
+
+impl ScimConfig {
+    fn resolve(args: &ConfigArgs, file: &FileConfig) -> Self {
+        Self {
+            batch_linger_ms: args
+                .scim_batch_linger_ms
+                .or(file.scim.batch_linger_ms)
+                .unwrap_or(0)
+                .min(1000),
+            token_cache_seconds: args
+                .scim_token_cache_seconds
+                .or(file.scim.token_cache_seconds)
+                .unwrap_or(5)
+                .min(60),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,189 @@
+use super::*;
+
+fn resolve_file(toml: &str) -> anyhow::Result<Config> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("g.toml");
+    std::fs::write(&p, toml).unwrap();
+    Config::resolve(&ConfigArgs {
+        config: Some(p),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn defaults_give_sqlite_in_the_data_dir_on_loopback_8080() {
+    let c = Config::resolve(&ConfigArgs::default()).unwrap();
+    assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.database.url.expose_secret(), "sqlite://gatehouse-data/gatehouse.db");
+    assert_eq!(c.audit.retention_days, 180);
+}
+
+#[test]
+fn flags_beat_the_file_and_unknown_file_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("g.toml");
+    std::fs::write(&p, "listen = \"127.0.0.1:9000\"\naudit_retention_days = 30\n").unwrap();
+    let args = ConfigArgs {
+        config: Some(p.clone()),
+        listen: Some("127.0.0.1:9100".parse().unwrap()),
+        ..Default::default()
+    };
+    let c = Config::resolve(&args).unwrap();
+    assert_eq!(c.http.listen.port(), 9100);
+    assert_eq!(c.audit.retention_days, 30);
+    std::fs::write(&p, "listen_addr = \"127.0.0.1:9000\"\n").unwrap();
+    let err = Config::resolve(&ConfigArgs {
+        config: Some(p),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+}
+
+#[test]
+fn the_database_url_can_come_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("url");
+    std::fs::write(&p, "postgres://u:secret@db/gh\n").unwrap();
+    let c = Config::resolve(&ConfigArgs {
+        database_url_file: Some(p),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.database.url.expose_secret(), "postgres://u:secret@db/gh");
+}
+
+const FLAT: &str = r#"
+data_dir = "/var/lib/gh"
+public_url = "https://id.acme.test/"
+trusted_proxies = ["10.0.0.1"]
+log_format = "json"
+listen = "0.0.0.0:9000"
+database_url = "postgres://gh:hunter2-db@db/gh"
+max_connections = 40
+session_idle_minutes = 15
+session_absolute_hours = 8
+smtp_url = "smtps://mail:hunter2-smtp@smtp.acme.test:465"
+mail_from = "Gatehouse <id@acme.test>"
+dns_servers = ["10.0.0.53:53"]
+allow_private_addresses = true
+extra_ca_file = "/etc/gh/ca.pem"
+domain_https_port = 8443
+domain_verify_days = 10
+domain_grace_days = 3
+scim_batch_linger_ms = 20
+scim_token_cache_seconds = 30
+audit_retention_days = 90
+"#;
+
+const NESTED: &str = r#"
+data_dir = "/var/lib/gh"
+public_url = "https://id.acme.test/"
+trusted_proxies = ["10.0.0.1"]
+log_format = "json"
+
+[http]
+listen = "0.0.0.0:9000"
+
+[database]
+url = "postgres://gh:hunter2-db@db/gh"
+max_connections = 40
+
+[sessions]
+idle_minutes = 15
+absolute_hours = 8
+
+[mail]
+smtp_url = "smtps://mail:hunter2-smtp@smtp.acme.test:465"
+from = "Gatehouse <id@acme.test>"
+
+[outbound]
+dns_servers = ["10.0.0.53:53"]
+allow_private_addresses = true
+extra_ca_file = "/etc/gh/ca.pem"
+
+[domains]
+https_port = 8443
+verify_days = 10
+grace_days = 3
+
+[scim]
+batch_linger_ms = 20
+token_cache_seconds = 30
+
+[audit]
+retention_days = 90
+"#;
+
+/// Everything a config holds, secrets included, for comparing two of them.
+fn everything(c: &Config) -> String {
+    format!(
+        "{c:?} {} {:?}",
+        c.database.url.expose_secret(),
+        c.mail.smtp_url.as_ref().map(ExposeSecret::expose_secret)
+    )
+}
+
+#[test]
+fn an_old_flat_file_and_a_nested_one_give_the_same_config() {
+    let flat = resolve_file(FLAT).unwrap();
+    let nested = resolve_file(NESTED).unwrap();
+    assert_eq!(everything(&flat), everything(&nested));
+    assert_eq!(nested.http.listen.port(), 9000);
+    assert_eq!(nested.public_url, "https://id.acme.test");
+    assert_eq!(nested.database.max_connections, 40);
+    assert_eq!(nested.domains.https_port, 8443);
+    assert_eq!(nested.scim.token_cache_seconds, 30);
+    assert!(nested.outbound.allow_private_addresses);
+    assert!(nested.json_logs);
+}
+
+#[test]
+fn unknown_keys_in_a_section_are_refused() {
+    let err = resolve_file("[database]\nurl = \"sqlite://x.db\"\npool = 3\n").unwrap_err();
+    assert!(format!("{err:#}").contains("unknown field `pool`"), "{err:#}");
+    let err = resolve_file("[webhooks]\nurl = \"https://x\"\n").unwrap_err();
+    assert!(format!("{err:#}").contains("unknown field `webhooks`"), "{err:#}");
+}
+
+#[test]
+fn one_setting_named_flat_and_nested_is_refused() {
+    let err = resolve_file("listen = \"127.0.0.1:1\"\n[http]\nlisten = \"127.0.0.1:2\"\n").unwrap_err();
+    assert!(format!("{err:#}").contains("`listen` and `[http] listen`"), "{err:#}");
+}
+
+#[test]
+fn flags_beat_nested_file_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("g.toml");
+    std::fs::write(&p, NESTED).unwrap();
+    let c = Config::resolve(&ConfigArgs {
+        config: Some(p),
+        database_url: Some("sqlite://flag.db".into()),
+        scim_token_cache_seconds: Some(0),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.database.url.expose_secret(), "sqlite://flag.db");
+    assert_eq!(c.scim.token_cache_seconds, 0);
+    assert_eq!(
+        c.scim.batch_linger_ms, 20,
+        "what no flag names still comes from the file"
+    );
+}
+
+#[test]
+fn debug_never_prints_a_secret() {
+    let c = resolve_file(NESTED).unwrap();
+    let printed = format!("{c:?}");
+    assert!(!printed.contains("hunter2"), "{printed}");
+    assert!(
+        printed.contains("max_connections: 40"),
+        "the rest is still there: {printed}"
+    );
+    let args = ConfigArgs {
+        database_url: Some("postgres://gh:hunter2-flag@db/gh".into()),
+        ..Default::default()
+    };
+    assert!(!format!("{args:?}").contains("hunter2"));
+}
