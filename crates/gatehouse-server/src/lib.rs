@@ -14,3 +14,4 @@ pub mod ops;
 pub mod scim;
 pub mod security;
 pub mod state;
+pub mod web;

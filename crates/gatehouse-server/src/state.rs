@@ -3,10 +3,10 @@
 use crate::config::Config;
 use crate::domains::prover::{ProverConfig, RealProver};
 use crate::security::{Argon2Hasher, OutboxMailer, SmtpMailer};
+use gatehouse_core::auth::{Auth, SignInPolicy};
 use gatehouse_core::domain::DomainPolicy;
 use gatehouse_core::ports::{Clock, Mailer, PasswordHasher};
 use gatehouse_core::services::{DomainService, Services};
-use gatehouse_core::signin::{SignIn, SignInPolicy};
 use gatehouse_store::SqlStore;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use std::sync::Arc;
@@ -14,7 +14,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services<SqlStore>,
-    pub signin: SignIn<SqlStore>,
+    /// Authentication: sign-in, sessions, lockout and reset links.
+    pub signin: Auth<SqlStore>,
     pub domains: DomainService<SqlStore>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
@@ -61,7 +62,7 @@ impl AppState {
             absolute_secs: i64::from(config.session_absolute_hours) * 3600,
             ..SignInPolicy::default()
         };
-        let signin = SignIn::new(
+        let signin = Auth::new(
             store.clone(),
             clock.clone(),
             hasher,
