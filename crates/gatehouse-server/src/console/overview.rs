@@ -3,10 +3,9 @@
 use super::events::{EventRow, rows_of};
 use super::{Chrome, Console, PageError, PageResult, render};
 use crate::state::AppState;
-use crate::web::session::signed_in;
+use crate::web::session::MaybeSignedIn;
 use askama::Template;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use gatehouse_core::audit::AuditFilter;
 use gatehouse_core::authz;
@@ -19,8 +18,8 @@ struct OrgsPage {
 }
 
 /// `/admin`: straight to the organization when there is one, a choice when there are several.
-pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> PageResult {
-    let Some(person) = signed_in(&st, &headers).await? else {
+pub async fn home(State(st): State<AppState>, MaybeSignedIn(person): MaybeSignedIn) -> PageResult {
+    let Some(person) = person else {
         return Err(PageError::SignIn { next: "/admin".into() });
     };
     let orgs = authz::admin_orgs(&st.services.store, person.account().id).await?;

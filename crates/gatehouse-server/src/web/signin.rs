@@ -169,6 +169,7 @@ pub async fn logout(
     headers: HeaderMap,
     Form(f): Form<LogoutForm>,
 ) -> PageResult {
+    // The session is looked up once the form is read, so a malformed post touches nothing.
     if let Some(person) = signed_in(&st, &headers).await? {
         if !constant_time_eq(&f.csrf, person.csrf()) {
             return Err(PageError::Csrf);

@@ -70,8 +70,8 @@ async fn a_person_who_administers_nothing_is_refused_like_a_wrong_password_and_g
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     // And the forgot form mails nobody the console would turn away.
     let csrf = b.get("/login/forgot").await.csrf();
-    let sent = b.post("/login/forgot", &[("csrf", &csrf), ("email", &email)]).await;
-    assert!(sent.body.contains("If an account exists for that address"));
+    let forgot = b.post("/login/forgot", &[("csrf", &csrf), ("email", &email)]).await;
+    assert!(forgot.body.contains("If an account exists for that address"));
     assert!(!app.data_dir.path().join("outbox").exists(), "no mail for Pat");
 }
 
