@@ -5,8 +5,9 @@
 //! them (the console wants an organization admin; a product will ask its own question) is
 //! that place's check, made before [`Auth::open_session`].
 //!
-//! One file per concern: [`passwords`](self) (checking and hashing), sessions (open, find,
-//! sign out), throttle (lockout with backoff), reset (single-use links) and the flow.
+//! One file per concern: passwords (the length rule, hashing, the dummy-hash path), sessions
+//! (open, find and touch, sign out, sign out everywhere), throttle (lockout with backoff),
+//! reset (single-use links) and the flow (the steps of a sign-in).
 
 mod flow;
 mod passwords;

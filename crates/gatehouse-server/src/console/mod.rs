@@ -19,18 +19,17 @@ mod overview;
 
 pub use crate::web::pages::{PageError, PageResult, render, render_status, urlencode};
 
-use crate::extract::request_meta;
+use crate::extract::{path_org, request_meta};
 use crate::state::AppState;
 use crate::web::csrf::parse_session_form;
 use crate::web::session::signed_in;
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use gatehouse_core::CoreError;
 use gatehouse_core::authz::{self, OrgAdmin, SignedIn};
-use gatehouse_core::ids::OrgId;
 use gatehouse_core::model::Account;
 use gatehouse_core::notices::OrgNotice;
 use serde::de::DeserializeOwned;
@@ -188,14 +187,7 @@ impl FromRequestParts<AppState> for Console {
         let person = signed_in(state, &parts.headers)
             .await?
             .ok_or(PageError::SignIn { next })?;
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| PageError::NotFound)?;
-        let org = params
-            .iter()
-            .find(|(k, _)| *k == "org_id")
-            .and_then(|(_, v)| OrgId::parse(v).ok())
-            .ok_or(PageError::NotFound)?;
+        let org = path_org(parts, state).await.ok_or(PageError::NotFound)?;
         let meta = request_meta(parts, &state.config.trusted_proxies);
         let admin = authz::authorize_signed_in(&state.services.store, &person, org, meta).await?;
         let org_name = state.services.get_org(&admin).await?.name;
