@@ -16,8 +16,11 @@ use crate::secret;
 /// A session just opened: the cookie token (shown to the browser only) and its CSRF token.
 #[derive(Debug)]
 pub struct OpenedSession {
+    /// The session token for the browser's cookie; only its digest is stored.
     pub token: String,
+    /// The token every form of the session must carry.
     pub csrf: String,
+    /// The signed-in account.
     pub account: Account,
 }
 

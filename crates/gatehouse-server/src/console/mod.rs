@@ -89,7 +89,8 @@ pub struct Chrome {
     pub csrf: String,
     /// Which nav entry is current.
     pub active: &'static str,
-    /// Banners every page shows (a verified domain whose proof went missing).
+    /// Banners every page shows: the org notices (a domain whose proof went missing, directory
+    /// changes held by the safety valve), from one query.
     pub warnings: Vec<String>,
 }
 
