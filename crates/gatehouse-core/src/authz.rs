@@ -1,33 +1,128 @@
-//! Authorization as a capability: services that act on an organization take an [`OrgAdmin`],
-//! and the only ways to get one are the checks in this module.
+//! Authorization as a capability: one checked type per kind of caller, each with private
+//! fields so that only its check can make one.
+//!
+//! - [`OrgAdmin`]: may administer one organization (an org API key, a console admin, the system).
+//! - [`SignedIn`]: a person with a live session; only [`crate::auth`] makes one.
+//! - [`crate::services::DirectoryCaller`]: a directory presenting its valid SCIM token.
+//!
+//! End-user sessions for products and product clients (OIDC) will each get theirs here.
 
+use crate::acting::Acting;
 use crate::audit::{Actor, ActorKind, RequestMeta};
 use crate::error::{CoreError, Result};
-use crate::ids::OrgId;
-use crate::model::ApiKey;
+use crate::ids::{AccountId, OrgId};
+use crate::model::{Account, ApiKey, Org, Session};
 use crate::ports::{Clock, Reads, Store, Writes};
 use crate::secret;
 
 /// Proof that the caller may administer `org`. Fields are private: it cannot be forged.
 #[derive(Debug, Clone)]
 pub struct OrgAdmin {
-    org: OrgId,
-    actor: Actor,
-    meta: RequestMeta,
+    acting: Acting,
 }
 
 impl OrgAdmin {
+    fn new(org: OrgId, actor: Actor, meta: RequestMeta) -> Self {
+        Self {
+            acting: Acting::new(org, actor, meta),
+        }
+    }
+
+    /// Who acts, on which organization, from where.
+    pub fn acting(&self) -> &Acting {
+        &self.acting
+    }
+
+    /// The organization administered.
     pub fn org(&self) -> OrgId {
-        self.org
+        self.acting.org()
     }
 
+    /// The party acting, as the audit log names it.
     pub fn actor(&self) -> &Actor {
-        &self.actor
+        self.acting.actor()
     }
 
+    /// Where the request came from.
     pub fn meta(&self) -> &RequestMeta {
-        &self.meta
+        self.acting.meta()
     }
+}
+
+/// Proof that a person signed in and their session is live: not expired, not idle too long,
+/// and their account still active. Only the authentication module makes one, from a session
+/// token it has checked.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    account: Account,
+    session: Session,
+    /// The stored digest of the session token (the token itself stays with the browser).
+    digest: String,
+}
+
+impl SignedIn {
+    /// Made by [`crate::auth`] once it has found and checked the session.
+    pub(crate) fn new(account: Account, session: Session, digest: String) -> Self {
+        Self {
+            account,
+            session,
+            digest,
+        }
+    }
+
+    /// The signed-in person's account.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// The live session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The token every form of this session must carry (synchronizer-token CSRF defence).
+    pub fn csrf(&self) -> &str {
+        &self.session.csrf
+    }
+
+    pub(crate) fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// The audit actor: the person's account.
+    pub fn actor(&self) -> Actor {
+        account_actor(&self.account)
+    }
+}
+
+/// An account as the audit log names it when it acts itself.
+pub(crate) fn account_actor(a: &Account) -> Actor {
+    Actor {
+        kind: ActorKind::Account,
+        id: Some(a.id.to_string()),
+        label: a.email.clone(),
+    }
+}
+
+/// The org admin capability for a signed-in person in `org`. An organization the account does
+/// not administer is "not found", like one that does not exist.
+pub async fn authorize_signed_in<S: Store>(
+    store: &S,
+    signed_in: &SignedIn,
+    org: OrgId,
+    meta: RequestMeta,
+) -> Result<OrgAdmin> {
+    let mut r = store.reader().await?;
+    if r.find_org(org).await?.is_none() || !r.is_org_admin(org, signed_in.account.id).await? {
+        return Err(CoreError::NotFound { entity: "organization" });
+    }
+    Ok(OrgAdmin::new(org, signed_in.actor(), meta))
+}
+
+/// The organizations an account administers, by name: the console admits a person who has
+/// at least one and offers them as its choice of organization.
+pub async fn admin_orgs<S: Store>(store: &S, account: AccountId) -> Result<Vec<Org>> {
+    store.reader().await?.list_admin_orgs(account).await
 }
 
 /// API keys are presented as `Bearer ghk_...`.
@@ -85,28 +180,15 @@ pub async fn authorize_api_key<S: Store>(
             let _ = tx.commit().await;
         }
     }
-    Ok(OrgAdmin {
-        org,
-        actor: Actor {
-            kind: ActorKind::ApiKey,
-            id: Some(key.id.to_string()),
-            label: key.name.clone(),
-        },
-        meta,
-    })
+    let actor = Actor {
+        kind: ActorKind::ApiKey,
+        id: Some(key.id.to_string()),
+        label: key.name.clone(),
+    };
+    Ok(OrgAdmin::new(org, actor, meta))
 }
 
 /// The capability for work the system does on its own (jobs, bootstrap).
 pub fn system(org: OrgId, label: &str) -> OrgAdmin {
-    OrgAdmin {
-        org,
-        actor: Actor::system(label),
-        meta: RequestMeta::default(),
-    }
-}
-
-/// The capability for an admin signed in to the console; only [`crate::signin::SignIn::authorize`]
-/// calls this, after checking the account's admin role.
-pub(crate) fn for_account(org: OrgId, actor: Actor, meta: RequestMeta) -> OrgAdmin {
-    OrgAdmin { org, actor, meta }
+    OrgAdmin::new(org, Actor::system(label), RequestMeta::default())
 }

@@ -4,7 +4,9 @@
 //! trait; time through [`ports::Clock`]. Every service that changes state does it in one
 //! store transaction together with the audit event that records it.
 
+pub mod acting;
 pub mod audit;
+pub mod auth;
 pub mod authz;
 pub mod billing;
 pub mod directory;
@@ -12,12 +14,12 @@ pub mod domain;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod notices;
 pub mod page;
 pub mod ports;
 pub mod product;
 pub mod secret;
 pub mod services;
-pub mod signin;
 pub mod timestamp;
 pub mod types;
 

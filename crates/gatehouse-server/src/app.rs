@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{api, console, jobs, ops, scim};
+use crate::{api, console, jobs, ops, scim, web};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -22,6 +22,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
+        .merge(web::router())
         .merge(console::router())
         .merge(scim::router())
         .route("/healthz", get(ops::healthz))

@@ -150,6 +150,15 @@ pub fn request_meta(parts: &Parts, trusted: &[IpAddr]) -> RequestMeta {
     }
 }
 
+/// The `{org_id}` of the request's path, if the route has one and it is a valid id.
+pub async fn path_org<S: Send + Sync>(parts: &mut Parts, state: &S) -> Option<OrgId> {
+    let params = RawPathParams::from_request_parts(parts, state).await.ok()?;
+    params
+        .iter()
+        .find(|(k, _)| *k == "org_id")
+        .and_then(|(_, v)| OrgId::parse(v).ok())
+}
+
 /// The org admin capability, from `Authorization: Bearer <org API key>` checked against the
 /// `{org_id}` in the path.
 pub struct Admin(pub OrgAdmin);
@@ -158,13 +167,8 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let params = RawPathParams::from_request_parts(parts, state)
+        let org = path_org(parts, state)
             .await
-            .map_err(|_| ApiError::not_found("organization"))?;
-        let org = params
-            .iter()
-            .find(|(k, _)| *k == "org_id")
-            .and_then(|(_, v)| OrgId::parse(v).ok())
             .ok_or_else(|| ApiError::not_found("organization"))?;
         let token = parts
             .headers

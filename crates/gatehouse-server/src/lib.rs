@@ -15,3 +15,4 @@ pub mod outbound;
 pub mod scim;
 pub mod security;
 pub mod state;
+pub mod web;

@@ -4,10 +4,10 @@ use crate::config::Config;
 use crate::domains::prover::RealProver;
 use crate::outbound::OutboundPolicy;
 use crate::security::{Argon2Hasher, OutboxMailer, SmtpMailer};
+use gatehouse_core::auth::{Auth, SignInPolicy};
 use gatehouse_core::domain::DomainPolicy;
 use gatehouse_core::ports::{Clock, Mailer, PasswordHasher};
 use gatehouse_core::services::Services;
-use gatehouse_core::signin::{SignIn, SignInPolicy};
 use gatehouse_store::SqlStore;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use secrecy::ExposeSecret;
@@ -16,7 +16,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services<SqlStore>,
-    pub signin: SignIn<SqlStore>,
+    /// Authentication: sign-in, sessions, lockout and reset links.
+    pub signin: Auth<SqlStore>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     /// SCIM creates waiting to be written together.
@@ -62,7 +63,7 @@ impl AppState {
             absolute_secs: i64::from(config.sessions.absolute_hours) * 3600,
             ..SignInPolicy::default()
         };
-        let signin = SignIn::new(
+        let signin = Auth::new(
             store.clone(),
             clock.clone(),
             hasher,

@@ -7,6 +7,7 @@
 pub mod dialect;
 mod json_rows;
 mod migrate;
+mod notices;
 mod reads;
 mod rows;
 mod scim;

@@ -1,8 +1,10 @@
-//! The admin console: server-rendered pages under `/admin`, sign-in under `/login`.
+//! The admin console: server-rendered pages under `/admin`.
 //!
 //! Every page and form goes through the same core services as the API, with the signed-in
-//! admin account as the actor. Forms carry a per-session CSRF token; pages work without
-//! JavaScript, and htmx (embedded) only boosts navigation.
+//! admin account as the actor. Sign-in, cookies, CSRF and page rendering are the browser
+//! edge's ([`crate::web`]); the console adds its own admission check (a person who
+//! administers no organization has no console) and its pages. Forms carry the session's CSRF
+//! token; pages work without JavaScript, and htmx (embedded) only boosts navigation.
 
 mod access;
 mod accounts;
@@ -13,37 +15,28 @@ mod events;
 mod groups;
 mod instances;
 mod keys;
-mod login;
 mod overview;
 
-use crate::error::ApiError;
-use crate::extract::request_meta;
+pub use crate::web::pages::{PageError, PageResult, render, render_status, urlencode};
+
+use crate::extract::{path_org, request_meta};
 use crate::state::AppState;
-use askama::Template;
+use crate::web::csrf::parse_session_form;
+use crate::web::session::signed_in;
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use gatehouse_core::CoreError;
-use gatehouse_core::authz::OrgAdmin;
-use gatehouse_core::ids::OrgId;
-use gatehouse_core::secret::constant_time_eq;
-use gatehouse_core::signin::ActiveSession;
-use serde::Deserialize;
+use gatehouse_core::authz::{self, OrgAdmin, SignedIn};
+use gatehouse_core::model::Account;
+use gatehouse_core::notices::OrgNotice;
 use serde::de::DeserializeOwned;
-
-pub const SESSION_COOKIE: &str = "gh_session";
-pub const LOGIN_CSRF_COOKIE: &str = "gh_login_csrf";
 
 pub fn router() -> Router<AppState> {
     let o = |p: &str| format!("/admin/orgs/{{org_id}}{p}");
     Router::new()
-        .route("/login", get(login::page).post(login::submit))
-        .route("/login/forgot", get(login::forgot_page).post(login::forgot_submit))
-        .route("/login/reset", get(login::reset_page).post(login::reset_submit))
-        .route("/logout", post(login::logout))
         .route("/admin", get(overview::home))
         .route(&o(""), get(overview::page))
         .route(&o("/instances"), get(instances::page).post(instances::create))
@@ -96,14 +89,15 @@ pub struct Chrome {
     pub csrf: String,
     /// Which nav entry is current.
     pub active: &'static str,
-    /// Banners every page shows (a verified domain whose proof went missing).
+    /// Banners every page shows: the org notices (a domain whose proof went missing, directory
+    /// changes held by the safety valve), from one query.
     pub warnings: Vec<String>,
 }
 
 /// A signed-in admin on one of their organizations' pages.
 pub struct Console {
     pub admin: OrgAdmin,
-    pub session: ActiveSession,
+    pub signed_in: SignedIn,
     pub org_name: String,
     pub warnings: Vec<String>,
 }
@@ -113,8 +107,8 @@ impl Console {
         Chrome {
             org_id: self.admin.org().to_string(),
             org_name: self.org_name.clone(),
-            user_email: self.session.account.email.clone(),
-            csrf: self.session.session.csrf.clone(),
+            user_email: self.signed_in.account().email.clone(),
+            csrf: self.signed_in.csrf().to_owned(),
             active,
             warnings: self.warnings.clone(),
         }
@@ -123,85 +117,6 @@ impl Console {
     /// `/admin/orgs/{org}{path}`
     pub fn url(&self, path: &str) -> String {
         format!("/admin/orgs/{}{path}", self.admin.org())
-    }
-}
-
-/// Why a console request could not go on; each renders as a page, never as JSON.
-pub enum PageError {
-    SignIn { next: String },
-    NotFound,
-    Csrf,
-    Core(CoreError),
-    Render,
-}
-
-impl From<CoreError> for PageError {
-    fn from(e: CoreError) -> Self {
-        match e {
-            CoreError::NotFound { .. } => PageError::NotFound,
-            other => PageError::Core(other),
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage<'a> {
-    title: &'a str,
-    message: &'a str,
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let (status, title, message) = match self {
-            PageError::SignIn { next } => {
-                let target = format!("/login?next={}", urlencode(&next));
-                return Redirect::to(&target).into_response();
-            }
-            PageError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "Not found",
-                "There is nothing here, or it belongs to an organization you do not administer.".to_owned(),
-            ),
-            PageError::Csrf => (
-                StatusCode::FORBIDDEN,
-                "Form expired",
-                "The form expired or was not sent from Gatehouse. Reload the page and try again.".to_owned(),
-            ),
-            PageError::Render => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Something went wrong on our side.".to_owned(),
-            ),
-            PageError::Core(e) => {
-                let api = ApiError::from(e);
-                (api.status, "Something went wrong", api.detail)
-            }
-        };
-        let body = MessagePage {
-            title,
-            message: &message,
-        }
-        .render()
-        .unwrap_or_else(|_| message.clone());
-        (status, Html(body)).into_response()
-    }
-}
-
-pub type PageResult = Result<Response, PageError>;
-
-/// Renders a template as an HTML response.
-pub fn render(t: &impl Template) -> PageResult {
-    render_status(StatusCode::OK, t)
-}
-
-pub fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
-    match t.render() {
-        Ok(html) => Ok((status, Html(html)).into_response()),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            Err(PageError::Render)
-        }
     }
 }
 
@@ -246,39 +161,22 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
     })
 }
 
-pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|q| q[1..].to_owned())
-        .unwrap_or_default()
+/// The console's own check: it admits a person who administers at least one organization.
+/// Sign-in asks it before opening a session, so a person it refuses never gets one.
+pub async fn admits(st: &AppState, account: &Account) -> Result<bool, CoreError> {
+    Ok(!authz::admin_orgs(&st.services.store, account.id).await?.is_empty())
 }
 
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure when served over https.
-pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
-    let secure = if state.config.public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let age = max_age.map(|a| format!("; Max-Age={a}")).unwrap_or_default();
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}"))
-        .expect("cookie text is ASCII")
-}
-
-async fn active_session(parts: &Parts, state: &AppState) -> Result<Option<ActiveSession>, PageError> {
-    match cookie(&parts.headers, SESSION_COOKIE) {
-        Some(token) => Ok(state.signin.session(&token).await?),
-        None => Ok(None),
+/// A banner's text for an org notice.
+fn banner(n: &OrgNotice) -> String {
+    match n {
+        OrgNotice::DomainProofMissing { domain, since } => format!(
+            "The verification record of {domain} has been missing since {}; the domain will be unverified if it stays missing.",
+            since.to_rfc3339()
+        ),
+        OrgNotice::ChangesHeld { directory, count } => format!(
+            "{count} deactivation(s) from the directory {directory} are held by the safety valve: release or discard them."
+        ),
     }
 }
 
@@ -287,47 +185,17 @@ impl FromRequestParts<AppState> for Console {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         let next = parts.uri.path_and_query().map_or("/admin", |p| p.as_str()).to_owned();
-        let session = active_session(parts, state).await?.ok_or(PageError::SignIn { next })?;
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| PageError::NotFound)?;
-        let org = params
-            .iter()
-            .find(|(k, _)| *k == "org_id")
-            .and_then(|(_, v)| OrgId::parse(v).ok())
-            .ok_or(PageError::NotFound)?;
-        let meta = request_meta(parts, &state.config.trusted_proxies);
-        let admin = state.signin.authorize(&session, org, meta).await?;
-        let org_name = state.services.orgs.get(&admin).await?.name;
-        let warnings = state
-            .services
-            .domains
-            .list(&admin)
+        let person = signed_in(state, &parts.headers)
             .await?
-            .into_iter()
-            .filter_map(|d| {
-                d.failing_since.map(|since| {
-                    format!(
-                        "The verification record of {} has been missing since {}; the domain will be unverified if it stays missing.",
-                        d.name,
-                        since.to_rfc3339()
-                    )
-                })
-            })
-            .collect::<Vec<String>>();
-        let mut warnings = warnings;
-        for d in state.services.list_directories(&admin).await? {
-            let held = state.services.list_held_operations(&admin, d.id).await?.len();
-            if held > 0 {
-                warnings.push(format!(
-                    "{held} deactivation(s) from the directory {} are held by the safety valve: release or discard them.",
-                    d.name
-                ));
-            }
-        }
+            .ok_or(PageError::SignIn { next })?;
+        let org = path_org(parts, state).await.ok_or(PageError::NotFound)?;
+        let meta = request_meta(parts, &state.config.trusted_proxies);
+        let admin = authz::authorize_signed_in(&state.services.store, &person, org, meta).await?;
+        let org_name = state.services.orgs.get(&admin).await?.name;
+        let warnings = state.services.org_notices(&admin).await?.iter().map(banner).collect();
         Ok(Console {
             admin,
-            session,
+            signed_in: person,
             org_name,
             warnings,
         })
@@ -341,13 +209,6 @@ pub struct ConsoleForm<T> {
     pub form: T,
 }
 
-#[derive(Deserialize)]
-struct WithCsrf<T> {
-    csrf: String,
-    #[serde(flatten)]
-    inner: T,
-}
-
 impl<T: DeserializeOwned + Send> FromRequest<AppState> for ConsoleForm<T> {
     type Rejection = PageError;
 
@@ -357,17 +218,8 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ConsoleForm<T> {
         let bytes = axum::body::to_bytes(body, crate::app::MAX_BODY_BYTES)
             .await
             .map_err(|_| PageError::Csrf)?;
-        let parsed: WithCsrf<T> = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
-            tracing::debug!(error = %e, "unreadable console form");
-            PageError::Csrf
-        })?;
-        if !constant_time_eq(&parsed.csrf, &console.session.session.csrf) {
-            return Err(PageError::Csrf);
-        }
-        Ok(ConsoleForm {
-            console,
-            form: parsed.inner,
-        })
+        let form = parse_session_form(&bytes, console.signed_in.csrf())?;
+        Ok(ConsoleForm { console, form })
     }
 }
 

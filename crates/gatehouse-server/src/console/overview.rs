@@ -1,13 +1,14 @@
 //! The console's home: which organization, and its overview.
 
 use super::events::{EventRow, rows_of};
-use super::{Chrome, Console, PageError, PageResult, SESSION_COOKIE, cookie, render};
+use super::{Chrome, Console, PageError, PageResult, render};
 use crate::state::AppState;
+use crate::web::session::MaybeSignedIn;
 use askama::Template;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use gatehouse_core::audit::AuditFilter;
+use gatehouse_core::authz;
 use gatehouse_core::page::PageRequest;
 
 #[derive(Template)]
@@ -17,12 +18,11 @@ struct OrgsPage {
 }
 
 /// `/admin`: straight to the organization when there is one, a choice when there are several.
-pub async fn home(State(st): State<AppState>, headers: HeaderMap) -> PageResult {
-    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
-    let Some(active) = st.signin.session(&token).await? else {
+pub async fn home(State(st): State<AppState>, MaybeSignedIn(person): MaybeSignedIn) -> PageResult {
+    let Some(person) = person else {
         return Err(PageError::SignIn { next: "/admin".into() });
     };
-    let orgs = st.signin.admin_orgs(active.account.id).await?;
+    let orgs = authz::admin_orgs(&st.services.store, person.account().id).await?;
     if let [only] = orgs.as_slice() {
         return Ok(Redirect::to(&format!("/admin/orgs/{}", only.id)).into_response());
     }

@@ -17,7 +17,63 @@ engine_tests!(
     names_render_as_text_and_next_never_leaves_the_console,
     domains_are_added_verified_and_watched_from_the_console,
     directories_are_connected_rotated_and_removed_from_the_console,
+    a_person_who_administers_nothing_is_refused_like_a_wrong_password_and_gets_no_session,
 );
+
+async fn a_person_who_administers_nothing_is_refused_like_a_wrong_password_and_gets_no_session(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let pat = app
+        .post(
+            &org,
+            "/accounts",
+            json!({"email":"pat@acme.example","display_name":"Pat"}),
+        )
+        .await;
+    // Pat gets a password through a set-password link, as an operator could hand out.
+    let as_pat = gatehouse_testkit::TestOrg {
+        admin_account_id: pat.json["id"].as_str().unwrap().to_owned(),
+        ..org.clone()
+    };
+    let (link, email) = app.reset_link(&as_pat).await;
+    let b = Browser::new(&app.base);
+    let set = b.set_password(&link, "pat's own passphrase").await;
+    assert_eq!(set.location.as_deref(), Some("/login?password_set=1"));
+    let refused = b.sign_in(&email, "pat's own passphrase").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNAUTHORIZED,
+        "the console admits admins only"
+    );
+    assert!(refused.body.contains("role=\"alert\"") && refused.body.contains("Incorrect email or password."));
+    assert_eq!(
+        b.get(&format!("/admin/orgs/{}", org.id)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let pool = sqlx::AnyPool::connect(&app.options().url).await.unwrap();
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert_eq!(sessions, 0, "a refused person never gets a session");
+    assert!(
+        app.get(&org, "/events?action=auth.signed_in").await.json["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // A refusal counts toward the lockout like a wrong password.
+    for _ in 0..4 {
+        b.sign_in(&email, "pat's own passphrase").await;
+    }
+    let locked = b.sign_in(&email, "pat's own passphrase").await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    // And the forgot form mails nobody the console would turn away.
+    let csrf = b.get("/login/forgot").await.csrf();
+    let forgot = b.post("/login/forgot", &[("csrf", &csrf), ("email", &email)]).await;
+    assert!(forgot.body.contains("If an account exists for that address"));
+    assert!(!app.data_dir.path().join("outbox").exists(), "no mail for Pat");
+}
 
 async fn directories_are_connected_rotated_and_removed_from_the_console(app: TestApp) {
     let org = app.create_org("Acme").await;

@@ -1,6 +1,13 @@
 //! Sign-in, sign-out and password reset pages.
+//!
+//! The pages authenticate anyone with a password through the core's sign-in flow; whether the
+//! destination admits the person is the destination's check, asked before a session opens.
+//! Every sign-in leads to the console today, so the console's check is the one asked.
 
-use super::{LOGIN_CSRF_COOKIE, PageError, PageResult, SESSION_COOKIE, cookie, render_status, set_cookie};
+use super::cookies::{SESSION_COOKIE, set_cookie};
+use super::csrf::{check_login_csrf, login_csrf, with_login_cookie};
+use super::pages::{PageError, PageResult, render_status};
+use super::session::signed_in;
 use crate::extract::ClientMeta;
 use crate::state::AppState;
 use askama::Template;
@@ -9,7 +16,10 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use gatehouse_core::CoreError;
-use gatehouse_core::secret::{constant_time_eq, mint};
+use gatehouse_core::audit::RequestMeta;
+use gatehouse_core::auth::{OpenedSession, Progress};
+use gatehouse_core::model::Account;
+use gatehouse_core::secret::constant_time_eq;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -47,28 +57,10 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// The pre-session CSRF token for the sign-in forms: the cookie's value, or a fresh one.
-fn login_csrf(headers: &HeaderMap) -> (String, bool) {
-    match cookie(headers, LOGIN_CSRF_COOKIE).filter(|c| c.starts_with("csrf_") && c.len() < 100) {
-        Some(c) => (c, false),
-        None => (mint("csrf").map(|m| m.value).unwrap_or_default(), true),
-    }
-}
-
-fn with_login_cookie(state: &AppState, csrf: &str, fresh: bool, res: PageResult) -> PageResult {
-    let mut res = res?;
-    if fresh {
-        res.headers_mut()
-            .append(header::SET_COOKIE, set_cookie(state, LOGIN_CSRF_COOKIE, csrf, None));
-    }
-    Ok(res)
-}
-
-fn check_login_csrf(headers: &HeaderMap, sent: &str) -> Result<(), PageError> {
-    match cookie(headers, LOGIN_CSRF_COOKIE) {
-        Some(c) if constant_time_eq(&c, sent) => Ok(()),
-        _ => Err(PageError::Csrf),
-    }
+/// Whether the place a sign-in leads to admits this person. Every sign-in page leads to the
+/// console today; the OIDC authorize endpoint will bring its own question.
+async fn admitted(st: &AppState, account: &Account) -> Result<bool, CoreError> {
+    crate::console::admits(st, account).await
 }
 
 #[derive(Deserialize)]
@@ -112,13 +104,11 @@ pub async fn submit(
     Form(f): Form<LoginForm>,
 ) -> PageResult {
     check_login_csrf(&headers, &f.csrf)?;
-    match st.signin.sign_in(&f.email, &f.password, &meta).await {
+    match sign_in(&st, &f.email, &f.password, &meta).await {
         Ok(opened) => {
             // A new session id at every sign-in; any earlier session of this browser ends.
-            if let Some(old) = cookie(&headers, SESSION_COOKIE)
-                && let Ok(Some(active)) = st.signin.session(&old).await
-            {
-                let _ = st.signin.sign_out(&active, &meta).await;
+            if let Ok(Some(earlier)) = signed_in(&st, &headers).await {
+                let _ = st.signin.sign_out(&earlier, &meta).await;
             }
             let mut res = Redirect::to(&safe_next(f.next.as_deref())).into_response();
             let age = st.signin.policy().absolute_secs;
@@ -152,6 +142,22 @@ pub async fn submit(
     }
 }
 
+/// Runs the sign-in flow and, if the destination admits the person, opens their session. A
+/// person it does not admit is refused like a wrong password, before any session exists.
+async fn sign_in(st: &AppState, email: &str, password: &str, meta: &RequestMeta) -> Result<OpenedSession, CoreError> {
+    match st.signin.sign_in(email, password, meta).await? {
+        Progress::Done(done) => {
+            if admitted(st, done.account()).await? {
+                st.signin.open_session(done, meta).await
+            } else {
+                Err(st.signin.refuse(done, meta).await)
+            }
+        }
+        // No account's flow has a second step yet, so no page asks for one.
+        Progress::Next(step) => Err(CoreError::Internal(format!("sign-in step {step:?} has no page yet"))),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct LogoutForm {
     csrf: String,
@@ -163,12 +169,12 @@ pub async fn logout(
     headers: HeaderMap,
     Form(f): Form<LogoutForm>,
 ) -> PageResult {
-    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
-    if let Some(active) = st.signin.session(&token).await? {
-        if !constant_time_eq(&f.csrf, &active.session.csrf) {
+    // The session is looked up once the form is read, so a malformed post touches nothing.
+    if let Some(person) = signed_in(&st, &headers).await? {
+        if !constant_time_eq(&f.csrf, person.csrf()) {
             return Err(PageError::Csrf);
         }
-        st.signin.sign_out(&active, &meta).await?;
+        st.signin.sign_out(&person, &meta).await?;
     }
     let mut res: Response = Redirect::to("/login?signed_out=1").into_response();
     res.headers_mut()
@@ -206,7 +212,7 @@ pub async fn forgot_submit(
 ) -> PageResult {
     check_login_csrf(&headers, &f.csrf)?;
     // The same answer whether or not the address has an account; failures are logged only.
-    if let Err(e) = st.signin.request_reset(&f.email, &meta).await {
+    if let Err(e) = request_reset(&st, &f.email, &meta).await {
         tracing::error!(error = %e, "password reset request failed");
     }
     render_status(
@@ -216,6 +222,18 @@ pub async fn forgot_submit(
             sent: true,
         },
     )
+}
+
+/// Mails a reset link if the address belongs to an active account that the sign-in's
+/// destination admits (someone it would turn away has no use for a password here).
+async fn request_reset(st: &AppState, email: &str, meta: &RequestMeta) -> Result<(), CoreError> {
+    let Some(account) = st.signin.find_resettable(email).await? else {
+        return Ok(());
+    };
+    if !admitted(st, &account).await? {
+        return Ok(());
+    }
+    st.signin.send_reset_link(&account, meta).await
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,119 @@
+//! The sign-in flow: a sequence of steps whose outcome is an authenticated account.
+//!
+//! Today every account's flow is one step, its password. The account's authentication policy
+//! will lengthen it (a second factor, enrolling one, a required password change) or replace
+//! the password with its identity provider; each is a [`Step`], and the flow ends in
+//! [`Authenticated`] only once every step of the account's sequence has passed.
+
+use super::service::{Auth, invalid};
+use super::throttle::ThrottleKeys;
+use crate::Timestamp;
+use crate::audit::RequestMeta;
+use crate::error::{CoreError, Result};
+use crate::model::Account;
+use crate::ports::Store;
+
+/// One step of a sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// The account's email address and password.
+    Password,
+}
+
+/// Where a sign-in stands after a step.
+#[derive(Debug)]
+pub enum Progress {
+    /// Another step is due before the person is authenticated.
+    Next(Step),
+    /// Every step passed.
+    Done(Authenticated),
+}
+
+/// Proof that a person completed their sign-in flow: the account is theirs and active. It
+/// opens no session by itself: the destination decides whether it admits the person, then
+/// calls [`Auth::open_session`] or [`Auth::refuse`].
+#[derive(Debug)]
+pub struct Authenticated {
+    account: Account,
+    pub(super) keys: ThrottleKeys,
+    /// When the flow was completed; the session and its audit events carry this time.
+    pub(super) at: Timestamp,
+}
+
+impl Authenticated {
+    /// The authenticated account.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    pub(super) fn into_account(self) -> Account {
+        self.account
+    }
+}
+
+/// The steps of an account's sign-in, in order. The account's policy will choose them; until
+/// there is one, every account signs in with its password alone.
+fn steps_for(_account: &Account) -> &'static [Step] {
+    &[Step::Password]
+}
+
+/// The step that follows `done` in the account's sequence, if any.
+fn step_after(account: &Account, done: Step) -> Option<Step> {
+    steps_for(account).iter().skip_while(|s| **s != done).nth(1).copied()
+}
+
+impl<S: Store> Auth<S> {
+    /// The password step, the first of every flow: checks the lockout, then the email and
+    /// password. Every failure looks the same to the caller ("Incorrect email or password.")
+    /// and costs the same hash, whether or not the account exists; locks are per email
+    /// address (known or not) and per client address.
+    pub async fn sign_in(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<Progress> {
+        let now = self.clock.now();
+        let keys = ThrottleKeys::new(email, meta);
+        self.check_throttle(&keys, now).await?;
+        let checked = self.check_credentials(email, password).await?;
+        match checked.known {
+            Some(account) if checked.accepted => Ok(match step_after(&account, Step::Password) {
+                Some(next) => Progress::Next(next),
+                None => Progress::Done(Authenticated { account, keys, at: now }),
+            }),
+            known => {
+                self.record_failure(known.as_ref(), &keys, meta, now).await?;
+                Err(invalid())
+            }
+        }
+    }
+
+    /// Turns away an authenticated person whom the destination does not admit, exactly as a
+    /// wrong password would be: the attempt counts toward the lockout, no session opens, and
+    /// the answer is "Incorrect email or password.", so the form tells nothing more.
+    pub async fn refuse(&self, done: Authenticated, meta: &RequestMeta) -> CoreError {
+        let at = done.at;
+        let keys = done.keys.clone();
+        match self.record_failure(Some(done.account()), &keys, meta, at).await {
+            Ok(()) => invalid(),
+            Err(e) => e,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_completes_the_flow_of_every_account_today() {
+        let account = Account {
+            id: crate::ids::AccountId::new(),
+            email: "ada@example.com".into(),
+            display_name: "Ada".into(),
+            status: crate::product::AccountStatus::Active,
+            created_at: Timestamp::from_millis(0),
+            last_active_at: None,
+            delete_after: None,
+        };
+        assert_eq!(steps_for(&account), &[Step::Password]);
+        assert_eq!(step_after(&account, Step::Password), None);
+    }
+}

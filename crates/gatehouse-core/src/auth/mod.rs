@@ -1,0 +1,23 @@
+//! Authentication: who a person is, proven once, then remembered by a session.
+//!
+//! A sign-in is a flow of [`Step`]s whose outcome is an [`Authenticated`] account; any active
+//! account with a password can complete it. Whether the place the person is going admits
+//! them (the console wants an organization admin; a product will ask its own question) is
+//! that place's check, made before [`Auth::open_session`].
+//!
+//! One file per concern: passwords (the length rule, hashing, the dummy-hash path), sessions
+//! (open, find and touch, sign out, sign out everywhere), throttle (lockout with backoff),
+//! reset (single-use links) and the flow (the steps of a sign-in).
+
+mod flow;
+mod passwords;
+mod reset;
+mod service;
+mod sessions;
+mod throttle;
+
+pub use flow::{Authenticated, Progress, Step};
+pub use passwords::{MAX_PASSWORD, MIN_PASSWORD, check_password};
+pub use service::{Auth, SignInPolicy};
+pub use sessions::OpenedSession;
+pub use throttle::backoff_secs;

@@ -1,0 +1,99 @@
+//! The authentication service: its ports, its rules and the dummy hash.
+
+use crate::error::{CoreError, Result};
+use crate::ports::{Clock, Mailer, PasswordHasher, Store};
+use std::sync::Arc;
+
+/// Session and lockout rules.
+#[derive(Debug, Clone)]
+pub struct SignInPolicy {
+    /// A session unused for this long ends.
+    pub idle_secs: i64,
+    /// A session ends this long after sign-in, however active.
+    pub absolute_secs: i64,
+    /// Failures per email address before it is locked.
+    pub email_threshold: i64,
+    /// Failures per client address before it is locked.
+    pub ip_threshold: i64,
+    /// Failures older than this are forgotten.
+    pub window_secs: i64,
+    /// How long a password reset link works.
+    pub reset_secs: i64,
+}
+
+impl Default for SignInPolicy {
+    fn default() -> Self {
+        Self {
+            idle_secs: 30 * 60,
+            absolute_secs: 12 * 3600,
+            email_threshold: 5,
+            ip_threshold: 20,
+            window_secs: 15 * 60,
+            reset_secs: 3600,
+        }
+    }
+}
+
+/// Sign-in, sessions and password resets.
+pub struct Auth<S: Store> {
+    pub(super) store: S,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) hasher: Arc<dyn PasswordHasher>,
+    pub(super) mailer: Arc<dyn Mailer>,
+    pub(super) policy: SignInPolicy,
+    pub(super) public_url: String,
+    /// Verified against when the email is unknown, so both paths cost one hash.
+    pub(super) dummy_hash: String,
+}
+
+impl<S: Store> Clone for Auth<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            hasher: self.hasher.clone(),
+            mailer: self.mailer.clone(),
+            policy: self.policy.clone(),
+            public_url: self.public_url.clone(),
+            dummy_hash: self.dummy_hash.clone(),
+        }
+    }
+}
+
+impl<S: Store> Auth<S> {
+    /// The service over its ports. Hashes a random password once, for the dummy-hash path.
+    pub async fn new(
+        store: S,
+        clock: Arc<dyn Clock>,
+        hasher: Arc<dyn PasswordHasher>,
+        mailer: Arc<dyn Mailer>,
+        policy: SignInPolicy,
+        public_url: String,
+    ) -> Result<Self> {
+        let mut salt_source = [0u8; 16];
+        getrandom::fill(&mut salt_source).map_err(CoreError::internal)?;
+        let dummy_hash = hasher.hash(hex::encode(salt_source)).await?;
+        Ok(Self {
+            store,
+            clock,
+            hasher,
+            mailer,
+            policy,
+            public_url,
+            dummy_hash,
+        })
+    }
+
+    /// The session and lockout rules in force.
+    pub fn policy(&self) -> &SignInPolicy {
+        &self.policy
+    }
+}
+
+/// The one answer to every failed sign-in, whatever failed.
+pub(super) fn invalid() -> CoreError {
+    CoreError::Unauthenticated {
+        code: "invalid_credentials",
+        message: "Incorrect email or password.".into(),
+    }
+}

@@ -1,0 +1,24 @@
+//! The browser edge shared by every server-rendered page: cookies, CSRF tokens, the session
+//! behind a request, page rendering and errors, and the hosted sign-in pages under `/login`.
+//!
+//! The console (`/admin`) builds on it, and so will the OIDC authorize endpoint: both need a
+//! signed-in person and send the others to the same sign-in.
+
+pub mod cookies;
+pub mod csrf;
+pub mod pages;
+pub mod session;
+mod signin;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+/// The sign-in pages: `/login`, `/login/forgot`, `/login/reset` and `/logout`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(signin::page).post(signin::submit))
+        .route("/login/forgot", get(signin::forgot_page).post(signin::forgot_submit))
+        .route("/login/reset", get(signin::reset_page).post(signin::reset_submit))
+        .route("/logout", post(signin::logout))
+}

@@ -1,0 +1,98 @@
+//! Rendering server pages, and the errors a page request can end in (each a page, never JSON).
+
+use crate::error::ApiError;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use gatehouse_core::CoreError;
+
+/// Why a page request could not go on; each renders as a page, never as JSON.
+pub enum PageError {
+    /// Nobody is signed in: to the sign-in page, then back to `next`.
+    SignIn {
+        next: String,
+    },
+    NotFound,
+    Csrf,
+    Core(CoreError),
+    Render,
+}
+
+impl From<CoreError> for PageError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::NotFound { .. } => PageError::NotFound,
+            other => PageError::Core(other),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match self {
+            PageError::SignIn { next } => {
+                let target = format!("/login?next={}", urlencode(&next));
+                return Redirect::to(&target).into_response();
+            }
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is nothing here, or it belongs to an organization you do not administer.".to_owned(),
+            ),
+            PageError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "The form expired or was not sent from Gatehouse. Reload the page and try again.".to_owned(),
+            ),
+            PageError::Render => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Something went wrong on our side.".to_owned(),
+            ),
+            PageError::Core(e) => {
+                let api = ApiError::from(e);
+                (api.status, "Something went wrong", api.detail)
+            }
+        };
+        let body = MessagePage {
+            title,
+            message: &message,
+        }
+        .render()
+        .unwrap_or_else(|_| message.clone());
+        (status, Html(body)).into_response()
+    }
+}
+
+/// What a page handler answers.
+pub type PageResult = Result<Response, PageError>;
+
+/// Renders a template as an HTML response.
+pub fn render(t: &impl Template) -> PageResult {
+    render_status(StatusCode::OK, t)
+}
+
+/// Renders a template as an HTML response with `status`.
+pub fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
+    match t.render() {
+        Ok(html) => Ok((status, Html(html)).into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            Err(PageError::Render)
+        }
+    }
+}
+
+/// Percent-encodes `s` for a query string value.
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|q| q[1..].to_owned())
+        .unwrap_or_default()
+}
