@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result, Validator};
 use crate::ids::{AccountId, OrgId};
 use crate::model::{Account, AccountFilter, EffectiveAccess, Group, OrgAccount};
 use crate::page::{Page, PageRequest};
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 use crate::product::AccountStatus;
 use crate::types::{Email, Name};
 

@@ -14,7 +14,7 @@ use gatehouse_core::audit::{AuditEvent, RequestMeta};
 use gatehouse_core::directory::{GroupPredicate, ScimGroup};
 use gatehouse_core::ids::{AccountId, GroupId};
 use gatehouse_core::model::Group;
-use gatehouse_core::ports::{Reads, Store, Writes};
+use gatehouse_core::ports::prelude::*;
 use gatehouse_core::services::DirectoryCaller;
 use gatehouse_scim::schema::GROUP_SCHEMA;
 use gatehouse_scim::{ResourceKind, ScimError};

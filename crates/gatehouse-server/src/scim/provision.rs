@@ -11,7 +11,7 @@ use gatehouse_core::audit::{AuditEvent, RequestMeta};
 use gatehouse_core::directory::ScimUser;
 use gatehouse_core::ids::AccountId;
 use gatehouse_core::model::Account;
-use gatehouse_core::ports::{Reads, Store, Writes};
+use gatehouse_core::ports::prelude::*;
 use gatehouse_core::product::AccountStatus;
 use gatehouse_core::services::DirectoryCaller;
 use gatehouse_core::types::{Email, Name};

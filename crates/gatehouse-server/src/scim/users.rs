@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use gatehouse_core::directory::{Directory, ScimUser, UserPredicate};
-use gatehouse_core::ports::{Reads, Store};
+use gatehouse_core::ports::prelude::*;
 use gatehouse_core::services::DirectoryCaller;
 use gatehouse_scim::{ResourceKind, ScimError};
 use serde::Deserialize;
