@@ -2,7 +2,7 @@
 
 use crate::db::sql_with;
 use crate::sql::Sql;
-use crate::{Db, SqlTx, db_err, rows};
+use crate::{Db, SqlTx, rows};
 use gatehouse_core::ids::{AccessId, AccountId, GroupId, InstanceId, OrgId};
 use gatehouse_core::model::{
     Access, AccessFilter, EffectiveAccess, Group, GroupMember, Instance, Org, OrgAdminRole, Principal,
@@ -18,7 +18,10 @@ use std::ops::DerefMut;
 
 impl<C: DerefMut<Target = AnyConnection> + Send> InstanceReads for Db<C> {
     async fn find_instance(&mut self, org: OrgId, id: InstanceId) -> Result<Option<Instance>> {
-        let mut q = sql_with("SELECT * FROM instances WHERE org_id = ", org.to_string());
+        let mut q = sql_with(
+            concat!("SELECT ", instance_cols!(), " FROM instances WHERE org_id = "),
+            org.to_string(),
+        );
         q.push(" AND id = ").bind(id.to_string());
         self.one(&q, rows::instance).await
     }
@@ -29,7 +32,10 @@ impl<C: DerefMut<Target = AnyConnection> + Send> InstanceReads for Db<C> {
         product: Option<Product>,
         page: &PageRequest,
     ) -> Result<Page<Instance>> {
-        let mut q = sql_with("SELECT * FROM instances WHERE org_id = ", org.to_string());
+        let mut q = sql_with(
+            concat!("SELECT ", instance_cols!(), " FROM instances WHERE org_id = "),
+            org.to_string(),
+        );
         if let Some(p) = product {
             q.push(" AND product = ").bind(p.as_str());
         }
@@ -40,31 +46,30 @@ impl<C: DerefMut<Target = AnyConnection> + Send> InstanceReads for Db<C> {
 
 impl InstanceTx for SqlTx {
     async fn insert_instance(&mut self, i: &Instance) -> Result<bool> {
-        let n = sqlx::query(
-            "INSERT INTO instances (id, org_id, product, name, url, edition, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (url) DO NOTHING",
+        let q = Sql::new(
+            "INSERT INTO instances (id, org_id, product, name, url, edition, created_at) VALUES ($1, $2, $3, \
+             $4, $5, $6, $7) ON CONFLICT (url) DO NOTHING",
         )
-        .bind(i.id.to_string())
-        .bind(i.org_id.to_string())
-        .bind(i.product.as_str())
-        .bind(i.name.clone())
-        .bind(i.url.clone())
-        .bind(i.edition.as_str())
-        .bind(i.created_at.millis())
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
-        Ok(n.rows_affected() == 1)
+        .with(i.id.to_string())
+        .with(i.org_id.to_string())
+        .with(i.product.as_str())
+        .with(i.name.clone())
+        .with(i.url.clone())
+        .with(i.edition.as_str())
+        .with(i.created_at.millis());
+        let n = self.exec(&q).await?;
+        Ok(n == 1)
     }
 
     async fn update_instance(&mut self, i: &Instance) -> Result<()> {
-        sqlx::query("UPDATE instances SET name = $1, edition = $2 WHERE org_id = $3 AND id = $4")
-            .bind(i.name.clone())
-            .bind(i.edition.as_str())
-            .bind(i.org_id.to_string())
-            .bind(i.id.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new("UPDATE instances SET name = $1, edition = $2 WHERE org_id = $3 AND id = $4")
+                .with(i.name.clone())
+                .with(i.edition.as_str())
+                .with(i.org_id.to_string())
+                .with(i.id.to_string()),
+        )
+        .await?;
         Ok(())
     }
 
@@ -120,34 +125,33 @@ impl<C: DerefMut<Target = AnyConnection> + Send> GroupReads for Db<C> {
 
 impl GroupTx for SqlTx {
     async fn insert_group(&mut self, g: &Group) -> Result<bool> {
-        let n = sqlx::query(
-            "INSERT INTO org_groups (id, org_id, name, name_folded, description, created_at, directory_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id, name_folded) DO NOTHING",
+        let q = Sql::new(
+            "INSERT INTO org_groups (id, org_id, name, name_folded, description, created_at, directory_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id, name_folded) DO NOTHING",
         )
-        .bind(g.id.to_string())
-        .bind(g.org_id.to_string())
-        .bind(g.name.clone())
-        .bind(g.name.to_lowercase())
-        .bind(g.description.clone())
-        .bind(g.created_at.millis())
-        .bind(g.directory_id.map(|d| d.to_string()))
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
-        Ok(n.rows_affected() == 1)
+        .with(g.id.to_string())
+        .with(g.org_id.to_string())
+        .with(g.name.clone())
+        .with(g.name.to_lowercase())
+        .with(g.description.clone())
+        .with(g.created_at.millis())
+        .with(g.directory_id.map(|d| d.to_string()));
+        let n = self.exec(&q).await?;
+        Ok(n == 1)
     }
 
     async fn update_group(&mut self, g: &Group) -> Result<()> {
-        sqlx::query(
-            "UPDATE org_groups SET name = $1, name_folded = $2, description = $3 WHERE org_id = $4 AND id = $5",
+        self.exec(
+            &Sql::new(
+                "UPDATE org_groups SET name = $1, name_folded = $2, description = $3 WHERE org_id = $4 AND id = $5",
+            )
+            .with(g.name.clone())
+            .with(g.name.to_lowercase())
+            .with(g.description.clone())
+            .with(g.org_id.to_string())
+            .with(g.id.to_string()),
         )
-        .bind(g.name.clone())
-        .bind(g.name.to_lowercase())
-        .bind(g.description.clone())
-        .bind(g.org_id.to_string())
-        .bind(g.id.to_string())
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
+        .await?;
         Ok(())
     }
 
@@ -164,15 +168,16 @@ impl GroupTx for SqlTx {
         account: AccountId,
         at: Timestamp,
     ) -> Result<bool> {
-        let n = sqlx::query("INSERT INTO group_members (group_id, account_id, org_id, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
-            .bind(group.to_string())
-            .bind(account.to_string())
-            .bind(org.to_string())
-            .bind(at.millis())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
-        Ok(n.rows_affected() == 1)
+        let q = Sql::new(
+            "INSERT INTO group_members (group_id, account_id, org_id, added_at) VALUES ($1, $2, $3, $4) ON \
+             CONFLICT DO NOTHING",
+        )
+        .with(group.to_string())
+        .with(account.to_string())
+        .with(org.to_string())
+        .with(at.millis());
+        let n = self.exec(&q).await?;
+        Ok(n == 1)
     }
 
     async fn delete_group_member(&mut self, org: OrgId, group: GroupId, account: AccountId) -> Result<bool> {
@@ -197,25 +202,33 @@ impl GroupTx for SqlTx {
     }
 
     async fn clear_group_members(&mut self, org: OrgId, group: GroupId) -> Result<()> {
-        sqlx::query("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
-            .bind(org.to_string())
-            .bind(group.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
+                .with(org.to_string())
+                .with(group.to_string()),
+        )
+        .await?;
         Ok(())
     }
 }
 
 impl<C: DerefMut<Target = AnyConnection> + Send> AccessReads for Db<C> {
     async fn find_access(&mut self, org: OrgId, id: AccessId) -> Result<Option<Access>> {
-        let mut q = Sql::new("SELECT * FROM product_access pa WHERE pa.org_id = ");
+        let mut q = Sql::new(concat!(
+            "SELECT ",
+            access_cols!("pa."),
+            " FROM product_access pa WHERE pa.org_id = "
+        ));
         q.bind(org.to_string()).push(" AND pa.id = ").bind(id.to_string());
         self.one(&q, rows::access).await
     }
 
     async fn list_access(&mut self, org: OrgId, f: &AccessFilter, page: &PageRequest) -> Result<Page<Access>> {
-        let mut q = Sql::new("SELECT * FROM product_access pa WHERE pa.org_id = ");
+        let mut q = Sql::new(concat!(
+            "SELECT ",
+            access_cols!("pa."),
+            " FROM product_access pa WHERE pa.org_id = "
+        ));
         q.bind(org.to_string());
         if let Some(i) = f.instance {
             q.push(" AND pa.instance_id = ").bind(i.to_string());
@@ -257,30 +270,29 @@ impl AccessTx for SqlTx {
             Principal::Account(id) => (Some(id.to_string()), None),
             Principal::Group(id) => (None, Some(id.to_string())),
         };
-        let n = sqlx::query(
-            "INSERT INTO product_access (id, org_id, instance_id, account_id, group_id, role, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        let q = Sql::new(
+            "INSERT INTO product_access (id, org_id, instance_id, account_id, group_id, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
         )
-        .bind(a.id.to_string())
-        .bind(a.org_id.to_string())
-        .bind(a.instance_id.to_string())
-        .bind(account)
-        .bind(group)
-        .bind(a.role.as_str())
-        .bind(a.created_at.millis())
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
-        Ok(n.rows_affected() == 1)
+        .with(a.id.to_string())
+        .with(a.org_id.to_string())
+        .with(a.instance_id.to_string())
+        .with(account)
+        .with(group)
+        .with(a.role.as_str())
+        .with(a.created_at.millis());
+        let n = self.exec(&q).await?;
+        Ok(n == 1)
     }
 
     async fn update_access(&mut self, a: &Access) -> Result<()> {
-        sqlx::query("UPDATE product_access SET role = $1 WHERE org_id = $2 AND id = $3")
-            .bind(a.role.as_str())
-            .bind(a.org_id.to_string())
-            .bind(a.id.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new("UPDATE product_access SET role = $1 WHERE org_id = $2 AND id = $3")
+                .with(a.role.as_str())
+                .with(a.org_id.to_string())
+                .with(a.id.to_string()),
+        )
+        .await?;
         Ok(())
     }
 
@@ -305,7 +317,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AdminReads for Db<C> {
     async fn is_org_admin(&mut self, org: OrgId, account: AccountId) -> Result<bool> {
         let mut q = sql_with("SELECT 1 AS x FROM org_admins WHERE org_id = ", org.to_string());
         q.push(" AND account_id = ").bind(account.to_string());
-        Ok(!q.fetch_all(self.c()).await?.is_empty())
+        self.exists(&q).await
     }
 
     async fn list_admin_orgs(&mut self, account: AccountId) -> Result<Vec<Org>> {
@@ -320,16 +332,15 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AdminReads for Db<C> {
 
 impl AdminTx for SqlTx {
     async fn insert_org_admin(&mut self, org: OrgId, account: AccountId, at: Timestamp) -> Result<bool> {
-        let n = sqlx::query(
-            "INSERT INTO org_admins (org_id, account_id, granted_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        let q = Sql::new(
+            "INSERT INTO org_admins (org_id, account_id, granted_at) VALUES ($1, $2, $3) ON CONFLICT DO \
+             NOTHING",
         )
-        .bind(org.to_string())
-        .bind(account.to_string())
-        .bind(at.millis())
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
-        Ok(n.rows_affected() == 1)
+        .with(org.to_string())
+        .with(account.to_string())
+        .with(at.millis());
+        let n = self.exec(&q).await?;
+        Ok(n == 1)
     }
 
     async fn delete_org_admin(&mut self, org: OrgId, account: AccountId) -> Result<bool> {

@@ -2,7 +2,7 @@
 
 use crate::db::{email_domain, opt_ms, sql_with};
 use crate::sql::Sql;
-use crate::{Db, SqlTx, db_err, rows};
+use crate::{Db, SqlTx, rows};
 use gatehouse_core::ids::{AccountId, OrgId};
 use gatehouse_core::model::{Account, AccountFilter, OrgAccount};
 use gatehouse_core::page::{Page, PageRequest};
@@ -83,10 +83,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AccountReads for Db<C> {
             account.to_string(),
         );
         q.push(" AND is_managed = 1");
-        let rows = q.fetch_all(self.c()).await?;
-        rows.first()
-            .map(|r| OrgId::parse(&rows::s(r, "org_id")?).map_err(gatehouse_core::CoreError::internal))
-            .transpose()
+        self.one(&q, rows::org_id).await
     }
 
     async fn list_accounts_due_for_deletion(&mut self, now: Timestamp, limit: u32) -> Result<Vec<(OrgId, Account)>> {
@@ -111,57 +108,55 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AccountReads for Db<C> {
 
 impl AccountTx for SqlTx {
     async fn insert_account(&mut self, a: &Account) -> Result<bool> {
-        let n = sqlx::query(
-            "INSERT INTO accounts (id, email, display_name, display_name_folded, status, created_at, last_active_at, email_domain, delete_after) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (email) DO NOTHING",
+        let q = Sql::new(
+            "INSERT INTO accounts (id, email, display_name, display_name_folded, status, created_at, \
+             last_active_at, email_domain, delete_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON \
+             CONFLICT (email) DO NOTHING",
         )
-        .bind(a.id.to_string())
-        .bind(a.email.clone())
-        .bind(a.display_name.clone())
-        .bind(a.display_name.to_lowercase())
-        .bind(a.status.as_str())
-        .bind(a.created_at.millis())
-        .bind(opt_ms(a.last_active_at))
-        .bind(email_domain(&a.email))
-        .bind(opt_ms(a.delete_after))
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
-        Ok(n.rows_affected() == 1)
+        .with(a.id.to_string())
+        .with(a.email.clone())
+        .with(a.display_name.clone())
+        .with(a.display_name.to_lowercase())
+        .with(a.status.as_str())
+        .with(a.created_at.millis())
+        .with(opt_ms(a.last_active_at))
+        .with(email_domain(&a.email))
+        .with(opt_ms(a.delete_after));
+        let n = self.exec(&q).await?;
+        Ok(n == 1)
     }
 
     async fn update_account(&mut self, a: &Account) -> Result<()> {
-        sqlx::query(
-            "UPDATE accounts SET display_name = $1, display_name_folded = $2, status = $3, last_active_at = $4, \
+        self.exec(
+            &Sql::new(
+                "UPDATE accounts SET display_name = $1, display_name_folded = $2, status = $3, last_active_at = $4, \
              email = $5, email_domain = $6, delete_after = $7 WHERE id = $8",
+            )
+            .with(a.display_name.clone())
+            .with(a.display_name.to_lowercase())
+            .with(a.status.as_str())
+            .with(opt_ms(a.last_active_at))
+            .with(a.email.clone())
+            .with(email_domain(&a.email))
+            .with(opt_ms(a.delete_after))
+            .with(a.id.to_string()),
         )
-        .bind(a.display_name.clone())
-        .bind(a.display_name.to_lowercase())
-        .bind(a.status.as_str())
-        .bind(opt_ms(a.last_active_at))
-        .bind(a.email.clone())
-        .bind(email_domain(&a.email))
-        .bind(opt_ms(a.delete_after))
-        .bind(a.id.to_string())
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
+        .await?;
         Ok(())
     }
 
     async fn delete_account(&mut self, id: AccountId) -> Result<()> {
         // The SCIM value index has no foreign key (migration 0011): its rows go first.
-        sqlx::query("DELETE FROM scim_user_values WHERE user_id IN (SELECT id FROM scim_users WHERE account_id = $1)")
-            .bind(id.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new(
+                "DELETE FROM scim_user_values WHERE user_id IN (SELECT id FROM scim_users WHERE account_id = $1)",
+            )
+            .with(id.to_string()),
+        )
+        .await?;
         // Grants to the account go with its org links (foreign keys cascade).
-        sqlx::query("DELETE FROM accounts WHERE id = $1")
-            .bind(id.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        let q = Sql::new("DELETE FROM accounts WHERE id = $1").with(id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -175,17 +170,18 @@ impl AccountTx for SqlTx {
         if is_managed {
             return Ok(self.link_managed_accounts(&[(org, account)], at, "created").await? == 1);
         }
-        let n = sqlx::query(
-            "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at) VALUES ($1, $2, 0, $3) \
+        let n = self
+            .exec(
+                &Sql::new(
+                    "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at) VALUES ($1, $2, 0, $3) \
              ON CONFLICT DO NOTHING",
-        )
-        .bind(org.to_string())
-        .bind(account.to_string())
-        .bind(at.millis())
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
-        Ok(n.rows_affected() == 1)
+                )
+                .with(org.to_string())
+                .with(account.to_string())
+                .with(at.millis()),
+            )
+            .await?;
+        Ok(n == 1)
     }
 
     async fn link_managed_accounts(&mut self, links: &[(OrgId, AccountId)], at: Timestamp, via: &str) -> Result<u64> {
@@ -197,22 +193,24 @@ impl AccountTx for SqlTx {
     }
 
     async fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
-        sqlx::query("DELETE FROM org_accounts WHERE org_id = $1 AND account_id = $2")
-            .bind(org.to_string())
-            .bind(account.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new("DELETE FROM org_accounts WHERE org_id = $1 AND account_id = $2")
+                .with(org.to_string())
+                .with(account.to_string()),
+        )
+        .await?;
         Ok(())
     }
 
     async fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
-        sqlx::query("UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2")
-            .bind(org.to_string())
-            .bind(account.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new(
+                "UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2",
+            )
+            .with(org.to_string())
+            .with(account.to_string()),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -2,12 +2,12 @@
 
 use crate::db::sql_with;
 use crate::sql::Sql;
-use crate::{Db, SqlTx, db_err, rows};
+use crate::{Db, SqlTx, rows};
 use gatehouse_core::audit::{AuditEvent, AuditFilter, EventRecord};
 use gatehouse_core::ids::{EventId, OrgId};
 use gatehouse_core::page::{Page, PageRequest};
 use gatehouse_core::ports::{AuditReads, AuditTx};
-use gatehouse_core::{CoreError, Result, Timestamp};
+use gatehouse_core::{Result, Timestamp};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::ops::DerefMut;
@@ -105,12 +105,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             bound_q.push(" AND e.id < ").bind(after.clone());
         }
         bound_q.push(" ORDER BY e.id DESC LIMIT 1 OFFSET ").bind(RECENT_SCAN);
-        let bound = bound_q
-            .fetch_all(self.c())
-            .await?
-            .first()
-            .map(|r| rows::s(r, "id"))
-            .transpose()?;
+        let bound = self.one(&bound_q, |r| rows::s(r, "id")).await?;
         let mut recent = self.event_query(cols, org, f, TextSearch::Scan);
         if let Some(b) = &bound {
             recent.push(" AND e.id > ").bind(b.clone());
@@ -193,8 +188,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AuditReads for Db<C> {
         q.push(" ORDER BY e.id DESC LIMIT ")
             .bind(i64::from(page.limit) + 1)
             .push(") p");
-        let rows = q.fetch_all(self.c()).await?;
-        let packed = rows.first().map(|r| rows::os(r, "page")).transpose()?.flatten();
+        let packed = self.one(&q, |r| rows::os(r, "page")).await?.flatten();
         let events = match packed {
             Some(json) => rows::packed_event_records(&json)?,
             None => Vec::new(),
@@ -203,13 +197,11 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AuditReads for Db<C> {
     }
 
     async fn count_events(&mut self, org: OrgId) -> Result<i64> {
-        let rows = sql_with(
+        let q = sql_with(
             "SELECT COUNT(*) AS n FROM audit_events WHERE org_id = ",
             org.to_string(),
-        )
-        .fetch_all(self.c())
-        .await?;
-        rows.first().map_or(Ok(0), |r| rows::i(r, "n"))
+        );
+        self.int(&q, "n").await
     }
 }
 
@@ -229,26 +221,13 @@ impl AuditTx for SqlTx {
 
     async fn delete_events_before(&mut self, cutoff: Timestamp) -> Result<Vec<(OrgId, i64)>> {
         let bound = gatehouse_core::ids::EventId::lower_bound(cutoff);
-        let rows = sqlx::query("SELECT org_id, COUNT(*) AS n FROM audit_events WHERE id < $1 GROUP BY org_id")
-            .bind(bound.clone())
-            .fetch_all(self.c())
-            .await
-            .map_err(db_err)?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let org = OrgId::parse(&rows::s(r, "org_id")?).map_err(CoreError::internal)?;
-            out.push((org, rows::i(r, "n")?));
-        }
-        sqlx::query("DELETE FROM audit_targets WHERE event_id < $1")
-            .bind(bound.clone())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
-        sqlx::query("DELETE FROM audit_events WHERE id < $1")
-            .bind(bound)
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        let q = Sql::new("SELECT org_id, COUNT(*) AS n FROM audit_events WHERE id < $1 GROUP BY org_id")
+            .with(bound.clone());
+        let out = self.all(&q, |r| Ok((rows::org_id(r)?, rows::i(r, "n")?))).await?;
+        let q = Sql::new("DELETE FROM audit_targets WHERE event_id < $1").with(bound.clone());
+        self.exec(&q).await?;
+        let q = Sql::new("DELETE FROM audit_events WHERE id < $1").with(bound);
+        self.exec(&q).await?;
         Ok(out)
     }
 }

@@ -32,3 +32,73 @@ macro_rules! group_select {
          FROM org_groups g WHERE g.org_id = "
     };
 }
+
+/// `a, b, c` with every column behind the table prefix `$p` (`""` or `"t."`).
+macro_rules! prefixed {
+    ($p:literal; $first:literal $(, $c:literal)*) => {
+        concat!($p, $first $(, ", ", $p, $c)*)
+    };
+}
+macro_rules! instance_cols {
+    () => {
+        prefixed!(""; "id", "org_id", "product", "name", "url", "edition", "created_at")
+    };
+}
+macro_rules! access_cols {
+    ($p:literal) => {
+        prefixed!($p; "id", "org_id", "instance_id", "account_id", "group_id", "role", "created_at")
+    };
+}
+macro_rules! api_key_cols {
+    () => {
+        prefixed!(""; "id", "org_id", "name", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at")
+    };
+}
+macro_rules! user_api_token_cols {
+    () => {
+        prefixed!(""; "id", "account_id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    };
+}
+macro_rules! domain_cols {
+    () => {
+        prefixed!(""; "id", "org_id", "name", "token", "status", "claim_mode", "created_at", "verify_by", "verified_at",
+            "verified_method", "last_checked_at", "last_check_detail", "failing_since")
+    };
+}
+macro_rules! domain_check_cols {
+    () => {
+        prefixed!(""; "checked_at", "method", "outcome", "detail")
+    };
+}
+macro_rules! session_cols {
+    () => {
+        prefixed!(""; "account_id", "csrf", "created_at", "last_seen_at", "expires_at")
+    };
+}
+macro_rules! directory_cols {
+    ($p:literal) => {
+        prefixed!($p; "id", "org_id", "name", "created_at", "deactivation_limit_per_hour")
+    };
+}
+macro_rules! directory_token_cols {
+    () => {
+        prefixed!(""; "id", "directory_id", "prefix", "created_at", "expires_at", "revoked_at")
+    };
+}
+macro_rules! scim_user_cols {
+    ($p:literal) => {
+        prefixed!($p; "id", "directory_id", "account_id", "user_name", "external_id", "email", "active", "resource",
+            "version", "created_at", "updated_at")
+    };
+}
+macro_rules! scim_group_cols {
+    () => {
+        prefixed!(""; "id", "directory_id", "group_id", "display_name", "external_id", "resource", "version",
+            "created_at", "updated_at")
+    };
+}
+macro_rules! held_operation_cols {
+    () => {
+        prefixed!(""; "id", "directory_id", "resource_id", "method", "body", "created_at")
+    };
+}

@@ -2,7 +2,7 @@
 //! pages, and ending a transaction.
 
 use crate::sql::Sql;
-use crate::{Db, SqlTx, db_err};
+use crate::{Db, SqlTx, db_err, rows};
 use gatehouse_core::page::{Page, PageRequest};
 use gatehouse_core::ports::Commit;
 use gatehouse_core::{Result, Timestamp};
@@ -17,6 +17,21 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
 
     pub(crate) async fn one<T>(&mut self, q: &Sql, map: fn(&AnyRow) -> Result<T>) -> Result<Option<T>> {
         q.fetch_all(self.c()).await?.first().map(map).transpose()
+    }
+
+    /// Runs a statement; answers how many rows it changed.
+    pub(crate) async fn exec(&mut self, q: &Sql) -> Result<u64> {
+        q.execute(self.c()).await
+    }
+
+    /// Whether the query answers any row.
+    pub(crate) async fn exists(&mut self, q: &Sql) -> Result<bool> {
+        Ok(!q.fetch_all(self.c()).await?.is_empty())
+    }
+
+    /// The integer `col` of the query's first row; 0 when it answers none (counts, maxima).
+    pub(crate) async fn int(&mut self, q: &Sql, col: &'static str) -> Result<i64> {
+        q.fetch_all(self.c()).await?.first().map_or(Ok(0), |r| rows::i(r, col))
     }
 
     pub(crate) async fn all<T>(&mut self, q: &Sql, map: fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
@@ -58,12 +73,6 @@ pub(crate) fn email_domain(email: &str) -> String {
 
 pub(crate) fn opt_ms(t: Option<Timestamp>) -> Option<i64> {
     t.map(Timestamp::millis)
-}
-
-impl Db<sqlx::Transaction<'static, sqlx::Any>> {
-    pub(crate) async fn exec(&mut self, q: &Sql) -> Result<u64> {
-        q.execute(self.c()).await
-    }
 }
 
 impl Commit for SqlTx {

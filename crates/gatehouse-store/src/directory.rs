@@ -2,7 +2,7 @@
 
 use crate::db::{opt_ms, sql_with};
 use crate::sql::Sql;
-use crate::{Db, SqlTx, db_err, rows};
+use crate::{Db, SqlTx, rows};
 use gatehouse_core::ids::{AccountId, EventId, GroupId, OrgId};
 use gatehouse_core::ports::{DirectoryReads, DirectoryTx};
 use gatehouse_core::{Result, Timestamp};
@@ -15,13 +15,19 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         org: OrgId,
         id: gatehouse_core::ids::DirectoryId,
     ) -> Result<Option<gatehouse_core::directory::Directory>> {
-        let mut q = sql_with("SELECT * FROM directories WHERE org_id = ", org.to_string());
+        let mut q = sql_with(
+            concat!("SELECT ", directory_cols!(""), " FROM directories WHERE org_id = "),
+            org.to_string(),
+        );
         q.push(" AND id = ").bind(id.to_string());
         self.one(&q, crate::scim::directory).await
     }
 
     async fn list_directories(&mut self, org: OrgId) -> Result<Vec<gatehouse_core::directory::Directory>> {
-        let mut q = sql_with("SELECT * FROM directories WHERE org_id = ", org.to_string());
+        let mut q = sql_with(
+            concat!("SELECT ", directory_cols!(""), " FROM directories WHERE org_id = "),
+            org.to_string(),
+        );
         q.push(" ORDER BY id");
         self.all(&q, crate::scim::directory).await
     }
@@ -31,7 +37,11 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         directory: gatehouse_core::ids::DirectoryId,
     ) -> Result<Vec<gatehouse_core::directory::DirectoryToken>> {
         let mut q = sql_with(
-            "SELECT * FROM directory_tokens WHERE directory_id = ",
+            concat!(
+                "SELECT ",
+                directory_token_cols!(),
+                " FROM directory_tokens WHERE directory_id = "
+            ),
             directory.to_string(),
         );
         q.push(" ORDER BY id");
@@ -48,9 +58,13 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         )>,
     > {
         let q = sql_with(
-            "SELECT d.*, t.id AS t_id, t.directory_id AS t_directory_id, t.prefix AS t_prefix, t.created_at AS t_created_at, \
+            concat!(
+                "SELECT ",
+                directory_cols!("d."),
+                ", t.id AS t_id, t.directory_id AS t_directory_id, t.prefix AS t_prefix, t.created_at AS t_created_at, \
              t.expires_at AS t_expires_at, t.revoked_at AS t_revoked_at \
-             FROM directory_tokens t JOIN directories d ON d.id = t.directory_id WHERE t.digest = ",
+             FROM directory_tokens t JOIN directories d ON d.id = t.directory_id WHERE t.digest = "
+            ),
             digest,
         );
         self.one(&q, |r| Ok((crate::scim::directory(r)?, crate::scim::token(r, "t_")?)))
@@ -62,7 +76,10 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         directory: gatehouse_core::ids::DirectoryId,
         id: &str,
     ) -> Result<Option<gatehouse_core::directory::ScimUser>> {
-        let mut q = sql_with("SELECT * FROM scim_users WHERE directory_id = ", directory.to_string());
+        let mut q = sql_with(
+            concat!("SELECT ", scim_user_cols!(""), " FROM scim_users WHERE directory_id = "),
+            directory.to_string(),
+        );
         q.push(" AND id = ").bind(id);
         self.one(&q, crate::scim::user).await
     }
@@ -84,7 +101,10 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         directory: gatehouse_core::ids::DirectoryId,
         id: &str,
     ) -> Result<Option<gatehouse_core::directory::ScimGroup>> {
-        let mut q = sql_with("SELECT * FROM scim_groups WHERE directory_id = ", directory.to_string());
+        let mut q = sql_with(
+            concat!("SELECT ", scim_group_cols!(), " FROM scim_groups WHERE directory_id = "),
+            directory.to_string(),
+        );
         q.push(" AND id = ").bind(id);
         self.one(&q, crate::scim::group).await
     }
@@ -137,8 +157,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         q.push(" AND actor_id = ").bind(directory.to_string());
         q.push(" AND id >= ").bind(EventId::lower_bound(since));
         q.push(" AND action IN ('scim.user_deactivated', 'scim.user_deleted')");
-        let rows = q.fetch_all(self.c()).await?;
-        rows.first().map_or(Ok(0), |r| rows::i(r, "n"))
+        self.int(&q, "n").await
     }
 
     async fn list_held_operations(
@@ -146,7 +165,11 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         directory: gatehouse_core::ids::DirectoryId,
     ) -> Result<Vec<gatehouse_core::directory::HeldOperation>> {
         let mut q = sql_with(
-            "SELECT * FROM scim_held_operations WHERE directory_id = ",
+            concat!(
+                "SELECT ",
+                held_operation_cols!(),
+                " FROM scim_held_operations WHERE directory_id = "
+            ),
             directory.to_string(),
         );
         q.push(" ORDER BY created_at, id");
@@ -156,45 +179,47 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
 
 impl DirectoryTx for SqlTx {
     async fn insert_directory(&mut self, d: &gatehouse_core::directory::Directory) -> Result<()> {
-        sqlx::query("INSERT INTO directories (id, org_id, name, created_at, deactivation_limit_per_hour) VALUES ($1, $2, $3, $4, $5)")
-            .bind(d.id.to_string())
-            .bind(d.org_id.to_string())
-            .bind(d.name.clone())
-            .bind(d.created_at.millis())
-            .bind(d.deactivation_limit_per_hour)
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        let q = Sql::new(
+            "INSERT INTO directories (id, org_id, name, created_at, deactivation_limit_per_hour) VALUES ($1, \
+             $2, $3, $4, $5)",
+        )
+        .with(d.id.to_string())
+        .with(d.org_id.to_string())
+        .with(d.name.clone())
+        .with(d.created_at.millis())
+        .with(d.deactivation_limit_per_hour);
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn update_directory(&mut self, d: &gatehouse_core::directory::Directory) -> Result<()> {
-        sqlx::query("UPDATE directories SET name = $1, deactivation_limit_per_hour = $2 WHERE org_id = $3 AND id = $4")
-            .bind(d.name.clone())
-            .bind(d.deactivation_limit_per_hour)
-            .bind(d.org_id.to_string())
-            .bind(d.id.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new(
+                "UPDATE directories SET name = $1, deactivation_limit_per_hour = $2 WHERE org_id = $3 AND id = $4",
+            )
+            .with(d.name.clone())
+            .with(d.deactivation_limit_per_hour)
+            .with(d.org_id.to_string())
+            .with(d.id.to_string()),
+        )
+        .await?;
         Ok(())
     }
 
     async fn delete_directory(&mut self, org: OrgId, id: gatehouse_core::ids::DirectoryId) -> Result<()> {
-        sqlx::query(
-            "DELETE FROM scim_user_values WHERE directory_id IN (SELECT id FROM directories WHERE org_id = $1 AND id = $2)",
+        let q = Sql::new(
+            "DELETE FROM scim_user_values WHERE directory_id IN (SELECT id FROM directories WHERE org_id = \
+             $1 AND id = $2)",
         )
-        .bind(org.to_string())
-        .bind(id.to_string())
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
-        sqlx::query("DELETE FROM directories WHERE org_id = $1 AND id = $2")
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        .with(org.to_string())
+        .with(id.to_string());
+        self.exec(&q).await?;
+        self.exec(
+            &Sql::new("DELETE FROM directories WHERE org_id = $1 AND id = $2")
+                .with(org.to_string())
+                .with(id.to_string()),
+        )
+        .await?;
         Ok(())
     }
 
@@ -203,40 +228,40 @@ impl DirectoryTx for SqlTx {
         t: &gatehouse_core::directory::DirectoryToken,
         digest: &str,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO directory_tokens (id, directory_id, digest, prefix, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(t.id.clone())
-            .bind(t.directory_id.to_string())
-            .bind(digest.to_owned())
-            .bind(t.prefix.clone())
-            .bind(t.created_at.millis())
-            .bind(opt_ms(t.expires_at))
-            .bind(opt_ms(t.revoked_at))
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        let q = Sql::new(
+            "INSERT INTO directory_tokens (id, directory_id, digest, prefix, created_at, expires_at, \
+             revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .with(t.id.clone())
+        .with(t.directory_id.to_string())
+        .with(digest.to_owned())
+        .with(t.prefix.clone())
+        .with(t.created_at.millis())
+        .with(opt_ms(t.expires_at))
+        .with(opt_ms(t.revoked_at));
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn update_directory_token(&mut self, t: &gatehouse_core::directory::DirectoryToken) -> Result<()> {
-        sqlx::query("UPDATE directory_tokens SET expires_at = $1, revoked_at = $2 WHERE id = $3 AND directory_id = $4")
-            .bind(opt_ms(t.expires_at))
-            .bind(opt_ms(t.revoked_at))
-            .bind(t.id.clone())
-            .bind(t.directory_id.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new(
+                "UPDATE directory_tokens SET expires_at = $1, revoked_at = $2 WHERE id = $3 AND directory_id = $4",
+            )
+            .with(opt_ms(t.expires_at))
+            .with(opt_ms(t.revoked_at))
+            .with(t.id.clone())
+            .with(t.directory_id.to_string()),
+        )
+        .await?;
         Ok(())
     }
 
     async fn announce_directory_change(&mut self) -> Result<()> {
         if self.dialect == crate::Dialect::Postgres {
             // Delivered when the transaction commits, and not at all if it rolls back.
-            sqlx::query("SELECT pg_notify($1, '')")
-                .bind(crate::DIRECTORY_CHANGES_CHANNEL)
-                .execute(self.c())
-                .await
-                .map_err(db_err)?;
+            let q = Sql::new("SELECT pg_notify($1, '')").with(crate::DIRECTORY_CHANGES_CHANNEL);
+            self.exec(&q).await?;
         }
         Ok(())
     }
@@ -256,64 +281,62 @@ impl DirectoryTx for SqlTx {
         u: &gatehouse_core::directory::ScimUser,
         expected_version: i64,
     ) -> Result<bool> {
-        let n = sqlx::query(
-            "UPDATE scim_users SET user_name = $1, user_name_folded = $2, external_id = $3, email = $4, active = $5, resource = $6, \
-             version = $7, updated_at = $8 WHERE directory_id = $9 AND id = $10 AND version = $11",
+        let q = Sql::new(
+            "UPDATE scim_users SET user_name = $1, user_name_folded = $2, external_id = $3, email = $4, \
+             active = $5, resource = $6, version = $7, updated_at = $8 WHERE directory_id = $9 AND id = $10 \
+             AND version = $11",
         )
-        .bind(u.user_name.clone())
-        .bind(u.user_name.to_lowercase())
-        .bind(u.external_id.clone())
-        .bind(u.email.as_ref().map(|e| e.to_lowercase()))
-        .bind(i64::from(u.active))
-        .bind(u.resource.clone())
-        .bind(u.version)
-        .bind(u.updated_at.millis())
-        .bind(u.directory_id.to_string())
-        .bind(u.id.clone())
-        .bind(expected_version)
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
-        if n.rows_affected() == 1 {
+        .with(u.user_name.clone())
+        .with(u.user_name.to_lowercase())
+        .with(u.external_id.clone())
+        .with(u.email.as_ref().map(|e| e.to_lowercase()))
+        .with(i64::from(u.active))
+        .with(u.resource.clone())
+        .with(u.version)
+        .with(u.updated_at.millis())
+        .with(u.directory_id.to_string())
+        .with(u.id.clone())
+        .with(expected_version);
+        let n = self.exec(&q).await?;
+        if n == 1 {
             self.reindex_user_values(u).await?;
         }
-        Ok(n.rows_affected() == 1)
+        Ok(n == 1)
     }
 
     async fn delete_scim_user(&mut self, directory: gatehouse_core::ids::DirectoryId, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM scim_user_values WHERE directory_id = $1 AND user_id = $2")
-            .bind(directory.to_string())
-            .bind(id.to_owned())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
-        sqlx::query("DELETE FROM scim_users WHERE directory_id = $1 AND id = $2")
-            .bind(directory.to_string())
-            .bind(id.to_owned())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new("DELETE FROM scim_user_values WHERE directory_id = $1 AND user_id = $2")
+                .with(directory.to_string())
+                .with(id.to_owned()),
+        )
+        .await?;
+        self.exec(
+            &Sql::new("DELETE FROM scim_users WHERE directory_id = $1 AND id = $2")
+                .with(directory.to_string())
+                .with(id.to_owned()),
+        )
+        .await?;
         Ok(())
     }
 
     async fn insert_scim_group(&mut self, g: &gatehouse_core::directory::ScimGroup) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO scim_groups (id, directory_id, group_id, display_name, display_name_folded, external_id, resource, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        let q = Sql::new(
+            "INSERT INTO scim_groups (id, directory_id, group_id, display_name, display_name_folded, \
+             external_id, resource, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             $9, $10)",
         )
-        .bind(g.id.clone())
-        .bind(g.directory_id.to_string())
-        .bind(g.group_id.to_string())
-        .bind(g.display_name.clone())
-        .bind(g.display_name.to_lowercase())
-        .bind(g.external_id.clone())
-        .bind(g.resource.clone())
-        .bind(g.version)
-        .bind(g.created_at.millis())
-        .bind(g.updated_at.millis())
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
+        .with(g.id.clone())
+        .with(g.directory_id.to_string())
+        .with(g.group_id.to_string())
+        .with(g.display_name.clone())
+        .with(g.display_name.to_lowercase())
+        .with(g.external_id.clone())
+        .with(g.resource.clone())
+        .with(g.version)
+        .with(g.created_at.millis())
+        .with(g.updated_at.millis());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -322,48 +345,43 @@ impl DirectoryTx for SqlTx {
         g: &gatehouse_core::directory::ScimGroup,
         expected_version: i64,
     ) -> Result<bool> {
-        let n = sqlx::query(
-            "UPDATE scim_groups SET display_name = $1, display_name_folded = $2, external_id = $3, resource = $4, version = $5, updated_at = $6 \
-             WHERE directory_id = $7 AND id = $8 AND version = $9",
+        let q = Sql::new(
+            "UPDATE scim_groups SET display_name = $1, display_name_folded = $2, external_id = $3, resource \
+             = $4, version = $5, updated_at = $6 WHERE directory_id = $7 AND id = $8 AND version = $9",
         )
-        .bind(g.display_name.clone())
-        .bind(g.display_name.to_lowercase())
-        .bind(g.external_id.clone())
-        .bind(g.resource.clone())
-        .bind(g.version)
-        .bind(g.updated_at.millis())
-        .bind(g.directory_id.to_string())
-        .bind(g.id.clone())
-        .bind(expected_version)
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
-        Ok(n.rows_affected() == 1)
+        .with(g.display_name.clone())
+        .with(g.display_name.to_lowercase())
+        .with(g.external_id.clone())
+        .with(g.resource.clone())
+        .with(g.version)
+        .with(g.updated_at.millis())
+        .with(g.directory_id.to_string())
+        .with(g.id.clone())
+        .with(expected_version);
+        let n = self.exec(&q).await?;
+        Ok(n == 1)
     }
 
     async fn upsert_held_operation(&mut self, op: &gatehouse_core::directory::HeldOperation) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO scim_held_operations (id, directory_id, resource_id, method, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (directory_id, resource_id) DO UPDATE SET method = excluded.method, body = excluded.body, created_at = excluded.created_at",
+        let q = Sql::new(
+            "INSERT INTO scim_held_operations (id, directory_id, resource_id, method, body, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (directory_id, resource_id) DO UPDATE SET method = \
+             excluded.method, body = excluded.body, created_at = excluded.created_at",
         )
-        .bind(op.id.clone())
-        .bind(op.directory_id.to_string())
-        .bind(op.resource_id.clone())
-        .bind(op.method.clone())
-        .bind(op.body.clone())
-        .bind(op.created_at.millis())
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
+        .with(op.id.clone())
+        .with(op.directory_id.to_string())
+        .with(op.resource_id.clone())
+        .with(op.method.clone())
+        .with(op.body.clone())
+        .with(op.created_at.millis());
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn delete_held_operations(&mut self, directory: gatehouse_core::ids::DirectoryId) -> Result<u64> {
-        let n = sqlx::query("DELETE FROM scim_held_operations WHERE directory_id = $1")
-            .bind(directory.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
-        Ok(n.rows_affected())
+        let n = self
+            .exec(&Sql::new("DELETE FROM scim_held_operations WHERE directory_id = $1").with(directory.to_string()))
+            .await?;
+        Ok(n)
     }
 }

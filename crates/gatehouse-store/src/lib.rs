@@ -177,11 +177,7 @@ impl SqlStore {
             ));
         }
         let mut conn = self.reader.acquire().await.map_err(db_err)?;
-        sqlx::query("VACUUM INTO $1")
-            .bind(dest.to_owned())
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        sql::Sql::new("VACUUM INTO $1").with(dest).execute(&mut conn).await?;
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 
 use crate::db::sql_with;
 use crate::sql::Sql;
-use crate::{Db, SqlTx, db_err, rows};
+use crate::{Db, SqlTx, rows};
 use gatehouse_core::Result;
 use gatehouse_core::ids::OrgId;
 use gatehouse_core::model::{Org, OrgCounts};
@@ -34,51 +34,47 @@ impl<C: DerefMut<Target = AnyConnection> + Send> OrgReads for Db<C> {
             has_access!(),
             " = 1) AS billable"
         ));
-        let rows = q.fetch_all(self.c()).await?;
-        let r = rows
-            .first()
-            .ok_or_else(|| gatehouse_core::CoreError::internal("count returned no row"))?;
-        Ok(OrgCounts {
-            accounts: rows::i(r, "accounts")?,
-            instances: rows::i(r, "instances")?,
-            groups: rows::i(r, "groups_count")?,
-            billable_accounts: rows::i(r, "billable")?,
+        self.one(&q, |r| {
+            Ok(OrgCounts {
+                accounts: rows::i(r, "accounts")?,
+                instances: rows::i(r, "instances")?,
+                groups: rows::i(r, "groups_count")?,
+                billable_accounts: rows::i(r, "billable")?,
+            })
         })
+        .await?
+        .ok_or_else(|| gatehouse_core::CoreError::internal("count returned no row"))
     }
 }
 
 impl OrgTx for SqlTx {
     async fn lock_org(&mut self, org: OrgId) -> Result<()> {
         if let Some(sql) = self.dialect.lock_org_sql() {
-            sqlx::query(sql)
-                .bind(org.to_string())
-                .execute(self.c())
-                .await
-                .map_err(db_err)?;
+            self.exec(&Sql::new(sql).with(org.to_string())).await?;
         }
         Ok(())
     }
 
     async fn insert_org(&mut self, o: &Org) -> Result<()> {
-        sqlx::query("INSERT INTO orgs (id, name, plan, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(o.id.to_string())
-            .bind(o.name.clone())
-            .bind(o.plan.as_str())
-            .bind(o.created_at.millis())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new("INSERT INTO orgs (id, name, plan, created_at) VALUES ($1, $2, $3, $4)")
+                .with(o.id.to_string())
+                .with(o.name.clone())
+                .with(o.plan.as_str())
+                .with(o.created_at.millis()),
+        )
+        .await?;
         Ok(())
     }
 
     async fn update_org(&mut self, o: &Org) -> Result<()> {
-        sqlx::query("UPDATE orgs SET name = $1, plan = $2 WHERE id = $3")
-            .bind(o.name.clone())
-            .bind(o.plan.as_str())
-            .bind(o.id.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new("UPDATE orgs SET name = $1, plan = $2 WHERE id = $3")
+                .with(o.name.clone())
+                .with(o.plan.as_str())
+                .with(o.id.to_string()),
+        )
+        .await?;
         Ok(())
     }
 }

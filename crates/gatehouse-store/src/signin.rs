@@ -2,7 +2,7 @@
 
 use crate::db::sql_with;
 use crate::sql::Sql;
-use crate::{Db, SqlTx, db_err, rows};
+use crate::{Db, SqlTx, rows};
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::ids::AccountId;
 use gatehouse_core::model::{Account, Session};
@@ -21,16 +21,16 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
             ),
             email,
         );
-        let rows = q.fetch_all(self.c()).await?;
-        match rows.first() {
-            Some(r) => Ok(Some((rows::account(r)?, rows::opt_s(r, "password_hash")?))),
-            None => Ok(None),
-        }
+        self.one(&q, |r| Ok((rows::account(r)?, rows::opt_s(r, "password_hash")?)))
+            .await
     }
 
     async fn find_session(&mut self, digest: &str) -> Result<Option<Session>> {
         self.one(
-            &sql_with("SELECT * FROM sessions WHERE digest = ", digest),
+            &sql_with(
+                concat!("SELECT ", session_cols!(), " FROM sessions WHERE digest = "),
+                digest,
+            ),
             rows::session,
         )
         .await
@@ -45,101 +45,90 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
             q.bind(k.clone());
         }
         q.push(")");
-        let rows = q.fetch_all(self.c()).await?;
-        rows.first().map_or(Ok(0), |r| rows::i(r, "until"))
+        self.int(&q, "until").await
     }
 }
 
 impl SigninTx for SqlTx {
     async fn set_password_hash(&mut self, account: AccountId, hash: &str) -> Result<()> {
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-            .bind(hash.to_owned())
-            .bind(account.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+                .with(hash.to_owned())
+                .with(account.to_string()),
+        )
+        .await?;
         Ok(())
     }
 
     async fn insert_session(&mut self, digest: &str, s: &Session, meta: &RequestMeta) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (digest, account_id, csrf, created_at, last_seen_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        let q = Sql::new(
+            "INSERT INTO sessions (digest, account_id, csrf, created_at, last_seen_at, expires_at, ip, \
+             user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(digest.to_owned())
-        .bind(s.account_id.to_string())
-        .bind(s.csrf.clone())
-        .bind(s.created_at.millis())
-        .bind(s.last_seen_at.millis())
-        .bind(s.expires_at.millis())
-        .bind(meta.ip.clone())
-        .bind(meta.user_agent.clone())
-        .execute(self.c())
-        .await
-        .map_err(db_err)?;
+        .with(digest.to_owned())
+        .with(s.account_id.to_string())
+        .with(s.csrf.clone())
+        .with(s.created_at.millis())
+        .with(s.last_seen_at.millis())
+        .with(s.expires_at.millis())
+        .with(meta.ip.clone())
+        .with(meta.user_agent.clone());
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn touch_session(&mut self, digest: &str, at: Timestamp) -> Result<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE digest = $2")
-            .bind(at.millis())
-            .bind(digest.to_owned())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new("UPDATE sessions SET last_seen_at = $1 WHERE digest = $2")
+                .with(at.millis())
+                .with(digest.to_owned()),
+        )
+        .await?;
         Ok(())
     }
 
     async fn delete_session(&mut self, digest: &str) -> Result<bool> {
-        let n = sqlx::query("DELETE FROM sessions WHERE digest = $1")
-            .bind(digest.to_owned())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
-        Ok(n.rows_affected() == 1)
+        let n = self
+            .exec(&Sql::new("DELETE FROM sessions WHERE digest = $1").with(digest.to_owned()))
+            .await?;
+        Ok(n == 1)
     }
 
     async fn delete_sessions_of(&mut self, account: AccountId) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-            .bind(account.to_string())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        let q = Sql::new("DELETE FROM sessions WHERE account_id = $1").with(account.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn record_throttle_failure(&mut self, key: &str, now: Timestamp, window_start: Timestamp) -> Result<i64> {
-        let row = sqlx::query(
+        let q = Sql::new(
             "INSERT INTO sign_in_throttle (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0) \
              ON CONFLICT (key) DO UPDATE SET \
                failures = CASE WHEN sign_in_throttle.window_start < $3 THEN 1 ELSE sign_in_throttle.failures + 1 END, \
                window_start = CASE WHEN sign_in_throttle.window_start < $3 THEN $2 ELSE sign_in_throttle.window_start END \
              RETURNING failures",
         )
-        .bind(key.to_owned())
-        .bind(now.millis())
-        .bind(window_start.millis())
-        .fetch_one(self.c())
-        .await
-        .map_err(db_err)?;
-        rows::i(&row, "failures")
+        .with(key)
+        .with(now.millis())
+        .with(window_start.millis());
+        self.one(&q, |r| rows::i(r, "failures"))
+            .await?
+            .ok_or_else(|| CoreError::internal("the throttle upsert returned no row"))
     }
 
     async fn lock_throttle(&mut self, key: &str, until: Timestamp) -> Result<()> {
-        sqlx::query("UPDATE sign_in_throttle SET locked_until = $1 WHERE key = $2")
-            .bind(until.millis())
-            .bind(key.to_owned())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new("UPDATE sign_in_throttle SET locked_until = $1 WHERE key = $2")
+                .with(until.millis())
+                .with(key.to_owned()),
+        )
+        .await?;
         Ok(())
     }
 
     async fn clear_throttle(&mut self, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1")
-            .bind(key.to_owned())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        let q = Sql::new("DELETE FROM sign_in_throttle WHERE key = $1").with(key.to_owned());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -150,27 +139,26 @@ impl SigninTx for SqlTx {
         at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO password_resets (digest, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(digest.to_owned())
-            .bind(account.to_string())
-            .bind(at.millis())
-            .bind(expires_at.millis())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        self.exec(
+            &Sql::new(
+                "INSERT INTO password_resets (digest, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            )
+            .with(digest.to_owned())
+            .with(account.to_string())
+            .with(at.millis())
+            .with(expires_at.millis()),
+        )
+        .await?;
         Ok(())
     }
 
     async fn take_password_reset(&mut self, digest: &str, now: Timestamp) -> Result<Option<AccountId>> {
-        let row = sqlx::query(
-            "UPDATE password_resets SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND expires_at > $1 RETURNING account_id",
+        let q = Sql::new(
+            "UPDATE password_resets SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING account_id AS id",
         )
-        .bind(now.millis())
-        .bind(digest.to_owned())
-        .fetch_optional(self.c())
-        .await
-        .map_err(db_err)?;
-        row.map(|r| AccountId::parse(&rows::s(&r, "account_id")?).map_err(CoreError::internal))
-            .transpose()
+        .with(now.millis())
+        .with(digest);
+        self.one(&q, rows::account_id).await
     }
 }
