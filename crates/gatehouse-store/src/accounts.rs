@@ -6,7 +6,7 @@ use crate::{Db, SqlTx, rows};
 use gatehouse_core::ids::{AccountId, OrgId};
 use gatehouse_core::model::{Account, AccountFilter, OrgAccount};
 use gatehouse_core::page::{Page, PageRequest};
-use gatehouse_core::ports::{AccountReads, AccountTx};
+use gatehouse_core::ports::{AccountReads, AccountTx, DueDeletion, ManagedLink, ManagedVia};
 use gatehouse_core::{Result, Timestamp};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
@@ -86,7 +86,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AccountReads for Db<C> {
         self.one(&q, rows::org_id).await
     }
 
-    async fn list_accounts_due_for_deletion(&mut self, now: Timestamp, limit: u32) -> Result<Vec<(OrgId, Account)>> {
+    async fn list_accounts_due_for_deletion(&mut self, now: Timestamp, limit: u32) -> Result<Vec<DueDeletion>> {
         let mut q = Sql::new(concat!(
             "SELECT ",
             account_cols!(),
@@ -97,10 +97,10 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AccountReads for Db<C> {
             .push(" ORDER BY a.delete_after LIMIT ")
             .bind(i64::from(limit));
         self.all(&q, |r| {
-            Ok((
-                OrgId::parse(&rows::s(r, "org_id")?).map_err(gatehouse_core::CoreError::internal)?,
-                rows::account(r)?,
-            ))
+            Ok(DueDeletion {
+                org: rows::org_id(r)?,
+                account: rows::account(r)?,
+            })
         })
         .await
     }
@@ -168,7 +168,10 @@ impl AccountTx for SqlTx {
         at: Timestamp,
     ) -> Result<bool> {
         if is_managed {
-            return Ok(self.link_managed_accounts(&[(org, account)], at, "created").await? == 1);
+            return Ok(self
+                .link_managed_accounts(&[ManagedLink { org, account }], at, ManagedVia::Created)
+                .await?
+                == 1);
         }
         let n = self
             .exec(
@@ -184,10 +187,10 @@ impl AccountTx for SqlTx {
         Ok(n == 1)
     }
 
-    async fn link_managed_accounts(&mut self, links: &[(OrgId, AccountId)], at: Timestamp, via: &str) -> Result<u64> {
+    async fn link_managed_accounts(&mut self, links: &[ManagedLink], at: Timestamp, via: ManagedVia) -> Result<u64> {
         let rows: Vec<_> = links
             .iter()
-            .map(|(org, account)| crate::json_rows::link_row(*org, *account, at.millis(), via))
+            .map(|l| crate::json_rows::link_row(l.org, l.account, at.millis(), via.as_str()))
             .collect();
         self.insert_rows(&crate::json_rows::MANAGED_LINKS, &rows).await
     }

@@ -4,7 +4,7 @@ use crate::db::{opt_ms, sql_with};
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
 use gatehouse_core::ids::{AccountId, OrgId};
-use gatehouse_core::ports::{DomainReads, DomainTx};
+use gatehouse_core::ports::{DomainReads, DomainTx, ManagedVia};
 use gatehouse_core::{Result, Timestamp};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
@@ -179,7 +179,7 @@ impl DomainTx for SqlTx {
         org: OrgId,
         accounts: &[AccountId],
         at: Timestamp,
-        via: &'static str,
+        via: ManagedVia,
     ) -> Result<()> {
         for id in accounts {
             // Management moves: first away from any other organization, then to this one.
@@ -197,7 +197,7 @@ impl DomainTx for SqlTx {
             .with(org.to_string())
             .with(id.to_string())
             .with(at.millis())
-            .with(via);
+            .with(via.as_str());
             self.exec(&q).await?;
         }
         Ok(())
@@ -206,10 +206,11 @@ impl DomainTx for SqlTx {
     async fn release_domain_accounts(&mut self, org: OrgId, email_domain: &str) -> Result<Vec<AccountId>> {
         let q = Sql::new(
             "SELECT oa.account_id AS id FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id \
-             WHERE oa.org_id = $1 AND oa.managed_via = 'domain' AND a.email_domain = $2",
+             WHERE oa.org_id = $1 AND oa.managed_via = $3 AND a.email_domain = $2",
         )
         .with(org.to_string())
-        .with(email_domain.to_owned());
+        .with(email_domain.to_owned())
+        .with(ManagedVia::Domain.as_str());
         let ids = self.all(&q, rows::account_id).await?;
         for id in &ids {
             self.exec(

@@ -327,7 +327,7 @@ impl SqlStore {
         let d = self.dialect;
         match d {
             Dialect::Postgres => {
-                let parts = Parts::of(p.users.iter(), at, p.via)?;
+                let parts = Parts::of(p.users.iter(), at, p.via.as_str())?;
                 // Each clause: its insert, its rows, and what keeps only the rows of accounts
                 // written (the values: of SCIM users written), up to the next clause.
                 let clauses = [
@@ -377,7 +377,7 @@ impl SqlStore {
                 q.push(NEW_ACCOUNTS_WHERE);
                 let written = written_ids(&q.fetch_all(&mut tx).await?)?;
                 let kept = p.users.iter().filter(|n| written.contains(&n.account.id));
-                let parts = Parts::of(kept, at, p.via)?;
+                let parts = Parts::of(kept, at, p.via.as_str())?;
                 let events: Vec<&EventRow> = parts.events.iter().map(|(r, _)| r).collect();
                 let targets: Vec<&TargetRow> = parts.targets.iter().map(|(r, _)| r).collect();
                 for (insert, json) in [

@@ -3,7 +3,7 @@
 use crate::db::{opt_ms, sql_with};
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
-use gatehouse_core::ids::{AccountId, ApiKeyId, OrgId};
+use gatehouse_core::ids::{AccountId, ApiKeyId, OrgId, UserApiTokenId};
 use gatehouse_core::model::ApiKey;
 use gatehouse_core::page::{Page, PageRequest};
 use gatehouse_core::ports::{KeyReads, KeyTx};
@@ -94,7 +94,7 @@ impl KeyTx for SqlTx {
             "INSERT INTO user_api_tokens (id, account_id, name, prefix, digest, created_at, expires_at, \
              last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .with(t.id.clone())
+        .with(t.id.as_str())
         .with(t.account_id.to_string())
         .with(t.name.clone())
         .with(t.prefix.clone())
@@ -107,14 +107,14 @@ impl KeyTx for SqlTx {
         Ok(())
     }
 
-    async fn revoke_user_api_token(&mut self, account: AccountId, id: &str, at: Timestamp) -> Result<bool> {
+    async fn revoke_user_api_token(&mut self, account: AccountId, id: &UserApiTokenId, at: Timestamp) -> Result<bool> {
         let q = Sql::new(
             "UPDATE user_api_tokens SET revoked_at = $1 WHERE account_id = $2 AND id = $3 AND revoked_at IS \
              NULL",
         )
         .with(at.millis())
         .with(account.to_string())
-        .with(id.to_owned());
+        .with(id.as_str());
         let n = self.exec(&q).await?;
         Ok(n == 1)
     }

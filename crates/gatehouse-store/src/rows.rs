@@ -52,6 +52,14 @@ pub(crate) fn org_id(r: &AnyRow) -> Result<OrgId> {
     parse_col!(OrgId, r, "org_id")
 }
 
+/// The account behind a SCIM user (`id`, `account_id`).
+pub(crate) fn scim_user_account(r: &AnyRow) -> Result<gatehouse_core::ports::ScimUserAccount> {
+    Ok(gatehouse_core::ports::ScimUserAccount {
+        user_id: s(r, "id")?,
+        account: parse_col!(AccountId, r, "account_id")?,
+    })
+}
+
 pub(crate) fn org(r: &AnyRow) -> Result<Org> {
     Ok(Org {
         id: parse_col!(OrgId, r, "id")?,
@@ -169,7 +177,7 @@ pub(crate) fn api_key(r: &AnyRow) -> Result<ApiKey> {
 
 pub(crate) fn user_api_token(r: &AnyRow) -> Result<gatehouse_core::model::UserApiToken> {
     Ok(gatehouse_core::model::UserApiToken {
-        id: s(r, "id")?,
+        id: parse_col!(gatehouse_core::ids::UserApiTokenId, r, "id")?,
         account_id: parse_col!(AccountId, r, "account_id")?,
         name: s(r, "name")?,
         prefix: s(r, "prefix")?,

@@ -195,7 +195,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         &mut self,
         dir: DirectoryId,
         ids: &[String],
-    ) -> Result<Vec<(String, AccountId)>> {
+    ) -> Result<Vec<gatehouse_core::ports::ScimUserAccount>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
             let mut q = Sql::new("SELECT id, account_id FROM scim_users WHERE directory_id = ");
@@ -207,12 +207,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
                 q.bind(id.clone());
             }
             q.push(")");
-            for r in q.fetch_all(self.c()).await? {
-                out.push((
-                    rows::s(&r, "id")?,
-                    AccountId::parse(&rows::s(&r, "account_id")?).map_err(CoreError::internal)?,
-                ));
-            }
+            out.extend(self.all(&q, rows::scim_user_account).await?);
         }
         Ok(out)
     }

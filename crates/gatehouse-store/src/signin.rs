@@ -5,14 +5,14 @@ use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::ids::AccountId;
-use gatehouse_core::model::{Account, Session};
-use gatehouse_core::ports::{SigninReads, SigninTx};
+use gatehouse_core::model::Session;
+use gatehouse_core::ports::{Credentials, SigninReads, SigninTx};
 use gatehouse_core::{CoreError, Result, Timestamp};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
 
 impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
-    async fn find_credentials(&mut self, email: &str) -> Result<Option<(Account, Option<String>)>> {
+    async fn find_credentials(&mut self, email: &str) -> Result<Option<Credentials>> {
         let q = sql_with(
             concat!(
                 "SELECT ",
@@ -21,8 +21,13 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
             ),
             email,
         );
-        self.one(&q, |r| Ok((rows::account(r)?, rows::opt_s(r, "password_hash")?)))
-            .await
+        self.one(&q, |r| {
+            Ok(Credentials {
+                account: rows::account(r)?,
+                password_hash: rows::opt_s(r, "password_hash")?,
+            })
+        })
+        .await
     }
 
     async fn find_session(&mut self, digest: &str) -> Result<Option<Session>> {

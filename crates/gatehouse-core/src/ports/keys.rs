@@ -2,7 +2,7 @@
 
 use crate::Timestamp;
 use crate::error::Result;
-use crate::ids::{AccountId, ApiKeyId, OrgId};
+use crate::ids::{AccountId, ApiKeyId, OrgId, UserApiTokenId};
 use crate::model::{ApiKey, UserApiToken};
 use crate::page::{Page, PageRequest};
 use std::future::Future;
@@ -25,7 +25,7 @@ pub trait KeyTx: KeyReads {
     fn revoke_user_api_token(
         &mut self,
         account: AccountId,
-        id: &str,
+        id: &UserApiTokenId,
         at: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
     /// Revokes every live token of the account; returns how many.

@@ -19,14 +19,17 @@ mod orgs;
 mod signin;
 
 pub use access::{AccessReads, AccessTx, AdminReads, AdminTx, GroupReads, GroupTx, InstanceReads, InstanceTx};
-pub use accounts::{AccountReads, AccountTx};
-pub use audit::{AuditReads, AuditTx};
-pub use directory::{DirectoryReads, DirectoryTx, NewProvisionedUser, ProvisionedUsers};
+pub use accounts::{AccountReads, AccountTx, DueDeletion, ManagedLink, ManagedVia};
+pub use audit::{AuditReads, AuditTx, PrunedEvents};
+pub use directory::{
+    DirectoryReads, DirectoryTokenMatch, DirectoryTx, NewProvisionedUser, ProvisionedUsers, ScimGroupMember,
+    ScimListQuery, ScimPage, ScimUserAccount,
+};
 pub use domains::{DomainReads, DomainTx};
 pub use jobs::JobTx;
 pub use keys::{KeyReads, KeyTx};
 pub use orgs::{OrgReads, OrgTx};
-pub use signin::{SigninReads, SigninTx};
+pub use signin::{Credentials, SigninReads, SigninTx};
 
 use crate::Timestamp;
 use crate::error::Result;

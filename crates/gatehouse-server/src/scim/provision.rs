@@ -277,9 +277,15 @@ async fn create_alone(
     }
     if created {
         // A new account has no other manager to take it from: link it, managed, directly.
-        tx.link_managed_accounts(&[(org, account.id)], now, "scim").await?;
+        let link = gatehouse_core::ports::ManagedLink {
+            org,
+            account: account.id,
+        };
+        tx.link_managed_accounts(&[link], now, gatehouse_core::ports::ManagedVia::Scim)
+            .await?;
     } else {
-        tx.claim_accounts(org, &[account.id], now, "scim").await?;
+        tx.claim_accounts(org, &[account.id], now, gatehouse_core::ports::ManagedVia::Scim)
+            .await?;
     }
     let after = apply_to_account(&mut tx, caller, meta, &account, &f, now).await?;
     let user = ScimUser {
