@@ -256,10 +256,10 @@ impl DirectoryTx for SqlTx {
     }
 
     async fn announce_directory_change(&mut self) -> Result<()> {
-        if self.dialect == crate::Dialect::Postgres {
+        if let Some(notify) = self.dialect.notify_sql() {
             // Delivered when the transaction commits, and not at all if it rolls back.
-            let q = Sql::new("SELECT pg_notify($1, '')").with(crate::DIRECTORY_CHANGES_CHANNEL);
-            self.exec(&q).await?;
+            self.exec(&Sql::new(notify).with(crate::DIRECTORY_CHANGES_CHANNEL))
+                .await?;
         }
         Ok(())
     }

@@ -84,10 +84,7 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
 ];
 
 fn list(d: Dialect) -> &'static [(&'static str, &'static str)] {
-    match d {
-        Dialect::Sqlite => MIGRATIONS_SQLITE,
-        Dialect::Postgres => MIGRATIONS_POSTGRES,
-    }
+    d.migrations()
 }
 
 fn checksum(sql: &str) -> String {
