@@ -5,7 +5,7 @@ use crate::sql::Sql;
 use crate::{Db, db_err, json_rows, rows};
 use gatehouse_core::directory::{Directory, DirectoryToken, ScimUser};
 use gatehouse_core::ids::{AccountId, DirectoryId, OrgId};
-use gatehouse_core::{CoreError, Result};
+use gatehouse_core::{CoreError, Result, value_index};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::ops::DerefMut;
@@ -89,8 +89,9 @@ fn instant(s: &str) -> Option<i64> {
         .map(gatehouse_core::Timestamp::millis)
 }
 
-/// The rows indexing a user's resource: each string, number and boolean with its path and
-/// element. Capped, so a huge resource cannot flood the index.
+/// The rows indexing a user's resource: each string, number and boolean with its path (named
+/// as `gatehouse_core::value_index` says) and element. Capped, so a huge resource cannot flood
+/// the index.
 pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
     fn leaf(prefix: &str, element: i64, v: &serde_json::Value) -> Option<ValueRow> {
         let (value, num, time) = match v {
@@ -114,7 +115,7 @@ pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
         match v {
             serde_json::Value::Object(o) => {
                 for (k, x) in o {
-                    walk(&format!("{prefix}.{}", k.to_lowercase()), x, element, out, depth + 1);
+                    walk(&value_index::sub_path(prefix, k), x, element, out, depth + 1);
                 }
             }
             serde_json::Value::Array(a) if depth <= 1 => {
@@ -130,11 +131,11 @@ pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
         return out;
     };
     for (k, v) in &top {
-        let key = k.to_lowercase();
+        let key = value_index::attr_path(None, k);
         match v {
             serde_json::Value::Object(inner) if key.starts_with("urn:") => {
                 for (ik, x) in inner {
-                    walk(&format!("{key}:{}", ik.to_lowercase()), x, 0, &mut out, 1);
+                    walk(&value_index::attr_path(Some(k), ik), x, 0, &mut out, 1);
                 }
             }
             // Their own columns answer these; indexing them again would only cost writes.
