@@ -249,4 +249,5 @@ pub(crate) fn db_err(e: sqlx::Error) -> CoreError {
     CoreError::Internal(format!("database: {e}"))
 }
 
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
