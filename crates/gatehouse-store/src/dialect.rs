@@ -216,8 +216,8 @@ impl Dialect {
     /// The migrations written for this engine, in order.
     pub(crate) fn migrations(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Dialect::Sqlite => crate::MIGRATIONS_SQLITE,
-            Dialect::Postgres => crate::MIGRATIONS_POSTGRES,
+            Dialect::Sqlite => crate::migrate::MIGRATIONS_SQLITE,
+            Dialect::Postgres => crate::migrate::MIGRATIONS_POSTGRES,
         }
     }
 

@@ -8,8 +8,10 @@
 //! A row is a JSON array, its columns by position; `r ->> n` reads column `n` as text (a
 //! number as its digits) on both engines, and `CAST` gives the column its type.
 
+use crate::dialect::Dialect;
+use crate::error::db_err;
 use crate::sql::Sql;
-use crate::{Db, Dialect, SqlStore, db_err};
+use crate::{Db, SqlStore};
 use gatehouse_core::audit::AuditEvent;
 use gatehouse_core::directory::ScimUser;
 use gatehouse_core::ids::{AccountId, OrgId};

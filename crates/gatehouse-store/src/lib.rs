@@ -13,6 +13,7 @@ mod db;
 pub mod dialect;
 mod directory;
 mod domains;
+mod error;
 mod jobs;
 mod json_rows;
 mod keys;
@@ -28,6 +29,7 @@ mod sql;
 pub use dialect::Dialect;
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
 
+use error::db_err;
 use gatehouse_core::ports::Store;
 use gatehouse_core::{CoreError, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -231,22 +233,6 @@ impl Store for SqlStore {
     ) -> Result<std::collections::HashSet<gatehouse_core::ids::AccountId>> {
         self.write_provisioned(p).await
     }
-}
-
-/// Maps a driver error into the core's meanings: a uniqueness violation is a conflict the
-/// service names; everything else is internal (and logged by the edge, never shown).
-#[allow(clippy::needless_pass_by_value)] // shaped for `.map_err(db_err)`
-pub(crate) fn db_err(e: sqlx::Error) -> CoreError {
-    if let sqlx::Error::Database(d) = &e
-        && d.is_unique_violation()
-    {
-        return CoreError::Conflict {
-            code: "unique_violation",
-            message: "a uniqueness rule was violated".into(),
-            field: None,
-        };
-    }
-    CoreError::Internal(format!("database: {e}"))
 }
 
 #[cfg(any(test, feature = "testing"))]

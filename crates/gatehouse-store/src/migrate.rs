@@ -1,8 +1,10 @@
 //! Migrations: one folder per engine with the same file names, embedded in the binary and
 //! applied in order, each in its own transaction, recorded with a checksum.
 
+use crate::dialect::Dialect;
+use crate::error::db_err;
+use crate::rows;
 use crate::sql::Sql;
-use crate::{Dialect, db_err, rows};
 use gatehouse_core::{CoreError, Result};
 use sqlx::{AnyPool, AssertSqlSafe};
 

@@ -1,7 +1,7 @@
 //! Row decoding: from columns to core entities. Unknown enum text is an internal error,
 //! never silently mapped to a default.
 
-use crate::db_err;
+use crate::error::db_err;
 use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, Changes, EventRecord, Target};
 use gatehouse_core::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId};
 use gatehouse_core::model::{

@@ -1,8 +1,9 @@
 //! SCIM directories, provisioned users and groups: rows, the users' value index, memberships
 //! in bulk.
 
+use crate::error::db_err;
 use crate::sql::Sql;
-use crate::{Db, db_err, json_rows, rows};
+use crate::{Db, json_rows, rows};
 use gatehouse_core::directory::{Directory, DirectoryToken, ScimUser};
 use gatehouse_core::ids::{AccountId, DirectoryId, OrgId};
 use gatehouse_core::{CoreError, Result, value_index};
@@ -149,7 +150,7 @@ pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
 /// Rebuilds every user's value index from its resource, in the migration that added the typed
 /// columns: SQL alone cannot tell a JSON number from a numeric string or read an RFC 3339
 /// instant. It also indexes users written before the index existed and their `schemas`.
-pub(crate) async fn reindex_all_users(conn: &mut AnyConnection, dialect: crate::Dialect) -> Result<()> {
+pub(crate) async fn reindex_all_users(conn: &mut AnyConnection, dialect: crate::dialect::Dialect) -> Result<()> {
     Sql::new("DELETE FROM scim_user_values").execute(&mut *conn).await?;
     let mut after = String::new();
     loop {

@@ -3,9 +3,10 @@
 //! as the directory's users (`scim_users`) they are served as. Values are always bound; only
 //! fixed text is pushed.
 
+use crate::Db;
+use crate::dialect::Dialect;
 use crate::scim_query::{push_page_tail, push_text, push_text_op};
 use crate::sql::{Sql, push_both, push_not};
-use crate::{Db, Dialect};
 use gatehouse_core::Result;
 use gatehouse_core::directory::{GroupPredicate, GroupSort, MemberPredicate, ScimGroup, TextOp};
 use gatehouse_core::ids::DirectoryId;

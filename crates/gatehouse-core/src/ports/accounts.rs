@@ -35,7 +35,7 @@ pub trait AccountReads {
 }
 
 /// Account changes, only inside a transaction.
-pub trait AccountTx: AccountReads {
+pub trait AccountTx {
     fn insert_account(&mut self, account: &Account) -> impl Future<Output = Result<bool>> + Send;
     fn update_account(&mut self, account: &Account) -> impl Future<Output = Result<()>> + Send;
     fn delete_account(&mut self, id: AccountId) -> impl Future<Output = Result<()>> + Send;

@@ -28,7 +28,7 @@ pub trait AuditReads {
 }
 
 /// Audit log changes, only inside a transaction (an event commits with the change it records).
-pub trait AuditTx: AuditReads {
+pub trait AuditTx {
     fn insert_event(&mut self, event: &AuditEvent) -> impl Future<Output = Result<()>> + Send;
     /// Inserts several events (and their targets) in as few statements as the engine allows.
     fn insert_events(&mut self, events: &[AuditEvent]) -> impl Future<Output = Result<()>> + Send;

@@ -75,7 +75,7 @@ pub trait DirectoryReads {
 }
 
 /// Directory and SCIM changes, only inside a transaction.
-pub trait DirectoryTx: DirectoryReads {
+pub trait DirectoryTx {
     fn insert_directory(&mut self, d: &Directory) -> impl Future<Output = Result<()>> + Send;
     fn update_directory(&mut self, d: &Directory) -> impl Future<Output = Result<()>> + Send;
     fn delete_directory(&mut self, org: OrgId, id: DirectoryId) -> impl Future<Output = Result<()>> + Send;

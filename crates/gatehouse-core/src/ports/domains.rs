@@ -37,7 +37,7 @@ pub trait DomainReads {
 }
 
 /// Domain changes, only inside a transaction.
-pub trait DomainTx: DomainReads {
+pub trait DomainTx {
     fn insert_domain(&mut self, domain: &Domain) -> impl Future<Output = Result<bool>> + Send;
     /// Saves status and check fields; verifying a domain another organization verified is a
     /// `unique_violation` conflict.

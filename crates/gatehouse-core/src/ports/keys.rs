@@ -17,7 +17,7 @@ pub trait KeyReads {
 }
 
 /// API key and user API token changes, only inside a transaction.
-pub trait KeyTx: KeyReads {
+pub trait KeyTx {
     fn insert_api_key(&mut self, key: &ApiKey, digest: &str) -> impl Future<Output = Result<()>> + Send;
     fn update_api_key(&mut self, key: &ApiKey) -> impl Future<Output = Result<()>> + Send;
     fn insert_user_api_token(&mut self, token: &UserApiToken, digest: &str) -> impl Future<Output = Result<()>> + Send;

@@ -2,8 +2,9 @@
 //!
 //! Storage is split by capability (organizations, accounts, access, keys, audit, domains,
 //! directories, sign-in, jobs), each in two: `XxxReads`, available on a plain connection and
-//! inside a transaction, and `XxxTx`, only inside a transaction. A service bounds on the
-//! narrow traits it uses, so a test can hand it a small fake. [`Reads`] and [`Writes`] join
+//! inside a transaction, and `XxxTx`, only inside a transaction. The two stand alone (a
+//! `XxxTx` does not require its `XxxReads`), so a function bounds on exactly the traits it
+//! uses and a test can hand it a small fake implementing only those. [`Reads`] and [`Writes`] join
 //! them all (lldap's `BackendHandler` is the model). A service that changes state opens one
 //! transaction, reads the "before", writes the change and its audit event, and commits.
 //! Dropping a transaction without committing rolls it back.

@@ -17,7 +17,7 @@ pub trait SigninReads {
 }
 
 /// Sign-in changes, only inside a transaction.
-pub trait SigninTx: SigninReads {
+pub trait SigninTx {
     fn set_password_hash(&mut self, account: AccountId, hash: &str) -> impl Future<Output = Result<()>> + Send;
     fn insert_session(
         &mut self,
