@@ -127,33 +127,28 @@ impl AccountTx for SqlTx {
     }
 
     async fn update_account(&mut self, a: &Account) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "UPDATE accounts SET display_name = $1, display_name_folded = $2, status = $3, last_active_at = $4, \
+        let q = Sql::new(
+            "UPDATE accounts SET display_name = $1, display_name_folded = $2, status = $3, last_active_at = $4, \
              email = $5, email_domain = $6, delete_after = $7 WHERE id = $8",
-            )
-            .with(a.display_name.clone())
-            .with(a.display_name.to_lowercase())
-            .with(a.status.as_str())
-            .with(opt_ms(a.last_active_at))
-            .with(a.email.clone())
-            .with(email_domain(&a.email))
-            .with(opt_ms(a.delete_after))
-            .with(a.id.to_string()),
         )
-        .await?;
+        .with(a.display_name.clone())
+        .with(a.display_name.to_lowercase())
+        .with(a.status.as_str())
+        .with(opt_ms(a.last_active_at))
+        .with(a.email.clone())
+        .with(email_domain(&a.email))
+        .with(opt_ms(a.delete_after))
+        .with(a.id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn delete_account(&mut self, id: AccountId) -> Result<()> {
         // The SCIM value index has no foreign key (migration 0011): its rows go first.
-        self.exec(
-            &Sql::new(
-                "DELETE FROM scim_user_values WHERE user_id IN (SELECT id FROM scim_users WHERE account_id = $1)",
-            )
-            .with(id.to_string()),
-        )
-        .await?;
+        let q =
+            Sql::new("DELETE FROM scim_user_values WHERE user_id IN (SELECT id FROM scim_users WHERE account_id = $1)")
+                .with(id.to_string());
+        self.exec(&q).await?;
         // Grants to the account go with its org links (foreign keys cascade).
         let q = Sql::new("DELETE FROM accounts WHERE id = $1").with(id.to_string());
         self.exec(&q).await?;
@@ -173,17 +168,14 @@ impl AccountTx for SqlTx {
                 .await?
                 == 1);
         }
-        let n = self
-            .exec(
-                &Sql::new(
-                    "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at) VALUES ($1, $2, 0, $3) \
+        let q = Sql::new(
+            "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at) VALUES ($1, $2, 0, $3) \
              ON CONFLICT DO NOTHING",
-                )
-                .with(org.to_string())
-                .with(account.to_string())
-                .with(at.millis()),
-            )
-            .await?;
+        )
+        .with(org.to_string())
+        .with(account.to_string())
+        .with(at.millis());
+        let n = self.exec(&q).await?;
         Ok(n == 1)
     }
 
@@ -196,24 +188,20 @@ impl AccountTx for SqlTx {
     }
 
     async fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
-        self.exec(
-            &Sql::new("DELETE FROM org_accounts WHERE org_id = $1 AND account_id = $2")
-                .with(org.to_string())
-                .with(account.to_string()),
-        )
-        .await?;
+        let q = Sql::new("DELETE FROM org_accounts WHERE org_id = $1 AND account_id = $2")
+            .with(org.to_string())
+            .with(account.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2",
-            )
-            .with(org.to_string())
-            .with(account.to_string()),
+        let q = Sql::new(
+            "UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2",
         )
-        .await?;
+        .with(org.to_string())
+        .with(account.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 }

@@ -191,16 +191,14 @@ impl DirectoryTx for SqlTx {
     }
 
     async fn update_directory(&mut self, d: &gatehouse_core::directory::Directory) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "UPDATE directories SET name = $1, deactivation_limit_per_hour = $2 WHERE org_id = $3 AND id = $4",
-            )
-            .with(d.name.clone())
-            .with(d.deactivation_limit_per_hour)
-            .with(d.org_id.to_string())
-            .with(d.id.to_string()),
+        let q = Sql::new(
+            "UPDATE directories SET name = $1, deactivation_limit_per_hour = $2 WHERE org_id = $3 AND id = $4",
         )
-        .await?;
+        .with(d.name.clone())
+        .with(d.deactivation_limit_per_hour)
+        .with(d.org_id.to_string())
+        .with(d.id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -212,12 +210,10 @@ impl DirectoryTx for SqlTx {
         .with(org.to_string())
         .with(id.to_string());
         self.exec(&q).await?;
-        self.exec(
-            &Sql::new("DELETE FROM directories WHERE org_id = $1 AND id = $2")
-                .with(org.to_string())
-                .with(id.to_string()),
-        )
-        .await?;
+        let q = Sql::new("DELETE FROM directories WHERE org_id = $1 AND id = $2")
+            .with(org.to_string())
+            .with(id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -232,7 +228,7 @@ impl DirectoryTx for SqlTx {
         )
         .with(t.id.clone())
         .with(t.directory_id.to_string())
-        .with(digest.to_owned())
+        .with(digest)
         .with(t.prefix.clone())
         .with(t.created_at.millis())
         .with(opt_ms(t.expires_at))
@@ -242,24 +238,22 @@ impl DirectoryTx for SqlTx {
     }
 
     async fn update_directory_token(&mut self, t: &gatehouse_core::directory::DirectoryToken) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "UPDATE directory_tokens SET expires_at = $1, revoked_at = $2 WHERE id = $3 AND directory_id = $4",
-            )
-            .with(opt_ms(t.expires_at))
-            .with(opt_ms(t.revoked_at))
-            .with(t.id.clone())
-            .with(t.directory_id.to_string()),
+        let q = Sql::new(
+            "UPDATE directory_tokens SET expires_at = $1, revoked_at = $2 WHERE id = $3 AND directory_id = $4",
         )
-        .await?;
+        .with(opt_ms(t.expires_at))
+        .with(opt_ms(t.revoked_at))
+        .with(t.id.clone())
+        .with(t.directory_id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn announce_directory_change(&mut self) -> Result<()> {
         if let Some(notify) = self.dialect.notify_sql() {
             // Delivered when the transaction commits, and not at all if it rolls back.
-            self.exec(&Sql::new(notify).with(crate::DIRECTORY_CHANGES_CHANNEL))
-                .await?;
+            let q = Sql::new(notify).with(crate::DIRECTORY_CHANGES_CHANNEL);
+            self.exec(&q).await?;
         }
         Ok(())
     }
@@ -303,18 +297,14 @@ impl DirectoryTx for SqlTx {
     }
 
     async fn delete_scim_user(&mut self, directory: gatehouse_core::ids::DirectoryId, id: &str) -> Result<()> {
-        self.exec(
-            &Sql::new("DELETE FROM scim_user_values WHERE directory_id = $1 AND user_id = $2")
-                .with(directory.to_string())
-                .with(id.to_owned()),
-        )
-        .await?;
-        self.exec(
-            &Sql::new("DELETE FROM scim_users WHERE directory_id = $1 AND id = $2")
-                .with(directory.to_string())
-                .with(id.to_owned()),
-        )
-        .await?;
+        let q = Sql::new("DELETE FROM scim_user_values WHERE directory_id = $1 AND user_id = $2")
+            .with(directory.to_string())
+            .with(id);
+        self.exec(&q).await?;
+        let q = Sql::new("DELETE FROM scim_users WHERE directory_id = $1 AND id = $2")
+            .with(directory.to_string())
+            .with(id);
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -377,9 +367,8 @@ impl DirectoryTx for SqlTx {
     }
 
     async fn delete_held_operations(&mut self, directory: gatehouse_core::ids::DirectoryId) -> Result<u64> {
-        let n = self
-            .exec(&Sql::new("DELETE FROM scim_held_operations WHERE directory_id = $1").with(directory.to_string()))
-            .await?;
+        let q = Sql::new("DELETE FROM scim_held_operations WHERE directory_id = $1").with(directory.to_string());
+        let n = self.exec(&q).await?;
         Ok(n)
     }
 }

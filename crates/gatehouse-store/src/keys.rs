@@ -65,7 +65,7 @@ impl KeyTx for SqlTx {
         .with(k.org_id.to_string())
         .with(k.name.clone())
         .with(k.prefix.clone())
-        .with(digest.to_owned())
+        .with(digest)
         .with(k.created_at.millis())
         .with(k.expires_at.millis())
         .with(opt_ms(k.revoked_at))
@@ -75,17 +75,14 @@ impl KeyTx for SqlTx {
     }
 
     async fn update_api_key(&mut self, k: &ApiKey) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "UPDATE api_keys SET name = $1, revoked_at = $2, last_used_at = $3 WHERE org_id = $4 AND id = $5",
-            )
-            .with(k.name.clone())
-            .with(opt_ms(k.revoked_at))
-            .with(opt_ms(k.last_used_at))
-            .with(k.org_id.to_string())
-            .with(k.id.to_string()),
-        )
-        .await?;
+        let q =
+            Sql::new("UPDATE api_keys SET name = $1, revoked_at = $2, last_used_at = $3 WHERE org_id = $4 AND id = $5")
+                .with(k.name.clone())
+                .with(opt_ms(k.revoked_at))
+                .with(opt_ms(k.last_used_at))
+                .with(k.org_id.to_string())
+                .with(k.id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -98,7 +95,7 @@ impl KeyTx for SqlTx {
         .with(t.account_id.to_string())
         .with(t.name.clone())
         .with(t.prefix.clone())
-        .with(digest.to_owned())
+        .with(digest)
         .with(t.created_at.millis())
         .with(opt_ms(t.expires_at))
         .with(opt_ms(t.last_used_at))
@@ -120,13 +117,10 @@ impl KeyTx for SqlTx {
     }
 
     async fn revoke_user_api_tokens(&mut self, account: AccountId, at: Timestamp) -> Result<u64> {
-        let n = self
-            .exec(
-                &Sql::new("UPDATE user_api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
-                    .with(at.millis())
-                    .with(account.to_string()),
-            )
-            .await?;
+        let q = Sql::new("UPDATE user_api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
+            .with(at.millis())
+            .with(account.to_string());
+        let n = self.exec(&q).await?;
         Ok(n)
     }
 }

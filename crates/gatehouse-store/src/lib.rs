@@ -39,7 +39,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The PostgreSQL notification channel on which a node announces that a directory or its
-/// tokens changed (see `Writes::announce_directory_change`).
+/// tokens changed (see `DirectoryTx::announce_directory_change`).
 pub const DIRECTORY_CHANGES_CHANNEL: &str = "gatehouse_directory_changes";
 
 /// A live subscription to directory change announcements.

@@ -56,12 +56,10 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
 
 impl SigninTx for SqlTx {
     async fn set_password_hash(&mut self, account: AccountId, hash: &str) -> Result<()> {
-        self.exec(
-            &Sql::new("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-                .with(hash.to_owned())
-                .with(account.to_string()),
-        )
-        .await?;
+        let q = Sql::new("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+            .with(hash)
+            .with(account.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -70,7 +68,7 @@ impl SigninTx for SqlTx {
             "INSERT INTO sessions (digest, account_id, csrf, created_at, last_seen_at, expires_at, ip, \
              user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .with(digest.to_owned())
+        .with(digest)
         .with(s.account_id.to_string())
         .with(s.csrf.clone())
         .with(s.created_at.millis())
@@ -83,19 +81,16 @@ impl SigninTx for SqlTx {
     }
 
     async fn touch_session(&mut self, digest: &str, at: Timestamp) -> Result<()> {
-        self.exec(
-            &Sql::new("UPDATE sessions SET last_seen_at = $1 WHERE digest = $2")
-                .with(at.millis())
-                .with(digest.to_owned()),
-        )
-        .await?;
+        let q = Sql::new("UPDATE sessions SET last_seen_at = $1 WHERE digest = $2")
+            .with(at.millis())
+            .with(digest);
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn delete_session(&mut self, digest: &str) -> Result<bool> {
-        let n = self
-            .exec(&Sql::new("DELETE FROM sessions WHERE digest = $1").with(digest.to_owned()))
-            .await?;
+        let q = Sql::new("DELETE FROM sessions WHERE digest = $1").with(digest);
+        let n = self.exec(&q).await?;
         Ok(n == 1)
     }
 
@@ -122,17 +117,15 @@ impl SigninTx for SqlTx {
     }
 
     async fn lock_throttle(&mut self, key: &str, until: Timestamp) -> Result<()> {
-        self.exec(
-            &Sql::new("UPDATE sign_in_throttle SET locked_until = $1 WHERE key = $2")
-                .with(until.millis())
-                .with(key.to_owned()),
-        )
-        .await?;
+        let q = Sql::new("UPDATE sign_in_throttle SET locked_until = $1 WHERE key = $2")
+            .with(until.millis())
+            .with(key);
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn clear_throttle(&mut self, key: &str) -> Result<()> {
-        let q = Sql::new("DELETE FROM sign_in_throttle WHERE key = $1").with(key.to_owned());
+        let q = Sql::new("DELETE FROM sign_in_throttle WHERE key = $1").with(key);
         self.exec(&q).await?;
         Ok(())
     }
@@ -144,16 +137,14 @@ impl SigninTx for SqlTx {
         at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "INSERT INTO password_resets (digest, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-            )
-            .with(digest.to_owned())
-            .with(account.to_string())
-            .with(at.millis())
-            .with(expires_at.millis()),
+        let q = Sql::new(
+            "INSERT INTO password_resets (digest, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
-        .await?;
+        .with(digest)
+        .with(account.to_string())
+        .with(at.millis())
+        .with(expires_at.millis());
+        self.exec(&q).await?;
         Ok(())
     }
 
