@@ -12,7 +12,7 @@ use crate::audit::{Actor, ActorKind, RequestMeta};
 use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, OrgId};
 use crate::model::{Account, ApiKey, Org, Session};
-use crate::ports::{Clock, Reads, Store, Writes};
+use crate::ports::{Clock, prelude::*};
 use crate::secret;
 
 /// Proof that the caller may administer `org`. Fields are private: it cannot be forged.

@@ -22,6 +22,7 @@ pub mod secret;
 pub mod services;
 pub mod timestamp;
 pub mod types;
+pub mod value_index;
 
 pub use error::{CoreError, FieldError, Result};
 pub use timestamp::Timestamp;

@@ -94,7 +94,7 @@ async fn run_if_leased(state: &AppState, job: &PeriodicJob, holder: &str) -> gat
 }
 
 async fn lease(state: &AppState, job: &PeriodicJob, holder: &str) -> gatehouse_core::Result<bool> {
-    use gatehouse_core::ports::{Store, Writes};
+    use gatehouse_core::ports::prelude::*;
     let now = state.services.now();
     let mut tx = state.services.store.begin().await?;
     let got = tx

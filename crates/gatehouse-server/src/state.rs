@@ -82,11 +82,8 @@ impl AppState {
             grace_secs: i64::from(config.domains.grace_days) * 86_400,
             ..DomainPolicy::default()
         };
-        let cluster = store.dialect() == gatehouse_store::Dialect::Postgres;
-        let writers = match store.dialect() {
-            gatehouse_store::Dialect::Sqlite => 1,
-            gatehouse_store::Dialect::Postgres => 2,
-        };
+        let cluster = store.is_shared();
+        let writers = store.batch_writers();
         let services = Services::new(store, clock)
             .with_domain_checks(Arc::new(prover), domain_policy)
             .with_token_cache(std::time::Duration::from_secs(u64::from(

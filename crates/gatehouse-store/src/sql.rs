@@ -1,7 +1,7 @@
 //! A small builder for dynamic SQL: fixed fragments are `&'static str`, and every value from
 //! input goes in as a bound parameter. There is no way to splice input into the text.
 
-use crate::db_err;
+use crate::error::db_err;
 use gatehouse_core::Result;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
@@ -87,6 +87,13 @@ impl Sql {
         self.args.push(value.into());
         self.text.push('$');
         self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Binds the next value for a `$n` the fixed text already holds (statements written whole,
+    /// placeholders and all).
+    pub(crate) fn with(mut self, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
         self
     }
 

@@ -7,7 +7,7 @@ use gatehouse_core::domain::{ClaimMode, Domain, DomainStatus};
 use gatehouse_core::ids::{DirectoryId, DomainId, OrgId};
 use gatehouse_core::model::Org;
 use gatehouse_core::notices::{NoticeReads, OrgNotice};
-use gatehouse_core::ports::{Store, Writes};
+use gatehouse_core::ports::prelude::*;
 use gatehouse_core::product::Plan;
 use gatehouse_store::testing::TestDatabase;
 use gatehouse_store::{Dialect, SqlStore};

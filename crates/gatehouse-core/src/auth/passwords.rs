@@ -4,7 +4,7 @@
 use super::service::Auth;
 use crate::error::{CoreError, Result};
 use crate::model::Account;
-use crate::ports::{Reads, Store};
+use crate::ports::prelude::*;
 use crate::product::AccountStatus;
 use crate::types::Email;
 
@@ -50,14 +50,14 @@ impl<S: Store> Auth<S> {
         };
         let hash = creds
             .as_ref()
-            .and_then(|(_, h)| h.clone())
+            .and_then(|c| c.password_hash.clone())
             .unwrap_or_else(|| self.dummy_hash.clone());
         let matches = self.hasher.verify(password.to_owned(), hash).await;
         let accepted = creds
             .as_ref()
-            .is_some_and(|(a, h)| matches && h.is_some() && a.status == AccountStatus::Active);
+            .is_some_and(|c| matches && c.password_hash.is_some() && c.account.status == AccountStatus::Active);
         Ok(Checked {
-            known: creds.map(|(a, _)| a),
+            known: creds.map(|c| c.account),
             accepted,
         })
     }

@@ -9,7 +9,7 @@ use crate::audit::{Actor, AuditEvent, RequestMeta};
 use crate::authz::account_actor;
 use crate::error::{CoreError, Result};
 use crate::model::Account;
-use crate::ports::{Mail, Reads, Store, Writes};
+use crate::ports::{Mail, prelude::*};
 use crate::product::AccountStatus;
 use crate::secret;
 use crate::types::Email;

@@ -10,7 +10,7 @@ use crate::authz::{SignedIn, account_actor};
 use crate::error::Result;
 use crate::ids::AccountId;
 use crate::model::{Account, Session};
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 use crate::product::AccountStatus;
 use crate::secret;
 

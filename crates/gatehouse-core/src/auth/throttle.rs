@@ -8,7 +8,7 @@ use crate::audit::{Actor, AuditEvent, RequestMeta};
 use crate::authz::account_actor;
 use crate::error::{CoreError, Result};
 use crate::model::Account;
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 
 /// Lock length after `failures` (at or past the threshold): 30 s, doubling, at most an hour.
 pub fn backoff_secs(failures: i64, threshold: i64) -> i64 {

@@ -7,7 +7,7 @@ use crate::error::{CoreError, Result, Validator};
 use crate::ids::{AccountId, OrgId};
 use crate::model::{Account, AccountFilter, EffectiveAccess, Group, OrgAccount};
 use crate::page::{Page, PageRequest};
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::{DueDeletion, ManagedVia, prelude::*};
 use crate::product::AccountStatus;
 use crate::types::{Email, Name};
 
@@ -137,7 +137,8 @@ impl<S: Store> Accounts<S> {
             .after(&account);
         tx.insert_event(&ev).await?;
         if let (true, Some(d)) = (created, owner) {
-            tx.claim_accounts(d.org_id, &[account.id], now, "domain").await?;
+            tx.claim_accounts(d.org_id, &[account.id], now, ManagedVia::Domain)
+                .await?;
             let ev = AuditEvent::new(
                 d.org_id,
                 &crate::audit::Actor::system("domain claim"),
@@ -349,7 +350,7 @@ impl<S: Store> Accounts<S> {
             .await?
             .list_accounts_due_for_deletion(now, 500)
             .await?;
-        for (org, account) in &due {
+        for DueDeletion { org, account } in &due {
             let mut tx = self.store.begin().await?;
             tx.delete_account(account.id).await?;
             let ev = AuditEvent::new(
@@ -378,7 +379,7 @@ pub(super) fn not_managed() -> CoreError {
 /// Ends every way a deactivated account acts: its sessions end and its API tokens are revoked
 /// (audited when there were any), in the caller's transaction.
 #[allow(clippy::manual_async_fn)] // spelled out as a `Send` future: handlers hold it across awaits
-pub fn cut_off<'a, T: Writes + Send>(
+pub fn cut_off<'a, T: SigninTx + KeyTx + AuditTx + Send>(
     tx: &'a mut T,
     org: OrgId,
     actor: &'a Actor,
@@ -389,7 +390,7 @@ pub fn cut_off<'a, T: Writes + Send>(
     async move { cut_off_now(tx, org, actor, meta, account, now).await }
 }
 
-async fn cut_off_now<T: Writes + Send>(
+async fn cut_off_now<T: SigninTx + KeyTx + AuditTx + Send>(
     tx: &mut T,
     org: OrgId,
     actor: &Actor,
@@ -407,3 +408,7 @@ async fn cut_off_now<T: Writes + Send>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "cut_off_tests.rs"]
+mod cut_off_tests;

@@ -5,7 +5,7 @@ use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
 use crate::ids::AccountId;
 use crate::model::OrgAdminRole;
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 
 capability!(Admins, "The organization's admins.");
 

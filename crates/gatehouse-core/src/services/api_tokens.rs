@@ -4,7 +4,7 @@ use crate::audit::{AuditAction, AuditEvent};
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
 use crate::ids::AccountId;
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 
 const NOT_FOUND: CoreError = CoreError::NotFound { entity: "account" };
 
@@ -26,7 +26,7 @@ impl<S: Store> ApiTokens<S> {
     }
 
     /// Revokes one API token of a managed account.
-    pub async fn revoke(&self, admin: &OrgAdmin, id: AccountId, token: &str) -> Result<()> {
+    pub async fn revoke(&self, admin: &OrgAdmin, id: AccountId, token: &crate::ids::UserApiTokenId) -> Result<()> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let account = tx.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;

@@ -144,7 +144,7 @@ async fn write(st: AppState, jobs: Vec<Job>) {
         .insert_provisioned_users(&ProvisionedUsers {
             users: &news,
             linked_at: now,
-            via: "scim",
+            via: gatehouse_core::ports::ManagedVia::Scim,
         })
         .await;
     match written {

@@ -15,7 +15,7 @@ use gatehouse_core::audit::{AuditEvent, RequestMeta};
 use gatehouse_core::directory::{GroupPredicate, ScimGroup};
 use gatehouse_core::ids::{AccountId, GroupId};
 use gatehouse_core::model::Group;
-use gatehouse_core::ports::{Reads, Store, Writes};
+use gatehouse_core::ports::prelude::*;
 use gatehouse_core::services::DirectoryCaller;
 use gatehouse_scim::schema::GROUP_SCHEMA;
 use gatehouse_scim::{ResourceKind, ScimError};
@@ -74,7 +74,7 @@ async fn accounts_for(tx: &mut SqlTx, caller: &DirectoryCaller, ids: &[String]) 
             "members name users this directory has not provisioned.",
         )));
     }
-    Ok(found.into_iter().map(|(_, a)| a).collect())
+    Ok(found.into_iter().map(|f| f.account).collect())
 }
 
 async fn render(st: &AppState, caller: &DirectoryCaller, g: &ScimGroup, with_members: bool) -> Result<Value, ScimFail> {
@@ -102,7 +102,7 @@ async fn render(st: &AppState, caller: &DirectoryCaller, g: &ScimGroup, with_mem
                 .await?;
             let list: Vec<Value> = members
                 .into_iter()
-                .map(|(id, display)| json!({"value": id, "display": display, "type": "User", "$ref": format!("{b}/Users/{id}")}))
+                .map(|m| json!({"value": m.user_id, "display": m.display_name, "type": "User", "$ref": format!("{b}/Users/{}", m.user_id)}))
                 .collect();
             o.insert("members".into(), Value::Array(list));
         }
@@ -240,13 +240,19 @@ pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams
             super::group_query::predicate(&typed, &base(st, caller))?
         }
     };
-    let order = (super::group_query::sort(p.sort_by.as_deref())?, p.descending);
-    let (total, groups) = st
+    let query = gatehouse_core::ports::ScimListQuery {
+        predicate: &predicate,
+        start: p.start,
+        count: p.count,
+        sort: super::group_query::sort(p.sort_by.as_deref())?,
+        descending: p.descending,
+    };
+    let gatehouse_core::ports::ScimPage { total, items: groups } = st
         .services
         .store
         .reader()
         .await?
-        .list_scim_groups(caller.directory().id, &predicate, p.start, p.count, order)
+        .list_scim_groups(caller.directory().id, &query)
         .await?;
     let with_members = wants_members(p.attributes.as_deref(), p.excluded.as_deref());
     let mut resources = Vec::with_capacity(groups.len());

@@ -12,7 +12,7 @@ use gatehouse_core::audit::{AuditEvent, RequestMeta};
 use gatehouse_core::directory::ScimUser;
 use gatehouse_core::ids::AccountId;
 use gatehouse_core::model::Account;
-use gatehouse_core::ports::{Reads, Store, Writes};
+use gatehouse_core::ports::prelude::*;
 use gatehouse_core::product::AccountStatus;
 use gatehouse_core::services::DirectoryCaller;
 use gatehouse_core::types::{Email, Name};
@@ -278,9 +278,15 @@ async fn create_alone(
     }
     if created {
         // A new account has no other manager to take it from: link it, managed, directly.
-        tx.link_managed_accounts(&[(org, account.id)], now, "scim").await?;
+        let link = gatehouse_core::ports::ManagedLink {
+            org,
+            account: account.id,
+        };
+        tx.link_managed_accounts(&[link], now, gatehouse_core::ports::ManagedVia::Scim)
+            .await?;
     } else {
-        tx.claim_accounts(org, &[account.id], now, "scim").await?;
+        tx.claim_accounts(org, &[account.id], now, gatehouse_core::ports::ManagedVia::Scim)
+            .await?;
     }
     let after = apply_to_account(&mut tx, caller, meta, &account, &f, now).await?;
     let user = ScimUser {

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use gatehouse_core::directory::{Directory, ScimUser, UserPredicate};
-use gatehouse_core::ports::{Reads, Store};
+use gatehouse_core::ports::prelude::*;
 use gatehouse_core::services::DirectoryCaller;
 use gatehouse_scim::{ResourceKind, ScimError};
 use serde::Deserialize;
@@ -65,13 +65,19 @@ async fn find_users(
         }
         None => UserPredicate::All,
     };
-    let order = super::query::sort(sort.0)?;
-    let (total, users) = st
+    let query = gatehouse_core::ports::ScimListQuery {
+        predicate: &predicate,
+        start,
+        count,
+        sort: super::query::sort(sort.0)?,
+        descending: sort.1,
+    };
+    let gatehouse_core::ports::ScimPage { total, items: users } = st
         .services
         .store
         .reader()
         .await?
-        .list_scim_users(dir.id, &predicate, start, count, (order, sort.1))
+        .list_scim_users(dir.id, &query)
         .await?;
     Ok(Listing { total, users })
 }
