@@ -770,14 +770,14 @@ impl Writes for SqlTx {
 
     async fn upsert_held_operation(&mut self, op: &gatehouse_core::directory::HeldOperation) -> Result<()> {
         sqlx::query(
-            "INSERT INTO scim_held_operations (id, directory_id, resource_id, method, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (directory_id, resource_id) DO UPDATE SET method = excluded.method, body = excluded.body, created_at = excluded.created_at",
+            "INSERT INTO scim_held_operations (id, directory_id, resource_id, kind, change, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (directory_id, resource_id) DO UPDATE SET kind = excluded.kind, change = excluded.change, created_at = excluded.created_at",
         )
         .bind(op.id.clone())
         .bind(op.directory_id.to_string())
         .bind(op.resource_id.clone())
-        .bind(op.method.clone())
-        .bind(op.body.clone())
+        .bind(op.change.kind())
+        .bind(op.change.to_stored())
         .bind(op.created_at.millis())
         .execute(self.c())
         .await

@@ -11,6 +11,7 @@ mod domains;
 mod groups;
 mod instances;
 mod orgs;
+mod provisioning;
 
 pub use access::{GrantAccess, GrantTarget};
 pub use accounts::{AccountDetail, AccountPatch, DELETION_GRACE_SECS, NewAccount, Removal, cut_off};
@@ -20,6 +21,10 @@ pub use domains::{DomainDetail, DomainService, Verification};
 pub use groups::{GroupPatch, NewGroup};
 pub use instances::{InstancePatch, NewInstance};
 pub use orgs::{Bootstrapped, OrgPatch};
+pub use provisioning::rules::{apply_to_account, check_manager, deprovision, refuse_foreign_domain};
+pub use provisioning::{
+    ExpectedVersion, GroupResource, GroupWrite, MemberChange, Provisioning, QueuedCreate, Release, Valve, Written,
+};
 
 use crate::ports::{Clock, Store};
 use std::sync::Arc;
@@ -53,6 +58,11 @@ impl<S: Store> Services<S> {
             clock,
             verified_tokens: Arc::new(directories::VerifiedTokens::new(DEFAULT_TOKEN_CACHE)),
         }
+    }
+
+    /// Provisioning: what directories (and anything else that provisions accounts) may do.
+    pub fn provisioning(&self) -> Provisioning<S> {
+        Provisioning::new(self.store.clone(), Arc::clone(&self.clock))
     }
 
     /// Forgets every verified directory token: a directory or token changed, on this node or
