@@ -3,7 +3,7 @@
 //! `failOnErrors` to stop early.
 
 use super::groups;
-use super::provision::{self, ReplaceWith, Valve, Written, etag_version};
+use super::provision::{self, ReplaceWith, etag_version};
 use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_core::audit::RequestMeta;
-use gatehouse_core::services::DirectoryCaller;
+use gatehouse_core::services::{DirectoryCaller, Valve, Written};
 use gatehouse_scim::ScimError;
 use serde_json::{Value, json};
 use std::collections::HashMap;

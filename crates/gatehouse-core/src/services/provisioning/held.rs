@@ -50,7 +50,13 @@ impl<S: Store> Provisioning<S> {
         Ok(release)
     }
 
-    async fn apply_held<E, F>(&self, caller: &DirectoryCaller, meta: &RequestMeta, op: &HeldOperation, as_sent: &F) -> Result<(), E>
+    async fn apply_held<E, F>(
+        &self,
+        caller: &DirectoryCaller,
+        meta: &RequestMeta,
+        op: &HeldOperation,
+        as_sent: &F,
+    ) -> Result<(), E>
     where
         E: From<CoreError>,
         F: Fn(&SentChange, &ScimUser) -> Result<UserResource, E>,

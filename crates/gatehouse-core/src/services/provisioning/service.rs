@@ -31,7 +31,11 @@ impl<S: Store> Provisioning<S> {
 
     /// One of the directory's users.
     pub async fn find_user(&self, caller: &DirectoryCaller, id: &str) -> Result<Option<ScimUser>> {
-        self.store.reader().await?.find_scim_user(caller.directory().id, id).await
+        self.store
+            .reader()
+            .await?
+            .find_scim_user(caller.directory().id, id)
+            .await
     }
 
     /// The directory's users matching `predicate` in `order`: the total and the page
@@ -51,7 +55,11 @@ impl<S: Store> Provisioning<S> {
 
     /// One of the directory's groups.
     pub async fn find_group(&self, caller: &DirectoryCaller, id: &str) -> Result<Option<ScimGroup>> {
-        self.store.reader().await?.find_scim_group(caller.directory().id, id).await
+        self.store
+            .reader()
+            .await?
+            .find_scim_group(caller.directory().id, id)
+            .await
     }
 
     /// The directory's groups matching `predicate` in `order`: the total and the page.

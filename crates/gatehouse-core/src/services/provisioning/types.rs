@@ -1,8 +1,8 @@
 //! The inputs and answers of provisioning.
 
+use super::super::directories::DirectoryCaller;
 use crate::audit::RequestMeta;
 use crate::directory::{HeldOperation, ScimUser, UserResource};
-use super::super::directories::DirectoryCaller;
 use crate::types::Name;
 
 /// Whether the deactivation safety valve applies to a write.

@@ -19,7 +19,12 @@ const NOT_FOUND: CoreError = CoreError::NotFound { entity: "user" };
 
 impl<S: Store> Provisioning<S> {
     /// Provisions one user in its own transaction (the path for anything a batch does not take).
-    pub async fn create_user(&self, caller: &DirectoryCaller, meta: &RequestMeta, new: &UserResource) -> Result<ScimUser> {
+    pub async fn create_user(
+        &self,
+        caller: &DirectoryCaller,
+        meta: &RequestMeta,
+        new: &UserResource,
+    ) -> Result<ScimUser> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let user = provision_user(&mut tx, caller, meta, new, now).await?;
@@ -173,7 +178,9 @@ async fn replace_in<T: Reads + Writes + Send>(
     let saved = tx
         .update_scim_user(&updated, existing.version)
         .await
-        .map_err(unique_as("A user with this userName or externalId already exists in this directory."))?;
+        .map_err(unique_as(
+            "A user with this userName or externalId already exists in this directory.",
+        ))?;
     if !saved {
         return Err(CoreError::PreconditionFailed {
             message: "The user changed since it was read; read it again.".into(),
