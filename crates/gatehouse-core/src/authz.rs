@@ -5,7 +5,7 @@ use crate::audit::{Actor, ActorKind, RequestMeta};
 use crate::error::{CoreError, Result};
 use crate::ids::OrgId;
 use crate::model::ApiKey;
-use crate::ports::{Clock, Reads, Store, Writes};
+use crate::ports::{Clock, prelude::*};
 use crate::secret;
 
 /// Proof that the caller may administer `org`. Fields are private: it cannot be forged.

@@ -6,7 +6,7 @@ use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, OrgId};
 use crate::model::{Account, Org, Session};
-use crate::ports::{Clock, Mail, Mailer, PasswordHasher, Reads, Store, Writes};
+use crate::ports::{Clock, Mail, Mailer, PasswordHasher, prelude::*};
 use crate::product::AccountStatus;
 use crate::secret;
 use crate::types::Email;

@@ -11,7 +11,7 @@ use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, AuditFilter, RequestMe
 use gatehouse_core::authz;
 use gatehouse_core::ids::OrgId;
 use gatehouse_core::page::PageRequest;
-use gatehouse_core::ports::{Clock, Store, Writes};
+use gatehouse_core::ports::{Clock, prelude::*};
 use gatehouse_core::services::{NewAccount, Services};
 use gatehouse_testkit::{Dialect, TestApp, TestOrg};
 use serde_json::json;
@@ -146,7 +146,7 @@ const ACTIONS: [&str; 6] = [
 /// Tops the org's log up to `total` events spread over the last 180 days.
 async fn seed_events(app: &TestApp, org: OrgId, total: usize) -> usize {
     let have = {
-        use gatehouse_core::ports::Reads;
+        use gatehouse_core::ports::prelude::*;
         app.store.reader().await.unwrap().count_events(org).await.unwrap() as usize
     };
     let missing = total.saturating_sub(have);

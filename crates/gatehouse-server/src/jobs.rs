@@ -85,7 +85,7 @@ async fn domains_loop(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 async fn lease(state: &AppState, name: &str, holder: &str) -> gatehouse_core::Result<bool> {
-    use gatehouse_core::ports::{Store, Writes};
+    use gatehouse_core::ports::prelude::*;
     let now = state.services.clock.now();
     let mut tx = state.services.store.begin().await?;
     let got = tx.acquire_lease(name, holder, now, now.plus_secs(240)).await?;

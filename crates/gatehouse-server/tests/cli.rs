@@ -332,7 +332,7 @@ async fn sigterm_lets_an_in_flight_export_finish(engine: Dialect) {
 /// Writes `n` audit events straight through the store, as fast setup for big exports.
 async fn seed_events(db: &TestDatabase, org: &str, n: usize) {
     use gatehouse_core::audit::{Actor, AuditEvent, RequestMeta};
-    use gatehouse_core::ports::{Store, Writes};
+    use gatehouse_core::ports::prelude::*;
     let store = gatehouse_store::SqlStore::connect(&db.options).await.unwrap();
     let org = gatehouse_core::ids::OrgId::parse(org).unwrap();
     let meta = RequestMeta {

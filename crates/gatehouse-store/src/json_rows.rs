@@ -145,7 +145,7 @@ fn account_row(a: &Account, org: OrgId) -> AccountRow {
         a.status.as_str(),
         a.created_at.millis(),
         a.last_active_at.map(gatehouse_core::Timestamp::millis),
-        crate::writes::email_domain(&a.email),
+        crate::db::email_domain(&a.email),
         a.delete_after.map(gatehouse_core::Timestamp::millis),
         org.to_string(),
     )

@@ -4,16 +4,26 @@
 //! Engine differences live only in [`dialect`]. Queries use `$n` placeholders, which both
 //! engines accept; dynamic queries are built by [`sql::Sql`], which only ever binds values.
 
+#[macro_use]
+mod cols;
+mod access;
+mod accounts;
+mod audit;
+mod db;
 pub mod dialect;
+mod directory;
+mod domains;
+mod jobs;
 mod json_rows;
+mod keys;
 mod migrate;
-mod reads;
+mod orgs;
 mod rows;
 mod scim;
 mod scim_group_query;
 mod scim_query;
+mod signin;
 mod sql;
-mod writes;
 
 pub use dialect::Dialect;
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
@@ -167,11 +177,7 @@ impl SqlStore {
             ));
         }
         let mut conn = self.reader.acquire().await.map_err(db_err)?;
-        sqlx::query("VACUUM INTO $1")
-            .bind(dest.to_owned())
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        sql::Sql::new("VACUUM INTO $1").with(dest).execute(&mut conn).await?;
         Ok(())
     }
 

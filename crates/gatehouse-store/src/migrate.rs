@@ -1,9 +1,10 @@
 //! Migrations: one folder per engine with the same file names, embedded in the binary and
 //! applied in order, each in its own transaction, recorded with a checksum.
 
-use crate::{Dialect, db_err};
+use crate::sql::Sql;
+use crate::{Dialect, db_err, rows};
 use gatehouse_core::{CoreError, Result};
-use sqlx::{AnyPool, AssertSqlSafe, Row};
+use sqlx::{AnyPool, AssertSqlSafe};
 
 /// (name, SQL) for SQLite, in order.
 pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
@@ -110,17 +111,12 @@ fn checksum(sql: &str) -> String {
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS gatehouse_migrations (name TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 
 async fn applied(pool: &AnyPool) -> Result<Vec<(String, String)>> {
-    let rows = sqlx::query("SELECT name, checksum FROM gatehouse_migrations ORDER BY name")
-        .fetch_all(pool)
-        .await
-        .map_err(db_err)?;
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    let rows = Sql::new("SELECT name, checksum FROM gatehouse_migrations ORDER BY name")
+        .fetch_all(&mut conn)
+        .await?;
     rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<String, _>(0).map_err(db_err)?,
-                r.try_get::<String, _>(1).map_err(db_err)?,
-            ))
-        })
+        .map(|r| Ok((rows::s(r, "name")?, rows::s(r, "checksum")?)))
         .collect()
 }
 
@@ -154,20 +150,21 @@ async fn data_step(name: &str, d: Dialect, conn: &mut sqlx::AnyConnection) -> Re
 }
 
 pub(crate) async fn run(pool: &AnyPool, d: Dialect) -> Result<Vec<String>> {
-    sqlx::query(CREATE).execute(pool).await.map_err(db_err)?;
+    Sql::new(CREATE)
+        .execute(&mut *pool.acquire().await.map_err(db_err)?)
+        .await?;
     let mut ran = Vec::new();
     for (name, sql) in list(d) {
         let mut tx = pool.begin().await.map_err(db_err)?;
         if let Some(lock) = d.migration_lock_sql() {
-            sqlx::query(lock).execute(&mut *tx).await.map_err(db_err)?;
+            Sql::new(lock).execute(&mut tx).await?;
         }
-        let done = sqlx::query("SELECT checksum FROM gatehouse_migrations WHERE name = $1")
-            .bind(*name)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if let Some(row) = done {
-            let sum: String = row.try_get(0).map_err(db_err)?;
+        let done = Sql::new("SELECT checksum FROM gatehouse_migrations WHERE name = $1")
+            .with(*name)
+            .fetch_all(&mut tx)
+            .await?;
+        if let Some(row) = done.first() {
+            let sum = rows::s(row, "checksum")?;
             if sum != checksum(sql) {
                 return Err(CoreError::Internal(format!(
                     "migration {name} was changed after it was applied"
@@ -180,13 +177,12 @@ pub(crate) async fn run(pool: &AnyPool, d: Dialect) -> Result<Vec<String>> {
             .await
             .map_err(db_err)?;
         data_step(name, d, &mut tx).await?;
-        sqlx::query("INSERT INTO gatehouse_migrations (name, checksum, applied_at) VALUES ($1, $2, $3)")
-            .bind(*name)
-            .bind(checksum(sql))
-            .bind(gatehouse_core::Timestamp::now().millis())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        Sql::new("INSERT INTO gatehouse_migrations (name, checksum, applied_at) VALUES ($1, $2, $3)")
+            .with(*name)
+            .with(checksum(sql))
+            .with(gatehouse_core::Timestamp::now().millis())
+            .execute(&mut tx)
+            .await?;
         tx.commit().await.map_err(db_err)?;
         tracing::info!(migration = name, "applied migration");
         ran.push((*name).to_owned());
@@ -198,7 +194,7 @@ pub(crate) async fn run(pool: &AnyPool, d: Dialect) -> Result<Vec<String>> {
 mod tests {
     use super::*;
     use crate::testing::TestDatabase;
-    use sqlx::Connection;
+    use sqlx::{Connection, Row};
 
     /// A database at 0007 holding a user indexed the old way (no typed columns, no `schemas`,
     /// here even a stale row) comes out of 0008 with the index rebuilt from the resource.

@@ -42,6 +42,16 @@ macro_rules! parse_col {
     };
 }
 
+/// The `id` column as an account id.
+pub(crate) fn account_id(r: &AnyRow) -> Result<AccountId> {
+    parse_col!(AccountId, r, "id")
+}
+
+/// The `org_id` column as an organization id.
+pub(crate) fn org_id(r: &AnyRow) -> Result<OrgId> {
+    parse_col!(OrgId, r, "org_id")
+}
+
 pub(crate) fn org(r: &AnyRow) -> Result<Org> {
     Ok(Org {
         id: parse_col!(OrgId, r, "id")?,

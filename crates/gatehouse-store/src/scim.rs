@@ -148,18 +148,13 @@ pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
 /// columns: SQL alone cannot tell a JSON number from a numeric string or read an RFC 3339
 /// instant. It also indexes users written before the index existed and their `schemas`.
 pub(crate) async fn reindex_all_users(conn: &mut AnyConnection, dialect: crate::Dialect) -> Result<()> {
-    sqlx::query("DELETE FROM scim_user_values")
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
+    Sql::new("DELETE FROM scim_user_values").execute(&mut *conn).await?;
     let mut after = String::new();
     loop {
-        let batch =
-            sqlx::query("SELECT id, directory_id, resource FROM scim_users WHERE id > $1 ORDER BY id LIMIT 500")
-                .bind(after.clone())
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(db_err)?;
+        let batch = Sql::new("SELECT id, directory_id, resource FROM scim_users WHERE id > $1 ORDER BY id LIMIT 500")
+            .with(after.clone())
+            .fetch_all(&mut *conn)
+            .await?;
         let Some(last) = batch.last() else {
             return Ok(());
         };
@@ -267,11 +262,8 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
 impl Db<sqlx::Transaction<'static, sqlx::Any>> {
     /// Replaces the indexed values of a user with those of its (new) resource.
     pub(crate) async fn reindex_user_values(&mut self, u: &ScimUser) -> Result<()> {
-        sqlx::query("DELETE FROM scim_user_values WHERE user_id = $1")
-            .bind(u.id.clone())
-            .execute(self.c())
-            .await
-            .map_err(db_err)?;
+        let q = Sql::new("DELETE FROM scim_user_values WHERE user_id = $1").with(u.id.clone());
+        self.exec(&q).await?;
         self.index_new_users_values(std::slice::from_ref(u)).await
     }
 

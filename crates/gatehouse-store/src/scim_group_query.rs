@@ -130,7 +130,11 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             .await?
             .first()
             .map_or(Ok(0), |r| rows::i(r, "n"))?;
-        let mut q = Sql::new("SELECT * FROM scim_groups WHERE directory_id = ");
+        let mut q = Sql::new(concat!(
+            "SELECT ",
+            scim_group_cols!(),
+            " FROM scim_groups WHERE directory_id = "
+        ));
         q.bind(dir.to_string()).push(" AND (");
         push_group_predicate(&mut q, dialect, dir, p);
         q.push(") ORDER BY ")

@@ -351,7 +351,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             .await?
             .first()
             .map_or(Ok(0), |r| rows::i(r, "n"))?;
-        let mut q = Sql::new("SELECT scim_users.*");
+        let mut q = Sql::new(concat!("SELECT ", scim_user_cols!("scim_users.")));
         let key = match order.0 {
             UserSort::Value { path, primary, key } => {
                 q.push(", s.sort_key FROM scim_users LEFT JOIN ");

@@ -90,6 +90,13 @@ impl Sql {
         self
     }
 
+    /// Binds the next value for a `$n` the fixed text already holds (statements written whole,
+    /// placeholders and all).
+    pub(crate) fn with(mut self, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
+        self
+    }
+
     /// Binds a value without placing it; `push_ref` refers to it (as often as needed).
     pub(crate) fn bind_only(&mut self, value: impl Into<Arg>) -> usize {
         self.args.push(value.into());

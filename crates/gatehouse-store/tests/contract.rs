@@ -6,7 +6,7 @@ use gatehouse_core::audit::{Actor, AuditEvent, AuditFilter, RequestMeta};
 use gatehouse_core::ids::{AccountId, GroupId, InstanceId, OrgId};
 use gatehouse_core::model::{Account, AccountFilter, Group, Instance, Org};
 use gatehouse_core::page::PageRequest;
-use gatehouse_core::ports::{Reads, Store, Writes};
+use gatehouse_core::ports::prelude::*;
 use gatehouse_core::product::{AccountStatus, Edition, Plan, Product};
 use gatehouse_store::testing::TestDatabase;
 use gatehouse_store::{Dialect, SqlStore};

@@ -444,7 +444,7 @@ impl TestApp {
 
     /// A fresh set-password link for the org's first admin, and the admin's email.
     pub async fn reset_link(&self, org: &TestOrg) -> (String, String) {
-        use gatehouse_core::ports::{Reads, Store};
+        use gatehouse_core::ports::prelude::*;
         let id = gatehouse_core::ids::AccountId::parse(&org.admin_account_id).expect("id");
         let account = self
             .store

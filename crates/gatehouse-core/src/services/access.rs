@@ -5,7 +5,7 @@ use crate::error::{CoreError, Result, Validator};
 use crate::ids::{AccessId, AccountId, GroupId, InstanceId};
 use crate::model::{Access, AccessFilter, Principal};
 use crate::page::{Page, PageRequest};
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 use crate::product::{Role, check_role};
 
 const NOT_FOUND: CoreError = CoreError::NotFound {

@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result, Validator};
 use crate::ids::{AccountId, OrgId};
 use crate::model::{Account, AccountFilter, EffectiveAccess, Group, OrgAccount};
 use crate::page::{Page, PageRequest};
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 use crate::product::AccountStatus;
 use crate::types::{Email, Name};
 
@@ -398,7 +398,7 @@ fn not_managed() -> CoreError {
 /// Ends every way a deactivated account acts: its sessions end and its API tokens are revoked
 /// (audited when there were any), in the caller's transaction.
 #[allow(clippy::manual_async_fn)] // spelled out as a `Send` future: handlers hold it across awaits
-pub fn cut_off<'a, T: Writes + Send>(
+pub fn cut_off<'a, T: SigninTx + KeyTx + AuditTx + Send>(
     tx: &'a mut T,
     org: OrgId,
     actor: &'a Actor,
@@ -409,7 +409,7 @@ pub fn cut_off<'a, T: Writes + Send>(
     async move { cut_off_now(tx, org, actor, meta, account, now).await }
 }
 
-async fn cut_off_now<T: Writes + Send>(
+async fn cut_off_now<T: SigninTx + KeyTx + AuditTx + Send>(
     tx: &mut T,
     org: OrgId,
     actor: &Actor,

@@ -4,7 +4,7 @@ use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
 use crate::ids::AccountId;
 use crate::model::OrgAdminRole;
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 
 impl<S: Store> Services<S> {
     pub async fn list_org_admins(&self, admin: &OrgAdmin) -> Result<Vec<OrgAdminRole>> {

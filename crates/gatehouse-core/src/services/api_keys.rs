@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result, Validator};
 use crate::ids::ApiKeyId;
 use crate::model::ApiKey;
 use crate::page::{Page, PageRequest};
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 use crate::secret;
 use crate::types::Name;
 

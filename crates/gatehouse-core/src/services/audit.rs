@@ -5,7 +5,7 @@ use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
 use crate::ids::EventId;
 use crate::page::{Page, PageRequest};
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 
 /// The lease name the retention job takes, so only one node prunes at a time.
 pub const RETENTION_LEASE: &str = "audit-retention";

@@ -7,7 +7,7 @@ use crate::authz::OrgAdmin;
 use crate::directory::{Directory, DirectoryToken};
 use crate::error::{CoreError, Result};
 use crate::ids::DirectoryId;
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 use crate::secret;
 use crate::types::Name;
 

@@ -8,7 +8,7 @@ use crate::domain::{
 };
 use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, DomainId, OrgId};
-use crate::ports::{Clock, Reads, Store, Writes};
+use crate::ports::{Clock, prelude::*};
 use std::sync::Arc;
 
 const NOT_FOUND: CoreError = CoreError::NotFound { entity: "domain" };

@@ -5,7 +5,7 @@ use crate::error::{CoreError, Result, Validator};
 use crate::ids::{AccountId, GroupId};
 use crate::model::{Group, GroupMember};
 use crate::page::{Page, PageRequest};
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 use crate::types::{Name, parse_description};
 
 const NOT_FOUND: CoreError = CoreError::NotFound { entity: "group" };

@@ -5,7 +5,7 @@ use crate::error::{CoreError, Result, Validator};
 use crate::ids::InstanceId;
 use crate::model::Instance;
 use crate::page::{Page, PageRequest};
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 use crate::product::{Edition, Product, check_edition};
 use crate::types::{InstanceUrl, Name};
 

@@ -5,7 +5,7 @@ use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result, Validator};
 use crate::ids::{AccountId, OrgId};
 use crate::model::{Account, ApiKey, Org, OrgCounts};
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::prelude::*;
 use crate::product::{AccountStatus, Plan};
 use crate::types::{Email, Name};
 

@@ -740,7 +740,7 @@ async fn the_safety_valve_holds_deactivations_past_the_hourly_limit_until_releas
 /// once, though that one had verified it and keeps verified tokens for a minute.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_token_revoked_on_one_node_is_refused_at_once_on_another() {
-    use gatehouse_core::ports::{Clock, Reads, Store, Writes};
+    use gatehouse_core::ports::{Clock, prelude::*};
     let app = TestApp::spawn_with(gatehouse_testkit::Dialect::Postgres, |c| {
         c.scim_token_cache_seconds = 60;
     })

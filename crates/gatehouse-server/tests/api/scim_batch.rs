@@ -4,7 +4,7 @@
 //! concurrent requests of a round meet in one batch.
 
 use futures::future::join_all;
-use gatehouse_core::ports::{Reads, Store};
+use gatehouse_core::ports::prelude::*;
 use gatehouse_testkit::{Dialect, TestApp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -124,7 +124,7 @@ async fn deactivation_over_scim_stops_billing_and_reactivation_resumes_it(app: T
 /// Gives the account a live API token, as the person's own token page will (through the
 /// store port: there is no self-service surface yet). Returns the token id.
 async fn seed_token(app: &TestApp, account: &str, name: &str) -> String {
-    use gatehouse_core::ports::{Store, Writes};
+    use gatehouse_core::ports::prelude::*;
     let minted = gatehouse_core::secret::mint("ghu").unwrap();
     let token = gatehouse_core::model::UserApiToken {
         id: uuid::Uuid::now_v7().to_string(),

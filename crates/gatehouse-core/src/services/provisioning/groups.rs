@@ -11,7 +11,7 @@ use crate::directory::ScimGroup;
 use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, GroupId};
 use crate::model::Group;
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::{AuditTx, Commit, DirectoryReads, DirectoryTx, GroupTx, Store};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -110,7 +110,11 @@ impl<S: Store> Provisioning<S> {
 
 /// The accounts behind the directory's user ids; naming a user it has not provisioned is
 /// refused.
-async fn accounts_for<T: Reads + Send>(tx: &mut T, caller: &DirectoryCaller, ids: &[String]) -> Result<Vec<AccountId>> {
+async fn accounts_for<T: DirectoryReads + Send>(
+    tx: &mut T,
+    caller: &DirectoryCaller,
+    ids: &[String],
+) -> Result<Vec<AccountId>> {
     let found = tx.find_scim_user_accounts(caller.directory().id, ids).await?;
     if found.len() < ids.iter().collect::<BTreeSet<_>>().len() {
         return Err(CoreError::validation(
@@ -122,7 +126,7 @@ async fn accounts_for<T: Reads + Send>(tx: &mut T, caller: &DirectoryCaller, ids
 }
 
 /// Applies a group write in the caller's transaction.
-async fn write_in<T: Reads + Writes + Send>(
+async fn write_in<T: GroupTx + DirectoryTx + AuditTx + Send>(
     tx: &mut T,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
@@ -167,7 +171,7 @@ async fn write_in<T: Reads + Writes + Send>(
 }
 
 /// Changes the group's members; returns how many were added and removed.
-async fn change_members<T: Reads + Writes + Send>(
+async fn change_members<T: GroupTx + DirectoryTx + Send>(
     tx: &mut T,
     caller: &DirectoryCaller,
     group: GroupId,

@@ -9,7 +9,7 @@ use crate::authz::OrgAdmin;
 use crate::directory::{HeldChange, HeldOperation, ScimUser, SentChange, UserResource};
 use crate::error::{CoreError, Result};
 use crate::ids::DirectoryId;
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::{AuditTx, Commit, DirectoryReads, DirectoryTx, Store};
 
 const NOT_FOUND: CoreError = CoreError::NotFound { entity: "directory" };
 

@@ -10,7 +10,7 @@ use crate::directory::{Directory, HeldChange, HeldOperation, ProvisionedUser, Sc
 use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, OrgId};
 use crate::model::Account;
-use crate::ports::{Reads, Writes};
+use crate::ports::{AccountReads, AccountTx, AuditTx, DirectoryReads, DirectoryTx, DomainReads, KeyTx, SigninTx};
 use crate::product::AccountStatus;
 use crate::types::Email;
 
@@ -45,7 +45,7 @@ pub fn check_version(version: i64, expected: &ExpectedVersion, what: &str) -> Re
 
 /// Refuses an email whose domain another organization verified: its people are that
 /// organization's to provision.
-pub async fn refuse_foreign_domain<T: Reads + Send>(tx: &mut T, org: OrgId, email: &Email) -> Result<()> {
+pub async fn refuse_foreign_domain<T: DomainReads + Send>(tx: &mut T, org: OrgId, email: &Email) -> Result<()> {
     if let Some(d) = tx.find_verified_domain(email.domain()).await?
         && d.org_id != org
     {
@@ -56,7 +56,12 @@ pub async fn refuse_foreign_domain<T: Reads + Send>(tx: &mut T, org: OrgId, emai
 
 /// Refuses an account another organization manages, unless this organization verified its
 /// email domain: a directory cannot take over someone else's people by naming their email.
-pub async fn check_manager<T: Reads + Send>(tx: &mut T, org: OrgId, account: AccountId, email: &Email) -> Result<()> {
+pub async fn check_manager<T: AccountReads + DomainReads + Send>(
+    tx: &mut T,
+    org: OrgId,
+    account: AccountId,
+    email: &Email,
+) -> Result<()> {
     if let Some(manager) = tx.find_account_manager(account).await?
         && manager != org
     {
@@ -73,7 +78,7 @@ pub async fn check_manager<T: Reads + Send>(tx: &mut T, org: OrgId, account: Acc
 
 /// Makes `account` reflect `user` (name, email, status); deactivation ends its sessions and
 /// revokes its API tokens.
-pub async fn apply_to_account<T: Reads + Writes + Send>(
+pub async fn apply_to_account<T: AccountTx + SigninTx + KeyTx + AuditTx + Send>(
     tx: &mut T,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
@@ -107,7 +112,7 @@ pub async fn apply_to_account<T: Reads + Writes + Send>(
 /// Deprovisions an account for `org`: deactivated, cut off (sessions end, API tokens are
 /// revoked) and no longer managed by the organization (it stays visible to it). Returns the
 /// account as it is now; the caller records why in its own event.
-pub async fn deprovision<T: Reads + Writes + Send>(
+pub async fn deprovision<T: AccountTx + SigninTx + KeyTx + AuditTx + Send>(
     tx: &mut T,
     org: OrgId,
     actor: &Actor,
@@ -126,7 +131,7 @@ pub async fn deprovision<T: Reads + Writes + Send>(
 }
 
 /// Whether the directory reached its hourly deactivation limit (the safety valve).
-pub async fn over_limit<T: Reads + Send>(tx: &mut T, d: &Directory, now: Timestamp) -> Result<bool> {
+pub async fn over_limit<T: DirectoryReads + Send>(tx: &mut T, d: &Directory, now: Timestamp) -> Result<bool> {
     let recent = tx
         .count_directory_deactivations(d.org_id, d.id, now.plus_secs(-3600))
         .await?;
@@ -135,7 +140,7 @@ pub async fn over_limit<T: Reads + Send>(tx: &mut T, d: &Directory, now: Timesta
 
 /// Holds a change to `user` for an admin to release or discard; a later one held for the same
 /// user replaces it.
-pub async fn hold<T: Writes + Send>(
+pub async fn hold<T: DirectoryTx + AuditTx + Send>(
     tx: &mut T,
     caller: &DirectoryCaller,
     meta: &RequestMeta,

@@ -4,7 +4,7 @@ use super::super::directories::DirectoryCaller;
 use crate::directory::{GroupPredicate, GroupSort, ScimGroup, ScimUser, UserPredicate, UserSort};
 use crate::error::Result;
 use crate::ids::GroupId;
-use crate::ports::{Clock, Reads, Store};
+use crate::ports::{Clock, DirectoryReads, Store};
 use std::sync::Arc;
 
 /// Provisioning for directories (see the module documentation). Made by

@@ -12,10 +12,16 @@ use crate::directory::{HeldChange, ScimUser, UserResource};
 use crate::error::{CoreError, Result};
 use crate::ids::AccountId;
 use crate::model::Account;
-use crate::ports::{Reads, Store, Writes};
+use crate::ports::{AccountTx, AuditTx, Commit, DirectoryReads, DirectoryTx, DomainTx, KeyTx, SigninTx, Store};
 use crate::product::AccountStatus;
 
 const NOT_FOUND: CoreError = CoreError::NotFound { entity: "user" };
+
+/// What provisioning a user writes: the account (and its domain claim), the SCIM user, the
+/// cut-off of a deactivated account, and the events.
+pub trait ProvisionTx: AccountTx + DomainTx + DirectoryTx + SigninTx + KeyTx + AuditTx + Send {}
+
+impl<T: AccountTx + DomainTx + DirectoryTx + SigninTx + KeyTx + AuditTx + Send> ProvisionTx for T {}
 
 impl<S: Store> Provisioning<S> {
     /// Provisions one user in its own transaction (the path for anything a batch does not take).
@@ -81,7 +87,7 @@ impl<S: Store> Provisioning<S> {
 
 /// Provisions a user in the caller's transaction: a new managed account, or the existing
 /// account with that email taken under management (if no other organization holds it).
-pub async fn provision_user<T: Reads + Writes + Send>(
+pub async fn provision_user<T: ProvisionTx>(
     tx: &mut T,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
@@ -139,7 +145,7 @@ pub async fn provision_user<T: Reads + Writes + Send>(
 }
 
 /// Replaces `existing` with `new` in the caller's transaction (or holds it, see the valve).
-async fn replace_in<T: Reads + Writes + Send>(
+async fn replace_in<T: ProvisionTx>(
     tx: &mut T,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
@@ -192,7 +198,7 @@ async fn replace_in<T: Reads + Writes + Send>(
 
 /// The events of a replacement: `scim.user_updated` when anything changed, and the status
 /// change if there was one.
-async fn record_update<T: Writes + Send>(
+async fn record_update<T: AuditTx + Send>(
     tx: &mut T,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
@@ -222,7 +228,7 @@ async fn record_update<T: Writes + Send>(
 }
 
 /// Deprovisions `existing` in the caller's transaction (or holds it, see the valve).
-async fn delete_in<T: Reads + Writes + Send>(
+async fn delete_in<T: ProvisionTx>(
     tx: &mut T,
     caller: &DirectoryCaller,
     meta: &RequestMeta,

@@ -1,0 +1,119 @@
+//! Provisioning directories: their bearer tokens, the SCIM users and groups they keep, the
+//! changes they hold back, and users provisioned in bulk.
+
+use crate::Timestamp;
+use crate::audit::AuditEvent;
+use crate::directory::{
+    Directory, DirectoryToken, GroupPredicate, GroupSort, HeldOperation, ScimGroup, ScimUser, UserPredicate, UserSort,
+};
+use crate::error::Result;
+use crate::ids::{AccountId, DirectoryId, GroupId, OrgId};
+use crate::model::Account;
+use std::future::Future;
+
+/// Directory and SCIM queries.
+pub trait DirectoryReads {
+    fn find_directory(&mut self, org: OrgId, id: DirectoryId)
+    -> impl Future<Output = Result<Option<Directory>>> + Send;
+    fn list_directories(&mut self, org: OrgId) -> impl Future<Output = Result<Vec<Directory>>> + Send;
+    fn list_directory_tokens(
+        &mut self,
+        directory: DirectoryId,
+    ) -> impl Future<Output = Result<Vec<DirectoryToken>>> + Send;
+    /// The directory and token a bearer secret belongs to.
+    fn find_directory_token(
+        &mut self,
+        digest: &str,
+    ) -> impl Future<Output = Result<Option<(Directory, DirectoryToken)>>> + Send;
+    fn find_scim_user(
+        &mut self,
+        directory: DirectoryId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<ScimUser>>> + Send;
+    /// Users matching `predicate` in `order` (descending when the flag is set; users without
+    /// the sort value last either way): the total and the page (1-based `start`).
+    fn list_scim_users(
+        &mut self,
+        directory: DirectoryId,
+        predicate: &UserPredicate,
+        start: i64,
+        count: i64,
+        order: (UserSort, bool),
+    ) -> impl Future<Output = Result<(i64, Vec<ScimUser>)>> + Send;
+    fn find_scim_group(
+        &mut self,
+        directory: DirectoryId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<ScimGroup>>> + Send;
+    fn list_scim_groups(
+        &mut self,
+        directory: DirectoryId,
+        predicate: &GroupPredicate,
+        start: i64,
+        count: i64,
+        order: (GroupSort, bool),
+    ) -> impl Future<Output = Result<(i64, Vec<ScimGroup>)>> + Send;
+    /// Members of a directory's group as (SCIM user id, display name).
+    fn list_scim_group_members(
+        &mut self,
+        directory: DirectoryId,
+        group: GroupId,
+    ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+    /// The accounts behind these SCIM user ids of the directory (unknown ids are left out).
+    fn find_scim_user_accounts(
+        &mut self,
+        directory: DirectoryId,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, AccountId)>>> + Send;
+    /// How many users the directory deactivated or deleted since `since` (from the audit log).
+    fn count_directory_deactivations(
+        &mut self,
+        org: OrgId,
+        directory: DirectoryId,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<i64>> + Send;
+    fn list_held_operations(
+        &mut self,
+        directory: DirectoryId,
+    ) -> impl Future<Output = Result<Vec<HeldOperation>>> + Send;
+}
+
+/// Directory and SCIM changes, only inside a transaction.
+pub trait DirectoryTx: DirectoryReads {
+    fn insert_directory(&mut self, d: &Directory) -> impl Future<Output = Result<()>> + Send;
+    fn update_directory(&mut self, d: &Directory) -> impl Future<Output = Result<()>> + Send;
+    fn delete_directory(&mut self, org: OrgId, id: DirectoryId) -> impl Future<Output = Result<()>> + Send;
+    fn insert_directory_token(&mut self, t: &DirectoryToken, digest: &str) -> impl Future<Output = Result<()>> + Send;
+    fn update_directory_token(&mut self, t: &DirectoryToken) -> impl Future<Output = Result<()>> + Send;
+    /// Tells the other nodes on this database, when the transaction commits, that a directory
+    /// or its tokens changed (so they forget the tokens they verified). Nothing where the
+    /// engine serves one node.
+    fn announce_directory_change(&mut self) -> impl Future<Output = Result<()>> + Send;
+    /// Inserts a provisioned user; a taken userName or externalId is `unique_violation`.
+    fn insert_scim_user(&mut self, u: &ScimUser) -> impl Future<Output = Result<()>> + Send;
+    /// Saves a user if it is still at `expected_version`; `false` when someone changed it first.
+    fn update_scim_user(&mut self, u: &ScimUser, expected_version: i64) -> impl Future<Output = Result<bool>> + Send;
+    fn delete_scim_user(&mut self, directory: DirectoryId, id: &str) -> impl Future<Output = Result<()>> + Send;
+    fn insert_scim_group(&mut self, g: &ScimGroup) -> impl Future<Output = Result<()>> + Send;
+    fn update_scim_group(&mut self, g: &ScimGroup, expected_version: i64) -> impl Future<Output = Result<bool>> + Send;
+    /// Holds a change; a later change held for the same user replaces it.
+    fn upsert_held_operation(&mut self, op: &HeldOperation) -> impl Future<Output = Result<()>> + Send;
+    fn delete_held_operations(&mut self, directory: DirectoryId) -> impl Future<Output = Result<u64>> + Send;
+}
+
+/// Users provisioned together (see `Store::insert_provisioned_users`).
+pub struct ProvisionedUsers<'a> {
+    pub users: &'a [NewProvisionedUser],
+    pub linked_at: Timestamp,
+    /// How the accounts came to be managed (`scim`).
+    pub via: &'a str,
+}
+
+/// One user of a `ProvisionedUsers`: the account to create, the organization that manages
+/// it, the SCIM user on it and the event that records it.
+pub struct NewProvisionedUser {
+    pub org: OrgId,
+    pub account: Account,
+    pub user: ScimUser,
+    pub event: AuditEvent,
+}

@@ -1,0 +1,177 @@
+//! Ports: what the domain needs from the outside world (storage, time, hashing, mail).
+//!
+//! Storage is split by capability (organizations, accounts, access, keys, audit, domains,
+//! directories, sign-in, jobs), each in two: `XxxReads`, available on a plain connection and
+//! inside a transaction, and `XxxTx`, only inside a transaction. A service bounds on the
+//! narrow traits it uses, so a test can hand it a small fake. [`Reads`] and [`Writes`] join
+//! them all (lldap's `BackendHandler` is the model). A service that changes state opens one
+//! transaction, reads the "before", writes the change and its audit event, and commits.
+//! Dropping a transaction without committing rolls it back.
+
+mod access;
+mod accounts;
+mod audit;
+mod directory;
+mod domains;
+mod jobs;
+mod keys;
+mod orgs;
+mod signin;
+
+pub use access::{AccessReads, AccessTx, AdminReads, AdminTx, GroupReads, GroupTx, InstanceReads, InstanceTx};
+pub use accounts::{AccountReads, AccountTx};
+pub use audit::{AuditReads, AuditTx};
+pub use directory::{DirectoryReads, DirectoryTx, NewProvisionedUser, ProvisionedUsers};
+pub use domains::{DomainReads, DomainTx};
+pub use jobs::JobTx;
+pub use keys::{KeyReads, KeyTx};
+pub use orgs::{OrgReads, OrgTx};
+pub use signin::{SigninReads, SigninTx};
+
+use crate::Timestamp;
+use crate::error::Result;
+use crate::ids::AccountId;
+use std::future::Future;
+
+/// Every storage trait, for callers that name a concrete store type (`use ports::prelude::*`).
+pub mod prelude {
+    pub use super::{
+        AccessReads, AccessTx, AccountReads, AccountTx, AdminReads, AdminTx, AuditReads, AuditTx, Commit,
+        DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx, InstanceReads, InstanceTx, JobTx,
+        KeyReads, KeyTx, OrgReads, OrgTx, Reads, SigninReads, SigninTx, Store, Writes,
+    };
+}
+
+/// The source of "now". Tests use a clock they control, so nothing sleeps to wait for expiry.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// The wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A storage backend.
+pub trait Store: Clone + Send + Sync + 'static {
+    type Reader: Reads + Send;
+    type Tx: Reads + Writes + Send;
+
+    /// A connection for reads outside any transaction.
+    fn reader(&self) -> impl Future<Output = Result<Self::Reader>> + Send;
+    /// Starts a transaction.
+    fn begin(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
+    /// Writes newly provisioned users, each with a new account, in one atomic step: the
+    /// accounts, their managed links, the SCIM users with their indexed values, and one audit
+    /// event per user. A user whose email an account already has, or whose email domain
+    /// another organization has verified, is left out (nothing of it is written); the answer
+    /// names the accounts written. A taken userName or externalId fails it all and writes
+    /// nothing.
+    fn insert_provisioned_users(
+        &self,
+        p: &ProvisionedUsers<'_>,
+    ) -> impl Future<Output = Result<std::collections::HashSet<AccountId>>> + Send;
+}
+
+/// Every query. Every query about an organization's data is scoped by its id: rows of another
+/// organization are simply not found.
+pub trait Reads:
+    OrgReads
+    + AccountReads
+    + InstanceReads
+    + GroupReads
+    + AccessReads
+    + AdminReads
+    + KeyReads
+    + AuditReads
+    + DomainReads
+    + DirectoryReads
+    + SigninReads
+{
+}
+
+impl<T> Reads for T where
+    T: OrgReads
+        + AccountReads
+        + InstanceReads
+        + GroupReads
+        + AccessReads
+        + AdminReads
+        + KeyReads
+        + AuditReads
+        + DomainReads
+        + DirectoryReads
+        + SigninReads
+{
+}
+
+/// Ending a transaction by keeping its changes.
+pub trait Commit {
+    fn commit(self) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Every change, only inside a transaction. Inserts that may collide with a uniqueness rule say
+/// whether they inserted (`false`: the row existed); an update that breaks one returns
+/// [`crate::CoreError::Conflict`] with code `unique_violation` for the service to name.
+pub trait Writes:
+    Commit
+    + OrgTx
+    + AccountTx
+    + InstanceTx
+    + GroupTx
+    + AccessTx
+    + AdminTx
+    + KeyTx
+    + AuditTx
+    + DomainTx
+    + DirectoryTx
+    + SigninTx
+    + JobTx
+{
+}
+
+impl<T> Writes for T where
+    T: Commit
+        + OrgTx
+        + AccountTx
+        + InstanceTx
+        + GroupTx
+        + AccessTx
+        + AdminTx
+        + KeyTx
+        + AuditTx
+        + DomainTx
+        + DirectoryTx
+        + SigninTx
+        + JobTx
+{
+}
+
+/// A boxed future, for ports used as trait objects.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Password hashing. Implementations run the (deliberately slow) hash off the async runtime,
+/// on a bounded pool, so a burst of sign-ins cannot starve other requests.
+pub trait PasswordHasher: Send + Sync + 'static {
+    fn hash(&self, password: String) -> BoxFuture<'_, Result<String>>;
+    /// Whether `password` matches `hash`; a malformed hash is simply no match.
+    fn verify(&self, password: String, hash: String) -> BoxFuture<'_, bool>;
+}
+
+/// A message to one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Outgoing mail.
+pub trait Mailer: Send + Sync + 'static {
+    fn send(&self, mail: Mail) -> BoxFuture<'_, Result<()>>;
+}

@@ -1,0 +1,225 @@
+//! Accounts, and their links to the organizations that see or manage them.
+
+use crate::db::{email_domain, opt_ms, sql_with};
+use crate::sql::Sql;
+use crate::{Db, SqlTx, rows};
+use gatehouse_core::ids::{AccountId, OrgId};
+use gatehouse_core::model::{Account, AccountFilter, OrgAccount};
+use gatehouse_core::page::{Page, PageRequest};
+use gatehouse_core::ports::{AccountReads, AccountTx};
+use gatehouse_core::{Result, Timestamp};
+use sqlx::AnyConnection;
+use std::ops::DerefMut;
+
+impl<C: DerefMut<Target = AnyConnection> + Send> AccountReads for Db<C> {
+    async fn find_account_by_email(&mut self, email: &str) -> Result<Option<Account>> {
+        let q = sql_with(
+            concat!("SELECT ", account_cols!(), " FROM accounts a WHERE a.email = "),
+            email,
+        );
+        self.one(&q, rows::account).await
+    }
+
+    async fn find_account(&mut self, id: AccountId) -> Result<Option<Account>> {
+        let q = sql_with(
+            concat!("SELECT ", account_cols!(), " FROM accounts a WHERE a.id = "),
+            id.to_string(),
+        );
+        self.one(&q, rows::account).await
+    }
+
+    async fn find_org_account(&mut self, org: OrgId, id: AccountId) -> Result<Option<OrgAccount>> {
+        let mut q = sql_with(org_account_select!(), org.to_string());
+        q.push(" AND a.id = ").bind(id.to_string());
+        self.one(&q, rows::org_account).await
+    }
+
+    async fn list_org_accounts(
+        &mut self,
+        org: OrgId,
+        f: &AccountFilter,
+        page: &PageRequest,
+    ) -> Result<Page<OrgAccount>> {
+        let o = org.to_string();
+        let mut q = sql_with(org_account_select!(), o.clone());
+        if let Some(e) = &f.email {
+            q.push(" AND a.email LIKE ").bind_contains(&e.to_lowercase());
+        }
+        if let Some(n) = &f.name {
+            q.push(" AND a.display_name_folded LIKE ")
+                .bind_contains(&n.to_lowercase());
+        }
+        if let Some(s) = f.status {
+            q.push(" AND a.status = ").bind(s.as_str());
+        }
+        if let Some(m) = f.managed {
+            q.push(" AND oa.is_managed = ").bind(i64::from(m));
+        }
+        if let Some(d) = &f.email_domain {
+            q.push(" AND a.email_domain = ").bind(d.to_lowercase());
+        }
+        if let Some(t) = f.inactive_since {
+            q.push(" AND (a.last_active_at IS NULL OR a.last_active_at < ")
+                .bind(t.millis())
+                .push(")");
+        }
+        if f.product.is_some() || f.instance.is_some() {
+            // Direct grants, and grants to groups the account is in.
+            q.push(" AND a.id IN (SELECT pa.account_id FROM product_access pa JOIN instances i ON i.id = pa.instance_id WHERE pa.org_id = ");
+            q.bind(o.clone());
+            push_instance_filter(&mut q, f);
+            q.push(" UNION SELECT gm.account_id FROM group_members gm JOIN product_access pa ON pa.group_id = gm.group_id JOIN instances i ON i.id = pa.instance_id WHERE pa.org_id = ");
+            q.bind(o);
+            push_instance_filter(&mut q, f);
+            q.push(")");
+        }
+        self.page(q, "a.id", false, page, rows::org_account, |a| a.account.id.to_string())
+            .await
+    }
+
+    async fn find_account_manager(&mut self, account: AccountId) -> Result<Option<OrgId>> {
+        let mut q = sql_with(
+            "SELECT org_id FROM org_accounts WHERE account_id = ",
+            account.to_string(),
+        );
+        q.push(" AND is_managed = 1");
+        self.one(&q, rows::org_id).await
+    }
+
+    async fn list_accounts_due_for_deletion(&mut self, now: Timestamp, limit: u32) -> Result<Vec<(OrgId, Account)>> {
+        let mut q = Sql::new(concat!(
+            "SELECT ",
+            account_cols!(),
+            ", oa.org_id FROM accounts a JOIN org_accounts oa ON oa.account_id = a.id AND oa.is_managed = 1 \
+             WHERE a.delete_after IS NOT NULL AND a.delete_after <= "
+        ));
+        q.bind(now.millis())
+            .push(" ORDER BY a.delete_after LIMIT ")
+            .bind(i64::from(limit));
+        self.all(&q, |r| {
+            Ok((
+                OrgId::parse(&rows::s(r, "org_id")?).map_err(gatehouse_core::CoreError::internal)?,
+                rows::account(r)?,
+            ))
+        })
+        .await
+    }
+}
+
+impl AccountTx for SqlTx {
+    async fn insert_account(&mut self, a: &Account) -> Result<bool> {
+        let q = Sql::new(
+            "INSERT INTO accounts (id, email, display_name, display_name_folded, status, created_at, \
+             last_active_at, email_domain, delete_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON \
+             CONFLICT (email) DO NOTHING",
+        )
+        .with(a.id.to_string())
+        .with(a.email.clone())
+        .with(a.display_name.clone())
+        .with(a.display_name.to_lowercase())
+        .with(a.status.as_str())
+        .with(a.created_at.millis())
+        .with(opt_ms(a.last_active_at))
+        .with(email_domain(&a.email))
+        .with(opt_ms(a.delete_after));
+        let n = self.exec(&q).await?;
+        Ok(n == 1)
+    }
+
+    async fn update_account(&mut self, a: &Account) -> Result<()> {
+        self.exec(
+            &Sql::new(
+                "UPDATE accounts SET display_name = $1, display_name_folded = $2, status = $3, last_active_at = $4, \
+             email = $5, email_domain = $6, delete_after = $7 WHERE id = $8",
+            )
+            .with(a.display_name.clone())
+            .with(a.display_name.to_lowercase())
+            .with(a.status.as_str())
+            .with(opt_ms(a.last_active_at))
+            .with(a.email.clone())
+            .with(email_domain(&a.email))
+            .with(opt_ms(a.delete_after))
+            .with(a.id.to_string()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_account(&mut self, id: AccountId) -> Result<()> {
+        // The SCIM value index has no foreign key (migration 0011): its rows go first.
+        self.exec(
+            &Sql::new(
+                "DELETE FROM scim_user_values WHERE user_id IN (SELECT id FROM scim_users WHERE account_id = $1)",
+            )
+            .with(id.to_string()),
+        )
+        .await?;
+        // Grants to the account go with its org links (foreign keys cascade).
+        let q = Sql::new("DELETE FROM accounts WHERE id = $1").with(id.to_string());
+        self.exec(&q).await?;
+        Ok(())
+    }
+
+    async fn link_org_account(
+        &mut self,
+        org: OrgId,
+        account: AccountId,
+        is_managed: bool,
+        at: Timestamp,
+    ) -> Result<bool> {
+        if is_managed {
+            return Ok(self.link_managed_accounts(&[(org, account)], at, "created").await? == 1);
+        }
+        let n = self
+            .exec(
+                &Sql::new(
+                    "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at) VALUES ($1, $2, 0, $3) \
+             ON CONFLICT DO NOTHING",
+                )
+                .with(org.to_string())
+                .with(account.to_string())
+                .with(at.millis()),
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn link_managed_accounts(&mut self, links: &[(OrgId, AccountId)], at: Timestamp, via: &str) -> Result<u64> {
+        let rows: Vec<_> = links
+            .iter()
+            .map(|(org, account)| crate::json_rows::link_row(*org, *account, at.millis(), via))
+            .collect();
+        self.insert_rows(&crate::json_rows::MANAGED_LINKS, &rows).await
+    }
+
+    async fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
+        self.exec(
+            &Sql::new("DELETE FROM org_accounts WHERE org_id = $1 AND account_id = $2")
+                .with(org.to_string())
+                .with(account.to_string()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
+        self.exec(
+            &Sql::new(
+                "UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2",
+            )
+            .with(org.to_string())
+            .with(account.to_string()),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn push_instance_filter(q: &mut Sql, f: &AccountFilter) {
+    if let Some(p) = f.product {
+        q.push(" AND i.product = ").bind(p.as_str());
+    }
+    if let Some(i) = f.instance {
+        q.push(" AND i.id = ").bind(i.to_string());
+    }
+}

@@ -1,0 +1,25 @@
+//! Job leases.
+
+use crate::SqlTx;
+use crate::sql::Sql;
+use gatehouse_core::ports::JobTx;
+use gatehouse_core::{Result, Timestamp};
+
+impl JobTx for SqlTx {
+    async fn acquire_lease(&mut self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool> {
+        let n = self
+            .exec(
+                &Sql::new(
+                    "INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE job_leases.expires_at < $4 OR job_leases.holder = $2",
+                )
+                .with(name.to_owned())
+                .with(holder.to_owned())
+                .with(until.millis())
+                .with(now.millis()),
+            )
+            .await?;
+        Ok(n == 1)
+    }
+}

@@ -1,0 +1,80 @@
+//! Organizations.
+
+use crate::db::sql_with;
+use crate::sql::Sql;
+use crate::{Db, SqlTx, rows};
+use gatehouse_core::Result;
+use gatehouse_core::ids::OrgId;
+use gatehouse_core::model::{Org, OrgCounts};
+use gatehouse_core::ports::{OrgReads, OrgTx};
+use sqlx::AnyConnection;
+use std::ops::DerefMut;
+
+impl<C: DerefMut<Target = AnyConnection> + Send> OrgReads for Db<C> {
+    async fn find_org(&mut self, id: OrgId) -> Result<Option<Org>> {
+        self.one(
+            &sql_with(
+                "SELECT id, name, plan, created_at FROM orgs WHERE id = ",
+                id.to_string(),
+            ),
+            rows::org,
+        )
+        .await
+    }
+
+    async fn org_counts(&mut self, org: OrgId) -> Result<OrgCounts> {
+        let mut q = Sql::new("SELECT (SELECT COUNT(*) FROM org_accounts WHERE org_id = ");
+        q.bind(org.to_string())
+            .push(") AS accounts, (SELECT COUNT(*) FROM instances WHERE org_id = ");
+        q.bind(org.to_string())
+            .push(") AS instances, (SELECT COUNT(*) FROM org_groups WHERE org_id = ");
+        q.bind(org.to_string()).push(") AS groups_count, (SELECT COUNT(*) FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id WHERE oa.org_id = ");
+        q.bind(org.to_string()).push(concat!(
+            " AND a.status = 'active' AND ",
+            has_access!(),
+            " = 1) AS billable"
+        ));
+        self.one(&q, |r| {
+            Ok(OrgCounts {
+                accounts: rows::i(r, "accounts")?,
+                instances: rows::i(r, "instances")?,
+                groups: rows::i(r, "groups_count")?,
+                billable_accounts: rows::i(r, "billable")?,
+            })
+        })
+        .await?
+        .ok_or_else(|| gatehouse_core::CoreError::internal("count returned no row"))
+    }
+}
+
+impl OrgTx for SqlTx {
+    async fn lock_org(&mut self, org: OrgId) -> Result<()> {
+        if let Some(sql) = self.dialect.lock_org_sql() {
+            self.exec(&Sql::new(sql).with(org.to_string())).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_org(&mut self, o: &Org) -> Result<()> {
+        self.exec(
+            &Sql::new("INSERT INTO orgs (id, name, plan, created_at) VALUES ($1, $2, $3, $4)")
+                .with(o.id.to_string())
+                .with(o.name.clone())
+                .with(o.plan.as_str())
+                .with(o.created_at.millis()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn update_org(&mut self, o: &Org) -> Result<()> {
+        self.exec(
+            &Sql::new("UPDATE orgs SET name = $1, plan = $2 WHERE id = $3")
+                .with(o.name.clone())
+                .with(o.plan.as_str())
+                .with(o.id.to_string()),
+        )
+        .await?;
+        Ok(())
+    }
+}
