@@ -13,12 +13,17 @@
 //! computes the new resource from the current one inside the same transaction.
 
 mod batch;
+#[cfg(test)]
+mod fake;
 mod groups;
 mod held;
 pub mod rules;
 mod service;
 mod types;
 mod users;
+
+#[cfg(test)]
+mod tests;
 
 pub use service::Provisioning;
 pub use types::{ExpectedVersion, GroupResource, GroupWrite, MemberChange, QueuedCreate, Release, Valve, Written};

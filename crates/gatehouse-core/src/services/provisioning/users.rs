@@ -145,7 +145,7 @@ pub async fn provision_user<T: ProvisionTx>(
 }
 
 /// Replaces `existing` with `new` in the caller's transaction (or holds it, see the valve).
-async fn replace_in<T: ProvisionTx>(
+pub(super) async fn replace_in<T: ProvisionTx>(
     tx: &mut T,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
@@ -228,7 +228,7 @@ async fn record_update<T: AuditTx + Send>(
 }
 
 /// Deprovisions `existing` in the caller's transaction (or holds it, see the valve).
-async fn delete_in<T: ProvisionTx>(
+pub(super) async fn delete_in<T: ProvisionTx>(
     tx: &mut T,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
