@@ -234,3 +234,24 @@ pub async fn delete(
         .delete_user(caller, meta, id, &expected, valve)
         .await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::expected_version;
+    use gatehouse_core::services::ExpectedVersion;
+
+    #[test]
+    fn if_match_names_versions_in_weak_or_strong_form_and_star_any() {
+        assert_eq!(expected_version(None), ExpectedVersion::Any);
+        assert_eq!(expected_version(Some(" * ")), ExpectedVersion::Any);
+        assert_eq!(
+            expected_version(Some(r#"W/"3", "4""#)),
+            ExpectedVersion::OneOf(vec![3, 4])
+        );
+        assert_eq!(
+            expected_version(Some(r#"W/"03", "+4", W/5, "x""#)),
+            ExpectedVersion::OneOf(vec![]),
+            "tags this server never writes match nothing"
+        );
+    }
+}
