@@ -67,6 +67,43 @@ id_type!(/// An identity-provider directory (SCIM).
 id_type!(/// An audit event.
     EventId, "event_id");
 
+/// A person's API token. Unlike the other ids, not necessarily a UUID: it is the text the
+/// token was stored with, at most 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct UserApiTokenId(String);
+
+impl UserApiTokenId {
+    /// A fresh, time-ordered id.
+    pub fn new() -> Self {
+        Self(uuid::Uuid::now_v7().to_string())
+    }
+
+    /// Any text of 1 to 64 characters; anything else is a validation error on `token_id`.
+    pub fn parse(s: &str) -> Result<Self> {
+        if s.is_empty() || s.len() > 64 {
+            return Err(CoreError::validation("token_id", "is not a valid id"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for UserApiTokenId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for UserApiTokenId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 impl EventId {
     /// A fresh event id whose time part is `at`, so event ids sort in the order events happened
     /// (to the millisecond) even when the clock is not the wall clock.

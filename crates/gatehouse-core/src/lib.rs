@@ -19,6 +19,7 @@ pub mod services;
 pub mod signin;
 pub mod timestamp;
 pub mod types;
+pub mod value_index;
 
 pub use error::{CoreError, FieldError, Result};
 pub use timestamp::Timestamp;

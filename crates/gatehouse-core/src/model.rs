@@ -126,7 +126,7 @@ pub struct OrgAdminRole {
 /// SHA-256 digest. Deactivating the account revokes every token it has.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct UserApiToken {
-    pub id: String,
+    pub id: crate::ids::UserApiTokenId,
     pub account_id: AccountId,
     pub name: String,
     /// The first characters of the secret, so people can tell tokens apart.

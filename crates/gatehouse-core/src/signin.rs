@@ -177,12 +177,12 @@ impl<S: Store> SignIn<S> {
         };
         let hash = creds
             .as_ref()
-            .and_then(|(_, h)| h.clone())
+            .and_then(|c| c.password_hash.clone())
             .unwrap_or_else(|| self.dummy_hash.clone());
         let matches = self.hasher.verify(password.to_owned(), hash).await;
         let account = creds
-            .filter(|(a, h)| matches && h.is_some() && a.status == AccountStatus::Active)
-            .map(|(a, _)| a);
+            .filter(|c| matches && c.password_hash.is_some() && c.account.status == AccountStatus::Active)
+            .map(|c| c.account);
         let orgs = match &account {
             Some(a) => self.store.reader().await?.list_admin_orgs(a.id).await?,
             None => Vec::new(),

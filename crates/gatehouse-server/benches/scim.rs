@@ -247,7 +247,7 @@ async fn seed_users(app: &TestApp, org: OrgId, dir: DirectoryId, n: usize) {
             .insert_provisioned_users(&ProvisionedUsers {
                 users: &batch,
                 linked_at: now,
-                via: "scim",
+                via: gatehouse_core::ports::ManagedVia::Scim,
             })
             .await
             .unwrap();

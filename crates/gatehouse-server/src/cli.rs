@@ -5,7 +5,7 @@ use crate::state::AppState;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use gatehouse_core::ports::SystemClock;
-use gatehouse_store::{Dialect, SqlStore, StoreOptions};
+use gatehouse_store::{SqlStore, StoreOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -114,7 +114,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { output } => {
-            if store.dialect() == Dialect::Postgres {
+            if !store.has_online_backup() {
                 bail!(
                     "backup copies SQLite databases; for PostgreSQL use pg_dump (e.g. pg_dump -Fc \"$GATEHOUSE_DATABASE_URL\" > gatehouse.dump)"
                 );

@@ -91,11 +91,8 @@ impl AppState {
             Arc::new(RealProver::new(&prover_cfg)?),
             domain_policy,
         );
-        let cluster = store.dialect() == gatehouse_store::Dialect::Postgres;
-        let writers = match store.dialect() {
-            gatehouse_store::Dialect::Sqlite => 1,
-            gatehouse_store::Dialect::Postgres => 2,
-        };
+        let cluster = store.is_shared();
+        let writers = store.batch_writers();
         let services = Services::new(store, clock).with_token_cache(std::time::Duration::from_secs(u64::from(
             config.scim_token_cache_seconds,
         )));

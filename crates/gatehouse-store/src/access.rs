@@ -62,14 +62,12 @@ impl InstanceTx for SqlTx {
     }
 
     async fn update_instance(&mut self, i: &Instance) -> Result<()> {
-        self.exec(
-            &Sql::new("UPDATE instances SET name = $1, edition = $2 WHERE org_id = $3 AND id = $4")
-                .with(i.name.clone())
-                .with(i.edition.as_str())
-                .with(i.org_id.to_string())
-                .with(i.id.to_string()),
-        )
-        .await?;
+        let q = Sql::new("UPDATE instances SET name = $1, edition = $2 WHERE org_id = $3 AND id = $4")
+            .with(i.name.clone())
+            .with(i.edition.as_str())
+            .with(i.org_id.to_string())
+            .with(i.id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -141,17 +139,15 @@ impl GroupTx for SqlTx {
     }
 
     async fn update_group(&mut self, g: &Group) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "UPDATE org_groups SET name = $1, name_folded = $2, description = $3 WHERE org_id = $4 AND id = $5",
-            )
-            .with(g.name.clone())
-            .with(g.name.to_lowercase())
-            .with(g.description.clone())
-            .with(g.org_id.to_string())
-            .with(g.id.to_string()),
+        let q = Sql::new(
+            "UPDATE org_groups SET name = $1, name_folded = $2, description = $3 WHERE org_id = $4 AND id = $5",
         )
-        .await?;
+        .with(g.name.clone())
+        .with(g.name.to_lowercase())
+        .with(g.description.clone())
+        .with(g.org_id.to_string())
+        .with(g.id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -202,12 +198,10 @@ impl GroupTx for SqlTx {
     }
 
     async fn clear_group_members(&mut self, org: OrgId, group: GroupId) -> Result<()> {
-        self.exec(
-            &Sql::new("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
-                .with(org.to_string())
-                .with(group.to_string()),
-        )
-        .await?;
+        let q = Sql::new("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
+            .with(org.to_string())
+            .with(group.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 }
@@ -286,13 +280,11 @@ impl AccessTx for SqlTx {
     }
 
     async fn update_access(&mut self, a: &Access) -> Result<()> {
-        self.exec(
-            &Sql::new("UPDATE product_access SET role = $1 WHERE org_id = $2 AND id = $3")
-                .with(a.role.as_str())
-                .with(a.org_id.to_string())
-                .with(a.id.to_string()),
-        )
-        .await?;
+        let q = Sql::new("UPDATE product_access SET role = $1 WHERE org_id = $2 AND id = $3")
+            .with(a.role.as_str())
+            .with(a.org_id.to_string())
+            .with(a.id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 

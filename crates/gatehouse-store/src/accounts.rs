@@ -6,7 +6,7 @@ use crate::{Db, SqlTx, rows};
 use gatehouse_core::ids::{AccountId, OrgId};
 use gatehouse_core::model::{Account, AccountFilter, OrgAccount};
 use gatehouse_core::page::{Page, PageRequest};
-use gatehouse_core::ports::{AccountReads, AccountTx};
+use gatehouse_core::ports::{AccountReads, AccountTx, DueDeletion, ManagedLink, ManagedVia};
 use gatehouse_core::{Result, Timestamp};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
@@ -86,7 +86,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AccountReads for Db<C> {
         self.one(&q, rows::org_id).await
     }
 
-    async fn list_accounts_due_for_deletion(&mut self, now: Timestamp, limit: u32) -> Result<Vec<(OrgId, Account)>> {
+    async fn list_accounts_due_for_deletion(&mut self, now: Timestamp, limit: u32) -> Result<Vec<DueDeletion>> {
         let mut q = Sql::new(concat!(
             "SELECT ",
             account_cols!(),
@@ -97,10 +97,10 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AccountReads for Db<C> {
             .push(" ORDER BY a.delete_after LIMIT ")
             .bind(i64::from(limit));
         self.all(&q, |r| {
-            Ok((
-                OrgId::parse(&rows::s(r, "org_id")?).map_err(gatehouse_core::CoreError::internal)?,
-                rows::account(r)?,
-            ))
+            Ok(DueDeletion {
+                org: rows::org_id(r)?,
+                account: rows::account(r)?,
+            })
         })
         .await
     }
@@ -127,33 +127,28 @@ impl AccountTx for SqlTx {
     }
 
     async fn update_account(&mut self, a: &Account) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "UPDATE accounts SET display_name = $1, display_name_folded = $2, status = $3, last_active_at = $4, \
+        let q = Sql::new(
+            "UPDATE accounts SET display_name = $1, display_name_folded = $2, status = $3, last_active_at = $4, \
              email = $5, email_domain = $6, delete_after = $7 WHERE id = $8",
-            )
-            .with(a.display_name.clone())
-            .with(a.display_name.to_lowercase())
-            .with(a.status.as_str())
-            .with(opt_ms(a.last_active_at))
-            .with(a.email.clone())
-            .with(email_domain(&a.email))
-            .with(opt_ms(a.delete_after))
-            .with(a.id.to_string()),
         )
-        .await?;
+        .with(a.display_name.clone())
+        .with(a.display_name.to_lowercase())
+        .with(a.status.as_str())
+        .with(opt_ms(a.last_active_at))
+        .with(a.email.clone())
+        .with(email_domain(&a.email))
+        .with(opt_ms(a.delete_after))
+        .with(a.id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn delete_account(&mut self, id: AccountId) -> Result<()> {
         // The SCIM value index has no foreign key (migration 0011): its rows go first.
-        self.exec(
-            &Sql::new(
-                "DELETE FROM scim_user_values WHERE user_id IN (SELECT id FROM scim_users WHERE account_id = $1)",
-            )
-            .with(id.to_string()),
-        )
-        .await?;
+        let q =
+            Sql::new("DELETE FROM scim_user_values WHERE user_id IN (SELECT id FROM scim_users WHERE account_id = $1)")
+                .with(id.to_string());
+        self.exec(&q).await?;
         // Grants to the account go with its org links (foreign keys cascade).
         let q = Sql::new("DELETE FROM accounts WHERE id = $1").with(id.to_string());
         self.exec(&q).await?;
@@ -168,49 +163,45 @@ impl AccountTx for SqlTx {
         at: Timestamp,
     ) -> Result<bool> {
         if is_managed {
-            return Ok(self.link_managed_accounts(&[(org, account)], at, "created").await? == 1);
+            return Ok(self
+                .link_managed_accounts(&[ManagedLink { org, account }], at, ManagedVia::Created)
+                .await?
+                == 1);
         }
-        let n = self
-            .exec(
-                &Sql::new(
-                    "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at) VALUES ($1, $2, 0, $3) \
+        let q = Sql::new(
+            "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at) VALUES ($1, $2, 0, $3) \
              ON CONFLICT DO NOTHING",
-                )
-                .with(org.to_string())
-                .with(account.to_string())
-                .with(at.millis()),
-            )
-            .await?;
+        )
+        .with(org.to_string())
+        .with(account.to_string())
+        .with(at.millis());
+        let n = self.exec(&q).await?;
         Ok(n == 1)
     }
 
-    async fn link_managed_accounts(&mut self, links: &[(OrgId, AccountId)], at: Timestamp, via: &str) -> Result<u64> {
+    async fn link_managed_accounts(&mut self, links: &[ManagedLink], at: Timestamp, via: ManagedVia) -> Result<u64> {
         let rows: Vec<_> = links
             .iter()
-            .map(|(org, account)| crate::json_rows::link_row(*org, *account, at.millis(), via))
+            .map(|l| crate::json_rows::link_row(l.org, l.account, at.millis(), via.as_str()))
             .collect();
         self.insert_rows(&crate::json_rows::MANAGED_LINKS, &rows).await
     }
 
     async fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
-        self.exec(
-            &Sql::new("DELETE FROM org_accounts WHERE org_id = $1 AND account_id = $2")
-                .with(org.to_string())
-                .with(account.to_string()),
-        )
-        .await?;
+        let q = Sql::new("DELETE FROM org_accounts WHERE org_id = $1 AND account_id = $2")
+            .with(org.to_string())
+            .with(account.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2",
-            )
-            .with(org.to_string())
-            .with(account.to_string()),
+        let q = Sql::new(
+            "UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2",
         )
-        .await?;
+        .with(org.to_string())
+        .with(account.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 }

@@ -6,7 +6,7 @@ use crate::{Db, SqlTx, rows};
 use gatehouse_core::audit::{AuditEvent, AuditFilter, EventRecord};
 use gatehouse_core::ids::{EventId, OrgId};
 use gatehouse_core::page::{Page, PageRequest};
-use gatehouse_core::ports::{AuditReads, AuditTx};
+use gatehouse_core::ports::{AuditReads, AuditTx, PrunedEvents};
 use gatehouse_core::{Result, Timestamp};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -219,11 +219,18 @@ impl AuditTx for SqlTx {
         Ok(())
     }
 
-    async fn delete_events_before(&mut self, cutoff: Timestamp) -> Result<Vec<(OrgId, i64)>> {
+    async fn delete_events_before(&mut self, cutoff: Timestamp) -> Result<Vec<PrunedEvents>> {
         let bound = gatehouse_core::ids::EventId::lower_bound(cutoff);
         let q = Sql::new("SELECT org_id, COUNT(*) AS n FROM audit_events WHERE id < $1 GROUP BY org_id")
             .with(bound.clone());
-        let out = self.all(&q, |r| Ok((rows::org_id(r)?, rows::i(r, "n")?))).await?;
+        let out = self
+            .all(&q, |r| {
+                Ok(PrunedEvents {
+                    org: rows::org_id(r)?,
+                    count: rows::i(r, "n")?,
+                })
+            })
+            .await?;
         let q = Sql::new("DELETE FROM audit_targets WHERE event_id < $1").with(bound.clone());
         self.exec(&q).await?;
         let q = Sql::new("DELETE FROM audit_events WHERE id < $1").with(bound);

@@ -1,8 +1,9 @@
 //! What every capability file shares: running a statement and mapping its rows, keyset
 //! pages, and ending a transaction.
 
+use crate::error::db_err;
 use crate::sql::Sql;
-use crate::{Db, SqlTx, db_err, rows};
+use crate::{Db, SqlTx, rows};
 use gatehouse_core::page::{Page, PageRequest};
 use gatehouse_core::ports::Commit;
 use gatehouse_core::{Result, Timestamp};

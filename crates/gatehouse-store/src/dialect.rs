@@ -144,11 +144,91 @@ impl Dialect {
         }
     }
 
+    /// Whether several nodes may share the database (and so must tell each other about
+    /// changes they cache). A SQLite file serves one node.
+    pub(crate) fn is_shared(self) -> bool {
+        match self {
+            Dialect::Sqlite => false,
+            Dialect::Postgres => true,
+        }
+    }
+
+    /// The size of a pool of its own for writes, where the engine takes one writer at a time:
+    /// SQLite's writes then queue in-process instead of failing with SQLITE_BUSY. PostgreSQL
+    /// writes through the reading pool.
+    pub(crate) fn writer_pool(self) -> Option<u32> {
+        match self {
+            Dialect::Sqlite => Some(1),
+            Dialect::Postgres => None,
+        }
+    }
+
+    /// How many batched writes are worth running at once: one where the engine has one writer,
+    /// a few where transactions run side by side.
+    pub(crate) fn batch_writers(self) -> usize {
+        match self {
+            Dialect::Sqlite => 1,
+            Dialect::Postgres => 2,
+        }
+    }
+
+    /// Announces on a channel, delivered to listeners when the transaction commits (`$1`: the
+    /// channel). None where the database is not shared.
+    pub(crate) fn notify_sql(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some("SELECT pg_notify($1, '')"),
+        }
+    }
+
+    /// Writes a consistent copy of the database to a file (`$1`) while it is in use, where the
+    /// engine can: SQLite. PostgreSQL is backed up with its own tools (pg_dump).
+    pub(crate) fn online_backup_sql(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => Some("VACUUM INTO $1"),
+            Dialect::Postgres => None,
+        }
+    }
+
     /// Serializes migration runs across nodes (PostgreSQL advisory lock, held to commit).
     pub(crate) fn migration_lock_sql(self) -> Option<&'static str> {
         match self {
             Dialect::Sqlite => None,
             Dialect::Postgres => Some("SELECT pg_advisory_xact_lock(7461636869)"),
+        }
+    }
+
+    /// Pushes the row source of an insert: the bound JSON array as a table of rows `r`. On
+    /// PostgreSQL as `jsonb`, parsed once: each `->>` on `json` would lex the row again.
+    pub(crate) fn push_rows(self, q: &mut crate::sql::Sql, json: String) {
+        match self {
+            Dialect::Sqlite => {
+                q.push("(SELECT value AS r FROM json_each(").bind(json).push("))");
+            }
+            Dialect::Postgres => {
+                q.push("jsonb_array_elements(CAST(")
+                    .bind(json)
+                    .push(" AS JSONB)) AS j(r)");
+            }
+        }
+    }
+
+    /// The migrations written for this engine, in order.
+    pub(crate) fn migrations(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Dialect::Sqlite => crate::migrate::MIGRATIONS_SQLITE,
+            Dialect::Postgres => crate::migrate::MIGRATIONS_POSTGRES,
+        }
+    }
+
+    /// Whether a batch of provisioned users is written as one statement of data-modifying
+    /// `WITH` clauses (PostgreSQL: one round trip, atomic without a transaction around it,
+    /// foreign keys checked at its end) rather than as inserts in a transaction (SQLite,
+    /// in-process, where round trips cost nothing and such clauses do not exist).
+    pub(crate) fn writes_batches_as_one_statement(self) -> bool {
+        match self {
+            Dialect::Sqlite => false,
+            Dialect::Postgres => true,
         }
     }
 }

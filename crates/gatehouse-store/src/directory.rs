@@ -3,8 +3,11 @@
 use crate::db::{opt_ms, sql_with};
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
-use gatehouse_core::ids::{AccountId, EventId, GroupId, OrgId};
-use gatehouse_core::ports::{DirectoryReads, DirectoryTx};
+use gatehouse_core::directory::{GroupPredicate, GroupSort, ScimGroup, ScimUser, UserPredicate, UserSort};
+use gatehouse_core::ids::{EventId, GroupId, OrgId};
+use gatehouse_core::ports::{
+    DirectoryReads, DirectoryTokenMatch, DirectoryTx, ScimGroupMember, ScimListQuery, ScimPage, ScimUserAccount,
+};
 use gatehouse_core::{Result, Timestamp};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
@@ -48,15 +51,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         self.all(&q, |r| crate::scim::token(r, "")).await
     }
 
-    async fn find_directory_token(
-        &mut self,
-        digest: &str,
-    ) -> Result<
-        Option<(
-            gatehouse_core::directory::Directory,
-            gatehouse_core::directory::DirectoryToken,
-        )>,
-    > {
+    async fn find_directory_token(&mut self, digest: &str) -> Result<Option<DirectoryTokenMatch>> {
         let q = sql_with(
             concat!(
                 "SELECT ",
@@ -67,8 +62,13 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
             ),
             digest,
         );
-        self.one(&q, |r| Ok((crate::scim::directory(r)?, crate::scim::token(r, "t_")?)))
-            .await
+        self.one(&q, |r| {
+            Ok(DirectoryTokenMatch {
+                directory: crate::scim::directory(r)?,
+                token: crate::scim::token(r, "t_")?,
+            })
+        })
+        .await
     }
 
     async fn find_scim_user(
@@ -87,13 +87,9 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
     async fn list_scim_users(
         &mut self,
         directory: gatehouse_core::ids::DirectoryId,
-        predicate: &gatehouse_core::directory::UserPredicate,
-        start: i64,
-        count: i64,
-        order: (gatehouse_core::directory::UserSort, bool),
-    ) -> Result<(i64, Vec<gatehouse_core::directory::ScimUser>)> {
-        self.scim_users_page(directory, predicate, start, count, (&order.0, order.1))
-            .await
+        query: &ScimListQuery<'_, UserPredicate, UserSort>,
+    ) -> Result<ScimPage<ScimUser>> {
+        self.scim_users_page(directory, query).await
     }
 
     async fn find_scim_group(
@@ -112,19 +108,16 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
     async fn list_scim_groups(
         &mut self,
         directory: gatehouse_core::ids::DirectoryId,
-        predicate: &gatehouse_core::directory::GroupPredicate,
-        start: i64,
-        count: i64,
-        order: (gatehouse_core::directory::GroupSort, bool),
-    ) -> Result<(i64, Vec<gatehouse_core::directory::ScimGroup>)> {
-        self.scim_groups_page(directory, predicate, start, count, order).await
+        query: &ScimListQuery<'_, GroupPredicate, GroupSort>,
+    ) -> Result<ScimPage<ScimGroup>> {
+        self.scim_groups_page(directory, query).await
     }
 
     async fn list_scim_group_members(
         &mut self,
         directory: gatehouse_core::ids::DirectoryId,
         group: GroupId,
-    ) -> Result<Vec<(String, String)>> {
+    ) -> Result<Vec<ScimGroupMember>> {
         let mut q = Sql::new(
             "SELECT su.id, a.display_name FROM group_members gm JOIN scim_users su ON su.account_id = gm.account_id AND su.directory_id = ",
         );
@@ -132,15 +125,20 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
             .push(" JOIN accounts a ON a.id = gm.account_id WHERE gm.group_id = ")
             .bind(group.to_string());
         q.push(" ORDER BY su.id");
-        self.all(&q, |r| Ok((rows::s(r, "id")?, rows::s(r, "display_name")?)))
-            .await
+        self.all(&q, |r| {
+            Ok(ScimGroupMember {
+                user_id: rows::s(r, "id")?,
+                display_name: rows::s(r, "display_name")?,
+            })
+        })
+        .await
     }
 
     async fn find_scim_user_accounts(
         &mut self,
         directory: gatehouse_core::ids::DirectoryId,
         ids: &[String],
-    ) -> Result<Vec<(String, AccountId)>> {
+    ) -> Result<Vec<ScimUserAccount>> {
         self.scim_user_accounts(directory, ids).await
     }
 
@@ -193,16 +191,14 @@ impl DirectoryTx for SqlTx {
     }
 
     async fn update_directory(&mut self, d: &gatehouse_core::directory::Directory) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "UPDATE directories SET name = $1, deactivation_limit_per_hour = $2 WHERE org_id = $3 AND id = $4",
-            )
-            .with(d.name.clone())
-            .with(d.deactivation_limit_per_hour)
-            .with(d.org_id.to_string())
-            .with(d.id.to_string()),
+        let q = Sql::new(
+            "UPDATE directories SET name = $1, deactivation_limit_per_hour = $2 WHERE org_id = $3 AND id = $4",
         )
-        .await?;
+        .with(d.name.clone())
+        .with(d.deactivation_limit_per_hour)
+        .with(d.org_id.to_string())
+        .with(d.id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -214,12 +210,10 @@ impl DirectoryTx for SqlTx {
         .with(org.to_string())
         .with(id.to_string());
         self.exec(&q).await?;
-        self.exec(
-            &Sql::new("DELETE FROM directories WHERE org_id = $1 AND id = $2")
-                .with(org.to_string())
-                .with(id.to_string()),
-        )
-        .await?;
+        let q = Sql::new("DELETE FROM directories WHERE org_id = $1 AND id = $2")
+            .with(org.to_string())
+            .with(id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -234,7 +228,7 @@ impl DirectoryTx for SqlTx {
         )
         .with(t.id.clone())
         .with(t.directory_id.to_string())
-        .with(digest.to_owned())
+        .with(digest)
         .with(t.prefix.clone())
         .with(t.created_at.millis())
         .with(opt_ms(t.expires_at))
@@ -244,23 +238,21 @@ impl DirectoryTx for SqlTx {
     }
 
     async fn update_directory_token(&mut self, t: &gatehouse_core::directory::DirectoryToken) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "UPDATE directory_tokens SET expires_at = $1, revoked_at = $2 WHERE id = $3 AND directory_id = $4",
-            )
-            .with(opt_ms(t.expires_at))
-            .with(opt_ms(t.revoked_at))
-            .with(t.id.clone())
-            .with(t.directory_id.to_string()),
+        let q = Sql::new(
+            "UPDATE directory_tokens SET expires_at = $1, revoked_at = $2 WHERE id = $3 AND directory_id = $4",
         )
-        .await?;
+        .with(opt_ms(t.expires_at))
+        .with(opt_ms(t.revoked_at))
+        .with(t.id.clone())
+        .with(t.directory_id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn announce_directory_change(&mut self) -> Result<()> {
-        if self.dialect == crate::Dialect::Postgres {
+        if let Some(notify) = self.dialect.notify_sql() {
             // Delivered when the transaction commits, and not at all if it rolls back.
-            let q = Sql::new("SELECT pg_notify($1, '')").with(crate::DIRECTORY_CHANGES_CHANNEL);
+            let q = Sql::new(notify).with(crate::DIRECTORY_CHANGES_CHANNEL);
             self.exec(&q).await?;
         }
         Ok(())
@@ -305,18 +297,14 @@ impl DirectoryTx for SqlTx {
     }
 
     async fn delete_scim_user(&mut self, directory: gatehouse_core::ids::DirectoryId, id: &str) -> Result<()> {
-        self.exec(
-            &Sql::new("DELETE FROM scim_user_values WHERE directory_id = $1 AND user_id = $2")
-                .with(directory.to_string())
-                .with(id.to_owned()),
-        )
-        .await?;
-        self.exec(
-            &Sql::new("DELETE FROM scim_users WHERE directory_id = $1 AND id = $2")
-                .with(directory.to_string())
-                .with(id.to_owned()),
-        )
-        .await?;
+        let q = Sql::new("DELETE FROM scim_user_values WHERE directory_id = $1 AND user_id = $2")
+            .with(directory.to_string())
+            .with(id);
+        self.exec(&q).await?;
+        let q = Sql::new("DELETE FROM scim_users WHERE directory_id = $1 AND id = $2")
+            .with(directory.to_string())
+            .with(id);
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -379,9 +367,8 @@ impl DirectoryTx for SqlTx {
     }
 
     async fn delete_held_operations(&mut self, directory: gatehouse_core::ids::DirectoryId) -> Result<u64> {
-        let n = self
-            .exec(&Sql::new("DELETE FROM scim_held_operations WHERE directory_id = $1").with(directory.to_string()))
-            .await?;
+        let q = Sql::new("DELETE FROM scim_held_operations WHERE directory_id = $1").with(directory.to_string());
+        let n = self.exec(&q).await?;
         Ok(n)
     }
 }

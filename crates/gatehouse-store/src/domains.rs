@@ -4,7 +4,7 @@ use crate::db::{opt_ms, sql_with};
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
 use gatehouse_core::ids::{AccountId, OrgId};
-use gatehouse_core::ports::{DomainReads, DomainTx};
+use gatehouse_core::ports::{DomainReads, DomainTx, ManagedVia};
 use gatehouse_core::{Result, Timestamp};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
@@ -106,22 +106,19 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DomainReads for Db<C> {
 
 impl DomainTx for SqlTx {
     async fn insert_domain(&mut self, d: &gatehouse_core::domain::Domain) -> Result<bool> {
-        let n = self
-            .exec(
-                &Sql::new(
-                    "INSERT INTO domains (id, org_id, name, token, status, claim_mode, created_at, verify_by) \
+        let q = Sql::new(
+            "INSERT INTO domains (id, org_id, name, token, status, claim_mode, created_at, verify_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (org_id, name) DO NOTHING",
-                )
-                .with(d.id.to_string())
-                .with(d.org_id.to_string())
-                .with(d.name.clone())
-                .with(d.token.clone())
-                .with(d.status.as_str())
-                .with(d.claim_mode.as_str())
-                .with(d.created_at.millis())
-                .with(d.verify_by.millis()),
-            )
-            .await?;
+        )
+        .with(d.id.to_string())
+        .with(d.org_id.to_string())
+        .with(d.name.clone())
+        .with(d.token.clone())
+        .with(d.status.as_str())
+        .with(d.claim_mode.as_str())
+        .with(d.created_at.millis())
+        .with(d.verify_by.millis());
+        let n = self.exec(&q).await?;
         Ok(n == 1)
     }
 
@@ -146,12 +143,10 @@ impl DomainTx for SqlTx {
     }
 
     async fn delete_domain(&mut self, org: OrgId, id: gatehouse_core::ids::DomainId) -> Result<()> {
-        self.exec(
-            &Sql::new("DELETE FROM domains WHERE org_id = $1 AND id = $2")
-                .with(org.to_string())
-                .with(id.to_string()),
-        )
-        .await?;
+        let q = Sql::new("DELETE FROM domains WHERE org_id = $1 AND id = $2")
+            .with(org.to_string())
+            .with(id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -179,7 +174,7 @@ impl DomainTx for SqlTx {
         org: OrgId,
         accounts: &[AccountId],
         at: Timestamp,
-        via: &'static str,
+        via: ManagedVia,
     ) -> Result<()> {
         for id in accounts {
             // Management moves: first away from any other organization, then to this one.
@@ -197,7 +192,7 @@ impl DomainTx for SqlTx {
             .with(org.to_string())
             .with(id.to_string())
             .with(at.millis())
-            .with(via);
+            .with(via.as_str());
             self.exec(&q).await?;
         }
         Ok(())
@@ -206,20 +201,19 @@ impl DomainTx for SqlTx {
     async fn release_domain_accounts(&mut self, org: OrgId, email_domain: &str) -> Result<Vec<AccountId>> {
         let q = Sql::new(
             "SELECT oa.account_id AS id FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id \
-             WHERE oa.org_id = $1 AND oa.managed_via = 'domain' AND a.email_domain = $2",
+             WHERE oa.org_id = $1 AND oa.managed_via = $3 AND a.email_domain = $2",
         )
         .with(org.to_string())
-        .with(email_domain.to_owned());
+        .with(email_domain)
+        .with(ManagedVia::Domain.as_str());
         let ids = self.all(&q, rows::account_id).await?;
         for id in &ids {
-            self.exec(
-                &Sql::new(
-                    "UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2",
-                )
-                .with(org.to_string())
-                .with(id.to_string()),
+            let q = Sql::new(
+                "UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2",
             )
-            .await?;
+            .with(org.to_string())
+            .with(id.to_string());
+            self.exec(&q).await?;
         }
         Ok(ids)
     }

@@ -7,19 +7,16 @@ use gatehouse_core::{Result, Timestamp};
 
 impl JobTx for SqlTx {
     async fn acquire_lease(&mut self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool> {
-        let n = self
-            .exec(
-                &Sql::new(
-                    "INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+        let q = Sql::new(
+            "INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
              WHERE job_leases.expires_at < $4 OR job_leases.holder = $2",
-                )
-                .with(name.to_owned())
-                .with(holder.to_owned())
-                .with(until.millis())
-                .with(now.millis()),
-            )
-            .await?;
+        )
+        .with(name)
+        .with(holder)
+        .with(until.millis())
+        .with(now.millis());
+        let n = self.exec(&q).await?;
         Ok(n == 1)
     }
 }

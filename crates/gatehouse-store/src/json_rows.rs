@@ -8,8 +8,10 @@
 //! A row is a JSON array, its columns by position; `r ->> n` reads column `n` as text (a
 //! number as its digits) on both engines, and `CAST` gives the column its type.
 
+use crate::dialect::Dialect;
+use crate::error::db_err;
 use crate::sql::Sql;
-use crate::{Db, Dialect, SqlStore, db_err};
+use crate::{Db, SqlStore};
 use gatehouse_core::audit::AuditEvent;
 use gatehouse_core::directory::ScimUser;
 use gatehouse_core::ids::{AccountId, OrgId};
@@ -84,23 +86,6 @@ const NEW_ACCOUNTS_WHERE: &str = " WHERE NOT EXISTS (SELECT 1 FROM domains d WHE
 /// Rows as the JSON text one insert binds.
 pub(crate) fn to_json<R: Serialize>(rows: &[R]) -> Result<String> {
     serde_json::to_string(rows).map_err(CoreError::internal)
-}
-
-impl Dialect {
-    /// Pushes the row source of an insert: the bound JSON array as a table of rows `r`. On
-    /// PostgreSQL as `jsonb`, parsed once: each `->>` on `json` would lex the row again.
-    pub(crate) fn push_rows(self, q: &mut Sql, json: String) {
-        match self {
-            Dialect::Sqlite => {
-                q.push("(SELECT value AS r FROM json_each(").bind(json).push("))");
-            }
-            Dialect::Postgres => {
-                q.push("jsonb_array_elements(CAST(")
-                    .bind(json)
-                    .push(" AS JSONB)) AS j(r)");
-            }
-        }
-    }
 }
 
 /// The statement for one insert of `json` rows.
@@ -324,75 +309,94 @@ impl SqlStore {
                 .map(|n| account_row(&n.account, n.org))
                 .collect::<Vec<_>>(),
         )?;
-        let d = self.dialect;
-        match d {
-            Dialect::Postgres => {
-                let parts = Parts::of(p.users.iter(), at, p.via)?;
-                // Each clause: its insert, its rows, and what keeps only the rows of accounts
-                // written (the values: of SCIM users written), up to the next clause.
-                let clauses = [
-                    (
-                        MANAGED_LINKS.head,
-                        to_json(&parts.links)?,
-                        " WHERE r ->> 1 IN (SELECT id FROM a)), u AS (",
-                    ),
-                    (
-                        SCIM_USERS.head,
-                        to_json(&parts.users)?,
-                        " WHERE r ->> 2 IN (SELECT id FROM a) RETURNING id), v AS (",
-                    ),
-                    (
-                        USER_VALUES.head,
-                        to_json(&parts.values)?,
-                        " WHERE r ->> 1 IN (SELECT id FROM u)), e AS (",
-                    ),
-                    (
-                        EVENTS.head,
-                        keyed(&parts.events)?,
-                        " WHERE r ->> 12 IN (SELECT id FROM a)), t AS (",
-                    ),
-                    (
-                        EVENT_TARGETS.head,
-                        keyed(&parts.targets)?,
-                        " WHERE r ->> 3 IN (SELECT id FROM a) ON CONFLICT DO NOTHING) SELECT id FROM a",
-                    ),
-                ];
-                let mut q = Sql::new("WITH a AS (");
-                q.push(NEW_ACCOUNTS);
-                d.push_rows(&mut q, accounts);
-                q.push(NEW_ACCOUNTS_WHERE).push("), l AS (");
-                for (head, json, rest) in clauses {
-                    q.push(head);
-                    d.push_rows(&mut q, json);
-                    q.push(rest);
-                }
-                let mut conn = self.writer.acquire().await.map_err(db_err)?;
-                let rows = q.fetch_all(&mut conn).await?;
-                written_ids(&rows)
-            }
-            Dialect::Sqlite => {
-                let mut tx = self.writer.begin().await.map_err(db_err)?;
-                let mut q = Sql::new(NEW_ACCOUNTS);
-                d.push_rows(&mut q, accounts);
-                q.push(NEW_ACCOUNTS_WHERE);
-                let written = written_ids(&q.fetch_all(&mut tx).await?)?;
-                let kept = p.users.iter().filter(|n| written.contains(&n.account.id));
-                let parts = Parts::of(kept, at, p.via)?;
-                let events: Vec<&EventRow> = parts.events.iter().map(|(r, _)| r).collect();
-                let targets: Vec<&TargetRow> = parts.targets.iter().map(|(r, _)| r).collect();
-                for (insert, json) in [
-                    (&MANAGED_LINKS, to_json(&parts.links)?),
-                    (&SCIM_USERS, to_json(&parts.users)?),
-                    (&USER_VALUES, to_json(&parts.values)?),
-                    (&EVENTS, to_json(&events)?),
-                    (&EVENT_TARGETS, to_json(&targets)?),
-                ] {
-                    statement(d, insert, json).execute(&mut tx).await?;
-                }
-                tx.commit().await.map_err(db_err)?;
-                Ok(written)
-            }
+        if self.dialect.writes_batches_as_one_statement() {
+            self.write_provisioned_at_once(p, at, accounts).await
+        } else {
+            self.write_provisioned_in_tx(p, at, accounts).await
         }
+    }
+
+    /// One statement, each insert a `WITH` clause; the accounts go first, and every other
+    /// clause keeps only the rows of the accounts that went in.
+    async fn write_provisioned_at_once(
+        &self,
+        p: &ProvisionedUsers<'_>,
+        at: i64,
+        accounts: String,
+    ) -> Result<HashSet<AccountId>> {
+        let d = self.dialect;
+        let parts = Parts::of(p.users.iter(), at, p.via.as_str())?;
+        // Each clause: its insert, its rows, and what keeps only the rows of accounts
+        // written (the values: of SCIM users written), up to the next clause.
+        let clauses = [
+            (
+                MANAGED_LINKS.head,
+                to_json(&parts.links)?,
+                " WHERE r ->> 1 IN (SELECT id FROM a)), u AS (",
+            ),
+            (
+                SCIM_USERS.head,
+                to_json(&parts.users)?,
+                " WHERE r ->> 2 IN (SELECT id FROM a) RETURNING id), v AS (",
+            ),
+            (
+                USER_VALUES.head,
+                to_json(&parts.values)?,
+                " WHERE r ->> 1 IN (SELECT id FROM u)), e AS (",
+            ),
+            (
+                EVENTS.head,
+                keyed(&parts.events)?,
+                " WHERE r ->> 12 IN (SELECT id FROM a)), t AS (",
+            ),
+            (
+                EVENT_TARGETS.head,
+                keyed(&parts.targets)?,
+                " WHERE r ->> 3 IN (SELECT id FROM a) ON CONFLICT DO NOTHING) SELECT id FROM a",
+            ),
+        ];
+        let mut q = Sql::new("WITH a AS (");
+        q.push(NEW_ACCOUNTS);
+        d.push_rows(&mut q, accounts);
+        q.push(NEW_ACCOUNTS_WHERE).push("), l AS (");
+        for (head, json, rest) in clauses {
+            q.push(head);
+            d.push_rows(&mut q, json);
+            q.push(rest);
+        }
+        let mut conn = self.writer.acquire().await.map_err(db_err)?;
+        let rows = q.fetch_all(&mut conn).await?;
+        written_ids(&rows)
+    }
+
+    /// The accounts first, then the rest for the accounts written, in one transaction.
+    async fn write_provisioned_in_tx(
+        &self,
+        p: &ProvisionedUsers<'_>,
+        at: i64,
+        accounts: String,
+    ) -> Result<HashSet<AccountId>> {
+        let d = self.dialect;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut q = Sql::new(NEW_ACCOUNTS);
+        d.push_rows(&mut q, accounts);
+        q.push(NEW_ACCOUNTS_WHERE);
+        let written = written_ids(&q.fetch_all(&mut tx).await?)?;
+        let kept = p.users.iter().filter(|n| written.contains(&n.account.id));
+        let parts = Parts::of(kept, at, p.via.as_str())?;
+        let events: Vec<&EventRow> = parts.events.iter().map(|(r, _)| r).collect();
+        let targets: Vec<&TargetRow> = parts.targets.iter().map(|(r, _)| r).collect();
+        for (insert, json) in [
+            (&MANAGED_LINKS, to_json(&parts.links)?),
+            (&SCIM_USERS, to_json(&parts.users)?),
+            (&USER_VALUES, to_json(&parts.values)?),
+            (&EVENTS, to_json(&events)?),
+            (&EVENT_TARGETS, to_json(&targets)?),
+        ] {
+            statement(d, insert, json).execute(&mut tx).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(written)
     }
 }
 

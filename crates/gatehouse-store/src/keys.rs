@@ -3,7 +3,7 @@
 use crate::db::{opt_ms, sql_with};
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
-use gatehouse_core::ids::{AccountId, ApiKeyId, OrgId};
+use gatehouse_core::ids::{AccountId, ApiKeyId, OrgId, UserApiTokenId};
 use gatehouse_core::model::ApiKey;
 use gatehouse_core::page::{Page, PageRequest};
 use gatehouse_core::ports::{KeyReads, KeyTx};
@@ -65,7 +65,7 @@ impl KeyTx for SqlTx {
         .with(k.org_id.to_string())
         .with(k.name.clone())
         .with(k.prefix.clone())
-        .with(digest.to_owned())
+        .with(digest)
         .with(k.created_at.millis())
         .with(k.expires_at.millis())
         .with(opt_ms(k.revoked_at))
@@ -75,17 +75,14 @@ impl KeyTx for SqlTx {
     }
 
     async fn update_api_key(&mut self, k: &ApiKey) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "UPDATE api_keys SET name = $1, revoked_at = $2, last_used_at = $3 WHERE org_id = $4 AND id = $5",
-            )
-            .with(k.name.clone())
-            .with(opt_ms(k.revoked_at))
-            .with(opt_ms(k.last_used_at))
-            .with(k.org_id.to_string())
-            .with(k.id.to_string()),
-        )
-        .await?;
+        let q =
+            Sql::new("UPDATE api_keys SET name = $1, revoked_at = $2, last_used_at = $3 WHERE org_id = $4 AND id = $5")
+                .with(k.name.clone())
+                .with(opt_ms(k.revoked_at))
+                .with(opt_ms(k.last_used_at))
+                .with(k.org_id.to_string())
+                .with(k.id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -94,11 +91,11 @@ impl KeyTx for SqlTx {
             "INSERT INTO user_api_tokens (id, account_id, name, prefix, digest, created_at, expires_at, \
              last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .with(t.id.clone())
+        .with(t.id.as_str())
         .with(t.account_id.to_string())
         .with(t.name.clone())
         .with(t.prefix.clone())
-        .with(digest.to_owned())
+        .with(digest)
         .with(t.created_at.millis())
         .with(opt_ms(t.expires_at))
         .with(opt_ms(t.last_used_at))
@@ -107,26 +104,23 @@ impl KeyTx for SqlTx {
         Ok(())
     }
 
-    async fn revoke_user_api_token(&mut self, account: AccountId, id: &str, at: Timestamp) -> Result<bool> {
+    async fn revoke_user_api_token(&mut self, account: AccountId, id: &UserApiTokenId, at: Timestamp) -> Result<bool> {
         let q = Sql::new(
             "UPDATE user_api_tokens SET revoked_at = $1 WHERE account_id = $2 AND id = $3 AND revoked_at IS \
              NULL",
         )
         .with(at.millis())
         .with(account.to_string())
-        .with(id.to_owned());
+        .with(id.as_str());
         let n = self.exec(&q).await?;
         Ok(n == 1)
     }
 
     async fn revoke_user_api_tokens(&mut self, account: AccountId, at: Timestamp) -> Result<u64> {
-        let n = self
-            .exec(
-                &Sql::new("UPDATE user_api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
-                    .with(at.millis())
-                    .with(account.to_string()),
-            )
-            .await?;
+        let q = Sql::new("UPDATE user_api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
+            .with(at.millis())
+            .with(account.to_string());
+        let n = self.exec(&q).await?;
         Ok(n)
     }
 }

@@ -13,6 +13,7 @@ mod db;
 pub mod dialect;
 mod directory;
 mod domains;
+mod error;
 mod jobs;
 mod json_rows;
 mod keys;
@@ -28,6 +29,7 @@ mod sql;
 pub use dialect::Dialect;
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
 
+use error::db_err;
 use gatehouse_core::ports::Store;
 use gatehouse_core::{CoreError, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -37,7 +39,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The PostgreSQL notification channel on which a node announces that a directory or its
-/// tokens changed (see `Writes::announce_directory_change`).
+/// tokens changed (see `DirectoryTx::announce_directory_change`).
 pub const DIRECTORY_CHANGES_CHANNEL: &str = "gatehouse_directory_changes";
 
 /// A live subscription to directory change announcements.
@@ -126,12 +128,12 @@ impl SqlStore {
             .connect_with(connect.clone())
             .await
             .map_err(|e| CoreError::Internal(format!("cannot connect to the database: {e}")))?;
-        let writer = match dialect {
-            Dialect::Sqlite => build(1)
+        let writer = match dialect.writer_pool() {
+            Some(size) => build(size)
                 .connect_with(connect)
                 .await
                 .map_err(|e| CoreError::Internal(format!("cannot connect to the database: {e}")))?,
-            Dialect::Postgres => reader.clone(),
+            None => reader.clone(),
         };
         Ok(Self {
             reader,
@@ -141,10 +143,10 @@ impl SqlStore {
         })
     }
 
-    /// Listens for the directory changes nodes announce (`Writes::announce_directory_change`);
-    /// `None` on SQLite, which serves one node.
+    /// Listens for the directory changes nodes announce (`DirectoryTx::announce_directory_change`);
+    /// `None` where the database serves one node.
     pub async fn listen_directory_changes(&self) -> Result<Option<DirectoryChanges>> {
-        if self.dialect != Dialect::Postgres {
+        if !self.dialect.is_shared() {
             return Ok(None);
         }
         let mut l = sqlx::postgres::PgListener::connect(&self.url).await.map_err(db_err)?;
@@ -154,6 +156,23 @@ impl SqlStore {
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// Whether other nodes may share this database: then what a node caches from it must be
+    /// forgotten when they announce a change.
+    pub fn is_shared(&self) -> bool {
+        self.dialect.is_shared()
+    }
+
+    /// How many batched writes are worth running at once on this database.
+    pub fn batch_writers(&self) -> usize {
+        self.dialect.batch_writers()
+    }
+
+    /// Whether `backup` can copy this database while it is in use (SQLite); PostgreSQL is
+    /// backed up with pg_dump.
+    pub fn has_online_backup(&self) -> bool {
+        self.dialect.online_backup_sql().is_some()
     }
 
     /// Applies pending migrations; safe to run from several nodes at once.
@@ -168,16 +187,17 @@ impl SqlStore {
             .is_ok_and(|p| p.is_empty())
     }
 
-    /// Writes a consistent copy of a SQLite database to `dest` while it is in use.
+    /// Writes a consistent copy of the database to `dest` while it is in use (see
+    /// `has_online_backup`).
     pub async fn backup_sqlite(&self, dest: &str) -> Result<()> {
-        if self.dialect != Dialect::Sqlite {
+        let Some(backup) = self.dialect.online_backup_sql() else {
             return Err(CoreError::validation(
                 "database",
                 "online backup is for SQLite; use pg_dump for PostgreSQL",
             ));
-        }
+        };
         let mut conn = self.reader.acquire().await.map_err(db_err)?;
-        sql::Sql::new("VACUUM INTO $1").with(dest).execute(&mut conn).await?;
+        sql::Sql::new(backup).with(dest).execute(&mut conn).await?;
         Ok(())
     }
 
@@ -215,20 +235,5 @@ impl Store for SqlStore {
     }
 }
 
-/// Maps a driver error into the core's meanings: a uniqueness violation is a conflict the
-/// service names; everything else is internal (and logged by the edge, never shown).
-#[allow(clippy::needless_pass_by_value)] // shaped for `.map_err(db_err)`
-pub(crate) fn db_err(e: sqlx::Error) -> CoreError {
-    if let sqlx::Error::Database(d) = &e
-        && d.is_unique_violation()
-    {
-        return CoreError::Conflict {
-            code: "unique_violation",
-            message: "a uniqueness rule was violated".into(),
-            field: None,
-        };
-    }
-    CoreError::Internal(format!("database: {e}"))
-}
-
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -1,8 +1,10 @@
 //! Migrations: one folder per engine with the same file names, embedded in the binary and
 //! applied in order, each in its own transaction, recorded with a checksum.
 
+use crate::dialect::Dialect;
+use crate::error::db_err;
+use crate::rows;
 use crate::sql::Sql;
-use crate::{Dialect, db_err, rows};
 use gatehouse_core::{CoreError, Result};
 use sqlx::{AnyPool, AssertSqlSafe};
 
@@ -92,10 +94,7 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
 ];
 
 fn list(d: Dialect) -> &'static [(&'static str, &'static str)] {
-    match d {
-        Dialect::Sqlite => MIGRATIONS_SQLITE,
-        Dialect::Postgres => MIGRATIONS_POSTGRES,
-    }
+    d.migrations()
 }
 
 fn checksum(sql: &str) -> String {

@@ -50,31 +50,28 @@ impl<C: DerefMut<Target = AnyConnection> + Send> OrgReads for Db<C> {
 impl OrgTx for SqlTx {
     async fn lock_org(&mut self, org: OrgId) -> Result<()> {
         if let Some(sql) = self.dialect.lock_org_sql() {
-            self.exec(&Sql::new(sql).with(org.to_string())).await?;
+            let q = Sql::new(sql).with(org.to_string());
+            self.exec(&q).await?;
         }
         Ok(())
     }
 
     async fn insert_org(&mut self, o: &Org) -> Result<()> {
-        self.exec(
-            &Sql::new("INSERT INTO orgs (id, name, plan, created_at) VALUES ($1, $2, $3, $4)")
-                .with(o.id.to_string())
-                .with(o.name.clone())
-                .with(o.plan.as_str())
-                .with(o.created_at.millis()),
-        )
-        .await?;
+        let q = Sql::new("INSERT INTO orgs (id, name, plan, created_at) VALUES ($1, $2, $3, $4)")
+            .with(o.id.to_string())
+            .with(o.name.clone())
+            .with(o.plan.as_str())
+            .with(o.created_at.millis());
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn update_org(&mut self, o: &Org) -> Result<()> {
-        self.exec(
-            &Sql::new("UPDATE orgs SET name = $1, plan = $2 WHERE id = $3")
-                .with(o.name.clone())
-                .with(o.plan.as_str())
-                .with(o.id.to_string()),
-        )
-        .await?;
+        let q = Sql::new("UPDATE orgs SET name = $1, plan = $2 WHERE id = $3")
+            .with(o.name.clone())
+            .with(o.plan.as_str())
+            .with(o.id.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Row decoding: from columns to core entities. Unknown enum text is an internal error,
 //! never silently mapped to a default.
 
-use crate::db_err;
+use crate::error::db_err;
 use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, Changes, EventRecord, Target};
 use gatehouse_core::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId};
 use gatehouse_core::model::{
@@ -50,6 +50,14 @@ pub(crate) fn account_id(r: &AnyRow) -> Result<AccountId> {
 /// The `org_id` column as an organization id.
 pub(crate) fn org_id(r: &AnyRow) -> Result<OrgId> {
     parse_col!(OrgId, r, "org_id")
+}
+
+/// The account behind a SCIM user (`id`, `account_id`).
+pub(crate) fn scim_user_account(r: &AnyRow) -> Result<gatehouse_core::ports::ScimUserAccount> {
+    Ok(gatehouse_core::ports::ScimUserAccount {
+        user_id: s(r, "id")?,
+        account: parse_col!(AccountId, r, "account_id")?,
+    })
 }
 
 pub(crate) fn org(r: &AnyRow) -> Result<Org> {
@@ -169,7 +177,7 @@ pub(crate) fn api_key(r: &AnyRow) -> Result<ApiKey> {
 
 pub(crate) fn user_api_token(r: &AnyRow) -> Result<gatehouse_core::model::UserApiToken> {
     Ok(gatehouse_core::model::UserApiToken {
-        id: s(r, "id")?,
+        id: parse_col!(gatehouse_core::ids::UserApiTokenId, r, "id")?,
         account_id: parse_col!(AccountId, r, "account_id")?,
         name: s(r, "name")?,
         prefix: s(r, "prefix")?,

@@ -1,11 +1,12 @@
 //! SCIM directories, provisioned users and groups: rows, the users' value index, memberships
 //! in bulk.
 
+use crate::error::db_err;
 use crate::sql::Sql;
-use crate::{Db, db_err, json_rows, rows};
+use crate::{Db, json_rows, rows};
 use gatehouse_core::directory::{Directory, DirectoryToken, ScimUser};
 use gatehouse_core::ids::{AccountId, DirectoryId, OrgId};
-use gatehouse_core::{CoreError, Result};
+use gatehouse_core::{CoreError, Result, value_index};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::ops::DerefMut;
@@ -88,8 +89,9 @@ fn instant(s: &str) -> Option<i64> {
         .map(gatehouse_core::Timestamp::millis)
 }
 
-/// The rows indexing a user's resource: each string, number and boolean with its path and
-/// element. Capped, so a huge resource cannot flood the index.
+/// The rows indexing a user's resource: each string, number and boolean with its path (named
+/// as `gatehouse_core::value_index` says) and element. Capped, so a huge resource cannot flood
+/// the index.
 pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
     fn leaf(prefix: &str, element: i64, v: &serde_json::Value) -> Option<ValueRow> {
         let (value, num, time) = match v {
@@ -113,7 +115,7 @@ pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
         match v {
             serde_json::Value::Object(o) => {
                 for (k, x) in o {
-                    walk(&format!("{prefix}.{}", k.to_lowercase()), x, element, out, depth + 1);
+                    walk(&value_index::sub_path(prefix, k), x, element, out, depth + 1);
                 }
             }
             serde_json::Value::Array(a) if depth <= 1 => {
@@ -129,11 +131,11 @@ pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
         return out;
     };
     for (k, v) in &top {
-        let key = k.to_lowercase();
+        let key = value_index::attr_path(None, k);
         match v {
             serde_json::Value::Object(inner) if key.starts_with("urn:") => {
                 for (ik, x) in inner {
-                    walk(&format!("{key}:{}", ik.to_lowercase()), x, 0, &mut out, 1);
+                    walk(&value_index::attr_path(Some(k), ik), x, 0, &mut out, 1);
                 }
             }
             // Their own columns answer these; indexing them again would only cost writes.
@@ -147,7 +149,7 @@ pub(crate) fn flatten(resource: &str) -> Vec<ValueRow> {
 /// Rebuilds every user's value index from its resource, in the migration that added the typed
 /// columns: SQL alone cannot tell a JSON number from a numeric string or read an RFC 3339
 /// instant. It also indexes users written before the index existed and their `schemas`.
-pub(crate) async fn reindex_all_users(conn: &mut AnyConnection, dialect: crate::Dialect) -> Result<()> {
+pub(crate) async fn reindex_all_users(conn: &mut AnyConnection, dialect: crate::dialect::Dialect) -> Result<()> {
     Sql::new("DELETE FROM scim_user_values").execute(&mut *conn).await?;
     let mut after = String::new();
     loop {
@@ -194,7 +196,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         &mut self,
         dir: DirectoryId,
         ids: &[String],
-    ) -> Result<Vec<(String, AccountId)>> {
+    ) -> Result<Vec<gatehouse_core::ports::ScimUserAccount>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
             let mut q = Sql::new("SELECT id, account_id FROM scim_users WHERE directory_id = ");
@@ -206,12 +208,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
                 q.bind(id.clone());
             }
             q.push(")");
-            for r in q.fetch_all(self.c()).await? {
-                out.push((
-                    rows::s(&r, "id")?,
-                    AccountId::parse(&rows::s(&r, "account_id")?).map_err(CoreError::internal)?,
-                ));
-            }
+            out.extend(self.all(&q, rows::scim_user_account).await?);
         }
         Ok(out)
     }

@@ -3,12 +3,14 @@
 //! as the directory's users (`scim_users`) they are served as. Values are always bound; only
 //! fixed text is pushed.
 
+use crate::Db;
+use crate::dialect::Dialect;
 use crate::scim_query::{push_page_tail, push_text, push_text_op};
 use crate::sql::{Sql, push_both, push_not};
-use crate::{Db, Dialect, rows};
 use gatehouse_core::Result;
 use gatehouse_core::directory::{GroupPredicate, GroupSort, MemberPredicate, ScimGroup, TextOp};
 use gatehouse_core::ids::DirectoryId;
+use gatehouse_core::ports::{ScimListQuery, ScimPage};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
 
@@ -115,21 +117,15 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     pub(crate) async fn scim_groups_page(
         &mut self,
         dir: DirectoryId,
-        p: &GroupPredicate,
-        start: i64,
-        count: i64,
-        order: (GroupSort, bool),
-    ) -> Result<(i64, Vec<ScimGroup>)> {
+        query: &ScimListQuery<'_, GroupPredicate, GroupSort>,
+    ) -> Result<ScimPage<ScimGroup>> {
+        let p = query.predicate;
         let dialect = self.dialect;
         let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_groups WHERE directory_id = ");
         total_q.bind(dir.to_string()).push(" AND (");
         push_group_predicate(&mut total_q, dialect, dir, p);
         total_q.push(")");
-        let total = total_q
-            .fetch_all(self.c())
-            .await?
-            .first()
-            .map_or(Ok(0), |r| rows::i(r, "n"))?;
+        let total = self.int(&total_q, "n").await?;
         let mut q = Sql::new(concat!(
             "SELECT ",
             scim_group_cols!(),
@@ -138,17 +134,13 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         q.bind(dir.to_string()).push(" AND (");
         push_group_predicate(&mut q, dialect, dir, p);
         q.push(") ORDER BY ")
-            .push(sort_column(order.0))
-            .push(if order.1 { " DESC" } else { " ASC" });
+            .push(sort_column(query.sort))
+            .push(if query.descending { " DESC" } else { " ASC" });
         // Of the group columns, only externalId can be missing.
-        push_page_tail(&mut q, order.0 == GroupSort::ExternalId, order.1, start, count);
-        let items = q
-            .fetch_all(self.c())
-            .await?
-            .iter()
-            .map(crate::scim::group)
-            .collect::<Result<Vec<_>>>()?;
-        Ok((total, items))
+        let missing = query.sort == GroupSort::ExternalId;
+        push_page_tail(&mut q, missing, query.descending, query.start, query.count);
+        let items = self.all(&q, crate::scim::group).await?;
+        Ok(ScimPage { total, items })
     }
 }
 

@@ -2,13 +2,14 @@
 //! have a column compare on it, every other one through the value index (`scim_user_values`).
 //! Paths, literals and sort attributes are always bound; only fixed text is pushed.
 
+use crate::Db;
 use crate::sql::{Sql, push_both, push_not};
-use crate::{Db, rows};
 use gatehouse_core::Result;
 use gatehouse_core::directory::{
     ElementCondition, ElementPredicate, Literal, MetaCondition, ScimUser, SortKey, TextOp, UserPredicate, UserSort,
 };
 use gatehouse_core::ids::DirectoryId;
+use gatehouse_core::ports::{ScimListQuery, ScimPage};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
 
@@ -337,22 +338,16 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     pub(crate) async fn scim_users_page(
         &mut self,
         dir: DirectoryId,
-        p: &UserPredicate,
-        start: i64,
-        count: i64,
-        order: (&UserSort, bool),
-    ) -> Result<(i64, Vec<ScimUser>)> {
+        query: &ScimListQuery<'_, UserPredicate, UserSort>,
+    ) -> Result<ScimPage<ScimUser>> {
+        let p = query.predicate;
         let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_users WHERE directory_id = ");
         total_q.bind(dir.to_string()).push(" AND (");
         push_predicate(&mut total_q, dir, p);
         total_q.push(")");
-        let total = total_q
-            .fetch_all(self.c())
-            .await?
-            .first()
-            .map_or(Ok(0), |r| rows::i(r, "n"))?;
+        let total = self.int(&total_q, "n").await?;
         let mut q = Sql::new(concat!("SELECT ", scim_user_cols!("scim_users.")));
-        let key = match order.0 {
+        let key = match &query.sort {
             UserSort::Value { path, primary, key } => {
                 q.push(", s.sort_key FROM scim_users LEFT JOIN ");
                 push_value_keys(&mut q, dir, path, primary.as_deref(), *key);
@@ -368,16 +363,14 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         push_predicate(&mut q, dir, p);
         q.push(") ORDER BY ")
             .push(key)
-            .push(if order.1 { " DESC" } else { " ASC" });
-        let missing = matches!(order.0, UserSort::ExternalId | UserSort::Email | UserSort::Value { .. });
-        push_page_tail(&mut q, missing, order.1, start, count);
-        let items = q
-            .fetch_all(self.c())
-            .await?
-            .iter()
-            .map(crate::scim::user)
-            .collect::<Result<Vec<_>>>()?;
-        Ok((total, items))
+            .push(if query.descending { " DESC" } else { " ASC" });
+        let missing = matches!(
+            query.sort,
+            UserSort::ExternalId | UserSort::Email | UserSort::Value { .. }
+        );
+        push_page_tail(&mut q, missing, query.descending, query.start, query.count);
+        let items = self.all(&q, crate::scim::user).await?;
+        Ok(ScimPage { total, items })
     }
 }
 

@@ -5,14 +5,14 @@ use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::ids::AccountId;
-use gatehouse_core::model::{Account, Session};
-use gatehouse_core::ports::{SigninReads, SigninTx};
+use gatehouse_core::model::Session;
+use gatehouse_core::ports::{Credentials, SigninReads, SigninTx};
 use gatehouse_core::{CoreError, Result, Timestamp};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
 
 impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
-    async fn find_credentials(&mut self, email: &str) -> Result<Option<(Account, Option<String>)>> {
+    async fn find_credentials(&mut self, email: &str) -> Result<Option<Credentials>> {
         let q = sql_with(
             concat!(
                 "SELECT ",
@@ -21,8 +21,13 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
             ),
             email,
         );
-        self.one(&q, |r| Ok((rows::account(r)?, rows::opt_s(r, "password_hash")?)))
-            .await
+        self.one(&q, |r| {
+            Ok(Credentials {
+                account: rows::account(r)?,
+                password_hash: rows::opt_s(r, "password_hash")?,
+            })
+        })
+        .await
     }
 
     async fn find_session(&mut self, digest: &str) -> Result<Option<Session>> {
@@ -51,12 +56,10 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
 
 impl SigninTx for SqlTx {
     async fn set_password_hash(&mut self, account: AccountId, hash: &str) -> Result<()> {
-        self.exec(
-            &Sql::new("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-                .with(hash.to_owned())
-                .with(account.to_string()),
-        )
-        .await?;
+        let q = Sql::new("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+            .with(hash)
+            .with(account.to_string());
+        self.exec(&q).await?;
         Ok(())
     }
 
@@ -65,7 +68,7 @@ impl SigninTx for SqlTx {
             "INSERT INTO sessions (digest, account_id, csrf, created_at, last_seen_at, expires_at, ip, \
              user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .with(digest.to_owned())
+        .with(digest)
         .with(s.account_id.to_string())
         .with(s.csrf.clone())
         .with(s.created_at.millis())
@@ -78,19 +81,16 @@ impl SigninTx for SqlTx {
     }
 
     async fn touch_session(&mut self, digest: &str, at: Timestamp) -> Result<()> {
-        self.exec(
-            &Sql::new("UPDATE sessions SET last_seen_at = $1 WHERE digest = $2")
-                .with(at.millis())
-                .with(digest.to_owned()),
-        )
-        .await?;
+        let q = Sql::new("UPDATE sessions SET last_seen_at = $1 WHERE digest = $2")
+            .with(at.millis())
+            .with(digest);
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn delete_session(&mut self, digest: &str) -> Result<bool> {
-        let n = self
-            .exec(&Sql::new("DELETE FROM sessions WHERE digest = $1").with(digest.to_owned()))
-            .await?;
+        let q = Sql::new("DELETE FROM sessions WHERE digest = $1").with(digest);
+        let n = self.exec(&q).await?;
         Ok(n == 1)
     }
 
@@ -117,17 +117,15 @@ impl SigninTx for SqlTx {
     }
 
     async fn lock_throttle(&mut self, key: &str, until: Timestamp) -> Result<()> {
-        self.exec(
-            &Sql::new("UPDATE sign_in_throttle SET locked_until = $1 WHERE key = $2")
-                .with(until.millis())
-                .with(key.to_owned()),
-        )
-        .await?;
+        let q = Sql::new("UPDATE sign_in_throttle SET locked_until = $1 WHERE key = $2")
+            .with(until.millis())
+            .with(key);
+        self.exec(&q).await?;
         Ok(())
     }
 
     async fn clear_throttle(&mut self, key: &str) -> Result<()> {
-        let q = Sql::new("DELETE FROM sign_in_throttle WHERE key = $1").with(key.to_owned());
+        let q = Sql::new("DELETE FROM sign_in_throttle WHERE key = $1").with(key);
         self.exec(&q).await?;
         Ok(())
     }
@@ -139,16 +137,14 @@ impl SigninTx for SqlTx {
         at: Timestamp,
         expires_at: Timestamp,
     ) -> Result<()> {
-        self.exec(
-            &Sql::new(
-                "INSERT INTO password_resets (digest, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-            )
-            .with(digest.to_owned())
-            .with(account.to_string())
-            .with(at.millis())
-            .with(expires_at.millis()),
+        let q = Sql::new(
+            "INSERT INTO password_resets (digest, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
-        .await?;
+        .with(digest)
+        .with(account.to_string())
+        .with(at.millis())
+        .with(expires_at.millis());
+        self.exec(&q).await?;
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! A small builder for dynamic SQL: fixed fragments are `&'static str`, and every value from
 //! input goes in as a bound parameter. There is no way to splice input into the text.
 
-use crate::db_err;
+use crate::error::db_err;
 use gatehouse_core::Result;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;

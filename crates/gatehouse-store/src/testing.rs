@@ -1,7 +1,8 @@
 //! Fresh databases for tests, on either engine. Used by the store's contract tests and the
 //! server's HTTP tests; never by production code paths.
 
-use crate::{Dialect, StoreOptions};
+use crate::StoreOptions;
+use crate::dialect::Dialect;
 use sqlx::{AnyConnection, AssertSqlSafe, Connection};
 
 /// Where test PostgreSQL databases are created: `GATEHOUSE_TEST_PG` or the local server.

@@ -6,7 +6,7 @@ use gatehouse_core::audit::{Actor, AuditEvent, AuditFilter, RequestMeta};
 use gatehouse_core::ids::{AccountId, GroupId, InstanceId, OrgId};
 use gatehouse_core::model::{Account, AccountFilter, Group, Instance, Org};
 use gatehouse_core::page::PageRequest;
-use gatehouse_core::ports::prelude::*;
+use gatehouse_core::ports::{ScimListQuery, prelude::*};
 use gatehouse_core::product::{AccountStatus, Edition, Plan, Product};
 use gatehouse_store::testing::TestDatabase;
 use gatehouse_store::{Dialect, SqlStore};
@@ -413,14 +413,15 @@ async fn scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element(e
     let ids = |p: UserPredicate| {
         let s = s.clone();
         async move {
-            let (_, users) = s
-                .reader()
-                .await
-                .unwrap()
-                .list_scim_users(dir.id, &p, 1, 10, (UserSort::Id, false))
-                .await
-                .unwrap();
-            users.into_iter().map(|u| u.id).collect::<Vec<_>>()
+            let query = ScimListQuery {
+                predicate: &p,
+                start: 1,
+                count: 10,
+                sort: UserSort::Id,
+                descending: false,
+            };
+            let page = s.reader().await.unwrap().list_scim_users(dir.id, &query).await.unwrap();
+            page.items.into_iter().map(|u| u.id).collect::<Vec<_>>()
         }
     };
     let cond = |path: &str, value: &str| ElementCondition {
@@ -528,14 +529,15 @@ async fn scim_value_filters_run_in_sql_and_value_paths_stay_within_one_element(e
                 primary: None,
                 key,
             };
-            let (_, users) = s
-                .reader()
-                .await
-                .unwrap()
-                .list_scim_users(dir.id, &UserPredicate::All, 1, 10, (sort, desc))
-                .await
-                .unwrap();
-            users.into_iter().map(|u| u.id).collect::<Vec<_>>()
+            let query = ScimListQuery {
+                predicate: &UserPredicate::All,
+                start: 1,
+                count: 10,
+                sort,
+                descending: desc,
+            };
+            let page = s.reader().await.unwrap().list_scim_users(dir.id, &query).await.unwrap();
+            page.items.into_iter().map(|u| u.id).collect::<Vec<_>>()
         }
     };
     assert_eq!(

@@ -21,7 +21,7 @@ pub trait InstanceReads {
 }
 
 /// Product instance changes, only inside a transaction.
-pub trait InstanceTx: InstanceReads {
+pub trait InstanceTx {
     fn insert_instance(&mut self, instance: &Instance) -> impl Future<Output = Result<bool>> + Send;
     fn update_instance(&mut self, instance: &Instance) -> impl Future<Output = Result<()>> + Send;
     fn delete_instance(&mut self, org: OrgId, id: InstanceId) -> impl Future<Output = Result<()>> + Send;
@@ -47,7 +47,7 @@ pub trait GroupReads {
 }
 
 /// Group changes, only inside a transaction.
-pub trait GroupTx: GroupReads {
+pub trait GroupTx {
     fn insert_group(&mut self, group: &Group) -> impl Future<Output = Result<bool>> + Send;
     fn update_group(&mut self, group: &Group) -> impl Future<Output = Result<()>> + Send;
     fn delete_group(&mut self, org: OrgId, id: GroupId) -> impl Future<Output = Result<()>> + Send;
@@ -99,7 +99,7 @@ pub trait AccessReads {
 }
 
 /// Product access changes, only inside a transaction.
-pub trait AccessTx: AccessReads {
+pub trait AccessTx {
     fn insert_access(&mut self, access: &Access) -> impl Future<Output = Result<bool>> + Send;
     fn update_access(&mut self, access: &Access) -> impl Future<Output = Result<()>> + Send;
     fn delete_access(&mut self, org: OrgId, id: AccessId) -> impl Future<Output = Result<()>> + Send;
@@ -114,7 +114,7 @@ pub trait AdminReads {
 }
 
 /// Org admin role changes, only inside a transaction.
-pub trait AdminTx: AdminReads {
+pub trait AdminTx {
     fn insert_org_admin(
         &mut self,
         org: OrgId,

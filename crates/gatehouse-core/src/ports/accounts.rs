@@ -31,11 +31,11 @@ pub trait AccountReads {
         &mut self,
         now: Timestamp,
         limit: u32,
-    ) -> impl Future<Output = Result<Vec<(OrgId, Account)>>> + Send;
+    ) -> impl Future<Output = Result<Vec<DueDeletion>>> + Send;
 }
 
 /// Account changes, only inside a transaction.
-pub trait AccountTx: AccountReads {
+pub trait AccountTx {
     fn insert_account(&mut self, account: &Account) -> impl Future<Output = Result<bool>> + Send;
     fn update_account(&mut self, account: &Account) -> impl Future<Output = Result<()>> + Send;
     fn delete_account(&mut self, id: AccountId) -> impl Future<Output = Result<()>> + Send;
@@ -47,17 +47,76 @@ pub trait AccountTx: AccountReads {
         is_managed: bool,
         at: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
-    /// Links new accounts to their orgs as managed, recording how they came (`via`: `created`,
-    /// `scim`); returns how many links were made.
+    /// Links new accounts to their orgs as managed, recording how they came; returns how many
+    /// links were made.
     fn link_managed_accounts(
         &mut self,
-        links: &[(OrgId, AccountId)],
+        links: &[ManagedLink],
         at: Timestamp,
-        via: &str,
+        via: ManagedVia,
     ) -> impl Future<Output = Result<u64>> + Send;
     /// Removes the account from the org together with its group memberships, product access
     /// and admin role there.
     fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<()>> + Send;
     /// The organization stops managing the account (it stays visible to it).
     fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// An account whose deletion grace period is over, with the organization that manages it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueDeletion {
+    pub org: OrgId,
+    pub account: Account,
+}
+
+/// A new account and the organization that will manage it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManagedLink {
+    pub org: OrgId,
+    pub account: AccountId,
+}
+
+/// How an organization came to manage an account (stored with the link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManagedVia {
+    /// The organization created the account.
+    Created,
+    /// A directory provisioned it (or matched an existing account by email).
+    Scim,
+    /// The organization claimed it through a verified domain.
+    Domain,
+}
+
+impl ManagedVia {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ManagedVia::Created => "created",
+            ManagedVia::Scim => "scim",
+            ManagedVia::Domain => "domain",
+        }
+    }
+
+    /// The value the stored text names.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "created" => Some(ManagedVia::Created),
+            "scim" => Some(ManagedVia::Scim),
+            "domain" => Some(ManagedVia::Domain),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ManagedVia;
+
+    #[test]
+    fn managed_via_reads_back_what_it_stores() {
+        for v in [ManagedVia::Created, ManagedVia::Scim, ManagedVia::Domain] {
+            assert_eq!(ManagedVia::parse(v.as_str()), Some(v));
+        }
+        assert_eq!(ManagedVia::parse("Domain"), None);
+    }
 }

@@ -28,10 +28,17 @@ pub trait AuditReads {
 }
 
 /// Audit log changes, only inside a transaction (an event commits with the change it records).
-pub trait AuditTx: AuditReads {
+pub trait AuditTx {
     fn insert_event(&mut self, event: &AuditEvent) -> impl Future<Output = Result<()>> + Send;
     /// Inserts several events (and their targets) in as few statements as the engine allows.
     fn insert_events(&mut self, events: &[AuditEvent]) -> impl Future<Output = Result<()>> + Send;
-    /// Deletes events that occurred before `cutoff`; returns (org, count) for each org touched.
-    fn delete_events_before(&mut self, cutoff: Timestamp) -> impl Future<Output = Result<Vec<(OrgId, i64)>>> + Send;
+    /// Deletes events that occurred before `cutoff`; answers how many for each org touched.
+    fn delete_events_before(&mut self, cutoff: Timestamp) -> impl Future<Output = Result<Vec<PrunedEvents>>> + Send;
+}
+
+/// How many events of one organization a retention pass deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrunedEvents {
+    pub org: OrgId,
+    pub count: i64,
 }

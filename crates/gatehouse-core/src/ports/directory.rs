@@ -9,6 +9,7 @@ use crate::directory::{
 use crate::error::Result;
 use crate::ids::{AccountId, DirectoryId, GroupId, OrgId};
 use crate::model::Account;
+use crate::ports::accounts::ManagedVia;
 use std::future::Future;
 
 /// Directory and SCIM queries.
@@ -24,47 +25,42 @@ pub trait DirectoryReads {
     fn find_directory_token(
         &mut self,
         digest: &str,
-    ) -> impl Future<Output = Result<Option<(Directory, DirectoryToken)>>> + Send;
+    ) -> impl Future<Output = Result<Option<DirectoryTokenMatch>>> + Send;
     fn find_scim_user(
         &mut self,
         directory: DirectoryId,
         id: &str,
     ) -> impl Future<Output = Result<Option<ScimUser>>> + Send;
-    /// Users matching `predicate` in `order` (descending when the flag is set; users without
-    /// the sort value last either way): the total and the page (1-based `start`).
+    /// Users matching the query's predicate in its order (users without the sort value last
+    /// either way): the total and the page.
     fn list_scim_users(
         &mut self,
         directory: DirectoryId,
-        predicate: &UserPredicate,
-        start: i64,
-        count: i64,
-        order: (UserSort, bool),
-    ) -> impl Future<Output = Result<(i64, Vec<ScimUser>)>> + Send;
+        query: &ScimListQuery<'_, UserPredicate, UserSort>,
+    ) -> impl Future<Output = Result<ScimPage<ScimUser>>> + Send;
     fn find_scim_group(
         &mut self,
         directory: DirectoryId,
         id: &str,
     ) -> impl Future<Output = Result<Option<ScimGroup>>> + Send;
+    /// Groups matching the query's predicate in its order: the total and the page.
     fn list_scim_groups(
         &mut self,
         directory: DirectoryId,
-        predicate: &GroupPredicate,
-        start: i64,
-        count: i64,
-        order: (GroupSort, bool),
-    ) -> impl Future<Output = Result<(i64, Vec<ScimGroup>)>> + Send;
-    /// Members of a directory's group as (SCIM user id, display name).
+        query: &ScimListQuery<'_, GroupPredicate, GroupSort>,
+    ) -> impl Future<Output = Result<ScimPage<ScimGroup>>> + Send;
+    /// Members of a directory's group, by SCIM user id.
     fn list_scim_group_members(
         &mut self,
         directory: DirectoryId,
         group: GroupId,
-    ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+    ) -> impl Future<Output = Result<Vec<ScimGroupMember>>> + Send;
     /// The accounts behind these SCIM user ids of the directory (unknown ids are left out).
     fn find_scim_user_accounts(
         &mut self,
         directory: DirectoryId,
         ids: &[String],
-    ) -> impl Future<Output = Result<Vec<(String, AccountId)>>> + Send;
+    ) -> impl Future<Output = Result<Vec<ScimUserAccount>>> + Send;
     /// How many users the directory deactivated or deleted since `since` (from the audit log).
     fn count_directory_deactivations(
         &mut self,
@@ -79,7 +75,7 @@ pub trait DirectoryReads {
 }
 
 /// Directory and SCIM changes, only inside a transaction.
-pub trait DirectoryTx: DirectoryReads {
+pub trait DirectoryTx {
     fn insert_directory(&mut self, d: &Directory) -> impl Future<Output = Result<()>> + Send;
     fn update_directory(&mut self, d: &Directory) -> impl Future<Output = Result<()>> + Send;
     fn delete_directory(&mut self, org: OrgId, id: DirectoryId) -> impl Future<Output = Result<()>> + Send;
@@ -105,8 +101,8 @@ pub trait DirectoryTx: DirectoryReads {
 pub struct ProvisionedUsers<'a> {
     pub users: &'a [NewProvisionedUser],
     pub linked_at: Timestamp,
-    /// How the accounts came to be managed (`scim`).
-    pub via: &'a str,
+    /// How the accounts came to be managed.
+    pub via: ManagedVia,
 }
 
 /// One user of a `ProvisionedUsers`: the account to create, the organization that manages
@@ -116,4 +112,45 @@ pub struct NewProvisionedUser {
     pub account: Account,
     pub user: ScimUser,
     pub event: AuditEvent,
+}
+
+/// A bearer secret's token and the directory it belongs to.
+#[derive(Debug, Clone)]
+pub struct DirectoryTokenMatch {
+    pub directory: Directory,
+    pub token: DirectoryToken,
+}
+
+/// A SCIM list request as the store answers it (RFC 7644 §3.4.2): which resources, in which
+/// order, which page.
+#[derive(Debug, Clone, Copy)]
+pub struct ScimListQuery<'a, P, S> {
+    pub predicate: &'a P,
+    /// 1-based index of the first resource.
+    pub start: i64,
+    pub count: i64,
+    pub sort: S,
+    pub descending: bool,
+}
+
+/// A page of a SCIM list and how many resources match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimPage<T> {
+    pub total: i64,
+    pub items: Vec<T>,
+}
+
+/// A member of a directory's group, as the group lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimGroupMember {
+    /// The member's SCIM user id.
+    pub user_id: String,
+    pub display_name: String,
+}
+
+/// The account behind a SCIM user of a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimUserAccount {
+    pub user_id: String,
+    pub account: AccountId,
 }

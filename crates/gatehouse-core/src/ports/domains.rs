@@ -4,6 +4,7 @@ use crate::Timestamp;
 use crate::domain::{Domain, DomainCheck};
 use crate::error::Result;
 use crate::ids::{AccountId, DomainId, OrgId};
+use crate::ports::accounts::ManagedVia;
 use std::future::Future;
 
 /// Domain queries.
@@ -36,7 +37,7 @@ pub trait DomainReads {
 }
 
 /// Domain changes, only inside a transaction.
-pub trait DomainTx: DomainReads {
+pub trait DomainTx {
     fn insert_domain(&mut self, domain: &Domain) -> impl Future<Output = Result<bool>> + Send;
     /// Saves status and check fields; verifying a domain another organization verified is a
     /// `unique_violation` conflict.
@@ -51,7 +52,7 @@ pub trait DomainTx: DomainReads {
         org: OrgId,
         accounts: &[AccountId],
         at: Timestamp,
-        via: &'static str,
+        via: ManagedVia,
     ) -> impl Future<Output = Result<()>> + Send;
     /// Gives up management of the accounts on `email_domain` that were claimed through a domain.
     fn release_domain_accounts(

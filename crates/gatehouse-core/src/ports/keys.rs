@@ -2,7 +2,7 @@
 
 use crate::Timestamp;
 use crate::error::Result;
-use crate::ids::{AccountId, ApiKeyId, OrgId};
+use crate::ids::{AccountId, ApiKeyId, OrgId, UserApiTokenId};
 use crate::model::{ApiKey, UserApiToken};
 use crate::page::{Page, PageRequest};
 use std::future::Future;
@@ -17,7 +17,7 @@ pub trait KeyReads {
 }
 
 /// API key and user API token changes, only inside a transaction.
-pub trait KeyTx: KeyReads {
+pub trait KeyTx {
     fn insert_api_key(&mut self, key: &ApiKey, digest: &str) -> impl Future<Output = Result<()>> + Send;
     fn update_api_key(&mut self, key: &ApiKey) -> impl Future<Output = Result<()>> + Send;
     fn insert_user_api_token(&mut self, token: &UserApiToken, digest: &str) -> impl Future<Output = Result<()>> + Send;
@@ -25,7 +25,7 @@ pub trait KeyTx: KeyReads {
     fn revoke_user_api_token(
         &mut self,
         account: AccountId,
-        id: &str,
+        id: &UserApiTokenId,
         at: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
     /// Revokes every live token of the account; returns how many.

@@ -2,8 +2,9 @@
 //!
 //! Storage is split by capability (organizations, accounts, access, keys, audit, domains,
 //! directories, sign-in, jobs), each in two: `XxxReads`, available on a plain connection and
-//! inside a transaction, and `XxxTx`, only inside a transaction. A service bounds on the
-//! narrow traits it uses, so a test can hand it a small fake. [`Reads`] and [`Writes`] join
+//! inside a transaction, and `XxxTx`, only inside a transaction. The two stand alone (a
+//! `XxxTx` does not require its `XxxReads`), so a function bounds on exactly the traits it
+//! uses and a test can hand it a small fake implementing only those. [`Reads`] and [`Writes`] join
 //! them all (lldap's `BackendHandler` is the model). A service that changes state opens one
 //! transaction, reads the "before", writes the change and its audit event, and commits.
 //! Dropping a transaction without committing rolls it back.
@@ -19,14 +20,17 @@ mod orgs;
 mod signin;
 
 pub use access::{AccessReads, AccessTx, AdminReads, AdminTx, GroupReads, GroupTx, InstanceReads, InstanceTx};
-pub use accounts::{AccountReads, AccountTx};
-pub use audit::{AuditReads, AuditTx};
-pub use directory::{DirectoryReads, DirectoryTx, NewProvisionedUser, ProvisionedUsers};
+pub use accounts::{AccountReads, AccountTx, DueDeletion, ManagedLink, ManagedVia};
+pub use audit::{AuditReads, AuditTx, PrunedEvents};
+pub use directory::{
+    DirectoryReads, DirectoryTokenMatch, DirectoryTx, NewProvisionedUser, ProvisionedUsers, ScimGroupMember,
+    ScimListQuery, ScimPage, ScimUserAccount,
+};
 pub use domains::{DomainReads, DomainTx};
 pub use jobs::JobTx;
 pub use keys::{KeyReads, KeyTx};
 pub use orgs::{OrgReads, OrgTx};
-pub use signin::{SigninReads, SigninTx};
+pub use signin::{Credentials, SigninReads, SigninTx};
 
 use crate::Timestamp;
 use crate::error::Result;

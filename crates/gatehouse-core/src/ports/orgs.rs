@@ -12,7 +12,7 @@ pub trait OrgReads {
 }
 
 /// Organization changes, only inside a transaction.
-pub trait OrgTx: OrgReads {
+pub trait OrgTx {
     /// Serializes changes to one organization's admin set (PostgreSQL: row lock; SQLite has one writer).
     fn lock_org(&mut self, org: OrgId) -> impl Future<Output = Result<()>> + Send;
     fn insert_org(&mut self, org: &Org) -> impl Future<Output = Result<()>> + Send;

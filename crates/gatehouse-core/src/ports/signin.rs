@@ -10,17 +10,14 @@ use std::future::Future;
 /// Sign-in queries.
 pub trait SigninReads {
     /// An account and its password hash (if it has one), by normalized email.
-    fn find_credentials(
-        &mut self,
-        email: &str,
-    ) -> impl Future<Output = Result<Option<(Account, Option<String>)>>> + Send;
+    fn find_credentials(&mut self, email: &str) -> impl Future<Output = Result<Option<Credentials>>> + Send;
     fn find_session(&mut self, digest: &str) -> impl Future<Output = Result<Option<Session>>> + Send;
     /// The latest lock end among these throttle keys (0 when none is locked).
     fn throttle_locked_until(&mut self, keys: &[String]) -> impl Future<Output = Result<i64>> + Send;
 }
 
 /// Sign-in changes, only inside a transaction.
-pub trait SigninTx: SigninReads {
+pub trait SigninTx {
     fn set_password_hash(&mut self, account: AccountId, hash: &str) -> impl Future<Output = Result<()>> + Send;
     fn insert_session(
         &mut self,
@@ -56,4 +53,11 @@ pub trait SigninTx: SigninReads {
         digest: &str,
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<AccountId>>> + Send;
+}
+
+/// An account and its password hash (`None`: it has no password yet).
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub account: Account,
+    pub password_hash: Option<String>,
 }

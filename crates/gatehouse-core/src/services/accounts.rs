@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result, Validator};
 use crate::ids::{AccountId, OrgId};
 use crate::model::{Account, AccountFilter, EffectiveAccess, Group, OrgAccount};
 use crate::page::{Page, PageRequest};
-use crate::ports::prelude::*;
+use crate::ports::{DueDeletion, ManagedVia, prelude::*};
 use crate::product::AccountStatus;
 use crate::types::{Email, Name};
 
@@ -127,7 +127,8 @@ impl<S: Store> Services<S> {
             .after(&account);
         tx.insert_event(&ev).await?;
         if let (true, Some(d)) = (created, owner) {
-            tx.claim_accounts(d.org_id, &[account.id], now, "domain").await?;
+            tx.claim_accounts(d.org_id, &[account.id], now, ManagedVia::Domain)
+                .await?;
             let ev = AuditEvent::new(
                 d.org_id,
                 &crate::audit::Actor::system("domain claim"),
@@ -175,7 +176,12 @@ impl<S: Store> Services<S> {
     }
 
     /// Revokes one API token of a managed account.
-    pub async fn revoke_account_api_token(&self, admin: &OrgAdmin, id: AccountId, token: &str) -> Result<()> {
+    pub async fn revoke_account_api_token(
+        &self,
+        admin: &OrgAdmin,
+        id: AccountId,
+        token: &crate::ids::UserApiTokenId,
+    ) -> Result<()> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let account = tx.find_org_account(admin.org(), id).await?.ok_or(NOT_FOUND)?;
@@ -369,7 +375,7 @@ impl<S: Store> Services<S> {
             .await?
             .list_accounts_due_for_deletion(now, 500)
             .await?;
-        for (org, account) in &due {
+        for DueDeletion { org, account } in &due {
             let mut tx = self.store.begin().await?;
             tx.delete_account(account.id).await?;
             let ev = AuditEvent::new(
@@ -427,3 +433,7 @@ async fn cut_off_now<T: SigninTx + KeyTx + AuditTx + Send>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "cut_off_tests.rs"]
+mod cut_off_tests;

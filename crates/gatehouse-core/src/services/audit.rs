@@ -5,7 +5,7 @@ use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
 use crate::ids::EventId;
 use crate::page::{Page, PageRequest};
-use crate::ports::prelude::*;
+use crate::ports::{PrunedEvents, prelude::*};
 
 /// The lease name the retention job takes, so only one node prunes at a time.
 pub const RETENTION_LEASE: &str = "audit-retention";
@@ -60,7 +60,7 @@ impl<S: Store> Services<S> {
         }
         let per_org = tx.delete_events_before(cutoff).await?;
         let mut total = 0;
-        for (org, n) in &per_org {
+        for PrunedEvents { org, count: n } in &per_org {
             total += n;
             let ev = AuditEvent::new(*org, &crate::audit::Actor::system("retention"), &RequestMeta::default(), "audit.pruned", now)
                 .target("org", org, None)

@@ -7,7 +7,7 @@ use crate::authz::OrgAdmin;
 use crate::directory::{Directory, DirectoryToken};
 use crate::error::{CoreError, Result};
 use crate::ids::DirectoryId;
-use crate::ports::prelude::*;
+use crate::ports::{DirectoryTokenMatch, prelude::*};
 use crate::secret;
 use crate::types::Name;
 
@@ -232,7 +232,7 @@ impl<S: Store> Services<S> {
         } else {
             let generation = self.verified_tokens.generation();
             let found = self.store.reader().await?.find_directory_token(&digest).await?;
-            let (d, t) = found.ok_or_else(invalid)?;
+            let DirectoryTokenMatch { directory: d, token: t } = found.ok_or_else(invalid)?;
             self.verified_tokens.put(generation, digest, &d, &t);
             (d, t)
         };

@@ -8,7 +8,7 @@ use crate::domain::{
 };
 use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, DomainId, OrgId};
-use crate::ports::{Clock, prelude::*};
+use crate::ports::{Clock, ManagedVia, prelude::*};
 use std::sync::Arc;
 
 const NOT_FOUND: CoreError = CoreError::NotFound { entity: "domain" };
@@ -377,7 +377,7 @@ async fn claim_in<T: Reads + Writes>(
     if ids.is_empty() {
         return Ok(0);
     }
-    tx.claim_accounts(org, &ids, now, "domain").await?;
+    tx.claim_accounts(org, &ids, now, ManagedVia::Domain).await?;
     let listed: Vec<String> = ids.iter().take(1000).map(ToString::to_string).collect();
     let ev = event(org, actor, meta, "domain.accounts_claimed", d, now)
         .after(&serde_json::json!({ "count": ids.len(), "account_ids": listed }));

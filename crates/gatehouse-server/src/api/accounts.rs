@@ -308,7 +308,7 @@ pub async fn list_api_tokens(
         .into_iter()
         .map(|t| UserApiTokenResponse {
             status: t.status(now).to_owned(),
-            id: t.id,
+            id: t.id.to_string(),
             name: t.name,
             prefix: t.prefix,
             created_at: t.created_at.to_rfc3339(),
@@ -330,9 +330,9 @@ pub async fn revoke_api_token(
     Path((_, id, token)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let id = path_id(&id, "account", AccountId::parse)?;
-    if token.len() > 64 {
+    let Ok(token) = gatehouse_core::ids::UserApiTokenId::parse(&token) else {
         return Err(CoreError::NotFound { entity: "API token" }.into());
-    }
+    };
     st.services.revoke_account_api_token(&admin, id, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

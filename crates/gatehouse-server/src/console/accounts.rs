@@ -194,7 +194,7 @@ pub async fn detail(
                 let used = t
                     .last_used_at
                     .map_or_else(|| "Never".to_owned(), gatehouse_core::Timestamp::to_rfc3339);
-                (t.id, t.name, t.prefix, status, used)
+                (t.id.to_string(), t.name, t.prefix, status, used)
             })
             .collect()
     } else {
@@ -286,6 +286,7 @@ pub async fn revoke_token(
     ConsoleForm { console, .. }: ConsoleForm<super::instances::Empty>,
 ) -> PageResult {
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
+    let token = gatehouse_core::ids::UserApiTokenId::parse(&token).map_err(|_| PageError::NotFound)?;
     st.services.revoke_account_api_token(&console.admin, id, &token).await?;
     done(&console.url(&format!("/accounts/{id}")), "api_token_revoked")
 }

@@ -95,7 +95,7 @@ async fn render(st: &AppState, caller: &DirectoryCaller, g: &ScimGroup, with_mem
                 .await?;
             let list: Vec<Value> = members
                 .into_iter()
-                .map(|(id, display)| json!({"value": id, "display": display, "type": "User", "$ref": format!("{b}/Users/{id}")}))
+                .map(|m| json!({"value": m.user_id, "display": m.display_name, "type": "User", "$ref": format!("{b}/Users/{}", m.user_id)}))
                 .collect();
             o.insert("members".into(), Value::Array(list));
         }
@@ -194,12 +194,15 @@ pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams
             super::group_query::predicate(&typed, &base(st, caller))?
         }
     };
-    let order = (super::group_query::sort(p.sort_by.as_deref())?, p.descending);
-    let (total, groups) = st
-        .services
-        .provisioning()
-        .list_groups(caller, &predicate, p.start, p.count, order)
-        .await?;
+    let query = gatehouse_core::ports::ScimListQuery {
+        predicate: &predicate,
+        start: p.start,
+        count: p.count,
+        sort: super::group_query::sort(p.sort_by.as_deref())?,
+        descending: p.descending,
+    };
+    let gatehouse_core::ports::ScimPage { total, items: groups } =
+        st.services.provisioning().list_groups(caller, &query).await?;
     let with_members = wants_members(p.attributes.as_deref(), p.excluded.as_deref());
     let mut resources = Vec::with_capacity(groups.len());
     for g in &groups {

@@ -4,10 +4,10 @@
 //! value index answers every other, typed as the schema types the attribute.
 
 use super::ScimFail;
-use gatehouse_core::Timestamp;
 use gatehouse_core::directory::{
     ElementCondition, ElementPredicate, Literal, MetaCondition, SortKey, TextOp, UserPredicate, UserSort,
 };
+use gatehouse_core::{Timestamp, value_index};
 use gatehouse_scim::filter::{TypedAttr, TypedFilter, TypedValue};
 use gatehouse_scim::schema::{AttrType, Returned};
 use gatehouse_scim::{AttrPath, CompareOp, ResourceKind, ScimError};
@@ -261,17 +261,13 @@ fn element(f: &TypedFilter, parent: &str) -> ElementPredicate {
     }
 }
 
-/// The value index's path of an attribute: lower-cased, extension attributes behind their URN.
+/// The value index's path of an attribute (the convention is `gatehouse_core::value_index`'s).
 fn index_path(attr: &TypedAttr) -> String {
-    let mut p = match &attr.path.urn {
-        Some(u) => format!("{u}:{}", attr.path.attr),
-        None => attr.path.attr.clone(),
-    };
-    if let Some(s) = &attr.path.sub_attr {
-        p.push('.');
-        p.push_str(s);
+    let p = value_index::attr_path(attr.path.urn.as_deref(), &attr.path.attr);
+    match &attr.path.sub_attr {
+        Some(s) => value_index::sub_path(&p, s),
+        None => p,
     }
-    p.to_lowercase()
 }
 
 /// `sortBy` (RFC 7644 §3.4.2.3): a column where there is one, else the attribute's indexed

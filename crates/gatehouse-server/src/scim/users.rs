@@ -64,12 +64,15 @@ async fn find_users(
         }
         None => UserPredicate::All,
     };
-    let order = super::query::sort(sort.0)?;
-    let (total, users) = st
-        .services
-        .provisioning()
-        .list_users(caller, &predicate, start, count, (order, sort.1))
-        .await?;
+    let query = gatehouse_core::ports::ScimListQuery {
+        predicate: &predicate,
+        start,
+        count,
+        sort: super::query::sort(sort.0)?,
+        descending: sort.1,
+    };
+    let gatehouse_core::ports::ScimPage { total, items: users } =
+        st.services.provisioning().list_users(caller, &query).await?;
     Ok(Listing { total, users })
 }
 

@@ -127,7 +127,7 @@ async fn seed_token(app: &TestApp, account: &str, name: &str) -> String {
     use gatehouse_core::ports::prelude::*;
     let minted = gatehouse_core::secret::mint("ghu").unwrap();
     let token = gatehouse_core::model::UserApiToken {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: gatehouse_core::ids::UserApiTokenId::new(),
         account_id: gatehouse_core::ids::AccountId::parse(account).unwrap(),
         name: name.into(),
         prefix: minted.prefix.clone(),
@@ -139,7 +139,7 @@ async fn seed_token(app: &TestApp, account: &str, name: &str) -> String {
     let mut tx = app.store.begin().await.unwrap();
     tx.insert_user_api_token(&token, &minted.digest).await.unwrap();
     tx.commit().await.unwrap();
-    token.id
+    token.id.to_string()
 }
 
 async fn token_statuses(app: &TestApp, org: &TestOrg, account: &str) -> Vec<String> {

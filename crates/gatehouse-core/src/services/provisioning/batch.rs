@@ -11,7 +11,7 @@ use crate::directory::ScimUser;
 use crate::error::Result;
 use crate::ids::AccountId;
 use crate::model::Account;
-use crate::ports::{NewProvisionedUser, ProvisionedUsers, Store};
+use crate::ports::{ManagedVia, NewProvisionedUser, ProvisionedUsers, Store};
 use crate::product::AccountStatus;
 use std::collections::HashSet;
 
@@ -41,7 +41,7 @@ impl<S: Store> Provisioning<S> {
             .insert_provisioned_users(&ProvisionedUsers {
                 users: &batch,
                 linked_at: now,
-                via: "scim",
+                via: ManagedVia::Scim,
             })
             .await?;
         Ok(slots

@@ -3,18 +3,19 @@
 //! is `unreachable!`, so a rule that starts needing more shows up here.
 
 use crate::Timestamp;
-use crate::audit::{AuditEvent, AuditFilter, EventRecord, RequestMeta};
+use crate::audit::{AuditEvent, RequestMeta};
 use crate::directory::{
     Directory, DirectoryToken, GroupPredicate, GroupSort, HeldOperation, ScimGroup, ScimUser, UserPredicate, UserSort,
 };
 use crate::domain::{ClaimMode, Domain, DomainCheck, DomainStatus};
 use crate::error::{CoreError, Result};
-use crate::ids::{AccountId, ApiKeyId, DirectoryId, DomainId, EventId, GroupId, OrgId};
+use crate::ids::{AccountId, DirectoryId, DomainId, GroupId, OrgId, UserApiTokenId};
 use crate::model::{Account, AccountFilter, ApiKey, OrgAccount, Session, UserApiToken};
 use crate::page::{Page, PageRequest};
 use crate::ports::{
-    AccountReads, AccountTx, AuditReads, AuditTx, DirectoryReads, DirectoryTx, DomainReads, DomainTx, KeyReads, KeyTx,
-    SigninReads, SigninTx,
+    AccountReads, AccountTx, AuditTx, DirectoryReads, DirectoryTokenMatch, DirectoryTx, DomainReads, DomainTx,
+    DueDeletion, KeyTx, ManagedLink, ManagedVia, PrunedEvents, ScimGroupMember, ScimListQuery, ScimPage,
+    ScimUserAccount, SigninTx,
 };
 use std::collections::HashMap;
 
@@ -71,7 +72,7 @@ impl AccountReads for FakeTx {
     async fn find_account_manager(&mut self, account: AccountId) -> Result<Option<OrgId>> {
         Ok(self.managers.get(&account).copied())
     }
-    async fn list_accounts_due_for_deletion(&mut self, _: Timestamp, _: u32) -> Result<Vec<(OrgId, Account)>> {
+    async fn list_accounts_due_for_deletion(&mut self, _: Timestamp, _: u32) -> Result<Vec<DueDeletion>> {
         unused!()
     }
 }
@@ -105,9 +106,9 @@ impl AccountTx for FakeTx {
     async fn link_org_account(&mut self, _: OrgId, _: AccountId, _: bool, _: Timestamp) -> Result<bool> {
         unused!()
     }
-    async fn link_managed_accounts(&mut self, links: &[(OrgId, AccountId)], _: Timestamp, _: &str) -> Result<u64> {
-        for (org, account) in links {
-            self.managers.insert(*account, *org);
+    async fn link_managed_accounts(&mut self, links: &[ManagedLink], _: Timestamp, _: ManagedVia) -> Result<u64> {
+        for l in links {
+            self.managers.insert(l.account, l.org);
         }
         Ok(links.len() as u64)
     }
@@ -179,13 +180,7 @@ impl DomainTx for FakeTx {
     async fn insert_domain_check(&mut self, _: DomainId, _: &DomainCheck) -> Result<()> {
         unused!()
     }
-    async fn claim_accounts(
-        &mut self,
-        org: OrgId,
-        accounts: &[AccountId],
-        _: Timestamp,
-        _: &'static str,
-    ) -> Result<()> {
+    async fn claim_accounts(&mut self, org: OrgId, accounts: &[AccountId], _: Timestamp, _: ManagedVia) -> Result<()> {
         for a in accounts {
             self.managers.insert(*a, org);
         }
@@ -206,7 +201,7 @@ impl DirectoryReads for FakeTx {
     async fn list_directory_tokens(&mut self, _: DirectoryId) -> Result<Vec<DirectoryToken>> {
         unused!()
     }
-    async fn find_directory_token(&mut self, _: &str) -> Result<Option<(Directory, DirectoryToken)>> {
+    async fn find_directory_token(&mut self, _: &str) -> Result<Option<DirectoryTokenMatch>> {
         unused!()
     }
     async fn find_scim_user(&mut self, directory: DirectoryId, id: &str) -> Result<Option<ScimUser>> {
@@ -219,11 +214,8 @@ impl DirectoryReads for FakeTx {
     async fn list_scim_users(
         &mut self,
         _: DirectoryId,
-        _: &UserPredicate,
-        _: i64,
-        _: i64,
-        _: (UserSort, bool),
-    ) -> Result<(i64, Vec<ScimUser>)> {
+        _: &ScimListQuery<'_, UserPredicate, UserSort>,
+    ) -> Result<ScimPage<ScimUser>> {
         unused!()
     }
     async fn find_scim_group(&mut self, _: DirectoryId, _: &str) -> Result<Option<ScimGroup>> {
@@ -232,17 +224,14 @@ impl DirectoryReads for FakeTx {
     async fn list_scim_groups(
         &mut self,
         _: DirectoryId,
-        _: &GroupPredicate,
-        _: i64,
-        _: i64,
-        _: (GroupSort, bool),
-    ) -> Result<(i64, Vec<ScimGroup>)> {
+        _: &ScimListQuery<'_, GroupPredicate, GroupSort>,
+    ) -> Result<ScimPage<ScimGroup>> {
         unused!()
     }
-    async fn list_scim_group_members(&mut self, _: DirectoryId, _: GroupId) -> Result<Vec<(String, String)>> {
+    async fn list_scim_group_members(&mut self, _: DirectoryId, _: GroupId) -> Result<Vec<ScimGroupMember>> {
         unused!()
     }
-    async fn find_scim_user_accounts(&mut self, _: DirectoryId, _: &[String]) -> Result<Vec<(String, AccountId)>> {
+    async fn find_scim_user_accounts(&mut self, _: DirectoryId, _: &[String]) -> Result<Vec<ScimUserAccount>> {
         unused!()
     }
     async fn count_directory_deactivations(&mut self, _: OrgId, _: DirectoryId, _: Timestamp) -> Result<i64> {
@@ -309,18 +298,6 @@ impl DirectoryTx for FakeTx {
     }
 }
 
-impl SigninReads for FakeTx {
-    async fn find_credentials(&mut self, _: &str) -> Result<Option<(Account, Option<String>)>> {
-        unused!()
-    }
-    async fn find_session(&mut self, _: &str) -> Result<Option<Session>> {
-        unused!()
-    }
-    async fn throttle_locked_until(&mut self, _: &[String]) -> Result<i64> {
-        unused!()
-    }
-}
-
 impl SigninTx for FakeTx {
     async fn set_password_hash(&mut self, _: AccountId, _: &str) -> Result<()> {
         unused!()
@@ -355,21 +332,6 @@ impl SigninTx for FakeTx {
     }
 }
 
-impl KeyReads for FakeTx {
-    async fn find_api_key_by_digest(&mut self, _: &str) -> Result<Option<ApiKey>> {
-        unused!()
-    }
-    async fn find_api_key(&mut self, _: OrgId, _: ApiKeyId) -> Result<Option<ApiKey>> {
-        unused!()
-    }
-    async fn list_api_keys(&mut self, _: OrgId, _: &PageRequest) -> Result<Page<ApiKey>> {
-        unused!()
-    }
-    async fn list_user_api_tokens(&mut self, _: AccountId) -> Result<Vec<UserApiToken>> {
-        unused!()
-    }
-}
-
 impl KeyTx for FakeTx {
     async fn insert_api_key(&mut self, _: &ApiKey, _: &str) -> Result<()> {
         unused!()
@@ -380,26 +342,11 @@ impl KeyTx for FakeTx {
     async fn insert_user_api_token(&mut self, _: &UserApiToken, _: &str) -> Result<()> {
         unused!()
     }
-    async fn revoke_user_api_token(&mut self, _: AccountId, _: &str, _: Timestamp) -> Result<bool> {
+    async fn revoke_user_api_token(&mut self, _: AccountId, _: &UserApiTokenId, _: Timestamp) -> Result<bool> {
         unused!()
     }
     async fn revoke_user_api_tokens(&mut self, account: AccountId, _: Timestamp) -> Result<u64> {
         Ok(self.tokens.remove(&account).unwrap_or(0))
-    }
-}
-
-impl AuditReads for FakeTx {
-    async fn find_event(&mut self, _: OrgId, _: EventId) -> Result<Option<AuditEvent>> {
-        unused!()
-    }
-    async fn list_events(&mut self, _: OrgId, _: &AuditFilter, _: &PageRequest) -> Result<Page<AuditEvent>> {
-        unused!()
-    }
-    async fn list_event_records(&mut self, _: OrgId, _: &AuditFilter, _: &PageRequest) -> Result<Page<EventRecord>> {
-        unused!()
-    }
-    async fn count_events(&mut self, _: OrgId) -> Result<i64> {
-        unused!()
     }
 }
 
@@ -411,7 +358,7 @@ impl AuditTx for FakeTx {
     async fn insert_events(&mut self, _: &[AuditEvent]) -> Result<()> {
         unused!()
     }
-    async fn delete_events_before(&mut self, _: Timestamp) -> Result<Vec<(OrgId, i64)>> {
+    async fn delete_events_before(&mut self, _: Timestamp) -> Result<Vec<PrunedEvents>> {
         unused!()
     }
 }

@@ -11,7 +11,7 @@ use crate::directory::ScimGroup;
 use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, GroupId};
 use crate::model::Group;
-use crate::ports::{AuditTx, Commit, DirectoryReads, DirectoryTx, GroupTx, Store};
+use crate::ports::{AuditTx, Commit, DirectoryReads, DirectoryTx, GroupReads, GroupTx, Store};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -122,11 +122,11 @@ async fn accounts_for<T: DirectoryReads + Send>(
             "members name users this directory has not provisioned.",
         ));
     }
-    Ok(found.into_iter().map(|(_, a)| a).collect())
+    Ok(found.into_iter().map(|f| f.account).collect())
 }
 
 /// Applies a group write in the caller's transaction.
-async fn write_in<T: GroupTx + DirectoryTx + AuditTx + Send>(
+async fn write_in<T: GroupReads + GroupTx + DirectoryReads + DirectoryTx + AuditTx + Send>(
     tx: &mut T,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
@@ -171,7 +171,7 @@ async fn write_in<T: GroupTx + DirectoryTx + AuditTx + Send>(
 }
 
 /// Changes the group's members; returns how many were added and removed.
-async fn change_members<T: GroupTx + DirectoryTx + Send>(
+async fn change_members<T: GroupTx + DirectoryReads + Send>(
     tx: &mut T,
     caller: &DirectoryCaller,
     group: GroupId,

@@ -4,7 +4,7 @@ use super::super::directories::DirectoryCaller;
 use crate::directory::{GroupPredicate, GroupSort, ScimGroup, ScimUser, UserPredicate, UserSort};
 use crate::error::Result;
 use crate::ids::GroupId;
-use crate::ports::{Clock, DirectoryReads, Store};
+use crate::ports::{Clock, DirectoryReads, ScimGroupMember, ScimListQuery, ScimPage, Store};
 use std::sync::Arc;
 
 /// Provisioning for directories (see the module documentation). Made by
@@ -38,19 +38,14 @@ impl<S: Store> Provisioning<S> {
             .await
     }
 
-    /// The directory's users matching `predicate` in `order`: the total and the page
-    /// (1-based `start`).
+    /// The directory's users `query` asks for, and how many match in all.
     pub async fn list_users(
         &self,
         caller: &DirectoryCaller,
-        predicate: &UserPredicate,
-        start: i64,
-        count: i64,
-        order: (UserSort, bool),
-    ) -> Result<(i64, Vec<ScimUser>)> {
+        query: &ScimListQuery<'_, UserPredicate, UserSort>,
+    ) -> Result<ScimPage<ScimUser>> {
         let mut r = self.store.reader().await?;
-        r.list_scim_users(caller.directory().id, predicate, start, count, order)
-            .await
+        r.list_scim_users(caller.directory().id, query).await
     }
 
     /// One of the directory's groups.
@@ -62,22 +57,18 @@ impl<S: Store> Provisioning<S> {
             .await
     }
 
-    /// The directory's groups matching `predicate` in `order`: the total and the page.
+    /// The directory's groups `query` asks for, and how many match in all.
     pub async fn list_groups(
         &self,
         caller: &DirectoryCaller,
-        predicate: &GroupPredicate,
-        start: i64,
-        count: i64,
-        order: (GroupSort, bool),
-    ) -> Result<(i64, Vec<ScimGroup>)> {
+        query: &ScimListQuery<'_, GroupPredicate, GroupSort>,
+    ) -> Result<ScimPage<ScimGroup>> {
         let mut r = self.store.reader().await?;
-        r.list_scim_groups(caller.directory().id, predicate, start, count, order)
-            .await
+        r.list_scim_groups(caller.directory().id, query).await
     }
 
-    /// Members of one of the directory's groups as (SCIM user id, display name).
-    pub async fn list_group_members(&self, caller: &DirectoryCaller, group: GroupId) -> Result<Vec<(String, String)>> {
+    /// Members of one of the directory's groups.
+    pub async fn list_group_members(&self, caller: &DirectoryCaller, group: GroupId) -> Result<Vec<ScimGroupMember>> {
         let mut r = self.store.reader().await?;
         r.list_scim_group_members(caller.directory().id, group).await
     }

@@ -12,16 +12,34 @@ use crate::directory::{HeldChange, ScimUser, UserResource};
 use crate::error::{CoreError, Result};
 use crate::ids::AccountId;
 use crate::model::Account;
-use crate::ports::{AccountTx, AuditTx, Commit, DirectoryReads, DirectoryTx, DomainTx, KeyTx, SigninTx, Store};
+use crate::ports::{
+    AccountReads, AccountTx, AuditTx, Commit, DirectoryReads, DirectoryTx, DomainReads, DomainTx, KeyTx, ManagedLink,
+    ManagedVia, SigninTx, Store,
+};
 use crate::product::AccountStatus;
 
 const NOT_FOUND: CoreError = CoreError::NotFound { entity: "user" };
 
 /// What provisioning a user writes: the account (and its domain claim), the SCIM user, the
 /// cut-off of a deactivated account, and the events.
-pub trait ProvisionTx: AccountTx + DomainTx + DirectoryTx + SigninTx + KeyTx + AuditTx + Send {}
+pub trait ProvisionTx:
+    AccountReads + AccountTx + DomainReads + DomainTx + DirectoryReads + DirectoryTx + SigninTx + KeyTx + AuditTx + Send
+{
+}
 
-impl<T: AccountTx + DomainTx + DirectoryTx + SigninTx + KeyTx + AuditTx + Send> ProvisionTx for T {}
+impl<T> ProvisionTx for T where
+    T: AccountReads
+        + AccountTx
+        + DomainReads
+        + DomainTx
+        + DirectoryReads
+        + DirectoryTx
+        + SigninTx
+        + KeyTx
+        + AuditTx
+        + Send
+{
+}
 
 impl<S: Store> Provisioning<S> {
     /// Provisions one user in its own transaction (the path for anything a batch does not take).
@@ -108,7 +126,8 @@ pub async fn provision_user<T: ProvisionTx>(
     refuse_foreign_domain(tx, org, &f.email).await?;
     let account = if tx.insert_account(&fresh).await? {
         // A new account has no other manager to take it from: link it, managed, directly.
-        tx.link_managed_accounts(&[(org, fresh.id)], now, "scim").await?;
+        let link = ManagedLink { org, account: fresh.id };
+        tx.link_managed_accounts(&[link], now, ManagedVia::Scim).await?;
         fresh
     } else {
         let account = tx
@@ -116,7 +135,7 @@ pub async fn provision_user<T: ProvisionTx>(
             .await?
             .ok_or_else(|| CoreError::internal("account vanished"))?;
         check_manager(tx, org, account.id, &f.email).await?;
-        tx.claim_accounts(org, &[account.id], now, "scim").await?;
+        tx.claim_accounts(org, &[account.id], now, ManagedVia::Scim).await?;
         account
     };
     let after = apply_to_account(tx, caller, meta, &account, f, now).await?;

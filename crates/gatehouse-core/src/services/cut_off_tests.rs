@@ -1,0 +1,134 @@
+//! `cut_off` against a hand-written fake: it needs only sign-in, key and audit changes, so
+//! the fake implements only those.
+
+use super::cut_off;
+use crate::Timestamp;
+use crate::audit::{Actor, AuditEvent, RequestMeta};
+use crate::error::Result;
+use crate::ids::{AccountId, OrgId, UserApiTokenId};
+use crate::model::{Account, ApiKey, Session, UserApiToken};
+use crate::ports::{AuditTx, KeyTx, PrunedEvents, SigninTx};
+use crate::product::AccountStatus;
+
+/// Records what was asked of it; `live_tokens` is how many tokens a revoke-all finds.
+#[derive(Default)]
+struct Fake {
+    live_tokens: u64,
+    sessions_ended_for: Vec<AccountId>,
+    events: Vec<AuditEvent>,
+}
+
+impl SigninTx for Fake {
+    async fn set_password_hash(&mut self, _: AccountId, _: &str) -> Result<()> {
+        unreachable!()
+    }
+    async fn insert_session(&mut self, _: &str, _: &Session, _: &RequestMeta) -> Result<()> {
+        unreachable!()
+    }
+    async fn touch_session(&mut self, _: &str, _: Timestamp) -> Result<()> {
+        unreachable!()
+    }
+    async fn delete_session(&mut self, _: &str) -> Result<bool> {
+        unreachable!()
+    }
+    async fn delete_sessions_of(&mut self, account: AccountId) -> Result<()> {
+        self.sessions_ended_for.push(account);
+        Ok(())
+    }
+    async fn record_throttle_failure(&mut self, _: &str, _: Timestamp, _: Timestamp) -> Result<i64> {
+        unreachable!()
+    }
+    async fn lock_throttle(&mut self, _: &str, _: Timestamp) -> Result<()> {
+        unreachable!()
+    }
+    async fn clear_throttle(&mut self, _: &str) -> Result<()> {
+        unreachable!()
+    }
+    async fn insert_password_reset(&mut self, _: &str, _: AccountId, _: Timestamp, _: Timestamp) -> Result<()> {
+        unreachable!()
+    }
+    async fn take_password_reset(&mut self, _: &str, _: Timestamp) -> Result<Option<AccountId>> {
+        unreachable!()
+    }
+}
+
+impl KeyTx for Fake {
+    async fn insert_api_key(&mut self, _: &ApiKey, _: &str) -> Result<()> {
+        unreachable!()
+    }
+    async fn update_api_key(&mut self, _: &ApiKey) -> Result<()> {
+        unreachable!()
+    }
+    async fn insert_user_api_token(&mut self, _: &UserApiToken, _: &str) -> Result<()> {
+        unreachable!()
+    }
+    async fn revoke_user_api_token(&mut self, _: AccountId, _: &UserApiTokenId, _: Timestamp) -> Result<bool> {
+        unreachable!()
+    }
+    async fn revoke_user_api_tokens(&mut self, _: AccountId, _: Timestamp) -> Result<u64> {
+        Ok(std::mem::take(&mut self.live_tokens))
+    }
+}
+
+impl AuditTx for Fake {
+    async fn insert_event(&mut self, event: &AuditEvent) -> Result<()> {
+        self.events.push(event.clone());
+        Ok(())
+    }
+    async fn insert_events(&mut self, _: &[AuditEvent]) -> Result<()> {
+        unreachable!()
+    }
+    async fn delete_events_before(&mut self, _: Timestamp) -> Result<Vec<PrunedEvents>> {
+        unreachable!()
+    }
+}
+
+fn account() -> Account {
+    Account {
+        id: AccountId::new(),
+        email: "ada@example.com".into(),
+        display_name: "Ada".into(),
+        status: AccountStatus::Deactivated,
+        created_at: Timestamp::from_millis(0),
+        last_active_at: None,
+        delete_after: None,
+    }
+}
+
+async fn run(fake: &mut Fake, a: &Account) {
+    let actor = Actor::system("test");
+    cut_off(
+        fake,
+        OrgId::new(),
+        &actor,
+        &RequestMeta::default(),
+        a,
+        Timestamp::from_millis(1),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn sessions_end_and_revoked_tokens_are_audited() {
+    let (mut fake, a) = (
+        Fake {
+            live_tokens: 2,
+            ..Fake::default()
+        },
+        account(),
+    );
+    run(&mut fake, &a).await;
+    assert_eq!(fake.sessions_ended_for, vec![a.id]);
+    assert_eq!(fake.events.len(), 1);
+    assert_eq!(fake.events[0].action, "account.api_tokens_revoked");
+    assert_eq!(fake.events[0].changes.after, Some(serde_json::json!({ "revoked": 2 })));
+}
+
+#[tokio::test]
+async fn without_live_tokens_nothing_is_audited() {
+    let (mut fake, a) = (Fake::default(), account());
+    run(&mut fake, &a).await;
+    assert_eq!(fake.sessions_ended_for, vec![a.id]);
+    assert!(fake.events.is_empty());
+}
