@@ -1,7 +1,9 @@
 //! Directories (identity providers that provision accounts over SCIM) and what they store.
 
 use crate::Timestamp;
+use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, DirectoryId, OrgId};
+use crate::types::{Email, Name};
 
 /// An identity-provider directory connected to an organization.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -15,17 +17,124 @@ pub struct Directory {
 }
 
 /// A destructive change held by the safety valve until an admin releases or discards it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HeldOperation {
     pub id: String,
     pub directory_id: DirectoryId,
     /// The SCIM user the change is for.
     pub resource_id: String,
-    /// PUT, PATCH or DELETE.
-    pub method: String,
-    /// The request body as sent (empty for DELETE).
-    pub body: String,
+    /// What releasing it does.
+    pub change: HeldChange,
     pub created_at: Timestamp,
+}
+
+/// What a provisioned user says about its account: the fields Gatehouse uses, read from the
+/// directory's resource by the protocol edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProvisionedUser {
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub email: Email,
+    pub display_name: Name,
+    pub active: bool,
+}
+
+/// A user as a directory wrote it: its fields and the resource kept to serve it back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserResource {
+    pub user: ProvisionedUser,
+    /// The resource as stored (no id, meta or password).
+    pub resource: serde_json::Value,
+}
+
+/// A change the safety valve held, typed: releasing it applies it through provisioning, the
+/// same way as when the directory sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeldChange {
+    /// The user becomes this resource (a replacement, or an edit as it applied when held).
+    Replace(UserResource),
+    /// The user is deprovisioned.
+    Delete,
+    /// Held before changes were typed: the change as the directory sent it, which only the
+    /// protocol edge can read (it turns it into a replacement at release).
+    AsSent(SentChange),
+}
+
+/// A change held before changes were typed (see [`HeldChange::AsSent`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SentChange {
+    /// A whole resource.
+    Replace(serde_json::Value),
+    /// Edit operations, to apply to the user as it is at release.
+    Edit(serde_json::Value),
+}
+
+/// A replacement as stored: the fields are parsed again on the way back in.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredReplace {
+    resource: serde_json::Value,
+    user_name: String,
+    external_id: Option<String>,
+    email: String,
+    display_name: String,
+    active: bool,
+}
+
+impl HeldChange {
+    /// The stored kind: `replace` or `delete` (rows written before changes were typed keep
+    /// the `PUT` or `PATCH` they came with).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Replace(_) => "replace",
+            Self::Delete => "delete",
+            Self::AsSent(SentChange::Replace(_)) => "PUT",
+            Self::AsSent(SentChange::Edit(_)) => "PATCH",
+        }
+    }
+
+    /// The change as stored next to its kind (JSON).
+    pub fn to_stored(&self) -> String {
+        match self {
+            Self::Replace(r) => serde_json::json!(StoredReplace {
+                resource: r.resource.clone(),
+                user_name: r.user.user_name.clone(),
+                external_id: r.user.external_id.clone(),
+                email: r.user.email.to_string(),
+                display_name: r.user.display_name.to_string(),
+                active: r.user.active,
+            })
+            .to_string(),
+            Self::Delete => "{}".to_owned(),
+            Self::AsSent(SentChange::Replace(v) | SentChange::Edit(v)) => v.to_string(),
+        }
+    }
+
+    /// Reads a stored change back. Stored text that does not parse is an internal error:
+    /// nothing but this type writes it.
+    pub fn from_stored(kind: &str, text: &str) -> Result<Self> {
+        let json = |t: &str| serde_json::from_str::<serde_json::Value>(t).map_err(CoreError::internal);
+        match kind {
+            "replace" => {
+                let s: StoredReplace = serde_json::from_str(text).map_err(CoreError::internal)?;
+                let user = ProvisionedUser {
+                    user_name: s.user_name,
+                    external_id: s.external_id,
+                    email: Email::parse(&s.email).map_err(CoreError::internal)?,
+                    display_name: Name::parse(&s.display_name, "displayName", 100).map_err(CoreError::internal)?,
+                    active: s.active,
+                };
+                Ok(Self::Replace(UserResource {
+                    user,
+                    resource: s.resource,
+                }))
+            }
+            // `DELETE` rows written before changes were typed carry no body.
+            "delete" | "DELETE" => Ok(Self::Delete),
+            "PUT" => Ok(Self::AsSent(SentChange::Replace(json(text)?))),
+            "PATCH" => Ok(Self::AsSent(SentChange::Edit(json(text)?))),
+            other => Err(CoreError::internal(format!("unknown held change kind {other:?}"))),
+        }
+    }
 }
 
 /// A directory's bearer token (the secret is shown once; only its digest is kept).

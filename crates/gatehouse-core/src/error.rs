@@ -29,6 +29,10 @@ pub enum CoreError {
         message: String,
         field: Option<&'static str>,
     },
+    /// The caller changed something from a stale copy: the version it expected is not the
+    /// current one (an `If-Match` that no longer matches, a write that lost a race).
+    #[error("{message}")]
+    PreconditionFailed { message: String },
     /// Input failed validation; every offending field is listed.
     #[error("invalid input")]
     Validation { fields: Vec<FieldError> },

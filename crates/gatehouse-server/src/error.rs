@@ -74,6 +74,9 @@ impl From<CoreError> for ApiError {
                 }
                 err
             }
+            CoreError::PreconditionFailed { message } => {
+                ApiError::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", message)
+            }
             CoreError::Validation { fields } => {
                 let detail = fields
                     .iter()

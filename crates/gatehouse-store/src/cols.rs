@@ -99,6 +99,6 @@ macro_rules! scim_group_cols {
 }
 macro_rules! held_operation_cols {
     () => {
-        prefixed!(""; "id", "directory_id", "resource_id", "method", "body", "created_at")
+        prefixed!(""; "id", "directory_id", "resource_id", "kind", "change", "created_at")
     };
 }

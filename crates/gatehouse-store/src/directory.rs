@@ -352,15 +352,15 @@ impl DirectoryTx for SqlTx {
 
     async fn upsert_held_operation(&mut self, op: &gatehouse_core::directory::HeldOperation) -> Result<()> {
         let q = Sql::new(
-            "INSERT INTO scim_held_operations (id, directory_id, resource_id, method, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (directory_id, resource_id) DO UPDATE SET method = \
-             excluded.method, body = excluded.body, created_at = excluded.created_at",
+            "INSERT INTO scim_held_operations (id, directory_id, resource_id, kind, change, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (directory_id, resource_id) DO UPDATE SET kind = \
+             excluded.kind, change = excluded.change, created_at = excluded.created_at",
         )
         .with(op.id.clone())
         .with(op.directory_id.to_string())
         .with(op.resource_id.clone())
-        .with(op.method.clone())
-        .with(op.body.clone())
+        .with(op.change.kind())
+        .with(op.change.to_stored())
         .with(op.created_at.millis());
         self.exec(&q).await?;
         Ok(())

@@ -45,6 +45,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0011_scim_values_without_fk",
         include_str!("../migrations/sqlite/0011_scim_values_without_fk.sql"),
     ),
+    (
+        "0012_held_changes",
+        include_str!("../migrations/sqlite/0012_held_changes.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -82,6 +86,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0011_scim_values_without_fk",
         include_str!("../migrations/postgres/0011_scim_values_without_fk.sql"),
+    ),
+    (
+        "0012_held_changes",
+        include_str!("../migrations/postgres/0012_held_changes.sql"),
     ),
 ];
 

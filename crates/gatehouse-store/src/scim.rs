@@ -26,8 +26,7 @@ pub(crate) fn held(r: &AnyRow) -> Result<gatehouse_core::directory::HeldOperatio
         id: rows::s(r, "id")?,
         directory_id: DirectoryId::parse(&rows::s(r, "directory_id")?).map_err(CoreError::internal)?,
         resource_id: rows::s(r, "resource_id")?,
-        method: rows::s(r, "method")?,
-        body: rows::s(r, "body")?,
+        change: gatehouse_core::directory::HeldChange::from_stored(&rows::s(r, "kind")?, &rows::s(r, "change")?)?,
         created_at: gatehouse_core::Timestamp::from_millis(rows::i(r, "created_at")?),
     })
 }

@@ -49,8 +49,7 @@ fn held(d: &Directory, resource: &str) -> HeldOperation {
         id: format!("{}-{resource}", d.id),
         directory_id: d.id,
         resource_id: resource.into(),
-        method: "DELETE".into(),
-        body: String::new(),
+        change: gatehouse_core::directory::HeldChange::Delete,
         created_at: t(2),
     }
 }

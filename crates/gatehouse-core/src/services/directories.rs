@@ -42,6 +42,12 @@ impl DirectoryCaller {
         &self.directory
     }
 
+    /// The directory's capability for an admin releasing its held changes: they apply as the
+    /// directory's own, as if it had just sent them.
+    pub(super) fn releasing(directory: Directory) -> Self {
+        Self { directory }
+    }
+
     /// The audit actor: the directory itself.
     pub fn actor(&self) -> Actor {
         Actor {
@@ -202,39 +208,6 @@ impl<S: Store> Services<S> {
         Ok(n)
     }
 
-    /// The directory's capability for an admin releasing its held changes: the changes apply
-    /// as the directory's own, as if it had just sent them.
-    pub async fn directory_for_release(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<DirectoryCaller> {
-        let d = self
-            .store
-            .reader()
-            .await?
-            .find_directory(admin.org(), id)
-            .await?
-            .ok_or(NOT_FOUND)?;
-        Ok(DirectoryCaller { directory: d })
-    }
-
-    /// Ends a release: the held changes are gone, and the release is recorded with its counts.
-    pub async fn finish_release(
-        &self,
-        admin: &OrgAdmin,
-        id: DirectoryId,
-        released: usize,
-        failed: usize,
-    ) -> Result<()> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
-        tx.delete_held_operations(id).await?;
-        let ev = event(admin, AuditAction::DirectoryHeldReleased, &d, now)
-            .after(&serde_json::json!({ "released": released, "failed": failed }));
-        tx.insert_event(&ev).await?;
-        tx.commit().await
-    }
-
-    /// Checks a SCIM bearer token against the directory in the path. Unknown, revoked and
-    /// expired tokens, and tokens of another directory, all fail the same way.
     /// Commits a change to a directory or its tokens, announced to the other nodes, and
     /// forgets the tokens this node verified.
     async fn commit_directory_change(&self, mut tx: S::Tx) -> Result<()> {
@@ -244,6 +217,8 @@ impl<S: Store> Services<S> {
         Ok(())
     }
 
+    /// Checks a SCIM bearer token against the directory in the path. Unknown, revoked and
+    /// expired tokens, and tokens of another directory, all fail the same way.
     pub async fn authenticate_directory(&self, presented: &str, directory: DirectoryId) -> Result<DirectoryCaller> {
         let invalid = || CoreError::Unauthenticated {
             code: "invalid_token",

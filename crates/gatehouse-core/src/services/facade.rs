@@ -11,6 +11,7 @@ use super::domains::{Domains, NoDomainChecks};
 use super::groups::Groups;
 use super::instances::Instances;
 use super::orgs::Orgs;
+use super::provisioning::Provisioning;
 use crate::ports::{Clock, Store};
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub struct Services<S: Store> {
     pub instances: Instances<S>,
     pub access: AccessGrants<S>,
     pub domains: Domains<S>,
+    /// Provisioning: what directories (and anything else that provisions accounts) may do.
+    pub provisioning: Provisioning<S>,
     /// Interim: the server's last direct uses (SCIM, jobs) move behind methods of their own.
     pub store: S,
     pub(super) clock: Arc<dyn Clock>,
@@ -47,6 +50,7 @@ impl<S: Store> Clone for Services<S> {
             instances: self.instances.clone(),
             access: self.access.clone(),
             domains: self.domains.clone(),
+            provisioning: self.provisioning.clone(),
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
             verified_tokens: Arc::clone(&self.verified_tokens),
@@ -77,6 +81,7 @@ impl<S: Store> Services<S> {
                 Arc::new(NoDomainChecks),
                 crate::domain::DomainPolicy::default(),
             ),
+            provisioning: Provisioning::new(part().0, part().1),
             store,
             clock,
             verified_tokens: Arc::new(directories::VerifiedTokens::new(DEFAULT_TOKEN_CACHE)),

@@ -14,6 +14,7 @@ mod facade;
 mod groups;
 mod instances;
 mod orgs;
+mod provisioning;
 
 pub use access::{AccessGrants, GrantAccess, GrantTarget};
 pub use accounts::{AccountDetail, AccountPatch, Accounts, DELETION_GRACE_SECS, NewAccount, Removal, cut_off};
@@ -27,3 +28,7 @@ pub use facade::{DEFAULT_TOKEN_CACHE, Services};
 pub use groups::{GroupPatch, Groups, NewGroup};
 pub use instances::{InstancePatch, Instances, NewInstance};
 pub use orgs::{Bootstrapped, OrgPatch, Orgs};
+pub use provisioning::rules::{apply_to_account, check_manager, deprovision, refuse_foreign_domain};
+pub use provisioning::{
+    ExpectedVersion, GroupResource, GroupWrite, MemberChange, Provisioning, QueuedCreate, Release, Valve, Written,
+};

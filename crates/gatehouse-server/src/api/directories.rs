@@ -272,12 +272,15 @@ pub async fn held(
         .list_held_operations(&admin, id)
         .await?
         .into_iter()
-        .map(|h| HeldResponse {
-            id: h.id,
-            resource_id: h.resource_id,
-            method: h.method,
-            body: serde_json::from_str(&h.body).unwrap_or(serde_json::Value::Null),
-            held_at: h.created_at.to_rfc3339(),
+        .map(|h| {
+            let (method, body) = crate::scim::held_summary(&h.change);
+            HeldResponse {
+                id: h.id,
+                resource_id: h.resource_id,
+                method: method.to_owned(),
+                body,
+                held_at: h.created_at.to_rfc3339(),
+            }
         })
         .collect();
     Ok(Json(HeldList { items }))

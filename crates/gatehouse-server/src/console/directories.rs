@@ -127,7 +127,10 @@ async fn build_one(
             .collect(),
         held: held
             .into_iter()
-            .map(|h| (h.created_at.to_rfc3339(), h.method, h.resource_id))
+            .map(|h| {
+                let method = crate::scim::held_summary(&h.change).0.to_owned();
+                (h.created_at.to_rfc3339(), method, h.resource_id)
+            })
             .collect(),
     })
 }

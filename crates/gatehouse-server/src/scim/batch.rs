@@ -1,27 +1,19 @@
-//! Provisioning many users at once. An identity provider importing a directory sends many
-//! `POST /Users` concurrently; each one alone costs about ten statements and a commit. Creates
-//! that arrive while a batch is being written queue up and go in the next batch, written by
-//! `Store::insert_provisioned_users` in one atomic step (one statement on PostgreSQL), each
-//! user still with its own audit event.
+//! Provisioning many users at once, a performance mechanism. An identity provider importing a
+//! directory sends many `POST /Users` concurrently; each one alone costs about ten statements
+//! and a commit. Creates that arrive while a batch is being written queue up and go in the
+//! next batch, written by core's `Provisioning::create_users` in one atomic step (one
+//! statement on PostgreSQL), each user still with its own audit event.
 //!
-//! Only the plain case is batched: a new account under an email no account has, on a domain
-//! no other organization has verified. The store leaves anything else out, and that request
+//! What a batch may take is core's rule (the plain case: a new account under an email no
+//! account has, on a domain no other organization has verified). Any request it leaves out
 //! runs the one-user path and gets its exact answer there (an existing account to link, a
 //! refusal). So does every request of a batch that fails as a whole (a taken userName or
 //! externalId, an error of any kind): it rolls back whole, so nothing half-written remains.
 
-use super::provision::Fields;
 use crate::state::AppState;
-use gatehouse_core::audit::AuditAction;
-use gatehouse_core::audit::{AuditEvent, RequestMeta};
-use gatehouse_core::directory::ScimUser;
-use gatehouse_core::ids::AccountId;
-use gatehouse_core::model::Account;
-use gatehouse_core::ports::{NewProvisionedUser, ProvisionedUsers, Store};
-use gatehouse_core::product::AccountStatus;
-use gatehouse_core::services::DirectoryCaller;
-use serde_json::Value;
-use std::collections::HashSet;
+use gatehouse_core::audit::RequestMeta;
+use gatehouse_core::directory::{ScimUser, UserResource};
+use gatehouse_core::services::{DirectoryCaller, QueuedCreate};
 use std::sync::Mutex;
 use tokio::sync::oneshot;
 
@@ -36,10 +28,7 @@ pub enum Outcome {
 }
 
 pub struct Job {
-    pub caller: DirectoryCaller,
-    pub meta: RequestMeta,
-    pub resource: Value,
-    pub fields: Fields,
+    create: QueuedCreate,
     reply: oneshot::Sender<Outcome>,
 }
 
@@ -73,17 +62,13 @@ impl CreateQueue {
         st: &AppState,
         caller: DirectoryCaller,
         meta: RequestMeta,
-        resource: Value,
-        fields: Fields,
+        user: UserResource,
     ) -> Outcome {
         let (reply, rx) = oneshot::channel();
         let start = {
             let mut p = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             p.jobs.push(Job {
-                caller,
-                meta,
-                resource,
-                fields,
+                create: QueuedCreate { caller, meta, user },
                 reply,
             });
             let start = p.writers < self.max_writers;
@@ -129,92 +114,25 @@ async fn drain(st: AppState) {
     }
 }
 
-/// Writes a batch, answering each job: created, or left to the one-user path (an email that
-/// appears twice in the batch, an account that has the email already, a domain another
-/// organization verified, or a batch that failed as a whole).
+/// Writes a batch, answering each job: created, or left to the one-user path.
 async fn write(st: AppState, jobs: Vec<Job>) {
-    let now = st.services.now();
-    let mut seen = HashSet::new();
-    let (jobs, mut alone): (Vec<Job>, Vec<Job>) =
-        jobs.into_iter().partition(|j| seen.insert(j.fields.email.to_string()));
-    let news: Vec<NewProvisionedUser> = jobs.iter().map(|j| new_user(j, now)).collect();
-    let written = st
-        .services
-        .store
-        .insert_provisioned_users(&ProvisionedUsers {
-            users: &news,
-            linked_at: now,
-            via: gatehouse_core::ports::ManagedVia::Scim,
-        })
-        .await;
-    match written {
+    let (creates, replies): (Vec<QueuedCreate>, Vec<_>) = jobs.into_iter().map(|j| (j.create, j.reply)).unzip();
+    match st.services.provisioning.create_users(&creates).await {
         Ok(written) => {
-            for (job, new) in jobs.into_iter().zip(news) {
-                if written.contains(&new.account.id) {
-                    let _ = job.reply.send(Outcome::Created(new.user));
-                } else {
-                    alone.push(job);
-                }
+            for (reply, user) in replies.into_iter().zip(written) {
+                let _ = reply.send(user.map_or(Outcome::Alone, Outcome::Created));
             }
         }
         Err(why) => {
             // Expected now and then (a taken userName or externalId); each request then gets
             // its own answer.
-            tracing::info!(batch = jobs.len(), %why, "SCIM create batch rolled back; its users go one by one");
+            tracing::info!(batch = creates.len(), %why, "SCIM create batch rolled back; its users go one by one");
             metrics::with_local_recorder(&st.metrics.recorder, || {
                 metrics::counter!("gatehouse_scim_create_batch_rollbacks_total").increment(1);
             });
-            alone.extend(jobs);
+            for reply in replies {
+                let _ = reply.send(Outcome::Alone);
+            }
         }
-    }
-    for job in alone {
-        let _ = job.reply.send(Outcome::Alone);
-    }
-}
-
-/// The account, SCIM user and event a job writes if its email is free.
-fn new_user(j: &Job, now: gatehouse_core::Timestamp) -> NewProvisionedUser {
-    let dir = j.caller.directory();
-    let account = Account {
-        id: AccountId::new(),
-        email: j.fields.email.to_string(),
-        display_name: j.fields.display_name.to_string(),
-        status: if j.fields.active {
-            AccountStatus::Active
-        } else {
-            AccountStatus::Deactivated
-        },
-        created_at: now,
-        last_active_at: None,
-        delete_after: None,
-    };
-    let user = ScimUser {
-        id: uuid::Uuid::now_v7().to_string(),
-        directory_id: dir.id,
-        account_id: account.id,
-        user_name: j.fields.user_name.clone(),
-        external_id: j.fields.external_id.clone(),
-        email: Some(account.email.clone()),
-        active: j.fields.active,
-        resource: j.resource.to_string(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    let event = AuditEvent::new(
-        dir.org_id,
-        &j.caller.actor(),
-        &j.meta,
-        AuditAction::ScimUserCreated,
-        now,
-    )
-    .target("account", account.id, Some(&account.email))
-    .target("scim_user", &user.id, Some(&user.user_name))
-    .after(&account);
-    NewProvisionedUser {
-        org: dir.org_id,
-        account,
-        user,
-        event,
     }
 }

@@ -3,7 +3,7 @@
 //! `failOnErrors` to stop early.
 
 use super::groups;
-use super::provision::{self, ReplaceWith, Valve, Written, etag_version};
+use super::provision::{self, ReplaceWith, etag_version};
 use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
@@ -11,7 +11,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_core::audit::RequestMeta;
-use gatehouse_core::services::DirectoryCaller;
+use gatehouse_core::directory::ScimGroup;
+use gatehouse_core::services::{DirectoryCaller, Valve, Written};
 use gatehouse_scim::ScimError;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -50,113 +51,130 @@ fn resolve_path(path: &str, ids: &HashMap<String, String>) -> Result<String, Str
         .map(|segs| segs.join("/"))
 }
 
-pub(crate) struct Done {
-    pub(crate) status: u16,
+/// What one operation did, as its Bulk response entry tells it.
+struct Done {
+    status: u16,
     location: Option<String>,
+    /// The id a POST created (for `bulkId` references).
     id: Option<String>,
     version: Option<String>,
 }
 
-pub(crate) async fn apply(
+impl Done {
+    fn created(base: &str, kind: &str, id: String, version: i64) -> Self {
+        Self {
+            status: 201,
+            location: Some(format!("{base}/{kind}/{id}")),
+            version: Some(etag_version(version)),
+            id: Some(id),
+        }
+    }
+
+    fn written(base: &str, kind: &str, id: &str, version: i64, status: u16) -> Self {
+        Self {
+            status,
+            location: Some(format!("{base}/{kind}/{id}")),
+            version: Some(etag_version(version)),
+            id: None,
+        }
+    }
+
+    fn deleted(status: u16) -> Self {
+        Self {
+            status,
+            location: None,
+            version: None,
+            id: None,
+        }
+    }
+}
+
+/// Applies one operation as the directory's own request (the safety valve applies).
+async fn apply(
     st: &AppState,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
     method: &str,
     path: &str,
     data: Value,
-    valve: Valve,
 ) -> Result<Done, ScimError> {
     let base = format!("{}/scim/v2/{}", st.config.public_url, caller.directory().id);
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
     let (kind, id) = (parts.next().unwrap_or(""), parts.next());
-    let fail = |f: ScimFail| f.0;
-    match (method.to_ascii_uppercase().as_str(), kind, id) {
-        ("POST", "Users", None) => {
-            let u = provision::create(st, caller, meta, data).await.map_err(fail)?;
-            Ok(Done {
-                status: 201,
-                location: Some(format!("{base}/Users/{}", u.id)),
-                version: Some(etag_version(u.version)),
-                id: Some(u.id),
-            })
-        }
-        ("POST", "Groups", None) => {
-            let g = groups::create_group(st, caller, meta, data).await.map_err(fail)?;
-            Ok(Done {
-                status: 201,
-                location: Some(format!("{base}/Groups/{}", g.id)),
-                version: Some(etag_version(g.version)),
-                id: Some(g.id),
-            })
-        }
-        (m @ ("PUT" | "PATCH"), "Users", Some(id)) => {
-            let with = if m == "PUT" {
-                ReplaceWith::Resource(data)
-            } else {
-                ReplaceWith::Patch(data)
-            };
-            let (status, u) = match provision::replace(st, caller, meta, id, None, with, valve)
-                .await
-                .map_err(fail)?
-            {
-                Written::Applied(u) => (200, u),
-                Written::Held(u) => (202, u),
-            };
-            Ok(Done {
-                status,
-                location: Some(format!("{base}/Users/{id}")),
-                version: Some(etag_version(u.version)),
-                id: None,
-            })
-        }
-        (m @ ("PUT" | "PATCH"), "Groups", Some(id)) => {
-            let (patch_body, put_body) = if m == "PUT" {
-                (None, Some(data))
-            } else {
-                (Some(data), None)
-            };
-            let g = groups::write(st, caller, meta, id, None, patch_body, put_body)
-                .await
-                .map_err(fail)?;
-            Ok(Done {
-                status: 200,
-                location: Some(format!("{base}/Groups/{id}")),
-                version: Some(etag_version(g.version)),
-                id: None,
-            })
-        }
-        ("DELETE", "Users", Some(id)) => {
-            let applied = provision::delete(st, caller, meta, id, None, valve)
-                .await
-                .map_err(fail)?;
-            Ok(Done {
-                status: if applied { 204 } else { 202 },
-                location: None,
-                version: None,
-                id: None,
-            })
-        }
-        ("DELETE", "Groups", Some(id)) => {
-            groups::delete_group(st, caller, meta, id).await.map_err(fail)?;
-            Ok(Done {
-                status: 204,
-                location: None,
-                version: None,
-                id: None,
-            })
-        }
-        _ => Err(ScimError::invalid_value(format!(
+    let upper = method.to_ascii_uppercase();
+    let done = match kind {
+        "Users" => user_op(st, caller, meta, (&upper, id), data, &base).await,
+        "Groups" => group_op(st, caller, meta, (&upper, id), data, &base).await,
+        _ => None,
+    };
+    done.unwrap_or_else(|| {
+        Err(ScimFail(ScimError::invalid_value(format!(
             "{method} {path} is not an operation this service provider accepts in a bulk request."
-        ))),
-    }
+        ))))
+    })
+    .map_err(|f| f.0)
 }
 
-pub async fn bulk(
-    State(st): State<AppState>,
-    Scim(caller): Scim,
-    ClientMeta(meta): ClientMeta,
-    ScimBody(body): ScimBody,
-) -> Result<Response, ScimFail> {
+/// A /Users operation; `None` for one Bulk does not accept.
+async fn user_op(
+    st: &AppState,
+    caller: &DirectoryCaller,
+    meta: &RequestMeta,
+    (method, id): (&str, Option<&str>),
+    data: Value,
+    base: &str,
+) -> Option<Result<Done, ScimFail>> {
+    let replace = |with| async move {
+        let id = id.unwrap_or_default();
+        Ok(
+            match provision::replace(st, caller, meta, id, None, with, Valve::Enforce).await? {
+                Written::Applied(u) => Done::written(base, "Users", id, u.version, 200),
+                Written::Held(u) => Done::written(base, "Users", id, u.version, 202),
+            },
+        )
+    };
+    Some(match (method, id) {
+        ("POST", None) => provision::create(st, caller, meta, data)
+            .await
+            .map(|u| Done::created(base, "Users", u.id, u.version)),
+        ("PUT", Some(_)) => replace(ReplaceWith::Resource(data)).await,
+        ("PATCH", Some(_)) => replace(ReplaceWith::Patch(data)).await,
+        ("DELETE", Some(id)) => provision::delete(st, caller, meta, id, None, Valve::Enforce)
+            .await
+            .map(|applied| Done::deleted(if applied { 204 } else { 202 })),
+        _ => return None,
+    })
+}
+
+/// A /Groups operation; `None` for one Bulk does not accept.
+async fn group_op(
+    st: &AppState,
+    caller: &DirectoryCaller,
+    meta: &RequestMeta,
+    (method, id): (&str, Option<&str>),
+    data: Value,
+    base: &str,
+) -> Option<Result<Done, ScimFail>> {
+    let written = |g: ScimGroup| Done::written(base, "Groups", id.unwrap_or_default(), g.version, 200);
+    Some(match (method, id) {
+        ("POST", None) => groups::create_group(st, caller, meta, data)
+            .await
+            .map(|g| Done::created(base, "Groups", g.id, g.version)),
+        ("PUT", Some(id)) => groups::write(st, caller, meta, id, None, None, Some(data))
+            .await
+            .map(written),
+        ("PATCH", Some(id)) => groups::write(st, caller, meta, id, None, Some(data), None)
+            .await
+            .map(written),
+        ("DELETE", Some(id)) => groups::delete_group(st, caller, meta, id)
+            .await
+            .map(|()| Done::deleted(204)),
+        _ => return None,
+    })
+}
+
+/// The request's operations, refusing a request that is not a Bulk request or is too large.
+fn operations(body: &Value) -> Result<Vec<Value>, ScimFail> {
     let schemas = body["schemas"].as_array().cloned().unwrap_or_default();
     if !schemas.iter().any(|s| s.as_str() == Some(BULK_REQUEST)) {
         return Err(ScimFail(ScimError::invalid_value(format!(
@@ -173,6 +191,64 @@ pub async fn bulk(
             format!("A bulk request may carry at most {MAX_OPERATIONS} operations."),
         )));
     }
+    Ok(ops)
+}
+
+/// One operation's turn.
+enum Turn {
+    /// It names a `bulkId` not created yet: it waits for the second pass.
+    Wait,
+    /// It ran (or could not): its response entry, and whether it failed.
+    Ran { entry: Value, failed: bool },
+}
+
+/// Runs one operation, resolving its `bulkId` references and recording the id it creates.
+async fn take_turn(
+    st: &AppState,
+    caller: &DirectoryCaller,
+    meta: &RequestMeta,
+    op: &Value,
+    ids: &mut HashMap<String, String>,
+    first_pass: bool,
+) -> Turn {
+    let method = op["method"].as_str().unwrap_or("");
+    let bulk_id = op["bulkId"].as_str().map(str::to_owned);
+    let path = match resolve_path(op["path"].as_str().unwrap_or(""), ids) {
+        Ok(p) => p,
+        Err(_) if first_pass => return Turn::Wait,
+        Err(b) => String::from("/unresolved/") + &b,
+    };
+    let data = match resolve(&op["data"], ids) {
+        Ok(d) => d,
+        Err(_) if first_pass => return Turn::Wait,
+        Err(b) => {
+            let e = ScimError::invalid_value(format!("bulkId:{b} names no operation that succeeded."));
+            let entry = json!({"method": method, "bulkId": bulk_id, "status": "409", "response": e.to_json()});
+            return Turn::Ran { entry, failed: true };
+        }
+    };
+    match apply(st, caller, meta, method, &path, data).await {
+        Ok(done) => {
+            if let (Some(b), Some(id)) = (&bulk_id, &done.id) {
+                ids.insert(b.clone(), id.clone());
+            }
+            let entry = json!({"method": method, "bulkId": bulk_id, "location": done.location, "version": done.version, "status": done.status.to_string()});
+            Turn::Ran { entry, failed: false }
+        }
+        Err(e) => {
+            let entry = json!({"method": method, "bulkId": bulk_id, "location": path, "status": e.status.to_string(), "response": e.to_json()});
+            Turn::Ran { entry, failed: true }
+        }
+    }
+}
+
+pub async fn bulk(
+    State(st): State<AppState>,
+    Scim(caller): Scim,
+    ClientMeta(meta): ClientMeta,
+    ScimBody(body): ScimBody,
+) -> Result<Response, ScimFail> {
+    let ops = operations(&body)?;
     let fail_on = body["failOnErrors"].as_u64().map(|n| n.max(1));
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut results: Vec<Option<Value>> = vec![None; ops.len()];
@@ -185,44 +261,13 @@ pub async fn bulk(
             if fail_on.is_some_and(|n| errors >= n) {
                 break;
             }
-            let op = &ops[i];
-            let method = op["method"].as_str().unwrap_or("");
-            let bulk_id = op["bulkId"].as_str().map(str::to_owned);
-            let path = match resolve_path(op["path"].as_str().unwrap_or(""), &ids) {
-                Ok(p) => p,
-                Err(_) if pass == 0 => {
-                    deferred.push(i);
-                    continue;
+            match take_turn(&st, &caller, &meta, &ops[i], &mut ids, pass == 0).await {
+                Turn::Wait => deferred.push(i),
+                Turn::Ran { entry, failed } => {
+                    errors += u64::from(failed);
+                    results[i] = Some(entry);
                 }
-                Err(b) => String::from("/unresolved/") + &b,
-            };
-            let data = match resolve(&op["data"], &ids) {
-                Ok(d) => d,
-                Err(_) if pass == 0 => {
-                    deferred.push(i);
-                    continue;
-                }
-                Err(b) => {
-                    errors += 1;
-                    let e = ScimError::invalid_value(format!("bulkId:{b} names no operation that succeeded."));
-                    results[i] =
-                        Some(json!({"method": method, "bulkId": bulk_id, "status": "409", "response": e.to_json()}));
-                    continue;
-                }
-            };
-            let outcome = apply(&st, &caller, &meta, method, &path, data, Valve::Enforce).await;
-            results[i] = Some(match outcome {
-                Ok(done) => {
-                    if let (Some(b), Some(id)) = (&bulk_id, &done.id) {
-                        ids.insert(b.clone(), id.clone());
-                    }
-                    json!({"method": method, "bulkId": bulk_id, "location": done.location, "version": done.version, "status": done.status.to_string()})
-                }
-                Err(e) => {
-                    errors += 1;
-                    json!({"method": method, "bulkId": bulk_id, "location": path, "status": e.status.to_string(), "response": e.to_json()})
-                }
-            });
+            }
         }
         pending = deferred;
         if pending.is_empty() {

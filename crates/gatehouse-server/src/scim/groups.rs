@@ -2,7 +2,7 @@
 //! members are group memberships, so product access granted to the group reaches them.
 //! Membership changes go in bulk, so one PATCH can move thousands of members.
 
-use super::provision::etag_version;
+use super::provision::{etag_version, expected_version, stored};
 use super::search::{Found, ListParams, ListQuery, list_json};
 use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
@@ -10,16 +10,12 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use gatehouse_core::audit::AuditAction;
-use gatehouse_core::audit::{AuditEvent, RequestMeta};
+use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::directory::{GroupPredicate, ScimGroup};
-use gatehouse_core::ids::{AccountId, GroupId};
-use gatehouse_core::model::Group;
-use gatehouse_core::ports::prelude::*;
-use gatehouse_core::services::DirectoryCaller;
+use gatehouse_core::services::{DirectoryCaller, GroupResource, GroupWrite, MemberChange};
+use gatehouse_core::types::Name;
 use gatehouse_scim::schema::GROUP_SCHEMA;
 use gatehouse_scim::{ResourceKind, ScimError};
-use gatehouse_store::SqlTx;
 use serde_json::{Value, json};
 
 fn base(st: &AppState, caller: &DirectoryCaller) -> String {
@@ -46,14 +42,13 @@ fn clean(mut r: Value) -> Result<Value, ScimError> {
     Ok(r)
 }
 
-fn display_name(r: &Value) -> Result<String, ScimError> {
+fn display_name(r: &Value) -> Result<Name, ScimError> {
     let n = r["displayName"]
         .as_str()
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ScimError::invalid_value("displayName is required."))?;
-    gatehouse_core::types::Name::parse(n, "displayName", 100)
-        .map(|n| n.to_string())
+    Name::parse(n, "displayName", 100)
         .map_err(|_| ScimError::invalid_value("displayName must be 1 to 100 characters without control characters."))
 }
 
@@ -67,19 +62,19 @@ fn member_ids(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn accounts_for(tx: &mut SqlTx, caller: &DirectoryCaller, ids: &[String]) -> Result<Vec<AccountId>, ScimFail> {
-    let found = tx.find_scim_user_accounts(caller.directory().id, ids).await?;
-    if found.len() < ids.iter().collect::<std::collections::BTreeSet<_>>().len() {
-        return Err(ScimFail(ScimError::invalid_value(
-            "members name users this directory has not provisioned.",
-        )));
-    }
-    Ok(found.into_iter().map(|f| f.account).collect())
+/// A Group resource as sent, as provisioning takes it (members apart).
+fn group_resource(r: Value) -> Result<GroupResource, ScimError> {
+    let resource = clean(r)?;
+    Ok(GroupResource {
+        display_name: display_name(&resource)?,
+        external_id: resource["externalId"].as_str().map(str::to_owned),
+        resource,
+    })
 }
 
 async fn render(st: &AppState, caller: &DirectoryCaller, g: &ScimGroup, with_members: bool) -> Result<Value, ScimFail> {
     let b = base(st, caller);
-    let mut r: Value = serde_json::from_str(&g.resource).unwrap_or_else(|_| json!({}));
+    let mut r = stored(&g.resource)?;
     if let Some(o) = r.as_object_mut() {
         o.insert("id".into(), Value::String(g.id.clone()));
         o.insert(
@@ -93,13 +88,7 @@ async fn render(st: &AppState, caller: &DirectoryCaller, g: &ScimGroup, with_mem
             }),
         );
         if with_members {
-            let members = st
-                .services
-                .store
-                .reader()
-                .await?
-                .list_scim_group_members(caller.directory().id, g.group_id)
-                .await?;
+            let members = st.services.provisioning.list_group_members(caller, g.group_id).await?;
             let list: Vec<Value> = members
                 .into_iter()
                 .map(|m| json!({"value": m.user_id, "display": m.display_name, "type": "User", "$ref": format!("{b}/Users/{}", m.user_id)}))
@@ -145,49 +134,12 @@ pub async fn create_group(
     body: Value,
 ) -> Result<ScimGroup, ScimFail> {
     let members = member_ids(&body["members"]);
-    let resource = clean(body)?;
-    let name = display_name(&resource)?;
-    let dir = caller.directory();
-    let now = st.services.now();
-    let group = Group {
-        id: GroupId::new(),
-        org_id: dir.org_id,
-        name: name.clone(),
-        description: String::new(),
-        created_at: now,
-        member_count: 0,
-        directory_id: Some(dir.id),
-    };
-    let mut tx = st.services.store.begin().await?;
-    if !tx.insert_group(&group).await? {
-        return Err(ScimFail(ScimError::uniqueness(
-            "The organization already has a group with this name.",
-        )));
-    }
-    let accounts = accounts_for(&mut tx, caller, &members).await?;
-    tx.add_group_members(dir.org_id, group.id, &accounts, now).await?;
-    let g = ScimGroup {
-        id: uuid::Uuid::now_v7().to_string(),
-        directory_id: dir.id,
-        group_id: group.id,
-        display_name: name,
-        external_id: resource["externalId"].as_str().map(str::to_owned),
-        resource: resource.to_string(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    tx.insert_scim_group(&g).await.map_err(|_| {
-        ScimFail(ScimError::uniqueness(
-            "A group with this displayName or externalId already exists in this directory.",
-        ))
-    })?;
-    let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, AuditAction::ScimGroupCreated, now)
-        .target("group", group.id, Some(&group.name))
-        .after(&json!({"display_name": g.display_name, "members": accounts.len()}));
-    tx.insert_event(&ev).await?;
-    tx.commit().await?;
-    Ok(g)
+    let new = group_resource(body)?;
+    Ok(st
+        .services
+        .provisioning
+        .create_group(caller, meta, &new, &members)
+        .await?)
 }
 
 fn wants_members(attributes: Option<&str>, excluded: Option<&str>) -> bool {
@@ -209,10 +161,8 @@ pub async fn get(
 ) -> Result<Response, ScimFail> {
     let g = st
         .services
-        .store
-        .reader()
-        .await?
-        .find_scim_group(caller.directory().id, &id)
+        .provisioning
+        .find_group(&caller, &id)
         .await?
         .ok_or_else(not_found)?;
     let body = render(
@@ -247,13 +197,8 @@ pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams
         sort: super::group_query::sort(p.sort_by.as_deref())?,
         descending: p.descending,
     };
-    let gatehouse_core::ports::ScimPage { total, items: groups } = st
-        .services
-        .store
-        .reader()
-        .await?
-        .list_scim_groups(caller.directory().id, &query)
-        .await?;
+    let gatehouse_core::ports::ScimPage { total, items: groups } =
+        st.services.provisioning.list_groups(caller, &query).await?;
     let with_members = wants_members(p.attributes.as_deref(), p.excluded.as_deref());
     let mut resources = Vec::with_capacity(groups.len());
     for g in &groups {
@@ -286,16 +231,33 @@ pub async fn search(
     Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 
-/// How a write changes the group's members.
-enum MemberWrite {
-    Set(Vec<String>),
-    Delta {
-        cleared: bool,
-        added: Vec<String>,
-        removed: Vec<String>,
-    },
+/// The group a PUT makes: the resource and exactly its members.
+fn replaced(body: Value) -> Result<GroupWrite, ScimFail> {
+    let members = MemberChange::Set(member_ids(&body["members"]));
+    Ok(GroupWrite {
+        group: group_resource(body)?,
+        members,
+    })
 }
 
+/// The group a PATCH makes of `existing` (RFC 7644 §3.5.2): member operations become a delta,
+/// so a large group's members are never read.
+fn patched(existing: &ScimGroup, patch: &Value) -> Result<GroupWrite, ScimFail> {
+    let mut current = stored(&existing.resource)?;
+    current["id"] = Value::String(existing.id.clone());
+    let m = gatehouse_scim::apply_patch(&mut current, ResourceKind::Group, patch)?.members;
+    Ok(GroupWrite {
+        group: group_resource(current)?,
+        members: MemberChange::Delta {
+            cleared: m.cleared,
+            added: m.added.into_iter().collect(),
+            removed: m.removed.into_iter().collect(),
+        },
+    })
+}
+
+/// Writes the group (PATCH when `patch` is given, else PUT with `put`) in one core
+/// transaction.
 pub async fn write(
     st: &AppState,
     caller: &DirectoryCaller,
@@ -305,91 +267,14 @@ pub async fn write(
     patch: Option<Value>,
     put: Option<Value>,
 ) -> Result<ScimGroup, ScimFail> {
-    let dir = caller.directory();
-    let now = st.services.now();
-    let mut tx = st.services.store.begin().await?;
-    let existing = tx.find_scim_group(dir.id, id).await?.ok_or_else(not_found)?;
-    super::provision::check_version(existing.version, if_match, "group")?;
-    let (resource, members) = if let Some(body) = put {
-        let members = MemberWrite::Set(member_ids(&body["members"]));
-        (clean(body)?, members)
-    } else {
-        let mut current: Value = serde_json::from_str(&existing.resource).unwrap_or_else(|_| json!({}));
-        current["id"] = Value::String(existing.id.clone());
-        let outcome = gatehouse_scim::apply_patch(&mut current, ResourceKind::Group, &patch.unwrap_or_default())?;
-        let m = outcome.members;
-        (
-            clean(current)?,
-            MemberWrite::Delta {
-                cleared: m.cleared,
-                added: m.added.into_iter().collect(),
-                removed: m.removed.into_iter().collect(),
-            },
-        )
-    };
-    let name = display_name(&resource)?;
-    let group = tx
-        .find_group(dir.org_id, existing.group_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if group.name != name {
-        tx.update_group(&Group {
-            name: name.clone(),
-            ..group.clone()
+    let expected = expected_version(if_match);
+    st.services
+        .provisioning
+        .write_group(caller, meta, id, &expected, |existing| match put {
+            Some(body) => replaced(body),
+            None => patched(existing, &patch.unwrap_or_default()),
         })
         .await
-        .map_err(|_| {
-            ScimFail(ScimError::uniqueness(
-                "The organization already has a group with this name.",
-            ))
-        })?;
-    }
-    let (added, removed) = match members {
-        MemberWrite::Set(ids) => {
-            let accounts = accounts_for(&mut tx, caller, &ids).await?;
-            tx.clear_group_members(dir.org_id, group.id).await?;
-            tx.add_group_members(dir.org_id, group.id, &accounts, now).await?;
-            (accounts.len(), 0)
-        }
-        MemberWrite::Delta {
-            cleared,
-            added: add,
-            removed: remove,
-        } => {
-            if cleared {
-                tx.clear_group_members(dir.org_id, group.id).await?;
-            }
-            let gone = accounts_for(&mut tx, caller, &remove).await?;
-            tx.remove_group_members(dir.org_id, group.id, &gone).await?;
-            let new = accounts_for(&mut tx, caller, &add).await?;
-            tx.add_group_members(dir.org_id, group.id, &new, now).await?;
-            (new.len(), gone.len())
-        }
-    };
-    let updated = ScimGroup {
-        display_name: name,
-        external_id: resource["externalId"].as_str().map(str::to_owned),
-        resource: resource.to_string(),
-        version: existing.version + 1,
-        updated_at: now,
-        ..existing.clone()
-    };
-    if !tx.update_scim_group(&updated, existing.version).await.map_err(|_| {
-        ScimFail(ScimError::uniqueness(
-            "A group with this displayName or externalId already exists in this directory.",
-        ))
-    })? {
-        return Err(ScimFail(ScimError::new(
-            412,
-            "The group changed since it was read; read it again.",
-        )));
-    }
-    let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, AuditAction::ScimGroupUpdated, now)
-        .target("group", group.id, Some(&updated.display_name))
-        .after(&json!({"members_added": added, "members_removed": removed}));
-    tx.insert_event(&ev).await?;
-    tx.commit().await?;
-    Ok(updated)
 }
 
 pub async fn patch(
@@ -437,18 +322,5 @@ pub async fn delete_group(
     meta: &RequestMeta,
     id: &str,
 ) -> Result<(), ScimFail> {
-    let dir = caller.directory();
-    let now = st.services.now();
-    let mut tx = st.services.store.begin().await?;
-    let g = tx.find_scim_group(dir.id, id).await?.ok_or_else(not_found)?;
-    // The org group goes, with its memberships and access; the SCIM row follows by cascade.
-    tx.delete_group(dir.org_id, g.group_id).await?;
-    let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, AuditAction::ScimGroupDeleted, now).target(
-        "group",
-        g.group_id,
-        Some(&g.display_name),
-    );
-    tx.insert_event(&ev).await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(st.services.provisioning.delete_group(caller, meta, id).await?)
 }

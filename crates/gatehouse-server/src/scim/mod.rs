@@ -19,6 +19,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use gatehouse_core::CoreError;
+use gatehouse_core::directory::{HeldChange, SentChange};
 use gatehouse_core::ids::DirectoryId;
 use gatehouse_core::services::DirectoryCaller;
 use gatehouse_scim::ScimError;
@@ -70,10 +71,17 @@ impl From<CoreError> for ScimFail {
         Self(match e {
             CoreError::NotFound { entity } => ScimError::new(404, format!("The {entity} does not exist.")),
             CoreError::Conflict { message, .. } => ScimError::uniqueness(message),
+            CoreError::PreconditionFailed { message } => ScimError::new(412, message),
             CoreError::Validation { fields } => ScimError::invalid_value(
                 fields
                     .iter()
-                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .map(|f| {
+                        if f.field.is_empty() {
+                            f.message.clone()
+                        } else {
+                            format!("{}: {}", f.field, f.message)
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
@@ -206,17 +214,34 @@ pub async fn release_held(
     meta: &gatehouse_core::audit::RequestMeta,
     id: DirectoryId,
 ) -> Result<(usize, Vec<String>), CoreError> {
-    let ops = st.services.list_held_operations(admin, id).await?;
-    let caller = st.services.directory_for_release(admin, id).await?;
-    let (mut released, mut failed) = (0, Vec::new());
-    for op in &ops {
-        let data = serde_json::from_str(&op.body).unwrap_or(Value::Null);
-        let path = format!("/Users/{}", op.resource_id);
-        match bulk::apply(st, &caller, meta, &op.method, &path, data, provision::Valve::Bypass).await {
-            Ok(_) => released += 1,
-            Err(e) => failed.push(format!("{} {path}: {}", op.method, e.detail)),
-        }
+    let release = st
+        .services
+        .provisioning
+        .release_held(admin, meta, id, provision::sent_change)
+        .await?;
+    let failed = release
+        .failed
+        .into_iter()
+        .map(|(op, e): (_, ScimFail)| {
+            format!(
+                "{} /Users/{}: {}",
+                held_summary(&op.change).0,
+                op.resource_id,
+                e.0.detail
+            )
+        })
+        .collect();
+    Ok((release.released, failed))
+}
+
+/// A held change as the admin API and console show it: the SCIM method that does it and
+/// its body (a replacement is a PUT of the resource; a change held before changes were
+/// typed shows as it was sent).
+pub fn held_summary(change: &HeldChange) -> (&'static str, Value) {
+    match change {
+        HeldChange::Replace(r) => ("PUT", r.resource.clone()),
+        HeldChange::Delete => ("DELETE", Value::Null),
+        HeldChange::AsSent(SentChange::Replace(v)) => ("PUT", v.clone()),
+        HeldChange::AsSent(SentChange::Edit(v)) => ("PATCH", v.clone()),
     }
-    st.services.finish_release(admin, id, released, failed.len()).await?;
-    Ok((released, failed))
 }

@@ -1,35 +1,19 @@
-//! Provisioning: what a SCIM User means in the organization. A user is a managed account
-//! (created, or the existing account with that email — never a duplicate); `active` is the
-//! account's status; every change is one transaction with its audit event, the directory as
-//! actor.
+//! Provisioning at the SCIM edge: a User resource read into the fields provisioning takes,
+//! and served back with its id and meta. What provisioning means (who may take an account,
+//! the safety valve, deprovisioning) is core's `Provisioning`; this module calls it with
+//! resources computed here (a PATCH applied to the current user inside core's transaction).
 
 use super::ScimFail;
 use super::batch::Outcome;
 use crate::state::AppState;
 use gatehouse_core::CoreError;
-use gatehouse_core::audit::AuditAction;
-use gatehouse_core::audit::{AuditEvent, RequestMeta};
-use gatehouse_core::directory::ScimUser;
-use gatehouse_core::ids::AccountId;
-use gatehouse_core::model::Account;
-use gatehouse_core::ports::prelude::*;
-use gatehouse_core::product::AccountStatus;
-use gatehouse_core::services::DirectoryCaller;
+use gatehouse_core::audit::RequestMeta;
+use gatehouse_core::directory::{ProvisionedUser, ScimUser, SentChange, UserResource};
+use gatehouse_core::services::{DirectoryCaller, ExpectedVersion, Valve, Written};
 use gatehouse_core::types::{Email, Name};
-use gatehouse_scim::ScimError;
 use gatehouse_scim::schema::USER_SCHEMA;
-use gatehouse_store::SqlTx;
+use gatehouse_scim::{ResourceKind, ScimError};
 use serde_json::{Value, json};
-
-/// What a User resource says about the account.
-#[derive(Clone)]
-pub struct Fields {
-    pub user_name: String,
-    pub external_id: Option<String>,
-    pub email: Email,
-    pub display_name: Name,
-    pub active: bool,
-}
 
 fn as_bool(v: &Value) -> Option<bool> {
     match v {
@@ -42,7 +26,7 @@ fn as_bool(v: &Value) -> Option<bool> {
 }
 
 /// Reads the fields Gatehouse uses, refusing a resource that lacks them.
-pub fn fields(r: &Value) -> Result<Fields, ScimError> {
+pub fn fields(r: &Value) -> Result<ProvisionedUser, ScimError> {
     let user_name = r["userName"]
         .as_str()
         .map(str::trim)
@@ -86,7 +70,7 @@ pub fn fields(r: &Value) -> Result<Fields, ScimError> {
         Value::String(s) => Some(s.clone()),
         _ => return Err(ScimError::invalid_value("externalId must be a string.")),
     };
-    Ok(Fields {
+    Ok(ProvisionedUser {
         user_name: user_name.to_owned(),
         external_id,
         email,
@@ -113,8 +97,8 @@ pub fn clean(mut r: Value) -> Result<Value, ScimError> {
 }
 
 /// The resource as served: stored JSON plus id and meta (RFC 7644 §3.1).
-pub fn render(u: &ScimUser, base: &str) -> Value {
-    let mut r: Value = serde_json::from_str(&u.resource).unwrap_or_else(|_| json!({}));
+pub fn render(u: &ScimUser, base: &str) -> Result<Value, ScimFail> {
+    let mut r = stored(&u.resource)?;
     if let Some(o) = r.as_object_mut() {
         o.insert("id".into(), Value::String(u.id.clone()));
         o.insert("active".into(), Value::Bool(u.active));
@@ -129,7 +113,22 @@ pub fn render(u: &ScimUser, base: &str) -> Value {
             }),
         );
     }
-    r
+    Ok(r)
+}
+
+/// A resource as stored. Only this server writes it, so text that does not parse is an
+/// internal error, never an empty resource.
+pub fn stored(text: &str) -> Result<Value, ScimFail> {
+    serde_json::from_str(text).map_err(|e| ScimFail::from(CoreError::internal(format!("stored SCIM resource: {e}"))))
+}
+
+/// A User resource as sent, as provisioning takes it: cleaned for storage, with its fields.
+pub fn user_resource(r: Value) -> Result<UserResource, ScimError> {
+    let resource = clean(r)?;
+    Ok(UserResource {
+        user: fields(&resource)?,
+        resource,
+    })
 }
 
 pub fn etag(u: &ScimUser) -> String {
@@ -141,83 +140,22 @@ pub fn etag_version(v: i64) -> String {
     format!("W/\"{v}\"")
 }
 
-pub(crate) fn uniqueness(what: &str) -> ScimFail {
-    ScimFail(ScimError::uniqueness(what.to_owned()))
-}
-
-fn map_unique(e: CoreError, what: &str) -> ScimFail {
-    match e {
-        CoreError::Conflict {
-            code: "unique_violation",
-            ..
-        } => uniqueness(what),
-        other => ScimFail::from(other),
+/// The versions `If-Match` accepts (RFC 7232 §3.1): `*` any current representation; otherwise
+/// one of the listed tags, in weak (`W/"3"`) or strong (`"3"`) form. A tag that names no
+/// version this server writes matches nothing.
+pub fn expected_version(if_match: Option<&str>) -> ExpectedVersion {
+    match if_match.map(str::trim) {
+        None | Some("*") => ExpectedVersion::Any,
+        Some(tags) => ExpectedVersion::OneOf(tags.split(',').map(str::trim).filter_map(tag_version).collect()),
     }
 }
 
-/// Refuses an account another organization manages, unless this organization verified its
-/// email domain: a directory cannot take over someone else's people by naming their email.
-async fn check_manager(
-    tx: &mut SqlTx,
-    org: gatehouse_core::ids::OrgId,
-    account: AccountId,
-    email: &Email,
-) -> Result<(), ScimFail> {
-    if let Some(manager) = tx.find_account_manager(account).await?
-        && manager != org
-    {
-        let ours = tx
-            .find_verified_domain(email.domain())
-            .await?
-            .is_some_and(|d| d.org_id == org);
-        if !ours {
-            return Err(uniqueness(
-                "An account with this email is managed by another organization.",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Makes `account` reflect `f` (name, email, status); deactivation ends its sessions and
-/// revokes its API tokens.
-async fn apply_to_account(
-    tx: &mut SqlTx,
-    caller: &DirectoryCaller,
-    meta: &RequestMeta,
-    account: &Account,
-    f: &Fields,
-    now: gatehouse_core::Timestamp,
-) -> Result<Account, ScimFail> {
-    let status = if f.active {
-        AccountStatus::Active
-    } else {
-        AccountStatus::Deactivated
-    };
-    let after = Account {
-        display_name: f.display_name.to_string(),
-        email: f.email.to_string(),
-        status,
-        ..account.clone()
-    };
-    if after != *account {
-        tx.update_account(&after)
-            .await
-            .map_err(|e| map_unique(e, "Another account has this email address."))?;
-        if status == AccountStatus::Deactivated && account.status == AccountStatus::Active {
-            let org = caller.directory().org_id;
-            gatehouse_core::services::cut_off(tx, org, &caller.actor(), meta, &after, now).await?;
-        }
-    }
-    Ok(after)
-}
-
-fn status_action(before: &Account, after: &Account) -> Option<AuditAction> {
-    match (before.status, after.status) {
-        (AccountStatus::Active, AccountStatus::Deactivated) => Some(AuditAction::ScimUserDeactivated),
-        (AccountStatus::Deactivated, AccountStatus::Active) => Some(AuditAction::ScimUserReactivated),
-        _ => None,
-    }
+fn tag_version(tag: &str) -> Option<i64> {
+    let quoted = tag.strip_prefix("W/").unwrap_or(tag);
+    let digits = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    let v: i64 = digits.parse().ok()?;
+    // Only the form this server writes: `"+3"` or `"03"` is another tag.
+    (v.to_string() == digits).then_some(v)
 }
 
 pub async fn create(
@@ -226,98 +164,29 @@ pub async fn create(
     meta: &RequestMeta,
     body: Value,
 ) -> Result<ScimUser, ScimFail> {
-    let resource = clean(body)?;
-    let f = fields(&resource)?;
-    // The batch gets copies: whatever it does not take, this request does alone.
-    match st
-        .creates
-        .submit(st, caller.clone(), meta.clone(), resource.clone(), f.clone())
-        .await
-    {
+    let new = user_resource(body)?;
+    // The batch gets a copy: whatever it does not take, this request does alone.
+    match st.creates.submit(st, caller.clone(), meta.clone(), new.clone()).await {
         Outcome::Created(user) => Ok(user),
-        Outcome::Alone => create_alone(st, caller, meta, resource, f).await,
+        Outcome::Alone => Ok(st.services.provisioning.create_user(caller, meta, &new).await?),
     }
 }
 
-/// Creates one user in its own transaction: the path for anything a batch does not take.
-async fn create_alone(
-    st: &AppState,
-    caller: &DirectoryCaller,
-    meta: &RequestMeta,
-    resource: Value,
-    f: Fields,
-) -> Result<ScimUser, ScimFail> {
-    let now = st.services.now();
-    let dir = caller.directory();
-    let org = dir.org_id;
-    let fresh = Account {
-        id: AccountId::new(),
-        email: f.email.to_string(),
-        display_name: f.display_name.to_string(),
-        status: AccountStatus::Active,
-        created_at: now,
-        last_active_at: None,
-        delete_after: None,
-    };
-    let mut tx = st.services.store.begin().await?;
-    if let Some(d) = tx.find_verified_domain(f.email.domain()).await?
-        && d.org_id != org
-    {
-        return Err(uniqueness("This email's domain is verified by another organization."));
-    }
-    let created = tx.insert_account(&fresh).await?;
-    let account = if created {
-        fresh
-    } else {
-        tx.find_account_by_email(f.email.as_str())
-            .await?
-            .ok_or_else(|| CoreError::internal("account vanished"))?
-    };
-    if !created {
-        check_manager(&mut tx, org, account.id, &f.email).await?;
-    }
-    if created {
-        // A new account has no other manager to take it from: link it, managed, directly.
-        let link = gatehouse_core::ports::ManagedLink {
-            org,
-            account: account.id,
-        };
-        tx.link_managed_accounts(&[link], now, gatehouse_core::ports::ManagedVia::Scim)
-            .await?;
-    } else {
-        tx.claim_accounts(org, &[account.id], now, gatehouse_core::ports::ManagedVia::Scim)
-            .await?;
-    }
-    let after = apply_to_account(&mut tx, caller, meta, &account, &f, now).await?;
-    let user = ScimUser {
-        id: uuid::Uuid::now_v7().to_string(),
-        directory_id: dir.id,
-        account_id: account.id,
-        user_name: f.user_name.clone(),
-        external_id: f.external_id.clone(),
-        email: Some(f.email.to_string()),
-        active: f.active,
-        resource: resource.to_string(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    tx.insert_scim_user(&user).await.map_err(|e| {
-        map_unique(
-            e,
-            "A user with this userName, externalId or account already exists in this directory.",
-        )
-    })?;
-    let ev = AuditEvent::new(org, &caller.actor(), meta, AuditAction::ScimUserCreated, now)
-        .target("account", account.id, Some(&after.email))
-        .target("scim_user", &user.id, Some(&user.user_name))
-        .after(&after);
-    tx.insert_event(&ev).await?;
-    tx.commit().await?;
-    Ok(user)
+/// What a write replaces the user with.
+pub enum ReplaceWith {
+    Resource(Value),
+    Patch(Value),
 }
 
-/// Replaces the user with `resource` (PUT, and PATCH after applying its operations).
+/// The user `patch` makes of `current` (RFC 7644 §3.5.2), ready to store.
+fn patched(current: &ScimUser, patch: &Value) -> Result<UserResource, ScimFail> {
+    let mut r = render(current, "")?;
+    gatehouse_scim::apply_patch(&mut r, ResourceKind::User, patch)?;
+    Ok(user_resource(r)?)
+}
+
+/// Replaces the user with `body` (PUT, and PATCH applied to the user as it is inside core's
+/// transaction).
 pub async fn replace(
     st: &AppState,
     caller: &DirectoryCaller,
@@ -327,165 +196,29 @@ pub async fn replace(
     body: ReplaceWith,
     valve: Valve,
 ) -> Result<Written, ScimFail> {
-    let dir = caller.directory();
-    let now = st.services.now();
-    let mut tx = st.services.store.begin().await?;
-    let existing = tx
-        .find_scim_user(dir.id, id)
-        .await?
-        .ok_or_else(|| ScimFail(ScimError::new(404, "The user does not exist.")))?;
-    check_version(existing.version, if_match, "user")?;
-    let (held_method, held_body) = match &body {
-        ReplaceWith::Resource(r) => ("PUT", r.to_string()),
-        ReplaceWith::Patch(p) => ("PATCH", p.to_string()),
-    };
-    let resource = match body {
-        ReplaceWith::Resource(r) => clean(r)?,
-        ReplaceWith::Patch(p) => {
-            let mut current = render(&existing, "");
-            gatehouse_scim::apply_patch(&mut current, gatehouse_scim::ResourceKind::User, &p)?;
-            clean(current)?
+    let expected = expected_version(if_match);
+    let p = &st.services.provisioning;
+    match body {
+        ReplaceWith::Resource(r) => {
+            p.replace_user(caller, meta, id, &expected, valve, |_| Ok(user_resource(r)?))
+                .await
         }
-    };
-    let f = fields(&resource)?;
-    let account = tx
-        .find_account(existing.account_id)
-        .await?
-        .ok_or_else(|| CoreError::internal("provisioned account vanished"))?;
-    if f.email.as_str() != account.email
-        && let Some(d) = tx.find_verified_domain(f.email.domain()).await?
-        && d.org_id != dir.org_id
-    {
-        return Err(uniqueness("This email's domain is verified by another organization."));
-    }
-    if valve == Valve::Enforce
-        && account.status == AccountStatus::Active
-        && !f.active
-        && over_limit(&mut tx, caller, now).await?
-    {
-        hold(&mut tx, caller, meta, &existing, held_method, held_body, now).await?;
-        tx.commit().await?;
-        return Ok(Written::Held(existing));
-    }
-    let after = apply_to_account(&mut tx, caller, meta, &account, &f, now).await?;
-    let updated = ScimUser {
-        user_name: f.user_name.clone(),
-        external_id: f.external_id.clone(),
-        email: Some(f.email.to_string()),
-        active: f.active,
-        resource: resource.to_string(),
-        version: existing.version + 1,
-        updated_at: now,
-        ..existing.clone()
-    };
-    let saved = tx.update_scim_user(&updated, existing.version).await.map_err(|e| {
-        map_unique(
-            e,
-            "A user with this userName or externalId already exists in this directory.",
-        )
-    })?;
-    if !saved {
-        return Err(ScimFail(ScimError::new(
-            412,
-            "The user changed since it was read; read it again.",
-        )));
-    }
-    let event = |action| {
-        AuditEvent::new(dir.org_id, &caller.actor(), meta, action, now)
-            .target("account", account.id, Some(&after.email))
-            .target("scim_user", &updated.id, Some(&updated.user_name))
-            .before(&account)
-            .after(&after)
-    };
-    if updated.resource != existing.resource || after != account {
-        tx.insert_event(&event(AuditAction::ScimUserUpdated)).await?;
-    }
-    if let Some(action) = status_action(&account, &after) {
-        tx.insert_event(&event(action)).await?;
-    }
-    tx.commit().await?;
-    Ok(Written::Applied(updated))
-}
-
-/// Whether the deactivation safety valve applies to a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Valve {
-    /// A directory's own request: past its hourly limit, deactivations are held.
-    Enforce,
-    /// An admin releasing held changes.
-    Bypass,
-}
-
-/// What a write did.
-pub enum Written {
-    Applied(ScimUser),
-    /// Held by the safety valve; the user is as it was.
-    Held(ScimUser),
-}
-
-async fn over_limit(
-    tx: &mut SqlTx,
-    caller: &DirectoryCaller,
-    now: gatehouse_core::Timestamp,
-) -> Result<bool, ScimFail> {
-    let d = caller.directory();
-    let recent = tx
-        .count_directory_deactivations(d.org_id, d.id, now.plus_secs(-3600))
-        .await?;
-    Ok(recent >= d.deactivation_limit_per_hour)
-}
-
-async fn hold(
-    tx: &mut SqlTx,
-    caller: &DirectoryCaller,
-    meta: &RequestMeta,
-    user: &ScimUser,
-    method: &str,
-    body: String,
-    now: gatehouse_core::Timestamp,
-) -> Result<(), ScimFail> {
-    let d = caller.directory();
-    let op = gatehouse_core::directory::HeldOperation {
-        id: uuid::Uuid::now_v7().to_string(),
-        directory_id: d.id,
-        resource_id: user.id.clone(),
-        method: method.to_owned(),
-        body,
-        created_at: now,
-    };
-    tx.upsert_held_operation(&op).await?;
-    let ev = AuditEvent::new(d.org_id, &caller.actor(), meta, AuditAction::ScimChangeHeld, now)
-        .target("account", user.account_id, user.email.as_deref())
-        .target("scim_user", &user.id, Some(&user.user_name))
-        .after(&json!({ "method": method, "limit_per_hour": d.deactivation_limit_per_hour }));
-    tx.insert_event(&ev).await?;
-    Ok(())
-}
-
-/// What a write replaces the user with.
-pub enum ReplaceWith {
-    Resource(Value),
-    Patch(Value),
-}
-
-/// RFC 7232 §3.1: `*` matches any current representation; otherwise one of the listed tags
-/// must be the resource's (weak or strong form).
-pub fn check_version(version: i64, if_match: Option<&str>, what: &str) -> Result<(), ScimFail> {
-    let current = etag_version(version);
-    let strong = format!("\"{version}\"");
-    match if_match {
-        Some(tag) if tag.trim() != "*" && tag.split(',').map(str::trim).all(|t| t != current && t != strong) => {
-            Err(ScimFail(ScimError::new(
-                412,
-                format!("The {what} changed since it was read (If-Match did not match)."),
-            )))
+        ReplaceWith::Patch(patch) => {
+            p.replace_user(caller, meta, id, &expected, valve, |u| patched(u, &patch))
+                .await
         }
-        _ => Ok(()),
     }
 }
 
-/// Deprovisions: the SCIM user goes, the account is deactivated (sessions end) and no longer
-/// managed by the organization. Returns `false` when the safety valve held it instead.
+/// A change held before changes were typed, as a replacement of the user as it is now.
+pub fn sent_change(sent: &SentChange, current: &ScimUser) -> Result<UserResource, ScimFail> {
+    match sent {
+        SentChange::Replace(r) => Ok(user_resource(r.clone())?),
+        SentChange::Edit(patch) => patched(current, patch),
+    }
+}
+
+/// Deprovisions; `false` when the safety valve held it instead.
 pub async fn delete(
     st: &AppState,
     caller: &DirectoryCaller,
@@ -494,35 +227,31 @@ pub async fn delete(
     if_match: Option<&str>,
     valve: Valve,
 ) -> Result<bool, ScimFail> {
-    let dir = caller.directory();
-    let now = st.services.now();
-    let mut tx = st.services.store.begin().await?;
-    let existing = tx
-        .find_scim_user(dir.id, id)
-        .await?
-        .ok_or_else(|| ScimFail(ScimError::new(404, "The user does not exist.")))?;
-    check_version(existing.version, if_match, "user")?;
-    if valve == Valve::Enforce && existing.active && over_limit(&mut tx, caller, now).await? {
-        hold(&mut tx, caller, meta, &existing, "DELETE", String::new(), now).await?;
-        tx.commit().await?;
-        return Ok(false);
+    let expected = expected_version(if_match);
+    Ok(st
+        .services
+        .provisioning
+        .delete_user(caller, meta, id, &expected, valve)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expected_version;
+    use gatehouse_core::services::ExpectedVersion;
+
+    #[test]
+    fn if_match_names_versions_in_weak_or_strong_form_and_star_any() {
+        assert_eq!(expected_version(None), ExpectedVersion::Any);
+        assert_eq!(expected_version(Some(" * ")), ExpectedVersion::Any);
+        assert_eq!(
+            expected_version(Some(r#"W/"3", "4""#)),
+            ExpectedVersion::OneOf(vec![3, 4])
+        );
+        assert_eq!(
+            expected_version(Some(r#"W/"03", "+4", W/5, "x""#)),
+            ExpectedVersion::OneOf(vec![]),
+            "tags this server never writes match nothing"
+        );
     }
-    tx.delete_scim_user(dir.id, id).await?;
-    if let Some(account) = tx.find_account(existing.account_id).await? {
-        let after = Account {
-            status: AccountStatus::Deactivated,
-            ..account.clone()
-        };
-        tx.update_account(&after).await?;
-        gatehouse_core::services::cut_off(&mut tx, dir.org_id, &caller.actor(), meta, &after, now).await?;
-        tx.unmanage_account(dir.org_id, account.id).await?;
-        let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, AuditAction::ScimUserDeleted, now)
-            .target("account", account.id, Some(&account.email))
-            .target("scim_user", id, Some(&existing.user_name))
-            .before(&account)
-            .after(&after);
-        tx.insert_event(&ev).await?;
-    }
-    tx.commit().await?;
-    Ok(true)
 }

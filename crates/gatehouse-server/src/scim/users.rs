@@ -1,6 +1,6 @@
 //! SCIM endpoints: discovery documents and /Users.
 
-use super::provision::{self, ReplaceWith, Valve, Written, etag, render};
+use super::provision::{self, ReplaceWith, etag, render};
 use super::search::{Found, ListParams, ListQuery, MAX_COUNT, list_json};
 use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
@@ -9,8 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use gatehouse_core::directory::{Directory, ScimUser, UserPredicate};
-use gatehouse_core::ports::prelude::*;
-use gatehouse_core::services::DirectoryCaller;
+use gatehouse_core::services::{DirectoryCaller, Valve, Written};
 use gatehouse_scim::{ResourceKind, ScimError};
 use serde::Deserialize;
 
@@ -52,7 +51,7 @@ struct Listing {
 /// One page of the directory's users matching the filter, in `sortBy` order: all in SQL.
 async fn find_users(
     st: &AppState,
-    dir: &Directory,
+    caller: &DirectoryCaller,
     filter: Option<&str>,
     start: i64,
     count: i64,
@@ -61,7 +60,7 @@ async fn find_users(
     let predicate = match filter.map(str::trim).filter(|f| !f.is_empty()) {
         Some(text) => {
             let typed = gatehouse_scim::validate(&gatehouse_scim::parse_filter(text)?, ResourceKind::User)?;
-            super::query::predicate(&typed, &base(st, dir))
+            super::query::predicate(&typed, &base(st, caller.directory()))
         }
         None => UserPredicate::All,
     };
@@ -72,13 +71,8 @@ async fn find_users(
         sort: super::query::sort(sort.0)?,
         descending: sort.1,
     };
-    let gatehouse_core::ports::ScimPage { total, items: users } = st
-        .services
-        .store
-        .reader()
-        .await?
-        .list_scim_users(dir.id, &query)
-        .await?;
+    let gatehouse_core::ports::ScimPage { total, items: users } =
+        st.services.provisioning.list_users(caller, &query).await?;
     Ok(Listing { total, users })
 }
 
@@ -86,7 +80,7 @@ async fn find_users(
 pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams) -> Result<Found, ScimFail> {
     let l = find_users(
         st,
-        caller.directory(),
+        caller,
         p.filter.as_deref(),
         p.start,
         p.count,
@@ -98,14 +92,14 @@ pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams
         .users
         .iter()
         .map(|u| {
-            gatehouse_scim::project(
-                &render(u, &b),
+            Ok(gatehouse_scim::project(
+                &render(u, &b)?,
                 ResourceKind::User,
                 p.attributes.as_deref(),
                 p.excluded.as_deref(),
-            )
+            )?)
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, ScimFail>>()?;
     Ok(Found {
         total: l.total,
         resources,
@@ -130,14 +124,9 @@ pub async fn search(
     Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 
-fn one(
-    st: &AppState,
-    caller: &gatehouse_core::services::DirectoryCaller,
-    u: &ScimUser,
-    status: StatusCode,
-) -> Response {
+fn one(st: &AppState, caller: &DirectoryCaller, u: &ScimUser, status: StatusCode) -> Result<Response, ScimFail> {
     let b = base(st, caller.directory());
-    let mut res = scim_json(status, &render(u, &b));
+    let mut res = scim_json(status, &render(u, &b)?);
     if let Ok(v) = HeaderValue::from_str(&etag(u)) {
         res.headers_mut().insert(header::ETAG, v);
     }
@@ -146,7 +135,7 @@ fn one(
     {
         res.headers_mut().insert(header::LOCATION, v);
     }
-    res
+    Ok(res)
 }
 
 fn not_found() -> ScimFail {
@@ -168,17 +157,15 @@ pub async fn get(
 ) -> Result<Response, ScimFail> {
     let u = st
         .services
-        .store
-        .reader()
-        .await?
-        .find_scim_user(caller.directory().id, &id)
+        .provisioning
+        .find_user(&caller, &id)
         .await?
         .ok_or_else(not_found)?;
     if q.attributes.is_none() && q.excluded_attributes.is_none() {
-        return Ok(one(&st, &caller, &u, StatusCode::OK));
+        return one(&st, &caller, &u, StatusCode::OK);
     }
     let projected = gatehouse_scim::project(
-        &render(&u, &base(&st, caller.directory())),
+        &render(&u, &base(&st, caller.directory()))?,
         ResourceKind::User,
         q.attributes.as_deref(),
         q.excluded_attributes.as_deref(),
@@ -193,7 +180,7 @@ pub async fn create(
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
     let u = provision::create(&st, &caller, &meta, body).await?;
-    Ok(one(&st, &caller, &u, StatusCode::CREATED))
+    one(&st, &caller, &u, StatusCode::CREATED)
 }
 
 pub async fn replace(
@@ -214,12 +201,12 @@ pub async fn replace(
         Valve::Enforce,
     )
     .await?;
-    Ok(written(&st, &caller, &w))
+    written(&st, &caller, &w)
 }
 
 /// 200 with the resource; 202 with the unchanged resource when the safety valve held the
 /// change for an admin to release.
-fn written(st: &AppState, caller: &gatehouse_core::services::DirectoryCaller, w: &Written) -> Response {
+fn written(st: &AppState, caller: &DirectoryCaller, w: &Written) -> Result<Response, ScimFail> {
     match w {
         Written::Applied(u) => one(st, caller, u, StatusCode::OK),
         Written::Held(u) => one(st, caller, u, StatusCode::ACCEPTED),
@@ -245,7 +232,7 @@ pub async fn patch(
         Valve::Enforce,
     )
     .await?;
-    Ok(written(&st, &caller, &w))
+    written(&st, &caller, &w)
 }
 
 pub async fn delete(

@@ -13,5 +13,6 @@ mod scim_batch;
 mod scim_billing;
 mod scim_filters;
 mod scim_groups;
+mod scim_held;
 mod scim_search;
 mod scim_sequences;

@@ -1,0 +1,29 @@
+//! Provisioning: what it means for an account to be provisioned by an identity provider.
+//!
+//! A provisioned user is a managed account: created, or the existing account with that email
+//! (never a duplicate, never one another organization manages unless this one verified its
+//! domain). Its `active` flag is the account's status; deprovisioning deactivates it, cuts it
+//! off and gives up managing it. Past a directory's hourly limit, deactivations are held for
+//! an admin. Every change is one transaction with its audit event.
+//!
+//! The rules are functions over the caller's transaction ([`rules`]), so single sign-on and
+//! policies can apply them without a SCIM request in hand; [`Provisioning`] opens the
+//! transactions for a directory's requests. Reading resources (JSON) is the protocol edge's
+//! work: it hands in [`crate::directory::UserResource`]s, and for an edit, a function that
+//! computes the new resource from the current one inside the same transaction.
+
+mod batch;
+#[cfg(test)]
+mod fake;
+mod groups;
+mod held;
+pub mod rules;
+mod service;
+mod types;
+mod users;
+
+#[cfg(test)]
+mod tests;
+
+pub use service::Provisioning;
+pub use types::{ExpectedVersion, GroupResource, GroupWrite, MemberChange, QueuedCreate, Release, Valve, Written};

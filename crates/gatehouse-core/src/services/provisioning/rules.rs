@@ -1,0 +1,168 @@
+//! Provisioning rules, each a function over the caller's transaction (as `cut_off` is), so
+//! any service that provisions accounts applies the same ones in its own transaction.
+
+use super::super::accounts::cut_off;
+use super::super::directories::DirectoryCaller;
+use super::types::ExpectedVersion;
+use crate::Timestamp;
+use crate::audit::AuditAction;
+use crate::audit::{Actor, AuditEvent, RequestMeta};
+use crate::directory::{Directory, HeldChange, HeldOperation, ProvisionedUser, ScimUser};
+use crate::error::{CoreError, Result};
+use crate::ids::{AccountId, OrgId};
+use crate::model::Account;
+use crate::ports::{AccountReads, AccountTx, AuditTx, DirectoryReads, DirectoryTx, DomainReads, KeyTx, SigninTx};
+use crate::product::AccountStatus;
+use crate::types::Email;
+
+/// The conflict code of every provisioning refusal that names something taken.
+pub const UNIQUENESS: &str = "uniqueness";
+
+/// A refusal because something is taken (SCIM's `uniqueness`).
+pub fn taken(message: &str) -> CoreError {
+    CoreError::conflict(UNIQUENESS, None, message)
+}
+
+/// Turns the store's generic uniqueness conflict into a provisioning refusal naming `what`.
+pub fn unique_as(what: &'static str) -> impl Fn(CoreError) -> CoreError {
+    move |e| match e {
+        CoreError::Conflict {
+            code: "unique_violation",
+            ..
+        } => taken(what),
+        other => other,
+    }
+}
+
+/// Refuses a version the caller did not expect: `what` names the resource in the message.
+pub fn check_version(version: i64, expected: &ExpectedVersion, what: &str) -> Result<()> {
+    match expected {
+        ExpectedVersion::OneOf(versions) if !versions.contains(&version) => Err(CoreError::PreconditionFailed {
+            message: format!("The {what} changed since it was read (If-Match did not match)."),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an email whose domain another organization verified: its people are that
+/// organization's to provision.
+pub async fn refuse_foreign_domain<T: DomainReads + Send>(tx: &mut T, org: OrgId, email: &Email) -> Result<()> {
+    if let Some(d) = tx.find_verified_domain(email.domain()).await?
+        && d.org_id != org
+    {
+        return Err(taken("This email's domain is verified by another organization."));
+    }
+    Ok(())
+}
+
+/// Refuses an account another organization manages, unless this organization verified its
+/// email domain: a directory cannot take over someone else's people by naming their email.
+pub async fn check_manager<T: AccountReads + DomainReads + Send>(
+    tx: &mut T,
+    org: OrgId,
+    account: AccountId,
+    email: &Email,
+) -> Result<()> {
+    if let Some(manager) = tx.find_account_manager(account).await?
+        && manager != org
+    {
+        let ours = tx
+            .find_verified_domain(email.domain())
+            .await?
+            .is_some_and(|d| d.org_id == org);
+        if !ours {
+            return Err(taken("An account with this email is managed by another organization."));
+        }
+    }
+    Ok(())
+}
+
+/// Makes `account` reflect `user` (name, email, status); deactivation ends its sessions and
+/// revokes its API tokens.
+pub async fn apply_to_account<T: AccountTx + SigninTx + KeyTx + AuditTx + Send>(
+    tx: &mut T,
+    caller: &DirectoryCaller,
+    meta: &RequestMeta,
+    account: &Account,
+    user: &ProvisionedUser,
+    now: Timestamp,
+) -> Result<Account> {
+    let status = if user.active {
+        AccountStatus::Active
+    } else {
+        AccountStatus::Deactivated
+    };
+    let after = Account {
+        display_name: user.display_name.to_string(),
+        email: user.email.to_string(),
+        status,
+        ..account.clone()
+    };
+    if after != *account {
+        tx.update_account(&after)
+            .await
+            .map_err(unique_as("Another account has this email address."))?;
+        if status == AccountStatus::Deactivated && account.status == AccountStatus::Active {
+            let org = caller.directory().org_id;
+            cut_off(tx, org, &caller.actor(), meta, &after, now).await?;
+        }
+    }
+    Ok(after)
+}
+
+/// Deprovisions an account for `org`: deactivated, cut off (sessions end, API tokens are
+/// revoked) and no longer managed by the organization (it stays visible to it). Returns the
+/// account as it is now; the caller records why in its own event.
+pub async fn deprovision<T: AccountTx + SigninTx + KeyTx + AuditTx + Send>(
+    tx: &mut T,
+    org: OrgId,
+    actor: &Actor,
+    meta: &RequestMeta,
+    account: &Account,
+    now: Timestamp,
+) -> Result<Account> {
+    let after = Account {
+        status: AccountStatus::Deactivated,
+        ..account.clone()
+    };
+    tx.update_account(&after).await?;
+    cut_off(tx, org, actor, meta, &after, now).await?;
+    tx.unmanage_account(org, account.id).await?;
+    Ok(after)
+}
+
+/// Whether the directory reached its hourly deactivation limit (the safety valve).
+pub async fn over_limit<T: DirectoryReads + Send>(tx: &mut T, d: &Directory, now: Timestamp) -> Result<bool> {
+    let recent = tx
+        .count_directory_deactivations(d.org_id, d.id, now.plus_secs(-3600))
+        .await?;
+    Ok(recent >= d.deactivation_limit_per_hour)
+}
+
+/// Holds a change to `user` for an admin to release or discard; a later one held for the same
+/// user replaces it.
+pub async fn hold<T: DirectoryTx + AuditTx + Send>(
+    tx: &mut T,
+    caller: &DirectoryCaller,
+    meta: &RequestMeta,
+    user: &ScimUser,
+    change: HeldChange,
+    now: Timestamp,
+) -> Result<()> {
+    let d = caller.directory();
+    let kind = change.kind();
+    let op = HeldOperation {
+        id: uuid::Uuid::now_v7().to_string(),
+        directory_id: d.id,
+        resource_id: user.id.clone(),
+        change,
+        created_at: now,
+    };
+    tx.upsert_held_operation(&op).await?;
+    let ev = AuditEvent::new(d.org_id, &caller.actor(), meta, AuditAction::ScimChangeHeld, now)
+        .target("account", user.account_id, user.email.as_deref())
+        .target("scim_user", &user.id, Some(&user.user_name))
+        .after(&serde_json::json!({ "change": kind, "limit_per_hour": d.deactivation_limit_per_hour }));
+    tx.insert_event(&ev).await?;
+    Ok(())
+}

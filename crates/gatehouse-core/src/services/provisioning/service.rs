@@ -1,0 +1,75 @@
+//! The provisioning service: a directory's reads and writes, each write in one transaction.
+
+use super::super::directories::DirectoryCaller;
+use crate::directory::{GroupPredicate, GroupSort, ScimGroup, ScimUser, UserPredicate, UserSort};
+use crate::error::Result;
+use crate::ids::GroupId;
+use crate::ports::{Clock, DirectoryReads, ScimGroupMember, ScimListQuery, ScimPage, Store};
+use std::sync::Arc;
+
+/// Provisioning for directories (see the module documentation). Made by
+/// `Services::provisioning`.
+pub struct Provisioning<S: Store> {
+    pub(super) store: S,
+    pub(super) clock: Arc<dyn Clock>,
+}
+
+impl<S: Store> Clone for Provisioning<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: Arc::clone(&self.clock),
+        }
+    }
+}
+
+impl<S: Store> Provisioning<S> {
+    /// Provisioning over this store and clock.
+    pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// One of the directory's users.
+    pub async fn find_user(&self, caller: &DirectoryCaller, id: &str) -> Result<Option<ScimUser>> {
+        self.store
+            .reader()
+            .await?
+            .find_scim_user(caller.directory().id, id)
+            .await
+    }
+
+    /// The directory's users `query` asks for, and how many match in all.
+    pub async fn list_users(
+        &self,
+        caller: &DirectoryCaller,
+        query: &ScimListQuery<'_, UserPredicate, UserSort>,
+    ) -> Result<ScimPage<ScimUser>> {
+        let mut r = self.store.reader().await?;
+        r.list_scim_users(caller.directory().id, query).await
+    }
+
+    /// One of the directory's groups.
+    pub async fn find_group(&self, caller: &DirectoryCaller, id: &str) -> Result<Option<ScimGroup>> {
+        self.store
+            .reader()
+            .await?
+            .find_scim_group(caller.directory().id, id)
+            .await
+    }
+
+    /// The directory's groups `query` asks for, and how many match in all.
+    pub async fn list_groups(
+        &self,
+        caller: &DirectoryCaller,
+        query: &ScimListQuery<'_, GroupPredicate, GroupSort>,
+    ) -> Result<ScimPage<ScimGroup>> {
+        let mut r = self.store.reader().await?;
+        r.list_scim_groups(caller.directory().id, query).await
+    }
+
+    /// Members of one of the directory's groups.
+    pub async fn list_group_members(&self, caller: &DirectoryCaller, group: GroupId) -> Result<Vec<ScimGroupMember>> {
+        let mut r = self.store.reader().await?;
+        r.list_scim_group_members(caller.directory().id, group).await
+    }
+}
