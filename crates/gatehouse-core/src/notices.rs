@@ -3,11 +3,8 @@
 //! many directories or domains the organization has.
 
 use crate::Timestamp;
-use crate::authz::OrgAdmin;
 use crate::error::Result;
 use crate::ids::OrgId;
-use crate::ports::Store;
-use crate::services::Services;
 use std::future::Future;
 
 /// Something an admin should act on.
@@ -29,19 +26,9 @@ pub enum OrgNotice {
     },
 }
 
-/// The query behind [`Services::org_notices`].
+/// The query behind [`crate::services::Orgs::list_notices`].
 pub trait NoticeReads {
     /// The organization's notices: missing domain proofs by domain name, then held changes by
     /// directory (oldest directory first).
     fn list_org_notices(&mut self, org: OrgId) -> impl Future<Output = Result<Vec<OrgNotice>>> + Send;
-}
-
-impl<S: Store> Services<S>
-where
-    S::Reader: NoticeReads,
-{
-    /// What needs the admin's attention in their organization, for the console's banners.
-    pub async fn org_notices(&self, admin: &OrgAdmin) -> Result<Vec<OrgNotice>> {
-        self.store.reader().await?.list_org_notices(admin.org()).await
-    }
 }

@@ -94,14 +94,7 @@ async fn run_if_leased(state: &AppState, job: &PeriodicJob, holder: &str) -> gat
 }
 
 async fn lease(state: &AppState, job: &PeriodicJob, holder: &str) -> gatehouse_core::Result<bool> {
-    use gatehouse_core::ports::prelude::*;
-    let now = state.services.now();
-    let mut tx = state.services.store.begin().await?;
-    let got = tx
-        .acquire_lease(job.name, holder, now, now.plus_secs(job.lease_secs))
-        .await?;
-    tx.commit().await?;
-    Ok(got)
+    state.services.leases.acquire(job.name, holder, job.lease_secs).await
 }
 
 /// Deletes audit events older than the retention period (and records that it did).
@@ -153,7 +146,7 @@ async fn directory_changes_loop(state: AppState, mut stop: watch::Receiver<bool>
         let Err(e) = heard else {
             return; // one node: nothing to hear
         };
-        services.set_token_cache_live(false);
+        services.directories.set_token_cache_live(false);
         tracing::warn!(error = %e, "directory change notifications interrupted; SCIM tokens are read on every request until they resume");
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
@@ -170,10 +163,10 @@ async fn hear_directory_changes(
     let Some(mut changes) = services.store.listen_directory_changes().await? else {
         return Ok(());
     };
-    services.set_token_cache_live(true);
+    services.directories.set_token_cache_live(true);
     loop {
         changes.next().await?;
-        services.forget_verified_tokens();
+        services.directories.forget_verified_tokens();
     }
 }
 

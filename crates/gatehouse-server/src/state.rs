@@ -91,7 +91,7 @@ impl AppState {
             )));
         // Other nodes may share a PostgreSQL database: tokens are kept only while this node
         // hears their changes (jobs::directory_changes_loop turns this on).
-        services.set_token_cache_live(!cluster);
+        services.directories.set_token_cache_live(!cluster);
         Ok(Self {
             services,
             signin,

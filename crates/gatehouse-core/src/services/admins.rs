@@ -10,6 +10,22 @@ use crate::ports::prelude::*;
 capability!(Admins, "The organization's admins.");
 
 impl<S: Store> Admins<S> {
+    /// The capability of a signed-in person who administers `org` (see
+    /// [`crate::authz::authorize_signed_in`]).
+    pub async fn authorize(
+        &self,
+        signed_in: &crate::authz::SignedIn,
+        org: crate::ids::OrgId,
+        meta: crate::audit::RequestMeta,
+    ) -> Result<OrgAdmin> {
+        crate::authz::authorize_signed_in(&self.store, signed_in, org, meta).await
+    }
+
+    /// The organizations this account administers.
+    pub async fn list_orgs_of(&self, account: AccountId) -> Result<Vec<crate::model::Org>> {
+        crate::authz::admin_orgs(&self.store, account).await
+    }
+
     pub async fn list(&self, admin: &OrgAdmin) -> Result<Vec<OrgAdminRole>> {
         self.store.reader().await?.list_org_admins(admin.org()).await
     }

@@ -1,6 +1,5 @@
 //! Directories: connect an identity provider, give it a SCIM token, rotate and revoke tokens.
 
-use super::Services;
 use crate::Timestamp;
 use crate::audit::AuditAction;
 use crate::audit::{Actor, ActorKind, AuditEvent};
@@ -62,9 +61,55 @@ fn event(admin: &OrgAdmin, action: AuditAction, d: &Directory, now: Timestamp) -
     AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now).target("directory", d.id, Some(&d.name))
 }
 
-impl<S: Store> Services<S> {
+/// Directories (SCIM connections): their tokens, settings and held changes, and the check of
+/// a presented SCIM token.
+pub struct Directories<S: Store> {
+    store: S,
+    clock: std::sync::Arc<dyn crate::ports::Clock>,
+    /// Directory tokens found recently (SCIM authentication), shared by every clone.
+    verified_tokens: std::sync::Arc<VerifiedTokens>,
+}
+
+impl<S: Store> Clone for Directories<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: std::sync::Arc::clone(&self.clock),
+            verified_tokens: std::sync::Arc::clone(&self.verified_tokens),
+        }
+    }
+}
+
+impl<S: Store> Directories<S> {
+    /// Keeps verified tokens for `keep` (zero: reads every token from the database).
+    pub(crate) fn new(store: S, clock: std::sync::Arc<dyn crate::ports::Clock>, keep: std::time::Duration) -> Self {
+        Self {
+            store,
+            clock,
+            verified_tokens: std::sync::Arc::new(VerifiedTokens::new(keep)),
+        }
+    }
+
+    /// Forgets every verified directory token: a directory or token changed, on this node or
+    /// (as announced through the database) on another.
+    pub fn forget_verified_tokens(&self) {
+        self.verified_tokens.clear();
+    }
+
+    /// Whether this node hears of directory changes made on other nodes. Where it cannot (a
+    /// cluster's notification channel is down), verified tokens are not kept at all, so a
+    /// revocation elsewhere takes effect at once whatever happens to the channel.
+    pub fn set_token_cache_live(&self, live: bool) {
+        self.verified_tokens.set_live(live);
+    }
+
+    /// Whether verified directory tokens may be kept now (see `set_token_cache_live`).
+    pub fn token_cache_is_live(&self) -> bool {
+        self.verified_tokens.is_live()
+    }
+
     /// Connects a directory and issues its first token.
-    pub async fn create_directory(&self, admin: &OrgAdmin, name: &str) -> Result<(Directory, IssuedToken)> {
+    pub async fn create(&self, admin: &OrgAdmin, name: &str) -> Result<(Directory, IssuedToken)> {
         let name = Name::parse(name, "name", 100)?;
         let now = self.clock.now();
         let d = Directory {
@@ -83,11 +128,11 @@ impl<S: Store> Services<S> {
         Ok((d, issued))
     }
 
-    pub async fn list_directories(&self, admin: &OrgAdmin) -> Result<Vec<Directory>> {
+    pub async fn list(&self, admin: &OrgAdmin) -> Result<Vec<Directory>> {
         self.store.reader().await?.list_directories(admin.org()).await
     }
 
-    pub async fn get_directory(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<(Directory, Vec<DirectoryToken>)> {
+    pub async fn get(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<(Directory, Vec<DirectoryToken>)> {
         let mut r = self.store.reader().await?;
         let d = r.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         let tokens = r.list_directory_tokens(id).await?;
@@ -95,12 +140,7 @@ impl<S: Store> Services<S> {
     }
 
     /// Issues a new token; the tokens in use keep working for `overlap_secs` more.
-    pub async fn rotate_directory_token(
-        &self,
-        admin: &OrgAdmin,
-        id: DirectoryId,
-        overlap_secs: i64,
-    ) -> Result<IssuedToken> {
+    pub async fn rotate_token(&self, admin: &OrgAdmin, id: DirectoryId, overlap_secs: i64) -> Result<IssuedToken> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
@@ -119,7 +159,7 @@ impl<S: Store> Services<S> {
         Ok(issued)
     }
 
-    pub async fn revoke_directory_token(&self, admin: &OrgAdmin, id: DirectoryId, token_id: &str) -> Result<()> {
+    pub async fn revoke_token(&self, admin: &OrgAdmin, id: DirectoryId, token_id: &str) -> Result<()> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
@@ -148,7 +188,7 @@ impl<S: Store> Services<S> {
     }
 
     /// Removes the directory. Its accounts stay (managed by the organization); its tokens end.
-    pub async fn remove_directory(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<()> {
+    pub async fn delete(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<()> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
@@ -159,7 +199,7 @@ impl<S: Store> Services<S> {
     }
 
     /// Sets how many deactivations per hour the directory may make before changes are held.
-    pub async fn set_deactivation_limit(&self, admin: &OrgAdmin, id: DirectoryId, limit: i64) -> Result<Directory> {
+    pub async fn update(&self, admin: &OrgAdmin, id: DirectoryId, limit: i64) -> Result<Directory> {
         if !(1..=100_000).contains(&limit) {
             return Err(CoreError::validation(
                 "deactivation_limit_per_hour",
@@ -184,18 +224,14 @@ impl<S: Store> Services<S> {
         Ok(after)
     }
 
-    pub async fn list_held_operations(
-        &self,
-        admin: &OrgAdmin,
-        id: DirectoryId,
-    ) -> Result<Vec<crate::directory::HeldOperation>> {
+    pub async fn list_held(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<Vec<crate::directory::HeldOperation>> {
         let mut r = self.store.reader().await?;
         r.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         r.list_held_operations(id).await
     }
 
     /// Drops the held changes without applying them.
-    pub async fn discard_held_operations(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<u64> {
+    pub async fn discard_held(&self, admin: &OrgAdmin, id: DirectoryId) -> Result<u64> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
@@ -219,7 +255,7 @@ impl<S: Store> Services<S> {
 
     /// Checks a SCIM bearer token against the directory in the path. Unknown, revoked and
     /// expired tokens, and tokens of another directory, all fail the same way.
-    pub async fn authenticate_directory(&self, presented: &str, directory: DirectoryId) -> Result<DirectoryCaller> {
+    pub async fn authenticate(&self, presented: &str, directory: DirectoryId) -> Result<DirectoryCaller> {
         let invalid = || CoreError::Unauthenticated {
             code: "invalid_token",
             message: "The bearer token is not valid for this directory.".into(),

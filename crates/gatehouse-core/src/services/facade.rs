@@ -6,10 +6,11 @@ use super::admins::Admins;
 use super::api_keys::ApiKeys;
 use super::api_tokens::ApiTokens;
 use super::audit::Audit;
-use super::directories;
+use super::directories::Directories;
 use super::domains::{Domains, NoDomainChecks};
 use super::groups::Groups;
 use super::instances::Instances;
+use super::leases::Leases;
 use super::orgs::Orgs;
 use super::provisioning::Provisioning;
 use crate::ports::{Clock, Store};
@@ -30,11 +31,11 @@ pub struct Services<S: Store> {
     pub domains: Domains<S>,
     /// Provisioning: what directories (and anything else that provisions accounts) may do.
     pub provisioning: Provisioning<S>,
-    /// Interim: the server's last direct uses (SCIM, jobs) move behind methods of their own.
+    pub directories: Directories<S>,
+    pub leases: Leases<S>,
+    /// Interim, until the console and the ops probes ask through methods of their own.
     pub store: S,
-    pub(super) clock: Arc<dyn Clock>,
-    /// Directory tokens found recently (SCIM authentication), shared by every clone.
-    pub(super) verified_tokens: Arc<directories::VerifiedTokens>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<S: Store> Clone for Services<S> {
@@ -51,9 +52,10 @@ impl<S: Store> Clone for Services<S> {
             access: self.access.clone(),
             domains: self.domains.clone(),
             provisioning: self.provisioning.clone(),
+            directories: self.directories.clone(),
+            leases: self.leases.clone(),
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
-            verified_tokens: Arc::clone(&self.verified_tokens),
         }
     }
 }
@@ -82,9 +84,10 @@ impl<S: Store> Services<S> {
                 crate::domain::DomainPolicy::default(),
             ),
             provisioning: Provisioning::new(part().0, part().1),
+            directories: Directories::new(part().0, part().1, DEFAULT_TOKEN_CACHE),
+            leases: Leases::new(part().0, part().1),
             store,
             clock,
-            verified_tokens: Arc::new(directories::VerifiedTokens::new(DEFAULT_TOKEN_CACHE)),
         }
     }
 
@@ -104,28 +107,10 @@ impl<S: Store> Services<S> {
         self.clock.now()
     }
 
-    /// Forgets every verified directory token: a directory or token changed, on this node or
-    /// (as announced through the database) on another.
-    pub fn forget_verified_tokens(&self) {
-        self.verified_tokens.clear();
-    }
-
-    /// Whether this node hears of directory changes made on other nodes. Where it cannot (a
-    /// cluster's notification channel is down), verified tokens are not kept at all, so a
-    /// revocation elsewhere takes effect at once whatever happens to the channel.
-    pub fn set_token_cache_live(&self, live: bool) {
-        self.verified_tokens.set_live(live);
-    }
-
-    /// Whether verified directory tokens may be kept now (see `set_token_cache_live`).
-    pub fn token_cache_is_live(&self) -> bool {
-        self.verified_tokens.is_live()
-    }
-
     /// Keeps verified directory tokens for `keep` (zero: reads every token from the database).
     #[must_use]
     pub fn with_token_cache(mut self, keep: std::time::Duration) -> Self {
-        self.verified_tokens = Arc::new(directories::VerifiedTokens::new(keep));
+        self.directories = Directories::new(self.store.clone(), Arc::clone(&self.clock), keep);
         self
     }
 }

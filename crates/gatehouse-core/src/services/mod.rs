@@ -13,6 +13,7 @@ mod domains;
 mod facade;
 mod groups;
 mod instances;
+mod leases;
 mod orgs;
 mod provisioning;
 
@@ -27,6 +28,7 @@ pub use domains::{DomainDetail, Domains, NoDomainChecks, Verification};
 pub use facade::{DEFAULT_TOKEN_CACHE, Services};
 pub use groups::{GroupPatch, Groups, NewGroup};
 pub use instances::{InstancePatch, Instances, NewInstance};
+pub use leases::Leases;
 pub use orgs::{Bootstrapped, OrgPatch, Orgs};
 pub use provisioning::rules::{apply_to_account, check_manager, deprovision, refuse_foreign_domain};
 pub use provisioning::{

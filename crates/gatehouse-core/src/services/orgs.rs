@@ -157,3 +157,14 @@ impl<S: Store> Orgs<S> {
         Ok(after)
     }
 }
+
+impl<S: Store> Orgs<S>
+where
+    S::Reader: crate::notices::NoticeReads,
+{
+    /// What needs the admin's attention in their organization, for the console's banners.
+    pub async fn list_notices(&self, admin: &OrgAdmin) -> Result<Vec<crate::notices::OrgNotice>> {
+        use crate::notices::NoticeReads;
+        self.store.reader().await?.list_org_notices(admin.org()).await
+    }
+}

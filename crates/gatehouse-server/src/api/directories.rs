@@ -102,7 +102,8 @@ fn issued(i: IssuedToken, now: gatehouse_core::Timestamp) -> IssuedTokenResponse
 pub async fn list(State(st): State<AppState>, Admin(admin): Admin) -> ApiResult<Json<DirectoryList>> {
     let items = st
         .services
-        .list_directories(&admin)
+        .directories
+        .list(&admin)
         .await?
         .into_iter()
         .map(|d| directory(&st, d))
@@ -123,7 +124,7 @@ pub async fn create(
     [(axum::http::HeaderName, &'static str); 1],
     Json<CreatedDirectoryResponse>,
 )> {
-    let (d, t) = st.services.create_directory(&admin, &b.name).await?;
+    let (d, t) = st.services.directories.create(&admin, &b.name).await?;
     let now = st.services.now();
     let body = CreatedDirectoryResponse {
         directory: directory(&st, d),
@@ -144,7 +145,7 @@ pub async fn get(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<DirectoryDetailResponse>> {
     let id = path_id(&id, "directory", DirectoryId::parse)?;
-    let (d, tokens) = st.services.get_directory(&admin, id).await?;
+    let (d, tokens) = st.services.directories.get(&admin, id).await?;
     let now = st.services.now();
     Ok(Json(DirectoryDetailResponse {
         directory: directory(&st, d),
@@ -170,7 +171,8 @@ pub async fn rotate(
     let id = path_id(&id, "directory", DirectoryId::parse)?;
     let t = st
         .services
-        .rotate_directory_token(&admin, id, b.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECS))
+        .directories
+        .rotate_token(&admin, id, b.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECS))
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -187,7 +189,7 @@ pub async fn revoke(
     Path((_, id, token_id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let id = path_id(&id, "directory", DirectoryId::parse)?;
-    st.services.revoke_directory_token(&admin, id, &token_id).await?;
+    st.services.directories.revoke_token(&admin, id, &token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -200,7 +202,7 @@ pub async fn remove(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let id = path_id(&id, "directory", DirectoryId::parse)?;
-    st.services.remove_directory(&admin, id).await?;
+    st.services.directories.delete(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -253,7 +255,8 @@ pub async fn update(
     Ok(Json(directory(
         &st,
         st.services
-            .set_deactivation_limit(&admin, id, b.deactivation_limit_per_hour)
+            .directories
+            .update(&admin, id, b.deactivation_limit_per_hour)
             .await?,
     )))
 }
@@ -269,7 +272,8 @@ pub async fn held(
     let id = path_id(&id, "directory", DirectoryId::parse)?;
     let items = st
         .services
-        .list_held_operations(&admin, id)
+        .directories
+        .list_held(&admin, id)
         .await?
         .into_iter()
         .map(|h| {
@@ -310,6 +314,6 @@ pub async fn discard(
 ) -> ApiResult<Json<DiscardResponse>> {
     let id = path_id(&id, "directory", DirectoryId::parse)?;
     Ok(Json(DiscardResponse {
-        discarded: st.services.discard_held_operations(&admin, id).await?,
+        discarded: st.services.directories.discard_held(&admin, id).await?,
     }))
 }

@@ -30,8 +30,8 @@ async fn build(
     secret: Option<(String, String)>,
 ) -> Result<DirectoriesPage, PageError> {
     let mut rows = Vec::new();
-    for d in st.services.list_directories(&console.admin).await? {
-        let held = st.services.list_held_operations(&console.admin, d.id).await?.len();
+    for d in st.services.directories.list(&console.admin).await? {
+        let held = st.services.directories.list_held(&console.admin, d.id).await?.len();
         rows.push((d.id.to_string(), d.name, scim_url(st, d.id), held));
     }
     Ok(DirectoriesPage {
@@ -56,7 +56,7 @@ pub struct CreateForm {
 
 /// Answers with the page itself: the token is shown this once.
 pub async fn create(State(st): State<AppState>, ConsoleForm { console, form }: ConsoleForm<CreateForm>) -> PageResult {
-    match st.services.create_directory(&console.admin, &form.name).await {
+    match st.services.directories.create(&console.admin, &form.name).await {
         Ok((d, token)) => {
             let secret = Some((scim_url(&st, d.id), token.secret));
             render_status(StatusCode::CREATED, &build(&st, &console, Vec::new(), secret).await?)
@@ -101,9 +101,9 @@ async fn build_one(
     id: DirectoryId,
     secret: Option<String>,
 ) -> Result<DirectoryPage, PageError> {
-    let (d, tokens) = st.services.get_directory(&console.admin, id).await?;
+    let (d, tokens) = st.services.directories.get(&console.admin, id).await?;
     let now = st.services.now();
-    let held = st.services.list_held_operations(&console.admin, id).await?;
+    let held = st.services.directories.list_held(&console.admin, id).await?;
     Ok(DirectoryPage {
         c: console.chrome("directories"),
         notice: None,
@@ -160,7 +160,8 @@ pub async fn rotate(
     let hours: i64 = form.overlap_hours.trim().parse().unwrap_or(24);
     let issued = st
         .services
-        .rotate_directory_token(&console.admin, id, hours.clamp(0, 720) * 3600)
+        .directories
+        .rotate_token(&console.admin, id, hours.clamp(0, 720) * 3600)
         .await?;
     render_status(
         StatusCode::CREATED,
@@ -174,7 +175,7 @@ pub async fn revoke(
     ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
     let id = parse_id(&id)?;
-    st.services.revoke_directory_token(&console.admin, id, &token).await?;
+    st.services.directories.revoke_token(&console.admin, id, &token).await?;
     done(&console.url(&format!("/directories/{id}")), "token_revoked")
 }
 
@@ -190,7 +191,7 @@ pub async fn limit(
 ) -> PageResult {
     let id = parse_id(&id)?;
     let n: i64 = form.limit.trim().parse().unwrap_or(0);
-    st.services.set_deactivation_limit(&console.admin, id, n).await?;
+    st.services.directories.update(&console.admin, id, n).await?;
     done(&console.url(&format!("/directories/{id}")), "limit_saved")
 }
 
@@ -213,7 +214,7 @@ pub async fn discard(
     ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
     let id = parse_id(&id)?;
-    st.services.discard_held_operations(&console.admin, id).await?;
+    st.services.directories.discard_held(&console.admin, id).await?;
     done(&console.url(&format!("/directories/{id}")), "held_discarded")
 }
 
@@ -222,6 +223,6 @@ pub async fn remove(
     Path((_, id)): Path<(String, String)>,
     ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
-    st.services.remove_directory(&console.admin, parse_id(&id)?).await?;
+    st.services.directories.delete(&console.admin, parse_id(&id)?).await?;
     done(&console.url("/directories"), "directory_removed")
 }

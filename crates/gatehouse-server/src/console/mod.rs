@@ -192,7 +192,14 @@ impl FromRequestParts<AppState> for Console {
         let meta = request_meta(parts, &state.config.trusted_proxies);
         let admin = authz::authorize_signed_in(&state.services.store, &person, org, meta).await?;
         let org_name = state.services.orgs.get(&admin).await?.name;
-        let warnings = state.services.org_notices(&admin).await?.iter().map(banner).collect();
+        let warnings = state
+            .services
+            .orgs
+            .list_notices(&admin)
+            .await?
+            .iter()
+            .map(banner)
+            .collect();
         Ok(Console {
             admin,
             signed_in: person,

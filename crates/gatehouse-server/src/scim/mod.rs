@@ -148,7 +148,7 @@ impl FromRequestParts<AppState> for Scim {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(unauthorized)?;
-        Ok(Scim(state.services.authenticate_directory(token, dir).await?))
+        Ok(Scim(state.services.directories.authenticate(token, dir).await?))
     }
 }
 

@@ -754,13 +754,13 @@ async fn postgres_a_token_revoked_on_one_node_is_refused_at_once_on_another() {
         id: d.id.clone(),
     };
     for _ in 0..100 {
-        if node.state.services.token_cache_is_live() {
+        if node.state.services.directories.token_cache_is_live() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(
-        node.state.services.token_cache_is_live(),
+        node.state.services.directories.token_cache_is_live(),
         "the node hears announcements"
     );
     assert_eq!(
