@@ -10,11 +10,13 @@
 //! refusal). So does every request of a batch that fails as a whole (a taken userName or
 //! externalId, an error of any kind): it rolls back whole, so nothing half-written remains.
 
-use crate::state::AppState;
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::directory::{ScimUser, UserResource};
-use gatehouse_core::services::{DirectoryCaller, QueuedCreate};
+use gatehouse_core::services::{DirectoryCaller, QueuedCreate, Services};
+use gatehouse_store::SqlStore;
+use metrics_exporter_prometheus::PrometheusRecorder;
 use std::sync::Mutex;
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// Most creates written in one transaction.
@@ -39,6 +41,19 @@ struct Pending {
     writers: usize,
 }
 
+/// What a batch needs from the application. The queue lives in the application's state, so it
+/// asks for these through this trait rather than naming that state.
+pub trait BatchHost: Clone + Send + Sync + 'static {
+    /// The queue batches are taken from.
+    fn queue(&self) -> &CreateQueue;
+    /// The services that write a batch.
+    fn services(&self) -> &Services<SqlStore>;
+    /// How long a drain waits for more creates before taking a batch.
+    fn linger(&self) -> Duration;
+    /// Where batch metrics are recorded.
+    fn recorder(&self) -> &PrometheusRecorder;
+}
+
 /// The queue of creates waiting for the next batch.
 pub struct CreateQueue {
     pending: Mutex<Pending>,
@@ -57,9 +72,9 @@ impl CreateQueue {
 
     /// Queues a create and waits for its batch. Starts a drain when none is running; the drain
     /// is its own task, so a client hanging up cannot cut a batch short.
-    pub async fn submit(
+    pub async fn submit<H: BatchHost>(
         &self,
-        st: &AppState,
+        st: &H,
         caller: DirectoryCaller,
         meta: RequestMeta,
         user: UserResource,
@@ -95,17 +110,17 @@ impl CreateQueue {
     }
 }
 
-async fn drain(st: AppState) {
-    let linger = std::time::Duration::from_millis(u64::from(st.config.scim.batch_linger_ms));
+async fn drain<H: BatchHost>(st: H) {
+    let linger = st.linger();
     loop {
         if !linger.is_zero() {
             tokio::time::sleep(linger).await;
         }
-        let jobs = st.creates.take();
+        let jobs = st.queue().take();
         if jobs.is_empty() {
             return;
         }
-        metrics::with_local_recorder(&st.metrics.recorder, || {
+        metrics::with_local_recorder(st.recorder(), || {
             metrics::histogram!("gatehouse_scim_create_batch_size").record(jobs.len() as f64);
         });
         // Its own task: a panic drops the batch's replies (each request then goes alone)
@@ -115,9 +130,9 @@ async fn drain(st: AppState) {
 }
 
 /// Writes a batch, answering each job: created, or left to the one-user path.
-async fn write(st: AppState, jobs: Vec<Job>) {
+async fn write<H: BatchHost>(st: H, jobs: Vec<Job>) {
     let (creates, replies): (Vec<QueuedCreate>, Vec<_>) = jobs.into_iter().map(|j| (j.create, j.reply)).unzip();
-    match st.services.provisioning.create_users(&creates).await {
+    match st.services().provisioning.create_users(&creates).await {
         Ok(written) => {
             for (reply, user) in replies.into_iter().zip(written) {
                 let _ = reply.send(user.map_or(Outcome::Alone, Outcome::Created));
@@ -127,7 +142,7 @@ async fn write(st: AppState, jobs: Vec<Job>) {
             // Expected now and then (a taken userName or externalId); each request then gets
             // its own answer.
             tracing::info!(batch = creates.len(), %why, "SCIM create batch rolled back; its users go one by one");
-            metrics::with_local_recorder(&st.metrics.recorder, || {
+            metrics::with_local_recorder(st.recorder(), || {
                 metrics::counter!("gatehouse_scim_create_batch_rollbacks_total").increment(1);
             });
             for reply in replies {

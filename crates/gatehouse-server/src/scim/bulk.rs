@@ -2,9 +2,9 @@
 //! not atomic), with `bulkId` references to resources created earlier in the request and
 //! `failOnErrors` to stop early.
 
+use super::common::{Scim, ScimBody, ScimFail, scim_json};
 use super::groups;
 use super::provision::{self, ReplaceWith, etag_version};
-use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
 use axum::extract::State;

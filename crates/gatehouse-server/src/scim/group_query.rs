@@ -7,7 +7,7 @@
 //! formatted name, else its email's local part), `type` is always `User` and `$ref` is
 //! `<base>/Users/<value>`.
 
-use super::ScimFail;
+use super::common::ScimFail;
 use super::query::{MetaFilter, Operand, is_core, meta, operand, sub, text_op, under};
 use gatehouse_core::directory::{GroupPredicate, GroupSort, MemberPredicate, TextOp};
 use gatehouse_scim::filter::{TypedAttr, TypedFilter, TypedValue};

@@ -2,9 +2,9 @@
 //! members are group memberships, so product access granted to the group reaches them.
 //! Membership changes go in bulk, so one PATCH can move thousands of members.
 
+use super::common::{Scim, ScimBody, ScimFail, if_match, scim_json};
+use super::list::{Found, ListParams, ListQuery, list_json};
 use super::provision::{etag_version, expected_version, stored};
-use super::search::{Found, ListParams, ListQuery, list_json};
-use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -285,7 +285,7 @@ pub async fn patch(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
-    let g = write(&st, &caller, &meta, &id, super::if_match(&headers), Some(body), None).await?;
+    let g = write(&st, &caller, &meta, &id, if_match(&headers), Some(body), None).await?;
     // A large group's members are not echoed back: Entra ID and Okta ignore them, and
     // 10,000 members would dominate the response.
     let r = render(&st, &caller, &g, false).await?;
@@ -300,7 +300,7 @@ pub async fn replace(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
-    let g = write(&st, &caller, &meta, &id, super::if_match(&headers), None, Some(body)).await?;
+    let g = write(&st, &caller, &meta, &id, if_match(&headers), None, Some(body)).await?;
     let r = render(&st, &caller, &g, true).await?;
     Ok(one(&g, &r, StatusCode::OK, None))
 }

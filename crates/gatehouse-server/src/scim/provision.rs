@@ -3,8 +3,8 @@
 //! the safety valve, deprovisioning) is core's `Provisioning`; this module calls it with
 //! resources computed here (a PATCH applied to the current user inside core's transaction).
 
-use super::ScimFail;
-use super::batch::Outcome;
+use super::batch::{BatchHost, CreateQueue, Outcome};
+use super::common::ScimFail;
 use crate::state::AppState;
 use gatehouse_core::CoreError;
 use gatehouse_core::audit::RequestMeta;
@@ -156,6 +156,26 @@ fn tag_version(tag: &str) -> Option<i64> {
     let v: i64 = digits.parse().ok()?;
     // Only the form this server writes: `"+3"` or `"03"` is another tag.
     (v.to_string() == digits).then_some(v)
+}
+
+/// The application's state as the create queue's host: the queue lives in it, so the queue
+/// takes it through `BatchHost` rather than naming it.
+impl BatchHost for AppState {
+    fn queue(&self) -> &CreateQueue {
+        &self.creates
+    }
+
+    fn services(&self) -> &gatehouse_core::services::Services<gatehouse_store::SqlStore> {
+        &self.services
+    }
+
+    fn linger(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(u64::from(self.config.scim.batch_linger_ms))
+    }
+
+    fn recorder(&self) -> &metrics_exporter_prometheus::PrometheusRecorder {
+        &self.metrics.recorder
+    }
 }
 
 pub async fn create(

@@ -3,7 +3,7 @@
 //! Columns answer the attributes that have one (userName, externalId, id, active, meta); the
 //! value index answers every other, typed as the schema types the attribute.
 
-use super::ScimFail;
+use super::common::ScimFail;
 use gatehouse_core::directory::{
     ElementCondition, ElementPredicate, Literal, MetaCondition, SortKey, TextOp, UserPredicate, UserSort,
 };

@@ -1,8 +1,8 @@
 //! SCIM endpoints: discovery documents and /Users.
 
+use super::common::{MAX_SCIM_BODY, Scim, ScimBody, ScimFail, if_match, scim_json};
+use super::list::{Found, ListParams, ListQuery, MAX_COUNT, list_json};
 use super::provision::{self, ReplaceWith, etag, render};
-use super::search::{Found, ListParams, ListQuery, MAX_COUNT, list_json};
-use super::{Scim, ScimBody, ScimFail, scim_json};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -22,7 +22,7 @@ pub async fn service_provider_config(State(st): State<AppState>, Scim(caller): S
         documentation_uri: None,
         bulk_supported: true,
         bulk_max_operations: super::bulk::MAX_OPERATIONS as u32,
-        bulk_max_payload_size: super::MAX_SCIM_BODY as u64,
+        bulk_max_payload_size: MAX_SCIM_BODY as u64,
         filter_max_results: MAX_COUNT as u32,
     };
     let doc = gatehouse_scim::schema::service_provider_config_json(&base(&st, caller.directory()), &opts);
@@ -196,7 +196,7 @@ pub async fn replace(
         &caller,
         &meta,
         &id,
-        super::if_match(&headers),
+        if_match(&headers),
         ReplaceWith::Resource(body),
         Valve::Enforce,
     )
@@ -227,7 +227,7 @@ pub async fn patch(
         &caller,
         &meta,
         &id,
-        super::if_match(&headers),
+        if_match(&headers),
         ReplaceWith::Patch(body),
         Valve::Enforce,
     )
@@ -242,7 +242,7 @@ pub async fn delete(
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ScimFail> {
-    let applied = provision::delete(&st, &caller, &meta, &id, super::if_match(&headers), Valve::Enforce).await?;
+    let applied = provision::delete(&st, &caller, &meta, &id, if_match(&headers), Valve::Enforce).await?;
     Ok(if applied {
         StatusCode::NO_CONTENT
     } else {
