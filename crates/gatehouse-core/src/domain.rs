@@ -2,6 +2,7 @@
 
 use crate::Timestamp;
 use crate::error::{CoreError, Result};
+use crate::future::BoxFuture;
 use crate::ids::{DomainId, OrgId};
 
 /// A DNS domain name, normalized: lower case, no trailing dot, internationalized names in their
@@ -221,7 +222,7 @@ pub struct DomainCheck {
 
 /// Looks for the proof. Implementations do real DNS and HTTPS, with their own guards.
 pub trait DomainProver: Send + Sync + 'static {
-    fn check(&self, method: ProofMethod, domain: &str, token: &str) -> crate::ports::BoxFuture<'_, ProofOutcome>;
+    fn check(&self, method: ProofMethod, domain: &str, token: &str) -> BoxFuture<'_, ProofOutcome>;
 }
 
 /// Timing rules for domains.

@@ -12,6 +12,7 @@ pub mod billing;
 pub mod directory;
 pub mod domain;
 pub mod error;
+pub mod future;
 pub mod ids;
 pub mod model;
 pub mod notices;

@@ -1,15 +1,28 @@
 //! What every capability file shares: running a statement and mapping its rows, keyset
 //! pages, and ending a transaction.
 
+use crate::dialect::Dialect;
 use crate::error::db_err;
+use crate::rows;
 use crate::sql::Sql;
-use crate::{Db, SqlTx, rows};
 use gatehouse_core::page::{Page, PageRequest};
 use gatehouse_core::ports::Commit;
 use gatehouse_core::{Result, Timestamp};
-use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Transaction};
 use std::ops::DerefMut;
+
+/// A connection or transaction with the dialect it speaks.
+pub struct Db<C> {
+    pub(crate) conn: C,
+    pub(crate) dialect: Dialect,
+}
+
+/// Reads outside a transaction.
+pub type SqlReader = Db<PoolConnection<Any>>;
+/// A transaction; dropped without commit, it rolls back.
+pub type SqlTx = Db<Transaction<'static, Any>>;
 
 impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     pub(crate) fn c(&mut self) -> &mut AnyConnection {

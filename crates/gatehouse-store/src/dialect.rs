@@ -213,14 +213,6 @@ impl Dialect {
         }
     }
 
-    /// The migrations written for this engine, in order.
-    pub(crate) fn migrations(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Dialect::Sqlite => crate::migrate::MIGRATIONS_SQLITE,
-            Dialect::Postgres => crate::migrate::MIGRATIONS_POSTGRES,
-        }
-    }
-
     /// Whether a batch of provisioned users is written as one statement of data-modifying
     /// `WITH` clauses (PostgreSQL: one round trip, atomic without a transaction around it,
     /// foreign keys checked at its end) rather than as inserts in a transaction (SQLite,

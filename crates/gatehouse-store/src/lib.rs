@@ -20,22 +20,24 @@ mod keys;
 mod migrate;
 mod notices;
 mod orgs;
+mod provisioned;
 mod rows;
 mod scim;
 mod scim_group_query;
 mod scim_query;
 mod signin;
 mod sql;
+mod value_rows;
 
+pub use db::{Db, SqlReader, SqlTx};
 pub use dialect::Dialect;
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
 
 use error::db_err;
 use gatehouse_core::ports::Store;
 use gatehouse_core::{CoreError, Result};
+use sqlx::AnyPool;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -59,17 +61,6 @@ impl DirectoryChanges {
 
 /// How long a pooled connection may sit unused before it is checked with a ping on its next use.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
-
-/// A connection or transaction with the dialect it speaks.
-pub struct Db<C> {
-    conn: C,
-    dialect: Dialect,
-}
-
-/// Reads outside a transaction.
-pub type SqlReader = Db<PoolConnection<Any>>;
-/// A transaction; dropped without commit, it rolls back.
-pub type SqlTx = Db<Transaction<'static, Any>>;
 
 /// The store over one database.
 #[derive(Clone, Debug)]

@@ -93,8 +93,12 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The migrations written for this engine, in order.
 fn list(d: Dialect) -> &'static [(&'static str, &'static str)] {
-    d.migrations()
+    match d {
+        Dialect::Sqlite => MIGRATIONS_SQLITE,
+        Dialect::Postgres => MIGRATIONS_POSTGRES,
+    }
 }
 
 fn checksum(sql: &str) -> String {

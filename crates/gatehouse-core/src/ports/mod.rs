@@ -32,6 +32,8 @@ pub use keys::{KeyReads, KeyTx};
 pub use orgs::{OrgReads, OrgTx};
 pub use signin::{Credentials, SigninReads, SigninTx};
 
+pub use crate::future::BoxFuture;
+
 use crate::Timestamp;
 use crate::error::Result;
 use crate::ids::AccountId;
@@ -155,9 +157,6 @@ impl<T> Writes for T where
         + JobTx
 {
 }
-
-/// A boxed future, for ports used as trait objects.
-pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Password hashing. Implementations run the (deliberately slow) hash off the async runtime,
 /// on a bounded pool, so a burst of sign-ins cannot starve other requests.
