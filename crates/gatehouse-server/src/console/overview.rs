@@ -1,8 +1,9 @@
 //! The console's home: which organization, and its overview.
 
+use super::common::{Chrome, Console};
 use super::events::{EventRow, rows_of};
-use super::{Chrome, Console, PageError, PageResult, render};
 use crate::state::AppState;
+use crate::web::pages::{PageError, PageResult, render};
 use crate::web::session::MaybeSignedIn;
 use askama::Template;
 use axum::extract::State;
