@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod jobs;
+pub mod limits;
 pub mod ops;
 pub mod outbound;
 pub mod scim;

@@ -1,10 +1,8 @@
 //! Accounts: search, create, detail, deactivate and reactivate.
 
-use super::instances::NoticeQuery;
-use super::{
-    Chrome, Console, ConsoleForm, PageError, PageResult, done, form_errors, given, notice_text, render_status,
-};
+use super::common::{Chrome, Console, ConsoleForm, Empty, NoticeQuery, done, form_errors, given, notice_text};
 use crate::state::AppState;
+use crate::web::pages::{PageError, PageResult, render_status};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -260,7 +258,7 @@ pub async fn set_status(
 pub async fn delete(
     State(st): State<AppState>,
     Path((_, id)): Path<(String, String)>,
-    ConsoleForm { console, .. }: ConsoleForm<super::instances::Empty>,
+    ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
     match st.services.accounts.delete(&console.admin, id).await? {
@@ -274,7 +272,7 @@ pub async fn delete(
 pub async fn cancel_deletion(
     State(st): State<AppState>,
     Path((_, id)): Path<(String, String)>,
-    ConsoleForm { console, .. }: ConsoleForm<super::instances::Empty>,
+    ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
     st.services.accounts.cancel_deletion(&console.admin, id).await?;
@@ -284,7 +282,7 @@ pub async fn cancel_deletion(
 pub async fn revoke_token(
     State(st): State<AppState>,
     Path((_, id, token)): Path<(String, String, String)>,
-    ConsoleForm { console, .. }: ConsoleForm<super::instances::Empty>,
+    ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
     let token = gatehouse_core::ids::UserApiTokenId::parse(&token).map_err(|_| PageError::NotFound)?;

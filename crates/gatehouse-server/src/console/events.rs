@@ -1,8 +1,9 @@
 //! The audit log: filters, a detail page with the event's JSON, and exports.
 
-use super::{Chrome, Console, PageError, PageResult, given, render_status, urlencode};
+use super::common::{Chrome, Console, form_errors, given};
 use crate::export::{ExportFormat, export_stream};
 use crate::state::AppState;
+use crate::web::pages::{PageError, PageResult, render_status, urlencode};
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -132,7 +133,7 @@ pub async fn page(State(st): State<AppState>, console: Console, Query(q): Query<
             let p = st.services.audit.list(&console.admin, &filter, &page).await?;
             (rows_of(p.items), p.next_cursor, Vec::new())
         }
-        Err(e) => (Vec::new(), None, super::form_errors(e)?),
+        Err(e) => (Vec::new(), None, form_errors(e)?),
     };
     let status = if errors.is_empty() {
         StatusCode::OK

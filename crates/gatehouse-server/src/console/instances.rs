@@ -1,7 +1,8 @@
 //! Products: the organization's product instances.
 
-use super::{Chrome, Console, ConsoleForm, PageResult, done, form_errors, notice_text, render_status};
+use super::common::{Chrome, Console, ConsoleForm, Empty, NoticeQuery, done, form_errors, notice_text};
 use crate::state::AppState;
+use crate::web::pages::{PageError, PageResult, render_status};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -32,17 +33,12 @@ struct InstancesPage {
     form_url: String,
 }
 
-#[derive(Deserialize, Default)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
-}
-
 async fn build(
     st: &AppState,
     console: &Console,
     errors: Vec<String>,
     form: Option<&InstanceForm>,
-) -> Result<InstancesPage, super::PageError> {
+) -> Result<InstancesPage, PageError> {
     let list = st
         .services
         .instances
@@ -122,15 +118,12 @@ pub async fn create(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 pub async fn delete(
     State(st): State<AppState>,
     Path((_, id)): Path<(String, String)>,
     ConsoleForm { console, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
-    let id = InstanceId::parse(&id).map_err(|_| super::PageError::NotFound)?;
+    let id = InstanceId::parse(&id).map_err(|_| PageError::NotFound)?;
     st.services.instances.delete(&console.admin, id).await?;
     done(&console.url("/instances"), "instance_deleted")
 }

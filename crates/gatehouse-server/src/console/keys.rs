@@ -1,8 +1,8 @@
 //! Org API keys: create (the secret is shown once) and revoke.
 
-use super::instances::{Empty, NoticeQuery};
-use super::{Chrome, Console, ConsoleForm, PageError, PageResult, done, form_errors, notice_text, render_status};
+use super::common::{Chrome, Console, ConsoleForm, Empty, NoticeQuery, done, form_errors, notice_text};
 use crate::state::AppState;
+use crate::web::pages::{PageError, PageResult, render_status};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

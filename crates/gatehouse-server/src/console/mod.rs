@@ -8,7 +8,9 @@
 
 mod access;
 mod accounts;
+pub mod admission;
 mod assets;
+mod common;
 mod directories;
 mod domains;
 mod events;
@@ -19,20 +21,12 @@ mod overview;
 
 pub use crate::web::pages::{PageError, PageResult, render, render_status, urlencode};
 
-use crate::extract::{path_org, request_meta};
+pub use admission::admits;
+pub use common::{Chrome, Console, ConsoleForm, done, error_lines, form_errors, given, notice_text};
+
 use crate::state::AppState;
-use crate::web::csrf::parse_session_form;
-use crate::web::session::signed_in;
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use gatehouse_core::CoreError;
-use gatehouse_core::authz::{self, OrgAdmin, SignedIn};
-use gatehouse_core::model::Account;
-use gatehouse_core::notices::OrgNotice;
-use serde::de::DeserializeOwned;
 
 pub fn router() -> Router<AppState> {
     let o = |p: &str| format!("/admin/orgs/{{org_id}}{p}");
@@ -79,197 +73,4 @@ pub fn router() -> Router<AppState> {
         .route(&o("/events/export"), get(events::export))
         .route(&o("/events/{id}"), get(events::detail))
         .merge(assets::router())
-}
-
-/// What every console page shows around its content.
-pub struct Chrome {
-    pub org_id: String,
-    pub org_name: String,
-    pub user_email: String,
-    pub csrf: String,
-    /// Which nav entry is current.
-    pub active: &'static str,
-    /// Banners every page shows: the org notices (a domain whose proof went missing, directory
-    /// changes held by the safety valve), from one query.
-    pub warnings: Vec<String>,
-}
-
-/// A signed-in admin on one of their organizations' pages.
-pub struct Console {
-    pub admin: OrgAdmin,
-    pub signed_in: SignedIn,
-    pub org_name: String,
-    pub warnings: Vec<String>,
-}
-
-impl Console {
-    pub fn chrome(&self, active: &'static str) -> Chrome {
-        Chrome {
-            org_id: self.admin.org().to_string(),
-            org_name: self.org_name.clone(),
-            user_email: self.signed_in.account().email.clone(),
-            csrf: self.signed_in.csrf().to_owned(),
-            active,
-            warnings: self.warnings.clone(),
-        }
-    }
-
-    /// `/admin/orgs/{org}{path}`
-    pub fn url(&self, path: &str) -> String {
-        format!("/admin/orgs/{}{path}", self.admin.org())
-    }
-}
-
-/// Redirect after a successful POST (POST-redirect-GET), with a fixed notice code.
-pub fn done(to: &str, notice: &str) -> PageResult {
-    let sep = if to.contains('?') { '&' } else { '?' };
-    Ok(Redirect::to(&format!("{to}{sep}notice={notice}")).into_response())
-}
-
-/// Fixed notice texts, chosen by code so no request can put its own words on a page.
-pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
-    Some(match code? {
-        "instance_added" => "Product instance added.",
-        "instance_deleted" => "Product instance removed.",
-        "account_created" => "Account created.",
-        "account_deactivated" => "Account deactivated.",
-        "account_reactivated" => "Account reactivated.",
-        "group_created" => "Group created.",
-        "member_added" => "Member added.",
-        "member_removed" => "Member removed.",
-        "access_granted" => "Access granted.",
-        "access_revoked" => "Access revoked.",
-        "key_revoked" => "API key revoked.",
-        "domain_added" => "Domain added. Publish the record below, then verify.",
-        "domain_verified" => "Domain verified.",
-        "domain_not_yet" => {
-            "The proof was not found yet. Check the record or file and try again; DNS changes can take a while to appear."
-        }
-        "domain_removed" => "Domain removed.",
-        "domain_updated" => "Domain settings saved.",
-        "accounts_claimed" => "Accounts claimed.",
-        "token_revoked" => "Token revoked.",
-        "api_token_revoked" => "API token revoked.",
-        "limit_saved" => "Limit saved.",
-        "held_released" => "Held changes released.",
-        "held_discarded" => "Held changes discarded.",
-        "directory_removed" => "Directory removed; its accounts stay and its groups are local now.",
-        "account_removed" => "Account removed from the organization.",
-        "deletion_scheduled" => "Account deactivated and scheduled for deletion in 14 days.",
-        "deletion_canceled" => "Deletion canceled; the account is active again.",
-        _ => return None,
-    })
-}
-
-/// The console's own check: it admits a person who administers at least one organization.
-/// Sign-in asks it before opening a session, so a person it refuses never gets one.
-pub async fn admits(st: &AppState, account: &Account) -> Result<bool, CoreError> {
-    Ok(!authz::admin_orgs(&st.services.store, account.id).await?.is_empty())
-}
-
-/// A banner's text for an org notice.
-fn banner(n: &OrgNotice) -> String {
-    match n {
-        OrgNotice::DomainProofMissing { domain, since } => format!(
-            "The verification record of {domain} has been missing since {}; the domain will be unverified if it stays missing.",
-            since.to_rfc3339()
-        ),
-        OrgNotice::ChangesHeld { directory, count } => format!(
-            "{count} deactivation(s) from the directory {directory} are held by the safety valve: release or discard them."
-        ),
-    }
-}
-
-impl FromRequestParts<AppState> for Console {
-    type Rejection = PageError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let next = parts.uri.path_and_query().map_or("/admin", |p| p.as_str()).to_owned();
-        let person = signed_in(state, &parts.headers)
-            .await?
-            .ok_or(PageError::SignIn { next })?;
-        let org = path_org(parts, state).await.ok_or(PageError::NotFound)?;
-        let meta = request_meta(parts, &state.config.trusted_proxies);
-        let admin = authz::authorize_signed_in(&state.services.store, &person, org, meta).await?;
-        let org_name = state.services.orgs.get(&admin).await?.name;
-        let warnings = state
-            .services
-            .orgs
-            .list_notices(&admin)
-            .await?
-            .iter()
-            .map(banner)
-            .collect();
-        Ok(Console {
-            admin,
-            signed_in: person,
-            org_name,
-            warnings,
-        })
-    }
-}
-
-/// A console form post: the page's context plus the form, after the CSRF token was checked
-/// against the session's.
-pub struct ConsoleForm<T> {
-    pub console: Console,
-    pub form: T,
-}
-
-impl<T: DeserializeOwned + Send> FromRequest<AppState> for ConsoleForm<T> {
-    type Rejection = PageError;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
-        let (mut parts, body) = req.into_parts();
-        let console = Console::from_request_parts(&mut parts, state).await?;
-        let bytes = axum::body::to_bytes(body, crate::app::MAX_BODY_BYTES)
-            .await
-            .map_err(|_| PageError::Csrf)?;
-        let form = parse_session_form(&bytes, console.signed_in.csrf())?;
-        Ok(ConsoleForm { console, form })
-    }
-}
-
-/// Turns form text into `Option` (empty fields mean "not given").
-pub fn given(s: &str) -> Option<&str> {
-    let t = s.trim();
-    (!t.is_empty()).then_some(t)
-}
-
-/// The messages of a validation error, for an alert above the form.
-pub fn error_lines(e: &CoreError) -> Vec<String> {
-    match e {
-        CoreError::Validation { fields } => fields
-            .iter()
-            .map(|f| {
-                if f.field.is_empty() {
-                    f.message.clone()
-                } else {
-                    format!("{}: {}", human_field(&f.field), f.message)
-                }
-            })
-            .collect(),
-        CoreError::Conflict { message, .. } | CoreError::Forbidden { message, .. } => vec![message.clone()],
-        CoreError::NotFound { entity } => vec![format!("The {entity} does not exist.")],
-        _ => vec!["Something went wrong on our side.".into()],
-    }
-}
-
-fn human_field(f: &str) -> String {
-    let s = f.replace('_', " ");
-    let mut c = s.chars();
-    c.next()
-        .map(|first| first.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
-}
-
-/// Splits a core result into "show these errors on the form" and "this is a real failure".
-pub fn form_errors(e: CoreError) -> Result<Vec<String>, PageError> {
-    match e {
-        CoreError::Validation { .. }
-        | CoreError::Conflict { .. }
-        | CoreError::Forbidden { .. }
-        | CoreError::NotFound { .. } => Ok(error_lines(&e)),
-        other => Err(PageError::Core(other)),
-    }
 }

@@ -1,14 +1,14 @@
 //! The console's home: which organization, and its overview.
 
+use super::common::{Chrome, Console};
 use super::events::{EventRow, rows_of};
-use super::{Chrome, Console, PageError, PageResult, render};
 use crate::state::AppState;
+use crate::web::pages::{PageError, PageResult, render};
 use crate::web::session::MaybeSignedIn;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use gatehouse_core::audit::AuditFilter;
-use gatehouse_core::authz;
 use gatehouse_core::page::PageRequest;
 
 #[derive(Template)]
@@ -22,7 +22,7 @@ pub async fn home(State(st): State<AppState>, MaybeSignedIn(person): MaybeSigned
     let Some(person) = person else {
         return Err(PageError::SignIn { next: "/admin".into() });
     };
-    let orgs = authz::admin_orgs(&st.services.store, person.account().id).await?;
+    let orgs = st.services.admins.list_orgs_of(person.account().id).await?;
     if let [only] = orgs.as_slice() {
         return Ok(Redirect::to(&format!("/admin/orgs/{}", only.id)).into_response());
     }

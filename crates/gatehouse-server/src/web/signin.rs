@@ -60,7 +60,7 @@ fn safe_next(next: Option<&str>) -> String {
 /// Whether the place a sign-in leads to admits this person. Every sign-in page leads to the
 /// console today; the OIDC authorize endpoint will bring its own question.
 async fn admitted(st: &AppState, account: &Account) -> Result<bool, CoreError> {
-    crate::console::admits(st, account).await
+    crate::console::admission::admits(st, account).await
 }
 
 #[derive(Deserialize)]
