@@ -160,7 +160,8 @@ async fn directory_changes_loop(state: AppState, mut stop: watch::Receiver<bool>
 async fn hear_directory_changes(
     services: &gatehouse_core::services::Services<gatehouse_store::SqlStore>,
 ) -> gatehouse_core::Result<()> {
-    let Some(mut changes) = services.store.listen_directory_changes().await? else {
+    use gatehouse_core::ports::ChangeFeed;
+    let Some(mut changes) = services.listen_directory_changes().await? else {
         return Ok(());
     };
     services.directories.set_token_cache_live(true);

@@ -14,7 +14,7 @@ pub async fn healthz() -> &'static str {
 
 /// The database answers and every migration is applied.
 pub async fn readyz(State(st): State<AppState>) -> Response {
-    if st.services.store.is_ready().await {
+    if st.services.is_ready().await {
         (StatusCode::OK, "ready").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database not ready").into_response()

@@ -48,10 +48,8 @@ pub const DIRECTORY_CHANGES_CHANNEL: &str = "gatehouse_directory_changes";
 /// A live subscription to directory change announcements.
 pub struct DirectoryChanges(sqlx::postgres::PgListener);
 
-impl DirectoryChanges {
-    /// Waits for the next announcement. An error means the subscription was lost, and with it
-    /// perhaps announcements: start a new one.
-    pub async fn next(&mut self) -> Result<()> {
+impl gatehouse_core::ports::ChangeFeed for DirectoryChanges {
+    async fn next(&mut self) -> Result<()> {
         match self.0.try_recv().await.map_err(db_err)? {
             Some(_) => Ok(()),
             None => Err(CoreError::Internal("the notification connection was lost".into())),
@@ -202,6 +200,15 @@ impl SqlStore {
 impl Store for SqlStore {
     type Reader = SqlReader;
     type Tx = SqlTx;
+    type DirectoryChanges = DirectoryChanges;
+
+    async fn is_ready(&self) -> bool {
+        SqlStore::is_ready(self).await
+    }
+
+    async fn listen_directory_changes(&self) -> Result<Option<DirectoryChanges>> {
+        SqlStore::listen_directory_changes(self).await
+    }
 
     async fn reader(&self) -> Result<SqlReader> {
         let conn = self.reader.acquire().await.map_err(db_err)?;

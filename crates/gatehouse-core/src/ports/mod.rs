@@ -42,7 +42,7 @@ use std::future::Future;
 /// Every storage trait, for callers that name a concrete store type (`use ports::prelude::*`).
 pub mod prelude {
     pub use super::{
-        AccessReads, AccessTx, AccountReads, AccountTx, AdminReads, AdminTx, AuditReads, AuditTx, Commit,
+        AccessReads, AccessTx, AccountReads, AccountTx, AdminReads, AdminTx, AuditReads, AuditTx, ChangeFeed, Commit,
         DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx, InstanceReads, InstanceTx, JobTx,
         KeyReads, KeyTx, OrgReads, OrgTx, Reads, SigninReads, SigninTx, Store, Writes,
     };
@@ -67,6 +67,15 @@ impl Clock for SystemClock {
 pub trait Store: Clone + Send + Sync + 'static {
     type Reader: Reads + Send;
     type Tx: Reads + Writes + Send;
+    /// A subscription to the directory changes other nodes announce.
+    type DirectoryChanges: ChangeFeed + Send;
+
+    /// Whether the database answers and its schema is current (the readiness probe).
+    fn is_ready(&self) -> impl Future<Output = bool> + Send;
+    /// Subscribes to the announcements other nodes sharing this database make when a directory
+    /// or its tokens change (see `DirectoryTx::announce_directory_change`); `None` where the
+    /// database serves one node, so there is nothing to hear.
+    fn listen_directory_changes(&self) -> impl Future<Output = Result<Option<Self::DirectoryChanges>>> + Send;
 
     /// A connection for reads outside any transaction.
     fn reader(&self) -> impl Future<Output = Result<Self::Reader>> + Send;
@@ -82,6 +91,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         p: &ProvisionedUsers<'_>,
     ) -> impl Future<Output = Result<std::collections::HashSet<AccountId>>> + Send;
+}
+
+/// Announcements, one at a time.
+pub trait ChangeFeed {
+    /// Waits for the next announcement. An error means the subscription was lost, and with it
+    /// perhaps announcements: start a new one.
+    fn next(&mut self) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Every query. Every query about an organization's data is scoped by its id: rows of another

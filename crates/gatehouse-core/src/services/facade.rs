@@ -33,8 +33,7 @@ pub struct Services<S: Store> {
     pub provisioning: Provisioning<S>,
     pub directories: Directories<S>,
     pub leases: Leases<S>,
-    /// Interim, until the console and the ops probes ask through methods of their own.
-    pub store: S,
+    store: S,
     clock: Arc<dyn Clock>,
 }
 
@@ -100,6 +99,17 @@ impl<S: Store> Services<S> {
     ) -> Self {
         self.domains = Domains::new(self.store.clone(), Arc::clone(&self.clock), prover, policy);
         self
+    }
+
+    /// Whether the database answers and its schema is current (the readiness probe).
+    pub async fn is_ready(&self) -> bool {
+        self.store.is_ready().await
+    }
+
+    /// Subscribes to the directory changes other nodes announce (`None`: one node, nothing to
+    /// hear).
+    pub async fn listen_directory_changes(&self) -> crate::Result<Option<S::DirectoryChanges>> {
+        self.store.listen_directory_changes().await
     }
 
     /// Now, by the domain's clock.

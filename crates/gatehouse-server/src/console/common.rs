@@ -122,7 +122,14 @@ impl FromRequestParts<AppState> for Console {
         let meta = request_meta(parts, &state.config.trusted_proxies);
         let admin = state.services.admins.authorize(&person, org, meta).await?;
         let org_name = state.services.orgs.get(&admin).await?.name;
-        let warnings = state.services.orgs.list_notices(&admin).await?.iter().map(banner).collect();
+        let warnings = state
+            .services
+            .orgs
+            .list_notices(&admin)
+            .await?
+            .iter()
+            .map(banner)
+            .collect();
         Ok(Console {
             admin,
             signed_in: person,
