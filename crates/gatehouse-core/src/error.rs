@@ -14,6 +14,22 @@ impl FieldError {
             message: message.into(),
         }
     }
+
+    /// The errors as one line for a person: `field: message` joined with `; ` (a bare message
+    /// where no field is named).
+    pub fn describe_all(fields: &[FieldError]) -> String {
+        fields
+            .iter()
+            .map(|f| {
+                if f.field.is_empty() {
+                    f.message.clone()
+                } else {
+                    format!("{}: {}", f.field, f.message)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// What went wrong, in the domain's terms.

@@ -78,17 +78,7 @@ impl From<CoreError> for ApiError {
                 ApiError::new(StatusCode::PRECONDITION_FAILED, "precondition_failed", message)
             }
             CoreError::Validation { fields } => {
-                let detail = fields
-                    .iter()
-                    .map(|f| {
-                        if f.field.is_empty() {
-                            f.message.clone()
-                        } else {
-                            format!("{}: {}", f.field, f.message)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let detail = gatehouse_core::FieldError::describe_all(&fields);
                 ApiError {
                     errors: fields,
                     ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", detail)

@@ -33,17 +33,7 @@ impl From<CoreError> for ScimFail {
             CoreError::Conflict { message, .. } => ScimError::uniqueness(message),
             CoreError::PreconditionFailed { message } => ScimError::new(412, message),
             CoreError::Validation { fields } => ScimError::invalid_value(
-                fields
-                    .iter()
-                    .map(|f| {
-                        if f.field.is_empty() {
-                            f.message.clone()
-                        } else {
-                            format!("{}: {}", f.field, f.message)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                gatehouse_core::FieldError::describe_all(&fields),
             ),
             CoreError::Forbidden { message, .. } => ScimError::new(403, message),
             CoreError::Unauthenticated { message, .. } => ScimError::new(401, message),
