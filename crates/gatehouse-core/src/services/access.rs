@@ -99,16 +99,12 @@ impl<S: Store> AccessGrants<S> {
                 format!("This {kind} already has access to the instance; change its role instead."),
             ));
         }
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::ProductAccessGranted,
-            now,
-        )
-        .target("instance", instance.id, Some(&instance.name))
-        .target(kind, id, Some(&label))
-        .after(&access);
+        let ev = admin
+            .acting()
+            .event(AuditAction::ProductAccessGranted, now)
+            .target("instance", instance.id, Some(&instance.name))
+            .target(kind, id, Some(&label))
+            .after(&access);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(access)

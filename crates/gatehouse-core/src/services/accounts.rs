@@ -132,7 +132,9 @@ impl<S: Store> Accounts<S> {
         } else {
             AuditAction::AccountAdded
         };
-        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now)
+        let ev = admin
+            .acting()
+            .event(action, now)
             .target("account", account.id, Some(&account.email))
             .after(&account);
         tx.insert_event(&ev).await?;
@@ -222,7 +224,9 @@ impl<S: Store> Accounts<S> {
             cut_off(&mut tx, admin.org(), admin.actor(), admin.meta(), &after, now).await?;
         }
         let event = |action| {
-            AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now)
+            admin
+                .acting()
+                .event(action, now)
                 .target("account", id, Some(&after.email))
                 .before(&before.account)
                 .after(&after)
@@ -273,16 +277,12 @@ impl<S: Store> Accounts<S> {
             };
             tx.update_account(&after).await?;
             cut_off(&mut tx, admin.org(), admin.actor(), admin.meta(), &after, now).await?;
-            let ev = AuditEvent::new(
-                admin.org(),
-                admin.actor(),
-                admin.meta(),
-                AuditAction::AccountDeletionScheduled,
-                now,
-            )
-            .target("account", id, Some(&after.email))
-            .before(&before.account)
-            .after(&after);
+            let ev = admin
+                .acting()
+                .event(AuditAction::AccountDeletionScheduled, now)
+                .target("account", id, Some(&after.email))
+                .before(&before.account)
+                .after(&after);
             tx.insert_event(&ev).await?;
             tx.commit().await?;
             return Ok(Removal::DeletionScheduled(OrgAccount {
@@ -291,15 +291,11 @@ impl<S: Store> Accounts<S> {
             }));
         }
         tx.unlink_org_account(admin.org(), id).await?;
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::AccountRemoved,
-            now,
-        )
-        .target("account", id, Some(&before.account.email))
-        .before(&before);
+        let ev = admin
+            .acting()
+            .event(AuditAction::AccountRemoved, now)
+            .target("account", id, Some(&before.account.email))
+            .before(&before);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(Removal::Removed)
@@ -323,16 +319,12 @@ impl<S: Store> Accounts<S> {
             ..before.account.clone()
         };
         tx.update_account(&after).await?;
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::AccountDeletionCanceled,
-            now,
-        )
-        .target("account", id, Some(&after.email))
-        .before(&before.account)
-        .after(&after);
+        let ev = admin
+            .acting()
+            .event(AuditAction::AccountDeletionCanceled, now)
+            .target("account", id, Some(&after.email))
+            .before(&before.account)
+            .after(&after);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(OrgAccount {

@@ -45,14 +45,11 @@ impl<S: Store> Admins<S> {
                 "The account is already an organization admin.",
             ));
         }
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::OrgAdminGranted,
-            now,
-        )
-        .target("account", account, Some(&acc.account.email));
+        let ev = admin.acting().event(AuditAction::OrgAdminGranted, now).target(
+            "account",
+            account,
+            Some(&acc.account.email),
+        );
         tx.insert_event(&ev).await?;
         tx.commit().await
     }

@@ -1,7 +1,7 @@
 use super::capability::capability;
 use crate::Timestamp;
 use crate::audit::AuditAction;
-use crate::audit::AuditEvent;
+
 use crate::authz::{API_KEY_KIND, OrgAdmin};
 use crate::error::{CoreError, Result, Validator};
 use crate::ids::ApiKeyId;
@@ -66,15 +66,11 @@ pub(super) async fn mint_key<T: Writes>(
         last_used_at: None,
     };
     tx.insert_api_key(&key, &minted.digest).await?;
-    let ev = AuditEvent::new(
-        admin.org(),
-        admin.actor(),
-        admin.meta(),
-        AuditAction::ApiKeyCreated,
-        now,
-    )
-    .target("api_key", key.id, Some(&key.name))
-    .after(&key);
+    let ev = admin
+        .acting()
+        .event(AuditAction::ApiKeyCreated, now)
+        .target("api_key", key.id, Some(&key.name))
+        .after(&key);
     tx.insert_event(&ev).await?;
     Ok((key, minted.value))
 }
@@ -127,16 +123,12 @@ impl<S: Store> ApiKeys<S> {
             ..before.clone()
         };
         tx.update_api_key(&after).await?;
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::ApiKeyRevoked,
-            now,
-        )
-        .target("api_key", after.id, Some(&after.name))
-        .before(&before)
-        .after(&after);
+        let ev = admin
+            .acting()
+            .event(AuditAction::ApiKeyRevoked, now)
+            .target("api_key", after.id, Some(&after.name))
+            .before(&before)
+            .after(&after);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(after)

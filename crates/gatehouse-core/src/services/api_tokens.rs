@@ -1,6 +1,6 @@
 use super::accounts::not_managed;
 use super::capability::capability;
-use crate::audit::{AuditAction, AuditEvent};
+use crate::audit::AuditAction;
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
 use crate::ids::AccountId;
@@ -36,15 +36,11 @@ impl<S: Store> ApiTokens<S> {
         if !tx.revoke_user_api_token(id, token, now).await? {
             return Err(CoreError::NotFound { entity: "API token" });
         }
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::UserApiTokenRevoked,
-            now,
-        )
-        .target("account", id, Some(&account.account.email))
-        .target("user_api_token", token, None);
+        let ev = admin
+            .acting()
+            .event(AuditAction::UserApiTokenRevoked, now)
+            .target("account", id, Some(&account.account.email))
+            .target("user_api_token", token, None);
         tx.insert_event(&ev).await?;
         tx.commit().await
     }

@@ -58,7 +58,10 @@ impl DirectoryCaller {
 }
 
 fn event(admin: &OrgAdmin, action: AuditAction, d: &Directory, now: Timestamp) -> AuditEvent {
-    AuditEvent::new(admin.org(), admin.actor(), admin.meta(), action, now).target("directory", d.id, Some(&d.name))
+    admin
+        .acting()
+        .event(action, now)
+        .target("directory", d.id, Some(&d.name))
 }
 
 /// Directories (SCIM connections): their tokens, settings and held changes, and the check of

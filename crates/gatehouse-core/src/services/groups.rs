@@ -78,7 +78,9 @@ impl<S: Store> Groups<S> {
         if !tx.insert_group(&group).await? {
             return Err(CoreError::conflict("group_name_taken", Some("name"), TAKEN));
         }
-        let ev = AuditEvent::new(admin.org(), admin.actor(), admin.meta(), AuditAction::GroupCreated, now)
+        let ev = admin
+            .acting()
+            .event(AuditAction::GroupCreated, now)
             .target("group", group.id, Some(&group.name))
             .after(&group);
         tx.insert_event(&ev).await?;
@@ -172,15 +174,11 @@ impl<S: Store> Groups<S> {
                 "The account is already a member of this group.",
             ));
         }
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::GroupMemberAdded,
-            now,
-        )
-        .target("group", id, Some(&group.name))
-        .target("account", account, Some(&member.account.email));
+        let ev = admin
+            .acting()
+            .event(AuditAction::GroupMemberAdded, now)
+            .target("group", id, Some(&group.name))
+            .target("account", account, Some(&member.account.email));
         tx.insert_event(&ev).await?;
         tx.commit().await
     }

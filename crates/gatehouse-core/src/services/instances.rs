@@ -82,15 +82,11 @@ impl<S: Store> Instances<S> {
                 "A product instance with this URL already exists.",
             ));
         }
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::InstanceCreated,
-            now,
-        )
-        .target("instance", instance.id, Some(&instance.name))
-        .after(&instance);
+        let ev = admin
+            .acting()
+            .event(AuditAction::InstanceCreated, now)
+            .target("instance", instance.id, Some(&instance.name))
+            .after(&instance);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(instance)

@@ -32,9 +32,9 @@ impl From<CoreError> for ScimFail {
             CoreError::NotFound { entity } => ScimError::new(404, format!("The {entity} does not exist.")),
             CoreError::Conflict { message, .. } => ScimError::uniqueness(message),
             CoreError::PreconditionFailed { message } => ScimError::new(412, message),
-            CoreError::Validation { fields } => ScimError::invalid_value(
-                gatehouse_core::FieldError::describe_all(&fields),
-            ),
+            CoreError::Validation { fields } => {
+                ScimError::invalid_value(gatehouse_core::FieldError::describe_all(&fields))
+            }
             CoreError::Forbidden { message, .. } => ScimError::new(403, message),
             CoreError::Unauthenticated { message, .. } => ScimError::new(401, message),
             CoreError::RateLimited { .. } => ScimError::new(429, "Too many requests; retry later."),

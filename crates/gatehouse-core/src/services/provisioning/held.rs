@@ -5,7 +5,7 @@ use super::super::directories::DirectoryCaller;
 use super::service::Provisioning;
 use super::types::{ExpectedVersion, Release, Valve};
 use crate::audit::AuditAction;
-use crate::audit::{AuditEvent, RequestMeta};
+use crate::audit::RequestMeta;
 use crate::authz::OrgAdmin;
 use crate::directory::{HeldChange, HeldOperation, ScimUser, SentChange, UserResource};
 use crate::error::{CoreError, Result};
@@ -85,15 +85,11 @@ impl<S: Store> Provisioning<S> {
         let mut tx = self.store.begin().await?;
         let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         tx.delete_held_operations(id).await?;
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::DirectoryHeldReleased,
-            now,
-        )
-        .target("directory", d.id, Some(&d.name))
-        .after(&serde_json::json!({ "released": released, "failed": failed }));
+        let ev = admin
+            .acting()
+            .event(AuditAction::DirectoryHeldReleased, now)
+            .target("directory", d.id, Some(&d.name))
+            .after(&serde_json::json!({ "released": released, "failed": failed }));
         tx.insert_event(&ev).await?;
         tx.commit().await
     }
