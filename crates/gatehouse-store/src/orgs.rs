@@ -4,9 +4,11 @@ use crate::db::sql_with;
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
 use gatehouse_core::Result;
+use gatehouse_core::billing::{BillingFacts, FactsCount};
 use gatehouse_core::ids::OrgId;
-use gatehouse_core::model::{Org, OrgCounts};
-use gatehouse_core::ports::{OrgReads, OrgTx};
+use gatehouse_core::model::Org;
+use gatehouse_core::ports::{OrgReads, OrgTallies, OrgTx};
+use gatehouse_core::product::AccountStatus;
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
 
@@ -22,28 +24,44 @@ impl<C: DerefMut<Target = AnyConnection> + Send> OrgReads for Db<C> {
         .await
     }
 
-    async fn org_counts(&mut self, org: OrgId) -> Result<OrgCounts> {
+    async fn org_counts(&mut self, org: OrgId) -> Result<OrgTallies> {
         let mut q = Sql::new("SELECT (SELECT COUNT(*) FROM org_accounts WHERE org_id = ");
         q.bind(org.to_string())
             .push(") AS accounts, (SELECT COUNT(*) FROM instances WHERE org_id = ");
         q.bind(org.to_string())
             .push(") AS instances, (SELECT COUNT(*) FROM org_groups WHERE org_id = ");
-        q.bind(org.to_string()).push(") AS groups_count, (SELECT COUNT(*) FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id WHERE oa.org_id = ");
-        q.bind(org.to_string()).push(concat!(
-            " AND a.status = 'active' AND ",
-            has_access!(),
-            " = 1) AS billable"
-        ));
-        self.one(&q, |r| {
-            Ok(OrgCounts {
-                accounts: rows::i(r, "accounts")?,
-                instances: rows::i(r, "instances")?,
-                groups: rows::i(r, "groups_count")?,
-                billable_accounts: rows::i(r, "billable")?,
+        q.bind(org.to_string()).push(") AS groups_count");
+        let mut tallies = self
+            .one(&q, |r| {
+                Ok(OrgTallies {
+                    accounts: rows::i(r, "accounts")?,
+                    instances: rows::i(r, "instances")?,
+                    groups: rows::i(r, "groups_count")?,
+                    billing: Vec::new(),
+                })
             })
-        })
-        .await?
-        .ok_or_else(|| gatehouse_core::CoreError::internal("count returned no row"))
+            .await?
+            .ok_or_else(|| gatehouse_core::CoreError::internal("count returned no row"))?;
+        // The billing facts of every account, grouped: core's classifier decides who is billed.
+        let q = Sql::new(concat!(
+            "SELECT a.status AS status, ",
+            has_access!(),
+            " AS has_access, COUNT(*) AS n FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id \
+             WHERE oa.org_id = $1 GROUP BY 1, 2"
+        ))
+        .with(org.to_string());
+        tallies.billing = self
+            .all(&q, |r| {
+                Ok(FactsCount {
+                    facts: BillingFacts {
+                        status: AccountStatus::parse(&rows::s(r, "status")?)?,
+                        has_product_access: rows::i(r, "has_access")? == 1,
+                    },
+                    accounts: rows::i(r, "n")?,
+                })
+            })
+            .await?;
+        Ok(tallies)
     }
 }
 

@@ -29,7 +29,7 @@ pub use directory::{
 pub use domains::{DomainReads, DomainTx};
 pub use jobs::JobTx;
 pub use keys::{KeyReads, KeyTx};
-pub use orgs::{OrgReads, OrgTx};
+pub use orgs::{OrgReads, OrgTallies, OrgTx};
 pub use signin::{Credentials, SigninReads, SigninTx};
 
 pub use crate::future::BoxFuture;
