@@ -156,7 +156,7 @@ fn jsonl_rows(events: &[EventRecord]) -> Result<Vec<u8>, std::io::Error> {
 /// two pages ahead of the encoder, so reading and encoding overlap. A failure mid-way ends the
 /// stream with an error, so the client sees a broken transfer rather than a silently short file.
 pub fn export_stream(
-    services: Services<SqlStore>,
+    services: std::sync::Arc<Services<SqlStore>>,
     admin: OrgAdmin,
     filter: AuditFilter,
     format: ExportFormat,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub services: Services<SqlStore>,
+    pub services: Arc<Services<SqlStore>>,
     /// Authentication: sign-in, sessions, lockout and reset links.
     pub signin: Auth<SqlStore>,
     pub config: Arc<Config>,
@@ -93,7 +93,7 @@ impl AppState {
         // hears their changes (jobs::directory_changes_loop turns this on).
         services.directories.set_token_cache_live(!cluster);
         Ok(Self {
-            services,
+            services: Arc::new(services),
             signin,
             config: Arc::new(config),
             metrics: Arc::new(Metrics { recorder, handle }),
