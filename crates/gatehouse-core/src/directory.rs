@@ -47,6 +47,31 @@ pub struct UserResource {
     pub resource: serde_json::Value,
 }
 
+impl UserResource {
+    /// The first version of the SCIM user this resource makes in `directory`, on `account`.
+    pub fn first_version(
+        &self,
+        directory: crate::ids::DirectoryId,
+        account: crate::ids::AccountId,
+        now: crate::Timestamp,
+    ) -> ScimUser {
+        let f = &self.user;
+        ScimUser {
+            id: uuid::Uuid::now_v7().to_string(),
+            directory_id: directory,
+            account_id: account,
+            user_name: f.user_name.clone(),
+            external_id: f.external_id.clone(),
+            email: Some(f.email.to_string()),
+            active: f.active,
+            resource: self.resource.to_string(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// A change the safety valve held, typed: releasing it applies it through provisioning, the
 /// same way as when the directory sent it.
 #[derive(Debug, Clone, PartialEq)]

@@ -65,26 +65,25 @@ pub const DEFAULT_TOKEN_CACHE: std::time::Duration = std::time::Duration::from_s
 
 impl<S: Store> Services<S> {
     pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
-        let part = || (store.clone(), Arc::clone(&clock));
         Self {
-            orgs: Orgs::new(part().0, part().1),
-            accounts: Accounts::new(part().0, part().1),
-            api_tokens: ApiTokens::new(part().0, part().1),
-            admins: Admins::new(part().0, part().1),
-            api_keys: ApiKeys::new(part().0, part().1),
-            audit: Audit::new(part().0, part().1),
-            groups: Groups::new(part().0, part().1),
-            instances: Instances::new(part().0, part().1),
-            access: AccessGrants::new(part().0, part().1),
+            orgs: Orgs::new(store.clone(), Arc::clone(&clock)),
+            accounts: Accounts::new(store.clone(), Arc::clone(&clock)),
+            api_tokens: ApiTokens::new(store.clone(), Arc::clone(&clock)),
+            admins: Admins::new(store.clone(), Arc::clone(&clock)),
+            api_keys: ApiKeys::new(store.clone(), Arc::clone(&clock)),
+            audit: Audit::new(store.clone(), Arc::clone(&clock)),
+            groups: Groups::new(store.clone(), Arc::clone(&clock)),
+            instances: Instances::new(store.clone(), Arc::clone(&clock)),
+            access: AccessGrants::new(store.clone(), Arc::clone(&clock)),
             domains: Domains::new(
-                part().0,
-                part().1,
+                store.clone(),
+                Arc::clone(&clock),
                 Arc::new(NoDomainChecks),
                 crate::domain::DomainPolicy::default(),
             ),
-            provisioning: Provisioning::new(part().0, part().1),
-            directories: Directories::new(part().0, part().1, DEFAULT_TOKEN_CACHE),
-            leases: Leases::new(part().0, part().1),
+            provisioning: Provisioning::new(store.clone(), Arc::clone(&clock)),
+            directories: Directories::new(store.clone(), Arc::clone(&clock), DEFAULT_TOKEN_CACHE),
+            leases: Leases::new(store.clone(), Arc::clone(&clock)),
             store,
             clock,
         }

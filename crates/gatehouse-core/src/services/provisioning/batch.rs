@@ -71,19 +71,7 @@ fn new_user(c: &QueuedCreate, now: Timestamp) -> NewProvisionedUser {
         last_active_at: None,
         delete_after: None,
     };
-    let user = ScimUser {
-        id: uuid::Uuid::now_v7().to_string(),
-        directory_id: dir.id,
-        account_id: account.id,
-        user_name: f.user_name.clone(),
-        external_id: f.external_id.clone(),
-        email: Some(account.email.clone()),
-        active: f.active,
-        resource: c.user.resource.to_string(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let user = c.user.first_version(dir.id, account.id, now);
     let event = AuditEvent::new(
         dir.org_id,
         &c.caller.actor(),

@@ -140,19 +140,7 @@ pub async fn provision_user<T: ProvisionTx>(
         account
     };
     let after = apply_to_account(tx, caller, meta, &account, f, now).await?;
-    let user = ScimUser {
-        id: uuid::Uuid::now_v7().to_string(),
-        directory_id: dir.id,
-        account_id: account.id,
-        user_name: f.user_name.clone(),
-        external_id: f.external_id.clone(),
-        email: Some(f.email.to_string()),
-        active: f.active,
-        resource: new.resource.to_string(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let user = new.first_version(dir.id, account.id, now);
     tx.insert_scim_user(&user).await.map_err(unique_as(
         "A user with this userName, externalId or account already exists in this directory.",
     ))?;
