@@ -26,7 +26,7 @@ pub enum OrgNotice {
     },
 }
 
-/// The query behind [`crate::services::Orgs::list_notices`].
+/// The query behind [`crate::services::Orgs::list_notices`] (part of [`crate::ports::Reads`]).
 pub trait NoticeReads {
     /// The organization's notices: missing domain proofs by domain name, then held changes by
     /// directory (oldest directory first).

@@ -19,6 +19,7 @@ mod keys;
 mod orgs;
 mod signin;
 
+pub use crate::notices::NoticeReads;
 pub use access::{AccessReads, AccessTx, AdminReads, AdminTx, GroupReads, GroupTx, InstanceReads, InstanceTx};
 pub use accounts::{AccountReads, AccountTx, DueDeletion, ManagedLink, ManagedVia};
 pub use audit::{AuditReads, AuditTx, PrunedEvents};
@@ -44,7 +45,7 @@ pub mod prelude {
     pub use super::{
         AccessReads, AccessTx, AccountReads, AccountTx, AdminReads, AdminTx, AuditReads, AuditTx, ChangeFeed, Commit,
         DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx, InstanceReads, InstanceTx, JobTx,
-        KeyReads, KeyTx, OrgReads, OrgTx, Reads, SigninReads, SigninTx, Store, Writes,
+        KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx, Reads, SigninReads, SigninTx, Store, Writes,
     };
 }
 
@@ -114,6 +115,7 @@ pub trait Reads:
     + DomainReads
     + DirectoryReads
     + SigninReads
+    + NoticeReads
 {
 }
 
@@ -129,6 +131,7 @@ impl<T> Reads for T where
         + DomainReads
         + DirectoryReads
         + SigninReads
+        + NoticeReads
 {
 }
 

@@ -1,6 +1,5 @@
 use super::capability::capability;
 use crate::audit::AuditAction;
-use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result, Validator};
 use crate::ids::{AccessId, AccountId, GroupId, InstanceId};
@@ -136,17 +135,13 @@ impl<S: Store> AccessGrants<S> {
         }
         let after = Access { role, ..before.clone() };
         tx.update_access(&after).await?;
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::ProductAccessUpdated,
-            self.clock.now(),
-        )
-        .target("instance", instance.id, Some(&instance.name))
-        .target("access", id, None)
-        .before(&before)
-        .after(&after);
+        let ev = admin
+            .acting()
+            .event(AuditAction::ProductAccessUpdated, self.clock.now())
+            .target("instance", instance.id, Some(&instance.name))
+            .target("access", id, None)
+            .before(&before)
+            .after(&after);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(after)
@@ -160,16 +155,12 @@ impl<S: Store> AccessGrants<S> {
             Principal::Account(a) => ("account", a.to_string()),
             Principal::Group(g) => ("group", g.to_string()),
         };
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::ProductAccessRevoked,
-            self.clock.now(),
-        )
-        .target("instance", before.instance_id, None)
-        .target(kind, pid, None)
-        .before(&before);
+        let ev = admin
+            .acting()
+            .event(AuditAction::ProductAccessRevoked, self.clock.now())
+            .target("instance", before.instance_id, None)
+            .target(kind, pid, None)
+            .before(&before);
         tx.insert_event(&ev).await?;
         tx.commit().await
     }

@@ -1,6 +1,5 @@
 use super::capability::capability;
 use crate::audit::AuditAction;
-use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
 use crate::ids::AccountId;
@@ -72,14 +71,10 @@ impl<S: Store> Admins<S> {
         }
         let email = role.email.clone();
         tx.delete_org_admin(admin.org(), account).await?;
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::OrgAdminRevoked,
-            self.clock.now(),
-        )
-        .target("account", account, Some(&email));
+        let ev = admin
+            .acting()
+            .event(AuditAction::OrgAdminRevoked, self.clock.now())
+            .target("account", account, Some(&email));
         tx.insert_event(&ev).await?;
         tx.commit().await
     }

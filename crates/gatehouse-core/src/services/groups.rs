@@ -1,6 +1,5 @@
 use super::capability::{capability, name_conflict};
 use crate::audit::AuditAction;
-use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result, Validator};
 use crate::ids::{AccountId, GroupId};
@@ -118,16 +117,12 @@ impl<S: Store> Groups<S> {
         tx.update_group(&after)
             .await
             .map_err(name_conflict("group_name_taken", "name", TAKEN))?;
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::GroupUpdated,
-            self.clock.now(),
-        )
-        .target("group", id, Some(&after.name))
-        .before(&before)
-        .after(&after);
+        let ev = admin
+            .acting()
+            .event(AuditAction::GroupUpdated, self.clock.now())
+            .target("group", id, Some(&after.name))
+            .before(&before)
+            .after(&after);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(after)
@@ -139,15 +134,11 @@ impl<S: Store> Groups<S> {
         let before = tx.find_group(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         check_local(&before)?;
         tx.delete_group(admin.org(), id).await?;
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::GroupDeleted,
-            self.clock.now(),
-        )
-        .target("group", id, Some(&before.name))
-        .before(&before);
+        let ev = admin
+            .acting()
+            .event(AuditAction::GroupDeleted, self.clock.now())
+            .target("group", id, Some(&before.name))
+            .before(&before);
         tx.insert_event(&ev).await?;
         tx.commit().await
     }
@@ -194,15 +185,11 @@ impl<S: Store> Groups<S> {
             .find_org_account(admin.org(), account)
             .await?
             .map(|a| a.account.email);
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::GroupMemberRemoved,
-            self.clock.now(),
-        )
-        .target("group", id, Some(&group.name))
-        .target("account", account, label.as_deref());
+        let ev = admin
+            .acting()
+            .event(AuditAction::GroupMemberRemoved, self.clock.now())
+            .target("group", id, Some(&group.name))
+            .target("account", account, label.as_deref());
         tx.insert_event(&ev).await?;
         tx.commit().await
     }

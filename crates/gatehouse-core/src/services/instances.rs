@@ -1,6 +1,5 @@
 use super::capability::{capability, name_conflict};
 use crate::audit::AuditAction;
-use crate::audit::AuditEvent;
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result, Validator};
 use crate::ids::InstanceId;
@@ -126,16 +125,12 @@ impl<S: Store> Instances<S> {
         tx.update_instance(&after)
             .await
             .map_err(name_conflict("url_taken", "url", "URL taken"))?;
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::InstanceUpdated,
-            self.clock.now(),
-        )
-        .target("instance", id, Some(&after.name))
-        .before(&before)
-        .after(&after);
+        let ev = admin
+            .acting()
+            .event(AuditAction::InstanceUpdated, self.clock.now())
+            .target("instance", id, Some(&after.name))
+            .before(&before)
+            .after(&after);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(after)
@@ -146,15 +141,11 @@ impl<S: Store> Instances<S> {
         let mut tx = self.store.begin().await?;
         let before = tx.find_instance(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         tx.delete_instance(admin.org(), id).await?;
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::InstanceDeleted,
-            self.clock.now(),
-        )
-        .target("instance", id, Some(&before.name))
-        .before(&before);
+        let ev = admin
+            .acting()
+            .event(AuditAction::InstanceDeleted, self.clock.now())
+            .target("instance", id, Some(&before.name))
+            .before(&before);
         tx.insert_event(&ev).await?;
         tx.commit().await
     }

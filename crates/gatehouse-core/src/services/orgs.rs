@@ -149,29 +149,19 @@ impl<S: Store> Orgs<S> {
             return Ok(before);
         }
         tx.update_org(&after).await?;
-        let ev = AuditEvent::new(
-            admin.org(),
-            admin.actor(),
-            admin.meta(),
-            AuditAction::OrgUpdated,
-            self.clock.now(),
-        )
-        .target("org", after.id, Some(&after.name))
-        .before(&before)
-        .after(&after);
+        let ev = admin
+            .acting()
+            .event(AuditAction::OrgUpdated, self.clock.now())
+            .target("org", after.id, Some(&after.name))
+            .before(&before)
+            .after(&after);
         tx.insert_event(&ev).await?;
         tx.commit().await?;
         Ok(after)
     }
-}
 
-impl<S: Store> Orgs<S>
-where
-    S::Reader: crate::notices::NoticeReads,
-{
     /// What needs the admin's attention in their organization, for the console's banners.
     pub async fn list_notices(&self, admin: &OrgAdmin) -> Result<Vec<crate::notices::OrgNotice>> {
-        use crate::notices::NoticeReads;
         self.store.reader().await?.list_org_notices(admin.org()).await
     }
 }
