@@ -211,6 +211,14 @@ async fn a_directory_suspends_an_account_its_org_does_not_manage_in_that_org_onl
     assert_eq!(at_partner.json["product_access"].as_array().unwrap().len(), 1);
     let ev = app.get(&acme, "/events?action=scim.user_suspended").await;
     assert_eq!(ev.json["items"][0]["actor"]["type"], "directory", "{}", ev.text);
+    let (console, _) = app.console(&acme).await;
+    let page = console.get(&format!("/admin/orgs/{}/accounts/{pat}", acme.id)).await;
+    assert!(
+        page.body.contains("<dt>Suspended in this organization</dt>")
+            && page.body.contains("No: the person's own account"),
+        "{}",
+        page.body
+    );
 
     // A rename stays on the directory's resource; the account keeps its name.
     let renamed = scim_patch(
