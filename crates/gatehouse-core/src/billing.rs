@@ -1,12 +1,15 @@
 //! Who an organization pays for. One classifier decides for every account, and both the
 //! per-account `billable` flag and the organization's billable count are computed from it, so
-//! the two can never disagree.
+//! the two can never disagree. Billing, like enforcement, applies to the accounts the
+//! organization manages only: any other account is the person's own.
 
 use crate::product::AccountStatus;
 
 /// What billing needs to know about one account in one organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BillingFacts {
+    /// Whether the organization manages the account (see `services::management`).
+    pub is_managed: bool,
     pub status: AccountStatus,
     /// Access to a product instance of the organization, directly or through a group.
     pub has_product_access: bool,
@@ -16,6 +19,9 @@ pub struct BillingFacts {
 /// is the account's rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BillingRule {
+    /// An account the organization does not manage is the person's own: the organization
+    /// does not pay for it, whatever access it grants it.
+    NotManaged,
     /// Deactivated accounts are never billed, whatever access they keep.
     Deactivated,
     /// An account with no access to any product of the organization costs nothing.
@@ -28,6 +34,7 @@ impl BillingRule {
     /// The stable name of the rule.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::NotManaged => "not_managed",
             Self::Deactivated => "deactivated",
             Self::NoProductAccess => "no_product_access",
             Self::Billable => "billable",
@@ -41,7 +48,9 @@ impl BillingRule {
 
 /// The rule that applies to an account with these facts.
 pub fn classify(facts: BillingFacts) -> BillingRule {
-    if facts.status != AccountStatus::Active {
+    if !facts.is_managed {
+        BillingRule::NotManaged
+    } else if facts.status != AccountStatus::Active {
         BillingRule::Deactivated
     } else if !facts.has_product_access {
         BillingRule::NoProductAccess
@@ -73,6 +82,7 @@ mod tests {
 
     fn facts(status: AccountStatus, has_product_access: bool) -> BillingFacts {
         BillingFacts {
+            is_managed: true,
             status,
             has_product_access,
         }
@@ -92,6 +102,23 @@ mod tests {
         assert_eq!(
             classify(facts(AccountStatus::Deactivated, false)),
             BillingRule::Deactivated
+        );
+    }
+
+    #[test]
+    fn an_account_the_organization_does_not_manage_is_never_billed_to_it() {
+        let external = BillingFacts {
+            is_managed: false,
+            ..facts(AccountStatus::Active, true)
+        };
+        assert_eq!(classify(external), BillingRule::NotManaged);
+        assert!(!classify(external).is_billable());
+        assert_eq!(
+            count_billable(&[FactsCount {
+                facts: external,
+                accounts: 4
+            }]),
+            0
         );
     }
 

@@ -32,8 +32,13 @@ pub struct Account {
 pub struct OrgAccount {
     #[serde(flatten)]
     pub account: Account,
-    /// Whether this organization manages the account (may change its profile, status, or delete it).
+    /// Whether this organization manages the account (may change its profile, status, or delete
+    /// it): only the organization that verified the account's email domain and claimed it.
     pub is_managed: bool,
+    /// Since when the account is suspended in this organization only (its directory made an
+    /// account the organization does not manage inactive): its access to the organization's
+    /// instances has ended; the account itself is unchanged.
+    pub suspended_at: Option<Timestamp>,
     /// When the account became visible to this organization.
     pub added_at: Timestamp,
     /// Whether the account has access to a product of this organization, directly or through
@@ -45,6 +50,7 @@ impl OrgAccount {
     /// What billing needs to know about the account.
     pub fn billing_facts(&self) -> crate::billing::BillingFacts {
         crate::billing::BillingFacts {
+            is_managed: self.is_managed,
             status: self.account.status,
             has_product_access: self.has_product_access,
         }

@@ -13,7 +13,7 @@ use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, RequestMeta};
 use gatehouse_core::directory::ScimUser;
 use gatehouse_core::ids::{AccountId, DirectoryId, OrgId};
 use gatehouse_core::model::Account;
-use gatehouse_core::ports::{NewProvisionedUser, ProvisionedUsers, Store};
+use gatehouse_core::ports::{NewProvisionedUser, OrgLink, ProvisionedUsers, Store};
 use gatehouse_core::product::AccountStatus;
 use gatehouse_testkit::{Dialect, TestApp};
 use serde_json::{Value, json};
@@ -255,8 +255,10 @@ async fn seed_users(app: &TestApp, org: OrgId, dir: DirectoryId, n: usize) {
                 now,
             )
             .target("account", account.id, Some(&email));
+            // Nobody verified bench.test: the directory's organization sees these accounts
+            // without managing them, as the users it provisions over HTTP here.
             batch.push(NewProvisionedUser {
-                org,
+                link: OrgLink::unmanaged(org, account.id),
                 account,
                 user,
                 event,
@@ -268,7 +270,6 @@ async fn seed_users(app: &TestApp, org: OrgId, dir: DirectoryId, n: usize) {
             .insert_provisioned_users(&ProvisionedUsers {
                 users: &batch,
                 linked_at: now,
-                via: gatehouse_core::ports::ManagedVia::Scim,
             })
             .await
             .unwrap();

@@ -241,6 +241,15 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AccessReads for Db<C> {
     }
 
     async fn list_account_access(&mut self, org: OrgId, id: AccountId) -> Result<Vec<EffectiveAccess>> {
+        // An account suspended in the organization has no access there while it lasts.
+        let suspended = Sql::new(
+            "SELECT 1 AS x FROM org_accounts WHERE org_id = $1 AND account_id = $2 AND suspended_at IS NOT NULL",
+        )
+        .with(org.to_string())
+        .with(id.to_string());
+        if self.exists(&suspended).await? {
+            return Ok(Vec::new());
+        }
         let mut q = Sql::new(
             "SELECT pa.id, pa.org_id, pa.instance_id, pa.account_id, pa.group_id, pa.role, pa.created_at, i.product, i.name AS instance_name, pa.group_id AS via_group FROM product_access pa JOIN instances i ON i.id = pa.instance_id JOIN group_members gm ON gm.group_id = pa.group_id WHERE pa.org_id = ",
         );
@@ -295,6 +304,11 @@ impl AccessTx for SqlTx {
     }
 }
 
+/// An admin role `r` counts only while its account is not suspended in the organization (its
+/// directory made an account the organization does not manage inactive).
+const NOT_SUSPENDED: &str = " AND NOT EXISTS (SELECT 1 FROM org_accounts oa WHERE oa.org_id = r.org_id \
+    AND oa.account_id = r.account_id AND oa.suspended_at IS NOT NULL)";
+
 impl<C: DerefMut<Target = AnyConnection> + Send> AdminReads for Db<C> {
     async fn list_org_admins(&mut self, org: OrgId) -> Result<Vec<OrgAdminRole>> {
         let q = sql_with(
@@ -307,8 +321,10 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AdminReads for Db<C> {
     }
 
     async fn is_org_admin(&mut self, org: OrgId, account: AccountId) -> Result<bool> {
-        let mut q = sql_with("SELECT 1 AS x FROM org_admins WHERE org_id = ", org.to_string());
-        q.push(" AND account_id = ").bind(account.to_string());
+        let mut q = sql_with("SELECT 1 AS x FROM org_admins r WHERE r.org_id = ", org.to_string());
+        q.push(" AND r.account_id = ")
+            .bind(account.to_string())
+            .push(NOT_SUSPENDED);
         self.exists(&q).await
     }
 
@@ -317,6 +333,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AdminReads for Db<C> {
             "SELECT o.id, o.name, o.plan, o.created_at FROM org_admins r JOIN orgs o ON o.id = r.org_id WHERE r.account_id = ",
             account.to_string(),
         );
+        q.push(NOT_SUSPENDED);
         q.push(" ORDER BY o.name, o.id");
         self.all(&q, rows::org).await
     }

@@ -6,7 +6,7 @@ use crate::{Db, SqlTx, rows};
 use gatehouse_core::ids::{AccountId, OrgId};
 use gatehouse_core::model::{Account, AccountFilter, OrgAccount};
 use gatehouse_core::page::{Page, PageRequest};
-use gatehouse_core::ports::{AccountReads, AccountTx, DueDeletion, ManagedLink, ManagedVia};
+use gatehouse_core::ports::{AccountReads, AccountTx, DueDeletion, OrgLink};
 use gatehouse_core::{Result, Timestamp};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
@@ -64,8 +64,9 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AccountReads for Db<C> {
                 .push(")");
         }
         if f.product.is_some() || f.instance.is_some() {
-            // Direct grants, and grants to groups the account is in.
-            q.push(" AND a.id IN (SELECT pa.account_id FROM product_access pa JOIN instances i ON i.id = pa.instance_id WHERE pa.org_id = ");
+            // Direct grants, and grants to groups the account is in; none while the account is
+            // suspended in the organization.
+            q.push(" AND oa.suspended_at IS NULL AND a.id IN (SELECT pa.account_id FROM product_access pa JOIN instances i ON i.id = pa.instance_id WHERE pa.org_id = ");
             q.bind(o.clone());
             push_instance_filter(&mut q, f);
             q.push(" UNION SELECT gm.account_id FROM group_members gm JOIN product_access pa ON pa.group_id = gm.group_id JOIN instances i ON i.id = pa.instance_id WHERE pa.org_id = ");
@@ -155,36 +156,9 @@ impl AccountTx for SqlTx {
         Ok(())
     }
 
-    async fn link_org_account(
-        &mut self,
-        org: OrgId,
-        account: AccountId,
-        is_managed: bool,
-        at: Timestamp,
-    ) -> Result<bool> {
-        if is_managed {
-            return Ok(self
-                .link_managed_accounts(&[ManagedLink { org, account }], at, ManagedVia::Created)
-                .await?
-                == 1);
-        }
-        let q = Sql::new(
-            "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at) VALUES ($1, $2, 0, $3) \
-             ON CONFLICT DO NOTHING",
-        )
-        .with(org.to_string())
-        .with(account.to_string())
-        .with(at.millis());
-        let n = self.exec(&q).await?;
-        Ok(n == 1)
-    }
-
-    async fn link_managed_accounts(&mut self, links: &[ManagedLink], at: Timestamp, via: ManagedVia) -> Result<u64> {
-        let rows: Vec<_> = links
-            .iter()
-            .map(|l| crate::json_rows::link_row(l.org, l.account, at.millis(), via.as_str()))
-            .collect();
-        self.insert_rows(&crate::json_rows::MANAGED_LINKS, &rows).await
+    async fn link_org_accounts(&mut self, links: &[OrgLink], at: Timestamp) -> Result<u64> {
+        let rows: Vec<_> = links.iter().map(|l| crate::json_rows::link_row(l, at)).collect();
+        self.insert_rows(&crate::json_rows::ORG_LINKS, &rows).await
     }
 
     async fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
@@ -192,6 +166,21 @@ impl AccountTx for SqlTx {
             .with(org.to_string())
             .with(account.to_string());
         self.exec(&q).await?;
+        Ok(())
+    }
+
+    async fn set_org_suspension(&mut self, org: OrgId, account: AccountId, since: Option<Timestamp>) -> Result<()> {
+        // A suspension already under way keeps its start.
+        let q = match since {
+            Some(t) => Sql::new(
+                "UPDATE org_accounts SET suspended_at = $1 WHERE org_id = $2 AND account_id = $3 AND suspended_at IS NULL",
+            )
+            .with(t.millis()),
+            None => Sql::new(
+                "UPDATE org_accounts SET suspended_at = NULL WHERE org_id = $1 AND account_id = $2 AND suspended_at IS NOT NULL",
+            ),
+        };
+        self.exec(&q.with(org.to_string()).with(account.to_string())).await?;
         Ok(())
     }
 

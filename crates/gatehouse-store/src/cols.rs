@@ -6,12 +6,14 @@ macro_rules! account_cols {
         "a.id, a.email, a.display_name, a.status, a.created_at, a.last_active_at, a.delete_after"
     };
 }
-/// 1 when the account `oa` has product access in its org, directly or through a group.
+/// 1 when the account `oa` has product access in its org, directly or through a group, and is
+/// not suspended there.
 macro_rules! has_access {
     () => {
-        "CAST(CASE WHEN EXISTS (SELECT 1 FROM product_access pa WHERE pa.org_id = oa.org_id AND pa.account_id = oa.account_id) \
-         OR EXISTS (SELECT 1 FROM group_members gm JOIN product_access pa ON pa.group_id = gm.group_id \
-         WHERE gm.org_id = oa.org_id AND gm.account_id = oa.account_id) THEN 1 ELSE 0 END AS BIGINT)"
+        "CAST(CASE WHEN oa.suspended_at IS NULL AND (EXISTS (SELECT 1 FROM product_access pa WHERE pa.org_id = oa.org_id \
+         AND pa.account_id = oa.account_id) OR EXISTS (SELECT 1 FROM group_members gm JOIN product_access pa ON \
+         pa.group_id = gm.group_id WHERE gm.org_id = oa.org_id AND gm.account_id = oa.account_id)) THEN 1 ELSE 0 END \
+         AS BIGINT)"
     };
 }
 macro_rules! org_account_select {
@@ -19,7 +21,7 @@ macro_rules! org_account_select {
         concat!(
             "SELECT ",
             account_cols!(),
-            ", oa.is_managed, oa.added_at, ",
+            ", oa.is_managed, oa.suspended_at, oa.added_at, ",
             has_access!(),
             " AS has_access FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id WHERE oa.org_id = "
         )

@@ -154,7 +154,8 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         );
         q.push(" AND actor_id = ").bind(directory.to_string());
         q.push(" AND id >= ").bind(EventId::lower_bound(since));
-        q.push(" AND action IN ('scim.user_deactivated', 'scim.user_deleted')");
+        // Suspensions of accounts the organization does not manage count as deactivations do.
+        q.push(" AND action IN ('scim.user_deactivated', 'scim.user_deleted', 'scim.user_suspended')");
         self.int(&q, "n").await
     }
 

@@ -199,13 +199,14 @@ impl DomainTx for SqlTx {
     }
 
     async fn release_domain_accounts(&mut self, org: OrgId, email_domain: &str) -> Result<Vec<AccountId>> {
+        // Every account the organization manages on the domain, claimed or created there:
+        // without the verified domain it manages none of them.
         let q = Sql::new(
             "SELECT oa.account_id AS id FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id \
-             WHERE oa.org_id = $1 AND oa.managed_via = $3 AND a.email_domain = $2",
+             WHERE oa.org_id = $1 AND oa.is_managed = 1 AND a.email_domain = $2",
         )
         .with(org.to_string())
-        .with(email_domain)
-        .with(ManagedVia::Domain.as_str());
+        .with(email_domain);
         let ids = self.all(&q, rows::account_id).await?;
         for id in &ids {
             let q = Sql::new(

@@ -13,8 +13,8 @@ use crate::dialect::Dialect;
 use crate::sql::Sql;
 use gatehouse_core::audit::AuditEvent;
 use gatehouse_core::directory::ScimUser;
-use gatehouse_core::ids::{AccountId, OrgId};
-use gatehouse_core::{CoreError, Result};
+use gatehouse_core::ports::{ManagedVia, OrgLink};
+use gatehouse_core::{CoreError, Result, Timestamp};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -25,10 +25,12 @@ pub(crate) struct Insert {
     on_conflict: &'static str,
 }
 
-/// Managed links (organization, account, linked at, how); a link already there stays as it is.
-pub(crate) const MANAGED_LINKS: Insert = Insert {
-    head: "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at, managed_via) \
-           SELECT r ->> 0, r ->> 1, 1, CAST(r ->> 2 AS BIGINT), r ->> 3 FROM ",
+/// Links of accounts to organizations (organization, account, managed, linked at, how it is
+/// managed or null, suspended since or null); a link already there stays as it is.
+pub(crate) const ORG_LINKS: Insert = Insert {
+    head: "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at, managed_via, suspended_at) \
+           SELECT r ->> 0, r ->> 1, CAST(r ->> 2 AS BIGINT), CAST(r ->> 3 AS BIGINT), r ->> 4, \
+           CAST(r ->> 5 AS BIGINT) FROM ",
     on_conflict: " ON CONFLICT DO NOTHING",
 };
 
@@ -94,8 +96,19 @@ impl<C: std::ops::DerefMut<Target = AnyConnection> + Send> Db<C> {
     }
 }
 
-pub(crate) fn link_row(org: OrgId, account: AccountId, at: i64, via: &str) -> (String, String, i64, &str) {
-    (org.to_string(), account.to_string(), at, via)
+/// A link's row: organization, account, managed (1 or 0), linked at, how it is managed, and
+/// suspended since.
+pub(crate) type LinkRow = (String, String, i64, i64, Option<&'static str>, Option<i64>);
+
+pub(crate) fn link_row(l: &OrgLink, at: Timestamp) -> LinkRow {
+    (
+        l.org.to_string(),
+        l.account.to_string(),
+        i64::from(l.managed_via.is_some()),
+        at.millis(),
+        l.managed_via.map(ManagedVia::as_str),
+        l.suspended_at.map(Timestamp::millis),
+    )
 }
 
 pub(crate) type ScimUserRow<'a> = (

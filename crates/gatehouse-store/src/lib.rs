@@ -17,6 +17,7 @@ mod error;
 mod jobs;
 mod json_rows;
 mod keys;
+mod management;
 mod migrate;
 mod notices;
 mod orgs;

@@ -49,6 +49,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0012_held_changes",
         include_str!("../migrations/sqlite/0012_held_changes.sql"),
     ),
+    (
+        "0013_managed_by_verified_domain",
+        include_str!("../migrations/sqlite/0013_managed_by_verified_domain.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -90,6 +94,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0012_held_changes",
         include_str!("../migrations/postgres/0012_held_changes.sql"),
+    ),
+    (
+        "0013_managed_by_verified_domain",
+        include_str!("../migrations/postgres/0013_managed_by_verified_domain.sql"),
     ),
 ];
 
@@ -148,6 +156,11 @@ async fn data_step(name: &str, d: Dialect, conn: &mut sqlx::AnyConnection) -> Re
         // The typed columns of the value index are filled from each user's resource: only Rust
         // can tell a JSON number from a numeric string and read RFC 3339 instants.
         "0008_scim_typed_values" => crate::scim::reindex_all_users(conn, d).await,
+        // Events are core's own (ids minted from their time, core's search text): see
+        // `management`.
+        "0013_managed_by_verified_domain" => crate::management::unmanage_without_verified_domain(conn, d)
+            .await
+            .map(|n| tracing::info!(accounts = n, "unmanaged accounts without a verified domain")),
         _ => Ok(()),
     }
 }
@@ -282,5 +295,98 @@ mod tests {
     async fn postgres_upgrading_to_typed_values_rebuilds_the_index_from_resources() {
         sqlx::any::install_default_drivers();
         upgrading_to_typed_values_rebuilds_the_index_from_resources(Dialect::Postgres).await;
+    }
+
+    /// A database at 0012 where an organization manages an account on a domain it never
+    /// verified (with a deletion scheduled) and one on a domain it did: 0013 unmanages the
+    /// first only, cancels its deletion, and logs `account.unmanaged` in the organization.
+    async fn upgrading_to_verified_management_unmanages_accounts_without_a_verified_domain(engine: Dialect) {
+        const O1: &str = "0190f0aa-0000-7000-8000-00000000000a";
+        const A1: &str = "0190f0aa-0000-7000-8000-0000000000a1";
+        const A2: &str = "0190f0aa-0000-7000-8000-0000000000a2";
+        let db = TestDatabase::create(engine).await;
+        let url = engine.normalize_url(&db.options.url);
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query(CREATE).execute(&mut conn).await.unwrap();
+        for (name, sql) in list(engine)
+            .iter()
+            .take_while(|(n, _)| *n != "0013_managed_by_verified_domain")
+        {
+            sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut conn).await.unwrap();
+            sqlx::query("INSERT INTO gatehouse_migrations (name, checksum, applied_at) VALUES ($1, $2, 0)")
+                .bind(*name)
+                .bind(checksum(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        for sql in [
+            "INSERT INTO orgs (id, name, plan, created_at) VALUES ('0190f0aa-0000-7000-8000-00000000000a', 'Acme', 'free', 0)",
+            "INSERT INTO domains (id, org_id, name, token, status, claim_mode, created_at, verify_by) \
+             VALUES ('d1', '0190f0aa-0000-7000-8000-00000000000a', 'acme.test', 't', 'verified', 'manual', 0, 0)",
+            "INSERT INTO accounts (id, email, display_name, display_name_folded, status, created_at, email_domain, \
+             delete_after) VALUES ('0190f0aa-0000-7000-8000-0000000000a1', 'ceo@victim.test', 'CEO', 'ceo', 'deactivated', 0, 'victim.test', 99)",
+            "INSERT INTO accounts (id, email, display_name, display_name_folded, status, created_at, email_domain) \
+             VALUES ('0190f0aa-0000-7000-8000-0000000000a2', 'ann@acme.test', 'Ann', 'ann', 'active', 0, 'acme.test')",
+            "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at, managed_via) VALUES \
+             ('0190f0aa-0000-7000-8000-00000000000a', '0190f0aa-0000-7000-8000-0000000000a1', 1, 0, 'created'), ('0190f0aa-0000-7000-8000-00000000000a', '0190f0aa-0000-7000-8000-0000000000a2', 1, 0, 'scim')",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        conn.close().await.unwrap();
+
+        let pool = sqlx::any::AnyPoolOptions::new().connect(&url).await.unwrap();
+        assert_eq!(run(&pool, engine).await.unwrap(), ["0013_managed_by_verified_domain"]);
+        let links = sqlx::query("SELECT account_id, is_managed, managed_via FROM org_accounts ORDER BY account_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let got: Vec<(String, i64, Option<String>)> = links.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        assert_eq!(
+            got,
+            [(A1.to_owned(), 0, None), (A2.to_owned(), 1, Some("scim".to_owned()))]
+        );
+        let a1 =
+            sqlx::query("SELECT status, delete_after FROM accounts WHERE id = '0190f0aa-0000-7000-8000-0000000000a1'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            a1.get::<String, _>(0),
+            "deactivated",
+            "the account is otherwise as it was"
+        );
+        assert_eq!(a1.get::<Option<i64>, _>(1), None, "nobody may carry its deletion out");
+        let events = sqlx::query(
+            "SELECT e.org_id, e.action, e.actor_type, e.changes, e.search_text, t.target_id FROM audit_events e \
+             JOIN audit_targets t ON t.event_id = e.id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(events.len(), 1, "one event per account unmanaged");
+        let e = &events[0];
+        assert_eq!(
+            (e.get::<String, _>(0), e.get::<String, _>(1), e.get::<String, _>(2)),
+            (O1.into(), "account.unmanaged".into(), "system".into())
+        );
+        let changes: serde_json::Value = serde_json::from_str(&e.get::<String, _>(3)).unwrap();
+        assert_eq!(changes["before"]["managed_via"], "created");
+        assert_eq!(changes["after"]["is_managed"], false);
+        assert!(e.get::<String, _>(4).contains("ceo@victim.test"), "found by free text");
+        assert_eq!(e.get::<String, _>(5), A1);
+        assert!(run(&pool, engine).await.unwrap().is_empty(), "it runs once");
+    }
+
+    #[tokio::test]
+    async fn sqlite_upgrading_to_verified_management_unmanages_accounts_without_a_verified_domain() {
+        sqlx::any::install_default_drivers();
+        upgrading_to_verified_management_unmanages_accounts_without_a_verified_domain(Dialect::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_upgrading_to_verified_management_unmanages_accounts_without_a_verified_domain() {
+        sqlx::any::install_default_drivers();
+        upgrading_to_verified_management_unmanages_accounts_without_a_verified_domain(Dialect::Postgres).await;
     }
 }

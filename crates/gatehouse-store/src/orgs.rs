@@ -44,16 +44,17 @@ impl<C: DerefMut<Target = AnyConnection> + Send> OrgReads for Db<C> {
             .ok_or_else(|| gatehouse_core::CoreError::internal("count returned no row"))?;
         // The billing facts of every account, grouped: core's classifier decides who is billed.
         let q = Sql::new(concat!(
-            "SELECT a.status AS status, ",
+            "SELECT oa.is_managed AS is_managed, a.status AS status, ",
             has_access!(),
             " AS has_access, COUNT(*) AS n FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id \
-             WHERE oa.org_id = $1 GROUP BY 1, 2"
+             WHERE oa.org_id = $1 GROUP BY 1, 2, 3"
         ))
         .with(org.to_string());
         tallies.billing = self
             .all(&q, |r| {
                 Ok(FactsCount {
                     facts: BillingFacts {
+                        is_managed: rows::i(r, "is_managed")? == 1,
                         status: AccountStatus::parse(&rows::s(r, "status")?)?,
                         has_product_access: rows::i(r, "has_access")? == 1,
                     },

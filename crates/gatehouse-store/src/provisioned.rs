@@ -5,27 +5,29 @@
 use crate::SqlStore;
 use crate::error::db_err;
 use crate::json_rows::{
-    EVENT_TARGETS, EVENTS, EventRow, MANAGED_LINKS, SCIM_USERS, ScimUserRow, TargetRow, USER_VALUES, ValueRowJson,
+    EVENT_TARGETS, EVENTS, EventRow, LinkRow, ORG_LINKS, SCIM_USERS, ScimUserRow, TargetRow, USER_VALUES, ValueRowJson,
     event_rows, link_row, push_value_rows, scim_user_row, statement, to_json,
 };
 use crate::sql::Sql;
-use gatehouse_core::ids::{AccountId, OrgId};
+use gatehouse_core::ids::AccountId;
 use gatehouse_core::model::Account;
-use gatehouse_core::ports::{NewProvisionedUser, ProvisionedUsers};
-use gatehouse_core::{CoreError, Result};
+use gatehouse_core::ports::{NewProvisionedUser, OrgLink, ProvisionedUsers};
+use gatehouse_core::{CoreError, Result, Timestamp};
 use serde::Serialize;
 use std::collections::HashSet;
 
 /// New accounts of provisioned users: only those whose email no account has and whose email
-/// domain no other organization has verified (column 9 is the organization); it answers the
-/// ids it wrote. The conflict target is the unique email index, so no plan can scan.
+/// domain's verification is still what core decided the link on (column 9: the organization
+/// that verified it, empty for none); it answers the ids it wrote. The conflict target is the
+/// unique email index, so no plan can scan.
 const NEW_ACCOUNTS: &str = "INSERT INTO accounts (id, email, display_name, display_name_folded, status, created_at, \
     last_active_at, email_domain, delete_after) SELECT r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, \
     CAST(r ->> 5 AS BIGINT), CAST(r ->> 6 AS BIGINT), r ->> 7, CAST(r ->> 8 AS BIGINT) FROM ";
-const NEW_ACCOUNTS_WHERE: &str = " WHERE NOT EXISTS (SELECT 1 FROM domains d WHERE d.status = 'verified' \
-    AND d.name = r ->> 7 AND d.org_id <> r ->> 9) ON CONFLICT (email) DO NOTHING RETURNING id";
+const NEW_ACCOUNTS_WHERE: &str = " WHERE COALESCE((SELECT d.org_id FROM domains d WHERE d.status = 'verified' \
+    AND d.name = r ->> 7), '') = r ->> 9 ON CONFLICT (email) DO NOTHING RETURNING id";
 
-/// A new account's row, with its managing organization last (for the domain check).
+/// A new account's row, with the organization its link assumes verified its domain last (for
+/// the domain check).
 type AccountRow = (
     String,
     String,
@@ -39,7 +41,14 @@ type AccountRow = (
     String,
 );
 
-fn account_row(a: &Account, org: OrgId) -> AccountRow {
+fn account_row(a: &Account, link: &OrgLink) -> AccountRow {
+    // Core links an account as managed only on a domain its organization verified, and as
+    // unmanaged only on a domain nobody verified (another organization's goes alone).
+    let verifier = if link.managed_via.is_some() {
+        link.org.to_string()
+    } else {
+        String::new()
+    };
     (
         a.id.to_string(),
         a.email.clone(),
@@ -50,7 +59,7 @@ fn account_row(a: &Account, org: OrgId) -> AccountRow {
         a.last_active_at.map(gatehouse_core::Timestamp::millis),
         crate::db::email_domain(&a.email),
         a.delete_after.map(gatehouse_core::Timestamp::millis),
-        org.to_string(),
+        verifier,
     )
 }
 
@@ -71,7 +80,7 @@ fn keyed<R: Serialize>(rows: &[(R, String)]) -> Result<String> {
 /// The rows of provisioned users beyond their accounts; events and targets keyed by the
 /// account they belong to.
 struct Parts<'a> {
-    links: Vec<(String, String, i64, &'a str)>,
+    links: Vec<LinkRow>,
     users: Vec<ScimUserRow<'a>>,
     values: Vec<ValueRowJson>,
     events: Vec<(EventRow, String)>,
@@ -79,7 +88,7 @@ struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
-    fn of(users: impl Iterator<Item = &'a NewProvisionedUser>, at: i64, via: &'a str) -> Result<Self> {
+    fn of(users: impl Iterator<Item = &'a NewProvisionedUser>, at: Timestamp) -> Result<Self> {
         let mut p = Parts {
             links: Vec::new(),
             users: Vec::new(),
@@ -89,7 +98,7 @@ impl<'a> Parts<'a> {
         };
         for n in users {
             let key = n.account.id.to_string();
-            p.links.push(link_row(n.org, n.account.id, at, via));
+            p.links.push(link_row(&n.link, at));
             p.users.push(scim_user_row(&n.user));
             push_value_rows(
                 &n.user.directory_id.to_string(),
@@ -113,11 +122,11 @@ impl SqlStore {
     /// The accounts go first, and every other clause keeps only the rows of the accounts that
     /// went in. SQLite, in-process, runs the inserts in a transaction, the accounts first.
     pub(crate) async fn write_provisioned(&self, p: &ProvisionedUsers<'_>) -> Result<HashSet<AccountId>> {
-        let at = p.linked_at.millis();
+        let at = p.linked_at;
         let accounts = to_json(
             &p.users
                 .iter()
-                .map(|n| account_row(&n.account, n.org))
+                .map(|n| account_row(&n.account, &n.link))
                 .collect::<Vec<_>>(),
         )?;
         if self.dialect.writes_batches_as_one_statement() {
@@ -132,16 +141,16 @@ impl SqlStore {
     async fn write_provisioned_at_once(
         &self,
         p: &ProvisionedUsers<'_>,
-        at: i64,
+        at: Timestamp,
         accounts: String,
     ) -> Result<HashSet<AccountId>> {
         let d = self.dialect;
-        let parts = Parts::of(p.users.iter(), at, p.via.as_str())?;
+        let parts = Parts::of(p.users.iter(), at)?;
         // Each clause: its insert, its rows, and what keeps only the rows of accounts
         // written (the values: of SCIM users written), up to the next clause.
         let clauses = [
             (
-                MANAGED_LINKS.head,
+                ORG_LINKS.head,
                 to_json(&parts.links)?,
                 " WHERE r ->> 1 IN (SELECT id FROM a)), u AS (",
             ),
@@ -184,7 +193,7 @@ impl SqlStore {
     async fn write_provisioned_in_tx(
         &self,
         p: &ProvisionedUsers<'_>,
-        at: i64,
+        at: Timestamp,
         accounts: String,
     ) -> Result<HashSet<AccountId>> {
         let d = self.dialect;
@@ -194,11 +203,11 @@ impl SqlStore {
         q.push(NEW_ACCOUNTS_WHERE);
         let written = written_ids(&q.fetch_all(&mut tx).await?)?;
         let kept = p.users.iter().filter(|n| written.contains(&n.account.id));
-        let parts = Parts::of(kept, at, p.via.as_str())?;
+        let parts = Parts::of(kept, at)?;
         let events: Vec<&EventRow> = parts.events.iter().map(|(r, _)| r).collect();
         let targets: Vec<&TargetRow> = parts.targets.iter().map(|(r, _)| r).collect();
         for (insert, json) in [
-            (&MANAGED_LINKS, to_json(&parts.links)?),
+            (&ORG_LINKS, to_json(&parts.links)?),
             (&SCIM_USERS, to_json(&parts.users)?),
             (&USER_VALUES, to_json(&parts.values)?),
             (&EVENTS, to_json(&events)?),

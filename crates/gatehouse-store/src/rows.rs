@@ -28,7 +28,7 @@ pub(crate) fn i(r: &AnyRow, c: &str) -> Result<i64> {
 fn t(r: &AnyRow, c: &str) -> Result<Timestamp> {
     i(r, c).map(Timestamp::from_millis)
 }
-fn ot(r: &AnyRow, c: &str) -> Result<Option<Timestamp>> {
+pub(crate) fn ot(r: &AnyRow, c: &str) -> Result<Option<Timestamp>> {
     Ok(r.try_get::<Option<i64>, _>(c)
         .map_err(db_err)?
         .map(Timestamp::from_millis))
@@ -85,6 +85,7 @@ pub(crate) fn org_account(r: &AnyRow) -> Result<OrgAccount> {
     Ok(OrgAccount {
         account: account(r)?,
         is_managed: i(r, "is_managed")? == 1,
+        suspended_at: ot(r, "suspended_at")?,
         added_at: t(r, "added_at")?,
         has_product_access: i(r, "has_access")? == 1,
     })

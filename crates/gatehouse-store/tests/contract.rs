@@ -6,7 +6,7 @@ use gatehouse_core::audit::{Actor, AuditEvent, AuditFilter, RequestMeta};
 use gatehouse_core::ids::{AccountId, GroupId, InstanceId, OrgId};
 use gatehouse_core::model::{Account, AccountFilter, Group, Instance, Org};
 use gatehouse_core::page::PageRequest;
-use gatehouse_core::ports::{ScimListQuery, prelude::*};
+use gatehouse_core::ports::{ManagedVia, OrgLink, ScimListQuery, prelude::*};
 use gatehouse_core::product::{AccountStatus, Edition, Plan, Product};
 use gatehouse_store::testing::TestDatabase;
 use gatehouse_store::{Dialect, SqlStore};
@@ -103,7 +103,11 @@ async fn rows_of_another_org_are_never_found(engine: Dialect) {
     let mut tx = s.begin().await.unwrap();
     tx.insert_instance(&inst).await.unwrap();
     tx.insert_account(&acc).await.unwrap();
-    tx.link_org_account(a.id, acc.id, true, t(0)).await.unwrap();
+    let link = OrgLink {
+        managed_via: Some(ManagedVia::Created),
+        ..OrgLink::unmanaged(a.id, acc.id)
+    };
+    tx.link_org_accounts(&[link], t(0)).await.unwrap();
     tx.commit().await.unwrap();
     let mut r = s.reader().await.unwrap();
     assert!(r.find_instance(a.id, inst.id).await.unwrap().is_some());
@@ -233,7 +237,9 @@ async fn removing_an_account_from_an_org_cascades_its_memberships(engine: Dialec
     };
     let mut tx = s.begin().await.unwrap();
     tx.insert_account(&acc).await.unwrap();
-    tx.link_org_account(o.id, acc.id, false, t(0)).await.unwrap();
+    tx.link_org_accounts(&[OrgLink::unmanaged(o.id, acc.id)], t(0))
+        .await
+        .unwrap();
     tx.insert_group(&g).await.unwrap();
     assert!(tx.insert_group_member(o.id, g.id, acc.id, t(0)).await.unwrap());
     tx.insert_org_admin(o.id, acc.id, t(0)).await.unwrap();

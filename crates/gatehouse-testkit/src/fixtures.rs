@@ -38,7 +38,8 @@ fn id_of<T: std::str::FromStr>(r: &Resp, what: &str) -> T {
 }
 
 impl TestApp {
-    /// Creates an account in the org (managed, as the API makes it).
+    /// Creates an account in the org: managed when the org verified the email's domain (see
+    /// `verify_domain`), otherwise an account it sees without managing it.
     pub async fn create_account(&self, org: &TestOrg, email: &str, display_name: &str) -> AccountId {
         let r = self
             .post(org, "/accounts", json!({"email": email, "display_name": display_name}))
@@ -98,6 +99,22 @@ impl TestApp {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "granting access: {}", r.text);
         r.json
+    }
+
+    /// Verifies `name` for the org through the test DNS (its TXT record holds the domain's
+    /// token), with `claim_mode` "automatic" (accounts on it are claimed now) or "manual".
+    /// The org then manages the accounts it creates on the domain. Returns the domain's JSON.
+    pub async fn verify_domain(&self, org: &TestOrg, name: &str, claim_mode: &str) -> Value {
+        let d = self
+            .post(org, "/domains", json!({"name": name, "claim_mode": claim_mode}))
+            .await;
+        assert_eq!(d.status, StatusCode::CREATED, "adding a domain: {}", d.text);
+        let record = d.json["txt_record"].as_str().expect("txt record");
+        self.dns.set_txt(name, &[&[record]]);
+        let id = d.json["id"].as_str().expect("domain id");
+        let v = self.post(org, &format!("/domains/{id}/verify"), json!({})).await;
+        assert_eq!(v.json["domain"]["status"], "verified", "verifying a domain: {}", v.text);
+        v.json["domain"].clone()
     }
 
     /// Connects a SCIM directory to the org and keeps its first token.

@@ -163,6 +163,9 @@ catalog! {
     AuthSignedOut => "auth.signed_out", SignIn, Low, "An admin signed out of the console";
     AuthPasswordResetRequested => "auth.password_reset_requested", SignIn, Medium, "A password reset link was sent";
     AuthPasswordSet => "auth.password_set", SignIn, Medium, "An account's password was set through a reset link";
+    AccountUnmanaged => "account.unmanaged", Accounts, High, "The organization stopped managing an account whose email domain it has not verified";
+    ScimUserSuspended => "scim.user_suspended", Provisioning, Medium, "A directory suspended, in this organization only, an account the organization does not manage";
+    ScimUserUnsuspended => "scim.user_unsuspended", Provisioning, Low, "A directory ended the suspension of an account the organization does not manage";
 }
 
 impl AuditAction {

@@ -108,8 +108,10 @@ pub trait AccessTx {
 /// Org admin role queries.
 pub trait AdminReads {
     fn list_org_admins(&mut self, org: OrgId) -> impl Future<Output = Result<Vec<OrgAdminRole>>> + Send;
+    /// Whether the account holds the org admin role and may use it: not while the organization's
+    /// directory has it suspended there.
     fn is_org_admin(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<bool>> + Send;
-    /// Organizations the account holds the org admin role in.
+    /// Organizations the account holds the org admin role in (and is not suspended in).
     fn list_admin_orgs(&mut self, account: AccountId) -> impl Future<Output = Result<Vec<Org>>> + Send;
 }
 

@@ -1,5 +1,6 @@
 //! Accounts: people, global by email, visible to the organizations they are linked to and
-//! managed by at most one of them.
+//! managed by at most one of them: the one that verified the account's email domain and
+//! claimed it.
 
 use crate::Timestamp;
 use crate::error::Result;
@@ -39,27 +40,23 @@ pub trait AccountTx {
     fn insert_account(&mut self, account: &Account) -> impl Future<Output = Result<bool>> + Send;
     fn update_account(&mut self, account: &Account) -> impl Future<Output = Result<()>> + Send;
     fn delete_account(&mut self, id: AccountId) -> impl Future<Output = Result<()>> + Send;
-    /// Makes the account visible to the org; `false` if it already was.
-    fn link_org_account(
-        &mut self,
-        org: OrgId,
-        account: AccountId,
-        is_managed: bool,
-        at: Timestamp,
-    ) -> impl Future<Output = Result<bool>> + Send;
-    /// Links new accounts to their orgs as managed, recording how they came; returns how many
-    /// links were made.
-    fn link_managed_accounts(
-        &mut self,
-        links: &[ManagedLink],
-        at: Timestamp,
-        via: ManagedVia,
-    ) -> impl Future<Output = Result<u64>> + Send;
+    /// Links accounts to organizations, each as its `OrgLink` says (managed or not, suspended
+    /// or not); a link already there stays as it is. Returns how many links were made.
+    fn link_org_accounts(&mut self, links: &[OrgLink], at: Timestamp) -> impl Future<Output = Result<u64>> + Send;
     /// Removes the account from the org together with its group memberships, product access
     /// and admin role there.
     fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<()>> + Send;
     /// The organization stops managing the account (it stays visible to it).
     fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> impl Future<Output = Result<()>> + Send;
+    /// Suspends the account in this organization only, from `since` (`None` ends the
+    /// suspension): its access to the organization's instances ends while it lasts; the
+    /// account itself is untouched.
+    fn set_org_suspension(
+        &mut self,
+        org: OrgId,
+        account: AccountId,
+        since: Option<Timestamp>,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// An account whose deletion grace period is over, with the organization that manages it.
@@ -69,19 +66,37 @@ pub struct DueDeletion {
     pub account: Account,
 }
 
-/// A new account and the organization that will manage it.
+/// How an account is linked to an organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ManagedLink {
+pub struct OrgLink {
     pub org: OrgId,
     pub account: AccountId,
+    /// How the organization came to manage the account; `None` when it does not manage it
+    /// (see `services::management`: only a verified domain makes an organization a manager).
+    pub managed_via: Option<ManagedVia>,
+    /// Suspended in this organization only since then (a directory made an account the
+    /// organization does not manage inactive).
+    pub suspended_at: Option<Timestamp>,
+}
+
+impl OrgLink {
+    /// An account the organization sees but does not manage (someone else's, or the person's own).
+    pub fn unmanaged(org: OrgId, account: AccountId) -> Self {
+        Self {
+            org,
+            account,
+            managed_via: None,
+            suspended_at: None,
+        }
+    }
 }
 
 /// How an organization came to manage an account (stored with the link).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ManagedVia {
-    /// The organization created the account.
+    /// The organization created the account on a domain it verified.
     Created,
-    /// A directory provisioned it (or matched an existing account by email).
+    /// The organization's directory created it on a domain the organization verified.
     Scim,
     /// The organization claimed it through a verified domain.
     Domain,

@@ -9,7 +9,7 @@ use crate::directory::{
 use crate::error::Result;
 use crate::ids::{AccountId, DirectoryId, GroupId, OrgId};
 use crate::model::Account;
-use crate::ports::accounts::ManagedVia;
+use crate::ports::accounts::OrgLink;
 use std::future::Future;
 
 /// Directory and SCIM queries.
@@ -101,14 +101,13 @@ pub trait DirectoryTx {
 pub struct ProvisionedUsers<'a> {
     pub users: &'a [NewProvisionedUser],
     pub linked_at: Timestamp,
-    /// How the accounts came to be managed.
-    pub via: ManagedVia,
 }
 
-/// One user of a `ProvisionedUsers`: the account to create, the organization that manages
-/// it, the SCIM user on it and the event that records it.
+/// One user of a `ProvisionedUsers`: the account to create, how it is linked to the
+/// directory's organization (managed only when the organization verified its email domain),
+/// the SCIM user on it and the event that records it.
 pub struct NewProvisionedUser {
-    pub org: OrgId,
+    pub link: OrgLink,
     pub account: Account,
     pub user: ScimUser,
     pub event: AuditEvent,

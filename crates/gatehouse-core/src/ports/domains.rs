@@ -54,7 +54,8 @@ pub trait DomainTx {
         at: Timestamp,
         via: ManagedVia,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Gives up management of the accounts on `email_domain` that were claimed through a domain.
+    /// Gives up management of every account on `email_domain` the organization manages
+    /// (claimed or created there): without the verified domain it manages none of them.
     fn release_domain_accounts(
         &mut self,
         org: OrgId,

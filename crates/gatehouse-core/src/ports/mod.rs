@@ -21,7 +21,7 @@ mod signin;
 
 pub use crate::notices::NoticeReads;
 pub use access::{AccessReads, AccessTx, AdminReads, AdminTx, GroupReads, GroupTx, InstanceReads, InstanceTx};
-pub use accounts::{AccountReads, AccountTx, DueDeletion, ManagedLink, ManagedVia};
+pub use accounts::{AccountReads, AccountTx, DueDeletion, ManagedVia, OrgLink};
 pub use audit::{AuditReads, AuditTx, PrunedEvents};
 pub use directory::{
     DirectoryReads, DirectoryTokenMatch, DirectoryTx, NewProvisionedUser, ProvisionedUsers, ScimGroupMember,
@@ -83,11 +83,12 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Starts a transaction.
     fn begin(&self) -> impl Future<Output = Result<Self::Tx>> + Send;
     /// Writes newly provisioned users, each with a new account, in one atomic step: the
-    /// accounts, their managed links, the SCIM users with their indexed values, and one audit
-    /// event per user. A user whose email an account already has, or whose email domain
-    /// another organization has verified, is left out (nothing of it is written); the answer
-    /// names the accounts written. A taken userName or externalId fails it all and writes
-    /// nothing.
+    /// accounts, their links, the SCIM users with their indexed values, and one audit event
+    /// per user. A user is left out (nothing of it is written) when its email has an account
+    /// already, or when its email domain's verification is no longer what its link was
+    /// decided on: verified by its organization for a managed link, by no organization for
+    /// any other. The answer names the accounts written. A taken userName or externalId fails
+    /// it all and writes nothing.
     fn insert_provisioned_users(
         &self,
         p: &ProvisionedUsers<'_>,

@@ -1,13 +1,15 @@
 use super::capability::capability;
+use super::management::{self, not_managed};
 use crate::Timestamp;
 use crate::audit::AuditAction;
 use crate::audit::{Actor, AuditEvent, RequestMeta};
 use crate::authz::OrgAdmin;
+use crate::domain::{ClaimMode, Domain};
 use crate::error::{CoreError, Result, Validator};
 use crate::ids::{AccountId, OrgId};
 use crate::model::{Account, AccountFilter, EffectiveAccess, Group, OrgAccount};
 use crate::page::{Page, PageRequest};
-use crate::ports::{DueDeletion, ManagedVia, prelude::*};
+use crate::ports::{DueDeletion, ManagedVia, OrgLink, prelude::*};
 use crate::product::AccountStatus;
 use crate::types::{Email, Name};
 
@@ -88,9 +90,10 @@ capability!(
 );
 
 impl<S: Store> Accounts<S> {
-    /// Creates the account, managed by this organization. If the email already belongs to an
-    /// account that this organization cannot see yet, that account is added instead (it stays
-    /// managed by whoever managed it). If this organization already sees it: `email_taken`.
+    /// Creates the account; this organization manages it when it verified the email's domain
+    /// (see `management`). If the email already belongs to an account that this organization
+    /// cannot see yet, that account is added instead (unmanaged, unless a claim made it this
+    /// organization's already). If this organization already sees it: `email_taken`.
     pub async fn create(&self, admin: &OrgAdmin, new: NewAccount) -> Result<(OrgAccount, bool)> {
         let now = self.clock.now();
         let fresh = Account {
@@ -111,16 +114,13 @@ impl<S: Store> Accounts<S> {
                 .await?
                 .ok_or_else(|| CoreError::internal("account vanished"))?
         };
-        // A new account on a domain another organization verified (and claims automatically)
-        // is managed by that organization from the start.
-        let owner = tx
-            .find_verified_domain(new.email.domain())
-            .await?
-            .filter(|d| d.claim_mode == crate::domain::ClaimMode::Automatic && d.org_id != admin.org());
-        if !tx
-            .link_org_account(admin.org(), account.id, created && owner.is_none(), now)
-            .await?
-        {
+        let verified = management::verified_domain_of(&mut tx, &new.email).await?;
+        let link = if created {
+            management::creator_link(admin.org(), account.id, verified.as_ref(), ManagedVia::Created)
+        } else {
+            OrgLink::unmanaged(admin.org(), account.id)
+        };
+        if tx.link_org_accounts(&[link], now).await? == 0 {
             return Err(CoreError::conflict(
                 "email_taken",
                 Some("email"),
@@ -138,20 +138,11 @@ impl<S: Store> Accounts<S> {
             .target("account", account.id, Some(&account.email))
             .after(&account);
         tx.insert_event(&ev).await?;
-        if let (true, Some(d)) = (created, owner) {
-            tx.claim_accounts(d.org_id, &[account.id], now, ManagedVia::Domain)
-                .await?;
-            let ev = AuditEvent::new(
-                d.org_id,
-                &crate::audit::Actor::system("domain claim"),
-                &crate::audit::RequestMeta::default(),
-                AuditAction::DomainAccountsClaimed,
-                now,
-            )
-            .target("domain", d.id, Some(&d.name))
-            .target("account", account.id, Some(&account.email))
-            .after(&serde_json::json!({ "count": 1, "account_ids": [account.id.to_string()] }));
-            tx.insert_event(&ev).await?;
+        // A new account on a domain another organization verified (and claims automatically)
+        // is managed by that organization from the start.
+        if let Some(d) = verified.filter(|d| created && d.claim_mode == ClaimMode::Automatic && d.org_id != admin.org())
+        {
+            claim_new_account(&mut tx, &d, &account, now).await?;
         }
         let view = tx.find_org_account(admin.org(), account.id).await?.ok_or(NOT_FOUND)?;
         tx.commit().await?;
@@ -198,16 +189,7 @@ impl<S: Store> Accounts<S> {
             after.status = s;
         }
         if let Some(e) = &patch.email {
-            let verified = tx
-                .find_verified_domain(e.domain())
-                .await?
-                .is_some_and(|d| d.org_id == admin.org());
-            if !verified {
-                return Err(CoreError::Forbidden {
-                    code: "email_domain_not_verified",
-                    message: format!("{} is not a domain this organization has verified.", e.domain()),
-                });
-            }
+            management::refuse_unverified_email(&mut tx, admin.org(), e).await?;
             after.email = e.to_string();
         }
         if after == before.account {
@@ -361,11 +343,27 @@ impl<S: Store> Accounts<S> {
     }
 }
 
-pub(super) fn not_managed() -> CoreError {
-    CoreError::Forbidden {
-        code: "account_not_managed",
-        message: "Only the organization that manages this account can change it.".into(),
-    }
+/// Makes the organization that verified `d` (and claims automatically) the manager of an
+/// account another organization just created on it, with its claim event.
+async fn claim_new_account<T: DomainTx + AuditTx + Send>(
+    tx: &mut T,
+    d: &Domain,
+    account: &Account,
+    now: Timestamp,
+) -> Result<()> {
+    tx.claim_accounts(d.org_id, &[account.id], now, ManagedVia::Domain)
+        .await?;
+    let ev = AuditEvent::new(
+        d.org_id,
+        &Actor::system("domain claim"),
+        &RequestMeta::default(),
+        AuditAction::DomainAccountsClaimed,
+        now,
+    )
+    .target("domain", d.id, Some(&d.name))
+    .target("account", account.id, Some(&account.email))
+    .after(&serde_json::json!({ "count": 1, "account_ids": [account.id.to_string()] }));
+    tx.insert_event(&ev).await
 }
 
 /// Ends every way a deactivated account acts: its sessions end and its API tokens are revoked

@@ -1,5 +1,5 @@
-use super::accounts::not_managed;
 use super::capability::capability;
+use super::management::not_managed;
 use crate::audit::AuditAction;
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};

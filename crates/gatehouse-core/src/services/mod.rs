@@ -14,6 +14,7 @@ mod facade;
 mod groups;
 mod instances;
 mod leases;
+pub mod management;
 mod orgs;
 mod provisioning;
 
@@ -30,7 +31,7 @@ pub use groups::{GroupPatch, Groups, NewGroup};
 pub use instances::{InstancePatch, Instances, NewInstance};
 pub use leases::Leases;
 pub use orgs::{Bootstrapped, OrgPatch, Orgs};
-pub use provisioning::rules::{apply_to_account, check_manager, deprovision, refuse_foreign_domain};
+pub use provisioning::rules::{apply_to_account, deprovision, manages, refuse_foreign_domain};
 pub use provisioning::{
     ExpectedVersion, GroupResource, GroupWrite, MemberChange, Provisioning, QueuedCreate, Release, Valve, Written,
 };

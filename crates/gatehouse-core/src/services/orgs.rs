@@ -6,7 +6,7 @@ use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result, Validator};
 use crate::ids::{AccountId, OrgId};
 use crate::model::{Account, ApiKey, Org, OrgCounts};
-use crate::ports::prelude::*;
+use crate::ports::{OrgLink, prelude::*};
 use crate::product::{AccountStatus, Plan};
 use crate::types::{Email, Name};
 
@@ -81,7 +81,10 @@ impl<S: Store> Orgs<S> {
                 .await?
                 .ok_or_else(|| CoreError::internal("account vanished"))?
         };
-        tx.link_org_account(org.id, admin.id, created, now).await?;
+        // A new organization has verified no domain, so it does not manage its first admin's
+        // account (see `management`); verifying the admin's domain later claims it.
+        tx.link_org_accounts(&[OrgLink::unmanaged(org.id, admin.id)], now)
+            .await?;
         let action = if created {
             AuditAction::AccountCreated
         } else {

@@ -22,10 +22,18 @@ pub struct AccountResponse {
     pub display_name: String,
     /// active or deactivated.
     pub status: String,
-    /// Whether this organization manages the account (may change or delete it).
+    /// Whether this organization manages the account (may change or delete it): only when it
+    /// verified the account's email domain and claimed or created the account there. Any
+    /// other account is the person's own: the organization may grant or revoke its access or
+    /// remove it, and changes to it answer 403 `account_not_managed`.
     pub is_managed: bool,
-    /// Whether the organization pays for the account: active, with product access (directly or
-    /// through a group). Deactivated accounts are never billable.
+    /// When the organization's directory suspended the account in this organization only (an
+    /// account the organization does not manage, made inactive by the directory): its access
+    /// to the organization's instances has ended; the account itself is unchanged.
+    pub suspended_at: Option<String>,
+    /// Whether the organization pays for the account: managed, active, with product access
+    /// (directly or through a group). Deactivated accounts and accounts the organization does
+    /// not manage are never billable.
     pub billable: bool,
     pub created_at: String,
     pub last_active_at: Option<String>,
@@ -43,6 +51,7 @@ impl From<OrgAccount> for AccountResponse {
             display_name: a.account.display_name,
             status: a.account.status.to_string(),
             is_managed: a.is_managed,
+            suspended_at: a.suspended_at.map(gatehouse_core::Timestamp::to_rfc3339),
             billable,
             created_at: a.account.created_at.to_rfc3339(),
             last_active_at: a.account.last_active_at.map(gatehouse_core::Timestamp::to_rfc3339),
@@ -194,8 +203,9 @@ pub async fn list(
     Ok(Json(AccountList::from_page(p, AccountResponse::from)))
 }
 
-/// Creates an account managed by the organization. An email that already has an account
-/// elsewhere adds that account instead (`is_managed: false`).
+/// Creates an account, managed by the organization when it verified the email's domain
+/// (`is_managed`). An email that already has an account elsewhere adds that account instead
+/// (`is_managed: false`).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/accounts", tag = "accounts", security(("api_key" = [])),
     params(("org_id" = String, Path)), request_body = CreateAccountRequest,
     responses((status = 201, body = AccountResponse), (status = 409, body = Problem, description = "email_taken"), (status = 422, body = Problem)))]
@@ -223,7 +233,7 @@ pub async fn get(
 
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/accounts/{id}", tag = "accounts", security(("api_key" = [])),
     params(("org_id" = String, Path), ("id" = String, Path)), request_body = UpdateAccountRequest,
-    responses((status = 200, body = AccountResponse), (status = 403, body = Problem, description = "account_not_managed"), (status = 404, body = Problem)))]
+    responses((status = 200, body = AccountResponse), (status = 403, body = Problem, description = "account_not_managed, email_domain_not_verified"), (status = 404, body = Problem)))]
 pub async fn update(
     State(st): State<AppState>,
     Admin(admin): Admin,
@@ -239,8 +249,9 @@ pub async fn update(
     Ok(Json(st.services.accounts.update(&admin, id, patch).await?.into()))
 }
 
-/// Removes an unmanaged account from the organization (204), or schedules a managed one for
-/// deletion in 14 days (202 with the account; deactivated at once, cancellable until then).
+/// Removes an account the organization does not manage from the organization (204; the
+/// account itself is untouched), or schedules a managed one for deletion in 14 days (202 with
+/// the account; deactivated at once, cancellable until then).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/accounts/{id}", tag = "accounts", security(("api_key" = [])),
     params(("org_id" = String, Path), ("id" = String, Path)),
     responses((status = 202, body = AccountResponse), (status = 204), (status = 404, body = Problem), (status = 409, body = Problem, description = "last_admin")))]

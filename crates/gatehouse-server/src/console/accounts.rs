@@ -165,6 +165,8 @@ struct AccountPage {
     is_admin: bool,
     created: String,
     delete_after: Option<String>,
+    /// Since when the organization's directory suspended the account here.
+    suspended_at: Option<String>,
     groups: Vec<(String, String)>,
     access: Vec<AccessRow>,
     billable: bool,
@@ -217,6 +219,7 @@ pub async fn detail(
             .account
             .delete_after
             .map(gatehouse_core::Timestamp::to_rfc3339),
+        suspended_at: d.account.suspended_at.map(gatehouse_core::Timestamp::to_rfc3339),
         groups: d.groups.iter().map(|g| (g.id.to_string(), g.name.clone())).collect(),
         access: d
             .access

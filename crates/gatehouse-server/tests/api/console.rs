@@ -215,6 +215,8 @@ async fn every_console_page_renders_for_a_signed_in_admin(app: TestApp) {
 
 async fn console_changes_are_audited_with_the_admin_account_as_actor(app: TestApp) {
     let org = app.create_org("Acme").await;
+    // Acme verified acme.example: it manages (and may deactivate) the accounts it makes there.
+    app.verify_domain(&org, "acme.example", "automatic").await;
     let (b, email) = app.console(&org).await;
     let base = format!("/admin/orgs/{}", org.id);
     let csrf = b.get(&format!("{base}/instances")).await.csrf();

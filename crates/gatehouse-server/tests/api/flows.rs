@@ -18,6 +18,8 @@ engine_tests!(
 
 async fn quickstart_flow_creates_everything_and_audits_each_step(app: TestApp) {
     let org = app.create_org("Acme").await;
+    // The organization verifies its domain first: it manages the accounts it creates there.
+    app.verify_domain(&org, "example.com", "automatic").await;
     let site = app
         .create_instance(
             &org,
@@ -170,6 +172,7 @@ async fn service_management_roles_are_checked_per_product(app: TestApp) {
 
 async fn deleting_a_managed_account_removes_its_access_and_memberships(app: TestApp) {
     let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "example.com", "automatic").await;
     let site = app
         .post(
             &org,
@@ -221,6 +224,7 @@ async fn deleting_a_managed_account_removes_its_access_and_memberships(app: Test
 async fn accounts_of_another_org_are_added_not_duplicated_and_stay_unmanaged(app: TestApp) {
     let acme = app.create_org("Acme").await;
     let globex = app.create_org("Globex").await;
+    app.verify_domain(&acme, "example.com", "automatic").await;
     let first = app
         .post(
             &acme,

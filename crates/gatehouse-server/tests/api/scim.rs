@@ -179,6 +179,7 @@ async fn directory_tokens_authenticate_rotate_with_overlap_and_revoke(app: TestA
 
 async fn users_become_managed_accounts_and_never_duplicates(app: TestApp) {
     let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "acme.test", "automatic").await;
     let other = app.create_org("Globex").await;
     let d = directory(&app, &org, "Okta").await;
     let existing = app
@@ -219,6 +220,8 @@ async fn users_become_managed_accounts_and_never_duplicates(app: TestApp) {
     .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(err["scimType"], "uniqueness");
+    // Globex verified globex.test: its people are not Acme's to provision.
+    app.verify_domain(&other, "globex.test", "automatic").await;
     app.post(
         &other,
         "/accounts",
@@ -338,6 +341,7 @@ async fn filters_pages_and_attribute_selection_follow_rfc_7644(app: TestApp) {
 
 async fn okta_and_entra_patches_apply_and_etags_guard_writes(app: TestApp) {
     let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "acme.test", "automatic").await;
     let d = directory(&app, &org, "Entra").await;
     let (_, u, headers) = scim(
         &app,
@@ -420,6 +424,7 @@ async fn okta_and_entra_patches_apply_and_etags_guard_writes(app: TestApp) {
 
 async fn delete_deprovisions_and_the_directory_is_the_actor(app: TestApp) {
     let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "acme.test", "automatic").await;
     let d = directory(&app, &org, "Okta").await;
     let (_, u, _) = scim(
         &app,
@@ -624,6 +629,7 @@ async fn bulk_resolves_bulk_ids_in_any_order_and_stops_on_errors(app: TestApp) {
 #[allow(clippy::too_many_lines)] // one story: limit, hold, alert, release, recover
 async fn the_safety_valve_holds_deactivations_past_the_hourly_limit_until_released(app: TestApp) {
     let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "acme.test", "automatic").await;
     let d = directory(&app, &org, "Okta").await;
     let limited = app
         .patch(

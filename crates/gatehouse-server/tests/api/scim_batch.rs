@@ -43,6 +43,8 @@ async fn batch_sizes(app: &TestApp) -> (f64, f64) {
 async fn concurrent_creates_share_a_transaction_and_conflicts_fall_back(dialect: Dialect) {
     let app = TestApp::spawn_with(dialect, |c| c.scim.batch_linger_ms = 300).await;
     let org = app.create_org("Acme").await;
+    // Acme verified acme.test: it manages the accounts its directory creates there.
+    app.verify_domain(&org, "acme.test", "automatic").await;
     let super::scim::Dir {
         base,
         token,
@@ -141,7 +143,7 @@ async fn concurrent_creates_share_a_transaction_and_conflicts_fall_back(dialect:
     assert_eq!(conflicts.len(), 1, "{answers:?}");
     assert_eq!(conflicts[0]["scimType"], "uniqueness");
 
-    // What was written: one account per email, every one managed, each user readable and
+    // What was written: one account per email, every one on acme.test managed, each user readable and
     // found by userName, and exactly one creation event per user with the directory as actor.
     let accounts = app.get(&org, "/accounts?limit=100").await;
     let items = accounts.json["items"].as_array().unwrap();
@@ -161,7 +163,13 @@ async fn concurrent_creates_share_a_transaction_and_conflicts_fall_back(dialect:
         .await
         .unwrap();
     assert!(ann.is_none(), "no account on the refused user's email: {ann:?}");
-    assert!(items.iter().all(|a| a["is_managed"] == true), "{items:?}");
+    let on_acme = items
+        .iter()
+        .filter(|a| a["email"].as_str().unwrap().ends_with("@acme.test"));
+    assert!(
+        on_acme.clone().count() == 15 && on_acme.clone().all(|a| a["is_managed"] == true),
+        "{items:?}"
+    );
     let listed = app
         .client
         .get(format!("{base}/Users?count=100"))

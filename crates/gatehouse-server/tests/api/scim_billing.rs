@@ -1,5 +1,6 @@
-//! What deactivation means beyond sign-in. For the bill: an account is billable while it is
-//! active and has product access in the organization (directly or through a group);
+//! What deactivation means beyond sign-in. For the bill: an account is billable while the
+//! organization manages it (here: on its verified domain), it is active and it has product
+//! access in the organization (directly or through a group);
 //! `active=false` and DELETE stop the billing, reactivation resumes it, and a person is counted
 //! once however many ways they reach a product. For credentials: every API token of the
 //! account is revoked, whoever deactivates it (a directory or an admin).
@@ -34,6 +35,7 @@ fn active(on: bool) -> Value {
 async fn deactivation_over_scim_stops_billing_and_reactivation_resumes_it(app: TestApp) {
     use reqwest::Method as M;
     let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "acme.test", "automatic").await;
     let site = app
         .post(
             &org,
@@ -156,6 +158,7 @@ async fn token_statuses(app: &TestApp, org: &TestOrg, account: &str) -> Vec<Stri
 async fn deactivation_revokes_api_tokens_and_admins_see_only_managed_tokens(app: TestApp) {
     use reqwest::Method as M;
     let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "acme.test", "automatic").await;
     let d = directory(&app, &org, "Okta").await;
     let (s, ada, _) = scim(
         &app,
@@ -244,6 +247,7 @@ async fn deactivation_revokes_api_tokens_and_admins_see_only_managed_tokens(app:
 
 async fn the_console_shows_billing_and_revokes_a_managed_accounts_token(app: TestApp) {
     let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "acme.test", "automatic").await;
     let acc = app
         .post(
             &org,

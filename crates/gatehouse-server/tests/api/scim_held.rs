@@ -41,6 +41,7 @@ async fn hold_as_sent(app: &TestApp, d: &Dir, user: &str, method: &str, body: &s
 
 async fn changes_held_as_sent_before_they_were_typed_still_show_and_release(app: TestApp) {
     let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "acme.test", "automatic").await;
     let d = directory(&app, &org, "Okta").await;
     let (patched, put, deleted) = (
         create(&app, &d, "p@acme.test").await,

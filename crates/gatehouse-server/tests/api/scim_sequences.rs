@@ -121,6 +121,7 @@ async fn okta_provisioning_sequence_runs_as_okta_sends_it(app: TestApp) {
 async fn entra_provisioning_sequence_runs_as_entra_sends_it(app: TestApp) {
     use reqwest::Method as M;
     let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "acme.test", "automatic").await;
     let d = directory(&app, &org, "Entra").await;
     let (_, none, _) = scim(&app, &d, M::GET, &q("userName eq \"Test_User_0a1b@acme.test\""), None).await;
     assert_eq!(none["totalResults"], 0);

@@ -14,8 +14,8 @@ use crate::model::{Account, AccountFilter, ApiKey, OrgAccount, Session, UserApiT
 use crate::page::{Page, PageRequest};
 use crate::ports::{
     AccountReads, AccountTx, AuditTx, DirectoryReads, DirectoryTokenMatch, DirectoryTx, DomainReads, DomainTx,
-    DueDeletion, KeyTx, ManagedLink, ManagedVia, PrunedEvents, ScimGroupMember, ScimListQuery, ScimPage,
-    ScimUserAccount, SigninTx,
+    DueDeletion, KeyTx, ManagedVia, OrgLink, PrunedEvents, ScimGroupMember, ScimListQuery, ScimPage, ScimUserAccount,
+    SigninTx,
 };
 use std::collections::HashMap;
 
@@ -30,6 +30,8 @@ macro_rules! unused {
 pub struct FakeTx {
     pub accounts: Vec<Account>,
     pub managers: HashMap<AccountId, OrgId>,
+    /// Links of accounts to organizations, with when each was suspended there (if it is).
+    pub links: HashMap<(OrgId, AccountId), Option<Timestamp>>,
     /// Verified domains: name and the organization that verified it.
     pub verified: Vec<(String, OrgId)>,
     /// What `count_directory_deactivations` answers.
@@ -103,21 +105,36 @@ impl AccountTx for FakeTx {
     async fn delete_account(&mut self, _: AccountId) -> Result<()> {
         unused!()
     }
-    async fn link_org_account(&mut self, _: OrgId, _: AccountId, _: bool, _: Timestamp) -> Result<bool> {
-        unused!()
-    }
-    async fn link_managed_accounts(&mut self, links: &[ManagedLink], _: Timestamp, _: ManagedVia) -> Result<u64> {
+    async fn link_org_accounts(&mut self, links: &[OrgLink], _: Timestamp) -> Result<u64> {
+        let mut made = 0;
         for l in links {
-            self.managers.insert(l.account, l.org);
+            if self.links.contains_key(&(l.org, l.account)) {
+                continue;
+            }
+            self.links.insert((l.org, l.account), l.suspended_at);
+            if l.managed_via.is_some() {
+                self.managers.insert(l.account, l.org);
+            }
+            made += 1;
         }
-        Ok(links.len() as u64)
+        Ok(made)
     }
-    async fn unlink_org_account(&mut self, _: OrgId, _: AccountId) -> Result<()> {
-        unused!()
+    async fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
+        self.links.remove(&(org, account));
+        if self.managers.get(&account) == Some(&org) {
+            self.managers.remove(&account);
+        }
+        Ok(())
     }
     async fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
         if self.managers.get(&account) == Some(&org) {
             self.managers.remove(&account);
+        }
+        Ok(())
+    }
+    async fn set_org_suspension(&mut self, org: OrgId, account: AccountId, since: Option<Timestamp>) -> Result<()> {
+        if let Some(s) = self.links.get_mut(&(org, account)) {
+            *s = since.map(|t| s.unwrap_or(t));
         }
         Ok(())
     }
@@ -183,6 +200,7 @@ impl DomainTx for FakeTx {
     async fn claim_accounts(&mut self, org: OrgId, accounts: &[AccountId], _: Timestamp, _: ManagedVia) -> Result<()> {
         for a in accounts {
             self.managers.insert(*a, org);
+            self.links.entry((org, *a)).or_insert(None);
         }
         Ok(())
     }

@@ -1,10 +1,14 @@
 //! Provisioning: what it means for an account to be provisioned by an identity provider.
 //!
-//! A provisioned user is a managed account: created, or the existing account with that email
-//! (never a duplicate, never one another organization manages unless this one verified its
-//! domain). Its `active` flag is the account's status; deprovisioning deactivates it, cuts it
-//! off and gives up managing it. Past a directory's hourly limit, deactivations are held for
-//! an admin. Every change is one transaction with its audit event.
+//! A provisioned user is an account: created, or the existing account with that email (never a
+//! duplicate, never one on a domain another organization verified). The organization manages
+//! it only when it verified its email domain (see `management`). For a managed account,
+//! `active` is the account's status and deprovisioning deactivates it, cuts it off and gives
+//! up managing it. For any other account the directory's writes stay on its SCIM resource:
+//! `active=false` suspends it in this organization only and DELETE removes it from the
+//! organization; the account itself never changes. Past a directory's hourly limit,
+//! deactivations and suspensions are held for an admin. Every change is one transaction with
+//! its audit event.
 //!
 //! The rules are functions over the caller's transaction ([`rules`]), so single sign-on and
 //! policies can apply them without a SCIM request in hand; [`Provisioning`] opens the
@@ -20,10 +24,13 @@ mod held;
 pub mod rules;
 mod service;
 mod types;
+mod unmanaged;
 mod users;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unmanaged_tests;
 
 pub use service::Provisioning;
 pub use types::{ExpectedVersion, GroupResource, GroupWrite, MemberChange, QueuedCreate, Release, Valve, Written};

@@ -7,7 +7,8 @@ use super::types::ExpectedVersion;
 use crate::Timestamp;
 use crate::audit::AuditAction;
 use crate::audit::{Actor, AuditEvent, RequestMeta};
-use crate::directory::{Directory, HeldChange, HeldOperation, ProvisionedUser, ScimUser};
+use crate::directory::{Directory, HeldChange, HeldOperation, ProvisionedUser, ScimUser, UserResource};
+use crate::domain::Domain;
 use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, OrgId};
 use crate::model::Account;
@@ -47,34 +48,21 @@ pub fn check_version(version: i64, expected: &ExpectedVersion, what: &str) -> Re
 /// Refuses an email whose domain another organization verified: its people are that
 /// organization's to provision.
 pub async fn refuse_foreign_domain<T: DomainReads + Send>(tx: &mut T, org: OrgId, email: &Email) -> Result<()> {
-    if let Some(d) = tx.find_verified_domain(email.domain()).await?
-        && d.org_id != org
-    {
-        return Err(taken("This email's domain is verified by another organization."));
-    }
-    Ok(())
+    refuse_foreign(org, tx.find_verified_domain(email.domain()).await?.as_ref())
 }
 
-/// Refuses an account another organization manages, unless this organization verified its
-/// email domain: a directory cannot take over someone else's people by naming their email.
-pub async fn check_manager<T: AccountReads + DomainReads + Send>(
-    tx: &mut T,
-    org: OrgId,
-    account: AccountId,
-    email: &Email,
-) -> Result<()> {
-    if let Some(manager) = tx.find_account_manager(account).await?
-        && manager != org
-    {
-        let ours = tx
-            .find_verified_domain(email.domain())
-            .await?
-            .is_some_and(|d| d.org_id == org);
-        if !ours {
-            return Err(taken("An account with this email is managed by another organization."));
-        }
+/// Refuses a domain (as `find_verified_domain` answered it) that another organization verified.
+pub fn refuse_foreign(org: OrgId, verified: Option<&Domain>) -> Result<()> {
+    match verified {
+        Some(d) if d.org_id != org => Err(taken("This email's domain is verified by another organization.")),
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// Whether the directory's organization manages the account, so that the directory may change
+/// it (see `management`); any other account is changed in this organization only.
+pub async fn manages<T: AccountReads + Send>(tx: &mut T, org: OrgId, account: AccountId) -> Result<bool> {
+    Ok(tx.find_account_manager(account).await? == Some(org))
 }
 
 /// Makes `account` reflect `user` (name, email, status); deactivation ends its sessions and
@@ -129,6 +117,38 @@ pub async fn deprovision<T: AccountTx + SigninTx + KeyTx + AuditTx + Send>(
     cut_off(tx, org, actor, meta, &after, now).await?;
     tx.unmanage_account(org, account.id).await?;
     Ok(after)
+}
+
+/// Saves the next version of `existing`: what `new` says, if nobody wrote it first.
+pub async fn save_next_version<T: DirectoryTx + Send>(
+    tx: &mut T,
+    existing: &ScimUser,
+    new: UserResource,
+    now: Timestamp,
+) -> Result<ScimUser> {
+    let f = new.user;
+    let updated = ScimUser {
+        user_name: f.user_name,
+        external_id: f.external_id,
+        email: Some(f.email.to_string()),
+        active: f.active,
+        resource: new.resource.to_string(),
+        version: existing.version + 1,
+        updated_at: now,
+        ..existing.clone()
+    };
+    let saved = tx
+        .update_scim_user(&updated, existing.version)
+        .await
+        .map_err(unique_as(
+            "A user with this userName or externalId already exists in this directory.",
+        ))?;
+    if !saved {
+        return Err(CoreError::PreconditionFailed {
+            message: "The user changed since it was read; read it again.".into(),
+        });
+    }
+    Ok(updated)
 }
 
 /// Whether the directory reached its hourly deactivation limit (the safety valve).

@@ -2,7 +2,7 @@
 
 use super::super::directories::DirectoryCaller;
 use super::fake::FakeTx;
-use super::rules::{UNIQUENESS, check_manager, check_version, deprovision};
+use super::rules::{UNIQUENESS, check_version, deprovision};
 use super::types::{ExpectedVersion, Valve, Written};
 use super::users::{delete_in, provision_user, replace_in};
 use crate::Timestamp;
@@ -15,11 +15,11 @@ use crate::product::AccountStatus;
 use crate::types::{Email, Name};
 use serde_json::json;
 
-fn now() -> Timestamp {
+pub(super) fn now() -> Timestamp {
     Timestamp::from_millis(1_700_000_000_000)
 }
 
-fn caller(org: OrgId) -> DirectoryCaller {
+pub(super) fn caller(org: OrgId) -> DirectoryCaller {
     DirectoryCaller::releasing(Directory {
         id: DirectoryId::new(),
         org_id: org,
@@ -29,7 +29,7 @@ fn caller(org: OrgId) -> DirectoryCaller {
     })
 }
 
-fn resource(email: &str, active: bool) -> UserResource {
+pub(super) fn resource(email: &str, active: bool) -> UserResource {
     UserResource {
         user: ProvisionedUser {
             user_name: email.to_owned(),
@@ -42,7 +42,7 @@ fn resource(email: &str, active: bool) -> UserResource {
     }
 }
 
-fn account(email: &str) -> Account {
+pub(super) fn account(email: &str) -> Account {
     Account {
         id: AccountId::new(),
         email: email.to_owned(),
@@ -54,17 +54,23 @@ fn account(email: &str) -> Account {
     }
 }
 
-fn conflict_message(e: CoreError) -> String {
+pub(super) fn conflict_message(e: CoreError) -> String {
     match e {
         CoreError::Conflict { code, message, .. } if code == UNIQUENESS => message,
         other => panic!("expected a uniqueness conflict, got {other:?}"),
     }
 }
 
-/// Provisions `email` in a fresh fake and returns the fake, the directory and the user.
-async fn provisioned(email: &str) -> (FakeTx, DirectoryCaller, ScimUser) {
-    let mut tx = FakeTx::default();
+/// Provisions `email` in a fresh fake and returns the fake, the directory and the user. The
+/// directory's organization verified `verified` (if given).
+pub(super) async fn provisioned_in(email: &str, verified: Option<&str>) -> (FakeTx, DirectoryCaller, ScimUser) {
     let c = caller(OrgId::new());
+    let mut tx = FakeTx {
+        verified: verified
+            .map(|d| vec![(d.to_owned(), c.directory().org_id)])
+            .unwrap_or_default(),
+        ..FakeTx::default()
+    };
     let meta = RequestMeta::default();
     let user = provision_user(&mut tx, &c, &meta, &resource(email, true), now())
         .await
@@ -72,11 +78,38 @@ async fn provisioned(email: &str) -> (FakeTx, DirectoryCaller, ScimUser) {
     (tx, c, user)
 }
 
+/// A user on a domain the directory's organization verified: an account it manages.
+pub(super) async fn provisioned(email: &str) -> (FakeTx, DirectoryCaller, ScimUser) {
+    provisioned_in(email, Some("acme.test")).await
+}
+
+/// A user on a domain nobody verified: an account the organization does not manage.
+pub(super) async fn provisioned_unmanaged(email: &str) -> (FakeTx, DirectoryCaller, ScimUser) {
+    provisioned_in(email, None).await
+}
+
 #[tokio::test]
-async fn a_new_email_becomes_a_new_account_managed_by_the_directorys_organization() {
+async fn a_new_email_on_a_domain_the_organization_verified_becomes_an_account_it_manages() {
     let (tx, c, user) = provisioned("ada@acme.test").await;
     assert_eq!(tx.accounts.len(), 1);
     assert_eq!(tx.managers.get(&user.account_id), Some(&c.directory().org_id));
+    assert_eq!(tx.actions(), ["scim.user_created"]);
+}
+
+#[tokio::test]
+async fn a_new_email_on_a_domain_nobody_verified_becomes_an_account_the_organization_does_not_manage() {
+    let (tx, c, user) = provisioned_unmanaged("ada@acme.test").await;
+    assert_eq!(tx.accounts.len(), 1);
+    assert_eq!(
+        tx.managers.get(&user.account_id),
+        None,
+        "no verified domain, no manager"
+    );
+    assert_eq!(
+        tx.links.get(&(c.directory().org_id, user.account_id)),
+        Some(&None),
+        "linked, not suspended"
+    );
     assert_eq!(tx.actions(), ["scim.user_created"]);
 }
 
@@ -104,44 +137,59 @@ async fn an_email_on_a_domain_another_organization_verified_is_refused_and_nothi
 }
 
 #[tokio::test]
-async fn an_existing_account_is_taken_under_management_not_duplicated() {
+async fn an_existing_account_is_linked_not_duplicated_and_not_taken_over() {
     let existing = account("ada@acme.test");
-    let mut tx = FakeTx {
-        accounts: vec![existing.clone()],
-        ..FakeTx::default()
-    };
-    let c = caller(OrgId::new());
-    let user = provision_user(
-        &mut tx,
-        &c,
-        &RequestMeta::default(),
-        &resource("ada@acme.test", true),
-        now(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(user.account_id, existing.id);
-    assert_eq!(tx.accounts.len(), 1);
-    assert_eq!(tx.managers.get(&existing.id), Some(&c.directory().org_id));
-}
-
-#[tokio::test]
-async fn an_account_another_organization_manages_stays_theirs_unless_we_verified_its_domain() {
-    let (ours, theirs) = (OrgId::new(), OrgId::new());
-    let existing = account("ada@acme.test");
-    let email = Email::parse("ada@acme.test").unwrap();
+    let theirs = OrgId::new();
+    // Managed by another organization without a verified domain (as before migration 0013).
     let mut tx = FakeTx {
         accounts: vec![existing.clone()],
         managers: [(existing.id, theirs)].into(),
         ..FakeTx::default()
     };
-    let e = check_manager(&mut tx, ours, existing.id, &email).await.unwrap_err();
+    let c = caller(OrgId::new());
+    let renamed = resource("ada@acme.test", false);
+    let user = provision_user(&mut tx, &c, &RequestMeta::default(), &renamed, now())
+        .await
+        .unwrap();
+    assert_eq!(user.account_id, existing.id);
     assert_eq!(
-        conflict_message(e),
-        "An account with this email is managed by another organization."
+        tx.accounts,
+        std::slice::from_ref(&existing),
+        "the account itself is unchanged"
     );
-    tx.verified.push(("acme.test".into(), ours));
-    check_manager(&mut tx, ours, existing.id, &email).await.unwrap();
+    assert_eq!(tx.managers.get(&existing.id), Some(&theirs), "still theirs");
+    assert_eq!(
+        tx.links.get(&(c.directory().org_id, existing.id)),
+        Some(&Some(now())),
+        "inactive: suspended in this organization only"
+    );
+    assert!(tx.sessions_ended.is_empty());
+    assert_eq!(tx.actions(), ["scim.user_created", "scim.user_suspended"]);
+}
+
+#[tokio::test]
+async fn an_existing_account_the_organization_claimed_is_changed_by_its_directory() {
+    let existing = account("ada@acme.test");
+    let c = caller(OrgId::new());
+    let org = c.directory().org_id;
+    let mut tx = FakeTx {
+        accounts: vec![existing.clone()],
+        managers: [(existing.id, org)].into(),
+        verified: vec![("acme.test".into(), org)],
+        ..FakeTx::default()
+    };
+    provision_user(
+        &mut tx,
+        &c,
+        &RequestMeta::default(),
+        &resource("ada@acme.test", false),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(tx.accounts[0].display_name, "Ada Lovelace");
+    assert_eq!(tx.accounts[0].status, AccountStatus::Deactivated);
+    assert_eq!(tx.sessions_ended, [existing.id]);
 }
 
 #[tokio::test]

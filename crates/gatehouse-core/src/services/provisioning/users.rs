@@ -1,11 +1,14 @@
 //! Provisioned users: create, replace (or edit), deprovision.
 
 use super::super::directories::DirectoryCaller;
+use super::super::management;
 use super::rules::{
-    apply_to_account, check_manager, check_version, deprovision, hold, over_limit, refuse_foreign_domain, unique_as,
+    apply_to_account, check_version, deprovision, hold, manages, over_limit, refuse_foreign, refuse_foreign_domain,
+    save_next_version, unique_as,
 };
 use super::service::Provisioning;
 use super::types::{ExpectedVersion, Valve, Written};
+use super::unmanaged::{record_suspension, replace_unmanaged};
 use crate::Timestamp;
 use crate::audit::AuditAction;
 use crate::audit::{AuditEvent, RequestMeta};
@@ -14,31 +17,22 @@ use crate::error::{CoreError, Result};
 use crate::ids::AccountId;
 use crate::model::Account;
 use crate::ports::{
-    AccountReads, AccountTx, AuditTx, Commit, DirectoryReads, DirectoryTx, DomainReads, DomainTx, KeyTx, ManagedLink,
-    ManagedVia, SigninTx, Store,
+    AccountReads, AccountTx, AuditTx, Commit, DirectoryReads, DirectoryTx, DomainReads, KeyTx, ManagedVia, OrgLink,
+    SigninTx, Store,
 };
 use crate::product::AccountStatus;
 
 const NOT_FOUND: CoreError = CoreError::NotFound { entity: "user" };
 
-/// What provisioning a user writes: the account (and its domain claim), the SCIM user, the
-/// cut-off of a deactivated account, and the events.
+/// What provisioning a user writes: the account and its link, the SCIM user, the cut-off of
+/// a deactivated account, and the events.
 pub trait ProvisionTx:
-    AccountReads + AccountTx + DomainReads + DomainTx + DirectoryReads + DirectoryTx + SigninTx + KeyTx + AuditTx + Send
+    AccountReads + AccountTx + DomainReads + DirectoryReads + DirectoryTx + SigninTx + KeyTx + AuditTx + Send
 {
 }
 
 impl<T> ProvisionTx for T where
-    T: AccountReads
-        + AccountTx
-        + DomainReads
-        + DomainTx
-        + DirectoryReads
-        + DirectoryTx
-        + SigninTx
-        + KeyTx
-        + AuditTx
-        + Send
+    T: AccountReads + AccountTx + DomainReads + DirectoryReads + DirectoryTx + SigninTx + KeyTx + AuditTx + Send
 {
 }
 
@@ -83,9 +77,10 @@ impl<S: Store> Provisioning<S> {
         Ok(written)
     }
 
-    /// Deprovisions the user: the SCIM user goes, the account is deactivated (sessions end,
-    /// tokens are revoked) and no longer managed by the organization. Returns `false` when
-    /// the safety valve held it instead.
+    /// Deprovisions the user: the SCIM user goes; a managed account is deactivated (sessions
+    /// end, tokens are revoked) and no longer managed by the organization, any other account
+    /// leaves the organization and is otherwise untouched. Returns `false` when the safety
+    /// valve held it instead.
     pub async fn delete_user(
         &self,
         caller: &DirectoryCaller,
@@ -104,8 +99,9 @@ impl<S: Store> Provisioning<S> {
     }
 }
 
-/// Provisions a user in the caller's transaction: a new managed account, or the existing
-/// account with that email taken under management (if no other organization holds it).
+/// Provisions a user in the caller's transaction: a new account (managed when the
+/// organization verified its email domain, see `management`), or the existing account with
+/// that email, linked as it is: provisioning never takes an account over, a domain claim does.
 pub async fn provision_user<T: ProvisionTx>(
     tx: &mut T,
     caller: &DirectoryCaller,
@@ -124,22 +120,29 @@ pub async fn provision_user<T: ProvisionTx>(
         last_active_at: None,
         delete_after: None,
     };
-    refuse_foreign_domain(tx, org, &f.email).await?;
-    let account = if tx.insert_account(&fresh).await? {
-        // A new account has no other manager to take it from: link it, managed, directly.
-        let link = ManagedLink { org, account: fresh.id };
-        tx.link_managed_accounts(&[link], now, ManagedVia::Scim).await?;
-        fresh
+    let verified = management::verified_domain_of(tx, &f.email).await?;
+    refuse_foreign(org, verified.as_ref())?;
+    let (account, managed) = if tx.insert_account(&fresh).await? {
+        let link = management::creator_link(org, fresh.id, verified.as_ref(), ManagedVia::Scim);
+        tx.link_org_accounts(&[link], now).await?;
+        (fresh, link.managed_via.is_some())
     } else {
         let account = tx
             .find_account_by_email(f.email.as_str())
             .await?
             .ok_or_else(|| CoreError::internal("account vanished"))?;
-        check_manager(tx, org, account.id, &f.email).await?;
-        tx.claim_accounts(org, &[account.id], now, ManagedVia::Scim).await?;
-        account
+        tx.link_org_accounts(&[OrgLink::unmanaged(org, account.id)], now)
+            .await?;
+        let managed = manages(tx, org, account.id).await?;
+        (account, managed)
     };
-    let after = apply_to_account(tx, caller, meta, &account, f, now).await?;
+    let after = if managed {
+        apply_to_account(tx, caller, meta, &account, f, now).await?
+    } else {
+        tx.set_org_suspension(org, account.id, (!f.active).then_some(now))
+            .await?;
+        account.clone()
+    };
     let user = new.first_version(dir.id, account.id, now);
     tx.insert_scim_user(&user).await.map_err(unique_as(
         "A user with this userName, externalId or account already exists in this directory.",
@@ -149,10 +152,14 @@ pub async fn provision_user<T: ProvisionTx>(
         .target("scim_user", &user.id, Some(&user.user_name))
         .after(&after);
     tx.insert_event(&ev).await?;
+    if !managed && !f.active {
+        record_suspension(tx, caller, meta, &user, true, now).await?;
+    }
     Ok(user)
 }
 
-/// Replaces `existing` with `new` in the caller's transaction (or holds it, see the valve).
+/// Replaces `existing` with `new` in the caller's transaction (or holds it, see the valve). An
+/// account the organization does not manage changes in this organization only.
 pub(super) async fn replace_in<T: ProvisionTx>(
     tx: &mut T,
     caller: &DirectoryCaller,
@@ -163,12 +170,17 @@ pub(super) async fn replace_in<T: ProvisionTx>(
     now: Timestamp,
 ) -> Result<Written> {
     let f = &new.user;
+    let org = caller.directory().org_id;
     let account = tx
         .find_account(existing.account_id)
         .await?
         .ok_or_else(|| CoreError::internal("provisioned account vanished"))?;
+    if !manages(tx, org, account.id).await? {
+        return replace_unmanaged(tx, caller, meta, existing, new, valve, now).await;
+    }
     if f.email.as_str() != account.email {
-        refuse_foreign_domain(tx, caller.directory().org_id, &f.email).await?;
+        refuse_foreign_domain(tx, org, &f.email).await?;
+        management::refuse_unverified_email(tx, org, &f.email).await?;
     }
     if valve == Valve::Enforce
         && account.status == AccountStatus::Active
@@ -179,27 +191,7 @@ pub(super) async fn replace_in<T: ProvisionTx>(
         return Ok(Written::Held(existing));
     }
     let after = apply_to_account(tx, caller, meta, &account, f, now).await?;
-    let updated = ScimUser {
-        user_name: f.user_name.clone(),
-        external_id: f.external_id.clone(),
-        email: Some(f.email.to_string()),
-        active: f.active,
-        resource: new.resource.to_string(),
-        version: existing.version + 1,
-        updated_at: now,
-        ..existing.clone()
-    };
-    let saved = tx
-        .update_scim_user(&updated, existing.version)
-        .await
-        .map_err(unique_as(
-            "A user with this userName or externalId already exists in this directory.",
-        ))?;
-    if !saved {
-        return Err(CoreError::PreconditionFailed {
-            message: "The user changed since it was read; read it again.".into(),
-        });
-    }
+    let updated = save_next_version(tx, &existing, new, now).await?;
     record_update(tx, caller, meta, (&existing, &updated), (&account, &after), now).await?;
     Ok(Written::Applied(updated))
 }
@@ -235,7 +227,9 @@ async fn record_update<T: AuditTx + Send>(
     Ok(())
 }
 
-/// Deprovisions `existing` in the caller's transaction (or holds it, see the valve).
+/// Deprovisions `existing` in the caller's transaction (or holds it, see the valve): a
+/// managed account is deactivated and given up, any other account leaves this organization
+/// only.
 pub(super) async fn delete_in<T: ProvisionTx>(
     tx: &mut T,
     caller: &DirectoryCaller,
@@ -251,12 +245,17 @@ pub(super) async fn delete_in<T: ProvisionTx>(
     }
     tx.delete_scim_user(dir.id, &existing.id).await?;
     if let Some(account) = tx.find_account(existing.account_id).await? {
-        let after = deprovision(tx, dir.org_id, &caller.actor(), meta, &account, now).await?;
         let ev = AuditEvent::new(dir.org_id, &caller.actor(), meta, AuditAction::ScimUserDeleted, now)
             .target("account", account.id, Some(&account.email))
             .target("scim_user", &existing.id, Some(&existing.user_name))
-            .before(&account)
-            .after(&after);
+            .before(&account);
+        let ev = if manages(tx, dir.org_id, account.id).await? {
+            let after = deprovision(tx, dir.org_id, &caller.actor(), meta, &account, now).await?;
+            ev.after(&after)
+        } else {
+            tx.unlink_org_account(dir.org_id, account.id).await?;
+            ev.after(&serde_json::json!({ "removed_from_organization": true, "account_changed": false }))
+        };
         tx.insert_event(&ev).await?;
     }
     Ok(true)
