@@ -49,6 +49,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0012_held_changes",
         include_str!("../migrations/sqlite/0012_held_changes.sql"),
     ),
+    (
+        "0014_sign_in_hardening",
+        include_str!("../migrations/sqlite/0014_sign_in_hardening.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -90,6 +94,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0012_held_changes",
         include_str!("../migrations/postgres/0012_held_changes.sql"),
+    ),
+    (
+        "0014_sign_in_hardening",
+        include_str!("../migrations/postgres/0014_sign_in_hardening.sql"),
     ),
 ];
 
