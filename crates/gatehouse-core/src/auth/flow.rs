@@ -115,8 +115,8 @@ impl<S: Store> Auth<S> {
     }
 
     /// Records a failed sign-in in the logs of the organizations the account administers,
-    /// with the lock it caused, if any. Unknown addresses leave a trace in the server log
-    /// alone: they have no organization to write to.
+    /// with the lock it caused, if any. An unknown address has no organization's log to
+    /// write to; its attempt is in the throttle's counts alone.
     async fn record_failure(
         &self,
         known: Option<&Account>,
