@@ -61,6 +61,10 @@ pub enum CoreError {
     /// Too many attempts; retry after the given seconds.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    /// The server is at capacity for this work (its password hashing queue is full); nothing
+    /// was done and nothing counts against the caller. Retry after the given seconds.
+    #[error("overloaded")]
+    Overloaded { retry_after_secs: u64 },
     /// Something failed that the caller cannot fix; details go to the log, never to the caller.
     #[error("internal error: {0}")]
     Internal(String),

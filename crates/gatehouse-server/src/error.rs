@@ -97,6 +97,14 @@ impl From<CoreError> for ApiError {
                     "Too many requests; retry later.",
                 )
             },
+            CoreError::Overloaded { retry_after_secs } => ApiError {
+                retry_after: Some(retry_after_secs),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "overloaded",
+                    "The server is busy; retry shortly.",
+                )
+            },
             CoreError::Internal(msg) => {
                 // The real cause goes to the log once; the caller learns nothing internal.
                 tracing::error!(error = %msg, "internal error");
@@ -147,3 +155,16 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_hashing_queue_answers_503_problem_json_with_retry_after() {
+        let res = ApiError::from(CoreError::Overloaded { retry_after_secs: 2 }).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "application/problem+json");
+    }
+}

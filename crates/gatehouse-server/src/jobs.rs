@@ -24,7 +24,7 @@ struct PeriodicJob {
 }
 
 /// Every periodic job, with the schedule each has always had.
-const PERIODIC: [PeriodicJob; 3] = [
+const PERIODIC: [PeriodicJob; 4] = [
     PeriodicJob {
         // The lease `prune_events` also takes inside its own transaction (core's
         // RETENTION_LEASE): the same name and the same holder, so that take is a renewal.
@@ -47,6 +47,13 @@ const PERIODIC: [PeriodicJob; 3] = [
         every: Duration::from_mins(5),
         lease_secs: 240,
         run: |s, _| Box::pin(account_deletions(s)),
+    },
+    PeriodicJob {
+        name: "sign-in-cleanup",
+        first_after: Duration::from_mins(2),
+        every: Duration::from_mins(15),
+        lease_secs: 600,
+        run: |s, _| Box::pin(sign_in_cleanup(s)),
     },
 ];
 
@@ -130,6 +137,19 @@ async fn account_deletions(state: &AppState) {
         Ok(0) => {}
         Ok(n) => tracing::info!(deleted = n, "accounts deleted after their grace period"),
         Err(e) => tracing::error!(error = %e, "account deletion pass failed"),
+    }
+}
+
+/// Deletes expired sessions, dead reset links and forgotten throttle keys.
+async fn sign_in_cleanup(state: &AppState) {
+    match state.signin.prune_expired().await {
+        Ok(p) => tracing::info!(
+            sessions = p.sessions,
+            resets = p.resets,
+            throttles = p.throttles,
+            "sign-in cleanup pass"
+        ),
+        Err(e) => tracing::error!(error = %e, "sign-in cleanup failed"),
     }
 }
 

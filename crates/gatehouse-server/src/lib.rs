@@ -9,6 +9,7 @@ pub mod domains;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod hashing;
 pub mod jobs;
 pub mod limits;
 pub mod ops;

@@ -1,65 +1,8 @@
-//! Password hashing (argon2id on a bounded pool of blocking threads) and outgoing mail.
+//! Outgoing mail (password hashing is in `hashing`).
 
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
-use gatehouse_core::ports::{BoxFuture, Mail, Mailer, PasswordHasher};
+use gatehouse_core::ports::{BoxFuture, Mail, Mailer};
 use gatehouse_core::{CoreError, Result};
 use std::path::PathBuf;
-use std::sync::Arc;
-use tokio::sync::Semaphore;
-
-/// argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane). At most `permits` hashes run
-/// at once, each on a blocking thread, so a flood of sign-ins queues instead of eating the
-/// runtime or the memory.
-pub struct Argon2Hasher {
-    permits: Arc<Semaphore>,
-}
-
-impl Argon2Hasher {
-    pub fn new(parallel: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(parallel.max(1))),
-        }
-    }
-
-    fn argon() -> Argon2<'static> {
-        Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            Params::new(19_456, 2, 1, None).expect("valid argon2 params"),
-        )
-    }
-
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        let _permit = self.permits.acquire().await.map_err(CoreError::internal)?;
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(f))
-            .await
-            .map_err(CoreError::internal)
-    }
-}
-
-impl PasswordHasher for Argon2Hasher {
-    fn hash(&self, password: String) -> BoxFuture<'_, Result<String>> {
-        Box::pin(async move {
-            self.run(move || Self::argon().hash_password(password.as_bytes()).map(|h| h.to_string()))
-                .await?
-                .map_err(CoreError::internal)
-        })
-    }
-
-    fn verify(&self, password: String, hash: String) -> BoxFuture<'_, bool> {
-        Box::pin(async move {
-            self.run(move || {
-                Self::argon()
-                    .verify_password(password.as_bytes(), hash.as_str())
-                    .is_ok()
-            })
-            .await
-            .unwrap_or(false)
-        })
-    }
-}
 
 /// Mail written to files in an outbox folder, one `.eml` per message, for installations
 /// without SMTP: the path is logged so a newcomer can open the link.
@@ -125,20 +68,5 @@ impl Mailer for SmtpMailer {
                 .map_err(|e| CoreError::Internal(format!("smtp: {e}")))?;
             Ok(())
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_hash_verifies_its_password_and_nothing_else() {
-        let h = Argon2Hasher::new(2);
-        let hash = h.hash("correct horse battery".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(h.verify("correct horse battery".into(), hash.clone()).await);
-        assert!(!h.verify("wrong horse battery".into(), hash).await);
-        assert!(!h.verify("anything".into(), "not a hash".into()).await);
     }
 }

@@ -2,8 +2,9 @@
 
 use crate::config::Config;
 use crate::domains::prover::RealProver;
+use crate::hashing::{HashCounters, HashPool};
 use crate::outbound::OutboundPolicy;
-use crate::security::{Argon2Hasher, OutboxMailer, SmtpMailer};
+use crate::security::{OutboxMailer, SmtpMailer};
 use gatehouse_core::auth::{Auth, SignInPolicy};
 use gatehouse_core::domain::DomainPolicy;
 use gatehouse_core::ports::{Clock, Mailer, PasswordHasher};
@@ -31,36 +32,57 @@ pub struct Metrics {
     pub handle: PrometheusHandle,
 }
 
+impl Metrics {
+    pub fn new() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
+            .expect("static buckets are valid")
+            .build_recorder();
+        let handle = recorder.handle();
+        Self { recorder, handle }
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl AppState {
-    /// The state with the production ports: argon2id hashing on a pool as wide as the machine,
-    /// and mail to the outbox folder under the data directory.
+    /// The state with the production ports: argon2id hashing on the configured pool (as wide
+    /// as the machine by default), and mail to the outbox folder under the data directory.
     pub async fn new(store: SqlStore, clock: Arc<dyn Clock>, config: Config) -> anyhow::Result<Self> {
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new(cores));
+        let metrics = Metrics::new();
+        let pool = HashPool::new(
+            config.sign_in.hash_workers as usize,
+            config.sign_in.hash_queue as usize,
+            HashCounters::register(&metrics.recorder),
+        )?;
+        let hasher: Arc<dyn PasswordHasher> = Arc::new(pool);
         let mailer: Arc<dyn Mailer> = match &config.mail.smtp_url {
             Some(url) => Arc::new(SmtpMailer::new(url.expose_secret(), &config.mail.from)?),
             None => Arc::new(OutboxMailer {
                 dir: config.data_dir.join("outbox"),
             }),
         };
-        Self::with_ports(store, clock, config, hasher, mailer).await
+        Self::with_ports(store, clock, config, metrics, hasher, mailer).await
     }
 
     pub async fn with_ports(
         store: SqlStore,
         clock: Arc<dyn Clock>,
         config: Config,
+        metrics: Metrics,
         hasher: Arc<dyn PasswordHasher>,
         mailer: Arc<dyn Mailer>,
     ) -> anyhow::Result<Self> {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
-            .expect("static buckets are valid")
-            .build_recorder();
-        let handle = recorder.handle();
         let policy = SignInPolicy {
             idle_secs: i64::from(config.sessions.idle_minutes) * 60,
             absolute_secs: i64::from(config.sessions.absolute_hours) * 3600,
+            attempts: i64::from(config.sign_in.attempts),
+            email_ceiling: i64::from(config.sign_in.email_ceiling),
+            ip_ceiling: i64::from(config.sign_in.ip_ceiling),
             ..SignInPolicy::default()
         };
         let signin = Auth::new(
@@ -96,7 +118,7 @@ impl AppState {
             services: Arc::new(services),
             signin,
             config: Arc::new(config),
-            metrics: Arc::new(Metrics { recorder, handle }),
+            metrics: Arc::new(metrics),
             creates: Arc::new(crate::scim::batch::CreateQueue::new(writers)),
         })
     }

@@ -53,6 +53,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0013_managed_by_verified_domain",
         include_str!("../migrations/sqlite/0013_managed_by_verified_domain.sql"),
     ),
+    (
+        "0014_sign_in_hardening",
+        include_str!("../migrations/sqlite/0014_sign_in_hardening.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -98,6 +102,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0013_managed_by_verified_domain",
         include_str!("../migrations/postgres/0013_managed_by_verified_domain.sql"),
+    ),
+    (
+        "0014_sign_in_hardening",
+        include_str!("../migrations/postgres/0014_sign_in_hardening.sql"),
     ),
 ];
 
@@ -336,7 +344,8 @@ mod tests {
         conn.close().await.unwrap();
 
         let pool = sqlx::any::AnyPoolOptions::new().connect(&url).await.unwrap();
-        assert_eq!(run(&pool, engine).await.unwrap(), ["0013_managed_by_verified_domain"]);
+        let ran = run(&pool, engine).await.unwrap();
+        assert_eq!(ran.first().map(String::as_str), Some("0013_managed_by_verified_domain"));
         let links = sqlx::query("SELECT account_id, is_managed, managed_via FROM org_accounts ORDER BY account_id")
             .fetch_all(&pool)
             .await

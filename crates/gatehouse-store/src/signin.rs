@@ -1,4 +1,4 @@
-//! Credentials, sessions, throttles and password resets.
+//! Credentials, sessions, attempt throttles, password resets and the server's keys.
 
 use crate::db::sql_with;
 use crate::sql::Sql;
@@ -6,9 +6,12 @@ use crate::{Db, SqlTx, rows};
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::ids::AccountId;
 use gatehouse_core::model::Session;
-use gatehouse_core::ports::{Credentials, SigninReads, SigninTx};
+use gatehouse_core::ports::{
+    Credentials, PasswordTx, ResetTicket, SigninPruned, SigninReads, SigninTx, SigninUpkeepTx, ThrottleTx,
+};
 use gatehouse_core::{CoreError, Result, Timestamp};
 use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
 use std::ops::DerefMut;
 
 impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
@@ -41,28 +44,31 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
         .await
     }
 
-    async fn throttle_locked_until(&mut self, keys: &[String]) -> Result<i64> {
-        let mut q = Sql::new("SELECT COALESCE(MAX(locked_until), 0) AS until FROM sign_in_throttle WHERE key IN (");
-        for (n, k) in keys.iter().enumerate() {
-            if n > 0 {
-                q.push(", ");
-            }
-            q.bind(k.clone());
-        }
-        q.push(")");
-        self.int(&q, "until").await
+    async fn throttle_locked_until(&mut self, key: &str) -> Result<i64> {
+        let q = sql_with("SELECT locked_until FROM sign_in_throttle WHERE key = ", key);
+        self.int(&q, "locked_until").await
+    }
+
+    async fn find_password_reset(&mut self, digest: &str, now: Timestamp) -> Result<Option<ResetTicket>> {
+        // A link works while unused, unexpired and issued for the password the account has now.
+        let q = Sql::new(
+            "SELECT r.account_id AS id, r.generation FROM password_resets r JOIN accounts a ON a.id = r.account_id \
+             WHERE r.digest = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND r.generation = a.password_generation",
+        )
+        .with(digest)
+        .with(now.millis());
+        self.one(&q, reset_ticket).await
     }
 }
 
-impl SigninTx for SqlTx {
-    async fn set_password_hash(&mut self, account: AccountId, hash: &str) -> Result<()> {
-        let q = Sql::new("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-            .with(hash)
-            .with(account.to_string());
-        self.exec(&q).await?;
-        Ok(())
-    }
+fn reset_ticket(r: &AnyRow) -> Result<ResetTicket> {
+    Ok(ResetTicket {
+        account: rows::account_id(r)?,
+        generation: rows::i(r, "generation")?,
+    })
+}
 
+impl SigninTx for SqlTx {
     async fn insert_session(&mut self, digest: &str, s: &Session, meta: &RequestMeta) -> Result<()> {
         let q = Sql::new(
             "INSERT INTO sessions (digest, account_id, csrf, created_at, last_seen_at, expires_at, ip, \
@@ -99,37 +105,58 @@ impl SigninTx for SqlTx {
         self.exec(&q).await?;
         Ok(())
     }
+}
 
-    async fn record_throttle_failure(&mut self, key: &str, now: Timestamp, window_start: Timestamp) -> Result<i64> {
+impl ThrottleTx for SqlTx {
+    async fn count_attempt(&mut self, key: &str, now: Timestamp, forget_at: Timestamp) -> Result<Option<i64>> {
+        // The WHERE of the update refuses a locked key: no row comes back and nothing changes.
+        // Both engines run the upsert as one step on the key's row (PostgreSQL re-checks the
+        // condition against the row as the winner of a race left it; SQLite has one writer),
+        // so concurrent attempts are counted one after another.
         let q = Sql::new(
-            "INSERT INTO sign_in_throttle (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0) \
+            "INSERT INTO sign_in_throttle (key, attempts, locked_until, forget_at) VALUES ($1, 1, 0, $3) \
              ON CONFLICT (key) DO UPDATE SET \
-               failures = CASE WHEN sign_in_throttle.window_start < $3 THEN 1 ELSE sign_in_throttle.failures + 1 END, \
-               window_start = CASE WHEN sign_in_throttle.window_start < $3 THEN $2 ELSE sign_in_throttle.window_start END \
-             RETURNING failures",
+               attempts = CASE WHEN sign_in_throttle.forget_at <= $2 THEN 1 ELSE sign_in_throttle.attempts + 1 END, \
+               forget_at = $3 \
+             WHERE sign_in_throttle.locked_until <= $2 \
+             RETURNING attempts",
         )
         .with(key)
         .with(now.millis())
-        .with(window_start.millis());
-        self.one(&q, |r| rows::i(r, "failures"))
-            .await?
-            .ok_or_else(|| CoreError::internal("the throttle upsert returned no row"))
+        .with(forget_at.millis());
+        self.one(&q, |r| rows::i(r, "attempts")).await
     }
 
-    async fn lock_throttle(&mut self, key: &str, until: Timestamp) -> Result<()> {
-        let q = Sql::new("UPDATE sign_in_throttle SET locked_until = $1 WHERE key = $2")
+    async fn lock_attempts(&mut self, key: &str, until: Timestamp, forget_at: Timestamp) -> Result<()> {
+        let q = Sql::new("UPDATE sign_in_throttle SET locked_until = $1, forget_at = $2 WHERE key = $3")
             .with(until.millis())
+            .with(forget_at.millis())
             .with(key);
         self.exec(&q).await?;
         Ok(())
     }
 
-    async fn clear_throttle(&mut self, key: &str) -> Result<()> {
-        let q = Sql::new("DELETE FROM sign_in_throttle WHERE key = $1").with(key);
+    async fn refund_attempt(&mut self, key: &str, limit: i64) -> Result<()> {
+        // The right-hand sides read the row as it was: `attempts - 1` is the count left.
+        let q = Sql::new(
+            "UPDATE sign_in_throttle SET attempts = attempts - 1, \
+               locked_until = CASE WHEN attempts - 1 < $1 THEN 0 ELSE locked_until END \
+             WHERE key = $2 AND attempts > 0",
+        )
+        .with(limit)
+        .with(key);
         self.exec(&q).await?;
         Ok(())
     }
 
+    async fn clear_attempts(&mut self, key: &str) -> Result<()> {
+        let q = Sql::new("DELETE FROM sign_in_throttle WHERE key = $1").with(key);
+        self.exec(&q).await?;
+        Ok(())
+    }
+}
+
+impl PasswordTx for SqlTx {
     async fn insert_password_reset(
         &mut self,
         digest: &str,
@@ -138,23 +165,73 @@ impl SigninTx for SqlTx {
         expires_at: Timestamp,
     ) -> Result<()> {
         let q = Sql::new(
-            "INSERT INTO password_resets (digest, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO password_resets (digest, account_id, created_at, expires_at, generation) \
+             SELECT $1, id, $3, $4, password_generation FROM accounts WHERE id = $2",
         )
         .with(digest)
         .with(account.to_string())
         .with(at.millis())
         .with(expires_at.millis());
-        self.exec(&q).await?;
-        Ok(())
+        match self.exec(&q).await? {
+            1 => Ok(()),
+            _ => Err(CoreError::NotFound { entity: "account" }),
+        }
     }
 
-    async fn take_password_reset(&mut self, digest: &str, now: Timestamp) -> Result<Option<AccountId>> {
+    async fn take_password_reset(&mut self, digest: &str, now: Timestamp) -> Result<Option<ResetTicket>> {
         let q = Sql::new(
             "UPDATE password_resets SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND expires_at > $1 \
-             RETURNING account_id AS id",
+               AND generation = (SELECT a.password_generation FROM accounts a WHERE a.id = password_resets.account_id) \
+             RETURNING account_id AS id, generation",
         )
         .with(now.millis())
         .with(digest);
-        self.one(&q, rows::account_id).await
+        self.one(&q, reset_ticket).await
+    }
+
+    async fn replace_password(&mut self, account: AccountId, hash: &str, generation: i64) -> Result<bool> {
+        // Conditional on the generation: of two links used at once, the second finds it moved on.
+        let q = Sql::new(
+            "UPDATE accounts SET password_hash = $1, password_generation = password_generation + 1 \
+             WHERE id = $2 AND password_generation = $3",
+        )
+        .with(hash)
+        .with(account.to_string())
+        .with(generation);
+        Ok(self.exec(&q).await? == 1)
+    }
+}
+
+impl SigninUpkeepTx for SqlTx {
+    async fn prune_signin(&mut self, now: Timestamp, idle_since: Timestamp) -> Result<SigninPruned> {
+        let sessions = Sql::new("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+            .with(now.millis())
+            .with(idle_since.millis());
+        let resets = Sql::new(
+            "DELETE FROM password_resets WHERE expires_at <= $1 OR used_at IS NOT NULL \
+               OR generation <> (SELECT a.password_generation FROM accounts a WHERE a.id = password_resets.account_id)",
+        )
+        .with(now.millis());
+        let throttles =
+            Sql::new("DELETE FROM sign_in_throttle WHERE forget_at <= $1 AND locked_until <= $1").with(now.millis());
+        Ok(SigninPruned {
+            sessions: self.exec(&sessions).await?,
+            resets: self.exec(&resets).await?,
+            throttles: self.exec(&throttles).await?,
+        })
+    }
+
+    async fn ensure_server_key(&mut self, name: &str, candidate: &str, now: Timestamp) -> Result<String> {
+        let insert = Sql::new(
+            "INSERT INTO server_keys (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .with(name)
+        .with(candidate)
+        .with(now.millis());
+        self.exec(&insert).await?;
+        let q = sql_with("SELECT secret FROM server_keys WHERE name = ", name);
+        self.one(&q, |r| rows::s(r, "secret"))
+            .await?
+            .ok_or_else(|| CoreError::internal("the server key was not stored"))
     }
 }

@@ -6,12 +6,13 @@
 //! [`Authenticated`] only once every step of the account's sequence has passed.
 
 use super::service::{Auth, invalid};
-use super::throttle::ThrottleKeys;
+use super::throttle::{Admission, ThrottleKeys};
 use crate::Timestamp;
-use crate::audit::RequestMeta;
+use crate::audit::{Actor, AuditAction, AuditEvent, RequestMeta};
+use crate::authz::account_actor;
 use crate::error::{CoreError, Result};
 use crate::model::Account;
-use crate::ports::Store;
+use crate::ports::prelude::*;
 
 /// One step of a sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +37,10 @@ pub enum Progress {
 #[derive(Debug)]
 pub struct Authenticated {
     account: Account,
-    pub(super) keys: ThrottleKeys,
+    /// The throttle key of this email address from this client, forgotten at sign-in.
+    pub(super) pair_key: String,
+    /// The attempt as counted: a session opening takes it back.
+    pub(super) admission: Admission,
     /// When the flow was completed; the session and its audit events carry this time.
     pub(super) at: Timestamp,
 }
@@ -64,37 +68,80 @@ fn step_after(account: &Account, done: Step) -> Option<Step> {
 }
 
 impl<S: Store> Auth<S> {
-    /// The password step, the first of every flow: checks the lockout, then the email and
-    /// password. Every failure looks the same to the caller ("Incorrect email or password.")
-    /// and costs the same hash, whether or not the account exists; locks are per email
-    /// address (known or not) and per client address.
+    /// The password step, the first of every flow: counts the attempt (or refuses it while
+    /// locked), then checks the email and password. Every failure looks the same to the
+    /// caller ("Incorrect email or password.") and costs the same hash, whether or not the
+    /// account exists. A full hashing queue answers `Overloaded` and the attempt is not
+    /// counted.
     pub async fn sign_in(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<Progress> {
         let now = self.clock.now();
         let keys = ThrottleKeys::new(email, meta);
-        self.check_throttle(&keys, now).await?;
-        let checked = self.check_credentials(email, password).await?;
+        let admission = self.admit(self.sign_in_limits(&keys), now).await?;
+        let checked = match self.check_credentials(email, password).await {
+            Err(e @ CoreError::Overloaded { .. }) => {
+                self.refund(&admission).await?;
+                return Err(e);
+            }
+            other => other?,
+        };
         match checked.known {
             Some(account) if checked.accepted => Ok(match step_after(&account, Step::Password) {
                 Some(next) => Progress::Next(next),
-                None => Progress::Done(Authenticated { account, keys, at: now }),
+                None => Progress::Done(Authenticated {
+                    account,
+                    pair_key: keys.pair,
+                    admission,
+                    at: now,
+                }),
             }),
             known => {
-                self.record_failure(known.as_ref(), &keys, meta, now).await?;
+                self.record_failure(known.as_ref(), &admission, meta, now).await?;
                 Err(invalid())
             }
         }
     }
 
     /// Turns away an authenticated person whom the destination does not admit, exactly as a
-    /// wrong password would be: the attempt counts toward the lockout, no session opens, and
-    /// the answer is "Incorrect email or password.", so the form tells nothing more.
+    /// wrong password would be: the attempt stays counted, no session opens, and the answer
+    /// is "Incorrect email or password.", so the form tells nothing more.
     pub async fn refuse(&self, done: Authenticated, meta: &RequestMeta) -> CoreError {
-        let at = done.at;
-        let keys = done.keys.clone();
-        match self.record_failure(Some(done.account()), &keys, meta, at).await {
+        match self
+            .record_failure(Some(done.account()), &done.admission, meta, done.at)
+            .await
+        {
             Ok(()) => invalid(),
             Err(e) => e,
         }
+    }
+
+    /// Records a failed sign-in in the logs of the organizations the account administers,
+    /// with the lock it caused, if any. An unknown address has no organization's log to
+    /// write to; its attempt is in the throttle's counts alone.
+    async fn record_failure(
+        &self,
+        known: Option<&Account>,
+        admission: &Admission,
+        meta: &RequestMeta,
+        now: Timestamp,
+    ) -> Result<()> {
+        let Some(a) = known else {
+            return Ok(());
+        };
+        let mut tx = self.store.begin().await?;
+        for org in tx.list_admin_orgs(a.id).await? {
+            let ev = AuditEvent::new(org.id, &account_actor(a), meta, AuditAction::AuthSignInFailed, now).target(
+                "account",
+                a.id,
+                Some(&a.email),
+            );
+            tx.insert_event(&ev).await?;
+            if admission.locked {
+                let ev = AuditEvent::new(org.id, &Actor::system("sign-in"), meta, AuditAction::AuthLockedOut, now)
+                    .target("account", a.id, Some(&a.email));
+                tx.insert_event(&ev).await?;
+            }
+        }
+        tx.commit().await
     }
 }
 

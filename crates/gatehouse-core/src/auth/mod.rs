@@ -6,17 +6,23 @@
 //! that place's check, made before [`Auth::open_session`].
 //!
 //! One file per concern: passwords (the length rule, hashing, the dummy-hash path), sessions
-//! (open, find and touch, sign out, sign out everywhere), throttle (lockout with backoff),
-//! reset (single-use links) and the flow (the steps of a sign-in).
+//! (open, find and touch, sign out, sign out everywhere), throttle (attempts counted before
+//! they are checked, lockout with backoff), reset (single-use links bound to the password they
+//! replace), form tokens (the sign-in forms' CSRF tokens, made and checked by the server),
+//! upkeep (deleting what has expired) and the flow (the steps of a sign-in).
 
 mod flow;
+mod form_key;
+mod form_token;
 mod passwords;
 mod reset;
 mod service;
 mod sessions;
 mod throttle;
+mod upkeep;
 
 pub use flow::{Authenticated, Progress, Step};
+pub use form_token::FORM_TOKEN_SECS;
 pub use passwords::{MAX_PASSWORD, MIN_PASSWORD, check_password};
 pub use service::{Auth, SignInPolicy};
 pub use sessions::OpenedSession;

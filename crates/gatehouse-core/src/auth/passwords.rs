@@ -42,7 +42,8 @@ pub(super) struct Checked {
 impl<S: Store> Auth<S> {
     /// Checks `password` against the account of `email`. An unknown address, an account without
     /// a password and a wrong password cost the same one hash verification (against the dummy
-    /// hash when there is nothing else), so timing does not tell who has an account.
+    /// hash when there is nothing else), so timing does not tell who has an account. A full
+    /// hashing queue answers `Overloaded`.
     pub(super) async fn check_credentials(&self, email: &str, password: &str) -> Result<Checked> {
         let creds = match Email::parse(email) {
             Ok(e) => self.store.reader().await?.find_credentials(e.as_str()).await?,
@@ -52,7 +53,7 @@ impl<S: Store> Auth<S> {
             .as_ref()
             .and_then(|c| c.password_hash.clone())
             .unwrap_or_else(|| self.dummy_hash.clone());
-        let matches = self.hasher.verify(password.to_owned(), hash).await;
+        let matches = self.hasher.verify(password.to_owned(), hash).await?;
         let accepted = creds
             .as_ref()
             .is_some_and(|c| matches && c.password_hash.is_some() && c.account.status == AccountStatus::Active);

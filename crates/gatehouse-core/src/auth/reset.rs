@@ -1,9 +1,12 @@
 //! Password reset: single-use links, mailed on request or handed out by an operator, that set
-//! a new password and end every session of the account.
+//! a new password and end every session of the account. Each link is bound to the password
+//! generation it was issued for: once any link is used (the password changes), the others stop
+//! working.
 
 use super::passwords::check_password;
 use super::service::Auth;
 use super::sessions::sign_out_everywhere;
+use super::throttle::{ThrottleKeys, refund_in};
 use crate::audit::AuditAction;
 use crate::audit::{Actor, AuditEvent, RequestMeta};
 use crate::authz::account_actor;
@@ -72,30 +75,51 @@ impl<S: Store> Auth<S> {
             .await
     }
 
-    /// Sets a new password from a reset link, once; ends every session of the account.
+    /// Counts a request for a reset link for `email` from this client (each request, whether
+    /// or not the address has an account, so the answer tells nothing), or refuses it with
+    /// `RateLimited`: a mailbox is not flooded, and a client cannot ask without end.
+    pub async fn count_reset_request(&self, email: &str, meta: &RequestMeta) -> Result<()> {
+        let keys = ThrottleKeys::new(email, meta);
+        self.admit(self.reset_request_limits(&keys), self.clock.now()).await?;
+        Ok(())
+    }
+
+    /// Sets a new password from a reset link, once; ends every session of the account. The
+    /// post is counted against the client's ceiling first; the link is checked before the new
+    /// password is hashed, so a post without a working link costs no hash. A link stops
+    /// working once used, once expired, and once the password changes (a newer link used).
     pub async fn reset_password(&self, token: &str, password: &str, meta: &RequestMeta) -> Result<Account> {
-        check_password(password)?;
-        let expired = || {
-            CoreError::conflict(
-                "reset_link_invalid",
-                Some("token"),
-                "This link has expired or was already used. Ask for a new one.",
-            )
-        };
-        if !token.starts_with("ghr_") || token.len() > 100 {
-            return Err(expired());
-        }
-        let hash = self.hash_password(password).await?;
         let now = self.clock.now();
+        let client = ThrottleKeys::client(meta);
+        let admission = self.admit(vec![(client, self.policy.ip_ceiling)], now).await?;
+        let digest = secret::digest(token);
+        let well_formed = token.starts_with("ghr_") && token.len() <= 100;
+        let ticket = if well_formed {
+            self.store.reader().await?.find_password_reset(&digest, now).await?
+        } else {
+            None
+        };
+        let Some(ticket) = ticket else {
+            return Err(link_expired());
+        };
+        check_password(password)?;
+        let hash = match self.hash_password(password).await {
+            Err(e @ CoreError::Overloaded { .. }) => {
+                self.refund(&admission).await?;
+                return Err(e);
+            }
+            other => other?,
+        };
         let mut tx = self.store.begin().await?;
-        let account_id = tx
-            .take_password_reset(&secret::digest(token), now)
-            .await?
-            .ok_or_else(expired)?;
-        let account = tx.find_account(account_id).await?.ok_or_else(expired)?;
-        tx.set_password_hash(account_id, &hash).await?;
-        sign_out_everywhere(&mut tx, account_id).await?;
-        for org in tx.list_admin_orgs(account_id).await? {
+        // Taken again inside the transaction: only one of two racing posts gets it.
+        let claimed = tx.take_password_reset(&digest, now).await?;
+        if claimed != Some(ticket) || !tx.replace_password(ticket.account, &hash, ticket.generation).await? {
+            return Err(link_expired());
+        }
+        let account = tx.find_account(ticket.account).await?.ok_or_else(link_expired)?;
+        sign_out_everywhere(&mut tx, ticket.account).await?;
+        refund_in(&mut tx, &admission).await?;
+        for org in tx.list_admin_orgs(ticket.account).await? {
             let ev = AuditEvent::new(
                 org.id,
                 &account_actor(&account),
@@ -103,10 +127,19 @@ impl<S: Store> Auth<S> {
                 AuditAction::AuthPasswordSet,
                 now,
             )
-            .target("account", account_id, Some(&account.email));
+            .target("account", ticket.account, Some(&account.email));
             tx.insert_event(&ev).await?;
         }
         tx.commit().await?;
         Ok(account)
     }
+}
+
+/// The one answer to a link that does not work, whatever the reason.
+fn link_expired() -> CoreError {
+    CoreError::conflict(
+        "reset_link_invalid",
+        Some("token"),
+        "This link has expired or was already used. Ask for a new one.",
+    )
 }

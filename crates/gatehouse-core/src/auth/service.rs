@@ -1,5 +1,6 @@
 //! The authentication service: its ports, its rules and the dummy hash.
 
+use super::form_key::FormKey;
 use crate::error::{CoreError, Result};
 use crate::ports::{Clock, Mailer, PasswordHasher, Store};
 use std::sync::Arc;
@@ -11,11 +12,16 @@ pub struct SignInPolicy {
     pub idle_secs: i64,
     /// A session ends this long after sign-in, however active.
     pub absolute_secs: i64,
-    /// Failures per email address before it is locked.
-    pub email_threshold: i64,
-    /// Failures per client address before it is locked.
-    pub ip_threshold: i64,
-    /// Failures older than this are forgotten.
+    /// Attempts for one email address from one client address before that pair locks (and
+    /// reset requests for one address, from anywhere).
+    pub attempts: i64,
+    /// Attempts for one email address from every client address together before it locks
+    /// everywhere: the ceiling of guessing spread over many addresses.
+    pub email_ceiling: i64,
+    /// Attempts from one client address, whatever the email address, before it locks: high
+    /// enough for an office behind one NAT.
+    pub ip_ceiling: i64,
+    /// A key with no attempt and no lock for this long is forgotten.
     pub window_secs: i64,
     /// How long a password reset link works.
     pub reset_secs: i64,
@@ -26,8 +32,9 @@ impl Default for SignInPolicy {
         Self {
             idle_secs: 30 * 60,
             absolute_secs: 12 * 3600,
-            email_threshold: 5,
-            ip_threshold: 20,
+            attempts: 5,
+            email_ceiling: 50,
+            ip_ceiling: 100,
             window_secs: 15 * 60,
             reset_secs: 3600,
         }
@@ -44,6 +51,8 @@ pub struct Auth<S: Store> {
     pub(super) public_url: String,
     /// Verified against when the email is unknown, so both paths cost one hash.
     pub(super) dummy_hash: String,
+    /// The key of pre-session form tokens, shared through the database by every node.
+    pub(super) form_key: Arc<FormKey>,
 }
 
 impl<S: Store> Clone for Auth<S> {
@@ -56,12 +65,14 @@ impl<S: Store> Clone for Auth<S> {
             policy: self.policy.clone(),
             public_url: self.public_url.clone(),
             dummy_hash: self.dummy_hash.clone(),
+            form_key: self.form_key.clone(),
         }
     }
 }
 
 impl<S: Store> Auth<S> {
-    /// The service over its ports. Hashes a random password once, for the dummy-hash path.
+    /// The service over its ports. Hashes a random password once, for the dummy-hash path,
+    /// and reads (or, on the first start, stores) the key of pre-session form tokens.
     pub async fn new(
         store: S,
         clock: Arc<dyn Clock>,
@@ -73,6 +84,7 @@ impl<S: Store> Auth<S> {
         let mut salt_source = [0u8; 16];
         getrandom::fill(&mut salt_source).map_err(CoreError::internal)?;
         let dummy_hash = hasher.hash(hex::encode(salt_source)).await?;
+        let form_key = Arc::new(FormKey::load(&store, clock.now()).await?);
         Ok(Self {
             store,
             clock,
@@ -81,6 +93,7 @@ impl<S: Store> Auth<S> {
             policy,
             public_url,
             dummy_hash,
+            form_key,
         })
     }
 

@@ -4,6 +4,7 @@
 
 use super::flow::Authenticated;
 use super::service::Auth;
+use super::throttle::refund_in;
 use crate::audit::AuditAction;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::authz::{SignedIn, account_actor};
@@ -26,12 +27,13 @@ pub struct OpenedSession {
 }
 
 impl<S: Store> Auth<S> {
-    /// Opens a session for a completed sign-in: a new token, the lockout counter of the email
-    /// address cleared, the account's activity recorded and `auth.signed_in` written to the
-    /// logs of the organizations it administers.
+    /// Opens a session for a completed sign-in: a new token, the attempt taken back (and the
+    /// earlier failures of this address from this client forgotten; nobody else's count is
+    /// touched), the account's activity recorded and `auth.signed_in` written to the logs of
+    /// the organizations it administers.
     pub async fn open_session(&self, done: Authenticated, meta: &RequestMeta) -> Result<OpenedSession> {
         let now = done.at;
-        let email_key = done.keys.email.clone();
+        let (pair, admission) = (done.pair_key.clone(), done.admission.clone());
         let account = done.into_account();
         let token = secret::mint("ghs")?;
         let csrf = secret::mint("csrf")?.value;
@@ -43,7 +45,8 @@ impl<S: Store> Auth<S> {
             expires_at: now.plus_secs(self.policy.absolute_secs),
         };
         let mut tx = self.store.begin().await?;
-        tx.clear_throttle(&email_key).await?;
+        refund_in(&mut tx, &admission).await?;
+        tx.clear_attempts(&pair).await?;
         tx.insert_session(&token.digest, &session, meta).await?;
         tx.update_account(&Account {
             last_active_at: Some(now),

@@ -31,7 +31,9 @@ pub use domains::{DomainReads, DomainTx};
 pub use jobs::JobTx;
 pub use keys::{KeyReads, KeyTx};
 pub use orgs::{OrgReads, OrgTallies, OrgTx};
-pub use signin::{Credentials, SigninReads, SigninTx};
+pub use signin::{
+    Credentials, PasswordTx, ResetTicket, SigninPruned, SigninReads, SigninTx, SigninUpkeepTx, ThrottleTx,
+};
 
 pub use crate::future::BoxFuture;
 
@@ -47,6 +49,7 @@ pub mod prelude {
         DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx, InstanceReads, InstanceTx, JobTx,
         KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx, Reads, SigninReads, SigninTx, Store, Writes,
     };
+    pub use super::{PasswordTx, SigninUpkeepTx, ThrottleTx};
 }
 
 /// The source of "now". Tests use a clock they control, so nothing sleeps to wait for expiry.
@@ -157,6 +160,9 @@ pub trait Writes:
     + DomainTx
     + DirectoryTx
     + SigninTx
+    + ThrottleTx
+    + PasswordTx
+    + SigninUpkeepTx
     + JobTx
 {
 }
@@ -174,16 +180,21 @@ impl<T> Writes for T where
         + DomainTx
         + DirectoryTx
         + SigninTx
+        + ThrottleTx
+        + PasswordTx
+        + SigninUpkeepTx
         + JobTx
 {
 }
 
 /// Password hashing. Implementations run the (deliberately slow) hash off the async runtime,
-/// on a bounded pool, so a burst of sign-ins cannot starve other requests.
+/// on a bounded pool with a bounded queue, so a burst of sign-ins can neither starve other
+/// requests nor grow memory: when the queue is full they answer
+/// [`crate::CoreError::Overloaded`] at once, and nothing was hashed.
 pub trait PasswordHasher: Send + Sync + 'static {
     fn hash(&self, password: String) -> BoxFuture<'_, Result<String>>;
     /// Whether `password` matches `hash`; a malformed hash is simply no match.
-    fn verify(&self, password: String, hash: String) -> BoxFuture<'_, bool>;
+    fn verify(&self, password: String, hash: String) -> BoxFuture<'_, Result<bool>>;
 }
 
 /// A message to one recipient.

@@ -1,4 +1,5 @@
-//! Signing in: credentials, sessions, failure throttles and password resets.
+//! Signing in: credentials, sessions, attempt throttles, password resets and the server's own
+//! keys.
 
 use crate::Timestamp;
 use crate::audit::RequestMeta;
@@ -12,13 +13,19 @@ pub trait SigninReads {
     /// An account and its password hash (if it has one), by normalized email.
     fn find_credentials(&mut self, email: &str) -> impl Future<Output = Result<Option<Credentials>>> + Send;
     fn find_session(&mut self, digest: &str) -> impl Future<Output = Result<Option<Session>>> + Send;
-    /// The latest lock end among these throttle keys (0 when none is locked).
-    fn throttle_locked_until(&mut self, keys: &[String]) -> impl Future<Output = Result<i64>> + Send;
+    /// When the throttle `key` stops being locked (0 when it is not locked, or not there).
+    fn throttle_locked_until(&mut self, key: &str) -> impl Future<Output = Result<i64>> + Send;
+    /// The account and password generation a reset link names, if the link is unused,
+    /// unexpired and was issued for the account's current password. Nothing is changed.
+    fn find_password_reset(
+        &mut self,
+        digest: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<ResetTicket>>> + Send;
 }
 
-/// Sign-in changes, only inside a transaction.
+/// Session changes, only inside a transaction.
 pub trait SigninTx {
-    fn set_password_hash(&mut self, account: AccountId, hash: &str) -> impl Future<Output = Result<()>> + Send;
     fn insert_session(
         &mut self,
         digest: &str,
@@ -29,16 +36,38 @@ pub trait SigninTx {
     fn delete_session(&mut self, digest: &str) -> impl Future<Output = Result<bool>> + Send;
     /// Ends every session of the account (after a password change or deactivation).
     fn delete_sessions_of(&mut self, account: AccountId) -> impl Future<Output = Result<()>> + Send;
-    /// Counts a failed sign-in for `key`, restarting the count when the window began before
-    /// `window_start`; returns the failures in the current window. One atomic statement.
-    fn record_throttle_failure(
+}
+
+/// Attempt counters (sign-in, reset requests, reset posts), only inside a transaction. Each
+/// key counts attempts until it has been quiet (no attempt, no lock) for a window.
+pub trait ThrottleTx {
+    /// Counts one attempt against `key`, unless the key is locked at `now`; a count whose
+    /// `forget_at` has passed starts again from this attempt. Sets the key's `forget_at` to
+    /// `forget_at`. Answers the attempts counted, or `None` (nothing changed) while locked.
+    /// One conditional statement: concurrent attempts are counted one after another.
+    fn count_attempt(
         &mut self,
         key: &str,
         now: Timestamp,
-        window_start: Timestamp,
-    ) -> impl Future<Output = Result<i64>> + Send;
-    fn lock_throttle(&mut self, key: &str, until: Timestamp) -> impl Future<Output = Result<()>> + Send;
-    fn clear_throttle(&mut self, key: &str) -> impl Future<Output = Result<()>> + Send;
+        forget_at: Timestamp,
+    ) -> impl Future<Output = Result<Option<i64>>> + Send;
+    /// Locks `key` until `until`; it is forgotten at `forget_at` (after the lock).
+    fn lock_attempts(
+        &mut self,
+        key: &str,
+        until: Timestamp,
+        forget_at: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Takes back one counted attempt (it succeeded, or was never tried), lifting the key's
+    /// lock once fewer than `limit` attempts remain.
+    fn refund_attempt(&mut self, key: &str, limit: i64) -> impl Future<Output = Result<()>> + Send;
+    /// Forgets `key` entirely.
+    fn clear_attempts(&mut self, key: &str) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Passwords and the reset links that set them, only inside a transaction.
+pub trait PasswordTx {
+    /// Stores a reset link bound to the account's current password generation.
     fn insert_password_reset(
         &mut self,
         digest: &str,
@@ -46,13 +75,43 @@ pub trait SigninTx {
         at: Timestamp,
         expires_at: Timestamp,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Marks an unused, unexpired reset token used and returns its account; `None` otherwise.
-    /// One atomic statement, so a link works once even when clicked twice at the same moment.
+    /// Marks the link used if [`SigninReads::find_password_reset`] would find it, and returns
+    /// what it names; `None` otherwise. One conditional statement, so a link works once even
+    /// when clicked twice at the same moment.
     fn take_password_reset(
         &mut self,
         digest: &str,
         now: Timestamp,
-    ) -> impl Future<Output = Result<Option<AccountId>>> + Send;
+    ) -> impl Future<Output = Result<Option<ResetTicket>>> + Send;
+    /// Sets the account's password hash and moves its password generation on, if the
+    /// generation is still `generation` (otherwise another change won: `false`, nothing done).
+    /// Every older reset link stops working.
+    fn replace_password(
+        &mut self,
+        account: AccountId,
+        hash: &str,
+        generation: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// Sign-in housekeeping, only inside a transaction.
+pub trait SigninUpkeepTx {
+    /// Deletes what can no longer be used at `now`: sessions past their end or unused since
+    /// `idle_since`, reset links expired, used or issued for an older password, and throttle
+    /// keys neither locked nor remembered any more.
+    fn prune_signin(
+        &mut self,
+        now: Timestamp,
+        idle_since: Timestamp,
+    ) -> impl Future<Output = Result<SigninPruned>> + Send;
+    /// The server key named `name`, stored as `candidate` if there is none yet (several nodes
+    /// starting at once agree on the first one stored).
+    fn ensure_server_key(
+        &mut self,
+        name: &str,
+        candidate: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<String>> + Send;
 }
 
 /// An account and its password hash (`None`: it has no password yet).
@@ -60,4 +119,19 @@ pub trait SigninTx {
 pub struct Credentials {
     pub account: Account,
     pub password_hash: Option<String>,
+}
+
+/// What a usable reset link names: the account, and the password generation it was issued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResetTicket {
+    pub account: AccountId,
+    pub generation: i64,
+}
+
+/// What one housekeeping pass deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SigninPruned {
+    pub sessions: u64,
+    pub resets: u64,
+    pub throttles: u64,
 }

@@ -19,9 +19,6 @@ struct Fake {
 }
 
 impl SigninTx for Fake {
-    async fn set_password_hash(&mut self, _: AccountId, _: &str) -> Result<()> {
-        unreachable!()
-    }
     async fn insert_session(&mut self, _: &str, _: &Session, _: &RequestMeta) -> Result<()> {
         unreachable!()
     }
@@ -34,21 +31,6 @@ impl SigninTx for Fake {
     async fn delete_sessions_of(&mut self, account: AccountId) -> Result<()> {
         self.sessions_ended_for.push(account);
         Ok(())
-    }
-    async fn record_throttle_failure(&mut self, _: &str, _: Timestamp, _: Timestamp) -> Result<i64> {
-        unreachable!()
-    }
-    async fn lock_throttle(&mut self, _: &str, _: Timestamp) -> Result<()> {
-        unreachable!()
-    }
-    async fn clear_throttle(&mut self, _: &str) -> Result<()> {
-        unreachable!()
-    }
-    async fn insert_password_reset(&mut self, _: &str, _: AccountId, _: Timestamp, _: Timestamp) -> Result<()> {
-        unreachable!()
-    }
-    async fn take_password_reset(&mut self, _: &str, _: Timestamp) -> Result<Option<AccountId>> {
-        unreachable!()
     }
 }
 

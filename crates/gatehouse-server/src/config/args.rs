@@ -62,6 +62,36 @@ pub struct ConfigArgs {
     )]
     pub session_absolute_hours: Option<u32>,
 
+    /// Sign-in attempts for one email address from one client address before that pair locks
+    /// (30 s, doubling with each attempt after); also reset mails per address. Default: 5.
+    #[arg(long, env = "GATEHOUSE_SIGN_IN_ATTEMPTS", global = true, help_heading = "Sign-in")]
+    pub sign_in_attempts: Option<u32>,
+    /// Sign-in attempts for one email address from all client addresses together before it
+    /// locks everywhere. Default: 50.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SIGN_IN_EMAIL_CEILING",
+        global = true,
+        help_heading = "Sign-in"
+    )]
+    pub sign_in_email_ceiling: Option<u32>,
+    /// Sign-in page attempts from one client address, whatever the email address, before it
+    /// locks (one office behind a NAT shares it). Default: 100.
+    #[arg(long, env = "GATEHOUSE_SIGN_IN_IP_CEILING", global = true, help_heading = "Sign-in")]
+    pub sign_in_ip_ceiling: Option<u32>,
+    /// Threads hashing passwords (each holds 19 MiB). Default: the number of CPUs.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SIGN_IN_HASH_WORKERS",
+        global = true,
+        help_heading = "Sign-in"
+    )]
+    pub sign_in_hash_workers: Option<u32>,
+    /// Password hashes that may wait for a thread; past that the sign-in pages answer 503 with
+    /// Retry-After. Default: 32.
+    #[arg(long, env = "GATEHOUSE_SIGN_IN_HASH_QUEUE", global = true, help_heading = "Sign-in")]
+    pub sign_in_hash_queue: Option<u32>,
+
     /// SMTP server for mail (password reset links): smtps://user:pass@host:465 or
     /// smtp://user:pass@host:587?tls=required. Default: none, mail goes to <data-dir>/outbox.
     #[arg(

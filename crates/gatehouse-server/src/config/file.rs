@@ -31,6 +31,17 @@ pub(super) struct SessionsSection {
     pub absolute_hours: Option<u32>,
 }
 
+/// `[sign_in]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SignInSection {
+    pub attempts: Option<u32>,
+    pub email_ceiling: Option<u32>,
+    pub ip_ceiling: Option<u32>,
+    pub hash_workers: Option<u32>,
+    pub hash_queue: Option<u32>,
+}
+
 /// `[mail]`
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +94,7 @@ pub(super) struct FileConfig {
     pub http: HttpSection,
     pub database: DatabaseSection,
     pub sessions: SessionsSection,
+    pub sign_in: SignInSection,
     pub mail: MailSection,
     pub outbound: OutboundSection,
     pub domains: DomainsSection,
@@ -105,6 +117,8 @@ struct RawFile {
     database: DatabaseSection,
     #[serde(default)]
     sessions: SessionsSection,
+    #[serde(default)]
+    sign_in: SignInSection,
     #[serde(default)]
     mail: MailSection,
     #[serde(default)]
@@ -164,6 +178,8 @@ impl RawFile {
             },
             database: self.database()?,
             sessions: self.sessions()?,
+            // New in this version: no flat keys to fold.
+            sign_in: std::mem::take(&mut self.sign_in),
             mail: self.mail()?,
             outbound: self.outbound()?,
             domains: self.domains()?,

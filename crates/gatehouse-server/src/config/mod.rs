@@ -31,6 +31,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub database: DatabaseConfig,
     pub sessions: SessionsConfig,
+    pub sign_in: SignInConfig,
     pub mail: MailConfig,
     pub outbound: OutboundConfig,
     pub domains: DomainsConfig,
@@ -61,6 +62,22 @@ pub struct SessionsConfig {
     pub idle_minutes: u32,
     /// Hours after sign-in at which a session ends, however active (1 to 720).
     pub absolute_hours: u32,
+}
+
+/// `[sign_in]`: attempt limits of the sign-in pages and the password hashing pool.
+#[derive(Debug, Clone)]
+pub struct SignInConfig {
+    /// Attempts for one email address from one client address before that pair locks, with a
+    /// lock that doubles at each attempt after (and reset mails per address).
+    pub attempts: u32,
+    /// Attempts for one email address from all client addresses before it locks everywhere.
+    pub email_ceiling: u32,
+    /// Attempts from one client address, whatever the email address, before it locks.
+    pub ip_ceiling: u32,
+    /// Threads hashing passwords, each holding 19 MiB of argon2 memory.
+    pub hash_workers: u32,
+    /// Hashes that may wait for a thread; past that, the sign-in pages answer 503.
+    pub hash_queue: u32,
 }
 
 /// `[mail]`.
@@ -174,6 +191,7 @@ impl Config {
             mail: MailConfig::resolve(args, &file)?,
             audit: AuditConfig::resolve(args, &file)?,
             sessions: SessionsConfig::resolve(args, &file),
+            sign_in: SignInConfig::resolve(args, &file),
             outbound: OutboundConfig::resolve(args, &file),
             domains: DomainsConfig::resolve(args, &file),
             scim: ScimConfig::resolve(args, &file),
@@ -253,6 +271,34 @@ impl SessionsConfig {
                 .or(file.sessions.absolute_hours)
                 .unwrap_or(12)
                 .clamp(1, 24 * 30),
+        }
+    }
+}
+
+impl SignInConfig {
+    fn resolve(args: &ConfigArgs, file: &FileConfig) -> Self {
+        let s = &file.sign_in;
+        let attempts = args.sign_in_attempts.or(s.attempts).unwrap_or(5).clamp(1, 1000);
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+        Self {
+            attempts,
+            // A ceiling below the per-pair limit would make the pair limit meaningless.
+            email_ceiling: args
+                .sign_in_email_ceiling
+                .or(s.email_ceiling)
+                .unwrap_or(50)
+                .clamp(attempts, 100_000),
+            ip_ceiling: args
+                .sign_in_ip_ceiling
+                .or(s.ip_ceiling)
+                .unwrap_or(100)
+                .clamp(attempts, 1_000_000),
+            hash_workers: args
+                .sign_in_hash_workers
+                .or(s.hash_workers)
+                .unwrap_or(cores)
+                .clamp(1, 256),
+            hash_queue: args.sign_in_hash_queue.or(s.hash_queue).unwrap_or(32).clamp(1, 100_000),
         }
     }
 }

@@ -187,3 +187,20 @@ fn debug_never_prints_a_secret() {
     };
     assert!(!format!("{args:?}").contains("hunter2"));
 }
+
+#[test]
+fn sign_in_limits_come_from_the_file_and_a_ceiling_never_falls_below_the_pair_limit() {
+    let c = resolve_file("[sign_in]\nattempts = 7\nemail_ceiling = 3\nip_ceiling = 500\nhash_queue = 9\n").unwrap();
+    assert_eq!(c.sign_in.attempts, 7);
+    assert_eq!(c.sign_in.email_ceiling, 7, "raised to the pair limit");
+    assert_eq!(c.sign_in.ip_ceiling, 500);
+    assert_eq!(c.sign_in.hash_queue, 9);
+    assert!(c.sign_in.hash_workers >= 1);
+    let d = Config::resolve(&ConfigArgs::default()).unwrap();
+    assert_eq!(
+        (d.sign_in.attempts, d.sign_in.email_ceiling, d.sign_in.ip_ceiling),
+        (5, 50, 100)
+    );
+    let err = resolve_file("[sign_in]\nlockout = 3\n").unwrap_err();
+    assert!(format!("{err:#}").contains("unknown field `lockout`"), "{err:#}");
+}

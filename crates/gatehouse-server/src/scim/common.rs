@@ -38,6 +38,7 @@ impl From<CoreError> for ScimFail {
             CoreError::Forbidden { message, .. } => ScimError::new(403, message),
             CoreError::Unauthenticated { message, .. } => ScimError::new(401, message),
             CoreError::RateLimited { .. } => ScimError::new(429, "Too many requests; retry later."),
+            CoreError::Overloaded { .. } => ScimError::new(503, "The server is busy; retry shortly."),
             CoreError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error in SCIM");
                 ScimError::new(500, "Something went wrong on our side.")

@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use gatehouse_core::CoreError;
 
@@ -14,6 +14,9 @@ pub enum PageError {
     },
     NotFound,
     Csrf,
+    /// The request could not be read (a form that does not parse, a `next` address with
+    /// control characters): 400, saying what was wrong.
+    BadRequest(String),
     Core(CoreError),
     Render,
 }
@@ -36,6 +39,7 @@ struct MessagePage<'a> {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let mut retry_after = None;
         let (status, title, message) = match self {
             PageError::SignIn { next } => {
                 let target = format!("/login?next={}", urlencode(&next));
@@ -51,6 +55,7 @@ impl IntoResponse for PageError {
                 "Form expired",
                 "The form expired or was not sent from Gatehouse. Reload the page and try again.".to_owned(),
             ),
+            PageError::BadRequest(message) => (StatusCode::BAD_REQUEST, "Bad request", message),
             PageError::Render => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -58,6 +63,7 @@ impl IntoResponse for PageError {
             ),
             PageError::Core(e) => {
                 let api = ApiError::from(e);
+                retry_after = api.retry_after;
                 (api.status, "Something went wrong", api.detail)
             }
         };
@@ -67,8 +73,16 @@ impl IntoResponse for PageError {
         }
         .render()
         .unwrap_or_else(|_| message.clone());
-        (status, Html(body)).into_response()
+        with_retry_after((status, Html(body)).into_response(), retry_after)
     }
+}
+
+/// Adds `Retry-After` (seconds) to a refusal that has one (429, 503).
+pub fn with_retry_after(mut res: Response, secs: Option<u64>) -> Response {
+    if let Some(s) = secs {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    res
 }
 
 /// What a page handler answers.

@@ -6,15 +6,15 @@
 
 use super::cookies::{SESSION_COOKIE, set_cookie};
 use super::csrf::{check_login_csrf, login_csrf, with_login_cookie};
-use super::pages::{PageError, PageResult, render_status};
+use super::form::PageForm;
+use super::pages::{PageError, PageResult, render_status, with_retry_after};
 use super::session::signed_in;
 use crate::extract::ClientMeta;
 use crate::state::AppState;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use gatehouse_core::CoreError;
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::auth::{OpenedSession, Progress};
@@ -37,6 +37,7 @@ struct LoginPage {
 struct ForgotPage {
     csrf: String,
     sent: bool,
+    error: Option<String>,
 }
 
 #[derive(Template)]
@@ -47,13 +48,50 @@ struct ResetPage {
     error: Option<String>,
 }
 
-/// Only local console paths are followed after sign-in: never another host.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
+/// Only local console paths are followed after sign-in: never another host (those go to
+/// `/admin`). An address with control characters (a CR/LF would split the `Location`
+/// header) is refused outright.
+fn safe_next(next: Option<&str>) -> Result<String, PageError> {
+    if next.is_some_and(|n| n.chars().any(char::is_control)) {
+        return Err(PageError::BadRequest(
+            "The address to return to after sign-in (next) holds control characters.".into(),
+        ));
+    }
+    Ok(match next {
         Some(n) if n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') && !n.contains("://") => {
             n.to_owned()
         }
         _ => "/admin".to_owned(),
+    })
+}
+
+/// A 303 to `to`; an address that cannot be a header is a bad request, never a panic.
+fn see_other(to: &str) -> PageResult {
+    let location = HeaderValue::from_str(to)
+        .map_err(|_| PageError::BadRequest("The address to go to is not a valid address.".into()))?;
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+}
+
+/// How a page answers a refused attempt: too many attempts (429) or a full hashing queue
+/// (503), each with `Retry-After`; `limited` names what there were too many of. Anything else
+/// is the page error it is.
+fn refusal(e: CoreError, limited: &str) -> Result<(StatusCode, String, Option<u64>), PageError> {
+    match e {
+        CoreError::RateLimited { retry_after_secs } => Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many {limited}. Try again in {} minute(s).",
+                retry_after_secs.div_ceil(60)
+            ),
+            Some(retry_after_secs),
+        )),
+        CoreError::Overloaded { retry_after_secs } => Ok((
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Gatehouse is busy right now. Try again in a few seconds.".to_owned(),
+            Some(retry_after_secs),
+        )),
+        CoreError::Unauthenticated { message, .. } => Ok((StatusCode::UNAUTHORIZED, message, None)),
+        other => Err(PageError::Core(other)),
     }
 }
 
@@ -71,7 +109,8 @@ pub struct LoginQuery {
 }
 
 pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> PageResult {
-    let (csrf, fresh) = login_csrf(&headers);
+    let next = safe_next(q.next.as_deref())?;
+    let (csrf, fresh) = login_csrf(&st, &headers)?;
     let status = if q.signed_out.is_some() {
         Some("You are signed out.")
     } else if q.password_set.is_some() {
@@ -81,7 +120,7 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Quer
     };
     let page = LoginPage {
         csrf: csrf.clone(),
-        next: safe_next(q.next.as_deref()),
+        next,
         email: String::new(),
         status,
         error: None,
@@ -101,45 +140,34 @@ pub async fn submit(
     State(st): State<AppState>,
     ClientMeta(meta): ClientMeta,
     headers: HeaderMap,
-    Form(f): Form<LoginForm>,
+    PageForm(f): PageForm<LoginForm>,
 ) -> PageResult {
-    check_login_csrf(&headers, &f.csrf)?;
-    match sign_in(&st, &f.email, &f.password, &meta).await {
+    check_login_csrf(&st, &headers, &f.csrf)?;
+    let next = safe_next(f.next.as_deref())?;
+    let (status, message, retry_after) = match sign_in(&st, &f.email, &f.password, &meta).await {
         Ok(opened) => {
             // A new session id at every sign-in; any earlier session of this browser ends.
             if let Ok(Some(earlier)) = signed_in(&st, &headers).await {
                 let _ = st.signin.sign_out(&earlier, &meta).await;
             }
-            let mut res = Redirect::to(&safe_next(f.next.as_deref())).into_response();
+            let mut res = see_other(&next)?;
             let age = st.signin.policy().absolute_secs;
             res.headers_mut().append(
                 header::SET_COOKIE,
                 set_cookie(&st, SESSION_COOKIE, &opened.token, Some(age)),
             );
-            Ok(res)
+            return Ok(res);
         }
-        Err(e) => {
-            let (status, message) = match e {
-                CoreError::RateLimited { retry_after_secs } => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!(
-                        "Too many failed attempts. Try again in {} minute(s).",
-                        retry_after_secs.div_ceil(60)
-                    ),
-                ),
-                CoreError::Unauthenticated { message, .. } => (StatusCode::UNAUTHORIZED, message),
-                other => return Err(PageError::Core(other)),
-            };
-            let page = LoginPage {
-                csrf: f.csrf,
-                next: safe_next(f.next.as_deref()),
-                email: f.email,
-                status: None,
-                error: Some(message),
-            };
-            render_status(status, &page)
-        }
-    }
+        Err(e) => refusal(e, "failed attempts")?,
+    };
+    let page = LoginPage {
+        csrf: f.csrf,
+        next,
+        email: f.email,
+        status: None,
+        error: Some(message),
+    };
+    Ok(with_retry_after(render_status(status, &page)?, retry_after))
 }
 
 /// Runs the sign-in flow and, if the destination admits the person, opens their session. A
@@ -167,7 +195,7 @@ pub async fn logout(
     State(st): State<AppState>,
     ClientMeta(meta): ClientMeta,
     headers: HeaderMap,
-    Form(f): Form<LogoutForm>,
+    PageForm(f): PageForm<LogoutForm>,
 ) -> PageResult {
     // The session is looked up once the form is read, so a malformed post touches nothing.
     if let Some(person) = signed_in(&st, &headers).await? {
@@ -176,14 +204,14 @@ pub async fn logout(
         }
         st.signin.sign_out(&person, &meta).await?;
     }
-    let mut res: Response = Redirect::to("/login?signed_out=1").into_response();
+    let mut res: Response = see_other("/login?signed_out=1")?;
     res.headers_mut()
         .append(header::SET_COOKIE, set_cookie(&st, SESSION_COOKIE, "", Some(0)));
     Ok(res)
 }
 
 pub async fn forgot_page(State(st): State<AppState>, headers: HeaderMap) -> PageResult {
-    let (csrf, fresh) = login_csrf(&headers);
+    let (csrf, fresh) = login_csrf(&st, &headers)?;
     with_login_cookie(
         &st,
         &csrf,
@@ -193,6 +221,7 @@ pub async fn forgot_page(State(st): State<AppState>, headers: HeaderMap) -> Page
             &ForgotPage {
                 csrf: csrf.clone(),
                 sent: false,
+                error: None,
             },
         ),
     )
@@ -208,9 +237,19 @@ pub async fn forgot_submit(
     State(st): State<AppState>,
     ClientMeta(meta): ClientMeta,
     headers: HeaderMap,
-    Form(f): Form<ForgotForm>,
+    PageForm(f): PageForm<ForgotForm>,
 ) -> PageResult {
-    check_login_csrf(&headers, &f.csrf)?;
+    check_login_csrf(&st, &headers, &f.csrf)?;
+    // Counted whether or not the address has an account, so the answer tells nothing.
+    if let Err(e) = st.signin.count_reset_request(&f.email, &meta).await {
+        let (status, message, retry_after) = refusal(e, "requests")?;
+        let page = ForgotPage {
+            csrf: f.csrf,
+            sent: false,
+            error: Some(message),
+        };
+        return Ok(with_retry_after(render_status(status, &page)?, retry_after));
+    }
     // The same answer whether or not the address has an account; failures are logged only.
     if let Err(e) = request_reset(&st, &f.email, &meta).await {
         tracing::error!(error = %e, "password reset request failed");
@@ -220,6 +259,7 @@ pub async fn forgot_submit(
         &ForgotPage {
             csrf: f.csrf,
             sent: true,
+            error: None,
         },
     )
 }
@@ -242,7 +282,7 @@ pub struct ResetQuery {
 }
 
 pub async fn reset_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ResetQuery>) -> PageResult {
-    let (csrf, fresh) = login_csrf(&headers);
+    let (csrf, fresh) = login_csrf(&st, &headers)?;
     let page = ResetPage {
         csrf: csrf.clone(),
         token: q.token.unwrap_or_default(),
@@ -267,27 +307,33 @@ pub async fn reset_submit(
     State(st): State<AppState>,
     ClientMeta(meta): ClientMeta,
     headers: HeaderMap,
-    Form(f): Form<ResetForm>,
+    PageForm(f): PageForm<ResetForm>,
 ) -> PageResult {
-    check_login_csrf(&headers, &f.csrf)?;
-    let error = if f.password == f.confirm {
+    check_login_csrf(&st, &headers, &f.csrf)?;
+    let (status, error, retry_after) = if f.password == f.confirm {
         match st.signin.reset_password(&f.token, &f.password, &meta).await {
-            Ok(_) => return Ok(Redirect::to("/login?password_set=1").into_response()),
-            Err(CoreError::Validation { fields }) => fields
-                .first()
-                .map_or_else(String::new, |f| format!("Password {}.", f.message)),
-            Err(CoreError::Conflict { message, .. }) => message,
-            Err(other) => return Err(PageError::Core(other)),
+            Ok(_) => return see_other("/login?password_set=1"),
+            Err(CoreError::Validation { fields }) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                fields
+                    .first()
+                    .map_or_else(String::new, |f| format!("Password {}.", f.message)),
+                None,
+            ),
+            Err(CoreError::Conflict { message, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, message, None),
+            Err(other) => refusal(other, "attempts")?,
         }
     } else {
-        "The passwords do not match.".to_owned()
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The passwords do not match.".to_owned(),
+            None,
+        )
     };
-    render_status(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &ResetPage {
-            csrf: f.csrf,
-            token: f.token,
-            error: Some(error),
-        },
-    )
+    let page = ResetPage {
+        csrf: f.csrf,
+        token: f.token,
+        error: Some(error),
+    };
+    Ok(with_retry_after(render_status(status, &page)?, retry_after))
 }

@@ -116,3 +116,6 @@ async fn key_secrets_are_shown_once_and_stored_only_as_digests(app: TestApp) {
     assert!(digests.iter().all(|d| d.len() == 64 && d != secret));
     pool.close().await;
 }
+
+/// The sign-in pages: attempt limits, the hashing queue, reset links, cleanup, form input.
+mod sign_in;

@@ -317,9 +317,6 @@ impl DirectoryTx for FakeTx {
 }
 
 impl SigninTx for FakeTx {
-    async fn set_password_hash(&mut self, _: AccountId, _: &str) -> Result<()> {
-        unused!()
-    }
     async fn insert_session(&mut self, _: &str, _: &Session, _: &RequestMeta) -> Result<()> {
         unused!()
     }
@@ -332,21 +329,6 @@ impl SigninTx for FakeTx {
     async fn delete_sessions_of(&mut self, account: AccountId) -> Result<()> {
         self.sessions_ended.push(account);
         Ok(())
-    }
-    async fn record_throttle_failure(&mut self, _: &str, _: Timestamp, _: Timestamp) -> Result<i64> {
-        unused!()
-    }
-    async fn lock_throttle(&mut self, _: &str, _: Timestamp) -> Result<()> {
-        unused!()
-    }
-    async fn clear_throttle(&mut self, _: &str) -> Result<()> {
-        unused!()
-    }
-    async fn insert_password_reset(&mut self, _: &str, _: AccountId, _: Timestamp, _: Timestamp) -> Result<()> {
-        unused!()
-    }
-    async fn take_password_reset(&mut self, _: &str, _: Timestamp) -> Result<Option<AccountId>> {
-        unused!()
     }
 }
 
