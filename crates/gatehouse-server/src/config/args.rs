@@ -44,6 +44,10 @@ pub struct ConfigArgs {
     /// Largest database connection pool. Default: 16.
     #[arg(long, env = "GATEHOUSE_MAX_CONNECTIONS", global = true, help_heading = "Database")]
     pub max_connections: Option<u32>,
+    /// SQLite durability: full (each commit is synced to disk before it is acknowledged) or
+    /// normal (faster; the last commits can be lost on power loss). Default: full.
+    #[arg(long, env = "GATEHOUSE_SQLITE_SYNCHRONOUS", global = true, help_heading = "Database")]
+    pub sqlite_synchronous: Option<String>,
 
     /// Minutes of inactivity after which a console session ends. Default: 30.
     #[arg(

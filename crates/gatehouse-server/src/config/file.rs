@@ -21,6 +21,7 @@ pub(super) struct DatabaseSection {
     pub url: Option<SecretString>,
     pub url_file: Option<PathBuf>,
     pub max_connections: Option<u32>,
+    pub sqlite_synchronous: Option<String>,
 }
 
 /// `[sessions]`
@@ -199,6 +200,7 @@ impl RawFile {
                 "max_connections",
                 "[database] max_connections",
             )?,
+            sqlite_synchronous: s.sqlite_synchronous,
         })
     }
 

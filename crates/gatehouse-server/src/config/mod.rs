@@ -52,6 +52,8 @@ pub struct DatabaseConfig {
     pub url: SecretString,
     /// Largest connection pool.
     pub max_connections: u32,
+    /// SQLite's `synchronous` level (full unless the operator trades durability for speed).
+    pub sqlite_synchronous: gatehouse_store::SqliteSynchronous,
 }
 
 /// `[sessions]`: console session lifetimes.
@@ -208,6 +210,15 @@ impl DatabaseConfig {
                 .or(file.database.max_connections)
                 .unwrap_or(16)
                 .max(1),
+            sqlite_synchronous: match args
+                .sqlite_synchronous
+                .as_deref()
+                .or(file.database.sqlite_synchronous.as_deref())
+            {
+                Some(raw) => gatehouse_store::SqliteSynchronous::parse(raw)
+                    .map_err(|_| anyhow::anyhow!("sqlite_synchronous must be full or normal, not {raw:?}"))?,
+                None => gatehouse_store::SqliteSynchronous::default(),
+            },
         })
     }
 }

@@ -187,3 +187,20 @@ fn debug_never_prints_a_secret() {
     };
     assert!(!format!("{args:?}").contains("hunter2"));
 }
+
+#[test]
+fn sqlite_syncs_full_by_default_and_normal_only_when_asked() {
+    use gatehouse_store::SqliteSynchronous;
+    let c = Config::resolve(&ConfigArgs::default()).unwrap();
+    assert_eq!(c.database.sqlite_synchronous, SqliteSynchronous::Full);
+    let c = resolve_file("[database]\nsqlite_synchronous = \"normal\"\n").unwrap();
+    assert_eq!(c.database.sqlite_synchronous, SqliteSynchronous::Normal);
+    let c = Config::resolve(&ConfigArgs {
+        sqlite_synchronous: Some("FULL".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.database.sqlite_synchronous, SqliteSynchronous::Full);
+    let err = resolve_file("[database]\nsqlite_synchronous = \"off\"\n").unwrap_err();
+    assert!(format!("{err:#}").contains("full or normal"), "{err:#}");
+}
