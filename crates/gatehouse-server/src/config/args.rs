@@ -102,6 +102,16 @@ pub struct ConfigArgs {
         help_heading = "Outbound"
     )]
     pub allow_private_addresses: Option<bool>,
+    /// Host names outbound requests may reach even when they resolve to private addresses
+    /// (a self-hosted IdP's metadata or logout endpoint), comma-separated. Default: none.
+    #[arg(
+        long,
+        env = "GATEHOUSE_OUTBOUND_ALLOW_HOSTS",
+        global = true,
+        value_delimiter = ',',
+        help_heading = "Outbound"
+    )]
+    pub outbound_allow_hosts: Option<Vec<String>>,
     /// Extra CA certificate (PEM file) trusted by outbound HTTPS (the HTTPS domain check).
     #[arg(long, env = "GATEHOUSE_EXTRA_CA_FILE", global = true, help_heading = "Outbound")]
     pub extra_ca_file: Option<PathBuf>,

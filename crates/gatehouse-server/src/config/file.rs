@@ -48,6 +48,7 @@ pub(super) struct OutboundSection {
     pub dns_servers: Option<Vec<SocketAddr>>,
     pub allow_private_addresses: Option<bool>,
     pub extra_ca_file: Option<PathBuf>,
+    pub allow_hosts: Option<Vec<String>>,
 }
 
 /// `[domains]`
@@ -257,6 +258,7 @@ impl RawFile {
                 "extra_ca_file",
                 "[outbound] extra_ca_file",
             )?,
+            allow_hosts: s.allow_hosts,
         })
     }
 

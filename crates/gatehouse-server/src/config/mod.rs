@@ -84,6 +84,8 @@ pub struct OutboundConfig {
     pub allow_private_addresses: bool,
     /// Extra CA certificate (PEM file) trusted for outbound HTTPS.
     pub extra_ca_file: Option<PathBuf>,
+    /// Host names that may resolve to private addresses (self-hosted IdPs on the network).
+    pub allow_hosts: Vec<String>,
 }
 
 /// `[domains]`: domain verification.
@@ -284,6 +286,15 @@ impl OutboundConfig {
                 .extra_ca_file
                 .clone()
                 .or_else(|| file.outbound.extra_ca_file.clone()),
+            allow_hosts: args
+                .outbound_allow_hosts
+                .clone()
+                .or_else(|| file.outbound.allow_hosts.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
         }
     }
 }

@@ -204,3 +204,22 @@ fn sqlite_syncs_full_by_default_and_normal_only_when_asked() {
     let err = resolve_file("[database]\nsqlite_synchronous = \"off\"\n").unwrap_err();
     assert!(format!("{err:#}").contains("full or normal"), "{err:#}");
 }
+
+#[test]
+fn outbound_allow_hosts_come_lower_case_from_flags_or_the_file() {
+    let c = resolve_file("[outbound]\nallow_hosts = [\"IdP.Corp.Internal.\", \"metadata.lan\"]\n").unwrap();
+    assert_eq!(c.outbound.allow_hosts, ["idp.corp.internal", "metadata.lan"]);
+    let c = Config::resolve(&ConfigArgs {
+        outbound_allow_hosts: Some(vec!["sso.lan".into()]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.outbound.allow_hosts, ["sso.lan"]);
+    assert!(
+        Config::resolve(&ConfigArgs::default())
+            .unwrap()
+            .outbound
+            .allow_hosts
+            .is_empty()
+    );
+}

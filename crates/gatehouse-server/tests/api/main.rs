@@ -16,3 +16,4 @@ mod scim_groups;
 mod scim_held;
 mod scim_search;
 mod scim_sequences;
+mod ssrf;
