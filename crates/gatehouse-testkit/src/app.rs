@@ -93,6 +93,9 @@ impl TestApp {
         let https = https::HttpsServer::start(&["*.test", "*.acme.test", "*.example.test"]).await;
         config.outbound.dns_servers = vec![dns.addr];
         config.outbound.allow_private_addresses = true;
+        // Tests drive many requests from one address with one key; those about limits turn
+        // them on in `tweak`.
+        config.limits = gatehouse_server::config::LimitsConfig::off();
         config.domains.https_port = https.addr.port();
         config.outbound.extra_ca_file = Some(https.ca_file.clone());
         listen_on_a_free_port(&mut config);

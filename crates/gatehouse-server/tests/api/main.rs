@@ -6,6 +6,7 @@ mod console;
 mod domains;
 mod flows;
 mod input;
+mod limits;
 mod ops;
 mod races;
 mod scim;
