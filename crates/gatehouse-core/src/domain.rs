@@ -31,8 +31,7 @@ impl DomainName {
             return Err(bad("must have at least two labels, like example.com"));
         }
         crate::types::parse_domain(&ascii).map_err(|()| bad("is not a valid domain name"))?;
-        let labels: Vec<&str> = ascii.split('.').collect();
-        if labels.last().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit())) {
+        if ends_in_a_number(&ascii) {
             return Err(bad("must be a domain name, not an IP address"));
         }
         Ok(Self(ascii))
@@ -45,6 +44,19 @@ impl DomainName {
     /// Whether this is a mailbox provider's domain that no organization can own.
     pub fn is_consumer(&self) -> bool {
         CONSUMER_DOMAINS.binary_search(&self.0.as_str()).is_ok()
+    }
+}
+
+/// The WHATWG URL Standard's "ends in a number": a host whose last label is all digits or
+/// `0x` and hex digits is parsed as an IPv4 address, in any of its spellings (`0x7f.0x1` and
+/// `127.1` are 127.0.0.1, `1.2.3.0x4` is 1.2.3.4). A URL built from such a name would reach an
+/// address, never a domain, so it is not a domain name.
+fn ends_in_a_number(ascii: &str) -> bool {
+    let last = ascii.rsplit('.').next().unwrap_or_default();
+    let hex = last.strip_prefix("0x").or_else(|| last.strip_prefix("0X"));
+    match hex {
+        Some(digits) => digits.chars().all(|c| c.is_ascii_hexdigit()),
+        None => !last.is_empty() && last.chars().all(|c| c.is_ascii_digit()),
     }
 }
 
@@ -283,6 +295,27 @@ mod tests {
             "admin@acme.example",
         ] {
             assert!(DomainName::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_the_url_parser_reads_as_ip_addresses_are_refused() {
+        for bad in [
+            "0x7f.0x1",
+            "1.2.3.0x4",
+            "1.2.3.0X4",
+            "acme.0x",
+            "2130706433",
+            "0177.0.0.1",
+            "127.1",
+            "0x7f.1",
+            "0x7f000001",
+            "１２７.０.０.１",
+        ] {
+            assert!(DomainName::parse(bad).is_err(), "{bad}");
+        }
+        for ok in ["0x7f.example", "acme.0xample", "1.2.3.example", "123.example"] {
+            assert!(DomainName::parse(ok).is_ok(), "{ok}");
         }
     }
 

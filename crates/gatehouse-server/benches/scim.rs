@@ -5,6 +5,7 @@
 //!   BENCH_ENGINES=sqlite BENCH_SCIM_USERS=10000 BENCH_LOOKUP_USERS=1000000 cargo bench -p gatehouse-server --bench scim
 //!   BENCH_MAX_CONNECTIONS=8 (the server's database pool)
 //!   BENCH_TOKEN_CACHE_SECONDS=0 (read the SCIM token on every request; default: the server's)
+//!   BENCH_SQLITE_SYNCHRONOUS=normal (SQLite's durability level; default: the server's, full)
 //!
 //! Prints a Markdown table; nothing here asserts time.
 
@@ -69,8 +70,15 @@ async fn run(dialect: Dialect, name: &str, users: usize, lookup_users: usize) {
     let token_cache = std::env::var("BENCH_TOKEN_CACHE_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok());
+    // BENCH_SQLITE_SYNCHRONOUS: full or normal (default: the server's own default).
+    let synchronous = std::env::var("BENCH_SQLITE_SYNCHRONOUS")
+        .ok()
+        .map(|v| gatehouse_store::SqliteSynchronous::parse(&v).expect("BENCH_SQLITE_SYNCHRONOUS: full or normal"));
     let app = Arc::new(
         TestApp::spawn_with(dialect, |c| {
+            if let Some(s) = synchronous {
+                c.database.sqlite_synchronous = s;
+            }
             if let Some(n) = pool {
                 c.database.max_connections = n;
             }

@@ -1,14 +1,17 @@
 //! Building the router and serving it, with graceful shutdown and background jobs.
 
+use crate::conn::{CappedListener, ConnLimits, ServeConnections};
 use crate::error::ApiError;
+use crate::limits::EdgeLimits;
 use crate::state::AppState;
-use crate::{api, console, jobs, ops, scim, web};
+use crate::{api, console, jobs, limits, ops, scim, web};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -35,6 +38,16 @@ pub fn router(state: AppState) -> Router {
                 "This endpoint does not support that method.",
             )
         })
+        // Bodies get a deadline; rates are counted before anything else reads the request;
+        // both answers (408, 429) are still counted in /metrics.
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.http.body_timeout,
+            limits::body_deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(EdgeLimits::new(&state.config.limits, state.config.trusted_proxies.clone())),
+            limits::enforce,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -85,13 +98,21 @@ impl Running {
     }
 }
 
-/// Binds and serves in the background; jobs start with it.
+/// Binds and serves in the background; jobs start with it. At most `[http] max_connections`
+/// connections are open at once, each under the header and idle timeouts (`crate::conn`).
 pub async fn spawn(state: AppState, listen: SocketAddr) -> std::io::Result<Running> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
     jobs::spawn_all(state.clone(), rx.clone());
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let http = &state.config.http;
+    let limits = ConnLimits {
+        max_connections: http.max_connections,
+        header_timeout: http.header_timeout,
+        idle_timeout: http.idle_timeout,
+    };
+    let listener = CappedListener::new(listener, limits, state.metrics.clone());
+    let app = ServeConnections::new(router(state));
     let mut stop = rx;
     let handle = tokio::spawn(async move {
         axum::serve(listener, app)

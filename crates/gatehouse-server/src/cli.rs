@@ -114,6 +114,7 @@ async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<SqlStore> 
     let opts = StoreOptions {
         url: config.database.url.expose_secret().to_owned(),
         max_connections: config.database.max_connections,
+        sqlite_synchronous: config.database.sqlite_synchronous,
     };
     let store = if migrate {
         SqlStore::connect(&opts).await

@@ -4,6 +4,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod conn;
 pub mod console;
 pub mod domains;
 pub mod error;

@@ -1,5 +1,14 @@
-//! Limits shared by the router and the extractors that read bodies themselves. Its own file so
-//! the console's form extractor can use them without importing the app that routes to it.
+//! Limits on what a client may ask of the server: body sizes (shared by the router and the
+//! extractors that read bodies themselves, so the console's form extractor can use them
+//! without importing the app that routes to it), request rates, and how long a body may take.
+
+mod deadline;
+mod edge;
+mod rate;
+
+pub use deadline::{BodyTimedOut, body_deadline};
+pub use edge::{EdgeLimits, Surface, enforce};
+pub use rate::{RateLimit, RateLimiter, RetryAfter};
 
 /// Largest JSON body the API accepts.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -1,8 +1,15 @@
 //! Gatehouse's own outbound HTTP, shared by every feature that fetches a URL someone else
 //! chose (the HTTPS domain check today; webhooks, SAML metadata URLs and OIDC discovery next).
-//! Such a URL can point anywhere, so the client guards what it reaches: no private, loopback
-//! or link-local address unless configured (checked at resolution, so DNS rebinding cannot
-//! slip one in), no redirect to another host or scheme, tight timeouts and a cap on the body.
+//! Such a URL can point anywhere, so the client guards what it reaches: no forbidden address
+//! (`addresses`) unless configured, checked on every address a name resolves to and on
+//! IP-literal hosts, at resolution, so DNS rebinding cannot slip one in; no redirect to another
+//! host or scheme; tight timeouts and a cap on the body. Callers learn a coarse reason
+//! ([`OutboundError`]); the error chain, which tells of ports and certificates on the hosts
+//! behind it, goes only to the server's debug log.
+
+mod addresses;
+
+pub use addresses::{AddressRule, Refused, is_forbidden};
 
 use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -18,6 +25,8 @@ pub struct OutboundPolicy {
     pub dns_servers: Vec<SocketAddr>,
     /// Reach private, loopback and link-local addresses (tests, labs).
     pub allow_private_addresses: bool,
+    /// Host names that may resolve to private addresses (`--outbound-allow-hosts`).
+    pub allow_hosts: Vec<String>,
     /// Extra CA certificate (PEM) to trust.
     pub extra_ca_pem: Option<Vec<u8>>,
     /// Refuse plain `http://` URLs (and redirects to them).
@@ -42,9 +51,21 @@ impl OutboundPolicy {
         Ok(Self {
             dns_servers: cfg.dns_servers.clone(),
             allow_private_addresses: cfg.allow_private_addresses,
+            allow_hosts: cfg.allow_hosts.clone(),
             extra_ca_pem,
             ..Self::default()
         })
+    }
+
+    fn rule(&self) -> AddressRule {
+        AddressRule {
+            allow_private: self.allow_private_addresses,
+            allow_hosts: self
+                .allow_hosts
+                .iter()
+                .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+                .collect(),
+        }
     }
 }
 
@@ -53,6 +74,7 @@ impl Default for OutboundPolicy {
         Self {
             dns_servers: Vec::new(),
             allow_private_addresses: false,
+            allow_hosts: Vec::new(),
             extra_ca_pem: None,
             https_only: true,
             user_agent: concat!("Gatehouse/", env!("CARGO_PKG_VERSION")).to_owned(),
@@ -63,91 +85,110 @@ impl Default for OutboundPolicy {
     }
 }
 
-/// Why a fetch gave no body. Coarse on purpose: callers tell people what went wrong, they do
-/// not branch on transport details.
-#[derive(Debug)]
+/// Why a fetch gave no body. Coarse on purpose: this is all a caller (an API answer, an audit
+/// event, a stored check) learns. Which port was closed or which name a certificate carried
+/// would map the network behind Gatehouse; that detail goes to the debug log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboundError {
-    /// No answer: resolution, a forbidden address, TLS, a timeout or a refused redirect.
-    Unreachable(String),
-    /// The peer answered with a status other than 2xx.
-    Status(reqwest::StatusCode),
+    /// No answer: the name did not resolve, resolved to a forbidden address, the host is an
+    /// address, or the connection was refused or broke off.
+    Unreachable,
+    /// The TLS handshake failed (certificate, name or protocol).
+    Tls,
+    /// The peer took too long.
+    Timeout,
+    /// The peer answered with a status other than 2xx, or redirected where we do not follow.
+    BadStatus,
     /// The body is larger than the policy allows.
-    TooLarge { limit: usize },
-    /// The answer broke off while its body was read.
-    Read(String),
+    TooLarge,
 }
 
-impl std::fmt::Display for OutboundError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl OutboundError {
+    /// The words callers see.
+    pub fn reason(self) -> &'static str {
         match self {
-            Self::Unreachable(detail) | Self::Read(detail) => f.write_str(detail),
-            Self::Status(status) => write!(f, "answered {status}"),
-            Self::TooLarge { limit } => write!(f, "larger than {limit} bytes"),
+            Self::Unreachable => "unreachable",
+            Self::Tls => "TLS error",
+            Self::Timeout => "timeout",
+            Self::BadStatus => "bad status",
+            Self::TooLarge => "too large",
+        }
+    }
+
+    /// The coarse kind of a transport error.
+    fn of(e: &reqwest::Error) -> Self {
+        if e.is_timeout() {
+            Self::Timeout
+        } else if e.is_redirect() || e.is_status() {
+            Self::BadStatus
+        } else if is_tls(e) {
+            Self::Tls
+        } else {
+            Self::Unreachable
         }
     }
 }
 
+impl std::fmt::Display for OutboundError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
 impl std::error::Error for OutboundError {}
+
+/// Whether a TLS error is anywhere in the chain. `io::Error::source` skips the error it
+/// wraps, so a wrapped rustls error is looked for inside each I/O error too.
+fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<rustls::Error>() || is_tls(inner))
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
 
 /// The guarded client. Cheap to clone.
 #[derive(Clone)]
 pub struct Outbound {
     resolver: Arc<TokioResolver>,
     http: reqwest::Client,
+    rule: Arc<AddressRule>,
     max_body: usize,
 }
 
-/// Addresses no outbound request may reach unless configured: loopback, private ranges,
-/// link-local (cloud metadata lives there), unspecified, multicast, and their IPv6 kin.
-pub fn is_forbidden(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // 100.64.0.0/10 carrier-grade NAT
-                || v4.octets()[0] == 0
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link-local
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_forbidden(IpAddr::V4(v4)))
-        }
-    }
-}
-
-/// reqwest's name resolution, through our resolver, with forbidden addresses removed: the
-/// connection goes to an address we checked, so DNS rebinding cannot slip a private one in.
+/// reqwest's name resolution, through our resolver, admitting a name only if every address
+/// it resolves to is allowed: the connection goes to an address we checked, so DNS rebinding
+/// cannot slip a private one in.
 struct GuardedResolve {
     resolver: Arc<TokioResolver>,
-    allow_private: bool,
+    rule: Arc<AddressRule>,
 }
 
 impl reqwest::dns::Resolve for GuardedResolve {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let resolver = self.resolver.clone();
-        let allow_private = self.allow_private;
+        let rule = self.rule.clone();
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let ips = resolver
+            let ips: Vec<IpAddr> = resolver
                 .lookup_ip(format!("{host}."))
                 .await
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
-            let allowed: Vec<SocketAddr> = ips
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?
                 .iter()
-                .filter(|ip| allow_private || !is_forbidden(*ip))
-                .map(|ip| SocketAddr::new(ip, 0))
                 .collect();
-            if allowed.is_empty() {
-                return Err(format!("{host} resolves only to private or reserved addresses").into());
-            }
-            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+            rule.admit(&host, &ips)?;
+            let addrs: Vec<SocketAddr> = ips.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect();
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
     }
 }
@@ -184,13 +225,17 @@ impl Outbound {
     /// A client that keeps to `policy`.
     pub fn new(policy: &OutboundPolicy) -> anyhow::Result<Self> {
         let resolver = Arc::new(resolver(&policy.dns_servers)?);
+        let rule = Arc::new(policy.rule());
         let guard = Arc::new(GuardedResolve {
             resolver: resolver.clone(),
-            allow_private: policy.allow_private_addresses,
+            rule: rule.clone(),
         });
         let https_only = policy.https_only;
         let mut http = reqwest::Client::builder()
             .dns_resolver(guard)
+            // No connection outlives its request: each one goes to an address resolved and
+            // checked for it, and a check sees the zone as it is now, not a kept-alive peer.
+            .pool_max_idle_per_host(0)
             .no_proxy()
             .https_only(https_only)
             .connect_timeout(policy.connect_timeout)
@@ -212,6 +257,7 @@ impl Outbound {
         Ok(Self {
             resolver,
             http: http.build()?,
+            rule,
             max_body: policy.max_body,
         })
     }
@@ -223,25 +269,52 @@ impl Outbound {
 
     /// GETs `url` and returns its body, refusing a non-2xx answer and a body over the cap.
     pub async fn get(&self, url: &str) -> Result<Vec<u8>, OutboundError> {
+        self.fetch(url).await.map_err(|(kind, detail)| {
+            tracing::debug!(%url, reason = kind.reason(), error = %detail, "outbound request failed");
+            kind
+        })
+    }
+
+    /// The fetch, with the full story of a failure for the log.
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, (OutboundError, String)> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| (OutboundError::Unreachable, e.to_string()))?;
+        // A host the URL parser reads as an address (`[::1]`, `127.1`, `0x7f.0x1`) is never
+        // resolved, so the address rule is applied to it here.
+        if parsed.domain().is_none()
+            && let Some(ip) = literal_host(&parsed)
+            && !self.rule.admits_literal(ip)
+        {
+            return Err((OutboundError::Unreachable, format!("{ip} is a forbidden address")));
+        }
         let mut res = self
             .http
-            .get(url)
+            .get(parsed)
             .send()
             .await
-            .map_err(|e| OutboundError::Unreachable(error_chain(&e)))?;
+            .map_err(|e| (OutboundError::of(&e), error_chain(&e)))?;
         if !res.status().is_success() {
-            return Err(OutboundError::Status(res.status()));
+            return Err((OutboundError::BadStatus, format!("answered {}", res.status())));
         }
         let mut body = Vec::new();
         // Read chunk by chunk so an endless body costs at most the cap.
-        while let Some(chunk) = res.chunk().await.map_err(|e| OutboundError::Read(e.to_string()))? {
+        while let Some(chunk) = res
+            .chunk()
+            .await
+            .map_err(|e| (OutboundError::of(&e), error_chain(&e)))?
+        {
             body.extend_from_slice(&chunk);
             if body.len() > self.max_body {
-                return Err(OutboundError::TooLarge { limit: self.max_body });
+                return Err((OutboundError::TooLarge, format!("larger than {} bytes", self.max_body)));
             }
         }
         Ok(body)
     }
+}
+
+/// The address a URL names as its host, if it names one.
+pub fn literal_host(url: &reqwest::Url) -> Option<IpAddr> {
+    let host = url.host_str()?;
+    host.trim_start_matches('[').trim_end_matches(']').parse().ok()
 }
 
 /// An error and its causes on one line (reqwest's own message hides the useful part).
@@ -261,24 +334,77 @@ mod tests {
     use super::*;
 
     #[test]
-    fn private_loopback_link_local_and_mapped_addresses_are_forbidden() {
-        for bad in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:10.0.0.1",
+    fn hosts_the_url_parser_reads_as_addresses_are_literals() {
+        for (url, ip) in [
+            ("https://0x7f.0x1/", "127.0.0.1"),
+            ("https://1.2.3.0x4/", "1.2.3.4"),
+            ("https://2130706433/", "127.0.0.1"),
+            ("https://0177.0.0.1/", "127.0.0.1"),
+            ("https://127.1/", "127.0.0.1"),
+            ("https://0x7f000001/", "127.0.0.1"),
+            ("https://[::ffff:7f00:1]/", "::ffff:127.0.0.1"),
+            ("https://[::1]:8443/x", "::1"),
         ] {
-            assert!(is_forbidden(bad.parse().unwrap()), "{bad}");
+            let parsed = reqwest::Url::parse(url).unwrap();
+            assert!(parsed.domain().is_none(), "{url} is not a domain");
+            assert_eq!(literal_host(&parsed), Some(ip.parse().unwrap()), "{url}");
         }
-        for ok in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
-            assert!(!is_forbidden(ok.parse().unwrap()), "{ok}");
+        let named = reqwest::Url::parse("https://www.acme.example/").unwrap();
+        assert_eq!(named.domain(), Some("www.acme.example"));
+        assert_eq!(literal_host(&named), None);
+    }
+
+    /// Whether anything connected to `listener` (the kernel queues a finished handshake
+    /// before the client's connect returns, so a connection made is waiting here).
+    fn was_connected(listener: &std::net::TcpListener) -> bool {
+        listener.accept().is_ok()
+    }
+
+    #[tokio::test]
+    async fn urls_naming_loopback_in_any_spelling_are_refused_before_connecting() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let out = Outbound::new(&OutboundPolicy::default()).unwrap();
+        for host in [
+            "127.0.0.1",
+            "0x7f.0x1",
+            "2130706433",
+            "0177.0.0.1",
+            "127.1",
+            "0x7f000001",
+        ] {
+            let url = format!("https://{host}:{port}/.well-known/x");
+            assert_eq!(out.get(&url).await, Err(OutboundError::Unreachable), "{url}");
+            assert!(!was_connected(&listener), "{url} reached the listener");
         }
+        // The same URL under a policy that allows private addresses does connect, so the
+        // refusal above is the rule's and not the network's.
+        let lab = Outbound::new(&OutboundPolicy {
+            allow_private_addresses: true,
+            timeout: Duration::from_millis(200),
+            ..OutboundPolicy::default()
+        })
+        .unwrap();
+        let _ = lab.get(&format!("https://0x7f.0x1:{port}/")).await;
+        assert!(was_connected(&listener));
+    }
+
+    #[test]
+    fn callers_see_only_the_coarse_reasons() {
+        let reasons: Vec<&str> = [
+            OutboundError::Unreachable,
+            OutboundError::Tls,
+            OutboundError::Timeout,
+            OutboundError::BadStatus,
+            OutboundError::TooLarge,
+        ]
+        .iter()
+        .map(|e| e.reason())
+        .collect();
+        assert_eq!(
+            reasons,
+            ["unreachable", "TLS error", "timeout", "bad status", "too large"]
+        );
     }
 }

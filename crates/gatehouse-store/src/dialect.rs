@@ -3,6 +3,53 @@
 use gatehouse_core::{CoreError, Result};
 use sqlx::AnyConnection;
 
+/// How hard SQLite pushes a commit to disk before it is acknowledged (`PRAGMA synchronous`).
+///
+/// In WAL mode both levels keep the database consistent across a crash. `Full` (the default)
+/// syncs the WAL at every commit, so a commit that was acknowledged survives a power loss.
+/// `Normal` syncs only at checkpoints: faster writes, but the last commits before a power loss
+/// (not a process crash) can be lost. PostgreSQL ignores this; its durability is its own
+/// `synchronous_commit`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteSynchronous {
+    #[default]
+    Full,
+    Normal,
+}
+
+impl SqliteSynchronous {
+    /// `full` or `normal`, as the configuration spells them.
+    pub fn parse(raw: &str) -> Result<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "normal" => Ok(Self::Normal),
+            _ => Err(CoreError::validation("sqlite_synchronous", "must be full or normal")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Normal => "normal",
+        }
+    }
+
+    /// The value `PRAGMA synchronous` reads back (SQLite's numbering: NORMAL 1, FULL 2).
+    pub fn pragma_value(self) -> i64 {
+        match self {
+            Self::Full => 2,
+            Self::Normal => 1,
+        }
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Full => "PRAGMA synchronous = FULL",
+            Self::Normal => "PRAGMA synchronous = NORMAL",
+        }
+    }
+}
+
 /// Which engine a store speaks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -42,9 +89,9 @@ impl Dialect {
         }
     }
 
-    /// Per-connection settings. SQLite: WAL so readers never block the writer, NORMAL sync
-    /// (durable at every checkpoint, and WAL keeps commits atomic across crashes), foreign keys
-    /// on, a busy timeout for other processes (backups), and a case-sensitive LIKE.
+    /// Per-connection settings. SQLite: WAL so readers never block the writer, the configured
+    /// `synchronous` level (see [`SqliteSynchronous`]), foreign keys on, a busy timeout for
+    /// other processes (backups), and a case-sensitive LIKE.
     ///
     /// LIKE is case-sensitive on PostgreSQL; SQLite's ignores ASCII case unless told otherwise.
     /// Case-exact SCIM attributes (externalId, references, `meta.version`) compare with LIKE as
@@ -53,11 +100,15 @@ impl Dialect {
     /// a lower-cased needle. The pragma is one SQLite marks as legacy and a build could leave
     /// out, silently: so it is checked, and a connection where it took no effect is refused.
     /// (No index, view or CHECK in the schema uses LIKE, so nothing stored depends on the mode.)
-    pub(crate) async fn on_connect(self, conn: &mut AnyConnection) -> std::result::Result<(), sqlx::Error> {
+    pub(crate) async fn on_connect(
+        self,
+        conn: &mut AnyConnection,
+        synchronous: SqliteSynchronous,
+    ) -> std::result::Result<(), sqlx::Error> {
         if self == Dialect::Sqlite {
             for pragma in [
                 "PRAGMA journal_mode = WAL",
-                "PRAGMA synchronous = NORMAL",
+                synchronous.pragma(),
                 "PRAGMA foreign_keys = ON",
                 "PRAGMA busy_timeout = 5000",
                 "PRAGMA case_sensitive_like = ON",

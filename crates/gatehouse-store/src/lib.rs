@@ -31,7 +31,7 @@ mod sql;
 mod value_rows;
 
 pub use db::{Db, SqlReader, SqlTx};
-pub use dialect::Dialect;
+pub use dialect::{Dialect, SqliteSynchronous};
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
 
 use error::db_err;
@@ -78,6 +78,8 @@ pub struct SqlStore {
 pub struct StoreOptions {
     pub url: String,
     pub max_connections: u32,
+    /// SQLite's `synchronous` level on every connection (PostgreSQL ignores it).
+    pub sqlite_synchronous: SqliteSynchronous,
 }
 
 impl SqlStore {
@@ -93,6 +95,7 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::from_url(&opts.url)?;
         let url = dialect.normalize_url(&opts.url);
+        let synchronous = opts.sqlite_synchronous;
         let connect =
             AnyConnectOptions::from_str(&url).map_err(|e| CoreError::Internal(format!("bad database url: {e}")))?;
         let build = |max: u32| {
@@ -113,7 +116,7 @@ impl SqlStore {
                     })
                 })
                 .max_lifetime(Duration::from_mins(30))
-                .after_connect(move |conn, _| Box::pin(async move { dialect.on_connect(conn).await }))
+                .after_connect(move |conn, _| Box::pin(async move { dialect.on_connect(conn, synchronous).await }))
         };
         let reader = build(opts.max_connections.max(1))
             .connect_with(connect.clone())

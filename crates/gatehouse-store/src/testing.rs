@@ -32,6 +32,7 @@ impl TestDatabase {
                     options: StoreOptions {
                         url: format!("sqlite://{}", path.display()),
                         max_connections: 8,
+                        sqlite_synchronous: crate::SqliteSynchronous::default(),
                     },
                     dialect,
                     _dir: Some(dir),
@@ -55,6 +56,7 @@ impl TestDatabase {
                     options: StoreOptions {
                         url: format!("{base}/{name}"),
                         max_connections: 8,
+                        sqlite_synchronous: crate::SqliteSynchronous::default(),
                     },
                     dialect,
                     _dir: None,
@@ -93,4 +95,26 @@ impl Drop for TestDatabase {
             eprintln!("test database was not dropped; the test command drops it before its next run");
         }
     }
+}
+
+/// Runs `sql` (a query answering one integer, such as `PRAGMA synchronous`) on every
+/// connection the store holds at its fullest: all of the reading pool's connections, acquired
+/// concurrently and held together (so each is a different connection), then the writer's own.
+pub async fn on_every_connection(store: &crate::SqlStore, sql: &'static str) -> Vec<i64> {
+    let max = store.reader.options().get_max_connections();
+    let mut acquiring = tokio::task::JoinSet::new();
+    for _ in 0..max {
+        let pool = store.reader.clone();
+        acquiring.spawn(async move { pool.acquire().await.expect("acquire") });
+    }
+    let mut held = acquiring.join_all().await;
+    let mut values = Vec::new();
+    for conn in &mut held {
+        values.push(sqlx::query_scalar(sql).fetch_one(&mut **conn).await.expect("query"));
+    }
+    if store.dialect.writer_pool().is_some() {
+        let mut conn = store.writer.acquire().await.expect("acquire writer");
+        values.push(sqlx::query_scalar(sql).fetch_one(&mut *conn).await.expect("query"));
+    }
+    values
 }

@@ -83,8 +83,7 @@ impl TestApp {
             .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "error".into()))
             .with_test_writer()
             .try_init();
-        let db = TestDatabase::create(dialect).await;
-        let store = SqlStore::connect(&db.options).await.expect("store");
+        let mut db = TestDatabase::create(dialect).await;
         let clock = Arc::new(TestClock(AtomicI64::new(Timestamp::now().millis())));
         let data_dir = tempfile::tempdir().expect("data dir");
         let mut config = Config::resolve(&ConfigArgs::default()).expect("config");
@@ -94,10 +93,15 @@ impl TestApp {
         let https = https::HttpsServer::start(&["*.test", "*.acme.test", "*.example.test"]).await;
         config.outbound.dns_servers = vec![dns.addr];
         config.outbound.allow_private_addresses = true;
+        // Tests drive many requests from one address with one key; those about limits turn
+        // them on in `tweak`.
+        config.limits = gatehouse_server::config::LimitsConfig::off();
         config.domains.https_port = https.addr.port();
         config.outbound.extra_ca_file = Some(https.ca_file.clone());
         listen_on_a_free_port(&mut config);
         tweak(&mut config);
+        db.options.sqlite_synchronous = config.database.sqlite_synchronous;
+        let store = SqlStore::connect(&db.options).await.expect("store");
         let listen = config.http.listen;
         let state = AppState::new(store.clone(), clock.clone(), config)
             .await

@@ -2,10 +2,10 @@
 //! in the DNS wire format (hickory-proto). It can also answer SERVFAIL or not answer at all.
 
 use hickory_proto::op::{Message, MessageType, ResponseCode};
-use hickory_proto::rr::rdata::{A, TXT};
+use hickory_proto::rr::rdata::{A, AAAA, TXT};
 use hickory_proto::rr::{RData, Record, RecordType};
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
@@ -17,6 +17,8 @@ pub enum Answer {
     Txt(Vec<Vec<String>>),
     /// An A record.
     A(Ipv4Addr),
+    /// An AAAA record.
+    Aaaa(Ipv6Addr),
     NxDomain,
     ServFail,
     /// Never answer: the client times out.
@@ -66,6 +68,13 @@ impl DnsServer {
         self.zone.lock().expect("zone").insert(key(name, "A"), Answer::A(ip));
     }
 
+    pub fn set_aaaa(&self, name: &str, ip: Ipv6Addr) {
+        self.zone
+            .lock()
+            .expect("zone")
+            .insert(key(name, "AAAA"), Answer::Aaaa(ip));
+    }
+
     /// Sets how every query for `name` (any type) is answered.
     pub fn set_behavior(&self, name: &str, answer: Answer) {
         let mut z = self.zone.lock().expect("zone");
@@ -112,6 +121,9 @@ fn respond(zone: &Zone, packet: &[u8]) -> Option<Vec<u8>> {
         }
         Some(Answer::A(ip)) => {
             resp.add_answer(Record::from_rdata(q.name().clone(), 60, RData::A(A(*ip))));
+        }
+        Some(Answer::Aaaa(ip)) => {
+            resp.add_answer(Record::from_rdata(q.name().clone(), 60, RData::AAAA(AAAA(*ip))));
         }
         // A name with other records but none of this type: NOERROR, no answers (NODATA).
         None if known => {}

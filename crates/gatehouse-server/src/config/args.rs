@@ -28,6 +28,28 @@ pub struct ConfigArgs {
     /// Address to listen on. Default: 127.0.0.1:8080.
     #[arg(long, env = "GATEHOUSE_LISTEN", global = true, help_heading = "HTTP")]
     pub listen: Option<SocketAddr>,
+    /// Most HTTP connections open at once; more wait, unaccepted, until one closes (not the
+    /// database pool: that is --max-connections). Default: 512.
+    #[arg(long, env = "GATEHOUSE_HTTP_MAX_CONNECTIONS", global = true, help_heading = "HTTP")]
+    pub http_max_connections: Option<u32>,
+    /// Seconds a client has to send a request's headers (from its first byte, or from
+    /// connecting). Default: 15.
+    #[arg(
+        long,
+        env = "GATEHOUSE_HTTP_HEADER_TIMEOUT_SECS",
+        global = true,
+        help_heading = "HTTP"
+    )]
+    pub http_header_timeout_secs: Option<u32>,
+    /// Seconds a kept-alive connection may wait for its next request. Default: 60.
+    #[arg(long, env = "GATEHOUSE_HTTP_IDLE_TIMEOUT_SECS", global = true, help_heading = "HTTP")]
+    pub http_idle_timeout_secs: Option<u32>,
+    /// Seconds a client has to send a request's whole body. Default: 30.
+    #[arg(long, env = "GATEHOUSE_HTTP_BODY_TIMEOUT_SECS", global = true, help_heading = "HTTP")]
+    pub http_body_timeout_secs: Option<u32>,
+    /// File holding a bearer token /metrics requires. Default: none, /metrics is open.
+    #[arg(long, env = "GATEHOUSE_METRICS_TOKEN_FILE", global = true, help_heading = "HTTP")]
+    pub metrics_token_file: Option<PathBuf>,
 
     /// Database URL: sqlite://path or postgres://user@host/db. Default: SQLite in the data directory.
     #[arg(
@@ -44,6 +66,10 @@ pub struct ConfigArgs {
     /// Largest database connection pool. Default: 16.
     #[arg(long, env = "GATEHOUSE_MAX_CONNECTIONS", global = true, help_heading = "Database")]
     pub max_connections: Option<u32>,
+    /// SQLite durability: full (each commit is synced to disk before it is acknowledged) or
+    /// normal (faster; the last commits can be lost on power loss). Default: full.
+    #[arg(long, env = "GATEHOUSE_SQLITE_SYNCHRONOUS", global = true, help_heading = "Database")]
+    pub sqlite_synchronous: Option<String>,
 
     /// Minutes of inactivity after which a console session ends. Default: 30.
     #[arg(
@@ -128,6 +154,16 @@ pub struct ConfigArgs {
         help_heading = "Outbound"
     )]
     pub allow_private_addresses: Option<bool>,
+    /// Host names outbound requests may reach even when they resolve to private addresses
+    /// (a self-hosted IdP's metadata or logout endpoint), comma-separated. Default: none.
+    #[arg(
+        long,
+        env = "GATEHOUSE_OUTBOUND_ALLOW_HOSTS",
+        global = true,
+        value_delimiter = ',',
+        help_heading = "Outbound"
+    )]
+    pub outbound_allow_hosts: Option<Vec<String>>,
     /// Extra CA certificate (PEM file) trusted by outbound HTTPS (the HTTPS domain check).
     #[arg(long, env = "GATEHOUSE_EXTRA_CA_FILE", global = true, help_heading = "Outbound")]
     pub extra_ca_file: Option<PathBuf>,
@@ -157,6 +193,49 @@ pub struct ConfigArgs {
         help_heading = "SCIM"
     )]
     pub scim_token_cache_seconds: Option<u32>,
+
+    /// Admin API requests per minute per API key; 0 turns the limit off. Default: 1200.
+    #[arg(
+        long,
+        env = "GATEHOUSE_RATE_LIMIT_API_PER_KEY",
+        global = true,
+        help_heading = "Rate limits (per node)"
+    )]
+    pub rate_limit_api_per_key: Option<u32>,
+    /// Admin API requests per minute per client IP (IPv6: per /64); 0: off. Default: 2400.
+    #[arg(
+        long,
+        env = "GATEHOUSE_RATE_LIMIT_API_PER_IP",
+        global = true,
+        help_heading = "Rate limits (per node)"
+    )]
+    pub rate_limit_api_per_ip: Option<u32>,
+    /// SCIM requests per minute per directory token; 0: off. Default: 6000.
+    #[arg(
+        long,
+        env = "GATEHOUSE_RATE_LIMIT_SCIM_PER_TOKEN",
+        global = true,
+        help_heading = "Rate limits (per node)"
+    )]
+    pub rate_limit_scim_per_token: Option<u32>,
+    /// SCIM requests per minute per client IP (IdPs share addresses, so keep it high); 0: off.
+    /// Default: 12000.
+    #[arg(
+        long,
+        env = "GATEHOUSE_RATE_LIMIT_SCIM_PER_IP",
+        global = true,
+        help_heading = "Rate limits (per node)"
+    )]
+    pub rate_limit_scim_per_ip: Option<u32>,
+    /// Sign-in page requests (/login, /login/forgot, /login/reset, /logout) per minute per
+    /// client IP; 0: off. Default: 300.
+    #[arg(
+        long,
+        env = "GATEHOUSE_RATE_LIMIT_SIGNIN_PER_IP",
+        global = true,
+        help_heading = "Rate limits (per node)"
+    )]
+    pub rate_limit_signin_per_ip: Option<u32>,
 
     /// Days to keep audit events before the retention job deletes them. Default: 180.
     #[arg(long, env = "GATEHOUSE_AUDIT_RETENTION_DAYS", global = true, help_heading = "Audit")]

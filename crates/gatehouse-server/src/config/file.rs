@@ -12,6 +12,28 @@ use std::path::{Path, PathBuf};
 #[serde(deny_unknown_fields)]
 pub(super) struct HttpSection {
     pub listen: Option<SocketAddr>,
+    pub max_connections: Option<u32>,
+    pub header_timeout_secs: Option<u32>,
+    pub idle_timeout_secs: Option<u32>,
+    pub body_timeout_secs: Option<u32>,
+}
+
+/// `[limits]`: requests per minute.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LimitsSection {
+    pub api_per_key: Option<u32>,
+    pub api_per_ip: Option<u32>,
+    pub scim_per_token: Option<u32>,
+    pub scim_per_ip: Option<u32>,
+    pub signin_per_ip: Option<u32>,
+}
+
+/// `[metrics]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MetricsSection {
+    pub token_file: Option<PathBuf>,
 }
 
 /// `[database]`
@@ -21,6 +43,7 @@ pub(super) struct DatabaseSection {
     pub url: Option<SecretString>,
     pub url_file: Option<PathBuf>,
     pub max_connections: Option<u32>,
+    pub sqlite_synchronous: Option<String>,
 }
 
 /// `[sessions]`
@@ -58,6 +81,7 @@ pub(super) struct OutboundSection {
     pub dns_servers: Option<Vec<SocketAddr>>,
     pub allow_private_addresses: Option<bool>,
     pub extra_ca_file: Option<PathBuf>,
+    pub allow_hosts: Option<Vec<String>>,
 }
 
 /// `[domains]`
@@ -100,6 +124,8 @@ pub(super) struct FileConfig {
     pub domains: DomainsSection,
     pub scim: ScimSection,
     pub audit: AuditSection,
+    pub limits: LimitsSection,
+    pub metrics: MetricsSection,
 }
 
 /// The file as written: the top-level settings, the sections, and the flat keys of earlier
@@ -129,6 +155,10 @@ struct RawFile {
     scim: ScimSection,
     #[serde(default)]
     audit: AuditSection,
+    #[serde(default)]
+    limits: LimitsSection,
+    #[serde(default)]
+    metrics: MetricsSection,
     // Flat keys of earlier versions.
     listen: Option<SocketAddr>,
     database_url: Option<SecretString>,
@@ -172,10 +202,14 @@ fn either<T>(flat: Option<T>, nested: Option<T>, old: &str, new: &str) -> anyhow
 impl RawFile {
     /// Folds the flat keys into their sections.
     fn fold(mut self) -> anyhow::Result<FileConfig> {
+        let http = std::mem::take(&mut self.http);
         Ok(FileConfig {
             http: HttpSection {
-                listen: either(self.listen.take(), self.http.listen.take(), "listen", "[http] listen")?,
+                listen: either(self.listen.take(), http.listen, "listen", "[http] listen")?,
+                ..http
             },
+            limits: std::mem::take(&mut self.limits),
+            metrics: std::mem::take(&mut self.metrics),
             database: self.database()?,
             sessions: self.sessions()?,
             // New in this version: no flat keys to fold.
@@ -215,6 +249,7 @@ impl RawFile {
                 "max_connections",
                 "[database] max_connections",
             )?,
+            sqlite_synchronous: s.sqlite_synchronous,
         })
     }
 
@@ -271,6 +306,7 @@ impl RawFile {
                 "extra_ca_file",
                 "[outbound] extra_ca_file",
             )?,
+            allow_hosts: s.allow_hosts,
         })
     }
 

@@ -14,6 +14,9 @@ use file::FileConfig;
 use secrecy::{ExposeSecret, SecretString};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
+
+pub use crate::limits::RateLimit;
 
 /// Settled configuration, grouped by the capability that reads it.
 #[derive(Debug, Clone)]
@@ -37,13 +40,58 @@ pub struct Config {
     pub domains: DomainsConfig,
     pub scim: ScimConfig,
     pub audit: AuditConfig,
+    pub limits: LimitsConfig,
+    pub metrics: MetricsConfig,
 }
 
-/// `[http]`: the listener.
+/// `[http]`: the listener, and how long and how many connections it keeps.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// Most connections open at once; more wait in the listen queue until one closes.
+    pub max_connections: usize,
+    /// How long a request's headers may take to arrive.
+    pub header_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// How long a request's whole body may take to arrive.
+    pub body_timeout: Duration,
+}
+
+/// `[limits]`: request rates, each counted on this node (not across a cluster). `None` is off.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    /// Admin API, per API key.
+    pub api_per_key: Option<RateLimit>,
+    /// Admin API, per client IP.
+    pub api_per_ip: Option<RateLimit>,
+    /// SCIM, per directory token.
+    pub scim_per_token: Option<RateLimit>,
+    /// SCIM, per client IP.
+    pub scim_per_ip: Option<RateLimit>,
+    /// Sign-in pages, per client IP.
+    pub signin_per_ip: Option<RateLimit>,
+}
+
+impl LimitsConfig {
+    /// Every limit off (tests that are not about limits, benchmarks).
+    pub fn off() -> Self {
+        Self {
+            api_per_key: None,
+            api_per_ip: None,
+            scim_per_token: None,
+            scim_per_ip: None,
+            signin_per_ip: None,
+        }
+    }
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone)]
+pub struct MetricsConfig {
+    /// The bearer token `/metrics` requires, if any.
+    pub token: Option<SecretString>,
 }
 
 /// `[database]`.
@@ -53,6 +101,8 @@ pub struct DatabaseConfig {
     pub url: SecretString,
     /// Largest connection pool.
     pub max_connections: u32,
+    /// SQLite's `synchronous` level (full unless the operator trades durability for speed).
+    pub sqlite_synchronous: gatehouse_store::SqliteSynchronous,
 }
 
 /// `[sessions]`: console session lifetimes.
@@ -99,6 +149,8 @@ pub struct OutboundConfig {
     pub allow_private_addresses: bool,
     /// Extra CA certificate (PEM file) trusted for outbound HTTPS.
     pub extra_ca_file: Option<PathBuf>,
+    /// Host names that may resolve to private addresses (self-hosted IdPs on the network).
+    pub allow_hosts: Vec<String>,
 }
 
 /// `[domains]`: domain verification.
@@ -164,12 +216,7 @@ impl Config {
             .clone()
             .or_else(|| file.data_dir.clone())
             .unwrap_or_else(|| PathBuf::from("gatehouse-data"));
-        let http = HttpConfig {
-            listen: args
-                .listen
-                .or(file.http.listen)
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-        };
+        let http = HttpConfig::resolve(args, &file);
         let public_url = args
             .public_url
             .clone()
@@ -195,6 +242,18 @@ impl Config {
             outbound: OutboundConfig::resolve(args, &file),
             domains: DomainsConfig::resolve(args, &file),
             scim: ScimConfig::resolve(args, &file),
+            limits: LimitsConfig::resolve(args, &file),
+            metrics: MetricsConfig {
+                token: secret(
+                    None,
+                    args.metrics_token_file
+                        .clone()
+                        .or_else(|| file.metrics.token_file.clone()),
+                    None,
+                    "metrics token",
+                )?
+                .filter(|t| !t.expose_secret().is_empty()),
+            },
             data_dir,
             public_url,
             json_logs,
@@ -205,6 +264,43 @@ impl Config {
     /// Whether the database is a SQLite file inside the data directory (which must exist).
     pub fn needs_data_dir(&self) -> bool {
         self.database.url.expose_secret().starts_with("sqlite:")
+    }
+}
+
+impl HttpConfig {
+    fn resolve(args: &ConfigArgs, file: &FileConfig) -> Self {
+        let secs = |flag: Option<u32>, key: Option<u32>, default: u32| {
+            Duration::from_secs(u64::from(flag.or(key).unwrap_or(default).max(1)))
+        };
+        Self {
+            listen: args
+                .listen
+                .or(file.http.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            max_connections: args
+                .http_max_connections
+                .or(file.http.max_connections)
+                .unwrap_or(512)
+                .max(1) as usize,
+            header_timeout: secs(args.http_header_timeout_secs, file.http.header_timeout_secs, 15),
+            idle_timeout: secs(args.http_idle_timeout_secs, file.http.idle_timeout_secs, 60),
+            body_timeout: secs(args.http_body_timeout_secs, file.http.body_timeout_secs, 30),
+        }
+    }
+}
+
+impl LimitsConfig {
+    fn resolve(args: &ConfigArgs, file: &FileConfig) -> Self {
+        let per_minute =
+            |flag: Option<u32>, key: Option<u32>, default: u32| RateLimit::per_minute(flag.or(key).unwrap_or(default));
+        let l = &file.limits;
+        Self {
+            api_per_key: per_minute(args.rate_limit_api_per_key, l.api_per_key, 1200),
+            api_per_ip: per_minute(args.rate_limit_api_per_ip, l.api_per_ip, 2400),
+            scim_per_token: per_minute(args.rate_limit_scim_per_token, l.scim_per_token, 6000),
+            scim_per_ip: per_minute(args.rate_limit_scim_per_ip, l.scim_per_ip, 12_000),
+            signin_per_ip: per_minute(args.rate_limit_signin_per_ip, l.signin_per_ip, 300),
+        }
     }
 }
 
@@ -226,6 +322,15 @@ impl DatabaseConfig {
                 .or(file.database.max_connections)
                 .unwrap_or(16)
                 .max(1),
+            sqlite_synchronous: match args
+                .sqlite_synchronous
+                .as_deref()
+                .or(file.database.sqlite_synchronous.as_deref())
+            {
+                Some(raw) => gatehouse_store::SqliteSynchronous::parse(raw)
+                    .map_err(|_| anyhow::anyhow!("sqlite_synchronous must be full or normal, not {raw:?}"))?,
+                None => gatehouse_store::SqliteSynchronous::default(),
+            },
         })
     }
 }
@@ -319,6 +424,15 @@ impl OutboundConfig {
                 .extra_ca_file
                 .clone()
                 .or_else(|| file.outbound.extra_ca_file.clone()),
+            allow_hosts: args
+                .outbound_allow_hosts
+                .clone()
+                .or_else(|| file.outbound.allow_hosts.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
         }
     }
 }

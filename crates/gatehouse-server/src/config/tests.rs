@@ -204,3 +204,98 @@ fn sign_in_limits_come_from_the_file_and_a_ceiling_never_falls_below_the_pair_li
     let err = resolve_file("[sign_in]\nlockout = 3\n").unwrap_err();
     assert!(format!("{err:#}").contains("unknown field `lockout`"), "{err:#}");
 }
+
+#[test]
+fn sqlite_syncs_full_by_default_and_normal_only_when_asked() {
+    use gatehouse_store::SqliteSynchronous;
+    let c = Config::resolve(&ConfigArgs::default()).unwrap();
+    assert_eq!(c.database.sqlite_synchronous, SqliteSynchronous::Full);
+    let c = resolve_file("[database]\nsqlite_synchronous = \"normal\"\n").unwrap();
+    assert_eq!(c.database.sqlite_synchronous, SqliteSynchronous::Normal);
+    let c = Config::resolve(&ConfigArgs {
+        sqlite_synchronous: Some("FULL".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.database.sqlite_synchronous, SqliteSynchronous::Full);
+    let err = resolve_file("[database]\nsqlite_synchronous = \"off\"\n").unwrap_err();
+    assert!(format!("{err:#}").contains("full or normal"), "{err:#}");
+}
+
+#[test]
+fn outbound_allow_hosts_come_lower_case_from_flags_or_the_file() {
+    let c = resolve_file("[outbound]\nallow_hosts = [\"IdP.Corp.Internal.\", \"metadata.lan\"]\n").unwrap();
+    assert_eq!(c.outbound.allow_hosts, ["idp.corp.internal", "metadata.lan"]);
+    let c = Config::resolve(&ConfigArgs {
+        outbound_allow_hosts: Some(vec!["sso.lan".into()]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.outbound.allow_hosts, ["sso.lan"]);
+    assert!(
+        Config::resolve(&ConfigArgs::default())
+            .unwrap()
+            .outbound
+            .allow_hosts
+            .is_empty()
+    );
+}
+
+#[test]
+fn connection_limits_and_timeouts_default_sanely_and_come_from_flags_or_the_file() {
+    let c = Config::resolve(&ConfigArgs::default()).unwrap();
+    assert_eq!(c.http.max_connections, 512);
+    assert_eq!(c.http.header_timeout, Duration::from_secs(15));
+    assert_eq!(c.http.idle_timeout, Duration::from_mins(1));
+    assert_eq!(c.http.body_timeout, Duration::from_secs(30));
+    assert_eq!(c.database.max_connections, 16, "the database pool is another setting");
+    let c = resolve_file(
+        "[http]\nmax_connections = 64\nheader_timeout_secs = 5\nidle_timeout_secs = 0\n[database]\nmax_connections = 4\n",
+    )
+    .unwrap();
+    assert_eq!(c.http.max_connections, 64);
+    assert_eq!(c.http.header_timeout, Duration::from_secs(5));
+    assert_eq!(c.http.idle_timeout, Duration::from_secs(1), "at least a second");
+    assert_eq!(c.database.max_connections, 4);
+    let c = Config::resolve(&ConfigArgs {
+        http_max_connections: Some(8),
+        max_connections: Some(2),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!((c.http.max_connections, c.database.max_connections), (8, 2));
+}
+
+#[test]
+fn rate_limits_are_per_minute_and_zero_turns_one_off() {
+    let c = Config::resolve(&ConfigArgs::default()).unwrap();
+    assert_eq!(c.limits.api_per_key, RateLimit::per_minute(1200));
+    assert!(c.limits.signin_per_ip.is_some());
+    let c = resolve_file("[limits]\napi_per_key = 0\nscim_per_token = 90\n").unwrap();
+    assert_eq!(c.limits.api_per_key, None);
+    assert_eq!(c.limits.scim_per_token, RateLimit::per_minute(90));
+    assert!(
+        resolve_file("[limits]\nper_org = 5\n").is_err(),
+        "unknown keys are refused"
+    );
+}
+
+#[test]
+fn the_metrics_token_comes_from_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("metrics-token");
+    std::fs::write(&p, "scrape-me\n").unwrap();
+    let c = Config::resolve(&ConfigArgs {
+        metrics_token_file: Some(p.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(
+        c.metrics.token.as_ref().map(ExposeSecret::expose_secret),
+        Some("scrape-me")
+    );
+    assert!(!format!("{c:?}").contains("scrape-me"));
+    let toml = format!("[metrics]\ntoken_file = {:?}\n", p.display().to_string());
+    assert!(resolve_file(&toml).unwrap().metrics.token.is_some());
+    assert!(Config::resolve(&ConfigArgs::default()).unwrap().metrics.token.is_none());
+}

@@ -1,6 +1,8 @@
 //! The real domain prover: DNS TXT records and an HTTPS file, both fetched through the shared
 //! guarded outbound client (`crate::outbound`), which owns the address, redirect, timeout and
-//! size rules.
+//! size rules. What it reports (stored with the check, shown in the API and the console,
+//! written into audit events) is a coarse reason; why exactly a lookup or fetch failed goes to
+//! the debug log only.
 
 use crate::outbound::{Outbound, OutboundError, OutboundPolicy};
 use gatehouse_core::domain::{DomainProver, HTTPS_PATH, ProofMethod, ProofOutcome, TXT_PREFIX};
@@ -62,7 +64,15 @@ impl RealProver {
             }
             Err(e) if e.is_nx_domain() => ProofOutcome::Missing("the domain does not exist (NXDOMAIN)".into()),
             Err(e) if e.is_no_records_found() => ProofOutcome::Missing("the domain has no TXT records".into()),
-            Err(e) => ProofOutcome::Unreachable(format!("DNS lookup failed: {e}")),
+            Err(e) => {
+                let reason = if matches!(e, hickory_resolver::net::NetError::Timeout) {
+                    OutboundError::Timeout
+                } else {
+                    OutboundError::Unreachable
+                };
+                tracing::debug!(%domain, error = %e, reason = reason.reason(), "TXT lookup failed");
+                ProofOutcome::Unreachable(reason.reason().into())
+            }
         }
     }
 
@@ -73,16 +83,20 @@ impl RealProver {
             format!(":{}", self.https_port)
         };
         let url = format!("https://{domain}{port}{HTTPS_PATH}");
+        // A name the URL parser reads as an address (`0x7f.0x1`, `1.2.3.0x4`) is no domain to
+        // prove: refused before anything is asked, whatever the address rules allow.
+        if reqwest::Url::parse(&url).ok().is_none_or(|u| u.domain().is_none()) {
+            tracing::debug!(%domain, "the HTTPS check refused a host that is an address");
+            return ProofOutcome::Unreachable(OutboundError::Unreachable.reason().into());
+        }
         match self.outbound.get(&url).await {
             Ok(body) if String::from_utf8_lossy(&body).trim() == token => ProofOutcome::Found,
-            Ok(_) => ProofOutcome::Missing(format!("{url} does not hold this domain's token")),
+            Ok(_) => ProofOutcome::Missing("the file does not hold this domain's token".into()),
             // A wrong answer is a missing proof; no answer is a fact about the network.
-            Err(OutboundError::Status(status)) => ProofOutcome::Missing(format!("{url} answered {status}")),
-            Err(OutboundError::TooLarge { limit }) => {
-                ProofOutcome::Missing(format!("{url} is larger than {limit} bytes"))
+            Err(e @ (OutboundError::BadStatus | OutboundError::TooLarge)) => ProofOutcome::Missing(e.reason().into()),
+            Err(e @ (OutboundError::Unreachable | OutboundError::Tls | OutboundError::Timeout)) => {
+                ProofOutcome::Unreachable(e.reason().into())
             }
-            Err(OutboundError::Unreachable(e)) => ProofOutcome::Unreachable(format!("fetching {url} failed: {e}")),
-            Err(OutboundError::Read(e)) => ProofOutcome::Unreachable(format!("reading {url} failed: {e}")),
         }
     }
 }
@@ -96,5 +110,28 @@ impl DomainProver for RealProver {
                 ProofMethod::Https => self.check_https(&domain, &token).await,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_https_check_refuses_names_that_are_addresses_even_where_private_ones_are_allowed() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let policy = OutboundPolicy {
+            allow_private_addresses: true,
+            timeout: std::time::Duration::from_millis(500),
+            ..OutboundPolicy::default()
+        };
+        let prover = RealProver::new(policy, listener.local_addr().unwrap().port()).unwrap();
+        for name in ["0x7f.0x1", "127.1", "2130706433", "0177.0.0.1", "1.2.3.0x4"] {
+            let outcome = prover.check(ProofMethod::Https, name, "token").await;
+            assert_eq!(outcome, ProofOutcome::Unreachable("unreachable".into()), "{name}");
+            // A connection made would be waiting in the listener's queue.
+            assert!(listener.accept().is_err(), "{name} reached the listener");
+        }
     }
 }

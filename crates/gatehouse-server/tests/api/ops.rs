@@ -1,12 +1,13 @@
 //! Health, readiness, metrics and the OpenAPI document.
 
 use gatehouse_testkit::{TestApp, engine_tests};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 
 engine_tests!(
     health_readiness_and_metrics_answer,
     openapi_document_is_served,
     a_periodic_job_runs_on_one_node_until_its_lease_runs_out,
+    made_up_methods_and_paths_add_no_metric_series,
 );
 
 async fn health_readiness_and_metrics_answer(app: TestApp) {
@@ -77,4 +78,83 @@ async fn a_periodic_job_runs_on_one_node_until_its_lease_runs_out(app: TestApp) 
         "a lease its holder stopped renewing passes to another node"
     );
     assert!(run_now(state, "no-such-job", "node-a").await.is_none());
+}
+
+/// Series of the request counter and the latency histogram.
+fn series(metrics: &str) -> Vec<&str> {
+    let mut names: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("gatehouse_http_request"))
+        .map(|l| l.rsplit_once(' ').map_or(l, |(name, _)| name))
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+async fn made_up_methods_and_paths_add_no_metric_series(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let flood = |round: usize| {
+        let app = &app;
+        let org = &org;
+        async move {
+            for i in 0..15 {
+                let method = Method::from_bytes(format!("MADEUP{round}X{i}").as_bytes()).unwrap();
+                for path in [
+                    "/healthz".to_owned(),
+                    format!("/api/v1/orgs/{}/accounts", org.id),
+                    format!("/no/such/path/{round}/{i}"),
+                ] {
+                    let r = app
+                        .client
+                        .request(method.clone(), format!("{}{path}", app.base))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(r.status().is_client_error(), "{path}: {}", r.status());
+                }
+                app.client
+                    .get(format!("{}/made-up-{round}-{i}", app.base))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    flood(1).await;
+    app.metrics_text().await;
+    let after_one = app.metrics_text().await;
+    flood(2).await;
+    app.metrics_text().await;
+    let after_two = app.metrics_text().await;
+    assert_eq!(series(&after_one), series(&after_two), "a second flood adds no series");
+    assert!(after_two.contains("method=\"OTHER\""), "{after_two}");
+    assert!(after_two.contains("route=\"unmatched\""), "{after_two}");
+    for made_up in ["MADEUP", "made-up", "/no/such"] {
+        assert!(!after_two.contains(made_up), "{made_up} became a label");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_require_the_configured_bearer_token() {
+    let app = TestApp::spawn_with(gatehouse_testkit::Dialect::Sqlite, |c| {
+        c.metrics.token = Some("scrape-secret".into());
+    })
+    .await;
+    let url = format!("{}/metrics", app.base);
+    let none = app.client.get(&url).send().await.unwrap();
+    assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
+    assert!(none.headers().contains_key("www-authenticate"));
+    let body = none.text().await.unwrap();
+    assert!(!body.contains("gatehouse_http"), "{body}");
+    let wrong = app.client.get(&url).bearer_auth("scrape-secreT").send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = app
+        .client
+        .get(&url)
+        .header("authorization", "bearer scrape-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    assert!(right.text().await.unwrap().contains("gatehouse_http_requests_total"));
 }
