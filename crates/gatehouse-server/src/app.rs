@@ -27,7 +27,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint.") })
+        .fallback(|uri: axum::http::Uri| async move {
+            scim::no_such_endpoint(uri.path()).unwrap_or_else(|| {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint.").into_response()
+            })
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -35,6 +39,7 @@ pub fn router(state: AppState) -> Router {
                 "This endpoint does not support that method.",
             )
         })
+        .layer(axum::middleware::from_fn(crate::nul::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(

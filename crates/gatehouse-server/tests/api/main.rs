@@ -14,5 +14,6 @@ mod scim_billing;
 mod scim_filters;
 mod scim_groups;
 mod scim_held;
+mod scim_interop;
 mod scim_search;
 mod scim_sequences;
