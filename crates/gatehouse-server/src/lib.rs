@@ -11,6 +11,7 @@ pub mod export;
 pub mod extract;
 pub mod jobs;
 pub mod limits;
+pub mod nul;
 pub mod ops;
 pub mod outbound;
 pub mod scim;
