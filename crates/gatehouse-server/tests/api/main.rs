@@ -11,6 +11,7 @@ mod races;
 mod scim;
 mod scim_batch;
 mod scim_billing;
+mod scim_compliance;
 mod scim_filters;
 mod scim_groups;
 mod scim_held;
