@@ -86,7 +86,7 @@ pub async fn list(
     Scim(caller): Scim,
     ScimQuery(q): ScimQuery<ListQuery>,
 ) -> Result<Response, ScimFail> {
-    let p = ListParams::from(q);
+    let p = ListParams::try_from(q)?;
     Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 

@@ -142,6 +142,12 @@ async fn every_answer_under_scim_v2_is_a_scim_error_in_scim_json(app: TestApp) {
         (M::GET, "/Users?startIndex=first", None, StatusCode::BAD_REQUEST),
         (M::GET, "/Groups?count=many", None, StatusCode::BAD_REQUEST),
         (M::GET, "/Users?filter=userName%20eq", None, StatusCode::BAD_REQUEST),
+        (
+            M::GET,
+            "/Users?sortBy=userName&sortOrder=sideways",
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
     ];
     for (method, path, body, want) in cases {
         let (s, res, headers) = scim(&app, &d, method.clone(), path, body).await;
