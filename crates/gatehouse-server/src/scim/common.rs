@@ -290,3 +290,44 @@ pub fn not_modified(etag: &str) -> Response {
     }
     res
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(res: Response) -> Value {
+        serde_json::from_slice(&axum::body::to_bytes(res.into_body(), 4096).await.unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn errors_of_other_layers_are_rewritten_as_scim_errors_keeping_status_and_headers() {
+        let plain = (StatusCode::PAYLOAD_TOO_LARGE, "length limit exceeded").into_response();
+        let res = speak_scim(plain).await;
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(res.headers()[header::CONTENT_TYPE], SCIM_JSON);
+        let b = body(res).await;
+        assert_eq!(b["status"], "413");
+        assert_eq!(b["detail"], "length limit exceeded");
+        let mut problem =
+            crate::error::ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Slow down.").into_response();
+        problem
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("7"));
+        let res = speak_scim(problem).await;
+        assert_eq!(res.headers()[header::RETRY_AFTER], "7");
+        assert_eq!(body(res).await["detail"], "Slow down.");
+        let crash = (StatusCode::INTERNAL_SERVER_ERROR, "db password is hunter2").into_response();
+        let b = body(speak_scim(crash).await).await;
+        assert_eq!(b["detail"], "Something went wrong on our side.");
+    }
+
+    #[tokio::test]
+    async fn scim_answers_and_successes_pass_untouched() {
+        let ok = scim_json(StatusCode::OK, &serde_json::json!({"id": "1"}));
+        assert_eq!(body(speak_scim(ok).await).await["id"], "1");
+        let scim = ScimFail(ScimError::invalid_filter("bad")).into_response();
+        assert_eq!(body(speak_scim(scim).await).await["scimType"], "invalidFilter");
+        let empty = StatusCode::NO_CONTENT.into_response();
+        assert_eq!(speak_scim(empty).await.status(), StatusCode::NO_CONTENT);
+    }
+}
