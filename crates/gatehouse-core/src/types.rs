@@ -94,6 +94,12 @@ impl Name {
         if s.chars().any(char::is_control) {
             return Err(CoreError::validation(field, "must not contain control characters"));
         }
+        if s.chars().any(is_bidi_control) {
+            return Err(CoreError::validation(
+                field,
+                "must not contain bidirectional control characters",
+            ));
+        }
         Ok(Self(s.to_owned()))
     }
 
@@ -111,6 +117,14 @@ impl std::fmt::Display for Name {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// The Unicode bidirectional formatting characters (UAX #9): embeddings and overrides
+/// (U+202A–U+202E), isolates (U+2066–U+2069) and the marks U+200E, U+200F and U+061C. In a name
+/// they make text display in another order than it is stored ("Trojan Source"), so an admin
+/// could read a name other than the one the audit log records.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// Optional free text (descriptions): at most `max` characters, no control characters but newlines.
@@ -195,6 +209,26 @@ mod tests {
         assert!(Name::parse("ok\u{0007}", "name", 10).is_err());
         assert!(Name::parse(&"x".repeat(11), "name", 10).is_err());
         assert_eq!(Name::parse("  Team  ", "name", 10).unwrap().as_str(), "Team");
+    }
+
+    #[test]
+    fn names_refuse_bidirectional_control_characters() {
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+            '\u{200E}', '\u{200F}', '\u{061C}',
+        ] {
+            let err = Name::parse(&format!("Acme{c}gnp.exe"), "name", 50).unwrap_err();
+            let CoreError::Validation { fields } = &err else {
+                panic!("U+{:04X}: {err:?}", c as u32)
+            };
+            assert!(
+                fields[0].message.contains("bidirectional"),
+                "U+{:04X}: {err:?}",
+                c as u32
+            );
+        }
+        // Right-to-left text itself is a name like any other.
+        assert!(Name::parse("שלום Acme", "name", 50).is_ok());
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! - [`path`]: PATCH paths (RFC 7644 §3.5.2, §3.10).
 //! - [`patch`]: PATCH requests (RFC 7644 §3.5.2) applied to a resource held as `serde_json::Value`.
 //! - [`projection`]: `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5, §3.9).
+//! - [`check`]: a resource as a client writes it, checked against the advertised schemas (unknown attributes,
+//!   control characters, oversize text; extensions the server does not advertise set aside).
 //! - [`error`]: SCIM errors with the status and `scimType` of RFC 7644 §3.12.
 //!
 //! ```
@@ -41,6 +43,7 @@
 //! # Ok::<(), gatehouse_scim::ScimError>(())
 //! ```
 
+pub mod check;
 pub mod error;
 pub mod filter;
 pub mod patch;
@@ -48,6 +51,7 @@ pub mod path;
 pub mod projection;
 pub mod schema;
 
+pub use check::check_resource;
 pub use error::ScimError;
 pub use filter::{AttrPath, CompValue, CompareOp, Filter, JsonNumber, TypedFilter, parse_filter, validate};
 pub use patch::{MemberChanges, PatchOutcome, apply_patch};

@@ -175,7 +175,7 @@ async fn run(dialect: Dialect, name: &str, users: usize, lookup_users: usize) {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(res.status(), 204, "{}", res.text().await.unwrap_or_default());
     println!(
         "| {name} | one PATCH adding {} members to a group | {:.0} ms (process CPU {:.0} ms) |",
         ids.lock().unwrap().len(),

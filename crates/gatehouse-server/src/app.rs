@@ -30,7 +30,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint.") })
+        .fallback(|uri: axum::http::Uri| async move {
+            scim::no_such_endpoint(uri.path()).unwrap_or_else(|| {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint.").into_response()
+            })
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -38,6 +42,7 @@ pub fn router(state: AppState) -> Router {
                 "This endpoint does not support that method.",
             )
         })
+        .layer(axum::middleware::from_fn(crate::nul::refuse_nul))
         // Bodies get a deadline; rates are counted before anything else reads the request;
         // both answers (408, 429) are still counted in /metrics.
         .layer(axum::middleware::from_fn_with_state(

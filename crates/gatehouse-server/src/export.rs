@@ -152,25 +152,42 @@ fn jsonl_rows(events: &[EventRecord]) -> Result<Vec<u8>, std::io::Error> {
     Ok(out)
 }
 
-/// The export body: chunks of rows, newest first. Pages are fetched by a task that stays up to
-/// two pages ahead of the encoder, so reading and encoding overlap. A failure mid-way ends the
-/// stream with an error, so the client sees a broken transfer rather than a silently short file.
-pub fn export_stream(
+/// The export body: chunks of rows, newest first. The first page is read before anything is
+/// answered, so a request the store refuses (or a store that is down) gets an error status
+/// instead of a 200 that breaks off. Later pages are fetched by a task that stays up to two
+/// pages ahead of the encoder, so reading and encoding overlap; a failure there ends the stream
+/// with an error, so the client sees a broken transfer rather than a silently short file.
+pub async fn export_stream(
     services: std::sync::Arc<Services<SqlStore>>,
     admin: OrgAdmin,
     filter: AuditFilter,
     format: ExportFormat,
-) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
+) -> gatehouse_core::Result<impl Stream<Item = Result<Bytes, std::io::Error>> + Send> {
+    let first = services
+        .audit
+        .list_records(
+            &admin,
+            &filter,
+            &PageRequest {
+                after: None,
+                limit: CHUNK,
+            },
+        )
+        .await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<gatehouse_core::Result<Vec<EventRecord>>>(2);
+    let mut after = first
+        .items
+        .last()
+        .map(|e| e.id.clone())
+        .filter(|_| first.next_cursor.is_some());
+    let _ = tx.try_send(Ok(first.items));
     tokio::spawn(async move {
-        let mut after = None;
-        loop {
+        while let Some(last) = after.take() {
             let page = PageRequest {
-                after: after.take(),
+                after: Some(last),
                 limit: CHUNK,
             };
-            let result = services.audit.list_records(&admin, &filter, &page).await;
-            let (items, more) = match result {
+            let (items, more) = match services.audit.list_records(&admin, &filter, &page).await {
                 Ok(p) => {
                     let more = p.next_cursor.is_some();
                     (p.items, more)
@@ -180,14 +197,14 @@ pub fn export_stream(
                     return;
                 }
             };
-            after = items.last().map(|e| e.id.clone());
+            after = items.last().map(|e| e.id.clone()).filter(|_| more);
             // A closed channel means the client went away: stop reading.
-            if tx.send(Ok(items)).await.is_err() || !more {
+            if tx.send(Ok(items)).await.is_err() {
                 return;
             }
         }
     });
-    futures::stream::unfold((rx, true), move |(mut rx, first)| async move {
+    Ok(futures::stream::unfold((rx, true), move |(mut rx, first)| async move {
         let page = rx.recv().await?;
         let bytes = match page {
             Ok(events) => match format {
@@ -200,7 +217,7 @@ pub fn export_stream(
             }
         };
         Some((bytes.map(Bytes::from), (rx, false)))
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -159,6 +159,15 @@ pub async fn path_org<S: Send + Sync>(parts: &mut Parts, state: &S) -> Option<Or
         .and_then(|(_, v)| OrgId::parse(v).ok())
 }
 
+/// The token of `Authorization: Bearer <token>`. The scheme name is case-insensitive
+/// (RFC 9110 §11.1), so `bearer` and `BEARER` work as on SCIM; an empty token is none.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// The org admin capability, from `Authorization: Bearer <org API key>` checked against the
 /// `{org_id}` in the path.
 pub struct Admin(pub OrgAdmin);
@@ -170,20 +179,14 @@ impl FromRequestParts<AppState> for Admin {
         let org = path_org(parts, state)
             .await
             .ok_or_else(|| ApiError::not_found("organization"))?;
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| ApiError {
-                www_authenticate: true,
-                ..ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "missing_credentials",
-                    "Send an org API key as Authorization: Bearer <key>.",
-                )
-            })?;
+        let token = bearer(&parts.headers).ok_or_else(|| ApiError {
+            www_authenticate: true,
+            ..ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_credentials",
+                "Send an org API key as Authorization: Bearer <key>.",
+            )
+        })?;
         let meta = request_meta(parts, &state.config.trusted_proxies);
         let admin = state.services.api_keys.authorize(token, org, meta).await?;
         Ok(Admin(admin))

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod hashing;
 pub mod jobs;
 pub mod limits;
+pub mod nul;
 pub mod ops;
 pub mod outbound;
 pub mod scim;

@@ -21,6 +21,8 @@ pub const DEFAULT_DEACTIVATION_LIMIT: i64 = 50;
 
 /// How long a rotated-out token keeps working, so the identity provider can be updated.
 pub const DEFAULT_OVERLAP_SECS: i64 = 24 * 3600;
+/// The longest overlap a rotation may give the tokens in use (30 days).
+pub const MAX_OVERLAP_SECS: i64 = 30 * 86_400;
 
 /// A token just made: shown once.
 #[derive(Debug)]
@@ -144,12 +146,18 @@ impl<S: Store> Directories<S> {
 
     /// Issues a new token; the tokens in use keep working for `overlap_secs` more.
     pub async fn rotate_token(&self, admin: &OrgAdmin, id: DirectoryId, overlap_secs: i64) -> Result<IssuedToken> {
+        if !(0..=MAX_OVERLAP_SECS).contains(&overlap_secs) {
+            return Err(CoreError::validation(
+                "overlap_seconds",
+                format!("must be between 0 and {MAX_OVERLAP_SECS} (30 days)"),
+            ));
+        }
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let d = tx.find_directory(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         for t in tx.list_directory_tokens(id).await? {
             if t.is_usable_at(now) {
-                let end = now.plus_secs(overlap_secs.clamp(0, 30 * 86_400));
+                let end = now.plus_secs(overlap_secs);
                 let shortened = DirectoryToken {
                     expires_at: Some(t.expires_at.map_or(end, |e| e.min(end))),
                     ..t

@@ -27,6 +27,8 @@ pub(super) struct Engine<'d> {
     /// Whether the Group given had a `members` key. If so, member changes are exact (only ids that really came
     /// or went); if not, the caller left the list out and the ids the request names are reported.
     members_loaded: bool,
+    /// Paths in extension schemas the server does not advertise (skipped).
+    ignored: Vec<String>,
 }
 
 /// The value of a top-level attribute in a resource.
@@ -85,11 +87,27 @@ impl<'d> Engine<'d> {
             touched: BTreeSet::new(),
             members: MemberChanges::default(),
             members_loaded,
+            ignored: Vec::new(),
         }
     }
 
-    pub(super) fn finish(self) -> (BTreeSet<AttrKey>, MemberChanges) {
-        (self.touched, self.members)
+    pub(super) fn finish(self) -> (BTreeSet<AttrKey>, MemberChanges, Vec<String>) {
+        (self.touched, self.members, self.ignored)
+    }
+
+    /// `Ok` (and the path noted) when `path` lies in an extension schema this server does not advertise, which
+    /// is skipped; otherwise `err`.
+    pub(super) fn skip_foreign(&mut self, path: &AttrPath, err: ScimError) -> Result<(), ScimError> {
+        let Some(urn) = path.urn.as_deref() else {
+            return Err(err);
+        };
+        let whole = format!("{urn}:{}", path.attr);
+        let known = |u: &str| self.kind.core_schema().id.eq_ignore_ascii_case(u) || self.kind.extension(u).is_some();
+        if known(urn) || known(&whole) {
+            return Err(err);
+        }
+        self.ignored.push(path.to_string());
+        Ok(())
     }
 
     pub(super) fn apply(&mut self, operation: &PatchOperation) -> Result<(), ScimError> {
@@ -136,6 +154,11 @@ impl<'d> Engine<'d> {
         match value {
             Value::Object(fields) => {
                 for (key, v) in fields {
+                    if key.eq_ignore_ascii_case("schemas") {
+                        // The whole extension as a resource fragment, its own `schemas` inside (as some
+                        // clients send it): the resource's `schemas` is maintained from the data present.
+                        continue;
+                    }
                     let mut path = AttrPath::parse(key)?;
                     if path.urn.is_some() {
                         return Err(ScimError::invalid_path(format!(
@@ -197,7 +220,7 @@ impl<'d> Engine<'d> {
         let r = match self.resolve(path) {
             Ok(r) => r,
             Err(Ok(urn)) => return self.set_extension(op, urn, value),
-            Err(Err(e)) => return Err(e),
+            Err(Err(e)) => return self.skip_foreign(path, e),
         };
         self.touch(&r);
         match r.sub {

@@ -104,6 +104,8 @@ fn parse_operation(operation: &Value) -> Result<PatchOperation, ScimError> {
 /// - `null` or `[]` as a value unassigns the attribute (RFC 7643 §2.5); boolean strings such as `"False"` are
 ///   accepted for booleans; a string for a complex attribute with a `value` sub-attribute (Entra's `manager`) is
 ///   read as `{"value": …}`; setting `primary: true` on one value clears it on the others (RFC 7643 §2.4).
+/// - An operation on an extension schema the server does not advertise is skipped and reported in
+///   [`PatchOutcome::ignored`]; a whole advertised extension given as a value may carry its own `schemas` key.
 /// - The `schemas` array gains or loses extension URNs as extension attributes appear or disappear.
 ///
 /// # Errors
@@ -123,7 +125,7 @@ pub fn apply_patch(resource: &mut Value, kind: ResourceKind, request: &Value) ->
     for (i, operation) in operations.iter().enumerate() {
         engine.apply(operation).map_err(|e| in_op(e, i))?;
     }
-    let (touched, members) = engine.finish();
+    let (touched, members, ignored) = engine.finish();
     apply::normalize_extensions(&mut doc, kind);
     let mut changed: BTreeSet<String> = touched
         .into_iter()
@@ -134,7 +136,11 @@ pub fn apply_patch(resource: &mut Value, kind: ResourceKind, request: &Value) ->
         changed.insert("schemas".to_owned());
     }
     *resource = Value::Object(doc);
-    Ok(PatchOutcome { changed, members })
+    Ok(PatchOutcome {
+        changed,
+        members,
+        ignored,
+    })
 }
 
 #[cfg(test)]

@@ -83,6 +83,9 @@ pub struct PatchOutcome {
     pub changed: BTreeSet<String>,
     /// Group membership changes (empty for Users).
     pub members: MemberChanges,
+    /// Paths in extension schemas the server does not advertise, whose operations were skipped (Entra ID and
+    /// Okta send the custom extensions an administrator mapped); the caller logs them.
+    pub ignored: Vec<String>,
 }
 
 impl PatchOutcome {

@@ -323,3 +323,51 @@ fn structural_member_names_are_matched_case_insensitively() {
     apply_patch(&mut user, ResourceKind::User, &body).unwrap();
     assert_eq!(user["title"], "Boss");
 }
+
+#[test]
+fn entra_sends_the_whole_enterprise_extension_with_its_own_schemas_key() {
+    let (user, outcome) = patched(
+        bjensen(),
+        ResourceKind::User,
+        json!([{"op": "replace", "path": ENTERPRISE_USER_SCHEMA, "value": {
+            "schemas": [ENTERPRISE_USER_SCHEMA], "department": "Tours", "employeeNumber": "42"
+        }}]),
+    );
+    assert_eq!(user[ENTERPRISE_USER_SCHEMA]["department"], "Tours");
+    assert!(user[ENTERPRISE_USER_SCHEMA].get("schemas").is_none());
+    assert!(
+        outcome
+            .changed
+            .contains(&format!("{ENTERPRISE_USER_SCHEMA}:department"))
+    );
+    let (user, _) = patched(
+        bjensen(),
+        ResourceKind::User,
+        json!([{"op": "add", "value": {ENTERPRISE_USER_SCHEMA: {"schemas": [ENTERPRISE_USER_SCHEMA], "costCenter": "4130"}}}]),
+    );
+    assert_eq!(user[ENTERPRISE_USER_SCHEMA]["costCenter"], "4130");
+}
+
+#[test]
+fn operations_on_extensions_the_server_does_not_advertise_are_skipped_and_reported() {
+    let custom = "urn:ietf:params:scim:schemas:extension:CustomExtension:2.0:User";
+    let (user, outcome) = patched(
+        bjensen(),
+        ResourceKind::User,
+        json!([
+            {"op": "Replace", "path": format!("{custom}:costCenter"), "value": "4130"},
+            {"op": "Add", "value": {custom: {"tag": "x"}, "title": "Guide"}},
+            {"op": "Remove", "path": format!("{custom}:tag")}
+        ]),
+    );
+    assert_eq!(user["title"], "Guide");
+    assert!(user.get(custom).is_none());
+    assert_eq!(
+        outcome.ignored,
+        [
+            format!("{custom}:costCenter"),
+            custom.to_owned(),
+            format!("{custom}:tag")
+        ]
+    );
+}

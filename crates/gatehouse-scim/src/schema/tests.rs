@@ -125,6 +125,9 @@ fn the_characteristics_follow_rfc7643() {
     assert_eq!(user("manager.displayName").mutability, Mutability::ReadOnly);
     assert_eq!(user("manager.$ref").reference_types, ["User"]);
     assert!(user("emails").multi_valued && user("emails").has_primary());
+    // Every account needs an email: the schema says so (not RFC 7643's `required: false`).
+    assert!(user("emails").required && user("emails.value").required);
+    assert!(!user("emails.type").required);
     assert_eq!(group("members.value").mutability, Mutability::Immutable);
     assert_eq!(group("members.$ref").reference_types, ["User", "Group"]);
     assert!(group("displayName").required);

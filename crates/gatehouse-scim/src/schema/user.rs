@@ -57,7 +57,8 @@ const EMAILS: [AttributeDef; 4] = [
         "value",
         String,
         "An email address, canonicalized by the service provider.",
-    ),
+    )
+    .req(),
     display(),
     kind(&["work", "home", "other"]),
     primary(),
@@ -197,9 +198,16 @@ const ATTRIBUTES: [AttributeDef; 21] = [
     )
     .mutab(WriteOnly)
     .ret(Never),
-    attr("emails", Complex, "Email addresses for the User.")
-        .multi()
-        .subs(&EMAILS),
+    // Required, unlike RFC 7643 §4.1.2: every account needs an email, and the schema says what
+    // the server enforces.
+    attr(
+        "emails",
+        Complex,
+        "Email addresses for the User; at least one is required.",
+    )
+    .multi()
+    .req()
+    .subs(&EMAILS),
     attr("phoneNumbers", Complex, "Phone numbers for the User.")
         .multi()
         .subs(&PHONE_NUMBERS),

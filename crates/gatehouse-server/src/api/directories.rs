@@ -66,6 +66,7 @@ pub struct CreateDirectoryRequest {
 #[serde(deny_unknown_fields)]
 pub struct RotateRequest {
     /// How long the current tokens keep working; default 86400 (a day), at most 30 days.
+    #[schema(minimum = 0, maximum = 2_592_000)]
     pub overlap_seconds: Option<i64>,
 }
 

@@ -225,7 +225,7 @@ pub async fn export(
             .with_field("format", "must be csv or jsonl"));
         }
     };
-    let stream = export_stream(st.services.clone(), admin, filter, format);
+    let stream = export_stream(st.services.clone(), admin, filter, format).await?;
     let name = format!("audit-events.{}", format.extension());
     Ok((
         [

@@ -200,7 +200,7 @@ pub async fn export(State(st): State<AppState>, console: Console, Query(q): Quer
     } else {
         ExportFormat::Csv
     };
-    let stream = export_stream(st.services.clone(), console.admin, filter, format);
+    let stream = export_stream(st.services.clone(), console.admin, filter, format).await?;
     let name = format!("audit-events.{}", format.extension());
     Ok((
         [

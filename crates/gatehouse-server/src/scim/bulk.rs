@@ -79,14 +79,19 @@ impl Done {
         }
     }
 
-    fn deleted(status: u16) -> Self {
+    /// RFC 7644 §3.7.3 asks every result for a `location`; a deleted resource's is where it was.
+    fn deleted(base: &str, kind: &str, id: &str, status: u16) -> Self {
         Self {
             status,
-            location: None,
+            location: Some(format!("{base}/{kind}/{id}")),
             version: None,
             id: None,
         }
     }
+}
+
+fn base(st: &AppState, caller: &DirectoryCaller) -> String {
+    format!("{}/scim/v2/{}", st.config.public_url, caller.directory().id)
 }
 
 /// Applies one operation as the directory's own request (the safety valve applies).
@@ -98,7 +103,7 @@ async fn apply(
     path: &str,
     data: Value,
 ) -> Result<Done, ScimError> {
-    let base = format!("{}/scim/v2/{}", st.config.public_url, caller.directory().id);
+    let base = base(st, caller);
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
     let (kind, id) = (parts.next().unwrap_or(""), parts.next());
     let upper = method.to_ascii_uppercase();
@@ -141,7 +146,7 @@ async fn user_op(
         ("PATCH", Some(_)) => replace(ReplaceWith::Patch(data)).await,
         ("DELETE", Some(id)) => provision::delete(st, caller, meta, id, None, Valve::Enforce)
             .await
-            .map(|applied| Done::deleted(if applied { 204 } else { 202 })),
+            .map(|applied| Done::deleted(base, "Users", id, if applied { 204 } else { 202 })),
         _ => return None,
     })
 }
@@ -155,20 +160,21 @@ async fn group_op(
     data: Value,
     base: &str,
 ) -> Option<Result<Done, ScimFail>> {
-    let written = |g: ScimGroup| Done::written(base, "Groups", id.unwrap_or_default(), g.version, 200);
+    let written = |status| move |g: ScimGroup| Done::written(base, "Groups", id.unwrap_or_default(), g.version, status);
     Some(match (method, id) {
         ("POST", None) => groups::create_group(st, caller, meta, data)
             .await
             .map(|g| Done::created(base, "Groups", g.id, g.version)),
         ("PUT", Some(id)) => groups::write(st, caller, meta, id, None, None, Some(data))
             .await
-            .map(written),
+            .map(written(200)),
+        // As a Group PATCH of its own answers (204 No Content).
         ("PATCH", Some(id)) => groups::write(st, caller, meta, id, None, Some(data), None)
             .await
-            .map(written),
+            .map(written(204)),
         ("DELETE", Some(id)) => groups::delete_group(st, caller, meta, id)
             .await
-            .map(|()| Done::deleted(204)),
+            .map(|()| Done::deleted(base, "Groups", id, 204)),
         _ => return None,
     })
 }
@@ -191,7 +197,29 @@ fn operations(body: &Value) -> Result<Vec<Value>, ScimFail> {
             format!("A bulk request may carry at most {MAX_OPERATIONS} operations."),
         )));
     }
+    // RFC 7644 §3.7: a bulkId identifies one operation; two with one id would make every
+    // `bulkId:` reference to it ambiguous.
+    let mut seen = std::collections::HashSet::new();
+    for id in ops.iter().filter_map(|op| op["bulkId"].as_str()) {
+        if !seen.insert(id) {
+            return Err(ScimFail(ScimError::invalid_value(format!(
+                "bulkId {id:?} is used by more than one operation; each operation needs its own."
+            ))));
+        }
+    }
     Ok(ops)
+}
+
+/// `failOnErrors` (RFC 7644 §3.7.3): absent, or how many errors stop the request (1 or more).
+fn fail_on_errors(body: &Value) -> Result<Option<u64>, ScimFail> {
+    match &body["failOnErrors"] {
+        Value::Null => Ok(None),
+        v => v.as_u64().filter(|n| *n >= 1).map(Some).ok_or_else(|| {
+            ScimFail(ScimError::invalid_value(format!(
+                "failOnErrors must be a whole number of 1 or more, not {v}."
+            )))
+        }),
+    }
 }
 
 /// One operation's turn.
@@ -223,7 +251,8 @@ async fn take_turn(
         Err(_) if first_pass => return Turn::Wait,
         Err(b) => {
             let e = ScimError::invalid_value(format!("bulkId:{b} names no operation that succeeded."));
-            let entry = json!({"method": method, "bulkId": bulk_id, "status": "409", "response": e.to_json()});
+            let location = format!("{}/{}", base(st, caller), path.trim_start_matches('/'));
+            let entry = json!({"method": method, "bulkId": bulk_id, "location": location, "status": "409", "response": e.to_json()});
             return Turn::Ran { entry, failed: true };
         }
     };
@@ -236,7 +265,8 @@ async fn take_turn(
             Turn::Ran { entry, failed: false }
         }
         Err(e) => {
-            let entry = json!({"method": method, "bulkId": bulk_id, "location": path, "status": e.status.to_string(), "response": e.to_json()});
+            let location = format!("{}/{}", base(st, caller), path.trim_start_matches('/'));
+            let entry = json!({"method": method, "bulkId": bulk_id, "location": location, "status": e.status.to_string(), "response": e.to_json()});
             Turn::Ran { entry, failed: true }
         }
     }
@@ -249,7 +279,7 @@ pub async fn bulk(
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
     let ops = operations(&body)?;
-    let fail_on = body["failOnErrors"].as_u64().map(|n| n.max(1));
+    let fail_on = fail_on_errors(&body)?;
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut results: Vec<Option<Value>> = vec![None; ops.len()];
     let mut errors = 0u64;

@@ -2,14 +2,16 @@
 //! members are group memberships, so product access granted to the group reaches them.
 //! Membership changes go in bulk, so one PATCH can move thousands of members.
 
-use super::common::{Scim, ScimBody, ScimFail, if_match, scim_json};
+use super::common::{
+    Scim, ScimBody, ScimFail, ScimId, ScimQuery, Shown, if_match, not_modified, scim_json, unchanged_since,
+};
 use super::list::{Found, ListParams, ListQuery, list_json};
-use super::provision::{etag_version, expected_version, stored};
+use super::provision::{check_changed, etag_version, expected_version, log_ignored, stored};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::directory::{GroupPredicate, ScimGroup};
 use gatehouse_core::services::{DirectoryCaller, GroupResource, GroupWrite, MemberChange};
@@ -34,12 +36,17 @@ fn clean(mut r: Value) -> Result<Value, ScimError> {
             "schemas must include {GROUP_SCHEMA}."
         )));
     }
+    log_ignored(&gatehouse_scim::check_resource(&mut r, ResourceKind::Group)?);
+    Ok(strip(r))
+}
+
+fn strip(mut r: Value) -> Value {
     if let Some(o) = r.as_object_mut() {
         o.remove("id");
         o.remove("meta");
         o.remove("members");
     }
-    Ok(r)
+    r
 }
 
 fn display_name(r: &Value) -> Result<Name, ScimError> {
@@ -64,7 +71,11 @@ fn member_ids(v: &Value) -> Vec<String> {
 
 /// A Group resource as sent, as provisioning takes it (members apart).
 fn group_resource(r: Value) -> Result<GroupResource, ScimError> {
-    let resource = clean(r)?;
+    stored_group(clean(r)?)
+}
+
+/// A checked Group resource, ready to store.
+fn stored_group(resource: Value) -> Result<GroupResource, ScimError> {
     Ok(GroupResource {
         display_name: display_name(&resource)?,
         external_id: resource["externalId"].as_str().map(str::to_owned),
@@ -114,10 +125,12 @@ pub async fn create(
     State(st): State<AppState>,
     Scim(caller): Scim,
     ClientMeta(meta): ClientMeta,
+    ScimQuery(shown): ScimQuery<Shown>,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
     let g = create_group(&st, &caller, &meta, body).await?;
-    let body = render(&st, &caller, &g, true).await?;
+    let with_members = wants_members(shown.attributes.as_deref(), shown.excluded_attributes.as_deref());
+    let body = shown.project(&render(&st, &caller, &g, with_members).await?, ResourceKind::Group)?;
     Ok(one(
         &g,
         &body,
@@ -153,11 +166,13 @@ fn wants_members(attributes: Option<&str>, excluded: Option<&str>) -> bool {
     !has(excluded) && (attributes.is_none() || has(attributes))
 }
 
+/// RFC 7644 §3.4.1; `If-None-Match` with the current version answers 304 (RFC 7644 §3.14).
 pub async fn get(
     State(st): State<AppState>,
     Scim(caller): Scim,
-    Path((_, id)): Path<(String, String)>,
-    Query(q): Query<ListQuery>,
+    ScimId(id): ScimId,
+    ScimQuery(shown): ScimQuery<Shown>,
+    headers: HeaderMap,
 ) -> Result<Response, ScimFail> {
     let g = st
         .services
@@ -165,20 +180,27 @@ pub async fn get(
         .find_group(&caller, &id)
         .await?
         .ok_or_else(not_found)?;
-    let body = render(
-        &st,
-        &caller,
-        &g,
-        wants_members(q.attributes.as_deref(), q.excluded_attributes.as_deref()),
-    )
-    .await?;
-    let body = gatehouse_scim::project(
-        &body,
-        ResourceKind::Group,
-        q.attributes.as_deref(),
-        q.excluded_attributes.as_deref(),
-    )?;
-    Ok(one(&g, &body, StatusCode::OK, None))
+    if unchanged_since(&headers, &etag_version(g.version)) {
+        return Ok(not_modified(&etag_version(g.version)));
+    }
+    shown_group(&st, &caller, &g, &shown).await
+}
+
+/// The group as `shown` asks, with its members unless they are left out.
+async fn shown_group(
+    st: &AppState,
+    caller: &DirectoryCaller,
+    g: &ScimGroup,
+    shown: &Shown,
+) -> Result<Response, ScimFail> {
+    let with_members = wants_members(shown.attributes.as_deref(), shown.excluded_attributes.as_deref());
+    let body = render(st, caller, g, with_members).await?;
+    Ok(one(
+        g,
+        &shown.project(&body, ResourceKind::Group)?,
+        StatusCode::OK,
+        None,
+    ))
 }
 
 /// One page of groups as served (projected to the requested attributes).
@@ -216,9 +238,9 @@ pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams
 pub async fn list(
     State(st): State<AppState>,
     Scim(caller): Scim,
-    Query(q): Query<ListQuery>,
+    ScimQuery(q): ScimQuery<ListQuery>,
 ) -> Result<Response, ScimFail> {
-    let p = ListParams::from(q);
+    let p = ListParams::try_from(q)?;
     Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 
@@ -245,9 +267,12 @@ fn replaced(body: Value) -> Result<GroupWrite, ScimFail> {
 fn patched(existing: &ScimGroup, patch: &Value) -> Result<GroupWrite, ScimFail> {
     let mut current = stored(&existing.resource)?;
     current["id"] = Value::String(existing.id.clone());
-    let m = gatehouse_scim::apply_patch(&mut current, ResourceKind::Group, patch)?.members;
+    let outcome = gatehouse_scim::apply_patch(&mut current, ResourceKind::Group, patch)?;
+    log_ignored(&outcome.ignored);
+    check_changed(&current, &outcome.changed, ResourceKind::Group)?;
+    let m = outcome.members;
     Ok(GroupWrite {
-        group: group_resource(current)?,
+        group: stored_group(strip(current))?,
         members: MemberChange::Delta {
             cleared: m.cleared,
             added: m.added.into_iter().collect(),
@@ -277,39 +302,47 @@ pub async fn write(
         .await
 }
 
+/// RFC 7644 §3.5.2: 204 No Content, so a group of 10,000 members is never echoed back; 200
+/// with the full resource (members included) when the client asks for it with `attributes` or
+/// `excludedAttributes`.
 pub async fn patch(
     State(st): State<AppState>,
     Scim(caller): Scim,
     ClientMeta(meta): ClientMeta,
-    Path((_, id)): Path<(String, String)>,
+    ScimId(id): ScimId,
+    ScimQuery(shown): ScimQuery<Shown>,
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
     let g = write(&st, &caller, &meta, &id, if_match(&headers), Some(body), None).await?;
-    // A large group's members are not echoed back: Entra ID and Okta ignore them, and
-    // 10,000 members would dominate the response.
-    let r = render(&st, &caller, &g, false).await?;
-    Ok(one(&g, &r, StatusCode::OK, None))
+    if shown.is_default() {
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        if let Ok(v) = HeaderValue::from_str(&etag_version(g.version)) {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(res);
+    }
+    shown_group(&st, &caller, &g, &shown).await
 }
 
 pub async fn replace(
     State(st): State<AppState>,
     Scim(caller): Scim,
     ClientMeta(meta): ClientMeta,
-    Path((_, id)): Path<(String, String)>,
+    ScimId(id): ScimId,
+    ScimQuery(shown): ScimQuery<Shown>,
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
     let g = write(&st, &caller, &meta, &id, if_match(&headers), None, Some(body)).await?;
-    let r = render(&st, &caller, &g, true).await?;
-    Ok(one(&g, &r, StatusCode::OK, None))
+    shown_group(&st, &caller, &g, &shown).await
 }
 
 pub async fn delete(
     State(st): State<AppState>,
     Scim(caller): Scim,
     ClientMeta(meta): ClientMeta,
-    Path((_, id)): Path<(String, String)>,
+    ScimId(id): ScimId,
 ) -> Result<StatusCode, ScimFail> {
     delete_group(&st, &caller, &meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -25,8 +25,10 @@ pub struct ListQuery {
     pub excluded_attributes: Option<String>,
 }
 
-impl From<ListQuery> for ListParams {
-    fn from(q: ListQuery) -> Self {
+impl TryFrom<ListQuery> for ListParams {
+    type Error = ScimFail;
+
+    fn try_from(q: ListQuery) -> Result<Self, ScimFail> {
         Self::new(
             q.filter,
             q.sort_by,
@@ -52,7 +54,9 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    /// RFC 7644 §3.4.2.4: startIndex below 1 means 1; a negative count means 0.
+    /// RFC 7644 §3.4.2.4: startIndex below 1 means 1; a negative count means 0. RFC 7644
+    /// §3.4.2.3: sortOrder is `ascending` or `descending`; anything else is refused rather than
+    /// read as one of them.
     pub fn new(
         filter: Option<String>,
         sort_by: Option<String>,
@@ -61,16 +65,26 @@ impl ListParams {
         count: Option<i64>,
         attributes: Option<String>,
         excluded: Option<String>,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, ScimFail> {
+        let descending = match sort_order.map(str::trim) {
+            None | Some("") => false,
+            Some(o) if o.eq_ignore_ascii_case("ascending") => false,
+            Some(o) if o.eq_ignore_ascii_case("descending") => true,
+            Some(o) => {
+                return Err(ScimFail(ScimError::invalid_value(format!(
+                    "sortOrder must be ascending or descending, not {o:?}."
+                ))));
+            }
+        };
+        Ok(Self {
             filter: filter.filter(|f| !f.trim().is_empty()),
             sort_by: sort_by.filter(|s| !s.trim().is_empty()),
-            descending: sort_order.is_some_and(|o| o.eq_ignore_ascii_case("descending")),
+            descending,
             start: start.unwrap_or(1).max(1),
             count: count.unwrap_or(100).clamp(0, MAX_COUNT),
             attributes,
             excluded,
-        }
+        })
     }
 
     /// From a SearchRequest body (§3.4.3): attribute lists are JSON arrays there.
@@ -88,7 +102,7 @@ impl ListParams {
                 .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))
         };
         let text = |k: &str| body[k].as_str().map(str::to_owned);
-        Ok(Self::new(
+        Self::new(
             text("filter"),
             text("sortBy"),
             body["sortOrder"].as_str(),
@@ -96,7 +110,7 @@ impl ListParams {
             body["count"].as_i64(),
             list("attributes"),
             list("excludedAttributes"),
-        ))
+        )
     }
 }
 

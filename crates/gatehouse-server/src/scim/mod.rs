@@ -6,6 +6,7 @@
 pub(crate) mod batch;
 pub(crate) mod bulk;
 mod common;
+mod discovery;
 mod group_query;
 mod groups;
 mod held;
@@ -20,16 +21,25 @@ pub use held::{held_summary, release_held};
 
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+/// A SCIM 404 for a path under `/scim/` that names no endpoint (RFC 7644 §3.12); `None` for
+/// any other path.
+pub fn no_such_endpoint(path: &str) -> Option<Response> {
+    (path == "/scim" || path.starts_with("/scim/")).then(|| common::no_such_endpoint().into_response())
+}
 
 pub fn router() -> Router<AppState> {
     let d = |p: &str| format!("/scim/v2/{{directory_id}}{p}");
     Router::new()
-        .route(&d("/ServiceProviderConfig"), get(users::service_provider_config))
-        .route(&d("/Schemas"), get(users::schemas))
-        .route(&d("/ResourceTypes"), get(users::resource_types))
+        .route(&d("/ServiceProviderConfig"), get(discovery::service_provider_config))
+        .route(&d("/Schemas"), get(discovery::schemas))
+        .route(&d("/Schemas/{id}"), get(discovery::schema))
+        .route(&d("/ResourceTypes"), get(discovery::resource_types))
+        .route(&d("/ResourceTypes/{id}"), get(discovery::resource_type))
         .route(&d("/Users"), get(users::list).post(users::create))
-        .route(&d("/Users/.search"), axum::routing::post(users::search))
+        .route(&d("/Users/.search"), post(users::search))
         .route(
             &d("/Users/{id}"),
             get(users::get)
@@ -37,9 +47,9 @@ pub fn router() -> Router<AppState> {
                 .patch(users::patch)
                 .delete(users::delete),
         )
-        .route(&d("/Bulk"), axum::routing::post(bulk::bulk))
-        .route(&d("/.search"), axum::routing::post(search::root))
-        .route(&d("/Groups/.search"), axum::routing::post(groups::search))
+        .route(&d("/Bulk"), post(bulk::bulk))
+        .route(&d("/.search"), post(search::root))
+        .route(&d("/Groups/.search"), post(groups::search))
         .route(&d("/Groups"), get(groups::list).post(groups::create))
         .route(
             &d("/Groups/{id}"),
@@ -48,4 +58,8 @@ pub fn router() -> Router<AppState> {
                 .patch(groups::patch)
                 .delete(groups::delete),
         )
+        // Every other method is a SCIM 405; every other path under /scim/ a SCIM 404 (the
+        // app's fallback asks `no_such_endpoint`).
+        .method_not_allowed_fallback(common::method_not_allowed)
+        .layer(axum::middleware::map_response(common::speak_scim))
 }

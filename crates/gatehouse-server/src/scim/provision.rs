@@ -79,12 +79,20 @@ pub fn fields(r: &Value) -> Result<ProvisionedUser, ScimError> {
     })
 }
 
-/// The resource as stored: no id, meta or password (Gatehouse never keeps an IdP password).
+/// The resource as stored: no id, meta or password (Gatehouse never keeps an IdP password), and
+/// checked against the advertised schemas (extensions the server does not advertise are left out
+/// and logged).
 pub fn clean(mut r: Value) -> Result<Value, ScimError> {
     let schemas = r["schemas"].as_array().cloned().unwrap_or_default();
     if !schemas.iter().any(|s| s.as_str() == Some(USER_SCHEMA)) {
         return Err(ScimError::invalid_value(format!("schemas must include {USER_SCHEMA}.")));
     }
+    log_ignored(&gatehouse_scim::check_resource(&mut r, ResourceKind::User)?);
+    Ok(strip(r))
+}
+
+/// A checked resource as stored: no id, meta or password; `active` a boolean.
+fn strip(mut r: Value) -> Value {
     if let Some(o) = r.as_object_mut() {
         o.remove("id");
         o.remove("meta");
@@ -93,7 +101,7 @@ pub fn clean(mut r: Value) -> Result<Value, ScimError> {
             o.insert("active".into(), Value::Bool(a));
         }
     }
-    Ok(r)
+    r
 }
 
 /// The resource as served: stored JSON plus id and meta (RFC 7644 §3.1).
@@ -198,11 +206,60 @@ pub enum ReplaceWith {
     Patch(Value),
 }
 
-/// The user `patch` makes of `current` (RFC 7644 §3.5.2), ready to store.
+/// Extension schemas a directory sent that the server does not advertise: left out, and logged
+/// so an administrator can see what an IdP maps that Gatehouse does not keep.
+pub fn log_ignored(ignored: &[String]) {
+    if !ignored.is_empty() {
+        tracing::info!(
+            ?ignored,
+            "SCIM extension schemas this server does not advertise were ignored"
+        );
+    }
+}
+
+/// The user `patch` makes of `current` (RFC 7644 §3.5.2), ready to store. Only what the patch
+/// changed is checked against the schemas: a value stored before the check existed does not
+/// block every later change.
 fn patched(current: &ScimUser, patch: &Value) -> Result<UserResource, ScimFail> {
     let mut r = render(current, "")?;
-    gatehouse_scim::apply_patch(&mut r, ResourceKind::User, patch)?;
-    Ok(user_resource(r)?)
+    let outcome = gatehouse_scim::apply_patch(&mut r, ResourceKind::User, patch)?;
+    log_ignored(&outcome.ignored);
+    check_changed(&r, &outcome.changed, ResourceKind::User)?;
+    let resource = strip(r);
+    Ok(UserResource {
+        user: fields(&resource)?,
+        resource,
+    })
+}
+
+/// Checks the attributes a PATCH changed (`changed` as [`gatehouse_scim::PatchOutcome`] names
+/// them) against the schemas.
+pub fn check_changed(
+    r: &Value,
+    changed: &std::collections::BTreeSet<String>,
+    kind: ResourceKind,
+) -> Result<(), ScimError> {
+    let mut part = serde_json::Map::new();
+    for name in changed {
+        let ext = kind.extensions().iter().find(|e| {
+            name.len() > e.id.len()
+                && name[..e.id.len()].eq_ignore_ascii_case(e.id)
+                && name.as_bytes()[e.id.len()] == b':'
+        });
+        match ext {
+            Some(e) => {
+                let attr = &name[e.id.len() + 1..];
+                let value = r[e.id][attr].clone();
+                let slot = part.entry(e.id.to_owned()).or_insert_with(|| json!({}));
+                slot[attr] = value;
+            }
+            None if name != "schemas" => {
+                part.insert(name.clone(), r[name.as_str()].clone());
+            }
+            None => {}
+        }
+    }
+    gatehouse_scim::check_resource(&mut Value::Object(part), kind).map(|_| ())
 }
 
 /// Replaces the user with `body` (PUT, and PATCH applied to the user as it is inside core's

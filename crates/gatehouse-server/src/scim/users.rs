@@ -1,46 +1,21 @@
-//! SCIM endpoints: discovery documents and /Users.
+//! SCIM /Users.
 
-use super::common::{MAX_SCIM_BODY, Scim, ScimBody, ScimFail, if_match, scim_json};
-use super::list::{Found, ListParams, ListQuery, MAX_COUNT, list_json};
+use super::common::{
+    Scim, ScimBody, ScimFail, ScimId, ScimQuery, Shown, if_match, not_modified, scim_json, unchanged_since,
+};
+use super::list::{Found, ListParams, ListQuery, list_json};
 use super::provision::{self, ReplaceWith, etag, render};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use gatehouse_core::directory::{Directory, ScimUser, UserPredicate};
 use gatehouse_core::services::{DirectoryCaller, Valve, Written};
 use gatehouse_scim::{ResourceKind, ScimError};
-use serde::Deserialize;
 
 fn base(st: &AppState, dir: &Directory) -> String {
     format!("{}/scim/v2/{}", st.config.public_url, dir.id)
-}
-
-pub async fn service_provider_config(State(st): State<AppState>, Scim(caller): Scim) -> Response {
-    let opts = gatehouse_scim::schema::ServiceProviderOptions {
-        documentation_uri: None,
-        bulk_supported: true,
-        bulk_max_operations: super::bulk::MAX_OPERATIONS as u32,
-        bulk_max_payload_size: MAX_SCIM_BODY as u64,
-        filter_max_results: MAX_COUNT as u32,
-    };
-    let doc = gatehouse_scim::schema::service_provider_config_json(&base(&st, caller.directory()), &opts);
-    scim_json(StatusCode::OK, &doc)
-}
-
-pub async fn schemas(State(st): State<AppState>, Scim(caller): Scim) -> Response {
-    scim_json(
-        StatusCode::OK,
-        &gatehouse_scim::schema::schemas_json_with_base(&base(&st, caller.directory())),
-    )
-}
-
-pub async fn resource_types(State(st): State<AppState>, Scim(caller): Scim) -> Response {
-    scim_json(
-        StatusCode::OK,
-        &gatehouse_scim::schema::resource_types_json(&base(&st, caller.directory())),
-    )
 }
 
 struct Listing {
@@ -109,9 +84,9 @@ pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams
 pub async fn list(
     State(st): State<AppState>,
     Scim(caller): Scim,
-    Query(q): Query<ListQuery>,
+    ScimQuery(q): ScimQuery<ListQuery>,
 ) -> Result<Response, ScimFail> {
-    let p = ListParams::from(q);
+    let p = ListParams::try_from(q)?;
     Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 
@@ -124,9 +99,15 @@ pub async fn search(
     Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 
-fn one(st: &AppState, caller: &DirectoryCaller, u: &ScimUser, status: StatusCode) -> Result<Response, ScimFail> {
+fn one(
+    st: &AppState,
+    caller: &DirectoryCaller,
+    u: &ScimUser,
+    status: StatusCode,
+    shown: &Shown,
+) -> Result<Response, ScimFail> {
     let b = base(st, caller.directory());
-    let mut res = scim_json(status, &render(u, &b)?);
+    let mut res = scim_json(status, &shown.project(&render(u, &b)?, ResourceKind::User)?);
     if let Ok(v) = HeaderValue::from_str(&etag(u)) {
         res.headers_mut().insert(header::ETAG, v);
     }
@@ -142,18 +123,13 @@ fn not_found() -> ScimFail {
     ScimFail(ScimError::new(404, "The user does not exist."))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct GetQuery {
-    attributes: Option<String>,
-    excluded_attributes: Option<String>,
-}
-
+/// RFC 7644 §3.4.1; `If-None-Match` with the current version answers 304 (RFC 7644 §3.14).
 pub async fn get(
     State(st): State<AppState>,
     Scim(caller): Scim,
-    Path((_, id)): Path<(String, String)>,
-    Query(q): Query<GetQuery>,
+    ScimId(id): ScimId,
+    ScimQuery(shown): ScimQuery<Shown>,
+    headers: HeaderMap,
 ) -> Result<Response, ScimFail> {
     let u = st
         .services
@@ -161,33 +137,29 @@ pub async fn get(
         .find_user(&caller, &id)
         .await?
         .ok_or_else(not_found)?;
-    if q.attributes.is_none() && q.excluded_attributes.is_none() {
-        return one(&st, &caller, &u, StatusCode::OK);
+    if unchanged_since(&headers, &etag(&u)) {
+        return Ok(not_modified(&etag(&u)));
     }
-    let projected = gatehouse_scim::project(
-        &render(&u, &base(&st, caller.directory()))?,
-        ResourceKind::User,
-        q.attributes.as_deref(),
-        q.excluded_attributes.as_deref(),
-    )?;
-    Ok(scim_json(StatusCode::OK, &projected))
+    one(&st, &caller, &u, StatusCode::OK, &shown)
 }
 
 pub async fn create(
     State(st): State<AppState>,
     Scim(caller): Scim,
     ClientMeta(meta): ClientMeta,
+    ScimQuery(shown): ScimQuery<Shown>,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
     let u = provision::create(&st, &caller, &meta, body).await?;
-    one(&st, &caller, &u, StatusCode::CREATED)
+    one(&st, &caller, &u, StatusCode::CREATED, &shown)
 }
 
 pub async fn replace(
     State(st): State<AppState>,
     Scim(caller): Scim,
     ClientMeta(meta): ClientMeta,
-    Path((_, id)): Path<(String, String)>,
+    ScimId(id): ScimId,
+    ScimQuery(shown): ScimQuery<Shown>,
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
@@ -201,24 +173,26 @@ pub async fn replace(
         Valve::Enforce,
     )
     .await?;
-    written(&st, &caller, &w)
+    written(&st, &caller, &w, &shown)
 }
 
 /// 200 with the resource; 202 with the unchanged resource when the safety valve held the
 /// change for an admin to release.
-fn written(st: &AppState, caller: &DirectoryCaller, w: &Written) -> Result<Response, ScimFail> {
+fn written(st: &AppState, caller: &DirectoryCaller, w: &Written, shown: &Shown) -> Result<Response, ScimFail> {
     match w {
-        Written::Applied(u) => one(st, caller, u, StatusCode::OK),
-        Written::Held(u) => one(st, caller, u, StatusCode::ACCEPTED),
+        Written::Applied(u) => one(st, caller, u, StatusCode::OK, shown),
+        Written::Held(u) => one(st, caller, u, StatusCode::ACCEPTED, shown),
     }
 }
 
-/// RFC 7644 §3.5.2: PATCH answers 200 with the resource.
+/// RFC 7644 §3.5.2: PATCH answers 200 with the resource (as Okta documents it expects), shown
+/// as `attributes` / `excludedAttributes` ask.
 pub async fn patch(
     State(st): State<AppState>,
     Scim(caller): Scim,
     ClientMeta(meta): ClientMeta,
-    Path((_, id)): Path<(String, String)>,
+    ScimId(id): ScimId,
+    ScimQuery(shown): ScimQuery<Shown>,
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
@@ -232,14 +206,14 @@ pub async fn patch(
         Valve::Enforce,
     )
     .await?;
-    written(&st, &caller, &w)
+    written(&st, &caller, &w, &shown)
 }
 
 pub async fn delete(
     State(st): State<AppState>,
     Scim(caller): Scim,
     ClientMeta(meta): ClientMeta,
-    Path((_, id)): Path<(String, String)>,
+    ScimId(id): ScimId,
     headers: HeaderMap,
 ) -> Result<StatusCode, ScimFail> {
     let applied = provision::delete(&st, &caller, &meta, &id, if_match(&headers), Valve::Enforce).await?;

@@ -11,6 +11,10 @@ engine_tests!(
     several_bad_fields_are_reported_together,
     ids_of_another_org_answer_not_found,
     malformed_ids_and_unknown_endpoints_answer_problem_json,
+    a_nul_byte_in_a_path_query_form_or_json_body_answers_400_and_changes_nothing,
+    names_refuse_bidirectional_control_characters,
+    the_bearer_scheme_is_case_insensitive_on_the_admin_api,
+    a_token_rotation_overlap_out_of_range_is_refused,
 );
 
 async fn every_kind_of_bad_body_is_refused_with_its_own_code_and_changes_nothing(app: TestApp) {
@@ -222,4 +226,146 @@ async fn malformed_ids_and_unknown_endpoints_answer_problem_json(app: TestApp) {
     let r = app.get(&org, "/accounts?colour=blue").await;
     assert_eq!(r.code(), "invalid_query");
     assert_eq!(r.json["errors"][0]["field"], "colour");
+}
+
+async fn a_nul_byte_in_a_path_query_form_or_json_body_answers_400_and_changes_nothing(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = app.directory(&org, "Okta").await;
+    app.create_account(&org, "ann@example.com", "Ann").await;
+    let before = app.snapshot().await;
+    let api = |p: &str| format!("{}/api/v1/orgs/{}{p}", app.base, org.id);
+    // The admin API: problem+json, also where PostgreSQL used to answer 500 and an export a
+    // 200 that broke off.
+    for url in [
+        api("/accounts?email=ann%00@example.com"),
+        api("/accounts/%00"),
+        api("/events?q=%00"),
+        api("/events/export?q=a%00b"),
+        api("/events/export?format=jsonl&actor=%00"),
+    ] {
+        let res = app.client.get(&url).bearer_auth(&org.key).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{url}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json", "{url}");
+        let problem: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(problem["code"], "nul_character", "{url}");
+    }
+    let res = app
+        .client
+        .post(api("/accounts"))
+        .bearer_auth(&org.key)
+        .header("content-type", "application/json")
+        .body(r#"{"email":"nul@example.com","display_name":"A\u0000B"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // SCIM: a SCIM error.
+    for url in [
+        format!("{}/Users?filter=userName%20eq%20%22a%00%22", d.base),
+        format!("{}/Users/%00", d.base),
+    ] {
+        let res = app.client.get(&url).bearer_auth(&d.token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{url}");
+        assert_eq!(res.headers()["content-type"], "application/scim+json", "{url}");
+    }
+    // Sign-in and console forms: a page.
+    for path in ["/login", "/login/forgot", &format!("/admin/orgs/{}/groups", org.id)] {
+        let res = app
+            .client
+            .post(format!("{}{path}", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("email=ann%00@example.com&name=Ops%00&password=x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            res.headers()["content-type"].to_str().unwrap().starts_with("text/html"),
+            "{path}"
+        );
+    }
+    assert_eq!(app.snapshot().await, before, "nothing changed");
+    // Text that merely looks like an escape is not a NUL.
+    let ok = app.get(&org, "/accounts?email=100%2500@example.com").await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+}
+
+async fn names_refuse_bidirectional_control_characters(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let before = app.snapshot().await;
+    for (path, body, field) in [
+        ("/groups", json!({"name": "Payroll\u{202E}fdp.exe"}), "name"),
+        ("/groups", json!({"name": "Ops\u{2066}x\u{2069}"}), "name"),
+        (
+            "/accounts",
+            json!({"email": "rtl@example.com", "display_name": "Ann\u{200F}"}),
+            "display_name",
+        ),
+        (
+            "/instances",
+            json!({"product": "jira", "name": "Wiki\u{061C}", "url": "https://wiki.example.net", "edition": "free"}),
+            "name",
+        ),
+    ] {
+        let r = app.post(&org, path, body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.text);
+        let e = r.json["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["field"] == field)
+            .unwrap()
+            .clone();
+        assert!(e["message"].as_str().unwrap().contains("bidirectional"), "{e}");
+    }
+    assert_eq!(app.snapshot().await, before, "nothing changed");
+    // Right-to-left text is a name like any other.
+    let r = app.post(&org, "/groups", json!({"name": "צוות"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
+
+async fn the_bearer_scheme_is_case_insensitive_on_the_admin_api(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let url = format!("{}/api/v1/orgs/{}/accounts", app.base, org.id);
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let res = app
+            .client
+            .get(&url)
+            .header("authorization", format!("{scheme} {}", org.key))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{scheme}");
+    }
+    for header in [
+        format!("Basic {}", org.key),
+        format!("Bearer{}", org.key),
+        "Bearer ".to_owned(),
+    ] {
+        let res = app
+            .client
+            .get(&url)
+            .header("authorization", header.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{header}");
+    }
+}
+
+async fn a_token_rotation_overlap_out_of_range_is_refused(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = app.directory(&org, "Okta").await;
+    let path = format!("/directories/{}/tokens", d.id);
+    let tokens = || async { app.get(&org, &format!("/directories/{}", d.id)).await.json["tokens"].clone() };
+    let before = tokens().await;
+    for overlap in [-1, 2_592_001, i64::MAX] {
+        let r = app.post(&org, &path, json!({"overlap_seconds": overlap})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{overlap}: {}", r.text);
+        assert_eq!(r.json["errors"][0]["field"], "overlap_seconds");
+        assert!(r.json["detail"].as_str().unwrap().contains("2592000"), "{}", r.text);
+    }
+    assert_eq!(tokens().await, before, "no token was issued or shortened");
+    let r = app.post(&org, &path, json!({"overlap_seconds": 2_592_000})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 }

@@ -94,7 +94,7 @@ async fn okta_provisioning_sequence_runs_as_okta_sends_it(app: TestApp) {
             Some(json!({"schemas": [PATCH_OP], "Operations": [op]})),
         )
         .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
     }
     let (_, group, _) = scim(&app, &d, M::GET, &format!("/Groups/{gid}"), None).await;
     assert_eq!(group["displayName"], "Okta Pushed Renamed");
@@ -204,7 +204,7 @@ async fn entra_provisioning_sequence_runs_as_entra_sends_it(app: TestApp) {
             Some(json!({"schemas": [PATCH_OP], "Operations": [op]})),
         )
         .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
     }
     let (_, group, _) = scim(&app, &d, M::GET, &format!("/Groups/{gid}"), None).await;
     assert!(

@@ -195,7 +195,14 @@ async fn change_members<T: GroupTx + DirectoryReads + Send>(
             if cleared {
                 tx.clear_group_members(org, group).await?;
             }
-            let gone = accounts_for(tx, caller, &removed).await?;
+            // Removing someone who is not there is a no-op, not an error: Entra ID and Okta
+            // resend removals, also of users deleted since (RFC 7644 §3.5.2.2 asks for no error).
+            let gone: Vec<AccountId> = tx
+                .find_scim_user_accounts(caller.directory().id, &removed)
+                .await?
+                .into_iter()
+                .map(|f| f.account)
+                .collect();
             tx.remove_group_members(org, group, &gone).await?;
             let new = accounts_for(tx, caller, &added).await?;
             tx.add_group_members(org, group, &new, now).await?;

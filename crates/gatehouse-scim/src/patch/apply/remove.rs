@@ -18,7 +18,7 @@ impl Engine<'_> {
         let r = match self.resolve(&path.attr) {
             Ok(r) => r,
             Err(Ok(urn)) => return self.remove_extension(urn),
-            Err(Err(e)) => return Err(e),
+            Err(Err(e)) => return self.skip_foreign(&path.attr, e),
         };
         self.touch(&r);
         match (r.sub, value) {
