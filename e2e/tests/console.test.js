@@ -2,6 +2,10 @@
 // member, product access for the group, the account page, deactivation, API keys, the audit
 // log with filter, details and exports, and the safety checks (CSRF, HTML escaping, other orgs).
 //
+// Acme has verified acme.example (through the API, against tests/dns-server.js, before the
+// browser starts): an organization manages, and so may deactivate, only accounts on a domain
+// it has verified.
+//
 // The steps run in order against one fresh server and depend on each other.
 
 import assert from 'node:assert/strict';
@@ -9,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before } from 'node:test';
+import { startDnsServer } from './dns-server.js';
 import {
   ADMIN_EMAIL,
   DOWNLOAD_DIR,
@@ -20,6 +25,7 @@ import {
   expectVisible,
   field,
   formHeaded,
+  freePort,
   h1,
   launchBrowser,
   mainNav,
@@ -55,13 +61,41 @@ const NAV = [
   ['Audit log', '/events'],
 ];
 
+let dns;
 let server;
 let browser;
 let page;
 const ids = {}; // ids read from URLs as we go: ada, group, event
 
+/** Acme adds acme.example and proves it with a TXT record, through the admin API. */
+async function verifyAcmeDomain() {
+  const api = async (method, p, body) => {
+    const res = await fetch(server.url(`/api/v1/orgs/${server.orgId}${p}`), {
+      method,
+      headers: { authorization: `Bearer ${server.boot.api_key}`, 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
+    const json = await res.json();
+    assert.ok(res.ok, `${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const added = await api('POST', '/domains', { name: 'acme.example' });
+  dns.setTxt('acme.example', added.txt_record);
+  const checked = await api('POST', `/domains/${added.id}/verify`);
+  assert.equal((checked.domain ?? checked).status, 'verified', 'acme.example is verified');
+}
+
 before(async () => {
-  server = await startServer('console');
+  dns = await startDnsServer();
+  dns.setA('acme.example', '127.0.0.1');
+  server = await startServer('console', {
+    env: {
+      GATEHOUSE_DNS_SERVERS: dns.address,
+      GATEHOUSE_ALLOW_PRIVATE_ADDRESSES: 'true',
+      GATEHOUSE_DOMAIN_HTTPS_PORT: String(await freePort()),
+    },
+  });
+  await verifyAcmeDomain();
   browser = await launchBrowser();
   page = browser.page;
 }, { timeout: SETUP_TIMEOUT });
@@ -69,6 +103,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await dns?.close();
 }, { timeout: SETUP_TIMEOUT });
 
 const step = steps('console', () => page);
