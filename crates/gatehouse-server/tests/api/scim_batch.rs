@@ -206,3 +206,57 @@ async fn concurrent_creates_share_a_transaction_and_conflicts_fall_back(dialect:
     assert_eq!(targets.len(), 15, "one event per user");
     assert!(ids.is_subset(&targets));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_batch_right_after_a_domain_is_verified_links_its_users_as_managed() {
+    a_batch_right_after_a_domain_is_verified_links_its_users_as_managed(Dialect::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_batch_right_after_a_domain_is_verified_links_its_users_as_managed() {
+    a_batch_right_after_a_domain_is_verified_links_its_users_as_managed(Dialect::Postgres).await;
+}
+
+/// Sends `n` creates at once (so they meet in a batch) on `domain`; all must be created.
+async fn create_round(app: &TestApp, base: &str, token: &str, prefix: &str, n: usize, domain: &str) {
+    let answers = join_all((0..n).map(|i| {
+        app.client
+            .post(format!("{base}/Users"))
+            .bearer_auth(token)
+            .header("content-type", "application/scim+json")
+            .body(user(&format!("{prefix}{i}@{domain}"), &format!("{prefix}-{i}")).to_string())
+            .send()
+    }))
+    .await;
+    for a in answers {
+        assert_eq!(a.unwrap().status(), StatusCode::CREATED);
+    }
+}
+
+/// Batches remember a domain's verification for a few seconds. A batch that comes right after
+/// the domain was verified must still link its users as managed (the store refuses a link
+/// decided on a stale read; those users go alone and read afresh), and one right before it as
+/// unmanaged.
+async fn a_batch_right_after_a_domain_is_verified_links_its_users_as_managed(dialect: Dialect) {
+    let app = TestApp::spawn_with(dialect, |c| c.scim.batch_linger_ms = 300).await;
+    let org = app.create_org("Acme").await;
+    let dir = super::scim::directory(&app, &org, "Okta").await;
+    create_round(&app, &dir.base, &dir.token, "before", 8, "acme.test").await;
+    // Claimed by hand: verifying takes none of the accounts already there.
+    app.verify_domain(&org, "acme.test", "manual").await;
+    create_round(&app, &dir.base, &dir.token, "after", 8, "acme.test").await;
+    let (sum, count) = batch_sizes(&app).await;
+    assert!(sum > count, "creates met in batches ({sum} in {count})");
+
+    let list = app.get(&org, "/accounts?limit=100").await;
+    let accounts = list.json["items"].as_array().expect("items");
+    let managed = |prefix: &str| -> Vec<bool> {
+        accounts
+            .iter()
+            .filter(|a| a["email"].as_str().unwrap().starts_with(prefix))
+            .map(|a| a["is_managed"].as_bool().unwrap())
+            .collect()
+    };
+    assert_eq!(managed("before"), vec![false; 8], "{}", list.text);
+    assert_eq!(managed("after"), vec![true; 8], "{}", list.text);
+}

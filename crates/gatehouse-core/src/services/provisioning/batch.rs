@@ -17,6 +17,45 @@ use crate::model::Account;
 use crate::ports::{DomainReads, ManagedVia, NewProvisionedUser, ProvisionedUsers, Store};
 use crate::product::AccountStatus;
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+/// How long a batch trusts what it read of a domain's verification.
+const DOMAIN_TTL_MILLIS: i64 = 5_000;
+/// Most domains remembered; past it the cache starts over (memory stays bounded whatever
+/// domains directories send).
+const DOMAIN_CACHE_MAX: usize = 4_096;
+
+/// The verification of email domains as batches last read it, for a few seconds: an import
+/// sends thousands of users on one domain, and a read per batch was a round trip per batch.
+/// Staleness cannot write a wrong link: the store writes a user only while the domain's
+/// verification is still what the batch decided on, and a user it leaves out goes alone (a
+/// fresh read) and takes its domain out of the cache.
+#[derive(Default)]
+pub(crate) struct DomainCache(Mutex<HashMap<String, (Option<Domain>, Timestamp)>>);
+
+impl DomainCache {
+    fn get(&self, name: &str, now: Timestamp) -> Option<Option<Domain>> {
+        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(name)
+            .filter(|(_, at)| now.millis() - at.millis() < DOMAIN_TTL_MILLIS)
+            .map(|(d, _)| d.clone())
+    }
+
+    fn put(&self, name: &str, domain: Option<Domain>, now: Timestamp) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= DOMAIN_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(name.to_owned(), (domain, now));
+    }
+
+    fn forget(&self, name: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(name);
+    }
+}
 
 impl<S: Store> Provisioning<S> {
     /// Writes the creates that are plain new accounts in one atomic step, each with its own
@@ -28,7 +67,7 @@ impl<S: Store> Provisioning<S> {
     /// externalId fails the batch).
     pub async fn create_users(&self, creates: &[QueuedCreate]) -> Result<Vec<Option<ScimUser>>> {
         let now = self.clock.now();
-        let verified = self.verified_domains(creates).await?;
+        let verified = self.verified_domains(creates, now).await?;
         let mut seen = HashSet::new();
         // The first of several creates with one email may go in the batch; the others would
         // collide with it, so they go one by one.
@@ -50,25 +89,49 @@ impl<S: Store> Provisioning<S> {
                 linked_at: now,
             })
             .await?;
-        Ok(slots
+        let out: Vec<Option<ScimUser>> = slots
             .into_iter()
             .map(|slot| {
                 let new = &batch[slot?];
                 written.contains(&new.account.id).then(|| new.user.clone())
             })
-            .collect())
+            .collect();
+        // A user left out may have met a verification that changed since it was read.
+        for (c, user) in creates.iter().zip(&out) {
+            if user.is_none() {
+                self.domains.forget(c.user.user.email.domain());
+            }
+        }
+        Ok(out)
     }
 
     /// The verified domain (if any) of each email domain in the batch. The store writes a user
     /// only if its domain's verification is still what was read here.
-    async fn verified_domains(&self, creates: &[QueuedCreate]) -> Result<HashMap<String, Option<Domain>>> {
-        let mut r = self.store.reader().await?;
+    async fn verified_domains(
+        &self,
+        creates: &[QueuedCreate],
+        now: Timestamp,
+    ) -> Result<HashMap<String, Option<Domain>>> {
         let mut out = HashMap::new();
+        let mut reader = None;
         for c in creates {
             let name = c.user.user.email.domain();
-            if !out.contains_key(name) {
-                out.insert(name.to_owned(), r.find_verified_domain(name).await?);
+            if out.contains_key(name) {
+                continue;
             }
+            let domain = match self.domains.get(name, now) {
+                Some(d) => d,
+                None => {
+                    let r = match &mut reader {
+                        Some(r) => r,
+                        None => reader.insert(self.store.reader().await?),
+                    };
+                    let d = r.find_verified_domain(name).await?;
+                    self.domains.put(name, d.clone(), now);
+                    d
+                }
+            };
+            out.insert(name.to_owned(), domain);
         }
         Ok(out)
     }

@@ -1,6 +1,7 @@
 //! The provisioning service: a directory's reads and writes, each write in one transaction.
 
 use super::super::directories::DirectoryCaller;
+use super::batch::DomainCache;
 use crate::directory::{GroupPredicate, GroupSort, ScimGroup, ScimUser, UserPredicate, UserSort};
 use crate::error::Result;
 use crate::ids::GroupId;
@@ -12,6 +13,8 @@ use std::sync::Arc;
 pub struct Provisioning<S: Store> {
     pub(super) store: S,
     pub(super) clock: Arc<dyn Clock>,
+    /// What batches last read of their email domains' verification (shared by clones).
+    pub(super) domains: Arc<DomainCache>,
 }
 
 impl<S: Store> Clone for Provisioning<S> {
@@ -19,6 +22,7 @@ impl<S: Store> Clone for Provisioning<S> {
         Self {
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
+            domains: Arc::clone(&self.domains),
         }
     }
 }
@@ -26,7 +30,11 @@ impl<S: Store> Clone for Provisioning<S> {
 impl<S: Store> Provisioning<S> {
     /// Provisioning over this store and clock.
     pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            domains: Arc::default(),
+        }
     }
 
     /// One of the directory's users.
