@@ -4,6 +4,7 @@
 //! provisions it one by one, where it gets its exact answer.
 
 use super::super::management;
+use super::domain_cache::Seen;
 use super::service::Provisioning;
 use super::types::QueuedCreate;
 use crate::Timestamp;
@@ -17,45 +18,6 @@ use crate::model::Account;
 use crate::ports::{DomainReads, ManagedVia, NewProvisionedUser, ProvisionedUsers, Store};
 use crate::product::AccountStatus;
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
-
-/// How long a batch trusts what it read of a domain's verification.
-const DOMAIN_TTL_MILLIS: i64 = 5_000;
-/// Most domains remembered; past it the cache starts over (memory stays bounded whatever
-/// domains directories send).
-const DOMAIN_CACHE_MAX: usize = 4_096;
-
-/// The verification of email domains as batches last read it, for a few seconds: an import
-/// sends thousands of users on one domain, and a read per batch was a round trip per batch.
-/// Staleness cannot write a wrong link: the store writes a user only while the domain's
-/// verification is still what the batch decided on, and a user it leaves out goes alone (a
-/// fresh read) and takes its domain out of the cache.
-#[derive(Default)]
-pub(crate) struct DomainCache(Mutex<HashMap<String, (Option<Domain>, Timestamp)>>);
-
-impl DomainCache {
-    fn get(&self, name: &str, now: Timestamp) -> Option<Option<Domain>> {
-        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(name)
-            .filter(|(_, at)| now.millis() - at.millis() < DOMAIN_TTL_MILLIS)
-            .map(|(d, _)| d.clone())
-    }
-
-    fn put(&self, name: &str, domain: Option<Domain>, now: Timestamp) {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() >= DOMAIN_CACHE_MAX {
-            map.clear();
-        }
-        map.insert(name.to_owned(), (domain, now));
-    }
-
-    fn forget(&self, name: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(name);
-    }
-}
 
 impl<S: Store> Provisioning<S> {
     /// Writes the creates that are plain new accounts in one atomic step, each with its own
@@ -119,17 +81,16 @@ impl<S: Store> Provisioning<S> {
             if out.contains_key(name) {
                 continue;
             }
-            let domain = match self.domains.get(name, now) {
-                Some(d) => d,
-                None => {
-                    let r = match &mut reader {
-                        Some(r) => r,
-                        None => reader.insert(self.store.reader().await?),
-                    };
-                    let d = r.find_verified_domain(name).await?;
-                    self.domains.put(name, d.clone(), now);
-                    d
-                }
+            let domain = if let Some(Seen(d)) = self.domains.get(name, now) {
+                d
+            } else {
+                let r = match &mut reader {
+                    Some(r) => r,
+                    None => reader.insert(self.store.reader().await?),
+                };
+                let d = r.find_verified_domain(name).await?;
+                self.domains.put(name, d.clone(), now);
+                d
             };
             out.insert(name.to_owned(), domain);
         }

@@ -17,6 +17,7 @@
 //! computes the new resource from the current one inside the same transaction.
 
 mod batch;
+mod domain_cache;
 #[cfg(test)]
 mod fake;
 mod groups;

@@ -1,7 +1,7 @@
 //! The provisioning service: a directory's reads and writes, each write in one transaction.
 
 use super::super::directories::DirectoryCaller;
-use super::batch::DomainCache;
+use super::domain_cache::DomainCache;
 use crate::directory::{GroupPredicate, GroupSort, ScimGroup, ScimUser, UserPredicate, UserSort};
 use crate::error::Result;
 use crate::ids::GroupId;
