@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use crate::limits::MAX_BODY_BYTES;
 
@@ -84,7 +84,10 @@ pub fn router(state: AppState) -> Router {
             )
             .into_response()
         }))
-        .layer(TraceLayer::new_for_http())
+        // A 5xx is logged at WARN here: a real internal error is logged at ERROR where it
+        // happens (`error.rs`), and a 503 from a full hashing queue is the server shedding
+        // load as designed, which an attacker could otherwise turn into a flood of ERRORs.
+        .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)))
         .with_state(state)
 }
 
