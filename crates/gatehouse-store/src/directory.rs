@@ -142,6 +142,14 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         self.scim_user_accounts(directory, ids).await
     }
 
+    async fn list_scim_user_groups(
+        &mut self,
+        directory: gatehouse_core::ids::DirectoryId,
+        accounts: &[gatehouse_core::ids::AccountId],
+    ) -> Result<Vec<(gatehouse_core::ids::AccountId, gatehouse_core::ports::ScimGroupRef)>> {
+        self.scim_user_groups(directory, accounts).await
+    }
+
     async fn count_directory_deactivations(
         &mut self,
         org: OrgId,

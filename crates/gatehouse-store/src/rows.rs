@@ -60,6 +60,17 @@ pub(crate) fn scim_user_account(r: &AnyRow) -> Result<gatehouse_core::ports::Sci
     })
 }
 
+/// A member's group of a directory (`account_id`, `id`, `display_name`).
+pub(crate) fn scim_user_group(r: &AnyRow) -> Result<(AccountId, gatehouse_core::ports::ScimGroupRef)> {
+    Ok((
+        parse_col!(AccountId, r, "account_id")?,
+        gatehouse_core::ports::ScimGroupRef {
+            id: s(r, "id")?,
+            display_name: s(r, "display_name")?,
+        },
+    ))
+}
+
 pub(crate) fn org(r: &AnyRow) -> Result<Org> {
     Ok(Org {
         id: parse_col!(OrgId, r, "id")?,

@@ -109,6 +109,8 @@ pub(crate) fn group(r: &AnyRow) -> Result<gatehouse_core::directory::ScimGroup> 
 
 /// Rows per multi-row statement when changing memberships in bulk.
 const CHUNK: usize = 400;
+/// Accounts per `scim_user_groups` query: a whole page of users (`MAX_COUNT` at the edge).
+const USER_GROUPS_CHUNK: usize = 1000;
 
 impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     pub(crate) async fn scim_user_accounts(
@@ -128,6 +130,37 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             }
             q.push(")");
             out.extend(self.all(&q, rows::scim_user_account).await?);
+        }
+        Ok(out)
+    }
+
+    /// The directory's groups these accounts are members of, in one query (a page of users is
+    /// at most 1000, within both engines' bind limits). The organization (the directory's) lets
+    /// the memberships be read through `group_members (org_id, account_id)`.
+    pub(crate) async fn scim_user_groups(
+        &mut self,
+        dir: DirectoryId,
+        accounts: &[AccountId],
+    ) -> Result<Vec<(AccountId, gatehouse_core::ports::ScimGroupRef)>> {
+        let mut out = Vec::new();
+        for chunk in accounts.chunks(USER_GROUPS_CHUNK) {
+            let mut q = Sql::new(
+                "SELECT gm.account_id, sg.id, sg.display_name FROM group_members gm JOIN scim_groups sg ON \
+                 sg.group_id = gm.group_id AND sg.directory_id = ",
+            );
+            let d = q.bind_only(dir.to_string());
+            q.push_ref(d)
+                .push(" WHERE gm.org_id = (SELECT d.org_id FROM directories d WHERE d.id = ")
+                .push_ref(d)
+                .push(") AND gm.account_id IN (");
+            for (n, a) in chunk.iter().enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.bind(a.to_string());
+            }
+            q.push(") ORDER BY gm.account_id, sg.display_name_folded, sg.id");
+            out.extend(self.all(&q, rows::scim_user_group).await?);
         }
         Ok(out)
     }

@@ -61,6 +61,14 @@ pub trait DirectoryReads {
         directory: DirectoryId,
         ids: &[String],
     ) -> impl Future<Output = Result<Vec<ScimUserAccount>>> + Send;
+    /// The directory's groups each of these accounts is a member of (User `groups`, RFC 7643
+    /// §4.1.2), as (account, group) pairs ordered by account, then group displayName and id.
+    /// Groups of the organization's other directories are left out.
+    fn list_scim_user_groups(
+        &mut self,
+        directory: DirectoryId,
+        accounts: &[AccountId],
+    ) -> impl Future<Output = Result<Vec<(AccountId, ScimGroupRef)>>> + Send;
     /// How many users the directory deactivated or deleted since `since` (from the audit log).
     fn count_directory_deactivations(
         &mut self,
@@ -144,6 +152,14 @@ pub struct ScimPage<T> {
 pub struct ScimGroupMember {
     /// The member's SCIM user id.
     pub user_id: String,
+    pub display_name: String,
+}
+
+/// A directory's group as a member's `groups` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimGroupRef {
+    /// The group's SCIM id.
+    pub id: String,
     pub display_name: String,
 }
 

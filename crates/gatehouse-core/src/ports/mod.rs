@@ -25,7 +25,7 @@ pub use accounts::{AccountReads, AccountTx, DueDeletion, ManagedVia, OrgLink};
 pub use audit::{AuditReads, AuditTx, PrunedEvents};
 pub use directory::{
     DirectoryReads, DirectoryTokenMatch, DirectoryTx, NewProvisionedUser, ProvisionedUsers, ScimGroupMember,
-    ScimListQuery, ScimPage, ScimUserAccount,
+    ScimGroupRef, ScimListQuery, ScimPage, ScimUserAccount,
 };
 pub use domains::{DomainReads, DomainTx};
 pub use jobs::JobTx;

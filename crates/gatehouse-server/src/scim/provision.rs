@@ -9,11 +9,13 @@ use crate::state::AppState;
 use gatehouse_core::CoreError;
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::directory::{ProvisionedUser, ScimUser, SentChange, UserResource};
+use gatehouse_core::ids::AccountId;
 use gatehouse_core::services::{DirectoryCaller, ExpectedVersion, Valve, Written};
 use gatehouse_core::types::{Email, Name};
 use gatehouse_scim::schema::USER_SCHEMA;
 use gatehouse_scim::{ResourceKind, ScimError};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 fn as_bool(v: &Value) -> Option<bool> {
     match v {
@@ -97,6 +99,8 @@ fn strip(mut r: Value) -> Value {
         o.remove("id");
         o.remove("meta");
         o.remove("password");
+        // readOnly (RFC 7643 §4.1.2): the server computes it from memberships when it serves.
+        o.remove("groups");
         if let Some(a) = o.get("active").and_then(as_bool) {
             o.insert("active".into(), Value::Bool(a));
         }
@@ -104,10 +108,12 @@ fn strip(mut r: Value) -> Value {
     r
 }
 
-/// The resource as served: stored JSON plus id and meta (RFC 7644 §3.1).
+/// The resource as served but for `groups`: stored JSON plus id and meta (RFC 7644 §3.1). A
+/// `groups` stored before the server computed it is left out.
 pub fn render(u: &ScimUser, base: &str) -> Result<Value, ScimFail> {
     let mut r = stored(&u.resource)?;
     if let Some(o) = r.as_object_mut() {
+        o.remove("groups");
         o.insert("id".into(), Value::String(u.id.clone()));
         o.insert("active".into(), Value::Bool(u.active));
         o.insert(
@@ -122,6 +128,36 @@ pub fn render(u: &ScimUser, base: &str) -> Result<Value, ScimFail> {
         );
     }
     Ok(r)
+}
+
+/// Users as served, each with `groups`: the directory's groups its account is a member of
+/// (RFC 7643 §4.1.2), all read at once; left out for a user in none.
+pub async fn render_all(
+    st: &AppState,
+    caller: &DirectoryCaller,
+    users: &[ScimUser],
+    base: &str,
+) -> Result<Vec<Value>, ScimFail> {
+    let accounts: Vec<AccountId> = users.iter().map(|u| u.account_id).collect();
+    let mut groups: HashMap<AccountId, Vec<Value>> = HashMap::new();
+    for (account, g) in st.services.provisioning.user_groups(caller, &accounts).await? {
+        groups.entry(account).or_default().push(json!({
+            "value": g.id,
+            "$ref": format!("{base}/Groups/{}", g.id),
+            "display": g.display_name,
+            "type": "direct",
+        }));
+    }
+    users
+        .iter()
+        .map(|u| {
+            let mut r = render(u, base)?;
+            if let (Some(o), Some(mine)) = (r.as_object_mut(), groups.get(&u.account_id)) {
+                o.insert("groups".into(), Value::Array(mine.clone()));
+            }
+            Ok(r)
+        })
+        .collect()
 }
 
 /// A resource as stored. Only this server writes it, so text that does not parse is an

@@ -4,7 +4,7 @@ use super::common::{
     Scim, ScimBody, ScimFail, ScimId, ScimQuery, Shown, if_match, not_modified, scim_json, unchanged_since,
 };
 use super::list::{Found, ListParams, ListQuery, list_json};
-use super::provision::{self, ReplaceWith, etag, render};
+use super::provision::{self, ReplaceWith, etag, render_all};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
 use axum::extract::State;
@@ -63,12 +63,12 @@ pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams
     )
     .await?;
     let b = base(st, caller.directory());
-    let resources = l
-        .users
+    let resources = render_all(st, caller, &l.users, &b)
+        .await?
         .iter()
-        .map(|u| {
+        .map(|r| {
             Ok(gatehouse_scim::project(
-                &render(u, &b)?,
+                r,
                 ResourceKind::User,
                 p.attributes.as_deref(),
                 p.excluded.as_deref(),
@@ -99,7 +99,7 @@ pub async fn search(
     Ok(list_json(p.start, &find(&st, &caller, &p).await?))
 }
 
-fn one(
+async fn one(
     st: &AppState,
     caller: &DirectoryCaller,
     u: &ScimUser,
@@ -107,7 +107,11 @@ fn one(
     shown: &Shown,
 ) -> Result<Response, ScimFail> {
     let b = base(st, caller.directory());
-    let mut res = scim_json(status, &shown.project(&render(u, &b)?, ResourceKind::User)?);
+    let rendered = render_all(st, caller, std::slice::from_ref(u), &b).await?;
+    let r = rendered
+        .first()
+        .ok_or_else(|| ScimFail::from(gatehouse_core::CoreError::internal("no user rendered")))?;
+    let mut res = scim_json(status, &shown.project(r, ResourceKind::User)?);
     if let Ok(v) = HeaderValue::from_str(&etag(u)) {
         res.headers_mut().insert(header::ETAG, v);
     }
@@ -140,7 +144,7 @@ pub async fn get(
     if unchanged_since(&headers, &etag(&u)) {
         return Ok(not_modified(&etag(&u)));
     }
-    one(&st, &caller, &u, StatusCode::OK, &shown)
+    one(&st, &caller, &u, StatusCode::OK, &shown).await
 }
 
 pub async fn create(
@@ -151,7 +155,7 @@ pub async fn create(
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
     let u = provision::create(&st, &caller, &meta, body).await?;
-    one(&st, &caller, &u, StatusCode::CREATED, &shown)
+    one(&st, &caller, &u, StatusCode::CREATED, &shown).await
 }
 
 pub async fn replace(
@@ -173,15 +177,15 @@ pub async fn replace(
         Valve::Enforce,
     )
     .await?;
-    written(&st, &caller, &w, &shown)
+    written(&st, &caller, &w, &shown).await
 }
 
 /// 200 with the resource; 202 with the unchanged resource when the safety valve held the
 /// change for an admin to release.
-fn written(st: &AppState, caller: &DirectoryCaller, w: &Written, shown: &Shown) -> Result<Response, ScimFail> {
+async fn written(st: &AppState, caller: &DirectoryCaller, w: &Written, shown: &Shown) -> Result<Response, ScimFail> {
     match w {
-        Written::Applied(u) => one(st, caller, u, StatusCode::OK, shown),
-        Written::Held(u) => one(st, caller, u, StatusCode::ACCEPTED, shown),
+        Written::Applied(u) => one(st, caller, u, StatusCode::OK, shown).await,
+        Written::Held(u) => one(st, caller, u, StatusCode::ACCEPTED, shown).await,
     }
 }
 
@@ -206,7 +210,7 @@ pub async fn patch(
         Valve::Enforce,
     )
     .await?;
-    written(&st, &caller, &w, &shown)
+    written(&st, &caller, &w, &shown).await
 }
 
 pub async fn delete(

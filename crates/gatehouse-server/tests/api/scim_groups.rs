@@ -12,6 +12,7 @@ engine_tests!(
     groups_filter_on_names_ids_and_meta_in_sql,
     groups_filter_on_members_with_value_paths_or_and_not,
     groups_sort_by_columns_missing_external_ids_last,
+    users_are_served_with_the_groups_of_their_directory_computed_from_memberships,
 );
 
 #[allow(clippy::too_many_lines)] // one provisioning story, told step by step
@@ -572,4 +573,185 @@ async fn groups_sort_by_columns_missing_external_ids_last(app: TestApp) {
             "{bad_sort}: {bad}"
         );
     }
+}
+
+/// The `groups` a User resource is served with: (value, display) of each entry, checking each
+/// entry's `$ref` and `type`; `None` when the attribute is left out.
+fn served_groups(d: &Dir, user: &serde_json::Value) -> Option<Vec<(String, String)>> {
+    let groups = user.get("groups")?.as_array().expect("groups is an array");
+    Some(
+        groups
+            .iter()
+            .map(|g| {
+                let id = g["value"].as_str().unwrap().to_owned();
+                assert_eq!(g["$ref"], format!("{}/Groups/{id}", d.base), "{g}");
+                assert_eq!(g["type"], "direct", "{g}");
+                (id, g["display"].as_str().unwrap().to_owned())
+            })
+            .collect(),
+    )
+}
+
+async fn new_group(app: &TestApp, d: &Dir, name: &str, members: &[&str]) -> String {
+    let members: Vec<_> = members.iter().map(|m| json!({"value": m})).collect();
+    let (s, g, _) = scim(
+        app,
+        d,
+        reqwest::Method::POST,
+        "/Groups",
+        Some(json!({"schemas": [GROUP_SCHEMA], "displayName": name, "members": members})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{g}");
+    g["id"].as_str().unwrap().to_owned()
+}
+
+async fn new_user(app: &TestApp, d: &Dir, body: serde_json::Value) -> serde_json::Value {
+    let (s, u, _) = scim(app, d, reqwest::Method::POST, "/Users", Some(body)).await;
+    assert_eq!(s, StatusCode::CREATED, "{u}");
+    u
+}
+
+async fn member_patch(app: &TestApp, d: &Dir, group: &str, op: serde_json::Value) {
+    let (s, body, _) = scim(
+        app,
+        d,
+        reqwest::Method::PATCH,
+        &format!("/Groups/{group}"),
+        Some(json!({"schemas": [PATCH_OP], "Operations": [op]})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+}
+
+async fn get_user(app: &TestApp, d: &Dir, path: &str) -> serde_json::Value {
+    let (s, body, _) = scim(app, d, reqwest::Method::GET, path, None).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    body
+}
+
+#[allow(clippy::too_many_lines)] // one membership story, read back on every path that serves users
+async fn users_are_served_with_the_groups_of_their_directory_computed_from_memberships(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let d = directory(&app, &org, "Entra").await;
+    let other = directory(&app, &org, "Okta").await;
+    // A client's `groups` is readOnly: not stored, not served back.
+    let mut sent = okta_user("alice@acme.test", "Alice", "Able");
+    sent["groups"] = json!([{"value": "forged", "display": "Forged"}]);
+    let alice = new_user(&app, &d, sent.clone()).await;
+    assert!(alice.get("groups").is_none(), "{alice}");
+    let alice_id = alice["id"].as_str().unwrap().to_owned();
+    let bob = new_user(&app, &d, okta_user("bob@acme.test", "Bob", "Baker")).await;
+    let bob_id = bob["id"].as_str().unwrap().to_owned();
+    // Two groups of the directory, Alice added to each by Group PATCH.
+    let beta = new_group(&app, &d, "Beta", &[]).await;
+    let alpha = new_group(&app, &d, "Alpha", &[]).await;
+    for g in [&alpha, &beta] {
+        member_patch(
+            &app,
+            &d,
+            g,
+            json!({"op": "add", "path": "members", "value": [{"value": alice_id}]}),
+        )
+        .await;
+    }
+    // Alice is a user of the other directory too, and a member of its group: never listed here.
+    let there = new_user(&app, &other, okta_user("alice@acme.test", "Alice", "Able")).await;
+    let there_id = there["id"].as_str().unwrap().to_owned();
+    let elsewhere = new_group(&app, &other, "Elsewhere", &[&there_id]).await;
+    let accounts = app.get(&org, "/accounts").await.json;
+    let alices = accounts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["email"] == "alice@acme.test");
+    assert_eq!(alices.count(), 1, "both directories' Alice is one account: {accounts}");
+    let both = vec![(alpha.clone(), "Alpha".to_owned()), (beta.clone(), "Beta".to_owned())];
+    let read = get_user(&app, &d, &format!("/Users/{alice_id}")).await;
+    assert_eq!(served_groups(&d, &read), Some(both.clone()), "{read}");
+    assert_eq!(
+        served_groups(&other, &get_user(&app, &other, &format!("/Users/{there_id}")).await),
+        Some(vec![(elsewhere, "Elsewhere".to_owned())])
+    );
+    // Omitted, not empty, for a user in no group.
+    let read = get_user(&app, &d, &format!("/Users/{bob_id}")).await;
+    assert!(read.get("groups").is_none(), "{read}");
+    // Lists and searches carry it too, per user.
+    let listed = get_user(&app, &d, "/Users?sortBy=userName").await;
+    let users = listed["Resources"].as_array().unwrap();
+    assert_eq!(users.len(), 2, "{listed}");
+    assert_eq!(served_groups(&d, &users[0]), Some(both.clone()), "{listed}");
+    assert!(users[1].get("groups").is_none(), "{listed}");
+    let filter = urlencode("userName eq \"alice@acme.test\"");
+    let found = get_user(&app, &d, &format!("/Users?filter={filter}")).await;
+    assert_eq!(served_groups(&d, &found["Resources"][0]), Some(both.clone()), "{found}");
+    let (s, searched, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::POST,
+        "/.search",
+        Some(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": "userName eq \"alice@acme.test\""
+        })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{searched}");
+    assert_eq!(
+        served_groups(&d, &searched["Resources"][0]),
+        Some(both.clone()),
+        "{searched}"
+    );
+    // attributes / excludedAttributes apply to it as to any attribute.
+    for path in [
+        format!("/Users/{alice_id}?excludedAttributes=groups"),
+        format!("/Users/{alice_id}?attributes=userName"),
+    ] {
+        let slim = get_user(&app, &d, &path).await;
+        assert!(slim.get("groups").is_none(), "{path}: {slim}");
+        assert_eq!(slim["userName"], "alice@acme.test");
+    }
+    let slim = get_user(&app, &d, "/Users?excludedAttributes=groups").await;
+    assert!(slim["Resources"][0].get("groups").is_none(), "{slim}");
+    let only = get_user(&app, &d, &format!("/Users/{alice_id}?attributes=groups")).await;
+    assert_eq!(served_groups(&d, &only), Some(both.clone()), "{only}");
+    // Removed from one group: only the other remains.
+    member_patch(
+        &app,
+        &d,
+        &alpha,
+        json!({"op": "remove", "path": format!("members[value eq \"{alice_id}\"]")}),
+    )
+    .await;
+    let left = vec![(beta.clone(), "Beta".to_owned())];
+    let read = get_user(&app, &d, &format!("/Users/{alice_id}")).await;
+    assert_eq!(served_groups(&d, &read), Some(left.clone()), "{read}");
+    // A PUT answers with the computed groups, whatever it sent, and stores none of it.
+    let (s, put, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::PUT,
+        &format!("/Users/{alice_id}"),
+        Some(sent),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{put}");
+    assert_eq!(served_groups(&d, &put), Some(left.clone()), "{put}");
+    member_patch(
+        &app,
+        &d,
+        &beta,
+        json!({"op": "remove", "path": format!("members[value eq \"{alice_id}\"]")}),
+    )
+    .await;
+    let (s, patched, _) = scim(
+        &app,
+        &d,
+        reqwest::Method::PATCH,
+        &format!("/Users/{alice_id}"),
+        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "Lead"}]})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{patched}");
+    assert!(patched.get("groups").is_none(), "no group left, none stored: {patched}");
 }

@@ -14,8 +14,8 @@ use crate::model::{Account, AccountFilter, ApiKey, OrgAccount, Session, UserApiT
 use crate::page::{Page, PageRequest};
 use crate::ports::{
     AccountReads, AccountTx, AuditTx, DirectoryReads, DirectoryTokenMatch, DirectoryTx, DomainReads, DomainTx,
-    DueDeletion, KeyTx, ManagedVia, OrgLink, PrunedEvents, ScimGroupMember, ScimListQuery, ScimPage, ScimUserAccount,
-    SigninTx,
+    DueDeletion, KeyTx, ManagedVia, OrgLink, PrunedEvents, ScimGroupMember, ScimGroupRef, ScimListQuery, ScimPage,
+    ScimUserAccount, SigninTx,
 };
 use std::collections::HashMap;
 
@@ -250,6 +250,13 @@ impl DirectoryReads for FakeTx {
         unused!()
     }
     async fn find_scim_user_accounts(&mut self, _: DirectoryId, _: &[String]) -> Result<Vec<ScimUserAccount>> {
+        unused!()
+    }
+    async fn list_scim_user_groups(
+        &mut self,
+        _: DirectoryId,
+        _: &[AccountId],
+    ) -> Result<Vec<(AccountId, ScimGroupRef)>> {
         unused!()
     }
     async fn count_directory_deactivations(&mut self, _: OrgId, _: DirectoryId, _: Timestamp) -> Result<i64> {

@@ -4,8 +4,8 @@ use super::super::directories::DirectoryCaller;
 use super::domain_cache::DomainCache;
 use crate::directory::{GroupPredicate, GroupSort, ScimGroup, ScimUser, UserPredicate, UserSort};
 use crate::error::Result;
-use crate::ids::GroupId;
-use crate::ports::{Clock, DirectoryReads, ScimGroupMember, ScimListQuery, ScimPage, Store};
+use crate::ids::{AccountId, GroupId};
+use crate::ports::{Clock, DirectoryReads, ScimGroupMember, ScimGroupRef, ScimListQuery, ScimPage, Store};
 use std::sync::Arc;
 
 /// Provisioning for directories (see the module documentation). Made by
@@ -79,5 +79,19 @@ impl<S: Store> Provisioning<S> {
     pub async fn list_group_members(&self, caller: &DirectoryCaller, group: GroupId) -> Result<Vec<ScimGroupMember>> {
         let mut r = self.store.reader().await?;
         r.list_scim_group_members(caller.directory().id, group).await
+    }
+
+    /// The directory's groups each of these accounts is a member of, in one read (see
+    /// `DirectoryReads::list_scim_user_groups`); no read at all for no accounts.
+    pub async fn user_groups(
+        &self,
+        caller: &DirectoryCaller,
+        accounts: &[AccountId],
+    ) -> Result<Vec<(AccountId, ScimGroupRef)>> {
+        if accounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut r = self.store.reader().await?;
+        r.list_scim_user_groups(caller.directory().id, accounts).await
     }
 }
