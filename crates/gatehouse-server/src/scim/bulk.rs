@@ -141,7 +141,7 @@ async fn user_op(
     Some(match (method, id) {
         ("POST", None) => provision::create(st, caller, meta, data)
             .await
-            .map(|u| Done::created(base, "Users", u.id, u.version)),
+            .map(|c| Done::created(base, "Users", c.user.id, c.user.version)),
         ("PUT", Some(_)) => replace(ReplaceWith::Resource(data)).await,
         ("PATCH", Some(_)) => replace(ReplaceWith::Patch(data)).await,
         ("DELETE", Some(id)) => provision::delete(st, caller, meta, id, None, Valve::Enforce)

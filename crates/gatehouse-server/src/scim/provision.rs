@@ -10,6 +10,7 @@ use gatehouse_core::CoreError;
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::directory::{ProvisionedUser, ScimUser, SentChange, UserResource};
 use gatehouse_core::ids::AccountId;
+use gatehouse_core::ports::ScimGroupRef;
 use gatehouse_core::services::{DirectoryCaller, ExpectedVersion, Valve, Written};
 use gatehouse_core::types::{Email, Name};
 use gatehouse_scim::schema::USER_SCHEMA;
@@ -139,9 +140,19 @@ pub async fn render_all(
     base: &str,
 ) -> Result<Vec<Value>, ScimFail> {
     let accounts: Vec<AccountId> = users.iter().map(|u| u.account_id).collect();
-    let mut groups: HashMap<AccountId, Vec<Value>> = HashMap::new();
-    for (account, g) in st.services.provisioning.user_groups(caller, &accounts).await? {
-        groups.entry(account).or_default().push(json!({
+    let groups = st.services.provisioning.user_groups(caller, &accounts).await?;
+    render_with(users, groups, base)
+}
+
+/// Users as served, with the directory's groups of their accounts as read.
+pub fn render_with(
+    users: &[ScimUser],
+    groups: Vec<(AccountId, ScimGroupRef)>,
+    base: &str,
+) -> Result<Vec<Value>, ScimFail> {
+    let mut by_account: HashMap<AccountId, Vec<Value>> = HashMap::new();
+    for (account, g) in groups {
+        by_account.entry(account).or_default().push(json!({
             "value": g.id,
             "$ref": format!("{base}/Groups/{}", g.id),
             "display": g.display_name,
@@ -152,7 +163,7 @@ pub async fn render_all(
         .iter()
         .map(|u| {
             let mut r = render(u, base)?;
-            if let (Some(o), Some(mine)) = (r.as_object_mut(), groups.get(&u.account_id)) {
+            if let (Some(o), Some(mine)) = (r.as_object_mut(), by_account.get(&u.account_id)) {
                 o.insert("groups".into(), Value::Array(mine.clone()));
             }
             Ok(r)
@@ -222,17 +233,30 @@ impl BatchHost for AppState {
     }
 }
 
+/// A user created, and whether its account is new: a batch writes only new accounts, which
+/// are in no group yet, so their answer needs no read of memberships.
+pub struct Created {
+    pub user: ScimUser,
+    pub new_account: bool,
+}
+
 pub async fn create(
     st: &AppState,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
     body: Value,
-) -> Result<ScimUser, ScimFail> {
+) -> Result<Created, ScimFail> {
     let new = user_resource(body)?;
     // The batch gets a copy: whatever it does not take, this request does alone.
     match st.creates.submit(st, caller.clone(), meta.clone(), new.clone()).await {
-        Outcome::Created(user) => Ok(user),
-        Outcome::Alone => Ok(st.services.provisioning.create_user(caller, meta, &new).await?),
+        Outcome::Created(user) => Ok(Created {
+            user,
+            new_account: true,
+        }),
+        Outcome::Alone => Ok(Created {
+            user: st.services.provisioning.create_user(caller, meta, &new).await?,
+            new_account: false,
+        }),
     }
 }
 

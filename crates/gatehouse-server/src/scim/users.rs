@@ -21,6 +21,8 @@ fn base(st: &AppState, dir: &Directory) -> String {
 struct Listing {
     total: i64,
     users: Vec<ScimUser>,
+    /// The directory's groups of the users' accounts.
+    groups: Vec<(gatehouse_core::ids::AccountId, gatehouse_core::ports::ScimGroupRef)>,
 }
 
 /// One page of the directory's users matching the filter, in `sortBy` order: all in SQL.
@@ -46,9 +48,9 @@ async fn find_users(
         sort: super::query::sort(sort.0)?,
         descending: sort.1,
     };
-    let gatehouse_core::ports::ScimPage { total, items: users } =
-        st.services.provisioning.list_users(caller, &query).await?;
-    Ok(Listing { total, users })
+    let (gatehouse_core::ports::ScimPage { total, items: users }, groups) =
+        st.services.provisioning.list_users_with_groups(caller, &query).await?;
+    Ok(Listing { total, users, groups })
 }
 
 /// One page of users as served (projected to the requested attributes).
@@ -63,8 +65,7 @@ pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams
     )
     .await?;
     let b = base(st, caller.directory());
-    let resources = render_all(st, caller, &l.users, &b)
-        .await?
+    let resources = provision::render_with(&l.users, l.groups, &b)?
         .iter()
         .map(|r| {
             Ok(gatehouse_scim::project(
@@ -111,6 +112,18 @@ async fn one(
     let r = rendered
         .first()
         .ok_or_else(|| ScimFail::from(gatehouse_core::CoreError::internal("no user rendered")))?;
+    answer(&b, u, r, status, shown)
+}
+
+/// The answer for one user rendered as `r`: projected as asked, with its ETag (and Location
+/// when created).
+fn answer(
+    b: &str,
+    u: &ScimUser,
+    r: &serde_json::Value,
+    status: StatusCode,
+    shown: &Shown,
+) -> Result<Response, ScimFail> {
     let mut res = scim_json(status, &shown.project(r, ResourceKind::User)?);
     if let Ok(v) = HeaderValue::from_str(&etag(u)) {
         res.headers_mut().insert(header::ETAG, v);
@@ -154,8 +167,19 @@ pub async fn create(
     ScimQuery(shown): ScimQuery<Shown>,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimFail> {
-    let u = provision::create(&st, &caller, &meta, body).await?;
-    one(&st, &caller, &u, StatusCode::CREATED, &shown).await
+    let c = provision::create(&st, &caller, &meta, body).await?;
+    if c.new_account {
+        // A new account is in no group: nothing to read.
+        let b = base(&st, caller.directory());
+        return answer(
+            &b,
+            &c.user,
+            &provision::render(&c.user, &b)?,
+            StatusCode::CREATED,
+            &shown,
+        );
+    }
+    one(&st, &caller, &c.user, StatusCode::CREATED, &shown).await
 }
 
 pub async fn replace(

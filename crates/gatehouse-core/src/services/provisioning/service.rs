@@ -81,6 +81,25 @@ impl<S: Store> Provisioning<S> {
         r.list_scim_group_members(caller.directory().id, group).await
     }
 
+    /// The directory's users `query` asks for with the directory's groups each of their
+    /// accounts is a member of: two reads on one connection (a lookup is one user, and a
+    /// second connection from the pool cost it more than the read).
+    pub async fn list_users_with_groups(
+        &self,
+        caller: &DirectoryCaller,
+        query: &ScimListQuery<'_, UserPredicate, UserSort>,
+    ) -> Result<(ScimPage<ScimUser>, Vec<(AccountId, ScimGroupRef)>)> {
+        let mut r = self.store.reader().await?;
+        let page = r.list_scim_users(caller.directory().id, query).await?;
+        let accounts: Vec<AccountId> = page.items.iter().map(|u| u.account_id).collect();
+        let groups = if accounts.is_empty() {
+            Vec::new()
+        } else {
+            r.list_scim_user_groups(caller.directory().id, &accounts).await?
+        };
+        Ok((page, groups))
+    }
+
     /// The directory's groups each of these accounts is a member of, in one read (see
     /// `DirectoryReads::list_scim_user_groups`); no read at all for no accounts.
     pub async fn user_groups(
