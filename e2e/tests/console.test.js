@@ -82,7 +82,7 @@ async function verifyAcmeDomain() {
   const added = await api('POST', '/domains', { name: 'acme.example' });
   dns.setTxt('acme.example', added.txt_record);
   const checked = await api('POST', `/domains/${added.id}/verify`);
-  assert.equal((checked.domain ?? checked).status, 'verified', 'acme.example is verified');
+  assert.equal(checked.domain.status, 'verified', 'acme.example is verified');
 }
 
 before(async () => {

@@ -54,14 +54,7 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Dialect::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Dialect::Postgres).await } )* }
-    };
-}
-
-on_both_engines!(
+gatehouse_testkit::dialect_tests!(
     killing_the_server_mid_write_loses_no_committed_change_and_leaves_no_partial_one,
     sigterm_lets_an_in_flight_export_finish
 );

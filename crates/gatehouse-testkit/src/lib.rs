@@ -27,3 +27,19 @@ macro_rules! engine_tests {
         }
     };
 }
+
+/// Generates one `#[tokio::test]` per engine for each listed async fn taking a `Dialect`: for
+/// tests that spawn their own server (a configured one, several nodes, a binary).
+#[macro_export]
+macro_rules! dialect_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::Dialect::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::Dialect::Postgres).await } )*
+        }
+    };
+}

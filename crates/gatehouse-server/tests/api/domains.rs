@@ -27,7 +27,7 @@ async fn add(app: &TestApp, org: &TestOrg, name: &str, mode: &str) -> Value {
     r.json
 }
 
-async fn verify(app: &TestApp, org: &TestOrg, d: &Value) -> Value {
+pub(crate) async fn verify(app: &TestApp, org: &TestOrg, d: &Value) -> Value {
     let r = app
         .post(
             org,

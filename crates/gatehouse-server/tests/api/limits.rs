@@ -12,16 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Dialect::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Dialect::Postgres).await } )* }
-    };
-}
-
-on_both_engines!(
+gatehouse_testkit::dialect_tests!(
     a_client_that_never_finishes_its_headers_is_disconnected,
     an_idle_kept_alive_connection_is_closed,
     a_body_that_stops_arriving_is_answered_408_and_changes_nothing,

@@ -3,22 +3,14 @@
 //! callers (the API answer, the stored check, the audit log) see a coarse reason, never the
 //! error chain that would map the network behind Gatehouse.
 
+use super::domains::verify;
 use gatehouse_testkit::https::FileAnswer;
 use gatehouse_testkit::{Dialect, TestApp, TestOrg};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Dialect::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Dialect::Postgres).await } )* }
-    };
-}
-
-on_both_engines!(
+gatehouse_testkit::dialect_tests!(
     names_the_url_parser_reads_as_addresses_cannot_be_added,
     https_checks_never_reach_forbidden_addresses_and_say_only_unreachable,
     named_private_hosts_verify_when_the_operator_allows_them,
@@ -49,18 +41,6 @@ async fn add_served_and_verify(app: &TestApp, org: &TestOrg, name: &str) -> Valu
     app.https
         .set(name, FileAnswer::Body(d["token"].as_str().unwrap().to_owned()));
     verify(app, org, &d).await
-}
-
-async fn verify(app: &TestApp, org: &TestOrg, d: &Value) -> Value {
-    let r = app
-        .post(
-            org,
-            &format!("/domains/{}/verify", d["id"].as_str().unwrap()),
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.json
 }
 
 async fn names_the_url_parser_reads_as_addresses_cannot_be_added(dialect: Dialect) {

@@ -46,16 +46,6 @@ impl<S: Store> Provisioning<S> {
             .await
     }
 
-    /// The directory's users `query` asks for, and how many match in all.
-    pub async fn list_users(
-        &self,
-        caller: &DirectoryCaller,
-        query: &ScimListQuery<'_, UserPredicate, UserSort>,
-    ) -> Result<ScimPage<ScimUser>> {
-        let mut r = self.store.reader().await?;
-        r.list_scim_users(caller.directory().id, query).await
-    }
-
     /// One of the directory's groups.
     pub async fn find_group(&self, caller: &DirectoryCaller, id: &str) -> Result<Option<ScimGroup>> {
         self.store
