@@ -57,6 +57,30 @@ impl Projection {
         })
     }
 
+    /// Whether this projection can return the core attribute `name` (whole or a part of it):
+    /// lets a server skip reading what no answer will hold (a User's `groups`).
+    #[must_use]
+    pub fn may_return(&self, name: &str) -> bool {
+        let Some(def) = self
+            .kind
+            .core_schema()
+            .attributes
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name))
+        else {
+            return false;
+        };
+        let names = |s: &Selector| matches!(*s, Selector::Attr { ext: None, name: n, .. } if n == def.name);
+        let whole = |s: &Selector| matches!(*s, Selector::Attr { ext: None, name: n, sub: None } if n == def.name);
+        let selected = match (def.returned, &self.attributes) {
+            (Returned::Never, _) => false,
+            (Returned::Always, _) => return true,
+            (r, None) => r == Returned::Default,
+            (_, Some(list)) => list.iter().any(names),
+        };
+        selected && !self.excluded.iter().any(whole)
+    }
+
     /// The resource with only the attributes this projection returns.
     #[must_use]
     pub fn apply(&self, resource: &Value) -> Value {

@@ -89,7 +89,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         directory: gatehouse_core::ids::DirectoryId,
         query: &ScimListQuery<'_, UserPredicate, UserSort>,
     ) -> Result<ScimPage<ScimUser>> {
-        self.scim_users_page(directory, query).await
+        Ok(self.scim_users_page_with_groups(directory, query, false).await?.0)
     }
 
     async fn find_scim_group(
@@ -148,6 +148,18 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         accounts: &[gatehouse_core::ids::AccountId],
     ) -> Result<Vec<(gatehouse_core::ids::AccountId, gatehouse_core::ports::ScimGroupRef)>> {
         self.scim_user_groups(directory, accounts).await
+    }
+
+    async fn list_scim_users_with_groups(
+        &mut self,
+        directory: gatehouse_core::ids::DirectoryId,
+        query: &ScimListQuery<'_, UserPredicate, UserSort>,
+        groups: bool,
+    ) -> Result<(
+        ScimPage<ScimUser>,
+        Vec<(gatehouse_core::ids::AccountId, gatehouse_core::ports::ScimGroupRef)>,
+    )> {
+        self.scim_users_page_with_groups(directory, query, groups).await
     }
 
     async fn count_directory_deactivations(

@@ -71,6 +71,20 @@ pub(crate) fn scim_user_group(r: &AnyRow) -> Result<(AccountId, gatehouse_core::
     ))
 }
 
+/// The groups column of `Dialect::push_user_groups_column`: NULL or a JSON array of
+/// `[id, displayName]` pairs. Anything else is an internal error, never an empty list.
+pub(crate) fn user_groups_json(r: &AnyRow, c: &str) -> Result<Vec<gatehouse_core::ports::ScimGroupRef>> {
+    let Some(text) = os(r, c)? else {
+        return Ok(Vec::new());
+    };
+    let pairs: Vec<(String, String)> = serde_json::from_str(&text)
+        .map_err(|e| CoreError::Internal(format!("column {c} is not a list of groups: {e}")))?;
+    Ok(pairs
+        .into_iter()
+        .map(|(id, display_name)| gatehouse_core::ports::ScimGroupRef { id, display_name })
+        .collect())
+}
+
 pub(crate) fn org(r: &AnyRow) -> Result<Org> {
     Ok(Org {
         id: parse_col!(OrgId, r, "id")?,

@@ -8,8 +8,8 @@ use gatehouse_core::Result;
 use gatehouse_core::directory::{
     ElementCondition, ElementPredicate, Literal, MetaCondition, ScimUser, SortKey, TextOp, UserPredicate, UserSort,
 };
-use gatehouse_core::ids::DirectoryId;
-use gatehouse_core::ports::{ScimListQuery, ScimPage};
+use gatehouse_core::ids::{AccountId, DirectoryId};
+use gatehouse_core::ports::{ScimGroupRef, ScimListQuery, ScimPage};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
 
@@ -335,11 +335,14 @@ fn push_value_keys(q: &mut Sql, dir: DirectoryId, path: &str, primary: Option<&s
 }
 
 impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
-    pub(crate) async fn scim_users_page(
+    /// A page of users and, when `groups` is true, each one's groups of the directory from a
+    /// correlated column of the same statement (see `Dialect::push_user_groups_column`).
+    pub(crate) async fn scim_users_page_with_groups(
         &mut self,
         dir: DirectoryId,
         query: &ScimListQuery<'_, UserPredicate, UserSort>,
-    ) -> Result<ScimPage<ScimUser>> {
+        groups: bool,
+    ) -> Result<(ScimPage<ScimUser>, Vec<(AccountId, ScimGroupRef)>)> {
         let p = query.predicate;
         let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_users WHERE directory_id = ");
         total_q.bind(dir.to_string()).push(" AND (");
@@ -347,6 +350,12 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         total_q.push(")");
         let total = self.int(&total_q, "n").await?;
         let mut q = Sql::new(concat!("SELECT ", scim_user_cols!("scim_users.")));
+        if groups {
+            q.push(", ");
+            self.dialect
+                .push_user_groups_column(&mut q, &dir.to_string(), "scim_users.account_id");
+            q.push(" AS groups_json");
+        }
         let key = match &query.sort {
             UserSort::Value { path, primary, key } => {
                 q.push(", s.sort_key FROM scim_users LEFT JOIN ");
@@ -369,9 +378,23 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             UserSort::ExternalId | UserSort::Email | UserSort::Value { .. }
         );
         push_page_tail(&mut q, missing, query.descending, query.start, query.count);
-        let items = self.all(&q, crate::scim::user).await?;
-        Ok(ScimPage { total, items })
+        let rows = if groups {
+            self.all(&q, user_and_groups).await?
+        } else {
+            self.all(&q, |r| Ok((crate::scim::user(r)?, Vec::new()))).await?
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        let mut memberships = Vec::new();
+        for (user, refs) in rows {
+            memberships.extend(refs.into_iter().map(|g| (user.account_id, g)));
+            items.push(user);
+        }
+        Ok((ScimPage { total, items }, memberships))
     }
+}
+
+fn user_and_groups(r: &sqlx::any::AnyRow) -> Result<(ScimUser, Vec<ScimGroupRef>)> {
+    Ok((crate::scim::user(r)?, crate::rows::user_groups_json(r, "groups_json")?))
 }
 
 /// Ends a SCIM list query after its `ORDER BY <key> ASC|DESC`: resources without the value

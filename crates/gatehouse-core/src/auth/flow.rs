@@ -128,16 +128,19 @@ impl<S: Store> Auth<S> {
             return Ok(());
         };
         let mut tx = self.store.begin().await?;
-        for org in tx.list_admin_orgs(a.id).await? {
-            let ev = AuditEvent::new(org.id, &account_actor(a), meta, AuditAction::AuthSignInFailed, now).target(
+        for org in super::audience::audience(&mut tx, a.id).await? {
+            let ev = AuditEvent::new(org, &account_actor(a), meta, AuditAction::AuthSignInFailed, now).target(
                 "account",
                 a.id,
                 Some(&a.email),
             );
             tx.insert_event(&ev).await?;
             if admission.locked {
-                let ev = AuditEvent::new(org.id, &Actor::system("sign-in"), meta, AuditAction::AuthLockedOut, now)
-                    .target("account", a.id, Some(&a.email));
+                let ev = AuditEvent::new(org, &Actor::system("sign-in"), meta, AuditAction::AuthLockedOut, now).target(
+                    "account",
+                    a.id,
+                    Some(&a.email),
+                );
                 tx.insert_event(&ev).await?;
             }
         }

@@ -31,8 +31,8 @@ impl<S: Store> Auth<S> {
         let mut tx = self.store.begin().await?;
         tx.insert_password_reset(&token.digest, account.id, now, now.plus_secs(secs))
             .await?;
-        for org in tx.list_admin_orgs(account.id).await? {
-            let ev = AuditEvent::new(org.id, actor, meta, AuditAction::AuthPasswordResetRequested, now).target(
+        for org in super::audience::audience(&mut tx, account.id).await? {
+            let ev = AuditEvent::new(org, actor, meta, AuditAction::AuthPasswordResetRequested, now).target(
                 "account",
                 account.id,
                 Some(&account.email),
@@ -119,15 +119,12 @@ impl<S: Store> Auth<S> {
         let account = tx.find_account(ticket.account).await?.ok_or_else(link_expired)?;
         sign_out_everywhere(&mut tx, ticket.account).await?;
         refund_in(&mut tx, &admission).await?;
-        for org in tx.list_admin_orgs(ticket.account).await? {
-            let ev = AuditEvent::new(
-                org.id,
-                &account_actor(&account),
-                meta,
-                AuditAction::AuthPasswordSet,
-                now,
-            )
-            .target("account", ticket.account, Some(&account.email));
+        for org in super::audience::audience(&mut tx, ticket.account).await? {
+            let ev = AuditEvent::new(org, &account_actor(&account), meta, AuditAction::AuthPasswordSet, now).target(
+                "account",
+                ticket.account,
+                Some(&account.email),
+            );
             tx.insert_event(&ev).await?;
         }
         tx.commit().await?;

@@ -53,8 +53,8 @@ impl<S: Store> Auth<S> {
             ..account.clone()
         })
         .await?;
-        for org in tx.list_admin_orgs(account.id).await? {
-            let ev = AuditEvent::new(org.id, &account_actor(&account), meta, AuditAction::AuthSignedIn, now).target(
+        for org in super::audience::audience(&mut tx, account.id).await? {
+            let ev = AuditEvent::new(org, &account_actor(&account), meta, AuditAction::AuthSignedIn, now).target(
                 "account",
                 account.id,
                 Some(&account.email),
@@ -106,8 +106,8 @@ impl<S: Store> Auth<S> {
         let account = signed_in.account();
         let mut tx = self.store.begin().await?;
         tx.delete_session(signed_in.digest()).await?;
-        for org in tx.list_admin_orgs(account.id).await? {
-            let ev = AuditEvent::new(org.id, &signed_in.actor(), meta, AuditAction::AuthSignedOut, now).target(
+        for org in super::audience::audience(&mut tx, account.id).await? {
+            let ev = AuditEvent::new(org, &signed_in.actor(), meta, AuditAction::AuthSignedOut, now).target(
                 "account",
                 account.id,
                 Some(&account.email),

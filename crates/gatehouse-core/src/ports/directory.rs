@@ -69,6 +69,15 @@ pub trait DirectoryReads {
         directory: DirectoryId,
         accounts: &[AccountId],
     ) -> impl Future<Output = Result<Vec<(AccountId, ScimGroupRef)>>> + Send;
+    /// A page of the directory's users as `list_scim_users` and, when `groups` is true, the
+    /// directory's groups of each as `list_scim_user_groups` answers them, read by the same
+    /// statement (a lookup by userName is one round trip, not two).
+    fn list_scim_users_with_groups(
+        &mut self,
+        directory: DirectoryId,
+        query: &ScimListQuery<'_, UserPredicate, UserSort>,
+        groups: bool,
+    ) -> impl Future<Output = Result<(ScimPage<ScimUser>, Vec<(AccountId, ScimGroupRef)>)>> + Send;
     /// How many users the directory deactivated or deleted since `since` (from the audit log).
     fn count_directory_deactivations(
         &mut self,

@@ -143,3 +143,21 @@ fn keys_not_in_the_schema_are_kept_by_default_only() {
             .is_none()
     );
 }
+
+#[test]
+fn may_return_says_whether_an_answer_can_hold_groups() {
+    let groups =
+        |a: Option<&str>, e: Option<&str>| Projection::new(ResourceKind::User, a, e).unwrap().may_return("groups");
+    assert!(groups(None, None), "default-returned");
+    assert!(groups(Some("userName,groups"), None));
+    assert!(
+        groups(Some("groups.display"), None),
+        "a sub-attribute needs the attribute"
+    );
+    assert!(!groups(Some("userName"), None));
+    assert!(!groups(None, Some("groups")));
+    assert!(groups(None, Some("groups.display")), "excluding a part keeps the rest");
+    let never = Projection::new(ResourceKind::User, None, None).unwrap();
+    assert!(!never.may_return("password"));
+    assert!(never.may_return("id"));
+}

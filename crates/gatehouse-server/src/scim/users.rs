@@ -33,6 +33,7 @@ async fn find_users(
     start: i64,
     count: i64,
     sort: (Option<&str>, bool),
+    groups: bool,
 ) -> Result<Listing, ScimFail> {
     let predicate = match filter.map(str::trim).filter(|f| !f.is_empty()) {
         Some(text) => {
@@ -48,13 +49,18 @@ async fn find_users(
         sort: super::query::sort(sort.0)?,
         descending: sort.1,
     };
-    let (gatehouse_core::ports::ScimPage { total, items: users }, groups) =
-        st.services.provisioning.list_users_with_groups(caller, &query).await?;
+    let (gatehouse_core::ports::ScimPage { total, items: users }, groups) = st
+        .services
+        .provisioning
+        .list_users_with_groups(caller, &query, groups)
+        .await?;
     Ok(Listing { total, users, groups })
 }
 
 /// One page of users as served (projected to the requested attributes).
 pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams) -> Result<Found, ScimFail> {
+    let projection =
+        gatehouse_scim::Projection::new(ResourceKind::User, p.attributes.as_deref(), p.excluded.as_deref())?;
     let l = find_users(
         st,
         caller,
@@ -62,20 +68,14 @@ pub(super) async fn find(st: &AppState, caller: &DirectoryCaller, p: &ListParams
         p.start,
         p.count,
         (p.sort_by.as_deref(), p.descending),
+        projection.may_return("groups"),
     )
     .await?;
     let b = base(st, caller.directory());
     let resources = provision::render_with(&l.users, l.groups, &b)?
         .iter()
-        .map(|r| {
-            Ok(gatehouse_scim::project(
-                r,
-                ResourceKind::User,
-                p.attributes.as_deref(),
-                p.excluded.as_deref(),
-            )?)
-        })
-        .collect::<Result<Vec<_>, ScimFail>>()?;
+        .map(|r| projection.apply(r))
+        .collect();
     Ok(Found {
         total: l.total,
         resources,

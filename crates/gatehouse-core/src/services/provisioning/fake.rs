@@ -259,6 +259,14 @@ impl DirectoryReads for FakeTx {
     ) -> Result<Vec<(AccountId, ScimGroupRef)>> {
         unused!()
     }
+    async fn list_scim_users_with_groups(
+        &mut self,
+        _: DirectoryId,
+        _: &ScimListQuery<'_, UserPredicate, UserSort>,
+        _: bool,
+    ) -> Result<(ScimPage<ScimUser>, Vec<(AccountId, ScimGroupRef)>)> {
+        unused!()
+    }
     async fn count_directory_deactivations(&mut self, _: OrgId, _: DirectoryId, _: Timestamp) -> Result<i64> {
         Ok(self.deactivations)
     }

@@ -71,23 +71,18 @@ impl<S: Store> Provisioning<S> {
         r.list_scim_group_members(caller.directory().id, group).await
     }
 
-    /// The directory's users `query` asks for with the directory's groups each of their
-    /// accounts is a member of: two reads on one connection (a lookup is one user, and a
-    /// second connection from the pool cost it more than the read).
+    /// The directory's users `query` asks for and, when `groups` is true, the directory's
+    /// groups each of their accounts is a member of, in one statement (a lookup is one user,
+    /// and a second round trip cost it more than the read).
     pub async fn list_users_with_groups(
         &self,
         caller: &DirectoryCaller,
         query: &ScimListQuery<'_, UserPredicate, UserSort>,
+        groups: bool,
     ) -> Result<(ScimPage<ScimUser>, Vec<(AccountId, ScimGroupRef)>)> {
         let mut r = self.store.reader().await?;
-        let page = r.list_scim_users(caller.directory().id, query).await?;
-        let accounts: Vec<AccountId> = page.items.iter().map(|u| u.account_id).collect();
-        let groups = if accounts.is_empty() {
-            Vec::new()
-        } else {
-            r.list_scim_user_groups(caller.directory().id, &accounts).await?
-        };
-        Ok((page, groups))
+        r.list_scim_users_with_groups(caller.directory().id, query, groups)
+            .await
     }
 
     /// The directory's groups each of these accounts is a member of, in one read (see
