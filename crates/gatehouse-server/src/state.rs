@@ -23,6 +23,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// SCIM creates waiting to be written together.
     pub creates: Arc<crate::scim::batch::CreateQueue>,
+    /// Work the sign-in pages do after answering (lookups and mail that must not show in the
+    /// answer's timing).
+    pub deferred: crate::web::deferred::Deferred,
 }
 
 /// A Prometheus recorder owned by this app (not installed globally, so several apps can live
@@ -120,6 +123,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(metrics),
             creates: Arc::new(crate::scim::batch::CreateQueue::new(writers)),
+            deferred: crate::web::deferred::Deferred::start(),
         })
     }
 }

@@ -1,9 +1,12 @@
 //! The sign-in flow: a sequence of steps whose outcome is an authenticated account.
 //!
-//! Today every account's flow is one step, its password. The account's authentication policy
-//! will lengthen it (a second factor, enrolling one, a required password change) or replace
-//! the password with its identity provider; each is a [`Step`], and the flow ends in
-//! [`Authenticated`] only once every step of the account's sequence has passed.
+//! The person gives an email address first; the step after it is chosen from the address's
+//! domain alone ([`Auth::first_step`]), so the answer is the same for an address with an
+//! account and one without. Today that step is the password for every domain; a domain with
+//! an identity provider will send the person there instead. The account's authentication
+//! policy will lengthen the flow (a second factor, enrolling one, a required password change);
+//! each is a [`Step`], and the flow ends in [`Authenticated`] only once every step of the
+//! account's sequence has passed.
 
 use super::service::{Auth, invalid};
 use super::throttle::{Admission, ThrottleKeys};
@@ -18,8 +21,33 @@ use crate::ports::prelude::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Step {
+    /// The email address, which chooses what comes next.
+    Email,
     /// The account's email address and password.
     Password,
+}
+
+/// Why a known account's sign-in failed, as its organizations' audit logs record it (the
+/// person is told only "Incorrect email or password.").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureReason {
+    WrongPassword,
+    NoPassword,
+    Deactivated,
+    /// The password was right, but the destination turned the person away.
+    Refused,
+}
+
+impl FailureReason {
+    /// The stable name recorded in the event.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WrongPassword => "wrong_password",
+            Self::NoPassword => "no_password",
+            Self::Deactivated => "account_deactivated",
+            Self::Refused => "refused_by_destination",
+        }
+    }
 }
 
 /// Where a sign-in stands after a step.
@@ -56,10 +84,19 @@ impl Authenticated {
     }
 }
 
+impl<S: Store> Auth<S> {
+    /// The step after the email address, chosen from its domain alone (never from whether an
+    /// account exists, so the answer tells nobody that). Every domain signs in with a password
+    /// today; a domain with an identity provider will redirect there.
+    pub fn first_step(&self, _email: &crate::types::Email) -> Step {
+        Step::Password
+    }
+}
+
 /// The steps of an account's sign-in, in order. The account's policy will choose them; until
 /// there is one, every account signs in with its password alone.
 fn steps_for(_account: &Account) -> &'static [Step] {
-    &[Step::Password]
+    &[Step::Email, Step::Password]
 }
 
 /// The step that follows `done` in the account's sequence, if any.
@@ -95,7 +132,9 @@ impl<S: Store> Auth<S> {
                 }),
             }),
             known => {
-                self.record_failure(known.as_ref(), &admission, meta, now).await?;
+                let reason = checked.reason;
+                self.record_failure(known.as_ref(), reason, &admission, meta, now)
+                    .await?;
                 Err(invalid())
             }
         }
@@ -106,7 +145,13 @@ impl<S: Store> Auth<S> {
     /// is "Incorrect email or password.", so the form tells nothing more.
     pub async fn refuse(&self, done: Authenticated, meta: &RequestMeta) -> CoreError {
         match self
-            .record_failure(Some(done.account()), &done.admission, meta, done.at)
+            .record_failure(
+                Some(done.account()),
+                FailureReason::Refused,
+                &done.admission,
+                meta,
+                done.at,
+            )
             .await
         {
             Ok(()) => invalid(),
@@ -114,12 +159,14 @@ impl<S: Store> Auth<S> {
         }
     }
 
-    /// Records a failed sign-in in the logs of the organizations the account administers,
-    /// with the lock it caused, if any. An unknown address has no organization's log to
-    /// write to; its attempt is in the throttle's counts alone.
+    /// Records a failed sign-in, with its reason, in the logs of the organizations that hear
+    /// about the account (see `audience`), with the lock it caused, if any. An unknown
+    /// address has no organization's log to write to; its attempt is in the throttle's counts
+    /// alone.
     async fn record_failure(
         &self,
         known: Option<&Account>,
+        reason: FailureReason,
         admission: &Admission,
         meta: &RequestMeta,
         now: Timestamp,
@@ -129,11 +176,9 @@ impl<S: Store> Auth<S> {
         };
         let mut tx = self.store.begin().await?;
         for org in super::audience::audience(&mut tx, a.id).await? {
-            let ev = AuditEvent::new(org, &account_actor(a), meta, AuditAction::AuthSignInFailed, now).target(
-                "account",
-                a.id,
-                Some(&a.email),
-            );
+            let ev = AuditEvent::new(org, &account_actor(a), meta, AuditAction::AuthSignInFailed, now)
+                .target("account", a.id, Some(&a.email))
+                .after(&serde_json::json!({ "reason": reason.as_str() }));
             tx.insert_event(&ev).await?;
             if admission.locked {
                 let ev = AuditEvent::new(org, &Actor::system("sign-in"), meta, AuditAction::AuthLockedOut, now).target(
@@ -163,7 +208,8 @@ mod tests {
             last_active_at: None,
             delete_after: None,
         };
-        assert_eq!(steps_for(&account), &[Step::Password]);
+        assert_eq!(steps_for(&account), &[Step::Email, Step::Password]);
+        assert_eq!(step_after(&account, Step::Email), Some(Step::Password));
         assert_eq!(step_after(&account, Step::Password), None);
     }
 }

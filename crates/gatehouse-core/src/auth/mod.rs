@@ -22,7 +22,7 @@ mod sessions;
 mod throttle;
 mod upkeep;
 
-pub use flow::{Authenticated, Progress, Step};
+pub use flow::{Authenticated, FailureReason, Progress, Step};
 pub use form_token::FORM_TOKEN_SECS;
 pub use passwords::{MAX_PASSWORD, MIN_PASSWORD, check_password};
 pub use service::{Auth, SignInPolicy};

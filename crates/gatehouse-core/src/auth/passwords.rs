@@ -1,6 +1,7 @@
 //! Passwords: the length rule, hashing through the [`crate::ports::PasswordHasher`] port, and
 //! checking a presented password at the same cost whether or not the account exists.
 
+use super::flow::FailureReason;
 use super::service::Auth;
 use crate::error::{CoreError, Result};
 use crate::model::Account;
@@ -37,6 +38,8 @@ pub(super) struct Checked {
     pub known: Option<Account>,
     /// Whether the password is the account's and the account may sign in.
     pub accepted: bool,
+    /// Why not, when the account is known and not accepted.
+    pub reason: super::flow::FailureReason,
 }
 
 impl<S: Store> Auth<S> {
@@ -54,12 +57,19 @@ impl<S: Store> Auth<S> {
             .and_then(|c| c.password_hash.clone())
             .unwrap_or_else(|| self.dummy_hash.clone());
         let matches = self.hasher.verify(password.to_owned(), hash).await?;
+        let reason = match &creds {
+            Some(c) if c.password_hash.is_none() => FailureReason::NoPassword,
+            Some(_) if !matches => FailureReason::WrongPassword,
+            Some(c) if c.account.status != AccountStatus::Active => FailureReason::Deactivated,
+            _ => FailureReason::WrongPassword,
+        };
         let accepted = creds
             .as_ref()
             .is_some_and(|c| matches && c.password_hash.is_some() && c.account.status == AccountStatus::Active);
         Ok(Checked {
             known: creds.map(|c| c.account),
             accepted,
+            reason,
         })
     }
 

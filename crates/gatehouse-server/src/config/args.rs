@@ -118,6 +118,18 @@ pub struct ConfigArgs {
     #[arg(long, env = "GATEHOUSE_SIGN_IN_HASH_QUEUE", global = true, help_heading = "Sign-in")]
     pub sign_in_hash_queue: Option<u32>,
 
+    /// Let anyone create an account at /signup (confirmed by an emailed link). Off by
+    /// default: a private installation rarely wants strangers.
+    #[arg(
+        long,
+        env = "GATEHOUSE_ALLOW_SIGNUP",
+        global = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        help_heading = "Sign-in"
+    )]
+    pub allow_signup: Option<bool>,
+
     /// SMTP server for mail (password reset links): smtps://user:pass@host:465 or
     /// smtp://user:pass@host:587?tls=required. Default: none, mail goes to <data-dir>/outbox.
     #[arg(

@@ -63,6 +63,7 @@ pub(super) struct SignInSection {
     pub ip_ceiling: Option<u32>,
     pub hash_workers: Option<u32>,
     pub hash_queue: Option<u32>,
+    pub allow_signup: Option<bool>,
 }
 
 /// `[mail]`

@@ -128,6 +128,8 @@ pub struct SignInConfig {
     pub hash_workers: u32,
     /// Hashes that may wait for a thread; past that, the sign-in pages answer 503.
     pub hash_queue: u32,
+    /// Whether anyone may create an account at /signup.
+    pub allow_signup: bool,
 }
 
 /// `[mail]`.
@@ -404,6 +406,7 @@ impl SignInConfig {
                 .unwrap_or(cores)
                 .clamp(1, 256),
             hash_queue: args.sign_in_hash_queue.or(s.hash_queue).unwrap_or(32).clamp(1, 100_000),
+            allow_signup: args.allow_signup.or(s.allow_signup).unwrap_or(false),
         }
     }
 }

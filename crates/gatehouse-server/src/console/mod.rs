@@ -2,13 +2,12 @@
 //!
 //! Every page and form goes through the same core services as the API, with the signed-in
 //! admin account as the actor. Sign-in, cookies, CSRF and page rendering are the browser
-//! edge's ([`crate::web`]); the console adds its own admission check (a person who
-//! administers no organization has no console) and its pages. Forms carry the session's CSRF
+//! edge's ([`crate::web`]); the console adds its own check (every page of an organization
+//! needs an admin of it; a person who administers none is told so) and its pages. Forms carry the session's CSRF
 //! token; pages work without JavaScript, and htmx (embedded) only boosts navigation.
 
 mod access;
 mod accounts;
-pub mod admission;
 mod assets;
 mod common;
 mod directories;
@@ -21,7 +20,6 @@ mod overview;
 
 pub use crate::web::pages::{PageError, PageResult, render, render_status, urlencode};
 
-pub use admission::admits;
 pub use common::{Chrome, Console, ConsoleForm, done, error_lines, form_errors, given, notice_text};
 
 use crate::state::AppState;

@@ -6,6 +6,7 @@
 
 pub mod cookies;
 pub mod csrf;
+pub mod deferred;
 pub mod form;
 pub mod pages;
 pub mod session;

@@ -1,8 +1,10 @@
-//! Sign-in, sign-out and password reset pages.
+//! Sign-in, sign-out and password reset pages: the hosted sign-in of every account.
 //!
-//! The pages authenticate anyone with a password through the core's sign-in flow; whether the
-//! destination admits the person is the destination's check, asked before a session opens.
-//! Every sign-in leads to the console today, so the console's check is the one asked.
+//! `/login` asks for the email address first; the step after it is chosen from the address's
+//! domain alone (a password form today, for every address, known or not). A person who
+//! completes the flow gets a session and goes where `next` says (a local address only), or to
+//! their account page. Each destination asks its own question after that: the console wants
+//! an organization admin. The forms post as plain HTML forms: no JavaScript is needed.
 
 use super::cookies::{SESSION_COOKIE, set_cookie};
 use super::csrf::{check_login_csrf, login_csrf, with_login_cookie};
@@ -17,8 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::CoreError;
 use gatehouse_core::audit::RequestMeta;
-use gatehouse_core::auth::{OpenedSession, Progress};
-use gatehouse_core::model::Account;
+use gatehouse_core::auth::{OpenedSession, Progress, Step};
 use gatehouse_core::secret::constant_time_eq;
 use serde::Deserialize;
 
@@ -28,6 +29,9 @@ struct LoginPage {
     csrf: String,
     next: String,
     email: String,
+    /// The password step (the email address is known); otherwise the email step.
+    password_step: bool,
+    allow_signup: bool,
     status: Option<&'static str>,
     error: Option<String>,
 }
@@ -48,21 +52,31 @@ struct ResetPage {
     error: Option<String>,
 }
 
-/// Only local console paths are followed after sign-in: never another host (those go to
-/// `/admin`). An address with control characters (a CR/LF would split the `Location`
-/// header) is refused outright.
-fn safe_next(next: Option<&str>) -> Result<String, PageError> {
+/// Where a sign-in goes when `next` names nowhere (or nowhere allowed).
+pub const HOME: &str = "/account";
+
+/// Only local addresses are followed after sign-in: a path on this host (`/account`,
+/// `/admin/...`, later `/oauth2/authorize?...`), never another host (`//evil`, `/\evil`,
+/// `https://evil`: those go to the account page). An address with control characters (a
+/// CR/LF would split the `Location` header) is refused outright.
+pub fn safe_next(next: Option<&str>) -> Result<String, PageError> {
     if next.is_some_and(|n| n.chars().any(char::is_control)) {
         return Err(PageError::BadRequest(
             "The address to return to after sign-in (next) holds control characters.".into(),
         ));
     }
     Ok(match next {
-        Some(n) if n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') && !n.contains("://") => {
-            n.to_owned()
-        }
-        _ => "/admin".to_owned(),
+        Some(n) if is_local(n) => n.to_owned(),
+        _ => HOME.to_owned(),
     })
+}
+
+/// A path on this host: one leading `/`, no second `/` or `\` after it (a browser reads
+/// `//host` and `/\host` as another host), no `\` anywhere in the path (browsers turn it
+/// into `/`). A query may hold anything (an authorize request's `redirect_uri` does).
+fn is_local(n: &str) -> bool {
+    let path = n.split(['?', '#']).next().unwrap_or_default();
+    n.starts_with('/') && !n.starts_with("//") && !path.contains('\\') && n.len() <= 2048
 }
 
 /// A 303 to `to`; an address that cannot be a header is a bad request, never a panic.
@@ -95,12 +109,6 @@ fn refusal(e: CoreError, limited: &str) -> Result<(StatusCode, String, Option<u6
     }
 }
 
-/// Whether the place a sign-in leads to admits this person. Every sign-in page leads to the
-/// console today; the OIDC authorize endpoint will bring its own question.
-async fn admitted(st: &AppState, account: &Account) -> Result<bool, CoreError> {
-    crate::console::admission::admits(st, account).await
-}
-
 #[derive(Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
@@ -122,18 +130,51 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Quer
         csrf: csrf.clone(),
         next,
         email: String::new(),
+        password_step: false,
+        allow_signup: st.config.sign_in.allow_signup,
         status,
         error: None,
     };
     with_login_cookie(&st, &csrf, fresh, render_status(StatusCode::OK, &page))
 }
 
+/// A post of either step: the email step (no `password` field) or the password step (both).
 #[derive(Deserialize)]
 pub struct LoginForm {
     csrf: String,
     email: String,
-    password: String,
+    password: Option<String>,
     next: Option<String>,
+}
+
+/// The email step's answer: the next step's form for this address, chosen from its domain
+/// alone, or the email form again saying what is wrong with the address (its syntax alone).
+fn email_step(st: &AppState, f: LoginForm, next: String) -> PageResult {
+    let (password_step, status, error) = match gatehouse_core::types::Email::parse(&f.email) {
+        Ok(email) => match st.signin.first_step(&email) {
+            Step::Password => (true, StatusCode::OK, None),
+            other => {
+                return Err(PageError::Core(CoreError::Internal(format!(
+                    "sign-in step {other:?} has no page"
+                ))));
+            }
+        },
+        Err(_) => (
+            false,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("Enter an email address, like name@example.com.".to_owned()),
+        ),
+    };
+    let page = LoginPage {
+        csrf: f.csrf,
+        next,
+        email: f.email,
+        password_step,
+        allow_signup: st.config.sign_in.allow_signup,
+        status: None,
+        error,
+    };
+    render_status(status, &page)
 }
 
 pub async fn submit(
@@ -144,7 +185,10 @@ pub async fn submit(
 ) -> PageResult {
     check_login_csrf(&st, &headers, &f.csrf)?;
     let next = safe_next(f.next.as_deref())?;
-    let (status, message, retry_after) = match sign_in(&st, &f.email, &f.password, &meta).await {
+    let Some(password) = f.password.as_deref() else {
+        return email_step(&st, f, next);
+    };
+    let (status, message, retry_after) = match sign_in(&st, &f.email, password, &meta).await {
         Ok(opened) => {
             // A new session id at every sign-in; any earlier session of this browser ends.
             if let Ok(Some(earlier)) = signed_in(&st, &headers).await {
@@ -164,23 +208,18 @@ pub async fn submit(
         csrf: f.csrf,
         next,
         email: f.email,
+        password_step: true,
+        allow_signup: st.config.sign_in.allow_signup,
         status: None,
         error: Some(message),
     };
     Ok(with_retry_after(render_status(status, &page)?, retry_after))
 }
 
-/// Runs the sign-in flow and, if the destination admits the person, opens their session. A
-/// person it does not admit is refused like a wrong password, before any session exists.
+/// Runs the password step and, when it completes the flow, opens the person's session.
 async fn sign_in(st: &AppState, email: &str, password: &str, meta: &RequestMeta) -> Result<OpenedSession, CoreError> {
     match st.signin.sign_in(email, password, meta).await? {
-        Progress::Done(done) => {
-            if admitted(st, done.account()).await? {
-                st.signin.open_session(done, meta).await
-            } else {
-                Err(st.signin.refuse(done, meta).await)
-            }
-        }
+        Progress::Done(done) => st.signin.open_session(done, meta).await,
         // No account's flow has a second step yet, so no page asks for one.
         Progress::Next(step) => Err(CoreError::Internal(format!("sign-in step {step:?} has no page yet"))),
     }
@@ -250,9 +289,20 @@ pub async fn forgot_submit(
         };
         return Ok(with_retry_after(render_status(status, &page)?, retry_after));
     }
-    // The same answer whether or not the address has an account; failures are logged only.
-    if let Err(e) = request_reset(&st, &f.email, &meta).await {
-        tracing::error!(error = %e, "password reset request failed");
+    // The same answer, in the same time, whether or not the address has an account: the
+    // lookup and the mail happen after the answer (a full queue refuses before either).
+    let queued = st.deferred.queue(
+        "password reset mail",
+        Box::pin(request_reset(st.clone(), f.email.clone(), meta)),
+    );
+    if let Err(e) = queued {
+        let (status, message, retry_after) = refusal(e, "requests")?;
+        let page = ForgotPage {
+            csrf: f.csrf,
+            sent: false,
+            error: Some(message),
+        };
+        return Ok(with_retry_after(render_status(status, &page)?, retry_after));
     }
     render_status(
         StatusCode::OK,
@@ -264,16 +314,13 @@ pub async fn forgot_submit(
     )
 }
 
-/// Mails a reset link if the address belongs to an active account that the sign-in's
-/// destination admits (someone it would turn away has no use for a password here).
-async fn request_reset(st: &AppState, email: &str, meta: &RequestMeta) -> Result<(), CoreError> {
-    let Some(account) = st.signin.find_resettable(email).await? else {
+/// Mails a reset link if the address belongs to an active account (any account: the link
+/// sets a password, and the person decides where to use it).
+async fn request_reset(st: AppState, email: String, meta: RequestMeta) -> Result<(), CoreError> {
+    let Some(account) = st.signin.find_resettable(&email).await? else {
         return Ok(());
     };
-    if !admitted(st, &account).await? {
-        return Ok(());
-    }
-    st.signin.send_reset_link(&account, meta).await
+    st.signin.send_reset_link(&account, &meta).await
 }
 
 #[derive(Deserialize)]
