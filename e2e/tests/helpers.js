@@ -503,13 +503,22 @@ export function dataRows(page) {
 // ---------------------------------------------------------------------------------------------
 // Sign-in flows
 
-/** Fills the sign-in form at /login and submits it; the caller checks where it landed. */
+/**
+ * Signs in through /login's two steps (the email, then the password) and submits; the caller
+ * checks where it landed. A password step already on screen for this email (re-shown after a
+ * failure) is used as it is; otherwise the sign-in starts afresh, bound for the console.
+ */
 export async function signIn(page, server, email, password) {
-  // Use the form already on screen (e.g. re-shown after a failure), else open /login.
-  if (!page.url().startsWith(server.baseURL) || new URL(page.url()).pathname !== '/login') {
-    await visit(page, server.url('/login'));
+  const url = page.url().startsWith(server.baseURL) ? new URL(page.url()) : null;
+  const onPasswordStep =
+    url?.pathname === '/login' &&
+    (await field(page, 'Password').count()) > 0 &&
+    (await field(page, 'Email').inputValue()) === email;
+  if (!onPasswordStep) {
+    await visit(page, server.url('/login?next=%2Fadmin'));
+    await field(page, 'Email').fill(email);
+    await clickAndLoad(page, page.getByRole('button', { name: 'Continue', exact: true }));
   }
-  await field(page, 'Email').fill(email);
   await field(page, 'Password').fill(password);
   return clickAndLoad(page, page.getByRole('button', { name: 'Sign in', exact: true }));
 }

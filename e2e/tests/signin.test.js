@@ -46,7 +46,7 @@ const step = steps('signin', () => page);
 /** Asserts the browser ended up on the sign-in page (whatever query string it carries). */
 async function expectOnLogin() {
   await page.waitForURL((u) => u.pathname === '/login');
-  await expectVisible(page, page.getByRole('button', { name: 'Sign in', exact: true }), 'the "Sign in" button');
+  await expectVisible(page, page.getByRole('button', { name: 'Continue', exact: true }), 'the "Continue" button of the email step');
 }
 
 step('signed out, console pages redirect to /login', async () => {
@@ -57,10 +57,18 @@ step('signed out, console pages redirect to /login', async () => {
   await expectOnLogin();
 });
 
-step('the sign-in page has its fields and a forgot-password link', async () => {
+step('the sign-in page asks the email first, then the password, for any address', async () => {
   await visit(page, server.url('/login'));
   await expectVisible(page, field(page, 'Email'), 'the "Email" input');
+  assert.equal(await field(page, 'Password').count(), 0, 'no password field before the email');
+  // An address without an account gets the same password step as any other.
+  await field(page, 'Email').fill('nobody@nowhere.example');
+  await clickAndLoad(page, page.getByRole('button', { name: 'Continue', exact: true }));
   await expectVisible(page, field(page, 'Password'), 'the "Password" input');
+  assert.equal(await field(page, 'Email').inputValue(), 'nobody@nowhere.example');
+  await screenshot(page, 'login-password-step');
+  await clickAndLoad(page, page.getByRole('link', { name: 'Use another email address', exact: true }));
+  await expectVisible(page, page.getByRole('button', { name: 'Continue', exact: true }), 'the email step again');
   const forgot = page.getByRole('link', { name: 'Forgot your password?', exact: true });
   await expectVisible(page, forgot, 'the "Forgot your password?" link');
   assert.equal(new URL(await forgot.getAttribute('href'), server.baseURL).pathname, '/login/forgot');

@@ -61,13 +61,8 @@ impl Projection {
     /// lets a server skip reading what no answer will hold (a User's `groups`).
     #[must_use]
     pub fn may_return(&self, name: &str) -> bool {
-        let Some(def) = self
-            .kind
-            .core_schema()
-            .attributes
-            .iter()
-            .find(|d| d.name.eq_ignore_ascii_case(name))
-        else {
+        let mut core = common_attributes().iter().chain(self.kind.core_schema().attributes);
+        let Some(def) = core.find(|d| d.name.eq_ignore_ascii_case(name)) else {
             return false;
         };
         let names = |s: &Selector| matches!(*s, Selector::Attr { ext: None, name: n, .. } if n == def.name);

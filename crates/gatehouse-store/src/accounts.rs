@@ -78,6 +78,26 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AccountReads for Db<C> {
             .await
     }
 
+    async fn list_account_orgs(&mut self, account: AccountId) -> Result<Vec<gatehouse_core::ports::AccountOrg>> {
+        let q = sql_with(
+            "SELECT o.id, o.name, o.plan, o.created_at, oa.is_managed, oa.suspended_at, \
+             (SELECT COUNT(*) FROM org_admins r WHERE r.org_id = oa.org_id AND r.account_id = oa.account_id) AS admins \
+             FROM org_accounts oa JOIN orgs o ON o.id = oa.org_id WHERE oa.account_id = ",
+            account.to_string(),
+        );
+        let mut q = q;
+        q.push(" ORDER BY o.name, o.id");
+        self.all(&q, |r| {
+            Ok(gatehouse_core::ports::AccountOrg {
+                org: rows::org(r)?,
+                managed: rows::i(r, "is_managed")? == 1,
+                admin: rows::i(r, "admins")? > 0,
+                suspended: rows::ot(r, "suspended_at")?.is_some(),
+            })
+        })
+        .await
+    }
+
     async fn find_account_manager(&mut self, account: AccountId) -> Result<Option<OrgId>> {
         let mut q = sql_with(
             "SELECT org_id FROM org_accounts WHERE account_id = ",

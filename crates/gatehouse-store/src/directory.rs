@@ -155,10 +155,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> DirectoryReads for Db<C> {
         directory: gatehouse_core::ids::DirectoryId,
         query: &ScimListQuery<'_, UserPredicate, UserSort>,
         groups: bool,
-    ) -> Result<(
-        ScimPage<ScimUser>,
-        Vec<(gatehouse_core::ids::AccountId, gatehouse_core::ports::ScimGroupRef)>,
-    )> {
+    ) -> Result<gatehouse_core::ports::UsersWithGroups> {
         self.scim_users_page_with_groups(directory, query, groups).await
     }
 

@@ -8,7 +8,7 @@ use gatehouse_core::Result;
 use gatehouse_core::directory::{
     ElementCondition, ElementPredicate, Literal, MetaCondition, ScimUser, SortKey, TextOp, UserPredicate, UserSort,
 };
-use gatehouse_core::ids::{AccountId, DirectoryId};
+use gatehouse_core::ids::DirectoryId;
 use gatehouse_core::ports::{ScimGroupRef, ScimListQuery, ScimPage};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
@@ -342,7 +342,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         dir: DirectoryId,
         query: &ScimListQuery<'_, UserPredicate, UserSort>,
         groups: bool,
-    ) -> Result<(ScimPage<ScimUser>, Vec<(AccountId, ScimGroupRef)>)> {
+    ) -> Result<gatehouse_core::ports::UsersWithGroups> {
         let p = query.predicate;
         let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_users WHERE directory_id = ");
         total_q.bind(dir.to_string()).push(" AND (");

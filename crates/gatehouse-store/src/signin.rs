@@ -20,7 +20,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
             concat!(
                 "SELECT ",
                 account_cols!(),
-                ", a.password_hash FROM accounts a WHERE a.email = "
+                ", a.password_hash, a.password_generation FROM accounts a WHERE a.email = "
             ),
             email,
         );
@@ -28,6 +28,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
             Ok(Credentials {
                 account: rows::account(r)?,
                 password_hash: rows::opt_s(r, "password_hash")?,
+                password_generation: rows::i(r, "password_generation")?,
             })
         })
         .await

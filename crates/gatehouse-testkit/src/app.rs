@@ -73,6 +73,26 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Waits until the work pages do after answering (lookups and mail of the forgot and
+    /// sign-up forms) has run, so the outbox holds everything sent so far.
+    pub async fn settle(&self) {
+        self.state.deferred.settled().await;
+    }
+
+    /// The mails in the outbox so far (after [`TestApp::settle`]), oldest first.
+    pub async fn mails(&self) -> Vec<String> {
+        self.settle().await;
+        let Ok(dir) = std::fs::read_dir(self.data_dir.path().join("outbox")) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<_> = dir.map(|e| e.expect("outbox entry").path()).collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).expect("mail").replace("\r\n", "\n"))
+            .collect()
+    }
+
     pub async fn spawn(dialect: Dialect) -> Self {
         Self::spawn_with(dialect, |_| {}).await
     }

@@ -133,6 +133,35 @@ impl TestApp {
         (b, email)
     }
 
+    /// A person added to `org` through the admin API (an account the org does not manage
+    /// unless it verified the domain), with `password` set through a reset link, signed in to
+    /// Gatehouse in a browser of their own. Returns the browser and the account id.
+    pub async fn person(&self, org: &TestOrg, email: &str, password: &str) -> (Browser, String) {
+        let made = self
+            .post(
+                org,
+                "/accounts",
+                serde_json::json!({"email": email, "display_name": email.split('@').next().unwrap_or(email)}),
+            )
+            .await;
+        assert!(made.status.is_success(), "{}", made.json);
+        let id = made.json["id"].as_str().expect("account id").to_owned();
+        let as_person = TestOrg {
+            admin_account_id: id.clone(),
+            ..org.clone()
+        };
+        let (link, _) = self.reset_link(&as_person).await;
+        let b = Browser::new(&self.base);
+        let set = b.set_password(&link, password).await;
+        assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+        let csrf = b.get("/login").await.csrf();
+        let signed = b
+            .post("/login", &[("csrf", &csrf), ("email", email), ("password", password)])
+            .await;
+        assert_eq!(signed.location.as_deref(), Some("/account"), "{}", signed.body);
+        (b, id)
+    }
+
     /// A fresh set-password link for the org's first admin, and the admin's email.
     pub async fn reset_link(&self, org: &TestOrg) -> (String, String) {
         use gatehouse_core::ports::prelude::*;

@@ -129,7 +129,7 @@ catalog! {
     ApiKeyCreated => "api_key.created", ApiKeys, High, "An organization API key was created";
     ApiKeyRevoked => "api_key.revoked", ApiKeys, High, "An organization API key was revoked";
     AuditPruned => "audit.pruned", AuditLog, High, "Audit events older than the retention period were deleted";
-    AuthSignedIn => "auth.signed_in", SignIn, Low, "An admin signed in to the console";
+    AuthSignedIn => "auth.signed_in", SignIn, Low, "A person signed in through Gatehouse";
     DirectoryCreated => "directory.created", Directories, Low, "An identity-provider directory was connected";
     DirectoryRemoved => "directory.removed", Directories, High, "An identity-provider directory was removed";
     DirectoryTokenCreated => "directory.token_created", Directories, High, "A directory's SCIM token was created or rotated";
@@ -158,11 +158,14 @@ catalog! {
     AccountEmailChanged => "account.email_changed", Accounts, Medium, "A managed account's email address changed";
     AccountDeletionScheduled => "account.deletion_scheduled", Accounts, Medium, "A managed account was scheduled for deletion";
     AccountDeletionCanceled => "account.deletion_canceled", Accounts, Low, "A scheduled account deletion was canceled";
-    AuthSignInFailed => "auth.sign_in_failed", SignIn, Medium, "A console sign-in failed";
-    AuthLockedOut => "auth.locked_out", SignIn, High, "Console sign-in was locked after repeated failures";
-    AuthSignedOut => "auth.signed_out", SignIn, Low, "An admin signed out of the console";
+    AuthSignInFailed => "auth.sign_in_failed", SignIn, Medium, "A sign-in failed (the event says why)";
+    AuthLockedOut => "auth.locked_out", SignIn, High, "Sign-in was locked after repeated failures";
+    AuthSignedOut => "auth.signed_out", SignIn, Low, "A person signed out";
     AuthPasswordResetRequested => "auth.password_reset_requested", SignIn, Medium, "A password reset link was sent";
     AuthPasswordSet => "auth.password_set", SignIn, Medium, "An account's password was set through a reset link";
+    AuthPasswordChanged => "auth.password_changed", SignIn, Medium, "A person changed their own password on their account page";
+    AccountLeftOrg => "account.left_org", Accounts, Medium, "A person left the organization from their account page";
+    AccountDeletedByOwner => "account.deleted_by_owner", Accounts, High, "A person deleted their own account (one no organization manages)";
     AccountUnmanaged => "account.unmanaged", Accounts, High, "The organization stopped managing an account whose email domain it has not verified";
     ScimUserSuspended => "scim.user_suspended", Provisioning, Medium, "A directory suspended, in this organization only, an account the organization does not manage";
     ScimUserUnsuspended => "scim.user_unsuspended", Provisioning, Low, "A directory ended the suspension of an account the organization does not manage";

@@ -163,7 +163,7 @@ impl<S: Store> Auth<S> {
     /// about the account (see `audience`), with the lock it caused, if any. An unknown
     /// address has no organization's log to write to; its attempt is in the throttle's counts
     /// alone.
-    async fn record_failure(
+    pub(super) async fn record_failure(
         &self,
         known: Option<&Account>,
         reason: FailureReason,

@@ -25,6 +25,9 @@ pub trait AccountReads {
         filter: &AccountFilter,
         page: &PageRequest,
     ) -> impl Future<Output = Result<Page<OrgAccount>>> + Send;
+    /// The organizations the account belongs to, by name, each with how it belongs (the
+    /// person's own view, for their account page).
+    fn list_account_orgs(&mut self, account: AccountId) -> impl Future<Output = Result<Vec<AccountOrg>>> + Send;
     /// The organization that manages the account, if any.
     fn find_account_manager(&mut self, account: AccountId) -> impl Future<Output = Result<Option<OrgId>>> + Send;
     /// Accounts whose deletion grace period ended before `now`, with their managing organization.
@@ -57,6 +60,18 @@ pub trait AccountTx {
         account: AccountId,
         since: Option<Timestamp>,
     ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// One organization an account belongs to, as its person sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountOrg {
+    pub org: crate::model::Org,
+    /// The organization manages the account (verified its domain and claimed it).
+    pub managed: bool,
+    /// The person administers the organization.
+    pub admin: bool,
+    /// The organization suspended the account in its own directory.
+    pub suspended: bool,
 }
 
 /// An account whose deletion grace period is over, with the organization that manages it.

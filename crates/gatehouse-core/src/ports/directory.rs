@@ -77,7 +77,7 @@ pub trait DirectoryReads {
         directory: DirectoryId,
         query: &ScimListQuery<'_, UserPredicate, UserSort>,
         groups: bool,
-    ) -> impl Future<Output = Result<(ScimPage<ScimUser>, Vec<(AccountId, ScimGroupRef)>)>> + Send;
+    ) -> impl Future<Output = Result<UsersWithGroups>> + Send;
     /// How many users the directory deactivated or deleted since `since` (from the audit log).
     fn count_directory_deactivations(
         &mut self,
@@ -171,6 +171,9 @@ pub struct ScimGroupRef {
     pub id: String,
     pub display_name: String,
 }
+
+/// A page of a directory's users and the (account, group) memberships of its users.
+pub type UsersWithGroups = (ScimPage<ScimUser>, Vec<(AccountId, ScimGroupRef)>);
 
 /// The account behind a SCIM user of a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]

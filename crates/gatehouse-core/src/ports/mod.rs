@@ -21,11 +21,11 @@ mod signin;
 
 pub use crate::notices::NoticeReads;
 pub use access::{AccessReads, AccessTx, AdminReads, AdminTx, GroupReads, GroupTx, InstanceReads, InstanceTx};
-pub use accounts::{AccountReads, AccountTx, DueDeletion, ManagedVia, OrgLink};
+pub use accounts::{AccountOrg, AccountReads, AccountTx, DueDeletion, ManagedVia, OrgLink};
 pub use audit::{AuditReads, AuditTx, PrunedEvents};
 pub use directory::{
     DirectoryReads, DirectoryTokenMatch, DirectoryTx, NewProvisionedUser, ProvisionedUsers, ScimGroupMember,
-    ScimGroupRef, ScimListQuery, ScimPage, ScimUserAccount,
+    ScimGroupRef, ScimListQuery, ScimPage, ScimUserAccount, UsersWithGroups,
 };
 pub use domains::{DomainReads, DomainTx};
 pub use jobs::JobTx;

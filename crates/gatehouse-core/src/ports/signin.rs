@@ -119,6 +119,8 @@ pub trait SigninUpkeepTx {
 pub struct Credentials {
     pub account: Account,
     pub password_hash: Option<String>,
+    /// Moves on at every password change (see [`PasswordTx::replace_password`]).
+    pub password_generation: i64,
 }
 
 /// What a usable reset link names: the account, and the password generation it was issued for.

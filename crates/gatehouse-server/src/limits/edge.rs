@@ -25,7 +25,8 @@ pub enum Surface {
     Api,
     /// `/scim/...`: SCIM errors (RFC 7644 §3.12).
     Scim,
-    /// `/login`, `/login/...`, `/logout`: HTML pages.
+    /// `/login`, `/login/...`, `/logout`, `/signup...`, `/account...`: HTML pages of the
+    /// sign-in and the person's own account.
     SignIn,
     /// Everything else (console, operations, assets).
     Other,
@@ -37,7 +38,11 @@ impl Surface {
             Self::Api
         } else if path.starts_with("/scim/") {
             Self::Scim
-        } else if path == "/login" || path.starts_with("/login/") || path == "/logout" {
+        } else if ["/login", "/signup", "/account"]
+            .iter()
+            .any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
+            || path == "/logout"
+        {
             Self::SignIn
         } else {
             Self::Other
@@ -193,6 +198,11 @@ mod tests {
         assert_eq!(Surface::of("/login/forgot"), Surface::SignIn);
         assert_eq!(Surface::of("/logout"), Surface::SignIn);
         assert_eq!(Surface::of("/loginx"), Surface::Other);
+        assert_eq!(Surface::of("/signup"), Surface::SignIn);
+        assert_eq!(Surface::of("/signup/confirm"), Surface::SignIn);
+        assert_eq!(Surface::of("/account"), Surface::SignIn);
+        assert_eq!(Surface::of("/account/password"), Surface::SignIn);
+        assert_eq!(Surface::of("/accounts"), Surface::Other);
         assert_eq!(Surface::of("/admin"), Surface::Other);
         assert_eq!(Surface::of("/metrics"), Surface::Other);
     }

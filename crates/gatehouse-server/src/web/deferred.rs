@@ -45,6 +45,20 @@ impl Deferred {
     }
 }
 
+impl Deferred {
+    /// Waits until every job queued before this call has run (tests, and a graceful stop).
+    pub async fn settled(&self) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        let marker: BoxFuture<'static, Result<(), CoreError>> = Box::pin(async move {
+            let _ = done.send(());
+            Ok(())
+        });
+        if self.tx.send(("settled", marker)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,11 +4,13 @@
 //! The console (`/admin`) builds on it, and so will the OIDC authorize endpoint: both need a
 //! signed-in person and send the others to the same sign-in.
 
+mod account;
 pub mod cookies;
 pub mod csrf;
 pub mod deferred;
 pub mod form;
 pub mod pages;
+pub mod person;
 pub mod session;
 mod signin;
 
@@ -16,11 +18,17 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
-/// The sign-in pages: `/login`, `/login/forgot`, `/login/reset` and `/logout`.
+/// The sign-in pages (`/login`, `/login/forgot`, `/login/reset`, `/logout`) and the person's
+/// own account page (`/account`).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(signin::page).post(signin::submit))
         .route("/login/forgot", get(signin::forgot_page).post(signin::forgot_submit))
         .route("/login/reset", get(signin::reset_page).post(signin::reset_submit))
         .route("/logout", post(signin::logout))
+        .route("/account", get(account::page))
+        .route("/account/name", post(account::rename))
+        .route("/account/password", post(account::change_password))
+        .route("/account/orgs/{org_id}/leave", post(account::leave))
+        .route("/account/delete", post(account::delete))
 }

@@ -114,6 +114,7 @@ pub struct LoginQuery {
     next: Option<String>,
     signed_out: Option<String>,
     password_set: Option<String>,
+    account_deleted: Option<String>,
 }
 
 pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> PageResult {
@@ -123,6 +124,8 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Quer
         Some("You are signed out.")
     } else if q.password_set.is_some() {
         Some("Your password is set. Sign in with it now.")
+    } else if q.account_deleted.is_some() {
+        Some("Your account is deleted.")
     } else {
         None
     };

@@ -1,5 +1,6 @@
 //! HTTP tests: a real server on loopback, every test on SQLite and on PostgreSQL.
 
+mod account_page;
 mod audit;
 mod auth;
 mod console;

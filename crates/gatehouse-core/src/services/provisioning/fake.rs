@@ -59,6 +59,9 @@ fn unique_violation() -> CoreError {
 }
 
 impl AccountReads for FakeTx {
+    async fn list_account_orgs(&mut self, _: AccountId) -> Result<Vec<crate::ports::AccountOrg>> {
+        unused!()
+    }
     async fn find_account_by_email(&mut self, email: &str) -> Result<Option<Account>> {
         Ok(self.accounts.iter().find(|a| a.email == email).cloned())
     }
@@ -264,7 +267,7 @@ impl DirectoryReads for FakeTx {
         _: DirectoryId,
         _: &ScimListQuery<'_, UserPredicate, UserSort>,
         _: bool,
-    ) -> Result<(ScimPage<ScimUser>, Vec<(AccountId, ScimGroupRef)>)> {
+    ) -> Result<crate::ports::UsersWithGroups> {
         unused!()
     }
     async fn count_directory_deactivations(&mut self, _: OrgId, _: DirectoryId, _: Timestamp) -> Result<i64> {

@@ -79,7 +79,7 @@ impl<S: Store> Provisioning<S> {
         caller: &DirectoryCaller,
         query: &ScimListQuery<'_, UserPredicate, UserSort>,
         groups: bool,
-    ) -> Result<(ScimPage<ScimUser>, Vec<(AccountId, ScimGroupRef)>)> {
+    ) -> Result<crate::ports::UsersWithGroups> {
         let mut r = self.store.reader().await?;
         r.list_scim_users_with_groups(caller.directory().id, query, groups)
             .await
