@@ -11,7 +11,7 @@
 //! replace), form tokens (the sign-in forms' CSRF tokens, made and checked by the server),
 //! upkeep (deleting what has expired) and the flow (the steps of a sign-in).
 
-mod audience;
+pub(crate) mod audience;
 mod flow;
 mod form_key;
 mod form_token;
