@@ -1,5 +1,6 @@
 //! HTTP tests: a real server on loopback, every test on SQLite and on PostgreSQL.
 
+mod admin_invitations;
 mod audit;
 mod auth;
 mod console;
@@ -20,4 +21,5 @@ mod scim_held;
 mod scim_interop;
 mod scim_search;
 mod scim_sequences;
+mod sessions;
 mod ssrf;
