@@ -70,7 +70,11 @@ async fn an_org_without_the_verified_domain_cannot_deactivate_someone_elses_acco
     app.state
         .services
         .admins
-        .accept_invitation(&person.signed_in, invitation, &Default::default())
+        .accept_invitation(
+            &person.signed_in,
+            invitation,
+            &gatehouse_core::audit::RequestMeta::default(),
+        )
         .await
         .unwrap();
     let ceo = app.browser_as(&app.base, &email).await;

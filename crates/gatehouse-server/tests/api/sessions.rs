@@ -307,9 +307,10 @@ async fn revoking_while_the_session_is_used_and_many_revocations_at_once_leave_n
     let path = format!("/accounts/{ada}/sessions");
     let id = items(&app.get(&org, &path).await)[0]["id"].as_str().unwrap().to_owned();
     let (one, page) = (format!("{path}/{id}"), format!("/admin/orgs/{}/accounts", org.id));
-    let revokes = (0..12).map(|_| app.delete(&org, &one));
-    let uses = (0..12).map(|_| b.get(&page));
-    let (revoked, used) = futures::join!(join_all(revokes), join_all(uses));
+    let (revoked, used) = futures::join!(
+        join_all((0..12).map(|_| app.delete(&org, &one))),
+        join_all((0..12).map(|_| b.get(&page)))
+    );
     let statuses: Vec<StatusCode> = revoked.iter().map(|r| r.status).collect();
     assert_eq!(
         statuses.iter().filter(|s| **s == StatusCode::NO_CONTENT).count(),
