@@ -99,7 +99,7 @@ impl<S: Store> Admins<S> {
             {
                 return Err(already());
             }
-            let (invitation, org_name) = invitations::invite(&mut tx, admin, &acc.account, now).await?;
+            let (invitation, org_name) = self.invite(&mut tx, admin, &acc.account, now).await?;
             tx.commit().await?;
             self.announce(&invitation, &org_name).await?;
             return Ok(AdminGrant::Invited(invitation));

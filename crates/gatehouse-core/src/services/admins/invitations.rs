@@ -22,45 +22,6 @@ const NOT_FOUND: CoreError = CoreError::NotFound {
     entity: "admin invitation",
 };
 
-/// Invites `account` to administer the acting organization, in the caller's transaction:
-/// the invitation (refused with `invitation_pending` while one is pending) and its
-/// `admin.invited` event. Answers the invitation and the organization's name.
-pub(super) async fn invite<T: InvitationTx + OrgReads + AuditTx + Send>(
-    tx: &mut T,
-    admin: &OrgAdmin,
-    account: &Account,
-    now: Timestamp,
-) -> Result<(AdminInvitation, String)> {
-    let org = tx
-        .find_org(admin.org())
-        .await?
-        .ok_or(CoreError::NotFound { entity: "organization" })?;
-    let invitation = AdminInvitation {
-        id: AdminInvitationId::new(),
-        org_id: admin.org(),
-        account_id: account.id,
-        email: account.email.clone(),
-        invited_by: admin.actor().label.clone(),
-        created_at: now,
-        expires_at: now.plus_secs(INVITATION_SECS),
-    };
-    if !tx.insert_admin_invitation(&invitation, now).await? {
-        return Err(CoreError::conflict(
-            "invitation_pending",
-            Some("account_id"),
-            "This person has a pending invitation to be an admin already.",
-        ));
-    }
-    let ev = admin
-        .acting()
-        .event(AuditAction::AdminInvited, now)
-        .target("account", account.id, Some(&account.email))
-        .target("admin_invitation", invitation.id, None)
-        .after(&invitation);
-    tx.insert_event(&ev).await?;
-    Ok((invitation, org.name))
-}
-
 /// Cancels the organization's pending invitation of an account leaving it (removed by an
 /// admin or by its directory), with its `admin.invitation_cancelled` event, in the caller's
 /// transaction. Call it before the account is unlinked.
@@ -84,6 +45,46 @@ pub(crate) async fn cancel_on_removal<T: InvitationTx + AuditTx + Send>(
 }
 
 impl<S: Store> Admins<S> {
+    /// Invites `account` to administer the acting organization, in the caller's transaction:
+    /// the invitation (refused with `invitation_pending` while one is pending) and its
+    /// `admin.invited` event. Answers the invitation and the organization's name.
+    pub(super) async fn invite(
+        &self,
+        tx: &mut S::Tx,
+        admin: &OrgAdmin,
+        account: &Account,
+        now: Timestamp,
+    ) -> Result<(AdminInvitation, String)> {
+        let org = tx
+            .find_org(admin.org())
+            .await?
+            .ok_or(CoreError::NotFound { entity: "organization" })?;
+        let invitation = AdminInvitation {
+            id: AdminInvitationId::new(),
+            org_id: admin.org(),
+            account_id: account.id,
+            email: account.email.clone(),
+            invited_by: admin.actor().label.clone(),
+            created_at: now,
+            expires_at: now.plus_secs(INVITATION_SECS),
+        };
+        if !tx.insert_admin_invitation(&invitation, now).await? {
+            return Err(CoreError::conflict(
+                "invitation_pending",
+                Some("account_id"),
+                "This person has a pending invitation to be an admin already.",
+            ));
+        }
+        let ev = admin
+            .acting()
+            .event(AuditAction::AdminInvited, now)
+            .target("account", account.id, Some(&account.email))
+            .target("admin_invitation", invitation.id, None)
+            .after(&invitation);
+        tx.insert_event(&ev).await?;
+        Ok((invitation, org.name))
+    }
+
     /// Mails the invited person: who invited them to which organization, and where to answer.
     pub(super) async fn announce(&self, invitation: &AdminInvitation, org_name: &str) -> Result<()> {
         let body = format!(
