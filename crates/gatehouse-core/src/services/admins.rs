@@ -76,6 +76,10 @@ impl<S: Store> Admins<S> {
     /// it; otherwise the person is invited (one pending invitation per account: a second is
     /// `invitation_pending`) and mailed, and the answer is the invitation. An account that is
     /// an admin already is `already_admin`.
+    ///
+    /// The invitation is committed before the mail is sent (no transaction waits on a mail
+    /// server): if sending fails the caller gets the error, and the invitation stays pending,
+    /// listed and cancellable, so it can be cancelled and sent again.
     pub async fn create(&self, admin: &OrgAdmin, account: AccountId) -> Result<AdminGrant> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
