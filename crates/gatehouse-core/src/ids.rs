@@ -66,6 +66,11 @@ id_type!(/// An identity-provider directory (SCIM).
     DirectoryId, "directory_id");
 id_type!(/// An audit event.
     EventId, "event_id");
+id_type!(/// A browser's Gatehouse session, as people and admins see it. The token's digest, which
+    /// finds the session from the cookie, is never served: this id names it instead.
+    SessionId, "session_id");
+id_type!(/// An invitation to become an organization admin.
+    AdminInvitationId, "invitation_id");
 
 /// A person's API token. Unlike the other ids, not necessarily a UUID: it is the text the
 /// token was stored with, at most 64 characters.

@@ -1,7 +1,7 @@
 //! Entities of the organization model, as the domain sees them.
 
 use crate::Timestamp;
-use crate::ids::{AccessId, AccountId, ApiKeyId, GroupId, InstanceId, OrgId};
+use crate::ids::{AccessId, AccountId, AdminInvitationId, ApiKeyId, GroupId, InstanceId, OrgId, SessionId};
 use crate::product::{AccountStatus, Edition, Plan, Product, Role};
 
 /// An organization: the tenant that owns products, groups, keys and its audit log.
@@ -231,9 +231,12 @@ pub struct AccessFilter {
     pub principal: Option<Principal>,
 }
 
-/// A console session. The cookie holds a random token; the store keeps its digest.
+/// A Gatehouse session: one per browser that signed in. The cookie holds a random token; the
+/// store keeps only its digest, which is never served. People and admins name a session by
+/// its [`SessionId`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
+    pub id: SessionId,
     pub account_id: AccountId,
     /// The synchronizer token every form of this session must carry.
     pub csrf: String,
@@ -241,4 +244,39 @@ pub struct Session {
     pub last_seen_at: Timestamp,
     /// The absolute end of the session, whatever its activity.
     pub expires_at: Timestamp,
+    /// The client address that signed in.
+    pub ip: Option<String>,
+    /// The browser that signed in, as it named itself.
+    pub user_agent: Option<String>,
+}
+
+/// One of a person's own live sessions, as their account page lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnSession {
+    pub session: Session,
+    /// Whether this is the session the person is using to look.
+    pub is_current: bool,
+}
+
+/// An invitation to become an admin of an organization that does not manage the account: the
+/// person accepts or declines it; until they accept they have no role.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AdminInvitation {
+    pub id: AdminInvitationId,
+    pub org_id: OrgId,
+    pub account_id: AccountId,
+    /// The invited account's email address.
+    pub email: String,
+    /// Who invited, as the audit log names them (an admin's email, an API key's name).
+    pub invited_by: String,
+    pub created_at: Timestamp,
+    /// After this the invitation can no longer be accepted.
+    pub expires_at: Timestamp,
+}
+
+/// A pending invitation as the invited person sees it: with the inviting organization's name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingInvitation {
+    pub invitation: AdminInvitation,
+    pub org_name: String,
 }

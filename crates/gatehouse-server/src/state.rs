@@ -88,6 +88,8 @@ impl AppState {
             ip_ceiling: i64::from(config.sign_in.ip_ceiling),
             ..SignInPolicy::default()
         };
+        let services_mail = Arc::clone(&mailer);
+        let session_policy = policy.clone();
         let signin = Auth::new(
             store.clone(),
             clock.clone(),
@@ -110,6 +112,8 @@ impl AppState {
         let cluster = store.is_shared();
         let writers = store.batch_writers();
         let services = Services::new(store, clock)
+            .with_mail(services_mail, config.public_url.clone())
+            .with_sign_in_policy(&session_policy)
             .with_domain_checks(Arc::new(prover), domain_policy)
             .with_token_cache(std::time::Duration::from_secs(u64::from(
                 config.scim.token_cache_seconds,

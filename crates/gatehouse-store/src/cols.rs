@@ -74,7 +74,7 @@ macro_rules! domain_check_cols {
 }
 macro_rules! session_cols {
     () => {
-        prefixed!(""; "account_id", "csrf", "created_at", "last_seen_at", "expires_at")
+        prefixed!(""; "id", "account_id", "csrf", "created_at", "last_seen_at", "expires_at", "ip", "user_agent")
     };
 }
 macro_rules! directory_cols {

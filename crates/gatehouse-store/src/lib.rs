@@ -14,6 +14,7 @@ pub mod dialect;
 mod directory;
 mod domains;
 mod error;
+mod invitations;
 mod jobs;
 mod json_rows;
 mod keys;

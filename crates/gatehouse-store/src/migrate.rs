@@ -57,6 +57,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0014_sign_in_hardening",
         include_str!("../migrations/sqlite/0014_sign_in_hardening.sql"),
     ),
+    (
+        "0016_sessions_and_invitations",
+        include_str!("../migrations/sqlite/0016_sessions_and_invitations.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -106,6 +110,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0014_sign_in_hardening",
         include_str!("../migrations/postgres/0014_sign_in_hardening.sql"),
+    ),
+    (
+        "0016_sessions_and_invitations",
+        include_str!("../migrations/postgres/0016_sessions_and_invitations.sql"),
     ),
 ];
 
@@ -397,5 +405,75 @@ mod tests {
     async fn postgres_upgrading_to_verified_management_unmanages_accounts_without_a_verified_domain() {
         sqlx::any::install_default_drivers();
         upgrading_to_verified_management_unmanages_accounts_without_a_verified_domain(Dialect::Postgres).await;
+    }
+
+    /// A database at 0014 with two sessions: 0016 gives each its own time-ordered public id
+    /// (UUIDv7 with the session's creation millisecond) and keeps everything else.
+    async fn upgrading_to_session_ids_gives_every_existing_session_one(engine: Dialect) {
+        let db = TestDatabase::create(engine).await;
+        let url = engine.normalize_url(&db.options.url);
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query(CREATE).execute(&mut conn).await.unwrap();
+        for (name, sql) in list(engine)
+            .iter()
+            .take_while(|(n, _)| *n != "0016_sessions_and_invitations")
+        {
+            sqlx::raw_sql(AssertSqlSafe(*sql)).execute(&mut conn).await.unwrap();
+            sqlx::query("INSERT INTO gatehouse_migrations (name, checksum, applied_at) VALUES ($1, $2, 0)")
+                .bind(*name)
+                .bind(checksum(sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        for sql in [
+            "INSERT INTO accounts (id, email, display_name, display_name_folded, status, created_at, email_domain) \
+             VALUES ('0190f0aa-0000-7000-8000-0000000000a2', 'ann@acme.test', 'Ann', 'ann', 'active', 0, 'acme.test')",
+            "INSERT INTO sessions (digest, account_id, csrf, created_at, last_seen_at, expires_at, ip, user_agent) VALUES \
+             ('d1', '0190f0aa-0000-7000-8000-0000000000a2', 'c1', 1764400000123, 1764400000123, 1764443200123, '192.0.2.1', 'Firefox'), \
+             ('d2', '0190f0aa-0000-7000-8000-0000000000a2', 'c2', 1764400000123, 1764400000123, 1764443200123, NULL, NULL)",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        conn.close().await.unwrap();
+
+        let pool = sqlx::any::AnyPoolOptions::new().connect(&url).await.unwrap();
+        assert!(
+            run(&pool, engine)
+                .await
+                .unwrap()
+                .contains(&"0016_sessions_and_invitations".to_owned())
+        );
+        let rows = sqlx::query("SELECT digest, id, csrf, ip FROM sessions ORDER BY digest")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let got: Vec<(String, String, String, Option<String>)> =
+            rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect();
+        assert_eq!(got.len(), 2);
+        assert_ne!(got[0].1, got[1].1, "each session its own id");
+        for (_, id, _, _) in &got {
+            let u = uuid::Uuid::try_parse(id).unwrap();
+            assert_eq!(u.get_version_num(), 7, "{id}");
+            assert!(
+                id.starts_with("019ace6f-6c7b-7"),
+                "the creation millisecond leads: {id}"
+            );
+            gatehouse_core::ids::SessionId::parse(id).unwrap();
+        }
+        assert_eq!((got[0].2.as_str(), got[0].3.as_deref()), ("c1", Some("192.0.2.1")));
+        assert!(run(&pool, engine).await.unwrap().is_empty(), "it runs once");
+    }
+
+    #[tokio::test]
+    async fn sqlite_upgrading_to_session_ids_gives_every_existing_session_one() {
+        sqlx::any::install_default_drivers();
+        upgrading_to_session_ids_gives_every_existing_session_one(Dialect::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_upgrading_to_session_ids_gives_every_existing_session_one() {
+        sqlx::any::install_default_drivers();
+        upgrading_to_session_ids_gives_every_existing_session_one(Dialect::Postgres).await;
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::error::db_err;
 use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, Changes, EventRecord, Target};
-use gatehouse_core::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId};
+use gatehouse_core::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId, SessionId};
 use gatehouse_core::model::{
     Access, Account, ApiKey, EffectiveAccess, Group, GroupMember, Instance, Org, OrgAccount, OrgAdminRole, Principal,
     Session,
@@ -251,11 +251,14 @@ pub(crate) fn event(r: &AnyRow) -> Result<AuditEvent> {
 
 pub(crate) fn session(r: &AnyRow) -> Result<Session> {
     Ok(Session {
+        id: parse_col!(SessionId, r, "id")?,
         account_id: parse_col!(AccountId, r, "account_id")?,
         csrf: s(r, "csrf")?,
         created_at: t(r, "created_at")?,
         last_seen_at: t(r, "last_seen_at")?,
         expires_at: t(r, "expires_at")?,
+        ip: os(r, "ip")?,
+        user_agent: os(r, "user_agent")?,
     })
 }
 

@@ -4,7 +4,7 @@ use crate::db::sql_with;
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
 use gatehouse_core::audit::RequestMeta;
-use gatehouse_core::ids::AccountId;
+use gatehouse_core::ids::{AccountId, SessionId};
 use gatehouse_core::model::Session;
 use gatehouse_core::ports::{
     Credentials, PasswordTx, ResetTicket, SigninPruned, SigninReads, SigninTx, SigninUpkeepTx, ThrottleTx,
@@ -45,6 +45,23 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
         .await
     }
 
+    async fn list_live_sessions(
+        &mut self,
+        account: AccountId,
+        now: Timestamp,
+        idle_since: Timestamp,
+    ) -> Result<Vec<Session>> {
+        let q = Sql::new(concat!(
+            "SELECT ",
+            session_cols!(),
+            " FROM sessions WHERE account_id = $1 AND expires_at > $2 AND last_seen_at > $3 ORDER BY created_at, id"
+        ))
+        .with(account.to_string())
+        .with(now.millis())
+        .with(idle_since.millis());
+        self.all(&q, rows::session).await
+    }
+
     async fn throttle_locked_until(&mut self, key: &str) -> Result<i64> {
         let q = sql_with("SELECT locked_until FROM sign_in_throttle WHERE key = ", key);
         self.int(&q, "locked_until").await
@@ -72,10 +89,11 @@ fn reset_ticket(r: &AnyRow) -> Result<ResetTicket> {
 impl SigninTx for SqlTx {
     async fn insert_session(&mut self, digest: &str, s: &Session, meta: &RequestMeta) -> Result<()> {
         let q = Sql::new(
-            "INSERT INTO sessions (digest, account_id, csrf, created_at, last_seen_at, expires_at, ip, \
-             user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO sessions (digest, id, account_id, csrf, created_at, last_seen_at, expires_at, ip, \
+             user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .with(digest)
+        .with(s.id.to_string())
         .with(s.account_id.to_string())
         .with(s.csrf.clone())
         .with(s.created_at.millis())
@@ -101,10 +119,16 @@ impl SigninTx for SqlTx {
         Ok(n == 1)
     }
 
-    async fn delete_sessions_of(&mut self, account: AccountId) -> Result<()> {
+    async fn delete_sessions_of(&mut self, account: AccountId) -> Result<u64> {
         let q = Sql::new("DELETE FROM sessions WHERE account_id = $1").with(account.to_string());
-        self.exec(&q).await?;
-        Ok(())
+        self.exec(&q).await
+    }
+
+    async fn delete_session_of(&mut self, account: AccountId, id: SessionId) -> Result<bool> {
+        let q = Sql::new("DELETE FROM sessions WHERE id = $1 AND account_id = $2")
+            .with(id.to_string())
+            .with(account.to_string());
+        Ok(self.exec(&q).await? == 1)
     }
 }
 

@@ -136,7 +136,7 @@ impl TestApp {
     /// A person added to `org` through the admin API (an account the org does not manage
     /// unless it verified the domain), with `password` set through a reset link, signed in to
     /// Gatehouse in a browser of their own. Returns the browser and the account id.
-    pub async fn person(&self, org: &TestOrg, email: &str, password: &str) -> (Browser, String) {
+    pub async fn signed_in_member(&self, org: &TestOrg, email: &str, password: &str) -> (Browser, String) {
         let made = self
             .post(
                 org,

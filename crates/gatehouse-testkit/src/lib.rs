@@ -7,11 +7,13 @@ pub mod https;
 mod app;
 mod browser;
 mod fixtures;
+mod people;
 
 pub use app::{Node, Resp, TestApp, TestClock, TestOrg};
 pub use browser::{ADMIN_PASSWORD, Browser, Page, hidden};
 pub use fixtures::{Grantee, ScimClient, TestDirectory};
 pub use gatehouse_store::Dialect;
+pub use people::{PERSON_PASSWORD, Person};
 
 /// Generates one `#[tokio::test]` per engine for each listed async fn taking a `TestApp`.
 #[macro_export]

@@ -169,6 +169,12 @@ catalog! {
     AccountUnmanaged => "account.unmanaged", Accounts, High, "The organization stopped managing an account whose email domain it has not verified";
     ScimUserSuspended => "scim.user_suspended", Provisioning, Medium, "A directory suspended, in this organization only, an account the organization does not manage";
     ScimUserUnsuspended => "scim.user_unsuspended", Provisioning, Low, "A directory ended the suspension of an account the organization does not manage";
+    SessionRevoked => "session.revoked", SignIn, Medium, "A session was ended by its person or by the organization that manages the account";
+    SessionRevokedAll => "session.revoked_all", SignIn, Medium, "Every session of an account was ended by its person or by the organization that manages it";
+    AdminInvited => "admin.invited", Admins, High, "A person whose account the organization does not manage was invited to be an organization admin";
+    AdminInvitationCancelled => "admin.invitation_cancelled", Admins, Medium, "A pending admin invitation was cancelled";
+    AdminInvitationAccepted => "admin.invitation_accepted", Admins, High, "A person accepted an invitation to be an organization admin";
+    AdminInvitationDeclined => "admin.invitation_declined", Admins, Low, "A person declined an invitation to be an organization admin";
 }
 
 impl AuditAction {
@@ -224,10 +230,10 @@ mod tests {
                 "instance" => Category::Products,
                 "group" => Category::Groups,
                 "product_access" => Category::ProductAccess,
-                "org_admin" => Category::Admins,
+                "org_admin" | "admin" => Category::Admins,
                 "api_key" => Category::ApiKeys,
                 "audit" => Category::AuditLog,
-                "auth" => Category::SignIn,
+                "auth" | "session" => Category::SignIn,
                 "directory" => Category::Directories,
                 "scim" => Category::Provisioning,
                 "domain" => Category::Domains,

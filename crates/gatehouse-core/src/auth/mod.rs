@@ -12,7 +12,7 @@
 //! upkeep (deleting what has expired) and the flow (the steps of a sign-in).
 
 mod account;
-mod audience;
+pub(crate) mod audience;
 mod flow;
 mod form_key;
 mod form_token;

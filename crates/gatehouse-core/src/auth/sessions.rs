@@ -9,7 +9,7 @@ use crate::audit::AuditAction;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::authz::{SignedIn, account_actor};
 use crate::error::Result;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, SessionId};
 use crate::model::{Account, Session};
 use crate::ports::prelude::*;
 use crate::product::AccountStatus;
@@ -38,11 +38,14 @@ impl<S: Store> Auth<S> {
         let token = secret::mint("ghs")?;
         let csrf = secret::mint("csrf")?.value;
         let session = Session {
+            id: SessionId::new(),
             account_id: account.id,
             csrf: csrf.clone(),
             created_at: now,
             last_seen_at: now,
             expires_at: now.plus_secs(self.policy.absolute_secs),
+            ip: meta.ip.clone(),
+            user_agent: meta.user_agent.clone(),
         };
         let mut tx = self.store.begin().await?;
         refund_in(&mut tx, &admission).await?;
@@ -121,5 +124,5 @@ impl<S: Store> Auth<S> {
 /// Ends every session of the account, inside the caller's transaction (a new password does:
 /// whoever knew the old one is signed out everywhere).
 pub(super) async fn sign_out_everywhere<T: Writes + Send>(tx: &mut T, account: AccountId) -> Result<()> {
-    tx.delete_sessions_of(account).await
+    tx.delete_sessions_of(account).await.map(|_| ())
 }

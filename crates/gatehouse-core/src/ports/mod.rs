@@ -1,7 +1,7 @@
 //! Ports: what the domain needs from the outside world (storage, time, hashing, mail).
 //!
 //! Storage is split by capability (organizations, accounts, access, keys, audit, domains,
-//! directories, sign-in, jobs), each in two: `XxxReads`, available on a plain connection and
+//! directories, sign-in, jobs, admin invitations), each in two: `XxxReads`, available on a plain connection and
 //! inside a transaction, and `XxxTx`, only inside a transaction. The two stand alone (a
 //! `XxxTx` does not require its `XxxReads`), so a function bounds on exactly the traits it
 //! uses and a test can hand it a small fake implementing only those. [`Reads`] and [`Writes`] join
@@ -14,6 +14,7 @@ mod accounts;
 mod audit;
 mod directory;
 mod domains;
+mod invitations;
 mod jobs;
 mod keys;
 mod orgs;
@@ -28,6 +29,7 @@ pub use directory::{
     ScimGroupRef, ScimListQuery, ScimPage, ScimUserAccount, UsersWithGroups,
 };
 pub use domains::{DomainReads, DomainTx};
+pub use invitations::{InvitationReads, InvitationTx};
 pub use jobs::JobTx;
 pub use keys::{KeyReads, KeyTx};
 pub use orgs::{OrgReads, OrgTallies, OrgTx};
@@ -46,8 +48,9 @@ use std::future::Future;
 pub mod prelude {
     pub use super::{
         AccessReads, AccessTx, AccountReads, AccountTx, AdminReads, AdminTx, AuditReads, AuditTx, ChangeFeed, Commit,
-        DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx, InstanceReads, InstanceTx, JobTx,
-        KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx, Reads, SigninReads, SigninTx, Store, Writes,
+        DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx, InstanceReads, InstanceTx,
+        InvitationReads, InvitationTx, JobTx, KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx, Reads, SigninReads,
+        SigninTx, Store, Writes,
     };
     pub use super::{PasswordTx, SigninUpkeepTx, ThrottleTx};
 }
@@ -120,6 +123,7 @@ pub trait Reads:
     + DirectoryReads
     + SigninReads
     + NoticeReads
+    + InvitationReads
 {
 }
 
@@ -136,6 +140,7 @@ impl<T> Reads for T where
         + DirectoryReads
         + SigninReads
         + NoticeReads
+        + InvitationReads
 {
 }
 
@@ -164,6 +169,7 @@ pub trait Writes:
     + PasswordTx
     + SigninUpkeepTx
     + JobTx
+    + InvitationTx
 {
 }
 
@@ -184,6 +190,7 @@ impl<T> Writes for T where
         + PasswordTx
         + SigninUpkeepTx
         + JobTx
+        + InvitationTx
 {
 }
 

@@ -4,7 +4,7 @@
 use crate::Timestamp;
 use crate::audit::RequestMeta;
 use crate::error::Result;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, SessionId};
 use crate::model::{Account, Session};
 use std::future::Future;
 
@@ -13,6 +13,14 @@ pub trait SigninReads {
     /// An account and its password hash (if it has one), by normalized email.
     fn find_credentials(&mut self, email: &str) -> impl Future<Output = Result<Option<Credentials>>> + Send;
     fn find_session(&mut self, digest: &str) -> impl Future<Output = Result<Option<Session>>> + Send;
+    /// The account's sessions still usable: not past their end at `now` and used after
+    /// `idle_since`; the oldest first.
+    fn list_live_sessions(
+        &mut self,
+        account: AccountId,
+        now: Timestamp,
+        idle_since: Timestamp,
+    ) -> impl Future<Output = Result<Vec<Session>>> + Send;
     /// When the throttle `key` stops being locked (0 when it is not locked, or not there).
     fn throttle_locked_until(&mut self, key: &str) -> impl Future<Output = Result<i64>> + Send;
     /// The account and password generation a reset link names, if the link is unused,
@@ -34,8 +42,12 @@ pub trait SigninTx {
     ) -> impl Future<Output = Result<()>> + Send;
     fn touch_session(&mut self, digest: &str, at: Timestamp) -> impl Future<Output = Result<()>> + Send;
     fn delete_session(&mut self, digest: &str) -> impl Future<Output = Result<bool>> + Send;
-    /// Ends every session of the account (after a password change or deactivation).
-    fn delete_sessions_of(&mut self, account: AccountId) -> impl Future<Output = Result<()>> + Send;
+    /// Ends every session of the account (after a password change or deactivation, or when
+    /// the person or their managing organization ends them all) and says how many there were.
+    fn delete_sessions_of(&mut self, account: AccountId) -> impl Future<Output = Result<u64>> + Send;
+    /// Ends the account's session `id`, if it is the account's: whether there was one. One
+    /// conditional statement, so of two revocations at once only one finds it.
+    fn delete_session_of(&mut self, account: AccountId, id: SessionId) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// Attempt counters (sign-in, reset requests, reset posts), only inside a transaction. Each

@@ -1,3 +1,4 @@
+use super::admins::invitations::cancel_on_removal;
 use super::capability::capability;
 use super::management::{self, not_managed};
 use crate::Timestamp;
@@ -272,6 +273,7 @@ impl<S: Store> Accounts<S> {
                 ..before
             }));
         }
+        cancel_on_removal(&mut tx, admin.org(), admin.actor(), admin.meta(), &before.account, now).await?;
         tx.unlink_org_account(admin.org(), id).await?;
         let ev = admin
             .acting()

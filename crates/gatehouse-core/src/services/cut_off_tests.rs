@@ -5,7 +5,7 @@ use super::cut_off;
 use crate::Timestamp;
 use crate::audit::{Actor, AuditEvent, RequestMeta};
 use crate::error::Result;
-use crate::ids::{AccountId, OrgId, UserApiTokenId};
+use crate::ids::{AccountId, OrgId, SessionId, UserApiTokenId};
 use crate::model::{Account, ApiKey, Session, UserApiToken};
 use crate::ports::{AuditTx, KeyTx, PrunedEvents, SigninTx};
 use crate::product::AccountStatus;
@@ -28,9 +28,12 @@ impl SigninTx for Fake {
     async fn delete_session(&mut self, _: &str) -> Result<bool> {
         unreachable!()
     }
-    async fn delete_sessions_of(&mut self, account: AccountId) -> Result<()> {
+    async fn delete_session_of(&mut self, _: AccountId, _: SessionId) -> Result<bool> {
+        unreachable!()
+    }
+    async fn delete_sessions_of(&mut self, account: AccountId) -> Result<u64> {
         self.sessions_ended_for.push(account);
-        Ok(())
+        Ok(1)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::access::AccessGrants;
 use super::accounts::Accounts;
-use super::admins::Admins;
+use super::admins::{Admins, InvitationMail};
 use super::api_keys::ApiKeys;
 use super::api_tokens::ApiTokens;
 use super::audit::Audit;
@@ -13,7 +13,9 @@ use super::instances::Instances;
 use super::leases::Leases;
 use super::orgs::Orgs;
 use super::provisioning::Provisioning;
-use crate::ports::{Clock, Store};
+use super::sessions::Sessions;
+use crate::auth::SignInPolicy;
+use crate::ports::{Clock, Mail, Mailer, Store};
 use std::sync::Arc;
 
 /// The domain's entry point: one field per capability, each with the same verbs
@@ -33,6 +35,8 @@ pub struct Services<S: Store> {
     pub provisioning: Provisioning<S>,
     pub directories: Directories<S>,
     pub leases: Leases<S>,
+    /// Sessions, as their person and the organization that manages the account see them.
+    pub sessions: Sessions<S>,
     store: S,
     clock: Arc<dyn Clock>,
 }
@@ -53,6 +57,7 @@ impl<S: Store> Clone for Services<S> {
             provisioning: self.provisioning.clone(),
             directories: self.directories.clone(),
             leases: self.leases.clone(),
+            sessions: self.sessions.clone(),
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
         }
@@ -69,7 +74,14 @@ impl<S: Store> Services<S> {
             orgs: Orgs::new(store.clone(), Arc::clone(&clock)),
             accounts: Accounts::new(store.clone(), Arc::clone(&clock)),
             api_tokens: ApiTokens::new(store.clone(), Arc::clone(&clock)),
-            admins: Admins::new(store.clone(), Arc::clone(&clock)),
+            admins: Admins::new(
+                store.clone(),
+                Arc::clone(&clock),
+                InvitationMail {
+                    mailer: Arc::new(NoMail),
+                    public_url: String::new(),
+                },
+            ),
             api_keys: ApiKeys::new(store.clone(), Arc::clone(&clock)),
             audit: Audit::new(store.clone(), Arc::clone(&clock)),
             groups: Groups::new(store.clone(), Arc::clone(&clock)),
@@ -84,6 +96,7 @@ impl<S: Store> Services<S> {
             provisioning: Provisioning::new(store.clone(), Arc::clone(&clock)),
             directories: Directories::new(store.clone(), Arc::clone(&clock), DEFAULT_TOKEN_CACHE),
             leases: Leases::new(store.clone(), Arc::clone(&clock)),
+            sessions: Sessions::new(store.clone(), Arc::clone(&clock), SignInPolicy::default().idle_secs),
             store,
             clock,
         }
@@ -97,6 +110,22 @@ impl<S: Store> Services<S> {
         policy: crate::domain::DomainPolicy,
     ) -> Self {
         self.domains = Domains::new(self.store.clone(), Arc::clone(&self.clock), prover, policy);
+        self
+    }
+
+    /// Sends admin invitations through `mailer`, pointing people at `{public_url}/account`.
+    /// Without it, inviting fails after the invitation is stored: nothing is sent silently.
+    #[must_use]
+    pub fn with_mail(mut self, mailer: Arc<dyn Mailer>, public_url: String) -> Self {
+        let mail = InvitationMail { mailer, public_url };
+        self.admins = Admins::new(self.store.clone(), Arc::clone(&self.clock), mail);
+        self
+    }
+
+    /// Lists sessions by the sign-in policy in force (an idle session has ended).
+    #[must_use]
+    pub fn with_sign_in_policy(mut self, policy: &SignInPolicy) -> Self {
+        self.sessions = Sessions::new(self.store.clone(), Arc::clone(&self.clock), policy.idle_secs);
         self
     }
 
@@ -121,5 +150,15 @@ impl<S: Store> Services<S> {
     pub fn with_token_cache(mut self, keep: std::time::Duration) -> Self {
         self.directories = Directories::new(self.store.clone(), Arc::clone(&self.clock), keep);
         self
+    }
+}
+
+/// The mail port of services built without one ([`Services::with_mail`] gives the real one):
+/// refuses to send, so a missing configuration shows instead of losing mail.
+struct NoMail;
+
+impl Mailer for NoMail {
+    fn send(&self, _: Mail) -> crate::ports::BoxFuture<'_, crate::Result<()>> {
+        Box::pin(async { Err(crate::CoreError::internal("no mailer is configured for these services")) })
     }
 }

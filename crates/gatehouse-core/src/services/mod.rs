@@ -17,10 +17,12 @@ mod leases;
 pub mod management;
 mod orgs;
 mod provisioning;
+mod sessions;
 
 pub use access::{AccessGrants, GrantAccess, GrantTarget};
 pub use accounts::{AccountDetail, AccountPatch, Accounts, DELETION_GRACE_SECS, NewAccount, Removal, cut_off};
-pub use admins::Admins;
+pub use admins::invitations::INVITATION_SECS;
+pub use admins::{AdminGrant, Admins};
 pub use api_keys::{ApiKeys, CreatedApiKey, NewApiKey};
 pub use api_tokens::ApiTokens;
 pub use audit::Audit;
@@ -35,3 +37,4 @@ pub use provisioning::rules::{apply_to_account, deprovision, manages, refuse_for
 pub use provisioning::{
     ExpectedVersion, GroupResource, GroupWrite, MemberChange, Provisioning, QueuedCreate, Release, Valve, Written,
 };
+pub use sessions::Sessions;

@@ -5,11 +5,12 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use gatehouse_core::ids::{AccessId, AccountId, GroupId, InstanceId};
-use gatehouse_core::model::{Access, AccessFilter, OrgAdminRole, Principal};
+use axum::response::{IntoResponse, Response};
+use gatehouse_core::ids::{AccessId, AccountId, AdminInvitationId, GroupId, InstanceId};
+use gatehouse_core::model::{Access, AccessFilter, AdminInvitation, OrgAdminRole, Principal};
 use gatehouse_core::page::PageRequest;
 use gatehouse_core::product::Role;
-use gatehouse_core::services::GrantAccess;
+use gatehouse_core::services::{AdminGrant, GrantAccess};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -189,16 +190,78 @@ pub async fn list_admins(State(st): State<AppState>, Admin(admin): Admin) -> Api
     Ok(Json(AdminList { items }))
 }
 
+/// An invitation to become an organization admin, pending until the person accepts or
+/// declines it on their account page (or it expires, or the organization cancels it).
+#[derive(Serialize, ToSchema)]
+pub struct InvitationResponse {
+    pub id: String,
+    pub account_id: String,
+    pub email: String,
+    /// Who invited, as the audit log names them (an admin's email, an API key's name).
+    pub invited_by: String,
+    pub created_at: String,
+    /// After this the invitation can no longer be accepted.
+    pub expires_at: String,
+}
+
+impl From<AdminInvitation> for InvitationResponse {
+    fn from(i: AdminInvitation) -> Self {
+        Self {
+            id: i.id.to_string(),
+            account_id: i.account_id.to_string(),
+            email: i.email,
+            invited_by: i.invited_by,
+            created_at: i.created_at.to_rfc3339(),
+            expires_at: i.expires_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvitationList {
+    pub items: Vec<InvitationResponse>,
+}
+
+/// Makes an account an org admin. An account this organization manages is an admin at once
+/// (204). Any other account is invited instead (202 with the invitation): the person is
+/// mailed and accepts or declines on their account page; until then they have no role.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/admins", tag = "org admins", security(("api_key" = [])),
     params(("org_id" = String, Path)), request_body = GrantAdminRequest,
-    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem, description = "already_admin")))]
+    responses((status = 204, description = "granted: the organization manages the account"),
+        (status = 202, body = InvitationResponse, description = "invited: the account is the person's own"),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "already_admin, invitation_pending")))]
 pub async fn grant_admin(
     State(st): State<AppState>,
     Admin(admin): Admin,
     ApiJson(b): ApiJson<GrantAdminRequest>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let account = AccountId::parse(&b.account_id)?;
-    st.services.admins.create(&admin, account).await?;
+    Ok(match st.services.admins.create(&admin, account).await? {
+        AdminGrant::Granted => StatusCode::NO_CONTENT.into_response(),
+        AdminGrant::Invited(i) => (StatusCode::ACCEPTED, Json(InvitationResponse::from(i))).into_response(),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/admin-invitations", tag = "org admins", security(("api_key" = [])),
+    params(("org_id" = String, Path)), responses((status = 200, body = InvitationList, description = "pending (unexpired) invitations, oldest first")))]
+pub async fn list_invitations(State(st): State<AppState>, Admin(admin): Admin) -> ApiResult<Json<InvitationList>> {
+    let items = st.services.admins.list_invitations(&admin).await?;
+    Ok(Json(InvitationList {
+        items: items.into_iter().map(InvitationResponse::from).collect(),
+    }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/admin-invitations/{id}", tag = "org admins", security(("api_key" = [])),
+    params(("org_id" = String, Path), ("id" = String, Path)),
+    responses((status = 204, description = "cancelled"), (status = 404, body = Problem, description = "no such pending invitation in this organization")))]
+pub async fn cancel_invitation(
+    State(st): State<AppState>,
+    Admin(admin): Admin,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = path_id(&id, "admin invitation", AdminInvitationId::parse)?;
+    st.services.admins.cancel_invitation(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -11,6 +11,7 @@ mod groups;
 mod instances;
 mod keys;
 mod orgs;
+mod sessions;
 
 use crate::error::Problem;
 use crate::state::AppState;
@@ -33,6 +34,11 @@ pub fn router() -> Router<AppState> {
         )
         .route(&r("/accounts/{id}/cancel-deletion"), post(accounts::cancel_deletion))
         .route(&r("/accounts/{id}/api-tokens"), get(accounts::list_api_tokens))
+        .route(
+            &r("/accounts/{id}/sessions"),
+            get(sessions::list).delete(sessions::revoke_all),
+        )
+        .route(&r("/accounts/{id}/sessions/{session_id}"), delete(sessions::revoke))
         .route(
             &r("/accounts/{id}/api-tokens/{token_id}/revoke"),
             post(accounts::revoke_api_token),
@@ -78,6 +84,8 @@ pub fn router() -> Router<AppState> {
         )
         .route(&r("/admins"), get(access::list_admins).post(access::grant_admin))
         .route(&r("/admins/{account_id}"), delete(access::revoke_admin))
+        .route(&r("/admin-invitations"), get(access::list_invitations))
+        .route(&r("/admin-invitations/{id}"), delete(access::cancel_invitation))
         .route(&r("/api-keys"), get(keys::list).post(keys::create))
         .route(&r("/api-keys/{id}"), get(keys::get))
         .route(&r("/api-keys/{id}/revoke"), post(keys::revoke))
@@ -94,6 +102,7 @@ pub fn router() -> Router<AppState> {
         orgs::get_org, orgs::update_org, orgs::list_products,
         accounts::list, accounts::create, accounts::get, accounts::update, accounts::remove, accounts::cancel_deletion,
         accounts::list_api_tokens, accounts::revoke_api_token,
+        sessions::list, sessions::revoke_all, sessions::revoke,
         directories::list, directories::create, directories::get, directories::rotate, directories::revoke, directories::remove,
         directories::update, directories::held, directories::release, directories::discard,
         domains::list, domains::add, domains::get, domains::update, domains::verify, domains::claim, domains::remove,
@@ -102,6 +111,7 @@ pub fn router() -> Router<AppState> {
         groups::list_members, groups::add_member, groups::remove_member,
         access::list, access::grant, access::get, access::update, access::revoke,
         access::list_admins, access::grant_admin, access::revoke_admin,
+        access::list_invitations, access::cancel_invitation,
         keys::list, keys::create, keys::get, keys::revoke,
         events::list, events::get, events::actions, events::export,
     ),

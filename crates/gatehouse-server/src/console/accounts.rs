@@ -1,4 +1,5 @@
-//! Accounts: search, create, detail, deactivate and reactivate.
+//! Accounts: search, create, detail (with a managed account's API tokens and sessions),
+//! deactivate and reactivate, end sessions.
 
 use super::common::{Chrome, Console, ConsoleForm, Empty, NoticeQuery, done, form_errors, given, notice_text};
 use crate::state::AppState;
@@ -172,6 +173,52 @@ struct AccountPage {
     billable: bool,
     /// (id, name, prefix, status, last used), for a managed account.
     tokens: Vec<(String, String, String, &'static str, String)>,
+    /// The live sessions of a managed account.
+    sessions: Vec<SessionRow>,
+}
+
+/// A live session as the account page shows it.
+pub struct SessionRow {
+    id: String,
+    created: String,
+    last_seen: String,
+    ip: String,
+    browser: String,
+}
+
+impl From<gatehouse_core::model::Session> for SessionRow {
+    fn from(s: gatehouse_core::model::Session) -> Self {
+        Self {
+            id: s.id.to_string(),
+            created: s.created_at.to_rfc3339(),
+            last_seen: s.last_seen_at.to_rfc3339(),
+            ip: s.ip.unwrap_or_else(|| "Unknown".into()),
+            browser: s.user_agent.unwrap_or_else(|| "Unknown".into()),
+        }
+    }
+}
+
+/// A managed account's API tokens: (id, name, prefix, status, last used).
+async fn token_rows(
+    st: &AppState,
+    console: &Console,
+    id: AccountId,
+) -> Result<Vec<(String, String, String, &'static str, String)>, PageError> {
+    let now = st.services.now();
+    Ok(st
+        .services
+        .api_tokens
+        .list(&console.admin, id)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let status = t.status(now);
+            let used = t
+                .last_used_at
+                .map_or_else(|| "Never".to_owned(), gatehouse_core::Timestamp::to_rfc3339);
+            (t.id.to_string(), t.name, t.prefix, status, used)
+        })
+        .collect())
 }
 
 pub async fn detail(
@@ -183,23 +230,19 @@ pub async fn detail(
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
     let d = st.services.accounts.get(&console.admin, id).await?;
     let group_names: std::collections::HashMap<_, _> = d.groups.iter().map(|g| (g.id, g.name.clone())).collect();
-    let now = st.services.now();
-    let tokens = if d.account.is_managed {
-        st.services
-            .api_tokens
-            .list(&console.admin, id)
-            .await?
-            .into_iter()
-            .map(|t| {
-                let status = t.status(now);
-                let used = t
-                    .last_used_at
-                    .map_or_else(|| "Never".to_owned(), gatehouse_core::Timestamp::to_rfc3339);
-                (t.id.to_string(), t.name, t.prefix, status, used)
-            })
-            .collect()
+    let (tokens, sessions) = if d.account.is_managed {
+        (
+            token_rows(&st, &console, id).await?,
+            st.services
+                .sessions
+                .list(&console.admin, id)
+                .await?
+                .into_iter()
+                .map(SessionRow::from)
+                .collect(),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let page = AccountPage {
         c: console.chrome("accounts"),
@@ -212,6 +255,7 @@ pub async fn detail(
         managed: d.account.is_managed,
         billable: d.account.billable(),
         tokens,
+        sessions,
         is_admin: d.is_org_admin,
         created: d.account.account.created_at.to_rfc3339(),
         delete_after: d
@@ -291,4 +335,25 @@ pub async fn revoke_token(
     let token = gatehouse_core::ids::UserApiTokenId::parse(&token).map_err(|_| PageError::NotFound)?;
     st.services.api_tokens.revoke(&console.admin, id, &token).await?;
     done(&console.url(&format!("/accounts/{id}")), "api_token_revoked")
+}
+
+pub async fn revoke_session(
+    State(st): State<AppState>,
+    Path((_, id, session)): Path<(String, String, String)>,
+    ConsoleForm { console, .. }: ConsoleForm<Empty>,
+) -> PageResult {
+    let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
+    let session = gatehouse_core::ids::SessionId::parse(&session).map_err(|_| PageError::NotFound)?;
+    st.services.sessions.delete(&console.admin, id, session).await?;
+    done(&console.url(&format!("/accounts/{id}")), "session_revoked")
+}
+
+pub async fn revoke_all_sessions(
+    State(st): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    ConsoleForm { console, .. }: ConsoleForm<Empty>,
+) -> PageResult {
+    let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
+    st.services.sessions.delete_all(&console.admin, id).await?;
+    done(&console.url(&format!("/accounts/{id}")), "sessions_revoked")
 }

@@ -93,6 +93,12 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "account_removed" => "Account removed from the organization.",
         "deletion_scheduled" => "Account deactivated and scheduled for deletion in 14 days.",
         "deletion_canceled" => "Deletion canceled; the account is active again.",
+        "session_revoked" => "Session ended; that browser is signed out.",
+        "sessions_revoked" => "Every session of this account ended.",
+        "admin_granted" => "Admin role granted.",
+        "invitation_sent" => "Invitation sent. The person becomes an admin when they accept it on their account page.",
+        "admin_revoked" => "Admin role removed.",
+        "invitation_cancelled" => "Invitation cancelled.",
         _ => return None,
     })
 }

@@ -8,6 +8,7 @@
 
 mod access;
 mod accounts;
+mod admins;
 mod assets;
 mod common;
 mod directories;
@@ -56,6 +57,14 @@ pub fn router() -> Router<AppState> {
             &o("/accounts/{id}/api-tokens/{token}/revoke"),
             post(accounts::revoke_token),
         )
+        .route(
+            &o("/accounts/{id}/sessions/{session}/revoke"),
+            post(accounts::revoke_session),
+        )
+        .route(
+            &o("/accounts/{id}/sessions/revoke-all"),
+            post(accounts::revoke_all_sessions),
+        )
         .route(&o("/groups"), get(groups::page).post(groups::create))
         .route(&o("/groups/{id}"), get(groups::detail))
         .route(&o("/groups/{id}/members"), post(groups::add_member))
@@ -65,6 +74,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(&o("/access"), get(access::page).post(access::grant))
         .route(&o("/access/{id}/revoke"), post(access::revoke))
+        .route(&o("/admins"), get(admins::page).post(admins::grant))
+        .route(&o("/admins/{account_id}/revoke"), post(admins::revoke))
+        .route(&o("/admin-invitations/{id}/cancel"), post(admins::cancel_invitation))
         .route(&o("/api-keys"), get(keys::page).post(keys::create))
         .route(&o("/api-keys/{id}/revoke"), post(keys::revoke))
         .route(&o("/events"), get(events::page))

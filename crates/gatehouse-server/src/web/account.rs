@@ -1,5 +1,6 @@
 //! The account page at `/account`: every signed-in person's own page. Who they are and their
-//! name, their password, their organizations (and leaving one), and deleting their account when
+//! name, their password, their sessions (ending one, or all), their organizations (and leaving
+//! one), pending admin invitations (accepting or declining), and deleting their account when
 //! no organization manages it. Admins reach the console from here. Each form posts, acts through
 //! the core's `Auth` as the person, and redirects back with a notice (POST-redirect-GET); a
 //! refused form renders the page again with what was wrong.
@@ -14,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use gatehouse_core::CoreError;
-use gatehouse_core::ids::OrgId;
+use gatehouse_core::ids::{AdminInvitationId, OrgId, SessionId};
 use serde::Deserialize;
 
 /// One organization as the page lists it.
@@ -26,6 +27,24 @@ pub struct OrgRow {
     pub suspended: bool,
 }
 
+/// One live session as the page lists it.
+pub struct SessionRow {
+    pub id: String,
+    pub created: String,
+    pub last_seen: String,
+    pub ip: String,
+    pub browser: String,
+    pub current: bool,
+}
+
+/// One pending admin invitation.
+pub struct InvitationRow {
+    pub id: String,
+    pub org: String,
+    pub invited_by: String,
+    pub expires: String,
+}
+
 #[derive(Template)]
 #[template(path = "me.html")]
 struct AccountPage {
@@ -33,6 +52,8 @@ struct AccountPage {
     email: String,
     name: String,
     orgs: Vec<OrgRow>,
+    sessions: Vec<SessionRow>,
+    invitations: Vec<InvitationRow>,
     /// The account is managed by an organization (its email and deletion are the org's).
     managed_by: Option<String>,
     is_admin: bool,
@@ -51,6 +72,9 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "left" => "You left the organization.",
         "email_sent" => "Check your new address: we sent it a link to confirm the change.",
         "email_changed" => "Your email address is changed.",
+        "session_ended" => "The session is ended.",
+        "accepted" => "You are now an admin of the organization.",
+        "declined" => "You declined the invitation.",
         _ => return None,
     })
 }
@@ -65,6 +89,8 @@ async fn page_for(
 ) -> PageResult {
     let me = &person.me;
     let orgs = st.signin.my_orgs(me).await?;
+    let sessions = st.services.sessions.list_mine(me).await?;
+    let invitations = st.services.admins.list_my_invitations(me).await?;
     let account = me.account();
     let page = AccountPage {
         csrf: me.csrf().to_owned(),
@@ -80,6 +106,26 @@ async fn page_for(
                 managed: o.managed,
                 admin: o.admin,
                 suspended: o.suspended,
+            })
+            .collect(),
+        sessions: sessions
+            .into_iter()
+            .map(|s| SessionRow {
+                id: s.session.id.to_string(),
+                created: s.session.created_at.to_rfc3339(),
+                last_seen: s.session.last_seen_at.to_rfc3339(),
+                ip: s.session.ip.unwrap_or_default(),
+                browser: s.session.user_agent.unwrap_or_default(),
+                current: s.is_current,
+            })
+            .collect(),
+        invitations: invitations
+            .into_iter()
+            .map(|i| InvitationRow {
+                id: i.invitation.id.to_string(),
+                org: i.org_name,
+                invited_by: i.invitation.invited_by,
+                expires: i.invitation.expires_at.to_rfc3339(),
             })
             .collect(),
         notice,
@@ -168,10 +214,7 @@ pub async fn change_password(State(st): State<AppState>, f: PersonForm<PasswordF
     }
 }
 
-#[derive(Deserialize)]
-pub struct LeaveForm {}
-
-pub async fn leave(State(st): State<AppState>, Path(org): Path<String>, f: PersonForm<LeaveForm>) -> PageResult {
+pub async fn leave(State(st): State<AppState>, Path(org): Path<String>, f: PersonForm<EmptyForm>) -> PageResult {
     let p = f.person;
     let org = OrgId::parse(&org).map_err(|_| PageError::NotFound)?;
     match st.signin.leave_org(&p.me, org, &p.meta).await {
@@ -189,6 +232,55 @@ pub async fn delete(State(st): State<AppState>, f: PersonForm<DeleteForm>) -> Pa
     let p = f.person;
     match st.signin.delete_own_account(&p.me, &f.form.password, &p.meta).await {
         Ok(()) => Ok(signed_out_to("/login?account_deleted=1", &st)),
+        Err(e) => refused(&st, &p, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
+/// Ends one of the person's sessions; ending the current one signs them out here.
+pub async fn end_session(State(st): State<AppState>, Path(id): Path<String>, f: PersonForm<EmptyForm>) -> PageResult {
+    let p = f.person;
+    let id = SessionId::parse(&id).map_err(|_| PageError::NotFound)?;
+    let current = p.me.session().id == id;
+    match st.services.sessions.revoke_mine(&p.me, id, &p.meta).await {
+        Ok(()) if current => Ok(signed_out_to("/login?signed_out=1", &st)),
+        Ok(()) => Ok(back("session_ended")),
+        Err(e) => refused(&st, &p, e).await,
+    }
+}
+
+/// "Sign out everywhere": every session of the account ends, this one too.
+pub async fn end_all_sessions(State(st): State<AppState>, f: PersonForm<EmptyForm>) -> PageResult {
+    let p = f.person;
+    match st.services.sessions.revoke_all_mine(&p.me, &p.meta).await {
+        Ok(_) => Ok(signed_out_to("/login?signed_out=1", &st)),
+        Err(e) => refused(&st, &p, e).await,
+    }
+}
+
+/// Accepts (`accept`) or declines (`decline`) a pending admin invitation.
+pub async fn answer_invitation(
+    State(st): State<AppState>,
+    Path((id, answer)): Path<(String, String)>,
+    f: PersonForm<EmptyForm>,
+) -> PageResult {
+    let p = f.person;
+    let id = AdminInvitationId::parse(&id).map_err(|_| PageError::NotFound)?;
+    let (result, notice) = match answer.as_str() {
+        "accept" => (
+            st.services.admins.accept_invitation(&p.me, id, &p.meta).await.map(drop),
+            "accepted",
+        ),
+        "decline" => (
+            st.services.admins.decline_invitation(&p.me, id, &p.meta).await,
+            "declined",
+        ),
+        _ => return Err(PageError::NotFound),
+    };
+    match result {
+        Ok(_) => Ok(back(notice)),
         Err(e) => refused(&st, &p, e).await,
     }
 }

@@ -31,4 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/password", post(account::change_password))
         .route("/account/orgs/{org_id}/leave", post(account::leave))
         .route("/account/delete", post(account::delete))
+        .route("/account/sessions/{id}/end", post(account::end_session))
+        .route("/account/sessions/end-all", post(account::end_all_sessions))
+        .route("/account/invitations/{id}/{answer}", post(account::answer_invitation))
 }

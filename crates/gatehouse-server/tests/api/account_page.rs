@@ -15,7 +15,7 @@ const PASSWORD: &str = "a passphrase of my own";
 
 async fn a_person_signs_in_to_their_account_page_and_renames_themselves(app: TestApp) {
     let org = app.create_org("Acme").await;
-    let (b, pat) = app.person(&org, "pat@elsewhere.example", PASSWORD).await;
+    let (b, pat) = app.signed_in_member(&org, "pat@elsewhere.example", PASSWORD).await;
     let page = b.get("/account").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("pat@elsewhere.example"), "{}", page.body);
@@ -62,7 +62,7 @@ async fn a_person_signs_in_to_their_account_page_and_renames_themselves(app: Tes
 async fn a_new_password_needs_the_current_one_counts_guesses_and_signs_out_everywhere(app: TestApp) {
     let org = app.create_org("Acme").await;
     let email = "pat@elsewhere.example";
-    let (b, _) = app.person(&org, email, PASSWORD).await;
+    let (b, _) = app.signed_in_member(&org, email, PASSWORD).await;
     let other_browser = Browser::new(&app.base);
     let csrf = other_browser.get("/login").await.csrf();
     other_browser
@@ -156,7 +156,7 @@ async fn a_person_leaves_an_org_but_not_the_one_that_manages_them_nor_as_its_las
     let globex = app.create_org("Globex").await;
     app.verify_domain(&acme, "acme.test", "manual").await;
     // Pat is managed by Acme (created on its verified domain) and also a member of Globex.
-    let (b, pat) = app.person(&acme, "pat@acme.test", PASSWORD).await;
+    let (b, pat) = app.signed_in_member(&acme, "pat@acme.test", PASSWORD).await;
     let added = app
         .post(
             &globex,
@@ -207,7 +207,7 @@ async fn a_person_leaves_an_org_but_not_the_one_that_manages_them_nor_as_its_las
 async fn only_an_unmanaged_account_deletes_itself_and_only_with_its_password(app: TestApp) {
     let org = app.create_org("Acme").await;
     let email = "pat@elsewhere.example";
-    let (b, pat) = app.person(&org, email, PASSWORD).await;
+    let (b, pat) = app.signed_in_member(&org, email, PASSWORD).await;
     let csrf = b.get("/account").await.csrf();
     let wrong = b
         .post(
@@ -231,7 +231,7 @@ async fn only_an_unmanaged_account_deletes_itself_and_only_with_its_password(app
     // A managed account cannot, even by posting the form directly.
     let corp = app.create_org("Corp").await;
     app.verify_domain(&corp, "corp.test", "manual").await;
-    let (m, managed) = app.person(&corp, "kim@corp.test", PASSWORD).await;
+    let (m, managed) = app.signed_in_member(&corp, "kim@corp.test", PASSWORD).await;
     let csrf = m.get("/account").await.csrf();
     let refused = m
         .post("/account/delete", &[("csrf", &csrf), ("password", PASSWORD)])
@@ -245,7 +245,7 @@ async fn only_an_unmanaged_account_deletes_itself_and_only_with_its_password(app
 
 async fn account_forms_need_the_session_token_and_the_page_needs_a_session(app: TestApp) {
     let org = app.create_org("Acme").await;
-    let (b, _) = app.person(&org, "pat@elsewhere.example", PASSWORD).await;
+    let (b, _) = app.signed_in_member(&org, "pat@elsewhere.example", PASSWORD).await;
     let before = app.snapshot().await;
     for (path, form) in [
         ("/account/name", vec![("display_name", "Mallory")]),

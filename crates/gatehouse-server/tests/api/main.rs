@@ -1,6 +1,7 @@
 //! HTTP tests: a real server on loopback, every test on SQLite and on PostgreSQL.
 
 mod account_page;
+mod admin_invitations;
 mod audit;
 mod auth;
 mod console;
@@ -21,4 +22,5 @@ mod scim_held;
 mod scim_interop;
 mod scim_search;
 mod scim_sequences;
+mod sessions;
 mod ssrf;

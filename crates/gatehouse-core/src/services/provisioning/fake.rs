@@ -9,13 +9,13 @@ use crate::directory::{
 };
 use crate::domain::{ClaimMode, Domain, DomainCheck, DomainStatus};
 use crate::error::{CoreError, Result};
-use crate::ids::{AccountId, DirectoryId, DomainId, GroupId, OrgId, UserApiTokenId};
-use crate::model::{Account, AccountFilter, ApiKey, OrgAccount, Session, UserApiToken};
+use crate::ids::{AccountId, AdminInvitationId, DirectoryId, DomainId, GroupId, OrgId, SessionId, UserApiTokenId};
+use crate::model::{Account, AccountFilter, AdminInvitation, ApiKey, OrgAccount, Session, UserApiToken};
 use crate::page::{Page, PageRequest};
 use crate::ports::{
     AccountReads, AccountTx, AuditTx, DirectoryReads, DirectoryTokenMatch, DirectoryTx, DomainReads, DomainTx,
-    DueDeletion, KeyTx, ManagedVia, OrgLink, PrunedEvents, ScimGroupMember, ScimGroupRef, ScimListQuery, ScimPage,
-    ScimUserAccount, SigninTx,
+    DueDeletion, InvitationTx, KeyTx, ManagedVia, OrgLink, PrunedEvents, ScimGroupMember, ScimGroupRef, ScimListQuery,
+    ScimPage, ScimUserAccount, SigninTx,
 };
 use std::collections::HashMap;
 
@@ -344,9 +344,27 @@ impl SigninTx for FakeTx {
     async fn delete_session(&mut self, _: &str) -> Result<bool> {
         unused!()
     }
-    async fn delete_sessions_of(&mut self, account: AccountId) -> Result<()> {
+    async fn delete_session_of(&mut self, _: AccountId, _: SessionId) -> Result<bool> {
+        unused!()
+    }
+    async fn delete_sessions_of(&mut self, account: AccountId) -> Result<u64> {
         self.sessions_ended.push(account);
-        Ok(())
+        Ok(1)
+    }
+}
+
+impl InvitationTx for FakeTx {
+    async fn insert_admin_invitation(&mut self, _: &AdminInvitation, _: Timestamp) -> Result<bool> {
+        unused!()
+    }
+    async fn take_org_invitation(&mut self, _: OrgId, _: AdminInvitationId) -> Result<Option<AdminInvitation>> {
+        unused!()
+    }
+    async fn take_account_invitation(&mut self, _: AccountId, _: AdminInvitationId) -> Result<Option<AdminInvitation>> {
+        unused!()
+    }
+    async fn take_invitation_of(&mut self, _: OrgId, _: AccountId) -> Result<Option<AdminInvitation>> {
+        Ok(None)
     }
 }
 

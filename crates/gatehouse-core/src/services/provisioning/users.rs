@@ -1,5 +1,6 @@
 //! Provisioned users: create, replace (or edit), deprovision.
 
+use super::super::admins::invitations::cancel_on_removal;
 use super::super::directories::DirectoryCaller;
 use super::super::management;
 use super::rules::{
@@ -17,8 +18,8 @@ use crate::error::{CoreError, Result};
 use crate::ids::AccountId;
 use crate::model::Account;
 use crate::ports::{
-    AccountReads, AccountTx, AuditTx, Commit, DirectoryReads, DirectoryTx, DomainReads, KeyTx, ManagedVia, OrgLink,
-    SigninTx, Store,
+    AccountReads, AccountTx, AuditTx, Commit, DirectoryReads, DirectoryTx, DomainReads, InvitationTx, KeyTx,
+    ManagedVia, OrgLink, SigninTx, Store,
 };
 use crate::product::AccountStatus;
 
@@ -27,12 +28,21 @@ const NOT_FOUND: CoreError = CoreError::NotFound { entity: "user" };
 /// What provisioning a user writes: the account and its link, the SCIM user, the cut-off of
 /// a deactivated account, and the events.
 pub trait ProvisionTx:
-    AccountReads + AccountTx + DomainReads + DirectoryReads + DirectoryTx + SigninTx + KeyTx + AuditTx + Send
+    AccountReads + AccountTx + DomainReads + DirectoryReads + DirectoryTx + SigninTx + KeyTx + AuditTx + InvitationTx + Send
 {
 }
 
 impl<T> ProvisionTx for T where
-    T: AccountReads + AccountTx + DomainReads + DirectoryReads + DirectoryTx + SigninTx + KeyTx + AuditTx + Send
+    T: AccountReads
+        + AccountTx
+        + DomainReads
+        + DirectoryReads
+        + DirectoryTx
+        + SigninTx
+        + KeyTx
+        + AuditTx
+        + InvitationTx
+        + Send
 {
 }
 
@@ -253,6 +263,7 @@ pub(super) async fn delete_in<T: ProvisionTx>(
             let after = deprovision(tx, dir.org_id, &caller.actor(), meta, &account, now).await?;
             ev.after(&after)
         } else {
+            cancel_on_removal(tx, dir.org_id, &caller.actor(), meta, &account, now).await?;
             tx.unlink_org_account(dir.org_id, account.id).await?;
             ev.after(&serde_json::json!({ "removed_from_organization": true, "account_changed": false }))
         };
