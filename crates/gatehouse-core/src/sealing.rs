@@ -13,9 +13,7 @@
 //!
 //! Keys never appear in `Debug`, `Display` or errors; the key file's text is the only way out.
 
-mod canary;
-
-pub use canary::check_canary;
+pub mod canary;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};

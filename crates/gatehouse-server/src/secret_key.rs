@@ -11,7 +11,8 @@
 //!   opening, the file replaced atomically.
 
 use anyhow::{Context, bail};
-use gatehouse_core::sealing::{KeyRing, check_canary};
+use gatehouse_core::sealing::KeyRing;
+use gatehouse_core::sealing::canary::check_canary;
 use gatehouse_core::{CoreError, Timestamp};
 use gatehouse_store::SqlStore;
 use std::io::Write as _;
@@ -123,18 +124,14 @@ fn place(path: &Path, ring: &KeyRing, replace: bool) -> std::io::Result<()> {
 }
 
 fn temporary_beside(path: &Path) -> std::io::Result<PathBuf> {
-    let mut suffix = [0u8; 6];
+    let mut suffix = [0u8; 8];
     getrandom::fill(&mut suffix).map_err(std::io::Error::other)?;
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::other("the secret key file path has no file name"))?;
     let mut tmp = name.to_os_string();
-    tmp.push(format!(".tmp-{}", hex_string(&suffix)));
+    tmp.push(format!(".tmp-{:016x}", u64::from_le_bytes(suffix)));
     Ok(path.with_file_name(tmp))
-}
-
-fn hex_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Creates `path` exclusively (never an existing file), mode 0600 from the start, and writes
