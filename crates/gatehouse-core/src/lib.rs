@@ -19,6 +19,7 @@ pub mod notices;
 pub mod page;
 pub mod ports;
 pub mod product;
+pub mod sealing;
 pub mod secret;
 pub mod services;
 pub mod timestamp;

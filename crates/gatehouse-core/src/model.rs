@@ -44,6 +44,11 @@ pub struct OrgAccount {
     /// Whether the account has access to a product of this organization, directly or through
     /// one of its groups.
     pub has_product_access: bool,
+    /// Whether the account has a password and what was measured of it. Only the managing
+    /// organization may see it: read it through [`OrgAccount::password_seen`]. Never in
+    /// audit events.
+    #[serde(skip)]
+    pub password: crate::auth::PasswordState,
 }
 
 impl OrgAccount {
@@ -59,6 +64,12 @@ impl OrgAccount {
     /// Whether the organization pays for the account (see [`crate::billing::classify`]).
     pub fn billable(&self) -> bool {
         crate::billing::classify(self.billing_facts()).is_billable()
+    }
+
+    /// The account's password state as this organization may see it: only the organization
+    /// that manages the account does (`None` for any other, which learns nothing of it).
+    pub fn password_seen(&self) -> Option<&crate::auth::PasswordState> {
+        self.is_managed.then_some(&self.password)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The command line: `gatehouse serve | migrate | bootstrap | backup | version`.
+//! The command line: `gatehouse serve | migrate | bootstrap | backup | secret-key | version`.
 
 use crate::config::{Config, ConfigArgs};
 use crate::state::AppState;
@@ -38,14 +38,26 @@ pub enum Command {
         #[arg(long)]
         admin_email: String,
     },
-    /// Write a consistent copy of a SQLite database while it is in use.
+    /// Write a consistent copy of a SQLite database while it is in use. The copy does not hold
+    /// the secret key file: keep that too, stored apart.
     Backup {
         /// Where to write the copy (must not exist).
         #[arg(long)]
         output: PathBuf,
     },
+    /// Manage the secret key file (--secret-key-file) that seals secrets in the database.
+    #[command(subcommand)]
+    SecretKey(SecretKeyCommand),
     /// Print the version.
     Version,
+}
+
+/// `gatehouse secret-key ...`
+#[derive(Subcommand, Debug)]
+pub enum SecretKeyCommand {
+    /// Add a new current key to the key file; the old keys stay, so every secret sealed with
+    /// them still opens. Copy the new file to every node, then restart them.
+    Rotate,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -55,6 +67,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let config = Config::resolve(&cli.config)?;
     init_logging(config.json_logs);
+    if let Command::SecretKey(SecretKeyCommand::Rotate) = cli.command {
+        return rotate_secret_key(&config);
+    }
     let store = open_store(&config, !matches!(cli.command, Command::Backup { .. })).await?;
     match cli.command {
         Command::Serve => {
@@ -75,22 +90,60 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::Backup { output } => {
-            if !store.has_online_backup() {
-                bail!(
-                    "backup copies SQLite databases; for PostgreSQL use pg_dump (e.g. pg_dump -Fc \"$GATEHOUSE_DATABASE_URL\" > gatehouse.dump)"
-                );
-            }
-            if output.exists() {
-                bail!("{} already exists; choose a new file", output.display());
-            }
-            let dest = output.to_str().context("backup path must be UTF-8")?;
-            store.backup_sqlite(dest).await.map_err(|e| anyhow::anyhow!(e))?;
-            println!("{}", serde_json::json!({ "backup": dest }));
-            Ok(())
-        }
-        Command::Version => unreachable!("handled above"),
+        Command::Backup { output } => backup(&store, &config, &output).await,
+        Command::Version | Command::SecretKey(_) => unreachable!("handled above"),
     }
+}
+
+/// Copies a live SQLite database to `output`, and says that the copy does not hold the secret
+/// key file (a JSON field, and a line on stderr for whoever runs it by hand).
+async fn backup(store: &SqlStore, config: &Config, output: &std::path::Path) -> anyhow::Result<()> {
+    let key_file = std::path::absolute(config.secret_key_path())?;
+    let key_note = format!(
+        "the backup does not hold the secret key file; keep a copy of {} as well, stored apart from the \
+         backup: without it the secrets sealed in the database cannot be opened",
+        key_file.display()
+    );
+    if !store.has_online_backup() {
+        bail!(
+            "backup copies SQLite databases; for PostgreSQL use pg_dump (e.g. pg_dump -Fc \"$GATEHOUSE_DATABASE_URL\" > gatehouse.dump); {key_note}"
+        );
+    }
+    if output.exists() {
+        bail!("{} already exists; choose a new file", output.display());
+    }
+    let dest = output.to_str().context("backup path must be UTF-8")?;
+    store.backup_sqlite(dest).await.map_err(|e| anyhow::anyhow!(e))?;
+    eprintln!("gatehouse: {key_note}");
+    println!(
+        "{}",
+        serde_json::json!({
+            "backup": dest,
+            "holds_secret_key": false,
+            "secret_key_file": key_file.display().to_string(),
+        })
+    );
+    Ok(())
+}
+
+/// `gatehouse secret-key rotate`: prints the file and its key ids (never a key).
+fn rotate_secret_key(config: &Config) -> anyhow::Result<()> {
+    let path = config.secret_key_path();
+    let ring = crate::secret_key::rotate(&path)?;
+    eprintln!(
+        "gatehouse: {} now seals with key {}; copy it to every node and restart them, and back it up again",
+        path.display(),
+        ring.current()
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "secret_key_file": std::path::absolute(&path)?.display().to_string(),
+            "current_key_id": ring.current().as_str(),
+            "key_ids": ring.ids(),
+        })
+    );
+    Ok(())
 }
 
 async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<SqlStore> {

@@ -17,6 +17,7 @@ pub mod nul;
 pub mod ops;
 pub mod outbound;
 pub mod scim;
+pub mod secret_key;
 pub mod security;
 pub mod state;
 pub mod web;

@@ -8,6 +8,7 @@ use crate::security::{OutboxMailer, SmtpMailer};
 use gatehouse_core::auth::{Auth, SignInPolicy};
 use gatehouse_core::domain::DomainPolicy;
 use gatehouse_core::ports::{Clock, Mailer, PasswordHasher};
+use gatehouse_core::sealing::KeyRing;
 use gatehouse_core::services::Services;
 use gatehouse_store::SqlStore;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -26,6 +27,9 @@ pub struct AppState {
     /// Work the sign-in pages do after answering (lookups and mail that must not show in the
     /// answer's timing).
     pub deferred: crate::web::deferred::Deferred,
+    /// The keys from the secret key file that seal secrets stored in the database (signing
+    /// keys, IdP client secrets, TOTP keys): the services that store them take it from here.
+    pub keys: Arc<KeyRing>,
 }
 
 /// A Prometheus recorder owned by this app (not installed globally, so several apps can live
@@ -80,6 +84,7 @@ impl AppState {
         hasher: Arc<dyn PasswordHasher>,
         mailer: Arc<dyn Mailer>,
     ) -> anyhow::Result<Self> {
+        let keys = crate::secret_key::open_key_ring(&config.secret_key_path(), &store, clock.now()).await?;
         let policy = SignInPolicy {
             idle_secs: i64::from(config.sessions.idle_minutes) * 60,
             absolute_secs: i64::from(config.sessions.absolute_hours) * 3600,
@@ -128,6 +133,7 @@ impl AppState {
             metrics: Arc::new(metrics),
             creates: Arc::new(crate::scim::batch::CreateQueue::new(writers)),
             deferred: crate::web::deferred::Deferred::start(),
+            keys: Arc::new(keys),
         })
     }
 }

@@ -56,7 +56,8 @@ fn client() -> reqwest::Client {
 
 gatehouse_testkit::dialect_tests!(
     killing_the_server_mid_write_loses_no_committed_change_and_leaves_no_partial_one,
-    sigterm_lets_an_in_flight_export_finish
+    sigterm_lets_an_in_flight_export_finish,
+    a_key_file_that_does_not_belong_to_the_database_refuses_to_start,
 );
 
 #[tokio::test]
@@ -120,6 +121,8 @@ fn unknown_config_keys_and_bad_values_stop_the_binary_with_a_clear_message() {
         "--public-url",
         "--audit-retention-days",
         "--trusted-proxies",
+        "--secret-key-file",
+        "GATEHOUSE_SECRET_KEY_FILE",
     ] {
         assert!(help.contains(opt), "--help documents {opt}");
     }
@@ -179,6 +182,16 @@ async fn backup_writes_a_consistent_copy_of_a_live_sqlite_database() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The copy does not hold the key: the operator is told which file to keep beside it.
+    let said: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key_file = dir.path().join("gatehouse-data/secret.key");
+    assert_eq!(said["holds_secret_key"], false);
+    assert_eq!(said["secret_key_file"], key_file.display().to_string().as_str());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not hold the secret key file") && err.contains(&key_file.display().to_string()),
+        "{err}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     let copy = format!("sqlite://{}", dir.path().join("copy.db").display());
@@ -200,6 +213,127 @@ async fn backup_writes_a_consistent_copy_of_a_live_sqlite_database() {
         .output()
         .unwrap();
     assert!(!again.status.success(), "an existing file is never overwritten");
+}
+
+/// Runs the binary to its exit (at most 60 s: a server that does not refuse would run on).
+fn run_to_exit(mut cmd: Command) -> std::process::Output {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("still running after 60 s: it did not refuse to start");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+fn mode_of(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_secret_key_file_is_made_private_in_the_data_dir_and_kept_across_restarts_and_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("g.db").display());
+    let key_file = dir.path().join("gatehouse-data/secret.key");
+    bootstrap(&url, dir.path());
+    assert_eq!(mode_of(&key_file), 0o600, "made readable by its owner only");
+    let made = std::fs::read(&key_file).unwrap();
+    let (mut child, _) = serve(&url, dir.path());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(std::fs::read(&key_file).unwrap(), made, "a restart never rewrites it");
+
+    let out = gatehouse(&url, dir.path())
+        .args(["secret-key", "rotate"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rotated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids = rotated["key_ids"].as_array().unwrap();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], rotated["current_key_id"]);
+    assert!(
+        String::from_utf8_lossy(&made).contains(&format!("\n{} ", ids[1].as_str().unwrap())),
+        "the old key stays, behind the new one"
+    );
+    assert_eq!(mode_of(&key_file), 0o600);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(
+            String::from_utf8_lossy(&made)
+                .lines()
+                .last()
+                .unwrap()
+                .split(' ')
+                .nth(1)
+                .unwrap()
+        )
+    );
+    // The database's canary was sealed with the old key, which still opens it.
+    let (mut child, base) = serve(&url, dir.path());
+    assert_eq!(
+        client().get(format!("{base}/readyz")).send().await.unwrap().status(),
+        200
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+async fn a_key_file_that_does_not_belong_to_the_database_refuses_to_start(engine: Dialect) {
+    let db = TestDatabase::create(engine).await;
+    let dir = tempfile::tempdir().unwrap();
+    bootstrap(&db.options.url, dir.path());
+    let refused = |key_file: &str| {
+        let mut cmd = gatehouse(&db.options.url, dir.path());
+        cmd.env("GATEHOUSE_SECRET_KEY_FILE", key_file)
+            .args(["serve", "--listen", "127.0.0.1:0"]);
+        let out = run_to_exit(cmd);
+        assert!(!out.status.success(), "refused to start with {key_file}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // A node started without the database's key file (none where it looks): one is made, and
+    // refused, instead of sealing secrets the others cannot open.
+    let err = refused("other.key");
+    assert!(err.contains("does not belong to this database"), "{err}");
+    assert!(err.contains("made just now"), "{err}");
+    assert!(dir.path().join("other.key").exists());
+    let err = refused("other.key");
+    assert!(
+        err.contains("does not belong to this database") && !err.contains("made just now"),
+        "{err}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let own = dir.path().join("gatehouse-data/secret.key");
+        std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = refused("gatehouse-data/secret.key");
+        assert!(
+            err.contains("may be read by others") && err.contains("chmod 600"),
+            "{err}"
+        );
+        std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    std::fs::write(dir.path().join("garbled.key"), "k1 c2hvcnQ=\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir.path().join("garbled.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let err = refused("garbled.key");
+    assert!(
+        err.contains("is not a key file") && err.contains("not 32 bytes"),
+        "{err}"
+    );
+    // With its own key file it starts.
+    let (mut child, _) = serve(&db.options.url, dir.path());
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 #[tokio::test]

@@ -16,12 +16,21 @@ macro_rules! has_access {
          AS BIGINT)"
     };
 }
+/// Whether the account `a` has a password (never the hash itself) and its measured facts.
+macro_rules! password_facts_cols {
+    () => {
+        "CAST(CASE WHEN a.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password, \
+         a.password_length, a.password_strength, a.password_common, a.password_set_at"
+    };
+}
 macro_rules! org_account_select {
     () => {
         concat!(
             "SELECT ",
             account_cols!(),
             ", oa.is_managed, oa.suspended_at, oa.added_at, ",
+            password_facts_cols!(),
+            ", ",
             has_access!(),
             " AS has_access FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id WHERE oa.org_id = "
         )

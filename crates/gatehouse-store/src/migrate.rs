@@ -58,6 +58,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0014_sign_in_hardening.sql"),
     ),
     (
+        "0015_password_facts",
+        include_str!("../migrations/sqlite/0015_password_facts.sql"),
+    ),
+    (
         "0016_sessions_and_invitations",
         include_str!("../migrations/sqlite/0016_sessions_and_invitations.sql"),
     ),
@@ -110,6 +114,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0014_sign_in_hardening",
         include_str!("../migrations/postgres/0014_sign_in_hardening.sql"),
+    ),
+    (
+        "0015_password_facts",
+        include_str!("../migrations/postgres/0015_password_facts.sql"),
     ),
     (
         "0016_sessions_and_invitations",

@@ -3,6 +3,7 @@
 
 use crate::error::db_err;
 use gatehouse_core::audit::{Actor, ActorKind, AuditEvent, Changes, EventRecord, Target};
+use gatehouse_core::auth::{PasswordFacts, PasswordState};
 use gatehouse_core::ids::{AccessId, AccountId, ApiKeyId, EventId, GroupId, InstanceId, OrgId, SessionId};
 use gatehouse_core::model::{
     Access, Account, ApiKey, EffectiveAccess, Group, GroupMember, Instance, Org, OrgAccount, OrgAdminRole, Principal,
@@ -113,7 +114,30 @@ pub(crate) fn org_account(r: &AnyRow) -> Result<OrgAccount> {
         suspended_at: ot(r, "suspended_at")?,
         added_at: t(r, "added_at")?,
         has_product_access: i(r, "has_access")? == 1,
+        password: password_state(r)?,
     })
+}
+
+/// `password_facts_cols!`: no password, one set before facts were measured, or its facts.
+fn password_state(r: &AnyRow) -> Result<PasswordState> {
+    if i(r, "has_password")? == 0 {
+        return Ok(PasswordState::None);
+    }
+    let int = |c: &str| r.try_get::<Option<i64>, _>(c).map_err(db_err);
+    let (Some(length), Some(score), Some(common), Some(set_at)) = (
+        int("password_length")?,
+        int("password_strength")?,
+        int("password_common")?,
+        ot(r, "password_set_at")?,
+    ) else {
+        return Ok(PasswordState::Unknown);
+    };
+    Ok(PasswordState::Set(PasswordFacts {
+        length: u32::try_from(length).map_err(|_| CoreError::internal("stored password length is not valid"))?,
+        score: u8::try_from(score).map_err(|_| CoreError::internal("stored password strength is not valid"))?,
+        common: common == 1,
+        set_at,
+    }))
 }
 
 pub(crate) fn instance(r: &AnyRow) -> Result<Instance> {

@@ -4,6 +4,7 @@ use crate::db::sql_with;
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
 use gatehouse_core::audit::RequestMeta;
+use gatehouse_core::auth::PasswordFacts;
 use gatehouse_core::ids::{AccountId, SessionId};
 use gatehouse_core::model::Session;
 use gatehouse_core::ports::{
@@ -214,15 +215,27 @@ impl PasswordTx for SqlTx {
         self.one(&q, reset_ticket).await
     }
 
-    async fn replace_password(&mut self, account: AccountId, hash: &str, generation: i64) -> Result<bool> {
+    async fn replace_password(
+        &mut self,
+        account: AccountId,
+        hash: &str,
+        facts: &PasswordFacts,
+        generation: i64,
+    ) -> Result<bool> {
         // Conditional on the generation: of two links used at once, the second finds it moved on.
+        // The facts go in the same statement as the hash: they always describe the password set.
         let q = Sql::new(
-            "UPDATE accounts SET password_hash = $1, password_generation = password_generation + 1 \
+            "UPDATE accounts SET password_hash = $1, password_generation = password_generation + 1, \
+               password_length = $4, password_strength = $5, password_common = $6, password_set_at = $7 \
              WHERE id = $2 AND password_generation = $3",
         )
         .with(hash)
         .with(account.to_string())
-        .with(generation);
+        .with(generation)
+        .with(i64::from(facts.length))
+        .with(i64::from(facts.score))
+        .with(i64::from(facts.common))
+        .with(facts.set_at.millis());
         Ok(self.exec(&q).await? == 1)
     }
 }

@@ -83,7 +83,10 @@ async fn one_pending_invitation_per_org_and_account_taken_once(engine: Dialect) 
     );
     tx.commit().await.unwrap();
     let mut r = s.reader().await.unwrap();
-    assert_eq!(r.list_admin_invitations(org.id, t(999)).await.unwrap(), [first.clone()]);
+    assert_eq!(
+        r.list_admin_invitations(org.id, t(999)).await.unwrap(),
+        std::slice::from_ref(&first)
+    );
     assert!(
         r.list_admin_invitations(org.id, t(1000)).await.unwrap().is_empty(),
         "expired"
@@ -179,7 +182,11 @@ async fn sessions_are_listed_while_live_and_ended_by_id_for_their_account_only(e
         .list_live_sessions(acc.id, t(6000), t(1000))
         .await
         .unwrap();
-    assert_eq!(live, [fresh.clone()], "not idle since t(1000), not past its end");
+    assert_eq!(
+        live,
+        std::slice::from_ref(&fresh),
+        "not idle since t(1000), not past its end"
+    );
 
     let mut tx = s.begin().await.unwrap();
     assert!(

@@ -5,6 +5,7 @@
 
 use super::audience::audience;
 use super::flow::FailureReason;
+use super::password_facts::PasswordFacts;
 use super::passwords::check_password;
 use super::service::Auth;
 use super::sessions::sign_out_everywhere;
@@ -66,8 +67,9 @@ impl<S: Store> Auth<S> {
         };
         let account = me.account();
         let now = self.clock.now();
+        let facts = PasswordFacts::measure(new, &[&account.email, &account.display_name], now);
         let mut tx = self.store.begin().await?;
-        if !tx.replace_password(account.id, &hash, generation).await? {
+        if !tx.replace_password(account.id, &hash, &facts, generation).await? {
             return Err(CoreError::conflict(
                 "password_changed",
                 Some("current_password"),

@@ -8,7 +8,7 @@
 //! One file per concern: passwords (the length rule, hashing, the dummy-hash path), sessions
 //! (open, find and touch, sign out, sign out everywhere), throttle (attempts counted before
 //! they are checked, lockout with backoff), reset (single-use links bound to the password they
-//! replace), form tokens (the sign-in forms' CSRF tokens, made and checked by the server),
+//! replace), password facts (what a new password measures, for later policies), form tokens (the sign-in forms' CSRF tokens, made and checked by the server),
 //! upkeep (deleting what has expired) and the flow (the steps of a sign-in).
 
 mod account;
@@ -16,6 +16,7 @@ pub(crate) mod audience;
 mod flow;
 mod form_key;
 mod form_token;
+mod password_facts;
 mod passwords;
 mod reset;
 mod service;
@@ -25,6 +26,7 @@ mod upkeep;
 
 pub use flow::{Authenticated, FailureReason, Progress, Step};
 pub use form_token::FORM_TOKEN_SECS;
+pub use password_facts::{PasswordFacts, PasswordState, is_common};
 pub use passwords::{MAX_PASSWORD, MIN_PASSWORD, check_password};
 pub use service::{Auth, SignInPolicy};
 pub use sessions::OpenedSession;

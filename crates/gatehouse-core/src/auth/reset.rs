@@ -3,6 +3,7 @@
 //! generation it was issued for: once any link is used (the password changes), the others stop
 //! working.
 
+use super::password_facts::PasswordFacts;
 use super::passwords::check_password;
 use super::service::Auth;
 use super::sessions::sign_out_everywhere;
@@ -94,8 +95,9 @@ impl<S: Store> Auth<S> {
         let admission = self.admit(vec![(client, self.policy.ip_ceiling)], now).await?;
         let digest = secret::digest(token);
         let well_formed = token.starts_with("ghr_") && token.len() <= 100;
+        let mut reader = self.store.reader().await?;
         let ticket = if well_formed {
-            self.store.reader().await?.find_password_reset(&digest, now).await?
+            reader.find_password_reset(&digest, now).await?
         } else {
             None
         };
@@ -103,6 +105,9 @@ impl<S: Store> Auth<S> {
             return Err(link_expired());
         };
         check_password(password)?;
+        let owner = reader.find_account(ticket.account).await?.ok_or_else(link_expired)?;
+        drop(reader);
+        let facts = PasswordFacts::measure(password, &[&owner.email, &owner.display_name], now);
         let hash = match self.hash_password(password).await {
             Err(e @ CoreError::Overloaded { .. }) => {
                 self.refund(&admission).await?;
@@ -113,7 +118,11 @@ impl<S: Store> Auth<S> {
         let mut tx = self.store.begin().await?;
         // Taken again inside the transaction: only one of two racing posts gets it.
         let claimed = tx.take_password_reset(&digest, now).await?;
-        if claimed != Some(ticket) || !tx.replace_password(ticket.account, &hash, ticket.generation).await? {
+        if claimed != Some(ticket)
+            || !tx
+                .replace_password(ticket.account, &hash, &facts, ticket.generation)
+                .await?
+        {
             return Err(link_expired());
         }
         let account = tx.find_account(ticket.account).await?.ok_or_else(link_expired)?;

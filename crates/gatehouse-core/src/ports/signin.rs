@@ -3,6 +3,7 @@
 
 use crate::Timestamp;
 use crate::audit::RequestMeta;
+use crate::auth::PasswordFacts;
 use crate::error::Result;
 use crate::ids::{AccountId, SessionId};
 use crate::model::{Account, Session};
@@ -95,13 +96,14 @@ pub trait PasswordTx {
         digest: &str,
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<ResetTicket>>> + Send;
-    /// Sets the account's password hash and moves its password generation on, if the
-    /// generation is still `generation` (otherwise another change won: `false`, nothing done).
-    /// Every older reset link stops working.
+    /// Sets the account's password hash and the facts measured of the new password, and moves
+    /// its password generation on, if the generation is still `generation` (otherwise another
+    /// change won: `false`, nothing done). Every older reset link stops working.
     fn replace_password(
         &mut self,
         account: AccountId,
         hash: &str,
+        facts: &PasswordFacts,
         generation: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
 }

@@ -5,6 +5,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use gatehouse_core::auth::PasswordState;
 use gatehouse_core::ids::{AccountId, InstanceId};
 use gatehouse_core::model::{AccountFilter, OrgAccount};
 use gatehouse_core::page::PageRequest;
@@ -40,12 +41,53 @@ pub struct AccountResponse {
     pub added_at: String,
     /// When a scheduled deletion happens (it can be cancelled until then).
     pub delete_after: Option<String>,
+    /// The account's password, as measured when it was set (for password policies). Only the
+    /// organization that manages the account sees it; for any other it is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordResponse>,
+}
+
+/// What was measured of a password when it was set. Never the password, nor anything else
+/// derived from it.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordResponse {
+    /// `none` (no password), `unknown` (set before Gatehouse measured passwords) or `set`.
+    #[schema(example = "set")]
+    pub state: String,
+    /// Length in characters (`set` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<u32>,
+    /// zxcvbn's score, 0 (guessed within 10^3 tries) to 4 (more than 10^10) (`set` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 4)]
+    pub strength: Option<u8>,
+    /// Whether it is on Gatehouse's list of common passwords, whatever its case (`set` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub common: Option<bool>,
+    /// When it was set (`set` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_at: Option<String>,
+}
+
+impl From<&PasswordState> for PasswordResponse {
+    fn from(p: &PasswordState) -> Self {
+        let f = p.facts();
+        Self {
+            state: p.as_str().to_owned(),
+            length: f.map(|f| f.length),
+            strength: f.map(|f| f.score),
+            common: f.map(|f| f.common),
+            set_at: f.map(|f| f.set_at.to_rfc3339()),
+        }
+    }
 }
 
 impl From<OrgAccount> for AccountResponse {
     fn from(a: OrgAccount) -> Self {
         let billable = a.billable();
+        let password = a.password_seen().map(PasswordResponse::from);
         Self {
+            password,
             id: a.account.id.to_string(),
             email: a.account.email,
             display_name: a.account.display_name,

@@ -24,6 +24,11 @@ pub struct ConfigArgs {
     /// Log format: text or json. Default: text.
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    /// File of the keys that seal secrets stored in the database (made, mode 0600, when absent;
+    /// every node needs the same file; back it up apart from the database; rotate with
+    /// `gatehouse secret-key rotate`). Default: <data dir>/secret.key.
+    #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE", global = true)]
+    pub secret_key_file: Option<PathBuf>,
 
     /// Address to listen on. Default: 127.0.0.1:8080.
     #[arg(long, env = "GATEHOUSE_LISTEN", global = true, help_heading = "HTTP")]

@@ -116,6 +116,7 @@ pub(super) struct FileConfig {
     pub public_url: Option<String>,
     pub trusted_proxies: Option<Vec<IpAddr>>,
     pub log_format: Option<String>,
+    pub secret_key_file: Option<PathBuf>,
     pub http: HttpSection,
     pub database: DatabaseSection,
     pub sessions: SessionsSection,
@@ -138,6 +139,7 @@ struct RawFile {
     public_url: Option<String>,
     trusted_proxies: Option<Vec<IpAddr>>,
     log_format: Option<String>,
+    secret_key_file: Option<PathBuf>,
     #[serde(default)]
     http: HttpSection,
     #[serde(default)]
@@ -231,6 +233,7 @@ impl RawFile {
             public_url: self.public_url,
             trusted_proxies: self.trusted_proxies,
             log_format: self.log_format,
+            secret_key_file: self.secret_key_file,
         })
     }
 

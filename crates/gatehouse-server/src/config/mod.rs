@@ -31,6 +31,9 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// JSON logs rather than text.
     pub json_logs: bool,
+    /// The key file named by `--secret-key-file`; `None`: `secret.key` in the data directory
+    /// (see [`Config::secret_key_path`]).
+    pub secret_key_file: Option<PathBuf>,
     pub http: HttpConfig,
     pub database: DatabaseConfig,
     pub sessions: SessionsConfig,
@@ -256,11 +259,19 @@ impl Config {
                 )?
                 .filter(|t| !t.expose_secret().is_empty()),
             },
+            secret_key_file: args.secret_key_file.clone().or_else(|| file.secret_key_file.clone()),
             data_dir,
             public_url,
             json_logs,
             http,
         })
+    }
+
+    /// The secret key file: the one configured, else `secret.key` in the data directory.
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
     }
 
     /// Whether the database is a SQLite file inside the data directory (which must exist).

@@ -41,6 +41,28 @@ fn flags_beat_the_file_and_unknown_file_keys_are_refused() {
 }
 
 #[test]
+fn the_secret_key_file_is_in_the_data_dir_unless_the_flag_or_the_file_names_one() {
+    let c = Config::resolve(&ConfigArgs {
+        data_dir: Some("/var/lib/gh".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.secret_key_path(), PathBuf::from("/var/lib/gh/secret.key"));
+    let c = resolve_file("data_dir = \"/var/lib/gh\"\nsecret_key_file = \"/etc/gh/secret.key\"\n").unwrap();
+    assert_eq!(c.secret_key_path(), PathBuf::from("/etc/gh/secret.key"));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("g.toml");
+    std::fs::write(&p, "secret_key_file = \"/etc/gh/secret.key\"\n").unwrap();
+    let c = Config::resolve(&ConfigArgs {
+        config: Some(p),
+        secret_key_file: Some("/run/keys/gh.key".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.secret_key_path(), PathBuf::from("/run/keys/gh.key"));
+}
+
+#[test]
 fn the_database_url_can_come_from_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("url");

@@ -7,6 +7,7 @@ use crate::web::pages::{PageError, PageResult, render_status};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use gatehouse_core::auth::PasswordState;
 use gatehouse_core::ids::AccountId;
 use gatehouse_core::model::AccountFilter;
 use gatehouse_core::page::PageRequest;
@@ -175,6 +176,8 @@ struct AccountPage {
     tokens: Vec<(String, String, String, &'static str, String)>,
     /// The live sessions of a managed account.
     sessions: Vec<SessionRow>,
+    /// What was measured of the password, for the managing organization only.
+    password: Option<String>,
 }
 
 /// A live session as the account page shows it.
@@ -221,6 +224,25 @@ async fn token_rows(
         .collect())
 }
 
+/// The password facts in a sentence.
+fn password_text(p: &PasswordState) -> String {
+    match p {
+        PasswordState::None => "None set".to_owned(),
+        PasswordState::Unknown => "Set before Gatehouse measured passwords: strength unknown".to_owned(),
+        PasswordState::Set(f) => format!(
+            "Set {}: {} characters, strength {} of 4{}",
+            f.set_at.to_rfc3339(),
+            f.length,
+            f.score,
+            if f.common {
+                ", on the list of common passwords"
+            } else {
+                ", not a common password"
+            }
+        ),
+    }
+}
+
 pub async fn detail(
     State(st): State<AppState>,
     console: Console,
@@ -256,6 +278,7 @@ pub async fn detail(
         billable: d.account.billable(),
         tokens,
         sessions,
+        password: d.account.password_seen().map(password_text),
         is_admin: d.is_org_admin,
         created: d.account.account.created_at.to_rfc3339(),
         delete_after: d

@@ -280,7 +280,7 @@ pub async fn answer_invitation(
         _ => return Err(PageError::NotFound),
     };
     match result {
-        Ok(_) => Ok(back(notice)),
+        Ok(()) => Ok(back(notice)),
         Err(e) => refused(&st, &p, e).await,
     }
 }

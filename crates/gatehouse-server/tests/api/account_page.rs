@@ -9,6 +9,7 @@ engine_tests!(
     a_person_leaves_an_org_but_not_the_one_that_manages_them_nor_as_its_last_admin,
     only_an_unmanaged_account_deletes_itself_and_only_with_its_password,
     account_forms_need_the_session_token_and_the_page_needs_a_session,
+    an_invitation_is_accepted_on_the_account_page_and_sessions_end_from_it,
 );
 
 const PASSWORD: &str = "a passphrase of my own";
@@ -271,4 +272,75 @@ async fn account_forms_need_the_session_token_and_the_page_needs_a_session(app: 
     let r = anonymous.get("/account").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location.as_deref(), Some("/login?next=%2Faccount"));
+}
+
+async fn an_invitation_is_accepted_on_the_account_page_and_sessions_end_from_it(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let email = "pat@elsewhere.example";
+    let (b, pat) = app.signed_in_member(&org, email, PASSWORD).await;
+    let invited = app.post(&org, "/admins", serde_json::json!({"account_id": pat})).await;
+    assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.json);
+    let page = b.get("/account").await;
+    assert!(
+        page.body.contains("Admin invitations") && page.body.contains("/accept"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Go to the admin console"),
+        "no role before accepting"
+    );
+    let accept = page
+        .body
+        .split("action=\"")
+        .map(|s| s.split('"').next().unwrap())
+        .find(|a| a.ends_with("/accept"))
+        .unwrap()
+        .to_owned();
+    // A forged post changes nothing.
+    assert_eq!(
+        b.post(&accept, &[("csrf", "csrf_forged")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let accepted = b.post(&accept, &[("csrf", &page.csrf())]).await;
+    assert_eq!(accepted.location.as_deref(), Some("/account?notice=accepted"));
+    let page = b.get("/account").await;
+    assert!(page.body.contains("Go to the admin console"), "an admin now");
+    assert_eq!(b.get(&format!("/admin/orgs/{}", org.id)).await.status, StatusCode::OK);
+    // A second browser; the first lists both and ends the other one.
+    let other = Browser::new(&app.base);
+    let csrf = other.get("/login").await.csrf();
+    other
+        .post("/login", &[("csrf", &csrf), ("email", email), ("password", PASSWORD)])
+        .await;
+    let page = b.get("/account").await;
+    let rows: Vec<&str> = page
+        .body
+        .split("<tr>")
+        .filter(|r| r.contains("/account/sessions/"))
+        .collect();
+    assert_eq!(rows.len(), 2, "two sessions listed: {}", page.body);
+    let other_row = rows
+        .iter()
+        .find(|r| !r.contains("this browser"))
+        .expect("the other browser's row");
+    let end = other_row
+        .split("action=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap();
+    let r = b.post(end, &[("csrf", &page.csrf())]).await;
+    assert_eq!(r.location.as_deref(), Some("/account?notice=session_ended"));
+    assert_eq!(
+        other.get("/account").await.status,
+        StatusCode::SEE_OTHER,
+        "the other one ended"
+    );
+    assert_eq!(b.get("/account").await.status, StatusCode::OK, "this one lives");
+    let csrf = b.get("/account").await.csrf();
+    let everywhere = b.post("/account/sessions/end-all", &[("csrf", &csrf)]).await;
+    assert_eq!(everywhere.location.as_deref(), Some("/login?signed_out=1"));
+    assert_eq!(b.get("/account").await.status, StatusCode::SEE_OTHER);
+    let revoked = app.get(&org, "/events?action=session.revoked").await.json;
+    assert!(!revoked["items"].as_array().unwrap().is_empty(), "{revoked}");
 }

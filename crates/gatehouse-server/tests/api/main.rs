@@ -11,6 +11,7 @@ mod input;
 mod limits;
 mod management;
 mod ops;
+mod password_facts;
 mod races;
 mod scim;
 mod scim_batch;
