@@ -57,6 +57,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0014_sign_in_hardening",
         include_str!("../migrations/sqlite/0014_sign_in_hardening.sql"),
     ),
+    (
+        "0017_email_links",
+        include_str!("../migrations/sqlite/0017_email_links.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -106,6 +110,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0014_sign_in_hardening",
         include_str!("../migrations/postgres/0014_sign_in_hardening.sql"),
+    ),
+    (
+        "0017_email_links",
+        include_str!("../migrations/postgres/0017_email_links.sql"),
     ),
 ];
 

@@ -1,7 +1,7 @@
 //! Ports: what the domain needs from the outside world (storage, time, hashing, mail).
 //!
 //! Storage is split by capability (organizations, accounts, access, keys, audit, domains,
-//! directories, sign-in, jobs), each in two: `XxxReads`, available on a plain connection and
+//! directories, sign-in, emailed links, jobs), each in two: `XxxReads`, available on a plain connection and
 //! inside a transaction, and `XxxTx`, only inside a transaction. The two stand alone (a
 //! `XxxTx` does not require its `XxxReads`), so a function bounds on exactly the traits it
 //! uses and a test can hand it a small fake implementing only those. [`Reads`] and [`Writes`] join
@@ -14,6 +14,7 @@ mod accounts;
 mod audit;
 mod directory;
 mod domains;
+mod email_links;
 mod jobs;
 mod keys;
 mod orgs;
@@ -28,6 +29,7 @@ pub use directory::{
     ScimGroupRef, ScimListQuery, ScimPage, ScimUserAccount,
 };
 pub use domains::{DomainReads, DomainTx};
+pub use email_links::{EmailLink, EmailLinkReads, EmailLinkTx, LinkPurpose};
 pub use jobs::JobTx;
 pub use keys::{KeyReads, KeyTx};
 pub use orgs::{OrgReads, OrgTallies, OrgTx};
@@ -49,7 +51,7 @@ pub mod prelude {
         DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx, InstanceReads, InstanceTx, JobTx,
         KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx, Reads, SigninReads, SigninTx, Store, Writes,
     };
-    pub use super::{PasswordTx, SigninUpkeepTx, ThrottleTx};
+    pub use super::{EmailLinkReads, EmailLinkTx, PasswordTx, SigninUpkeepTx, ThrottleTx};
 }
 
 /// The source of "now". Tests use a clock they control, so nothing sleeps to wait for expiry.
@@ -120,6 +122,7 @@ pub trait Reads:
     + DirectoryReads
     + SigninReads
     + NoticeReads
+    + EmailLinkReads
 {
 }
 
@@ -136,6 +139,7 @@ impl<T> Reads for T where
         + DirectoryReads
         + SigninReads
         + NoticeReads
+        + EmailLinkReads
 {
 }
 
@@ -164,6 +168,7 @@ pub trait Writes:
     + PasswordTx
     + SigninUpkeepTx
     + JobTx
+    + EmailLinkTx
 {
 }
 
@@ -184,6 +189,7 @@ impl<T> Writes for T where
         + PasswordTx
         + SigninUpkeepTx
         + JobTx
+        + EmailLinkTx
 {
 }
 

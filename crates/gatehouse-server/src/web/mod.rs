@@ -7,20 +7,38 @@
 pub mod cookies;
 pub mod csrf;
 pub mod deferred;
+mod email_change;
 pub mod form;
+pub mod invitation;
 pub mod pages;
 pub mod session;
 mod signin;
+mod signup;
 
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
-/// The sign-in pages: `/login`, `/login/forgot`, `/login/reset` and `/logout`.
+/// The sign-in pages: `/login`, `/login/forgot`, `/login/reset` and `/logout`; sign-up
+/// (`/signup`, `/signup/confirm`: 404 unless turned on); and the email change of a signed-in
+/// account (`/account/email`, `/account/email/confirm`).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(signin::page).post(signin::submit))
         .route("/login/forgot", get(signin::forgot_page).post(signin::forgot_submit))
         .route("/login/reset", get(signin::reset_page).post(signin::reset_submit))
         .route("/logout", post(signin::logout))
+        .route("/signup", get(signup::page).post(signup::submit))
+        .route(
+            "/signup/confirm",
+            get(signup::confirm_page).post(signup::confirm_submit),
+        )
+        .route(
+            "/account/email",
+            get(email_change::form_page).post(email_change::submit),
+        )
+        .route(
+            "/account/email/confirm",
+            get(email_change::confirm_page).post(email_change::confirm_submit),
+        )
 }
