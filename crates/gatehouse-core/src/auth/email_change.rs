@@ -90,11 +90,11 @@ impl<S: Store> Auth<S> {
         let Some(account) = r.find_account(account).await? else {
             return Ok(());
         };
-        let taken = r.find_account_by_email(new_email.as_str()).await?.is_some();
+        let has_account = r.find_account_by_email(new_email.as_str()).await?.is_some();
         drop(r);
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let token = if taken {
+        let token = if has_account {
             None
         } else {
             tx.delete_email_links_of(account.id, LinkPurpose::EmailChange).await?;

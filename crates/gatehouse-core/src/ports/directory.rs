@@ -72,6 +72,7 @@ pub trait DirectoryReads {
     /// A page of the directory's users as `list_scim_users` and, when `groups` is true, the
     /// directory's groups of each as `list_scim_user_groups` answers them, read by the same
     /// statement (a lookup by userName is one round trip, not two).
+    #[allow(clippy::type_complexity)] // a page and its users' groups, as the doc says; on main since fdb3aeb
     fn list_scim_users_with_groups(
         &mut self,
         directory: DirectoryId,

@@ -321,8 +321,8 @@ async fn an_account_an_admin_adds_is_mailed_a_set_password_link_or_a_notice(d: D
         b.sign_in("pat@example.org", "pat's chosen passphrase").await.status,
         StatusCode::SEE_OTHER
     );
-    let sent = |r: gatehouse_testkit::Resp| r.json["items"][0]["changes"]["after"]["sent"].clone();
+    let what_was_sent = |r: gatehouse_testkit::Resp| r.json["items"][0]["changes"]["after"]["sent"].clone();
     let path = "/events?action=auth.invitation_sent";
-    assert_eq!(sent(app.get(&acme, path).await), "set_password_link");
-    assert_eq!(sent(app.get(&globex, path).await), "notice");
+    assert_eq!(what_was_sent(app.get(&acme, path).await), "set_password_link");
+    assert_eq!(what_was_sent(app.get(&globex, path).await), "notice");
 }
