@@ -7,7 +7,7 @@ use super::service::Auth;
 use crate::audit::{Actor, AuditAction, AuditEvent, RequestMeta};
 use crate::error::Result;
 use crate::ids::{AccountId, OrgId};
-use crate::ports::prelude::*;
+use crate::ports::{Mail, prelude::*};
 use crate::product::AccountStatus;
 
 /// How long an invitation's set-password link works.
@@ -33,19 +33,20 @@ impl Invitation {
 }
 
 impl<S: Store> Auth<S> {
-    /// Mails the person an organization's admin (`inviter`) just added to it, once the addition
-    /// is committed, and records what was sent (`auth.invitation_sent`) in that organization's
-    /// log. An account with no password gets a set-password link valid for 7 days; an account
-    /// with a password gets a notice. (An account linked to an identity provider will get the
-    /// notice too; no such link exists yet.) A deactivated account gets nothing: it could not
-    /// sign in anyway. Answers what was sent, if anything.
-    pub async fn send_invitation(
+    /// The invitation of the person an organization's admin (`inviter`) just added to it, once
+    /// the addition is committed: records what is sent (`auth.invitation_sent`) in that
+    /// organization's log and answers the mail, for the caller to send with [`Auth::deliver`]
+    /// (after its answer: a mail server's delay or failure does not undo the addition). An
+    /// account with no password gets a set-password link valid for 7 days; an account with a
+    /// password gets a notice. (An account linked to an identity provider will get the notice
+    /// too; no such link exists yet.) A deactivated account gets nothing: it could not sign in.
+    pub async fn invitation(
         &self,
         org: OrgId,
         account: AccountId,
         inviter: &Actor,
         meta: &RequestMeta,
-    ) -> Result<Option<Invitation>> {
+    ) -> Result<Option<(Invitation, Mail)>> {
         let mut r = self.store.reader().await?;
         let (Some(o), Some(a)) = (r.find_org(org).await?, r.find_account(account).await?) else {
             return Ok(None);
@@ -91,8 +92,16 @@ impl<S: Store> Auth<S> {
                 base = self.public_url,
             ),
         };
-        self.mail(&a.email, &format!("{} added you on Gatehouse", o.name), body)
-            .await?;
-        Ok(Some(kind))
+        let mail = Mail {
+            to: a.email.clone(),
+            subject: format!("{} added you on Gatehouse", o.name),
+            body,
+        };
+        Ok(Some((kind, mail)))
+    }
+
+    /// Sends a message this service wrote (an invitation).
+    pub async fn deliver(&self, mail: Mail) -> Result<()> {
+        self.mailer.send(mail).await
     }
 }

@@ -216,7 +216,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<AccountResponse>)> {
     let input = NewAccount::parse(&body.email, &body.display_name)?;
     let (account, _created) = st.services.accounts.create(&admin, input).await?;
-    crate::web::invitation::queue_invitation(&st, &admin, account.account.id);
+    crate::web::invitation::invite(&st, &admin, account.account.id).await;
     Ok((StatusCode::CREATED, Json(account.into())))
 }
 

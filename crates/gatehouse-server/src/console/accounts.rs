@@ -135,7 +135,7 @@ pub async fn create(State(st): State<AppState>, ConsoleForm { console, form }: C
     };
     match result {
         Ok((a, _)) => {
-            crate::web::invitation::queue_invitation(&st, &console.admin, a.account.id);
+            crate::web::invitation::invite(&st, &console.admin, a.account.id).await;
             done(&console.url(&format!("/accounts/{}", a.account.id)), "account_created")
         }
         Err(e) => {

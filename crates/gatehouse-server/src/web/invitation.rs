@@ -1,21 +1,32 @@
-//! The invitation mail of an account an admin added to an organization (API or console),
-//! queued once the addition is committed, so the admin's answer waits for no mail server and a
-//! mail that fails leaves the addition as it is (the failure is logged).
+//! The invitation mail of an account an admin added to an organization (API or console). It is
+//! prepared (its link and its audit event written) before the admin's answer, and sent after
+//! it, so the answer waits for no mail server and a mail that fails leaves the addition as it
+//! is (the failure is logged).
 
 use crate::state::AppState;
 use gatehouse_core::authz::OrgAdmin;
 use gatehouse_core::ids::AccountId;
 
-/// Queues the invitation mail of `account`, just added by `admin` to its organization.
-pub fn queue_invitation(st: &AppState, admin: &OrgAdmin, account: AccountId) {
-    let (signin, org, actor, meta) = (
-        st.signin.clone(),
-        admin.org(),
-        admin.actor().clone(),
-        admin.meta().clone(),
-    );
-    let job = async move { signin.send_invitation(org, account, &actor, &meta).await.map(|_| ()) };
-    if let Err(e) = st.deferred.queue("invitation mail", Box::pin(job)) {
+/// Prepares the invitation of `account`, just added by `admin` to its organization, and queues
+/// its mail.
+pub async fn invite(st: &AppState, admin: &OrgAdmin, account: AccountId) {
+    let mail = match st
+        .signin
+        .invitation(admin.org(), account, admin.actor(), admin.meta())
+        .await
+    {
+        Ok(Some((_, mail))) => mail,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!(error = %e, account = %account, "the invitation could not be prepared");
+            return;
+        }
+    };
+    let signin = st.signin.clone();
+    if let Err(e) = st
+        .deferred
+        .queue("invitation mail", Box::pin(async move { signin.deliver(mail).await }))
+    {
         tracing::error!(error = %e, account = %account, "the invitation mail could not be queued");
     }
 }
