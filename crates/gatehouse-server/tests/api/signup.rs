@@ -294,6 +294,12 @@ async fn an_account_an_admin_adds_is_mailed_a_set_password_link_or_a_notice(d: D
     let b = Browser::new(&app.base);
     let set = b.set_password(&link, "pat's chosen passphrase").await;
     assert_eq!(set.location.as_deref(), Some("/login?password_set=1"), "{}", set.body);
+    let proven = "SELECT COUNT(*) FROM accounts WHERE email = 'pat@example.org' AND email_verified_at IS NOT NULL";
+    assert_eq!(
+        count(&app, proven.into()).await,
+        1,
+        "a mailed link used proves the address"
+    );
     assert_eq!(
         b.sign_in("pat@example.org", "pat's chosen passphrase").await.status,
         StatusCode::SEE_OTHER
