@@ -148,9 +148,12 @@ impl AccountTx for SqlTx {
     }
 
     async fn update_account(&mut self, a: &Account) -> Result<()> {
+        // A new address is not proven by the old one's proof (the right-hand sides read the
+        // row as it was).
         let q = Sql::new(
             "UPDATE accounts SET display_name = $1, display_name_folded = $2, status = $3, last_active_at = $4, \
-             email = $5, email_domain = $6, delete_after = $7 WHERE id = $8",
+             email = $5, email_domain = $6, delete_after = $7, \
+             email_verified_at = CASE WHEN email = $5 THEN email_verified_at ELSE NULL END WHERE id = $8",
         )
         .with(a.display_name.clone())
         .with(a.display_name.to_lowercase())

@@ -13,6 +13,7 @@ mod db;
 pub mod dialect;
 mod directory;
 mod domains;
+mod email_links;
 mod error;
 mod invitations;
 mod jobs;

@@ -65,6 +65,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0016_sessions_and_invitations",
         include_str!("../migrations/sqlite/0016_sessions_and_invitations.sql"),
     ),
+    (
+        "0017_email_links",
+        include_str!("../migrations/sqlite/0017_email_links.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -122,6 +126,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0016_sessions_and_invitations",
         include_str!("../migrations/postgres/0016_sessions_and_invitations.sql"),
+    ),
+    (
+        "0017_email_links",
+        include_str!("../migrations/postgres/0017_email_links.sql"),
     ),
 ];
 

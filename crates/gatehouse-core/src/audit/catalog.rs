@@ -155,7 +155,7 @@ catalog! {
     DomainUnverified => "domain.unverified", Domains, High, "A domain lost its verification and its accounts were released";
     DomainRemoved => "domain.removed", Domains, High, "A domain was removed";
     DomainAccountsClaimed => "domain.accounts_claimed", Domains, Medium, "Accounts on a verified domain became managed";
-    AccountEmailChanged => "account.email_changed", Accounts, Medium, "A managed account's email address changed";
+    AccountEmailChanged => "account.email_changed", Accounts, Medium, "An account's email address changed (by its organization, or by the person through a link mailed to the new address)";
     AccountDeletionScheduled => "account.deletion_scheduled", Accounts, Medium, "A managed account was scheduled for deletion";
     AccountDeletionCanceled => "account.deletion_canceled", Accounts, Low, "A scheduled account deletion was canceled";
     AuthSignInFailed => "auth.sign_in_failed", SignIn, Medium, "A sign-in failed (the event says why)";
@@ -175,6 +175,9 @@ catalog! {
     AdminInvitationCancelled => "admin.invitation_cancelled", Admins, Medium, "A pending admin invitation was cancelled";
     AdminInvitationAccepted => "admin.invitation_accepted", Admins, High, "A person accepted an invitation to be an organization admin";
     AdminInvitationDeclined => "admin.invitation_declined", Admins, Low, "A person declined an invitation to be an organization admin";
+    AuthSignedUp => "auth.signed_up", SignIn, Low, "A person created an account through sign-up on a domain the organization verified and claims";
+    AccountEmailChangeRequested => "account.email_change_requested", Accounts, Low, "A person asked to change their account's email address; the new address was mailed";
+    AuthInvitationSent => "auth.invitation_sent", SignIn, Low, "A person an admin added was mailed a set-password link or a notice";
 }
 
 impl AuditAction {

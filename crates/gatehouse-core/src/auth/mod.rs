@@ -8,26 +8,36 @@
 //! One file per concern: passwords (the length rule, hashing, the dummy-hash path), sessions
 //! (open, find and touch, sign out, sign out everywhere), throttle (attempts counted before
 //! they are checked, lockout with backoff), reset (single-use links bound to the password they
-//! replace), password facts (what a new password measures, for later policies), form tokens (the sign-in forms' CSRF tokens, made and checked by the server),
-//! upkeep (deleting what has expired) and the flow (the steps of a sign-in).
+//! replace), password facts (what a new password measures, for later policies), form tokens (the
+//! sign-in forms' CSRF tokens, made and checked by the server), upkeep (deleting what has
+//! expired) and the flow (the steps of a sign-in). Mailed links prove an address: sign-up,
+//! email change (both over `mailed`), and the invitation mail of an account an admin added.
 
 mod account;
 pub(crate) mod audience;
+mod email_change;
 mod flow;
 mod form_key;
 mod form_token;
+mod invitation;
+mod mailed;
 mod password_facts;
 mod passwords;
 mod reset;
 mod service;
 mod sessions;
+mod signup;
 mod throttle;
 mod upkeep;
 
+pub use email_change::{ChangeLink, EMAIL_CHANGE_CONFIRM_PATH, EmailChanged};
 pub use flow::{Authenticated, FailureReason, Progress, Step};
 pub use form_token::FORM_TOKEN_SECS;
+pub use invitation::{INVITATION_LINK_SECS, Invitation};
+pub use mailed::EMAIL_LINK_SECS;
 pub use password_facts::{PasswordFacts, PasswordState, is_common};
 pub use passwords::{MAX_PASSWORD, MIN_PASSWORD, check_password};
 pub use service::{Auth, SignInPolicy};
 pub use sessions::OpenedSession;
+pub use signup::SIGNUP_CONFIRM_PATH;
 pub use throttle::backoff_secs;

@@ -127,6 +127,7 @@ impl<S: Store> Auth<S> {
         }
         let account = tx.find_account(ticket.account).await?.ok_or_else(link_expired)?;
         sign_out_everywhere(&mut tx, ticket.account).await?;
+        tx.mark_email_verified(ticket.account, now).await?;
         refund_in(&mut tx, &admission).await?;
         for org in super::audience::audience(&mut tx, ticket.account).await? {
             let ev = AuditEvent::new(org, &account_actor(&account), meta, AuditAction::AuthPasswordSet, now).target(

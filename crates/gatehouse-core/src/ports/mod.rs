@@ -1,7 +1,7 @@
 //! Ports: what the domain needs from the outside world (storage, time, hashing, mail).
 //!
 //! Storage is split by capability (organizations, accounts, access, keys, audit, domains,
-//! directories, sign-in, jobs, admin invitations), each in two: `XxxReads`, available on a plain connection and
+//! directories, sign-in, emailed links, jobs, admin invitations), each in two: `XxxReads`, available on a plain connection and
 //! inside a transaction, and `XxxTx`, only inside a transaction. The two stand alone (a
 //! `XxxTx` does not require its `XxxReads`), so a function bounds on exactly the traits it
 //! uses and a test can hand it a small fake implementing only those. [`Reads`] and [`Writes`] join
@@ -14,6 +14,7 @@ mod accounts;
 mod audit;
 mod directory;
 mod domains;
+mod email_links;
 mod invitations;
 mod jobs;
 mod keys;
@@ -29,6 +30,7 @@ pub use directory::{
     ScimGroupRef, ScimListQuery, ScimPage, ScimUserAccount, UsersWithGroups,
 };
 pub use domains::{DomainReads, DomainTx};
+pub use email_links::{EmailLink, EmailLinkReads, EmailLinkTx, LinkPurpose};
 pub use invitations::{InvitationReads, InvitationTx};
 pub use jobs::JobTx;
 pub use keys::{KeyReads, KeyTx};
@@ -52,7 +54,7 @@ pub mod prelude {
         InvitationReads, InvitationTx, JobTx, KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx, Reads, SigninReads,
         SigninTx, Store, Writes,
     };
-    pub use super::{PasswordTx, SigninUpkeepTx, ThrottleTx};
+    pub use super::{EmailLinkReads, EmailLinkTx, PasswordTx, SigninUpkeepTx, ThrottleTx};
 }
 
 /// The source of "now". Tests use a clock they control, so nothing sleeps to wait for expiry.
@@ -124,6 +126,7 @@ pub trait Reads:
     + SigninReads
     + NoticeReads
     + InvitationReads
+    + EmailLinkReads
 {
 }
 
@@ -141,6 +144,7 @@ impl<T> Reads for T where
         + SigninReads
         + NoticeReads
         + InvitationReads
+        + EmailLinkReads
 {
 }
 
@@ -170,6 +174,7 @@ pub trait Writes:
     + SigninUpkeepTx
     + JobTx
     + InvitationTx
+    + EmailLinkTx
 {
 }
 
@@ -191,6 +196,7 @@ impl<T> Writes for T where
         + SigninUpkeepTx
         + JobTx
         + InvitationTx
+        + EmailLinkTx
 {
 }
 

@@ -258,6 +258,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<AccountResponse>)> {
     let input = NewAccount::parse(&body.email, &body.display_name)?;
     let (account, _created) = st.services.accounts.create(&admin, input).await?;
+    crate::web::invitation::invite(&st, &admin, account.account.id).await;
     Ok((StatusCode::CREATED, Json(account.into())))
 }
 

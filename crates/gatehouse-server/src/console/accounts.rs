@@ -136,7 +136,10 @@ pub async fn create(State(st): State<AppState>, ConsoleForm { console, form }: C
         Err(e) => Err(e),
     };
     match result {
-        Ok((a, _)) => done(&console.url(&format!("/accounts/{}", a.account.id)), "account_created"),
+        Ok((a, _)) => {
+            crate::web::invitation::invite(&st, &console.admin, a.account.id).await;
+            done(&console.url(&format!("/accounts/{}", a.account.id)), "account_created")
+        }
         Err(e) => {
             let mut p = build(&st, &console, &AccountsQuery::default(), form_errors(e)?).await?;
             p.form_email = form.email;

@@ -8,18 +8,22 @@ mod account;
 pub mod cookies;
 pub mod csrf;
 pub mod deferred;
+mod email_change;
 pub mod form;
+pub mod invitation;
 pub mod pages;
 pub mod person;
 pub mod session;
 mod signin;
+mod signup;
 
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
-/// The sign-in pages (`/login`, `/login/forgot`, `/login/reset`, `/logout`) and the person's
-/// own account page (`/account`).
+/// The sign-in pages (`/login`, `/login/forgot`, `/login/reset`, `/logout`), sign-up (`/signup`,
+/// `/signup/confirm`: 404 unless turned on) and the person's own account page (`/account`,
+/// with its email change at `/account/email`, `/account/email/confirm`).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(signin::page).post(signin::submit))
@@ -34,4 +38,17 @@ pub fn router() -> Router<AppState> {
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route("/account/sessions/end-all", post(account::end_all_sessions))
         .route("/account/invitations/{id}/{answer}", post(account::answer_invitation))
+        .route("/signup", get(signup::page).post(signup::submit))
+        .route(
+            "/signup/confirm",
+            get(signup::confirm_page).post(signup::confirm_submit),
+        )
+        .route(
+            "/account/email",
+            get(email_change::form_page).post(email_change::submit),
+        )
+        .route(
+            "/account/email/confirm",
+            get(email_change::confirm_page).post(email_change::confirm_submit),
+        )
 }

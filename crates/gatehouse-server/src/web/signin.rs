@@ -80,7 +80,7 @@ fn is_local(n: &str) -> bool {
 }
 
 /// A 303 to `to`; an address that cannot be a header is a bad request, never a panic.
-fn see_other(to: &str) -> PageResult {
+pub(super) fn see_other(to: &str) -> PageResult {
     let location = HeaderValue::from_str(to)
         .map_err(|_| PageError::BadRequest("The address to go to is not a valid address.".into()))?;
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
@@ -89,7 +89,7 @@ fn see_other(to: &str) -> PageResult {
 /// How a page answers a refused attempt: too many attempts (429) or a full hashing queue
 /// (503), each with `Retry-After`; `limited` names what there were too many of. Anything else
 /// is the page error it is.
-fn refusal(e: CoreError, limited: &str) -> Result<(StatusCode, String, Option<u64>), PageError> {
+pub(super) fn refusal(e: CoreError, limited: &str) -> Result<(StatusCode, String, Option<u64>), PageError> {
     match e {
         CoreError::RateLimited { retry_after_secs } => Ok((
             StatusCode::TOO_MANY_REQUESTS,
@@ -115,6 +115,7 @@ pub struct LoginQuery {
     signed_out: Option<String>,
     password_set: Option<String>,
     account_deleted: Option<String>,
+    signed_up: Option<String>,
 }
 
 pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> PageResult {
@@ -126,6 +127,8 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Quer
         Some("Your password is set. Sign in with it now.")
     } else if q.account_deleted.is_some() {
         Some("Your account is deleted.")
+    } else if q.signed_up.is_some() {
+        Some("Your account is ready. Sign in with your email and password.")
     } else {
         None
     };
