@@ -558,3 +558,21 @@ export async function setPasswordAndSignIn(page, server, password) {
   await signIn(page, server, server.adminEmail, password);
   await expectOverview(page, server);
 }
+
+/**
+ * The newest mail to `to` (holding `marker`, if given) in the server's outbox folder, waiting
+ * for it: the sign-in pages send mail after they have answered.
+ */
+export async function mailTo(server, to, marker = '') {
+  const dir = path.join(server.dataDir, 'outbox');
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const names = (await fs.readdir(dir).catch(() => [])).sort().reverse();
+    for (const name of names) {
+      const text = await fs.readFile(path.join(dir, name), 'utf8');
+      if (text.startsWith(`To: ${to}\r\n`) && text.includes(marker)) return text;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail to ${to} ${marker ? `holding ${marker} ` : ''}in ${dir} within 10 s`);
+}

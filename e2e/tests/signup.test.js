@@ -5,8 +5,6 @@
 // The steps run in order against one fresh server and depend on each other.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { after, before } from 'node:test';
 import {
   SETUP_TIMEOUT,
@@ -15,6 +13,7 @@ import {
   expectVisible,
   field,
   launchBrowser,
+  mailTo,
   startServer,
   steps,
   visit,
@@ -42,21 +41,6 @@ after(async () => {
 
 const step = steps('signup', () => page);
 
-/** The body of the one mail to `to` in the outbox, waiting for it (it is sent after the answer). */
-async function mailTo(to) {
-  const dir = path.join(server.dataDir, 'outbox');
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const names = await fs.readdir(dir).catch(() => []);
-    for (const name of names.sort()) {
-      const text = await fs.readFile(path.join(dir, name), 'utf8');
-      if (text.startsWith(`To: ${to}\r\n`)) return text;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no mail to ${to} in ${dir} within 10 s`);
-}
-
 step('the sign-in page links to sign-up', async () => {
   await visit(page, server.url('/login'));
   const signUp = page.getByRole('link', { name: 'Create an account', exact: true });
@@ -72,7 +56,7 @@ step('the sign-up form answers "check your email"', async () => {
 });
 
 step('the mailed link opens the form for a name and a password', async () => {
-  const mail = await mailTo(EMAIL);
+  const mail = await mailTo(server, EMAIL);
   const line = mail.split('\r\n').find((l) => l.includes('/signup/confirm?token='));
   assert.ok(line, `the mail has a confirm link:\n${mail}`);
   link = new URL(line.trim());

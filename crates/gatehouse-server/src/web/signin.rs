@@ -390,3 +390,37 @@ pub async fn reset_submit(
     };
     Ok(with_retry_after(render_status(status, &page)?, retry_after))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_follows_paths_on_this_host_only() {
+        let to = |n: &str| safe_next(Some(n)).ok();
+        for local in [
+            "/account",
+            "/admin/orgs/x?tab=1",
+            "/oauth2/authorize?redirect_uri=https://app.example/cb",
+        ] {
+            assert_eq!(to(local).as_deref(), Some(local), "{local}");
+        }
+        for foreign in [
+            "//evil.example",
+            "/\\evil.example",
+            "/admin\\@evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(to(foreign).as_deref(), Some(HOME), "{foreign:?}");
+        }
+        assert_eq!(safe_next(None).ok().as_deref(), Some(HOME));
+        assert!(
+            safe_next(Some("/account\r\nSet-Cookie: x=1")).is_err(),
+            "CR/LF is refused"
+        );
+        assert_eq!(to(&format!("/{}", "a".repeat(3000))).as_deref(), Some(HOME), "bounded");
+    }
+}
