@@ -14,6 +14,7 @@ engine_tests!(
     a_next_address_with_a_line_break_is_a_bad_request_not_a_crash,
     forms_that_do_not_parse_say_what_was_wrong,
     a_csrf_cookie_the_server_did_not_make_is_refused_with_its_matching_field,
+    the_email_step_answers_alike_for_an_address_with_an_account_and_one_without,
 );
 
 /// Tests that need a configuration of their own, on each engine.
@@ -37,6 +38,7 @@ configured_tests!(
     one_client_guessing_many_addresses_meets_its_ceiling,
     reset_posts_meet_the_clients_ceiling,
     a_full_hashing_queue_answers_503_with_retry_after_and_counts_nothing,
+    the_forgot_form_answers_before_its_mail_is_sent,
 );
 
 /// An app that believes `X-Forwarded-For` from loopback, so a test can speak from any client
@@ -481,4 +483,73 @@ async fn a_csrf_cookie_the_server_did_not_make_is_refused_with_its_matching_fiel
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+/// The page without its CSRF token (which differs per visitor, whatever the address).
+fn without_token(body: &str) -> String {
+    let token = gatehouse_testkit::hidden(body, "csrf").unwrap_or_default();
+    body.replace(&token, "")
+}
+
+async fn the_email_step_answers_alike_for_an_address_with_an_account_and_one_without(app: TestApp) {
+    let (_, ada) = admin_with_password(&app, "Acme").await;
+    let b = Browser::new(&app.base);
+    let csrf = b.get("/login").await.csrf();
+    let step = |email: String| {
+        let (b, csrf) = (&b, csrf.clone());
+        async move {
+            b.post("/login", &[("csrf", csrf.as_str()), ("email", email.as_str())])
+                .await
+        }
+    };
+    let known = step(ada.clone()).await;
+    let unknown = step("ghost@acme.example".to_owned()).await;
+    assert_eq!((known.status, unknown.status), (StatusCode::OK, StatusCode::OK));
+    assert!(
+        known.body.contains("name=\"password\""),
+        "the password step: {}",
+        known.body
+    );
+    assert_eq!(
+        without_token(&known.body).replace(&ada, "ADDRESS"),
+        without_token(&unknown.body).replace("ghost@acme.example", "ADDRESS"),
+        "the same page but for the address it repeats"
+    );
+    let bad = step("not an address".to_owned()).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Enter an email address"));
+}
+
+/// The forgot form answers while its mail cannot be delivered at all: an SMTP server that
+/// accepts connections and never says a word. Were the lookup and the mail done before the
+/// answer, a known address would wait on the mail server (and so differ from an unknown one).
+async fn the_forgot_form_answers_before_its_mail_is_sent(d: Dialect) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = TestApp::spawn_with(d, |c| {
+        c.mail.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
+    })
+    .await;
+    let (_, ada) = admin_with_password(&app, "Acme").await;
+    let b = Browser::new(&app.base);
+    let csrf = b.get("/login/forgot").await.csrf();
+    for email in [ada.as_str(), "ghost@acme.example", ada.as_str()] {
+        let answered = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            b.post("/login/forgot", &[("csrf", &csrf), ("email", email)]),
+        )
+        .await
+        .expect("the page answers without waiting for the mail server");
+        assert!(
+            answered.body.contains("If an account exists for that address"),
+            "{email}"
+        );
+    }
+    silent.abort();
 }
