@@ -286,8 +286,13 @@ pub struct ServeConnections {
 }
 
 impl ServeConnections {
+    /// `with_state(())` turns every handler into its finished service once, here, as
+    /// `into_make_service` does; a router called as it is would build each handler's service
+    /// (with every layer) again for every request.
     pub fn new(router: Router) -> Self {
-        Self { router }
+        Self {
+            router: router.with_state(()),
+        }
     }
 }
 
