@@ -391,6 +391,10 @@ async fn failures_look_alike_and_five_lock_the_address_with_backoff(app: TestApp
     assert_eq!(failed.json["items"].as_array().unwrap().len(), 5);
     assert_eq!(failed.json["items"][0]["ip"], "127.0.0.1");
     assert_eq!(
+        failed.json["items"][0]["changes"]["after"]["reason"], "wrong_password",
+        "the log says why, the page does not"
+    );
+    assert_eq!(
         app.get(&org, "/events?action=auth.locked_out").await.json["items"]
             .as_array()
             .unwrap()
