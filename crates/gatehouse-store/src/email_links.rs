@@ -97,13 +97,6 @@ impl EmailLinkTx for SqlTx {
         Ok(())
     }
 
-    async fn delete_other_sessions(&mut self, account: AccountId, keep: &str) -> Result<u64> {
-        let q = Sql::new("DELETE FROM sessions WHERE account_id = $1 AND digest <> $2")
-            .with(account.to_string())
-            .with(keep);
-        self.exec(&q).await
-    }
-
     async fn prune_email_links(&mut self, now: Timestamp) -> Result<u64> {
         let q = Sql::new("DELETE FROM email_links WHERE expires_at <= $1").with(now.millis());
         self.exec(&q).await

@@ -125,6 +125,13 @@ impl SigninTx for SqlTx {
         self.exec(&q).await
     }
 
+    async fn delete_other_sessions(&mut self, account: AccountId, keep: &str) -> Result<u64> {
+        let q = Sql::new("DELETE FROM sessions WHERE account_id = $1 AND digest <> $2")
+            .with(account.to_string())
+            .with(keep);
+        self.exec(&q).await
+    }
+
     async fn delete_session_of(&mut self, account: AccountId, id: SessionId) -> Result<bool> {
         let q = Sql::new("DELETE FROM sessions WHERE id = $1 AND account_id = $2")
             .with(id.to_string())

@@ -168,7 +168,12 @@ impl<S: Store> Auth<S> {
     /// from this client (so a stolen session cannot guess it without limit). A wrong one is
     /// recorded like a failed sign-in and answered as a field error. Returns the counted
     /// attempt (to take back once the action succeeds) and the password generation checked.
-    async fn confirm_password(&self, me: &SignedIn, password: &str, meta: &RequestMeta) -> Result<(Admission, i64)> {
+    pub(super) async fn confirm_password(
+        &self,
+        me: &SignedIn,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> Result<(Admission, i64)> {
         let account = me.account();
         let now = self.clock.now();
         let keys = ThrottleKeys::new(&account.email, meta);

@@ -10,7 +10,6 @@
 
 use super::mailed::{insert_link, link_digest, link_expired};
 use super::service::Auth;
-use super::throttle::ThrottleKeys;
 use crate::audit::{AuditAction, AuditEvent, RequestMeta};
 use crate::authz::{SignedIn, account_actor};
 use crate::error::{CoreError, Result};
@@ -57,21 +56,15 @@ impl<S: Store> Auth<S> {
         if email.as_str() == account.email {
             return Err(CoreError::validation("new_email", "is already your address"));
         }
-        let keys = ThrottleKeys::new(&account.email, meta);
-        let admission = self.admit(self.sign_in_limits(&keys), self.clock.now()).await?;
-        let checked = match self.check_credentials(&account.email, password).await {
-            Err(e @ CoreError::Overloaded { .. }) => {
-                self.refund(&admission).await?;
-                return Err(e);
-            }
-            other => other?,
-        };
-        if !checked.accepted || checked.known.as_ref().map(|a| a.id) != Some(account.id) {
-            return Err(CoreError::Unauthenticated {
+        // Checked and counted as the account page checks its current password (a wrong one
+        // is a failed sign-in); this form answers it as "Incorrect password.".
+        let (admission, _) = self.confirm_password(who, password, meta).await.map_err(|e| match e {
+            CoreError::Validation { .. } => CoreError::Unauthenticated {
                 code: "wrong_password",
                 message: "Incorrect password.".into(),
-            });
-        }
+            },
+            other => other,
+        })?;
         self.refund(&admission).await?;
         let mut r = self.store.reader().await?;
         if let Some(org) = r.find_account_manager(account.id).await? {

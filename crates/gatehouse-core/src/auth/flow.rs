@@ -34,8 +34,6 @@ pub enum FailureReason {
     WrongPassword,
     NoPassword,
     Deactivated,
-    /// The password was right, but the destination turned the person away.
-    Refused,
 }
 
 impl FailureReason {
@@ -45,7 +43,6 @@ impl FailureReason {
             Self::WrongPassword => "wrong_password",
             Self::NoPassword => "no_password",
             Self::Deactivated => "account_deactivated",
-            Self::Refused => "refused_by_destination",
         }
     }
 }
@@ -60,8 +57,7 @@ pub enum Progress {
 }
 
 /// Proof that a person completed their sign-in flow: the account is theirs and active. It
-/// opens no session by itself: the destination decides whether it admits the person, then
-/// calls [`Auth::open_session`] or [`Auth::refuse`].
+/// opens no session by itself: [`Auth::open_session`] does.
 #[derive(Debug)]
 pub struct Authenticated {
     account: Account,
@@ -137,25 +133,6 @@ impl<S: Store> Auth<S> {
                     .await?;
                 Err(invalid())
             }
-        }
-    }
-
-    /// Turns away an authenticated person whom the destination does not admit, exactly as a
-    /// wrong password would be: the attempt stays counted, no session opens, and the answer
-    /// is "Incorrect email or password.", so the form tells nothing more.
-    pub async fn refuse(&self, done: Authenticated, meta: &RequestMeta) -> CoreError {
-        match self
-            .record_failure(
-                Some(done.account()),
-                FailureReason::Refused,
-                &done.admission,
-                meta,
-                done.at,
-            )
-            .await
-        {
-            Ok(()) => invalid(),
-            Err(e) => e,
         }
     }
 

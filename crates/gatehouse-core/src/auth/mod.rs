@@ -1,9 +1,9 @@
 //! Authentication: who a person is, proven once, then remembered by a session.
 //!
 //! A sign-in is a flow of [`Step`]s whose outcome is an [`Authenticated`] account; any active
-//! account with a password can complete it. Whether the place the person is going admits
-//! them (the console wants an organization admin; a product will ask its own question) is
-//! that place's check, made before [`Auth::open_session`].
+//! account with a password can complete it, and [`Auth::open_session`] gives it a session.
+//! Whether the place the person then goes admits them (the console wants an organization
+//! admin; a product will ask its own question) is that place's check.
 //!
 //! One file per concern: passwords (the length rule, hashing, the dummy-hash path), sessions
 //! (open, find and touch, sign out, sign out everywhere), throttle (attempts counted before

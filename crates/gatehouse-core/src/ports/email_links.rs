@@ -75,9 +75,6 @@ pub trait EmailLinkTx {
     ) -> impl Future<Output = Result<u64>> + Send;
     /// Records that a mailed link proved, at `at`, that the account reads its current address.
     fn mark_email_verified(&mut self, account: AccountId, at: Timestamp) -> impl Future<Output = Result<()>> + Send;
-    /// Ends every session of the account but the one of digest `keep` (the address changed
-    /// from that session: whoever else was signed in is signed out).
-    fn delete_other_sessions(&mut self, account: AccountId, keep: &str) -> impl Future<Output = Result<u64>> + Send;
     /// Removes the links expired at `now` (housekeeping). Answers how many.
     fn prune_email_links(&mut self, now: Timestamp) -> impl Future<Output = Result<u64>> + Send;
 }

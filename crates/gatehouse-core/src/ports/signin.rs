@@ -46,6 +46,9 @@ pub trait SigninTx {
     /// Ends every session of the account (after a password change or deactivation, or when
     /// the person or their managing organization ends them all) and says how many there were.
     fn delete_sessions_of(&mut self, account: AccountId) -> impl Future<Output = Result<u64>> + Send;
+    /// Ends every session of the account but the one of digest `keep` (the address changed
+    /// from that session: whoever else was signed in is signed out).
+    fn delete_other_sessions(&mut self, account: AccountId, keep: &str) -> impl Future<Output = Result<u64>> + Send;
     /// Ends the account's session `id`, if it is the account's: whether there was one. One
     /// conditional statement, so of two revocations at once only one finds it.
     fn delete_session_of(&mut self, account: AccountId, id: SessionId) -> impl Future<Output = Result<bool>> + Send;

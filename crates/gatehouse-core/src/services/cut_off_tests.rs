@@ -28,6 +28,9 @@ impl SigninTx for Fake {
     async fn delete_session(&mut self, _: &str) -> Result<bool> {
         unreachable!()
     }
+    async fn delete_other_sessions(&mut self, _: AccountId, _: &str) -> Result<u64> {
+        unreachable!()
+    }
     async fn delete_session_of(&mut self, _: AccountId, _: SessionId) -> Result<bool> {
         unreachable!()
     }

@@ -3,27 +3,20 @@
 //! address has an account), and the mailed link `/account/email/confirm`, used while signed in
 //! as the same account.
 //!
-//! Until the account page has the form, `GET /account/email` shows it on a page of its own,
-//! and the posts come back to that page with a notice.
+//! The account page holds the form; `GET /account/email` shows it on a page of its own too,
+//! where a refused request is shown again with what was wrong. Done, the posts lead back to
+//! the account page with a notice.
 
-use super::csrf::parse_session_form;
 use super::pages::{PageError, PageResult, render_status, urlencode, with_retry_after};
-use super::session::signed_in;
+use super::person::{Person, PersonForm};
 use super::signin::{refusal, see_other};
-use crate::app::MAX_BODY_BYTES;
-use crate::extract::ClientMeta;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{FromRequest, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use gatehouse_core::CoreError;
 use gatehouse_core::auth::{ChangeLink, EMAIL_CHANGE_CONFIRM_PATH};
-use gatehouse_core::authz::SignedIn;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-
-/// Where the posts answer (the account page will show these notices).
-const FORM_PAGE: &str = "/account/email";
 
 #[derive(Template)]
 #[template(path = "email_change.html")]
@@ -48,36 +41,6 @@ struct ConfirmPage {
     error: Option<String>,
 }
 
-/// A signed-in person's form, its `csrf` checked against the session's; nobody signed in is
-/// sent to sign in and come back to `FORM_PAGE`.
-pub struct SessionForm<T> {
-    who: SignedIn,
-    form: T,
-}
-
-impl<T: DeserializeOwned + Send> FromRequest<AppState> for SessionForm<T> {
-    type Rejection = PageError;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
-        let (parts, body) = req.into_parts();
-        let Some(who) = signed_in(state, &parts.headers).await? else {
-            return Err(PageError::SignIn {
-                next: FORM_PAGE.to_owned(),
-            });
-        };
-        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-            .await
-            .map_err(|_| PageError::Csrf)?;
-        let form = parse_session_form(&bytes, who.csrf())?;
-        Ok(SessionForm { who, form })
-    }
-}
-
-/// The person signed in, or a trip to sign in that comes back to `here`.
-async fn require_signed_in(st: &AppState, headers: &HeaderMap, here: String) -> Result<SignedIn, PageError> {
-    signed_in(st, headers).await?.ok_or(PageError::SignIn { next: here })
-}
-
 fn notice(code: Option<&str>) -> Option<&'static str> {
     match code {
         Some("email_sent") => Some(
@@ -94,8 +57,7 @@ pub struct NoticeQuery {
     notice: Option<String>,
 }
 
-pub async fn form_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<NoticeQuery>) -> PageResult {
-    let who = require_signed_in(&st, &headers, FORM_PAGE.to_owned()).await?;
+pub async fn form_page(Person { me: who, .. }: Person, Query(q): Query<NoticeQuery>) -> PageResult {
     let page = FormPage {
         title: "Change your email address",
         csrf: who.csrf().to_owned(),
@@ -114,11 +76,8 @@ pub struct ChangeForm {
     password: String,
 }
 
-pub async fn submit(
-    State(st): State<AppState>,
-    ClientMeta(meta): ClientMeta,
-    SessionForm { who, form }: SessionForm<ChangeForm>,
-) -> PageResult {
+pub async fn submit(State(st): State<AppState>, f: PersonForm<ChangeForm>) -> PageResult {
+    let (Person { me: who, meta }, form) = (f.person, f.form);
     let refused = match st
         .signin
         .request_email_change(&who, &form.new_email, &form.password, &meta)
@@ -170,10 +129,13 @@ pub struct ConfirmQuery {
 
 const LINK_EXPIRED: &str = "This link has expired or was already used. Ask for a new one.";
 
-pub async fn confirm_page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<ConfirmQuery>) -> PageResult {
+pub async fn confirm_page(
+    State(st): State<AppState>,
+    Person { me: who, .. }: Person,
+    Query(q): Query<ConfirmQuery>,
+) -> PageResult {
     let token = q.token.unwrap_or_default();
     let here = format!("{EMAIL_CHANGE_CONFIRM_PATH}?token={}", urlencode(&token));
-    let who = require_signed_in(&st, &headers, here.clone()).await?;
     let (status, new_email) = match st.signin.find_email_change(&who, &token).await? {
         Some(ChangeLink::Yours { new_email }) => (StatusCode::OK, Some(new_email)),
         // Another account's link: that account must sign in to use it.
@@ -199,11 +161,8 @@ pub struct ConfirmForm {
     token: String,
 }
 
-pub async fn confirm_submit(
-    State(st): State<AppState>,
-    ClientMeta(meta): ClientMeta,
-    SessionForm { who, form }: SessionForm<ConfirmForm>,
-) -> PageResult {
+pub async fn confirm_submit(State(st): State<AppState>, f: PersonForm<ConfirmForm>) -> PageResult {
+    let (Person { me: who, meta }, form) = (f.person, f.form);
     let (status, message) = match st.signin.confirm_email_change(&who, &form.token, &meta).await {
         Ok(changed) => {
             let job = {

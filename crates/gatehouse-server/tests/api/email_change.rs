@@ -183,7 +183,7 @@ async fn a_managed_account_moves_only_within_its_orgs_verified_domains(app: Test
     assert_eq!(confirm(&b, &link).await.status, StatusCode::SEE_OTHER);
     assert_eq!(email_of(&app, &pat.to_string()).await, "pat.two@acme.test");
     settle(&app, &org).await;
-    assert!(!mails(&app).iter().any(|m| m.to == "pat@personal.example"));
+    assert!(!mails(&app).await.iter().any(|m| m.to == "pat@personal.example"));
 }
 
 async fn an_address_with_an_account_gets_a_notice_and_the_form_answers_the_same(app: TestApp) {
@@ -263,6 +263,6 @@ async fn wrong_passwords_and_forged_forms_change_nothing_and_lock_like_sign_in(a
         "the same lock as sign-in's, for this address from this client"
     );
     settle(&app, &org).await;
-    assert!(!mails(&app).iter().any(|m| m.to == "x@example.net"));
+    assert!(!mails(&app).await.iter().any(|m| m.to == "x@example.net"));
     assert_eq!(count(&app, "SELECT COUNT(*) FROM email_links".into()).await, 0);
 }

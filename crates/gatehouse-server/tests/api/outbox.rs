@@ -21,17 +21,14 @@ impl Mail {
     }
 }
 
-/// Every message in the outbox, oldest first (file names are time-ordered UUIDs).
-pub fn mails(app: &TestApp) -> Vec<Mail> {
-    let Ok(dir) = std::fs::read_dir(app.data_dir.path().join("outbox")) else {
-        return Vec::new();
-    };
-    let mut paths: Vec<_> = dir.map(|e| e.unwrap().path()).collect();
-    paths.sort();
-    paths
+/// Every message in the outbox, oldest first, once the mail pages send after answering has
+/// been written (`TestApp::mails` waits for it): a test that no mail went somewhere sees
+/// everything sent so far.
+pub async fn mails(app: &TestApp) -> Vec<Mail> {
+    app.mails()
+        .await
         .iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(p).unwrap().replace("\r\n", "\n");
+        .map(|text| {
             let (head, body) = text.split_once("\n\n").unwrap();
             let header = |name: &str| {
                 head.lines()
@@ -52,13 +49,13 @@ pub fn mails(app: &TestApp) -> Vec<Mail> {
 /// The messages to `to`, once there are at least `n` of them (waiting up to ten seconds).
 pub async fn wait_for(app: &TestApp, to: &str, n: usize) -> Vec<Mail> {
     for _ in 0..200 {
-        let got: Vec<_> = mails(app).into_iter().filter(|m| m.to == to).collect();
+        let got: Vec<_> = mails(app).await.into_iter().filter(|m| m.to == to).collect();
         if got.len() >= n {
             return got;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("fewer than {n} mail(s) to {to}: {:#?}", mails(app));
+    panic!("fewer than {n} mail(s) to {to}: {:#?}", mails(app).await);
 }
 
 /// The one message to `to` (waiting for it), after which no other message is due to it.

@@ -60,7 +60,7 @@ async fn sign_up_is_not_there_unless_the_operator_turns_it_on(d: Dialect) {
         .await;
     assert_eq!(post.status, StatusCode::NOT_FOUND);
     assert!(!b.get("/login").await.body.contains("/signup"), "no link to it either");
-    assert!(mails(&app).is_empty());
+    assert!(mails(&app).await.is_empty());
 }
 
 async fn signing_up_mails_a_link_that_creates_the_account_once(d: Dialect) {
@@ -207,7 +207,7 @@ async fn sign_up_requests_are_limited_per_address_whatever_it_is(d: Dialect) {
     // Every job queued before this one has run once its mail is there.
     sign_up(&app, "last@example.net").await;
     the_mail_to(&app, "last@example.net").await;
-    assert_eq!(mails(&app).len(), 11, "none after the limit");
+    assert_eq!(mails(&app).await.len(), 11, "none after the limit");
 }
 
 async fn sign_up_forms_refuse_a_forged_or_missing_token(d: Dialect) {
@@ -243,7 +243,7 @@ async fn sign_up_forms_refuse_a_forged_or_missing_token(d: Dialect) {
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM accounts".into()).await, 0);
     assert!(
-        mails(&app).iter().all(|m| m.to == "real@example.net"),
+        mails(&app).await.iter().all(|m| m.to == "real@example.net"),
         "nothing mailed to x"
     );
     // The link still works for the person it was mailed to.

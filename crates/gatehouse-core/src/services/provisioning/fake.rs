@@ -344,6 +344,9 @@ impl SigninTx for FakeTx {
     async fn delete_session(&mut self, _: &str) -> Result<bool> {
         unused!()
     }
+    async fn delete_other_sessions(&mut self, _: AccountId, _: &str) -> Result<u64> {
+        unused!()
+    }
     async fn delete_session_of(&mut self, _: AccountId, _: SessionId) -> Result<bool> {
         unused!()
     }
