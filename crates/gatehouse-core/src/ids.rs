@@ -71,6 +71,13 @@ id_type!(/// A browser's Gatehouse session, as people and admins see it. The tok
     SessionId, "session_id");
 id_type!(/// An invitation to become an organization admin.
     AdminInvitationId, "invitation_id");
+id_type!(/// A product's OpenID Connect client; its text is the `client_id` the product presents.
+    ClientId, "client_id");
+id_type!(/// One of a client's secrets (a client has two while a rotation overlaps).
+    ClientSecretId, "secret_id");
+id_type!(/// A product session: one sign-in of an account to a client, and every token issued from it
+    /// (its refresh tokens are one family; revoking the grant ends them all).
+    GrantId, "grant_id");
 
 /// A person's API token. Unlike the other ids, not necessarily a UUID: it is the text the
 /// token was stored with, at most 64 characters.

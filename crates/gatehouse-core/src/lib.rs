@@ -16,6 +16,7 @@ pub mod future;
 pub mod ids;
 pub mod model;
 pub mod notices;
+pub mod oauth;
 pub mod page;
 pub mod ports;
 pub mod product;

@@ -22,6 +22,8 @@ mod keys;
 mod management;
 mod migrate;
 mod notices;
+mod oauth;
+mod oauth_grants;
 mod orgs;
 mod provisioned;
 mod rows;

@@ -69,6 +69,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0017_email_links",
         include_str!("../migrations/sqlite/0017_email_links.sql"),
     ),
+    (
+        "0018_oidc_provider",
+        include_str!("../migrations/sqlite/0018_oidc_provider.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -130,6 +134,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0017_email_links",
         include_str!("../migrations/postgres/0017_email_links.sql"),
+    ),
+    (
+        "0018_oidc_provider",
+        include_str!("../migrations/postgres/0018_oidc_provider.sql"),
     ),
 ];
 

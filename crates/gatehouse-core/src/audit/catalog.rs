@@ -19,6 +19,8 @@ pub enum Category {
     Directories,
     Provisioning,
     Domains,
+    ProductClients,
+    ProductSignIn,
 }
 
 impl Category {
@@ -38,6 +40,8 @@ impl Category {
             Self::Directories => "directories",
             Self::Provisioning => "provisioning",
             Self::Domains => "domains",
+            Self::ProductClients => "product_clients",
+            Self::ProductSignIn => "product_sign_in",
         }
     }
 }
@@ -178,6 +182,16 @@ catalog! {
     AuthSignedUp => "auth.signed_up", SignIn, Low, "A person created an account through sign-up on a domain the organization verified and claims";
     AccountEmailChangeRequested => "account.email_change_requested", Accounts, Low, "A person asked to change their account's email address; the new address was mailed";
     AuthInvitationSent => "auth.invitation_sent", SignIn, Low, "A person an admin added was mailed a set-password link or a notice";
+    ClientCreated => "client.created", ProductClients, High, "A product client (OpenID Connect) was registered";
+    ClientUpdated => "client.updated", ProductClients, Medium, "A product client's settings changed";
+    ClientDeleted => "client.deleted", ProductClients, High, "A product client was deleted, and every session and token it held with it";
+    ClientSecretRotated => "client.secret_rotated", ProductClients, High, "A product client's secret was rotated (the event says how long the old one keeps working)";
+    OAuthSignedIn => "oauth.signed_in", ProductSignIn, Low, "A person signed in to a product client";
+    OAuthAccessDenied => "oauth.access_denied", ProductSignIn, Medium, "A person was refused sign-in to a product client they have no access to";
+    OAuthCodeReplayed => "oauth.code_replayed", ProductSignIn, High, "An authorization code was presented again; every token issued from it was revoked";
+    OAuthRefreshReused => "oauth.refresh_reused", ProductSignIn, High, "A spent refresh token was presented again; its whole family was revoked";
+    OAuthTokensGranted => "oauth.tokens_granted", ProductSignIn, Low, "Token grants (client credentials, refresh) a client received in one minute, counted";
+    OAuthSessionRevoked => "oauth.session_revoked", ProductSignIn, Medium, "A product session (a sign-in to a client and its refresh tokens) was ended by an admin or a revocation";
 }
 
 impl AuditAction {
@@ -240,6 +254,8 @@ mod tests {
                 "directory" => Category::Directories,
                 "scim" => Category::Provisioning,
                 "domain" => Category::Domains,
+                "client" => Category::ProductClients,
+                "oauth" => Category::ProductSignIn,
                 other => panic!("no category for {other}"),
             };
             assert_eq!(a.category(), expected, "{}", a.name());

@@ -16,6 +16,8 @@ pub enum ActorKind {
     Account,
     ApiKey,
     Directory,
+    /// A product client (OpenID Connect), acting with its own credentials.
+    Client,
     System,
 }
 
@@ -25,6 +27,7 @@ impl ActorKind {
             ActorKind::Account => "account",
             ActorKind::ApiKey => "api_key",
             ActorKind::Directory => "directory",
+            ActorKind::Client => "client",
             ActorKind::System => "system",
         }
     }
@@ -34,10 +37,11 @@ impl ActorKind {
             "account" => Ok(ActorKind::Account),
             "api_key" => Ok(ActorKind::ApiKey),
             "directory" => Ok(ActorKind::Directory),
+            "client" => Ok(ActorKind::Client),
             "system" => Ok(ActorKind::System),
             _ => Err(CoreError::validation(
                 "actor_type",
-                "must be one of: account, api_key, directory, system",
+                "must be one of: account, api_key, directory, client, system",
             )),
         }
     }

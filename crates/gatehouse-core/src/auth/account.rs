@@ -77,7 +77,7 @@ impl<S: Store> Auth<S> {
             ));
         }
         refund_in(&mut tx, &admission).await?;
-        sign_out_everywhere(&mut tx, account.id).await?;
+        sign_out_everywhere(&mut tx, account.id, now).await?;
         for org in audience(&mut tx, account.id).await? {
             let ev = AuditEvent::new(org, &me.actor(), meta, AuditAction::AuthPasswordChanged, now).target(
                 "account",

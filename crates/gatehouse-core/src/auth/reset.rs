@@ -126,7 +126,7 @@ impl<S: Store> Auth<S> {
             return Err(link_expired());
         }
         let account = tx.find_account(ticket.account).await?.ok_or_else(link_expired)?;
-        sign_out_everywhere(&mut tx, ticket.account).await?;
+        sign_out_everywhere(&mut tx, ticket.account, now).await?;
         tx.mark_email_verified(ticket.account, now).await?;
         refund_in(&mut tx, &admission).await?;
         for org in super::audience::audience(&mut tx, ticket.account).await? {

@@ -5,6 +5,7 @@
 use super::flow::Authenticated;
 use super::service::Auth;
 use super::throttle::refund_in;
+use crate::Timestamp;
 use crate::audit::AuditAction;
 use crate::audit::{AuditEvent, RequestMeta};
 use crate::authz::{SignedIn, account_actor};
@@ -109,6 +110,7 @@ impl<S: Store> Auth<S> {
         let account = signed_in.account();
         let mut tx = self.store.begin().await?;
         tx.delete_session(signed_in.digest()).await?;
+        crate::services::provider::end_session_grants(&mut tx, signed_in.session().id, now).await?;
         for org in super::audience::audience(&mut tx, account.id).await? {
             let ev = AuditEvent::new(org, &signed_in.actor(), meta, AuditAction::AuthSignedOut, now).target(
                 "account",
@@ -123,6 +125,11 @@ impl<S: Store> Auth<S> {
 
 /// Ends every session of the account, inside the caller's transaction (a new password does:
 /// whoever knew the old one is signed out everywhere).
-pub(super) async fn sign_out_everywhere<T: Writes + Send>(tx: &mut T, account: AccountId) -> Result<()> {
-    tx.delete_sessions_of(account).await.map(|_| ())
+pub(super) async fn sign_out_everywhere<T: Writes + Send>(
+    tx: &mut T,
+    account: AccountId,
+    now: Timestamp,
+) -> Result<()> {
+    tx.delete_sessions_of(account).await?;
+    crate::services::provider::end_account_grants(tx, account, now).await
 }

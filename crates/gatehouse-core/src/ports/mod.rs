@@ -18,6 +18,7 @@ mod email_links;
 mod invitations;
 mod jobs;
 mod keys;
+mod oauth;
 mod orgs;
 mod signin;
 
@@ -34,6 +35,7 @@ pub use email_links::{EmailLink, EmailLinkReads, EmailLinkTx, LinkPurpose};
 pub use invitations::{InvitationReads, InvitationTx};
 pub use jobs::JobTx;
 pub use keys::{KeyReads, KeyTx};
+pub use oauth::{GrantEndTx, OAuthReads, OAuthTx};
 pub use orgs::{OrgReads, OrgTallies, OrgTx};
 pub use signin::{
     Credentials, PasswordTx, ResetTicket, SigninPruned, SigninReads, SigninTx, SigninUpkeepTx, ThrottleTx,
@@ -54,7 +56,9 @@ pub mod prelude {
         InvitationReads, InvitationTx, JobTx, KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx, Reads, SigninReads,
         SigninTx, Store, Writes,
     };
-    pub use super::{EmailLinkReads, EmailLinkTx, PasswordTx, SigninUpkeepTx, ThrottleTx};
+    pub use super::{
+        EmailLinkReads, EmailLinkTx, GrantEndTx, OAuthReads, OAuthTx, PasswordTx, SigninUpkeepTx, ThrottleTx,
+    };
 }
 
 /// The source of "now". Tests use a clock they control, so nothing sleeps to wait for expiry.
@@ -127,6 +131,7 @@ pub trait Reads:
     + NoticeReads
     + InvitationReads
     + EmailLinkReads
+    + OAuthReads
 {
 }
 
@@ -145,6 +150,7 @@ impl<T> Reads for T where
         + NoticeReads
         + InvitationReads
         + EmailLinkReads
+        + OAuthReads
 {
 }
 
@@ -175,6 +181,8 @@ pub trait Writes:
     + JobTx
     + InvitationTx
     + EmailLinkTx
+    + OAuthTx
+    + GrantEndTx
 {
 }
 
@@ -197,6 +205,8 @@ impl<T> Writes for T where
         + JobTx
         + InvitationTx
         + EmailLinkTx
+        + OAuthTx
+        + GrantEndTx
 {
 }
 

@@ -371,7 +371,7 @@ async fn claim_new_account<T: DomainTx + AuditTx + Send>(
 /// Ends every way a deactivated account acts: its sessions end and its API tokens are revoked
 /// (audited when there were any), in the caller's transaction.
 #[allow(clippy::manual_async_fn)] // spelled out as a `Send` future: handlers hold it across awaits
-pub fn cut_off<'a, T: SigninTx + KeyTx + AuditTx + Send>(
+pub fn cut_off<'a, T: SigninTx + KeyTx + AuditTx + GrantEndTx + Send>(
     tx: &'a mut T,
     org: OrgId,
     actor: &'a Actor,
@@ -382,7 +382,7 @@ pub fn cut_off<'a, T: SigninTx + KeyTx + AuditTx + Send>(
     async move { cut_off_now(tx, org, actor, meta, account, now).await }
 }
 
-async fn cut_off_now<T: SigninTx + KeyTx + AuditTx + Send>(
+async fn cut_off_now<T: SigninTx + KeyTx + AuditTx + GrantEndTx + Send>(
     tx: &mut T,
     org: OrgId,
     actor: &Actor,
@@ -391,6 +391,7 @@ async fn cut_off_now<T: SigninTx + KeyTx + AuditTx + Send>(
     now: Timestamp,
 ) -> Result<()> {
     tx.delete_sessions_of(account.id).await?;
+    crate::services::provider::end_account_grants(tx, account.id, now).await?;
     let revoked = tx.revoke_user_api_tokens(account.id, now).await?;
     if revoked > 0 {
         let ev = AuditEvent::new(org, actor, meta, AuditAction::AccountApiTokensRevoked, now)

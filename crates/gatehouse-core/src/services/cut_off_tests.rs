@@ -5,9 +5,11 @@ use super::cut_off;
 use crate::Timestamp;
 use crate::audit::{Actor, AuditEvent, RequestMeta};
 use crate::error::Result;
+use crate::ids::SessionId as Sid;
 use crate::ids::{AccountId, OrgId, SessionId, UserApiTokenId};
 use crate::model::{Account, ApiKey, Session, UserApiToken};
-use crate::ports::{AuditTx, KeyTx, PrunedEvents, SigninTx};
+use crate::oauth::EndedGrant;
+use crate::ports::{AuditTx, GrantEndTx, KeyTx, PrunedEvents, SigninTx};
 use crate::product::AccountStatus;
 
 /// Records what was asked of it; `live_tokens` is how many tokens a revoke-all finds.
@@ -15,7 +17,22 @@ use crate::product::AccountStatus;
 struct Fake {
     live_tokens: u64,
     sessions_ended_for: Vec<AccountId>,
+    grants_ended_for: Vec<AccountId>,
     events: Vec<AuditEvent>,
+}
+
+impl GrantEndTx for Fake {
+    async fn revoke_account_grants(&mut self, account: AccountId, _: Timestamp) -> Result<Vec<EndedGrant>> {
+        self.grants_ended_for.push(account);
+        Ok(Vec::new())
+    }
+    async fn revoke_session_grants(&mut self, _: Sid, _: Timestamp) -> Result<Vec<EndedGrant>> {
+        unreachable!()
+    }
+    async fn queue_logout_notices(&mut self, ended: &[EndedGrant], _: Timestamp) -> Result<()> {
+        assert!(ended.is_empty(), "the fake ends no grant");
+        Ok(())
+    }
 }
 
 impl SigninTx for Fake {
@@ -108,6 +125,7 @@ async fn sessions_end_and_revoked_tokens_are_audited() {
     );
     run(&mut fake, &a).await;
     assert_eq!(fake.sessions_ended_for, vec![a.id]);
+    assert_eq!(fake.grants_ended_for, vec![a.id], "its product sessions end too");
     assert_eq!(fake.events.len(), 1);
     assert_eq!(fake.events[0].action, "account.api_tokens_revoked");
     assert_eq!(fake.events[0].changes.after, Some(serde_json::json!({ "revoked": 2 })));

@@ -6,12 +6,14 @@ use super::admins::{Admins, InvitationMail};
 use super::api_keys::ApiKeys;
 use super::api_tokens::ApiTokens;
 use super::audit::Audit;
+use super::clients::Clients;
 use super::directories::Directories;
 use super::domains::{Domains, NoDomainChecks};
 use super::groups::Groups;
 use super::instances::Instances;
 use super::leases::Leases;
 use super::orgs::Orgs;
+use super::provider::{Provider, ProviderPolicy};
 use super::provisioning::Provisioning;
 use super::sessions::Sessions;
 use crate::auth::SignInPolicy;
@@ -37,6 +39,10 @@ pub struct Services<S: Store> {
     pub leases: Leases<S>,
     /// Sessions, as their person and the organization that manages the account see them.
     pub sessions: Sessions<S>,
+    /// Product clients (OpenID Connect) an organization registers.
+    pub clients: Clients<S>,
+    /// The OpenID Connect provider's domain: codes, grants, refresh tokens, product sessions.
+    pub provider: Provider<S>,
     store: S,
     clock: Arc<dyn Clock>,
 }
@@ -58,6 +64,8 @@ impl<S: Store> Clone for Services<S> {
             directories: self.directories.clone(),
             leases: self.leases.clone(),
             sessions: self.sessions.clone(),
+            clients: self.clients.clone(),
+            provider: self.provider.clone(),
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
         }
@@ -97,6 +105,8 @@ impl<S: Store> Services<S> {
             directories: Directories::new(store.clone(), Arc::clone(&clock), DEFAULT_TOKEN_CACHE),
             leases: Leases::new(store.clone(), Arc::clone(&clock)),
             sessions: Sessions::new(store.clone(), Arc::clone(&clock), SignInPolicy::default().idle_secs),
+            clients: Clients::new(store.clone(), Arc::clone(&clock)),
+            provider: Provider::new(store.clone(), Arc::clone(&clock), ProviderPolicy::default()),
             store,
             clock,
         }
@@ -126,6 +136,13 @@ impl<S: Store> Services<S> {
     #[must_use]
     pub fn with_sign_in_policy(mut self, policy: &SignInPolicy) -> Self {
         self.sessions = Sessions::new(self.store.clone(), Arc::clone(&self.clock), policy.idle_secs);
+        self
+    }
+
+    /// Issues codes and tokens with these lifetimes.
+    #[must_use]
+    pub fn with_provider_policy(mut self, policy: ProviderPolicy) -> Self {
+        self.provider = Provider::new(self.store.clone(), Arc::clone(&self.clock), policy);
         self
     }
 

@@ -13,6 +13,7 @@ use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, SessionId};
 use crate::model::{Account, OwnSession, Session};
 use crate::ports::{Clock, prelude::*};
+use crate::services::provider::{end_account_grants, end_session_grants};
 use std::sync::Arc;
 
 const NO_SESSION: CoreError = CoreError::NotFound { entity: "session" };
@@ -71,6 +72,7 @@ impl<S: Store> Sessions<S> {
         if !tx.delete_session_of(account, id).await? {
             return Err(NO_SESSION);
         }
+        end_session_grants(&mut tx, id, now).await?;
         let ev = admin.acting().event(AuditAction::SessionRevoked, now);
         tx.insert_event(&session_event(ev, &acc, id)).await?;
         tx.commit().await
@@ -83,6 +85,7 @@ impl<S: Store> Sessions<S> {
         let mut tx = self.store.begin().await?;
         let acc = managed(&mut tx, admin, account).await?;
         let ended = tx.delete_sessions_of(account).await?;
+        end_account_grants(&mut tx, account, now).await?;
         if ended > 0 {
             let ev = admin
                 .acting()
@@ -120,6 +123,7 @@ impl<S: Store> Sessions<S> {
         if !tx.delete_session_of(person.id, id).await? {
             return Err(NO_SESSION);
         }
+        end_session_grants(&mut tx, id, now).await?;
         for org in audience(&mut tx, person.id).await? {
             let ev = AuditEvent::new(org, &signed_in.actor(), meta, AuditAction::SessionRevoked, now);
             tx.insert_event(&session_event(ev, person, id)).await?;
@@ -135,6 +139,7 @@ impl<S: Store> Sessions<S> {
         let person = signed_in.account();
         let mut tx = self.store.begin().await?;
         let ended = tx.delete_sessions_of(person.id).await?;
+        end_account_grants(&mut tx, person.id, now).await?;
         for org in audience(&mut tx, person.id).await? {
             let ev = AuditEvent::new(org, &signed_in.actor(), meta, AuditAction::SessionRevokedAll, now)
                 .target("account", person.id, Some(&person.email))

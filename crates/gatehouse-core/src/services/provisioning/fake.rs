@@ -41,6 +41,8 @@ pub struct FakeTx {
     pub events: Vec<AuditEvent>,
     /// Accounts whose sessions were ended.
     pub sessions_ended: Vec<AccountId>,
+    /// Accounts whose product sessions (grants) were ended.
+    pub grants_ended: Vec<AccountId>,
     /// Live API tokens per account.
     pub tokens: HashMap<AccountId, u64>,
     /// When set, `update_scim_user` answers that someone else wrote first.
@@ -386,6 +388,27 @@ impl KeyTx for FakeTx {
     }
     async fn revoke_user_api_tokens(&mut self, account: AccountId, _: Timestamp) -> Result<u64> {
         Ok(self.tokens.remove(&account).unwrap_or(0))
+    }
+}
+
+impl crate::ports::GrantEndTx for FakeTx {
+    async fn revoke_account_grants(
+        &mut self,
+        account: AccountId,
+        _: Timestamp,
+    ) -> Result<Vec<crate::oauth::EndedGrant>> {
+        self.grants_ended.push(account);
+        Ok(Vec::new())
+    }
+    async fn revoke_session_grants(
+        &mut self,
+        _: crate::ids::SessionId,
+        _: Timestamp,
+    ) -> Result<Vec<crate::oauth::EndedGrant>> {
+        unused!()
+    }
+    async fn queue_logout_notices(&mut self, _: &[crate::oauth::EndedGrant], _: Timestamp) -> Result<()> {
+        Ok(())
     }
 }
 

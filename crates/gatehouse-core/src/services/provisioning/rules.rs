@@ -12,7 +12,9 @@ use crate::domain::Domain;
 use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, OrgId};
 use crate::model::Account;
-use crate::ports::{AccountReads, AccountTx, AuditTx, DirectoryReads, DirectoryTx, DomainReads, KeyTx, SigninTx};
+use crate::ports::{
+    AccountReads, AccountTx, AuditTx, DirectoryReads, DirectoryTx, DomainReads, GrantEndTx, KeyTx, SigninTx,
+};
 use crate::product::AccountStatus;
 use crate::types::Email;
 
@@ -67,7 +69,7 @@ pub async fn manages<T: AccountReads + Send>(tx: &mut T, org: OrgId, account: Ac
 
 /// Makes `account` reflect `user` (name, email, status); deactivation ends its sessions and
 /// revokes its API tokens.
-pub async fn apply_to_account<T: AccountTx + SigninTx + KeyTx + AuditTx + Send>(
+pub async fn apply_to_account<T: AccountTx + SigninTx + KeyTx + AuditTx + GrantEndTx + Send>(
     tx: &mut T,
     caller: &DirectoryCaller,
     meta: &RequestMeta,
@@ -101,7 +103,7 @@ pub async fn apply_to_account<T: AccountTx + SigninTx + KeyTx + AuditTx + Send>(
 /// Deprovisions an account for `org`: deactivated, cut off (sessions end, API tokens are
 /// revoked) and no longer managed by the organization (it stays visible to it). Returns the
 /// account as it is now; the caller records why in its own event.
-pub async fn deprovision<T: AccountTx + SigninTx + KeyTx + AuditTx + Send>(
+pub async fn deprovision<T: AccountTx + SigninTx + KeyTx + AuditTx + GrantEndTx + Send>(
     tx: &mut T,
     org: OrgId,
     actor: &Actor,

@@ -190,6 +190,7 @@ async fn an_existing_account_the_organization_claimed_is_changed_by_its_director
     assert_eq!(tx.accounts[0].display_name, "Ada Lovelace");
     assert_eq!(tx.accounts[0].status, AccountStatus::Deactivated);
     assert_eq!(tx.sessions_ended, [existing.id]);
+    assert_eq!(tx.grants_ended, [existing.id]);
 }
 
 #[tokio::test]

@@ -18,8 +18,8 @@ use crate::error::{CoreError, Result};
 use crate::ids::AccountId;
 use crate::model::Account;
 use crate::ports::{
-    AccountReads, AccountTx, AuditTx, Commit, DirectoryReads, DirectoryTx, DomainReads, InvitationTx, KeyTx,
-    ManagedVia, OrgLink, SigninTx, Store,
+    AccountReads, AccountTx, AuditTx, Commit, DirectoryReads, DirectoryTx, DomainReads, GrantEndTx, InvitationTx,
+    KeyTx, ManagedVia, OrgLink, SigninTx, Store,
 };
 use crate::product::AccountStatus;
 
@@ -28,7 +28,17 @@ const NOT_FOUND: CoreError = CoreError::NotFound { entity: "user" };
 /// What provisioning a user writes: the account and its link, the SCIM user, the cut-off of
 /// a deactivated account, and the events.
 pub trait ProvisionTx:
-    AccountReads + AccountTx + DomainReads + DirectoryReads + DirectoryTx + SigninTx + KeyTx + AuditTx + InvitationTx + Send
+    AccountReads
+    + AccountTx
+    + DomainReads
+    + DirectoryReads
+    + DirectoryTx
+    + SigninTx
+    + KeyTx
+    + AuditTx
+    + GrantEndTx
+    + InvitationTx
+    + Send
 {
 }
 
@@ -41,6 +51,7 @@ impl<T> ProvisionTx for T where
         + SigninTx
         + KeyTx
         + AuditTx
+        + GrantEndTx
         + InvitationTx
         + Send
 {
