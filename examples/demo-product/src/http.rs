@@ -19,13 +19,13 @@ pub const MAX_BODY: usize = 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// Connecting, sending or reading failed, or the timeout passed.
-    #[error("request to the provider failed: {0}")]
+    #[error("request to the provider failed")]
     Transport(#[from] reqwest::Error),
     /// The answer's body was larger than [`MAX_BODY`].
     #[error("the provider's answer is larger than {MAX_BODY} bytes")]
     TooLarge,
     /// The answer could not be turned back into an HTTP response value.
-    #[error("malformed answer: {0}")]
+    #[error("malformed request or answer")]
     Malformed(#[from] openidconnect::http::Error),
 }
 

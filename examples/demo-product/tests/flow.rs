@@ -4,7 +4,9 @@
 
 mod support;
 
-use support::{Browser, CLIENT_ID, EMAIL, ORG_ID, SUB, TestOp, csrf_of, location, sign_in, start_demo};
+use support::{
+    Browser, CLIENT_ID, EMAIL, ORG_ID, SUB, TestOp, csrf_of, location, sign_in, start_demo, start_demo_with_secret,
+};
 
 #[tokio::test]
 async fn signs_in_shows_who_it_is_refreshes_and_signs_out() {
@@ -198,4 +200,25 @@ async fn tokens_that_fail_verification_open_no_session() {
     assert!(res.text().await.unwrap().contains("access token"));
     assert!(!browser.cookies.contains_key("demo_product_session"));
     assert_eq!(demo.app.stores.sessions.lock().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_public_client_signs_in_with_pkce_alone() {
+    let op = TestOp::start().await;
+    op.tweaks.lock().unwrap().public_client = true;
+    let demo = start_demo_with_secret(&op, None).await;
+    let mut browser = Browser::new();
+    let back = sign_in(&mut browser, &demo).await;
+    assert_eq!(location(&back), "/");
+    assert!(
+        op.token_auth.lock().unwrap().is_empty(),
+        "no client authentication header"
+    );
+    let page = browser.get(&format!("{}/", demo.url)).await.text().await.unwrap();
+    assert!(page.contains(EMAIL));
+
+    // The same provider refuses the confidential demo's secret for this public client.
+    let confidential = start_demo(&op).await;
+    let res = sign_in(&mut Browser::new(), &confidential).await;
+    assert_eq!(res.status(), 502);
 }

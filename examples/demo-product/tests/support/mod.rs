@@ -80,6 +80,8 @@ pub struct Tweaks {
     pub access_token_typ: Option<String>,
     /// `Some`: ID tokens carry this nonce instead of the requested one.
     pub id_token_nonce: Option<String>,
+    /// The client is public: no secret, its id in the form (RFC 6749 §2.3, §4.1.3).
+    pub public_client: bool,
 }
 
 struct Grant {
@@ -265,7 +267,13 @@ async fn token(State(op): Op, headers: HeaderMap, Form(f): Form<HashMap<String, 
     if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         op.token_auth.lock().unwrap().push(auth.to_owned());
     }
-    if !basic_auth_ok(&headers) {
+    let public = op.tweaks.lock().unwrap().public_client;
+    let authenticated = if public {
+        headers.get(header::AUTHORIZATION).is_none() && f.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+    } else {
+        basic_auth_ok(&headers)
+    };
+    if !authenticated {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     }
     match f.get("grant_type").map(String::as_str) {
@@ -316,12 +324,17 @@ pub struct Demo {
 }
 
 pub async fn start_demo(op: &TestOp) -> Demo {
+    start_demo_with_secret(op, Some(CLIENT_SECRET)).await
+}
+
+/// The demo as a confidential client (`Some` secret) or a public one.
+pub async fn start_demo_with_secret(op: &TestOp, secret: Option<&str>) -> Demo {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let config = Config::from_args(Args {
         issuer: op.issuer.clone(),
         client_id: CLIENT_ID.into(),
-        client_secret: Some(CLIENT_SECRET.into()),
+        client_secret: secret.map(str::to_owned),
         listen: addr,
         public_url: None,
     })
