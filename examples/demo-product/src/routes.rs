@@ -172,19 +172,7 @@ async fn callback(
         return refuse(StatusCode::BAD_REQUEST, why, None);
     }
     if let Some(error) = q.error {
-        let description = q.error_description.as_deref();
-        let res = if error == "access_denied" {
-            page(StatusCode::FORBIDDEN, html::access_denied(description))
-        } else {
-            let details = format!("{error}: {}", description.unwrap_or("no description"));
-            error_page(
-                StatusCode::BAD_REQUEST,
-                "Sign-in failed",
-                "The provider refused the sign-in.",
-                Some(&details),
-            )
-        };
-        return with_cookie(res, clear);
+        return with_cookie(authorization_error(&error, q.error_description.as_deref()), clear);
     }
     let Some(code) = q.code else {
         return refuse(StatusCode::BAD_REQUEST, "The answer carries no code.", None);
@@ -211,6 +199,20 @@ async fn callback(
             )
         }
     }
+}
+
+/// The page for an error answer from the authorization endpoint (RFC 6749 §4.1.2.1).
+fn authorization_error(error: &str, description: Option<&str>) -> Response {
+    if error == "access_denied" {
+        return page(StatusCode::FORBIDDEN, html::access_denied(description));
+    }
+    let details = format!("{error}: {}", description.unwrap_or("no description"));
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "Sign-in failed",
+        "The provider refused the sign-in.",
+        Some(&details),
+    )
 }
 
 #[derive(Deserialize)]
