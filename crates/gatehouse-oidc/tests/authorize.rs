@@ -18,7 +18,7 @@ enum Outcome {
     Ok(AuthorizeRequest),
 }
 
-fn run(query: &str, registered: &[String], rules: &ClientRules) -> Outcome {
+fn run(query: &str, registered: &[String], rules: ClientRules) -> Outcome {
     let params = match AuthorizeParams::from_pairs(&pairs(query)) {
         Ok(p) => p,
         Err(e) => return Outcome::Page(e),
@@ -26,7 +26,7 @@ fn run(query: &str, registered: &[String], rules: &ClientRules) -> Outcome {
     if let Err(e) = match_redirect_uri(registered, params.redirect_uri.as_deref()) {
         return Outcome::Page(e);
     }
-    match params.validate(rules, NOW) {
+    match params.validate(&rules, NOW) {
         Ok(r) => Outcome::Ok(r),
         Err(e) => Outcome::Redirect(e),
     }
@@ -79,7 +79,7 @@ fn fixture_cases() {
             query = query.replace("BASE", base).replace("PKCE", pkce);
         }
         let rules = rules_of(&f["rules"][case["rules"].as_str().unwrap()]);
-        let outcome = run(&query, &registered, &rules);
+        let outcome = run(&query, &registered, rules);
         match (&outcome, case.get("page"), case.get("redirect"), case.get("ok")) {
             (Outcome::Page(e), Some(code), None, None) | (Outcome::Redirect(e), None, Some(code), None) => {
                 assert_eq!(e.code.as_str(), code.as_str().unwrap(), "{name}");
@@ -115,11 +115,11 @@ fn lengths_are_bounded() {
     for (name, max) in cases {
         let at_max = good_query(&format!("&{name}={}", "a".repeat(max)));
         assert!(
-            matches!(run(&at_max, &registered(), &CONFIDENTIAL), Outcome::Ok(_)),
+            matches!(run(&at_max, &registered(), CONFIDENTIAL), Outcome::Ok(_)),
             "{name} at max"
         );
         let over = good_query(&format!("&{name}={}", "a".repeat(max + 1)));
-        match run(&over, &registered(), &CONFIDENTIAL) {
+        match run(&over, &registered(), CONFIDENTIAL) {
             Outcome::Redirect(e) => {
                 assert_eq!(e.code, ErrorCode::InvalidRequest, "{name}");
                 assert!(e.description.contains(name), "{name}: {}", e.description);
@@ -133,26 +133,26 @@ fn lengths_are_bounded() {
 #[test]
 fn absurd_requests_get_a_page() {
     let huge = good_query(&format!("&nonce={}", "n".repeat(5000)));
-    assert!(matches!(run(&huge, &registered(), &CONFIDENTIAL), Outcome::Page(_)));
+    assert!(matches!(run(&huge, &registered(), CONFIDENTIAL), Outcome::Page(_)));
     let huge_unknown = good_query(&format!("&whatever={}", "n".repeat(5000)));
     assert!(matches!(
-        run(&huge_unknown, &registered(), &CONFIDENTIAL),
+        run(&huge_unknown, &registered(), CONFIDENTIAL),
         Outcome::Page(_)
     ));
-    let many: String = (0..70).map(|i| format!("&x{i}=1")).collect();
+    let many = (0..70).fold(String::new(), |acc, i| acc + &format!("&x{i}=1"));
     assert!(matches!(
-        run(&good_query(&many), &registered(), &CONFIDENTIAL),
+        run(&good_query(&many), &registered(), CONFIDENTIAL),
         Outcome::Page(_)
     ));
     let long_client = good_query("").replace("client_id=c1", &format!("client_id={}", "c".repeat(300)));
     assert!(matches!(
-        run(&long_client, &registered(), &CONFIDENTIAL),
+        run(&long_client, &registered(), CONFIDENTIAL),
         Outcome::Page(_)
     ));
 }
 
 fn request(extra: &str) -> AuthorizeRequest {
-    match run(&good_query(extra), &registered(), &CONFIDENTIAL) {
+    match run(&good_query(extra), &registered(), CONFIDENTIAL) {
         Outcome::Ok(r) => r,
         other => panic!("{other:?}"),
     }
