@@ -221,7 +221,7 @@ impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PublicKey")
             .field("kid", &self.kid)
-            .field("alg", &self.alg)
+            .field("alg", &self.alg.as_str())
             .finish_non_exhaustive()
     }
 }

@@ -148,7 +148,7 @@ impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SigningKey")
             .field("kid", &self.kid())
-            .field("alg", &self.alg)
+            .field("alg", &self.alg.as_str())
             .finish_non_exhaustive()
     }
 }
