@@ -51,6 +51,14 @@ fn parts(token: &str) -> (Value, Value) {
 }
 
 #[test]
+fn keys_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<KeySet>();
+    shared::<SigningKey>();
+    shared::<PublicKey>();
+}
+
+#[test]
 fn round_trip_for_every_algorithm() {
     for alg in Alg::ALL {
         let key = SigningKey::generate(alg).unwrap();
