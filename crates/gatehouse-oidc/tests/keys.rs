@@ -3,11 +3,9 @@
 
 mod common;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::fixture;
+use common::{b64, fixture, forge};
 use gatehouse_oidc::{
     AccessTokenClaims, Alg, Expect, IdTokenClaims, KeyError, KeySet, LogoutEvents, LogoutTokenClaims, PublicKey,
     SigningKey, TYP_ACCESS_TOKEN, TYP_ID_TOKEN, TYP_LOGOUT_TOKEN, VerifyError, amr,
@@ -37,39 +35,27 @@ fn id_claims() -> IdTokenClaims {
 }
 
 fn expect() -> Expect<'static> {
-    Expect { issuer: ISS, audience: Some("client_1"), typ: Some(TYP_ID_TOKEN), now: NOW, leeway: 30 }
-}
-
-fn b64(v: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
-}
-
-/// Signs `header.payload` with a raw PKCS#8 key, bypassing the crate: a forger's tool.
-fn forge(alg: Alg, der: &[u8], header: &Value, payload: &Value) -> String {
-    let input = format!("{}.{}", b64(header), b64(payload));
-    let rng = SystemRandom::new();
-    let signature = match alg {
-        Alg::Es256 => EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
-            .unwrap()
-            .sign(&rng, input.as_bytes())
-            .unwrap()
-            .as_ref()
-            .to_vec(),
-        Alg::EdDsa => Ed25519KeyPair::from_pkcs8(der).unwrap().sign(input.as_bytes()).as_ref().to_vec(),
-        Alg::Rs256 => {
-            let pair = RsaKeyPair::from_pkcs8(der).unwrap();
-            let mut sig = vec![0; pair.public_modulus_len()];
-            pair.sign(&RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut sig).unwrap();
-            sig
-        }
-    };
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    Expect {
+        issuer: ISS,
+        audience: Some("client_1"),
+        typ: Some(TYP_ID_TOKEN),
+        now: NOW,
+        leeway: 30,
+    }
 }
 
 fn parts(token: &str) -> (Value, Value) {
     let mut it = token.split('.');
     let mut next = || serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
     (next(), next())
+}
+
+#[test]
+fn keys_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<KeySet>();
+    shared::<SigningKey>();
+    shared::<PublicKey>();
 }
 
 #[test]
@@ -91,7 +77,11 @@ fn round_trip_for_every_algorithm() {
 #[test]
 fn another_implementation_verifies_our_tokens() {
     use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, jwk::Jwk};
-    for (alg, theirs) in [(Alg::Es256, Algorithm::ES256), (Alg::EdDsa, Algorithm::EdDSA), (Alg::Rs256, Algorithm::RS256)] {
+    for (alg, theirs) in [
+        (Alg::Es256, Algorithm::ES256),
+        (Alg::EdDsa, Algorithm::EdDSA),
+        (Alg::Rs256, Algorithm::RS256),
+    ] {
         let keys = KeySet::new(SigningKey::generate(alg).unwrap(), vec![]);
         let token = keys.sign(TYP_ID_TOKEN, &id_claims()).unwrap();
         let jwk: Jwk = serde_json::from_value(keys.jwks()["keys"][0].clone()).unwrap();
@@ -113,11 +103,17 @@ fn alg_none_is_refused() {
         let header = json!({"alg": alg, "kid": keys.active_kid(), "typ": "JWT"});
         for signature in ["", "AAAA"] {
             let token = format!("{}.{}.{signature}", b64(&header), b64(&claims));
-            assert_eq!(keys.verify::<IdTokenClaims>(&token, &expect()).unwrap_err(), VerifyError::Algorithm);
+            assert_eq!(
+                keys.verify::<IdTokenClaims>(&token, &expect()).unwrap_err(),
+                VerifyError::Algorithm
+            );
         }
     }
     let no_alg = format!("{}.{}.", b64(&json!({"kid": keys.active_kid()})), b64(&claims));
-    assert_eq!(keys.verify::<Value>(&no_alg, &expect()).unwrap_err(), VerifyError::Algorithm);
+    assert_eq!(
+        keys.verify::<Value>(&no_alg, &expect()).unwrap_err(),
+        VerifyError::Algorithm
+    );
 }
 
 #[test]
@@ -138,7 +134,11 @@ fn hmac_with_the_public_key_as_secret_is_refused() {
             let mut header = Header::new(Algorithm::HS256);
             header.kid = Some(keys.active_kid().to_owned());
             let token = encode(&header, &id_claims(), &EncodingKey::from_secret(&secret).unwrap()).unwrap();
-            assert_eq!(keys.verify::<IdTokenClaims>(&token, &expect()).unwrap_err(), VerifyError::Algorithm, "{alg}");
+            assert_eq!(
+                keys.verify::<IdTokenClaims>(&token, &expect()).unwrap_err(),
+                VerifyError::Algorithm,
+                "{alg}"
+            );
         }
     }
 }
@@ -152,8 +152,16 @@ fn algorithm_swaps_are_refused() {
     let rs_kid = rs.kid().to_owned();
     let keys = KeySet::new(es, vec![rs.public().clone()]);
     let claims = serde_json::to_value(id_claims()).unwrap();
-    let token = forge(Alg::Es256, &es_der, &json!({"alg": "ES256", "kid": rs_kid, "typ": "JWT"}), &claims);
-    assert_eq!(keys.verify::<Value>(&token, &expect()).unwrap_err(), VerifyError::Algorithm);
+    let token = forge(
+        Alg::Es256,
+        &es_der,
+        &json!({"alg": "ES256", "kid": rs_kid, "typ": "JWT"}),
+        &claims,
+    );
+    assert_eq!(
+        keys.verify::<Value>(&token, &expect()).unwrap_err(),
+        VerifyError::Algorithm
+    );
 }
 
 #[test]
@@ -161,10 +169,26 @@ fn unknown_or_missing_kid_is_refused() {
     let keys = KeySet::new(SigningKey::generate(Alg::Es256).unwrap(), vec![]);
     let stranger = SigningKey::generate(Alg::Es256).unwrap();
     let claims = serde_json::to_value(id_claims()).unwrap();
-    let token = forge(Alg::Es256, stranger.pkcs8_der(), &json!({"alg": "ES256", "kid": stranger.kid()}), &claims);
-    assert_eq!(keys.verify::<Value>(&token, &expect()).unwrap_err(), VerifyError::UnknownKey);
-    let token = forge(Alg::Es256, stranger.pkcs8_der(), &json!({"alg": "ES256", "typ": "JWT"}), &claims);
-    assert_eq!(keys.verify::<Value>(&token, &expect()).unwrap_err(), VerifyError::UnknownKey);
+    let token = forge(
+        Alg::Es256,
+        stranger.pkcs8_der(),
+        &json!({"alg": "ES256", "kid": stranger.kid()}),
+        &claims,
+    );
+    assert_eq!(
+        keys.verify::<Value>(&token, &expect()).unwrap_err(),
+        VerifyError::UnknownKey
+    );
+    let token = forge(
+        Alg::Es256,
+        stranger.pkcs8_der(),
+        &json!({"alg": "ES256", "typ": "JWT"}),
+        &claims,
+    );
+    assert_eq!(
+        keys.verify::<Value>(&token, &expect()).unwrap_err(),
+        VerifyError::UnknownKey
+    );
 }
 
 #[test]
@@ -175,7 +199,11 @@ fn another_key_under_our_kid_is_refused() {
         let header = json!({"alg": alg.as_str(), "kid": keys.active_kid(), "typ": "JWT"});
         let claims = serde_json::to_value(id_claims()).unwrap();
         let token = forge(alg, impostor.pkcs8_der(), &header, &claims);
-        assert_eq!(keys.verify::<Value>(&token, &expect()).unwrap_err(), VerifyError::Signature, "{alg}");
+        assert_eq!(
+            keys.verify::<Value>(&token, &expect()).unwrap_err(),
+            VerifyError::Signature,
+            "{alg}"
+        );
     }
 }
 
@@ -187,7 +215,10 @@ fn tampering_breaks_the_signature() {
     payload["sub"] = json!("acc_2");
     let signature = token.rsplit('.').next().unwrap();
     let tampered = format!("{}.{}.{signature}", b64(&header), b64(&payload));
-    assert_eq!(keys.verify::<Value>(&tampered, &expect()).unwrap_err(), VerifyError::Signature);
+    assert_eq!(
+        keys.verify::<Value>(&tampered, &expect()).unwrap_err(),
+        VerifyError::Signature
+    );
 }
 
 #[test]
@@ -195,13 +226,58 @@ fn claims_and_type_are_checked() {
     let keys = KeySet::new(SigningKey::generate(Alg::Es256).unwrap(), vec![]);
     let token = keys.sign(TYP_ID_TOKEN, &id_claims()).unwrap();
     let check = |e: Expect<'_>| keys.verify::<IdTokenClaims>(&token, &e);
-    assert_eq!(check(Expect { issuer: "https://evil.example", ..expect() }).unwrap_err(), VerifyError::Issuer);
-    assert_eq!(check(Expect { audience: Some("client_2"), ..expect() }).unwrap_err(), VerifyError::Audience);
-    assert_eq!(check(Expect { typ: Some(TYP_ACCESS_TOKEN), ..expect() }).unwrap_err(), VerifyError::Type);
-    assert_eq!(check(Expect { now: NOW + 330, ..expect() }).unwrap_err(), VerifyError::Expired);
-    assert!(check(Expect { now: NOW + 329, ..expect() }).is_ok(), "inside the leeway");
-    assert!(check(Expect { audience: None, typ: None, ..expect() }).is_ok());
-    assert!(check(Expect::id_token_hint(ISS, NOW + 86_400 * 365)).is_ok(), "an expired hint is still a hint");
+    assert_eq!(
+        check(Expect {
+            issuer: "https://evil.example",
+            ..expect()
+        })
+        .unwrap_err(),
+        VerifyError::Issuer
+    );
+    assert_eq!(
+        check(Expect {
+            audience: Some("client_2"),
+            ..expect()
+        })
+        .unwrap_err(),
+        VerifyError::Audience
+    );
+    assert_eq!(
+        check(Expect {
+            typ: Some(TYP_ACCESS_TOKEN),
+            ..expect()
+        })
+        .unwrap_err(),
+        VerifyError::Type
+    );
+    assert_eq!(
+        check(Expect {
+            now: NOW + 330,
+            ..expect()
+        })
+        .unwrap_err(),
+        VerifyError::Expired
+    );
+    assert!(
+        check(Expect {
+            now: NOW + 329,
+            ..expect()
+        })
+        .is_ok(),
+        "inside the leeway"
+    );
+    assert!(
+        check(Expect {
+            audience: None,
+            typ: None,
+            ..expect()
+        })
+        .is_ok()
+    );
+    assert!(
+        check(Expect::id_token_hint(ISS, NOW + 86_400 * 365)).is_ok(),
+        "an expired hint is still a hint"
+    );
 }
 
 #[test]
@@ -210,7 +286,10 @@ fn audience_arrays_nbf_and_missing_exp() {
     let der = key.pkcs8_der().to_vec();
     let keys = KeySet::new(key, vec![]);
     let header = json!({"alg": "ES256", "kid": keys.active_kid(), "typ": "at+jwt"});
-    let e = Expect { typ: Some("application/AT+JWT"), ..expect() };
+    let e = Expect {
+        typ: Some("application/AT+JWT"),
+        ..expect()
+    };
     let run = |payload: Value| keys.verify::<Value>(&forge(Alg::Es256, &der, &header, &payload), &e);
     let base = json!({"iss": ISS, "exp": NOW + 60});
     let with = |extra: Value| {
@@ -221,9 +300,18 @@ fn audience_arrays_nbf_and_missing_exp() {
     assert!(run(with(json!({"aud": ["other", "client_1"]}))).is_ok());
     assert_eq!(run(with(json!({"aud": ["other"]}))).unwrap_err(), VerifyError::Audience);
     assert_eq!(run(base.clone()).unwrap_err(), VerifyError::Audience);
-    assert_eq!(run(with(json!({"aud": "client_1", "nbf": NOW + 100}))).unwrap_err(), VerifyError::NotYetValid);
-    assert_eq!(run(json!({"iss": ISS, "aud": "client_1"})).unwrap_err(), VerifyError::Claims);
-    assert_eq!(run(with(json!({"aud": "client_1", "exp": "soon"}))).unwrap_err(), VerifyError::Claims);
+    assert_eq!(
+        run(with(json!({"aud": "client_1", "nbf": NOW + 100}))).unwrap_err(),
+        VerifyError::NotYetValid
+    );
+    assert_eq!(
+        run(json!({"iss": ISS, "aud": "client_1"})).unwrap_err(),
+        VerifyError::Claims
+    );
+    assert_eq!(
+        run(with(json!({"aud": "client_1", "exp": "soon"}))).unwrap_err(),
+        VerifyError::Claims
+    );
 }
 
 #[test]
@@ -235,11 +323,26 @@ fn malformed_tokens() {
         header["crit"] = json!(["exp"]);
         format!("{}.{}.AAAA", b64(&header), b64(&payload))
     };
-    for bad in ["", "a.b", "a.b.c.d", &format!("{good}."), &format!("{good}=="), "e30.e30.e30", &crit, &"a".repeat(20_000)] {
+    for bad in [
+        "",
+        "a.b",
+        "a.b.c.d",
+        &format!("{good}."),
+        &format!("{good}=="),
+        "e30.e30.e30",
+        &crit,
+        &"a".repeat(20_000),
+    ] {
         let err = keys.verify::<Value>(bad, &expect()).unwrap_err();
-        assert!(matches!(err, VerifyError::Malformed | VerifyError::Algorithm), "{bad:.40}: {err:?}");
+        assert!(
+            matches!(err, VerifyError::Malformed | VerifyError::Algorithm),
+            "{bad:.40}: {err:?}"
+        );
     }
-    assert_eq!(keys.verify::<Value>(&format!("{good}=="), &expect()).unwrap_err(), VerifyError::Malformed);
+    assert_eq!(
+        keys.verify::<Value>(&format!("{good}=="), &expect()).unwrap_err(),
+        VerifyError::Malformed
+    );
 }
 
 #[test]
@@ -255,13 +358,19 @@ fn a_retired_key_still_verifies_until_it_is_dropped() {
     assert_ne!(rotated.active_kid(), old_public.kid());
 
     let later = KeySet::new(SigningKey::generate(Alg::Es256).unwrap(), vec![]);
-    assert_eq!(later.verify::<IdTokenClaims>(&token, &expect()).unwrap_err(), VerifyError::UnknownKey);
+    assert_eq!(
+        later.verify::<IdTokenClaims>(&token, &expect()).unwrap_err(),
+        VerifyError::UnknownKey
+    );
 }
 
 #[test]
 fn jwks_has_public_members_only() {
     let active = SigningKey::generate(Alg::Es256).unwrap();
-    let retired = [SigningKey::generate(Alg::EdDsa).unwrap(), SigningKey::generate(Alg::Rs256).unwrap()];
+    let retired = [
+        SigningKey::generate(Alg::EdDsa).unwrap(),
+        SigningKey::generate(Alg::Rs256).unwrap(),
+    ];
     let keys = KeySet::new(active, retired.iter().map(|k| k.public().clone()).collect());
     let jwks = keys.jwks();
     let list = jwks["keys"].as_array().unwrap();
@@ -293,9 +402,15 @@ fn keys_are_thumbprinted_and_reloadable() {
         assert_eq!(again.public(), key.public());
         let debug = format!("{key:?}");
         assert!(debug.contains(key.kid()) && debug.contains(alg.as_str()), "{debug}");
-        assert!(!debug.contains(&URL_SAFE_NO_PAD.encode(key.pkcs8_der())[..16]), "{debug}");
+        assert!(
+            !debug.contains(&URL_SAFE_NO_PAD.encode(key.pkcs8_der())[..16]),
+            "{debug}"
+        );
         let other = Alg::ALL.into_iter().find(|a| *a != alg).unwrap();
-        assert_eq!(SigningKey::from_pkcs8(other, key.pkcs8_der()).unwrap_err(), KeyError::InvalidPkcs8(other));
+        assert_eq!(
+            SigningKey::from_pkcs8(other, key.pkcs8_der()).unwrap_err(),
+            KeyError::InvalidPkcs8(other)
+        );
     }
     assert!(SigningKey::from_pkcs8(Alg::Es256, b"not a key").is_err());
 }
@@ -309,7 +424,10 @@ fn rfc7638_thumbprint() {
     assert_eq!(key.alg(), Alg::Rs256);
     let mut without_kid = f["jwk"].clone();
     without_kid.as_object_mut().unwrap().remove("kid");
-    assert_eq!(PublicKey::from_jwk(&without_kid).unwrap().kid(), f["thumbprint"].as_str().unwrap());
+    assert_eq!(
+        PublicKey::from_jwk(&without_kid).unwrap().kid(),
+        f["thumbprint"].as_str().unwrap()
+    );
 }
 
 #[test]
@@ -351,7 +469,10 @@ fn access_and_logout_tokens_carry_their_types() {
         sid: None,
     };
     let token = keys.sign(TYP_ACCESS_TOKEN, &access).unwrap();
-    let e = Expect { typ: Some(TYP_ACCESS_TOKEN), ..expect() };
+    let e = Expect {
+        typ: Some(TYP_ACCESS_TOKEN),
+        ..expect()
+    };
     assert_eq!(keys.verify::<AccessTokenClaims>(&token, &e).unwrap(), access);
     // An access token is not an ID token, and the reverse.
     assert_eq!(keys.verify::<Value>(&token, &expect()).unwrap_err(), VerifyError::Type);
@@ -368,7 +489,10 @@ fn access_and_logout_tokens_carry_their_types() {
     };
     let token = keys.sign(TYP_LOGOUT_TOKEN, &logout).unwrap();
     assert_eq!(parts(&token).0["typ"], "logout+jwt");
-    let e = Expect { typ: Some(TYP_LOGOUT_TOKEN), ..expect() };
+    let e = Expect {
+        typ: Some(TYP_LOGOUT_TOKEN),
+        ..expect()
+    };
     assert_eq!(keys.verify::<LogoutTokenClaims>(&token, &e).unwrap(), logout);
     assert!(keys.sign(TYP_ID_TOKEN, &json!(["not", "an", "object"])).is_err());
 }

@@ -14,7 +14,7 @@ mod redirect;
 
 use serde::{Deserialize, Serialize};
 
-pub use redirect::{check_redirect_uri_for_registration, redirect_with_code, redirect_with_error};
+pub use redirect::{MAX_REDIRECT_URI, check_redirect_uri_for_registration, redirect_with_code, redirect_with_error};
 
 use crate::error::{ErrorCode, OAuthError, invalid_request};
 use crate::form::Form;
