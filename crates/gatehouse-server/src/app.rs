@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::router())
         .merge(console::router())
         .merge(scim::router())
+        .merge(crate::oidc::router())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -113,6 +114,7 @@ pub async fn spawn(state: AppState, listen: SocketAddr) -> std::io::Result<Runni
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
     jobs::spawn_all(state.clone(), rx.clone());
+    crate::oidc::spawn(state.clone(), rx.clone());
     let http = &state.config.http;
     let limits = ConnLimits {
         max_connections: http.max_connections,

@@ -24,7 +24,7 @@ struct PeriodicJob {
 }
 
 /// Every periodic job, with the schedule each has always had.
-const PERIODIC: [PeriodicJob; 4] = [
+const PERIODIC: [PeriodicJob; 5] = [
     PeriodicJob {
         // The lease `prune_events` also takes inside its own transaction (core's
         // RETENTION_LEASE): the same name and the same holder, so that take is a renewal.
@@ -55,7 +55,22 @@ const PERIODIC: [PeriodicJob; 4] = [
         lease_secs: 600,
         run: |s, _| Box::pin(sign_in_cleanup(s)),
     },
+    PeriodicJob {
+        name: "oauth-cleanup",
+        first_after: Duration::from_mins(3),
+        every: Duration::from_mins(15),
+        lease_secs: 600,
+        run: |s, _| Box::pin(oauth_cleanup(s)),
+    },
 ];
+
+/// Deletes spent codes, expired refresh tokens, ended product sessions and unpublished keys.
+async fn oauth_cleanup(state: &AppState) {
+    match state.services.provider.prune().await {
+        Ok(n) => tracing::info!(deleted = n, "oauth cleanup pass"),
+        Err(e) => tracing::error!(error = %e, "oauth cleanup failed"),
+    }
+}
 
 /// Starts every background job; each stops when `stop` turns true.
 pub fn spawn_all(state: AppState, stop: watch::Receiver<bool>) {

@@ -14,6 +14,7 @@ pub mod hashing;
 pub mod jobs;
 pub mod limits;
 pub mod nul;
+pub mod oidc;
 pub mod ops;
 pub mod outbound;
 pub mod scim;

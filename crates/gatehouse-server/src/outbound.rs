@@ -275,17 +275,47 @@ impl Outbound {
         })
     }
 
-    /// The fetch, with the full story of a failure for the log.
-    async fn fetch(&self, url: &str) -> Result<Vec<u8>, (OutboundError, String)> {
+    /// POSTs a form to `url` (a back-channel logout), refusing a non-2xx answer. The answer's
+    /// body is not read.
+    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<(), OutboundError> {
+        let sent = async {
+            let parsed = self.checked(url)?;
+            let res = self
+                .http
+                .post(parsed)
+                .form(form)
+                .send()
+                .await
+                .map_err(|e| (OutboundError::of(&e), error_chain(&e)))?;
+            if res.status().is_success() {
+                Ok(())
+            } else {
+                Err((OutboundError::BadStatus, format!("answered {}", res.status())))
+            }
+        };
+        sent.await.map_err(|(kind, detail)| {
+            tracing::debug!(%url, reason = kind.reason(), error = %detail, "outbound post failed");
+            kind
+        })
+    }
+
+    /// The URL, parsed, if its host may be reached. A host the URL parser reads as an address
+    /// (`[::1]`, `127.1`, `0x7f.0x1`) is never resolved, so the address rule is applied to it
+    /// here.
+    fn checked(&self, url: &str) -> Result<reqwest::Url, (OutboundError, String)> {
         let parsed = reqwest::Url::parse(url).map_err(|e| (OutboundError::Unreachable, e.to_string()))?;
-        // A host the URL parser reads as an address (`[::1]`, `127.1`, `0x7f.0x1`) is never
-        // resolved, so the address rule is applied to it here.
         if parsed.domain().is_none()
             && let Some(ip) = literal_host(&parsed)
             && !self.rule.admits_literal(ip)
         {
             return Err((OutboundError::Unreachable, format!("{ip} is a forbidden address")));
         }
+        Ok(parsed)
+    }
+
+    /// The fetch, with the full story of a failure for the log.
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, (OutboundError, String)> {
+        let parsed = self.checked(url)?;
         let mut res = self
             .http
             .get(parsed)

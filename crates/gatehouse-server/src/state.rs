@@ -30,6 +30,10 @@ pub struct AppState {
     /// The keys from the secret key file that seal secrets stored in the database (signing
     /// keys, IdP client secrets, TOTP keys): the services that store them take it from here.
     pub keys: Arc<KeyRing>,
+    /// The OpenID Connect provider's keys and counters.
+    pub oidc: Arc<crate::oidc::Oidc>,
+    /// The back-channel logout worker's bell.
+    pub logouts: crate::oidc::Logouts,
 }
 
 /// A Prometheus recorder owned by this app (not installed globally, so several apps can live
@@ -126,6 +130,15 @@ impl AppState {
         // Other nodes may share a PostgreSQL database: tokens are kept only while this node
         // hears their changes (jobs::directory_changes_loop turns this on).
         services.directories.set_token_cache_live(!cluster);
+        let services = services.with_provider_policy(config.oidc.policy());
+        let alg = config.oidc.signing_alg;
+        let publish = crate::oidc::Oidc::publish_secs(config.oidc.policy().access_ttl_secs);
+        let oidc = crate::oidc::Oidc {
+            keys: crate::oidc::keys::load_or_create(&services, &keys, alg, publish).await?,
+            counter: crate::oidc::GrantCounter::default(),
+            alg,
+        };
+        let logouts = crate::oidc::Logouts::new(&OutboundPolicy::from_config(&config.outbound)?)?;
         Ok(Self {
             services: Arc::new(services),
             signin,
@@ -134,6 +147,8 @@ impl AppState {
             creates: Arc::new(crate::scim::batch::CreateQueue::new(writers)),
             deferred: crate::web::deferred::Deferred::start(),
             keys: Arc::new(keys),
+            oidc: Arc::new(oidc),
+            logouts,
         })
     }
 }

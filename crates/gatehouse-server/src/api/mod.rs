@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod clients;
 mod common;
 mod directories;
 mod domains;
@@ -39,6 +40,20 @@ pub fn router() -> Router<AppState> {
             get(sessions::list).delete(sessions::revoke_all),
         )
         .route(&r("/accounts/{id}/sessions/{session_id}"), delete(sessions::revoke))
+        .route(
+            &r("/accounts/{id}/product-sessions"),
+            get(clients::list_product_sessions).delete(clients::revoke_product_sessions),
+        )
+        .route(
+            &r("/accounts/{id}/product-sessions/{session_id}"),
+            delete(clients::revoke_product_session),
+        )
+        .route(&r("/clients"), get(clients::list).post(clients::create))
+        .route(
+            &r("/clients/{id}"),
+            get(clients::get).patch(clients::update).delete(clients::remove),
+        )
+        .route(&r("/clients/{id}/secrets"), post(clients::rotate))
         .route(
             &r("/accounts/{id}/api-tokens/{token_id}/revoke"),
             post(accounts::revoke_api_token),
@@ -103,6 +118,8 @@ pub fn router() -> Router<AppState> {
         accounts::list, accounts::create, accounts::get, accounts::update, accounts::remove, accounts::cancel_deletion,
         accounts::list_api_tokens, accounts::revoke_api_token,
         sessions::list, sessions::revoke_all, sessions::revoke,
+        clients::list, clients::create, clients::get, clients::update, clients::remove, clients::rotate,
+        clients::list_product_sessions, clients::revoke_product_sessions, clients::revoke_product_session,
         directories::list, directories::create, directories::get, directories::rotate, directories::revoke, directories::remove,
         directories::update, directories::held, directories::release, directories::discard,
         domains::list, domains::add, domains::get, domains::update, domains::verify, domains::claim, domains::remove,

@@ -253,6 +253,58 @@ pub struct ConfigArgs {
         help_heading = "Rate limits (per node)"
     )]
     pub rate_limit_signin_per_ip: Option<u32>,
+    /// OpenID Connect provider requests (/oauth2/...) per minute per client IP; 0: off.
+    /// Default: 60000 (a product's back end calls from few addresses).
+    #[arg(
+        long,
+        env = "GATEHOUSE_RATE_LIMIT_OAUTH_PER_IP",
+        global = true,
+        help_heading = "Rate limits (per node)"
+    )]
+    pub rate_limit_oauth_per_ip: Option<u32>,
+    /// OpenID Connect provider requests per minute per client (its Basic credentials or the
+    /// bearer token it presents); 0: off. Default: 30000.
+    #[arg(
+        long,
+        env = "GATEHOUSE_RATE_LIMIT_OAUTH_PER_CLIENT",
+        global = true,
+        help_heading = "Rate limits (per node)"
+    )]
+    pub rate_limit_oauth_per_client: Option<u32>,
+
+    /// The algorithm of the OpenID Connect provider's new signing keys: ES256 (default),
+    /// EdDSA or RS256. Existing keys keep theirs; `gatehouse signing-key rotate` makes a new one.
+    #[arg(
+        long,
+        env = "GATEHOUSE_OIDC_SIGNING_ALG",
+        global = true,
+        help_heading = "OpenID Connect provider"
+    )]
+    pub oidc_signing_alg: Option<String>,
+    /// Seconds an authorization code lives (1–600). Default: 60.
+    #[arg(
+        long,
+        env = "GATEHOUSE_OIDC_CODE_TTL_SECONDS",
+        global = true,
+        help_heading = "OpenID Connect provider"
+    )]
+    pub oidc_code_ttl_seconds: Option<u32>,
+    /// Seconds an access token lives (1–86400). Default: 600.
+    #[arg(
+        long,
+        env = "GATEHOUSE_OIDC_ACCESS_TOKEN_TTL_SECONDS",
+        global = true,
+        help_heading = "OpenID Connect provider"
+    )]
+    pub oidc_access_token_ttl_seconds: Option<u32>,
+    /// Days a refresh token lives unused (1–365). Default: 30.
+    #[arg(
+        long,
+        env = "GATEHOUSE_OIDC_REFRESH_TOKEN_TTL_DAYS",
+        global = true,
+        help_heading = "OpenID Connect provider"
+    )]
+    pub oidc_refresh_token_ttl_days: Option<u32>,
 
     /// Days to keep audit events before the retention job deletes them. Default: 180.
     #[arg(long, env = "GATEHOUSE_AUDIT_RETENTION_DAYS", global = true, help_heading = "Audit")]

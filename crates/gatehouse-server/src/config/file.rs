@@ -27,6 +27,8 @@ pub(super) struct LimitsSection {
     pub scim_per_token: Option<u32>,
     pub scim_per_ip: Option<u32>,
     pub signin_per_ip: Option<u32>,
+    pub oauth_per_ip: Option<u32>,
+    pub oauth_per_client: Option<u32>,
 }
 
 /// `[metrics]`
@@ -126,6 +128,7 @@ pub(super) struct FileConfig {
     pub domains: DomainsSection,
     pub scim: ScimSection,
     pub audit: AuditSection,
+    pub oidc: super::oidc::OidcSection,
     pub limits: LimitsSection,
     pub metrics: MetricsSection,
 }
@@ -158,6 +161,8 @@ struct RawFile {
     scim: ScimSection,
     #[serde(default)]
     audit: AuditSection,
+    #[serde(default)]
+    oidc: super::oidc::OidcSection,
     #[serde(default)]
     limits: LimitsSection,
     #[serde(default)]
@@ -212,6 +217,7 @@ impl RawFile {
                 ..http
             },
             limits: std::mem::take(&mut self.limits),
+            oidc: std::mem::take(&mut self.oidc),
             metrics: std::mem::take(&mut self.metrics),
             database: self.database()?,
             sessions: self.sessions()?,

@@ -6,8 +6,10 @@
 
 mod args;
 mod file;
+mod oidc;
 
 pub use args::ConfigArgs;
+pub use oidc::OidcConfig;
 
 use anyhow::{Context, bail};
 use file::FileConfig;
@@ -43,6 +45,7 @@ pub struct Config {
     pub domains: DomainsConfig,
     pub scim: ScimConfig,
     pub audit: AuditConfig,
+    pub oidc: OidcConfig,
     pub limits: LimitsConfig,
     pub metrics: MetricsConfig,
 }
@@ -75,6 +78,10 @@ pub struct LimitsConfig {
     pub scim_per_ip: Option<RateLimit>,
     /// Sign-in pages, per client IP.
     pub signin_per_ip: Option<RateLimit>,
+    /// The OpenID Connect provider (`/oauth2/`), per client IP.
+    pub oauth_per_ip: Option<RateLimit>,
+    /// The OpenID Connect provider, per client credential (Basic or bearer).
+    pub oauth_per_client: Option<RateLimit>,
 }
 
 impl LimitsConfig {
@@ -86,6 +93,8 @@ impl LimitsConfig {
             scim_per_token: None,
             scim_per_ip: None,
             signin_per_ip: None,
+            oauth_per_ip: None,
+            oauth_per_client: None,
         }
     }
 }
@@ -242,6 +251,7 @@ impl Config {
             database: DatabaseConfig::resolve(args, &file, &data_dir)?,
             mail: MailConfig::resolve(args, &file)?,
             audit: AuditConfig::resolve(args, &file)?,
+            oidc: OidcConfig::resolve(args, &file)?,
             sessions: SessionsConfig::resolve(args, &file),
             sign_in: SignInConfig::resolve(args, &file),
             outbound: OutboundConfig::resolve(args, &file),
@@ -313,6 +323,8 @@ impl LimitsConfig {
             scim_per_token: per_minute(args.rate_limit_scim_per_token, l.scim_per_token, 6000),
             scim_per_ip: per_minute(args.rate_limit_scim_per_ip, l.scim_per_ip, 12_000),
             signin_per_ip: per_minute(args.rate_limit_signin_per_ip, l.signin_per_ip, 300),
+            oauth_per_ip: per_minute(args.rate_limit_oauth_per_ip, l.oauth_per_ip, 60_000),
+            oauth_per_client: per_minute(args.rate_limit_oauth_per_client, l.oauth_per_client, 30_000),
         }
     }
 }

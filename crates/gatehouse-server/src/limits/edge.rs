@@ -28,6 +28,8 @@ pub enum Surface {
     /// `/login`, `/login/...`, `/logout`, `/signup...`, `/account...`: HTML pages of the
     /// sign-in and the person's own account.
     SignIn,
+    /// `/oauth2/...` and discovery: OAuth errors (RFC 6749 §5.2).
+    OAuth,
     /// Everything else (console, operations, assets).
     Other,
 }
@@ -38,6 +40,8 @@ impl Surface {
             Self::Api
         } else if path.starts_with("/scim/") {
             Self::Scim
+        } else if path.starts_with("/oauth2/") || path.starts_with("/.well-known/") {
+            Self::OAuth
         } else if ["/login", "/signup", "/account"]
             .iter()
             .any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
@@ -57,6 +61,7 @@ impl Surface {
         let mut res = match self {
             Self::Api => ApiError::from(limited).into_response(),
             Self::Scim => ScimFail::from(limited).into_response(),
+            Self::OAuth => crate::oidc::too_many_requests(wait.0),
             Self::SignIn | Self::Other => PageError::from(limited).into_response(),
         };
         if !res.headers().contains_key(header::RETRY_AFTER) {
@@ -72,6 +77,7 @@ impl Surface {
         let mut res = match self {
             Self::Api => ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", DETAIL).into_response(),
             Self::Scim => ScimFail(ScimError::new(408, DETAIL)).into_response(),
+            Self::OAuth => crate::oidc::request_timeout(DETAIL),
             Self::SignIn | Self::Other => (
                 StatusCode::REQUEST_TIMEOUT,
                 Html(format!(
@@ -93,6 +99,8 @@ pub struct EdgeLimits {
     scim_per_token: Option<RateLimiter>,
     scim_per_ip: Option<RateLimiter>,
     signin_per_ip: Option<RateLimiter>,
+    oauth_per_ip: Option<RateLimiter>,
+    oauth_per_client: Option<RateLimiter>,
     trusted_proxies: Vec<IpAddr>,
 }
 
@@ -125,6 +133,8 @@ impl EdgeLimits {
             scim_per_token: make(cfg.scim_per_token),
             scim_per_ip: make(cfg.scim_per_ip),
             signin_per_ip: make(cfg.signin_per_ip),
+            oauth_per_ip: make(cfg.oauth_per_ip),
+            oauth_per_client: make(cfg.oauth_per_client),
             trusted_proxies,
         }
     }
@@ -135,6 +145,7 @@ impl EdgeLimits {
             Surface::Api => (self.api_per_ip.as_ref(), self.api_per_key.as_ref()),
             Surface::Scim => (self.scim_per_ip.as_ref(), self.scim_per_token.as_ref()),
             Surface::SignIn => (self.signin_per_ip.as_ref(), None),
+            Surface::OAuth => (self.oauth_per_ip.as_ref(), self.oauth_per_client.as_ref()),
             Surface::Other => (None, None),
         }
     }
@@ -155,7 +166,7 @@ impl EdgeLimits {
         }
         if verdict.is_ok()
             && let Some(limiter) = by_key
-            && let Some(token) = bearer(&parts.headers)
+            && let Some(token) = credential(&parts.headers)
         {
             verdict = limiter.check(token);
         }
@@ -163,12 +174,14 @@ impl EdgeLimits {
     }
 }
 
-/// The credential of `Authorization: Bearer <token>` (the scheme in any case, RFC 9110 §11.1).
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The credential of `Authorization: Bearer <token>` or `Basic <client>` (the scheme in any
+/// case, RFC 9110 §11.1): what a per-credential limit counts.
+fn credential(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    let known = scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("basic");
+    (known && !token.is_empty()).then_some(token)
 }
 
 /// The middleware: every request to a limited surface is counted before it is served.
@@ -219,11 +232,19 @@ mod tests {
     }
 
     #[test]
-    fn the_bearer_scheme_is_read_in_any_case() {
+    fn the_bearer_and_basic_schemes_are_read_in_any_case() {
         let mut h = HeaderMap::new();
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("bEaReR  ghk_abc "));
-        assert_eq!(bearer(&h), Some("ghk_abc"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic Zm9v"));
-        assert_eq!(bearer(&h), None);
+        assert_eq!(credential(&h), Some("ghk_abc"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("basic Zm9v"));
+        assert_eq!(
+            credential(&h),
+            Some("Zm9v"),
+            "a client's Basic credentials count per client"
+        );
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Digest x"));
+        assert_eq!(credential(&h), None);
+        assert_eq!(Surface::of("/oauth2/token"), Surface::OAuth);
+        assert_eq!(Surface::of("/.well-known/openid-configuration"), Surface::OAuth);
     }
 }

@@ -76,7 +76,7 @@ pub fn safe_next(next: Option<&str>) -> Result<String, PageError> {
 /// into `/`). A query may hold anything (an authorize request's `redirect_uri` does).
 fn is_local(n: &str) -> bool {
     let path = n.split(['?', '#']).next().unwrap_or_default();
-    n.starts_with('/') && !n.starts_with("//") && !path.contains('\\') && n.len() <= 2048
+    n.starts_with('/') && !n.starts_with("//") && !path.contains('\\') && n.len() <= 4096
 }
 
 /// A 303 to `to`; an address that cannot be a header is a bad request, never a panic.
@@ -116,6 +116,9 @@ pub struct LoginQuery {
     password_set: Option<String>,
     account_deleted: Option<String>,
     signed_up: Option<String>,
+    /// The address a product expects (OpenID Connect `login_hint`): the email field starts
+    /// with it, when it is an address.
+    login_hint: Option<String>,
 }
 
 pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> PageResult {
@@ -132,10 +135,14 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Quer
     } else {
         None
     };
+    let email = q
+        .login_hint
+        .filter(|h| gatehouse_core::types::Email::parse(h).is_ok())
+        .unwrap_or_default();
     let page = LoginPage {
         csrf: csrf.clone(),
         next,
-        email: String::new(),
+        email,
         password_step: false,
         allow_signup: st.config.sign_in.allow_signup,
         status,
