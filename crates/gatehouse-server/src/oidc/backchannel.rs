@@ -31,8 +31,11 @@ pub struct Logouts {
 
 impl Logouts {
     pub fn new(policy: &OutboundPolicy) -> anyhow::Result<Self> {
+        // Registration allows http only on a loopback host (a product beside Gatehouse);
+        // whether loopback may be reached at all is the outbound policy's address rule.
         let policy = OutboundPolicy {
             timeout: Duration::from_secs(5),
+            https_only: false,
             ..policy.clone()
         };
         Ok(Self {

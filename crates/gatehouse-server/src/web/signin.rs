@@ -255,6 +255,8 @@ pub async fn logout(
             return Err(PageError::Csrf);
         }
         st.signin.sign_out(&person, &meta).await?;
+        // Its product sessions ended with it: their products hear of it now.
+        st.logouts.wake();
     }
     let mut res: Response = see_other("/login?signed_out=1")?;
     res.headers_mut()

@@ -11,6 +11,8 @@ mod flows;
 mod input;
 mod limits;
 mod management;
+mod oidc;
+mod oidc_client;
 mod ops;
 mod outbox;
 mod password_facts;
