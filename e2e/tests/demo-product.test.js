@@ -179,7 +179,8 @@ async function signInThroughGatehouse() {
 }
 
 before(async () => {
-  server = await startServer('demo-product');
+  // The demo product listens on loopback: Gatehouse may post its back-channel logouts there.
+  server = await startServer('demo-product', { env: { GATEHOUSE_ALLOW_PRIVATE_ADDRESSES: 'true' } });
   browser = await launchBrowser();
   page = browser.page;
 }, { timeout: SETUP_TIMEOUT });
@@ -210,6 +211,21 @@ step('the provider publishes its discovery document', async () => {
 });
 
 step('a confidential client is registered for the demo through the admin API', async () => {
+  // The demo is one of the org's products: the admin (an account the org does not manage, its
+  // domain unverified) may sign in to it once given access to one of the org's instances.
+  const instance = await adminApi('POST', '/instances', {
+    product: 'confluence',
+    name: 'Demo wiki',
+    url: 'https://demo-wiki.acme.example',
+    edition: 'free',
+  });
+  assert.equal(instance.status, 201, `POST /instances: ${instance.status} ${instance.text}`);
+  const access = await adminApi('POST', '/access', {
+    instance_id: instance.json.id,
+    account_id: server.boot.admin.account_id,
+    role: 'user',
+  });
+  assert.equal(access.status, 201, `POST /access: ${access.status} ${access.text}`);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const { status, json, text } = await adminApi('POST', '/clients', {

@@ -1,9 +1,10 @@
-//! The command line: `gatehouse serve | migrate | bootstrap | backup | secret-key | version`.
+//! The command line: `gatehouse serve | migrate | bootstrap | backup | secret-key | signing-key | version`.
 
 use crate::config::{Config, ConfigArgs};
 use crate::state::AppState;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use gatehouse_core::Timestamp;
 use gatehouse_core::ports::SystemClock;
 use gatehouse_store::{SqlStore, StoreOptions};
 use secrecy::ExposeSecret;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Manage the secret key file (--secret-key-file) that seals secrets in the database.
     #[command(subcommand)]
     SecretKey(SecretKeyCommand),
+    /// Manage the OpenID Connect provider's signing keys.
+    #[command(subcommand)]
+    SigningKey(SigningKeyCommand),
     /// Print the version.
     Version,
 }
@@ -58,6 +62,18 @@ pub enum SecretKeyCommand {
     /// Add a new current key to the key file; the old keys stay, so every secret sealed with
     /// them still opens. Copy the new file to every node, then restart them.
     Rotate,
+}
+
+/// `gatehouse signing-key ...`
+#[derive(Subcommand, Debug)]
+pub enum SigningKeyCommand {
+    /// Make a new key the one that signs tokens. The old key stays published in the JWKS until
+    /// every token it signed has expired; running servers pick the new key up within a minute.
+    Rotate {
+        /// ES256 (default: the configured `oidc_signing_alg`), EdDSA or RS256.
+        #[arg(long)]
+        alg: Option<String>,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -91,6 +107,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { output } => backup(&store, &config, &output).await,
+        Command::SigningKey(SigningKeyCommand::Rotate { alg }) => {
+            let r = rotate_signing_key(store.clone(), &config, alg.as_deref()).await;
+            store.close().await;
+            r
+        }
         Command::Version | Command::SecretKey(_) => unreachable!("handled above"),
     }
 }
@@ -122,6 +143,26 @@ async fn backup(store: &SqlStore, config: &Config, output: &std::path::Path) -> 
             "holds_secret_key": false,
             "secret_key_file": key_file.display().to_string(),
         })
+    );
+    Ok(())
+}
+
+/// `gatehouse signing-key rotate`: prints the new key's id and algorithm.
+async fn rotate_signing_key(store: SqlStore, config: &Config, alg: Option<&str>) -> anyhow::Result<()> {
+    let alg = match alg {
+        Some(a) => a
+            .parse::<gatehouse_oidc::Alg>()
+            .map_err(|_| anyhow::anyhow!("--alg must be ES256, EdDSA or RS256"))?,
+        None => config.oidc.signing_alg,
+    };
+    let ring = crate::secret_key::open_key_ring(&config.secret_key_path(), &store, Timestamp::now()).await?;
+    let services = gatehouse_core::services::Services::new(store, Arc::new(SystemClock))
+        .with_provider_policy(config.oidc.policy());
+    let publish = crate::oidc::Oidc::publish_secs(config.oidc.policy().access_ttl_secs);
+    let kid = crate::oidc::keys::rotate(&services, &ring, alg, publish).await?;
+    println!(
+        "{}",
+        serde_json::json!({ "kid": kid, "alg": alg.as_str(), "previous_published_for_seconds": publish })
     );
     Ok(())
 }

@@ -518,3 +518,50 @@ async fn seed_events(db: &TestDatabase, org: &str, n: usize) {
     tx.commit().await.unwrap();
     store.close().await;
 }
+
+#[tokio::test]
+async fn signing_key_rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("gatehouse.db").display());
+    bootstrap(&url, dir.path());
+    let (mut child, base) = serve(&url, dir.path());
+    let jwks = |base: String| async move {
+        let v: Value = client()
+            .get(format!("{base}/oauth2/jwks"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let first = jwks(base.clone()).await;
+    assert_eq!(first.len(), 1, "the first start makes one key");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = gatehouse(&url, dir.path())
+        .args(["signing-key", "rotate", "--alg", "EdDSA"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rotated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rotated["alg"], "EdDSA");
+    let (mut child, base) = serve(&url, dir.path());
+    let after = jwks(base.clone()).await;
+    assert_eq!(after.len(), 2, "the retired key stays published: {after:?}");
+    assert!(after.contains(&first[0]) && after.contains(&rotated["kid"].as_str().unwrap().to_owned()));
+    let bad = gatehouse(&url, dir.path())
+        .args(["signing-key", "rotate", "--alg", "HS256"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("ES256, EdDSA or RS256"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

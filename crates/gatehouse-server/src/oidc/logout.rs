@@ -121,7 +121,14 @@ pub async fn logout(
         }
         st.logouts.wake();
     }
-    let to = target.unwrap_or_else(|| "/login?signed_out=1".to_owned());
+    let to = target.clone().unwrap_or_else(|| "/login?signed_out=1".to_owned());
+    if method == Method::POST && target.is_some() {
+        // Our own confirmation form goes on to the product's site: see `continue_to`.
+        let mut res = crate::web::pages::continue_to(&to);
+        res.headers_mut()
+            .append(header::SET_COOKIE, set_cookie(&st, SESSION_COOKIE, "", Some(0)));
+        return res;
+    }
     let Ok(location) = HeaderValue::from_str(&to) else {
         return error_page(&OAuthError::new(
             ErrorCode::InvalidRequest,

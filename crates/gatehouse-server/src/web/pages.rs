@@ -110,3 +110,17 @@ pub fn urlencode(s: &str) -> String {
         .map(|q| q[1..].to_owned())
         .unwrap_or_default()
 }
+
+#[derive(Template)]
+#[template(path = "continue.html")]
+struct ContinuePage<'a> {
+    to: &'a str,
+}
+
+/// A page that moves the browser on to `to` by itself (a meta refresh, no script). After a form
+/// post, a redirect chain that ends on another site (a product's callback) breaks the pages'
+/// `form-action 'self'` policy, which browsers apply to every redirect of the submission; this
+/// page starts a new navigation instead, so the policy stays strict.
+pub fn continue_to(to: &str) -> Response {
+    render(&ContinuePage { to }).unwrap_or_else(IntoResponse::into_response)
+}

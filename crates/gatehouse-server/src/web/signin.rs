@@ -207,7 +207,12 @@ pub async fn submit(
             if let Ok(Some(earlier)) = signed_in(&st, &headers).await {
                 let _ = st.signin.sign_out(&earlier, &meta).await;
             }
-            let mut res = see_other(&next)?;
+            // An authorization request goes on to a product's site: see `continue_to`.
+            let mut res = if next.starts_with("/oauth2/") {
+                super::pages::continue_to(&next)
+            } else {
+                see_other(&next)?
+            };
             let age = st.signin.policy().absolute_secs;
             res.headers_mut().append(
                 header::SET_COOKIE,
