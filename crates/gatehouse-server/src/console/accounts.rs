@@ -181,6 +181,8 @@ struct AccountPage {
     sessions: Vec<SessionRow>,
     /// What was measured of the password, for the managing organization only.
     password: Option<String>,
+    /// Sign-ins to this organization's product clients, for any account it sees.
+    product_sessions: Vec<super::product_sessions::ProductSessionRow>,
 }
 
 /// A live session as the account page shows it.
@@ -269,6 +271,7 @@ pub async fn detail(
     } else {
         (Vec::new(), Vec::new())
     };
+    let product_sessions = super::product_sessions::rows(&st, &console, id).await?;
     let page = AccountPage {
         c: console.chrome("accounts"),
         notice: notice_text(q.notice.as_deref()),
@@ -281,6 +284,7 @@ pub async fn detail(
         billable: d.account.billable(),
         tokens,
         sessions,
+        product_sessions,
         password: d.account.password_seen().map(password_text),
         is_admin: d.is_org_admin,
         created: d.account.account.created_at.to_rfc3339(),

@@ -76,6 +76,10 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "access_granted" => "Access granted.",
         "access_revoked" => "Access revoked.",
         "key_revoked" => "API key revoked.",
+        "client_updated" => "Client saved.",
+        "client_deleted" => "Client deleted; its sessions ended.",
+        "product_session_revoked" => "Product session ended; the product was told if it listens for logouts.",
+        "product_sessions_revoked" => "Every product session of this account with this organization's clients ended.",
         "domain_added" => "Domain added. Publish the record below, then verify.",
         "domain_verified" => "Domain verified.",
         "domain_not_yet" => {

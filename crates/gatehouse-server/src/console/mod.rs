@@ -10,6 +10,8 @@ mod access;
 mod accounts;
 mod admins;
 mod assets;
+mod client;
+mod clients;
 mod common;
 mod directories;
 mod domains;
@@ -18,6 +20,7 @@ mod groups;
 mod instances;
 mod keys;
 mod overview;
+mod product_sessions;
 
 pub use crate::web::pages::{PageError, PageResult, render, render_status, urlencode};
 
@@ -65,6 +68,14 @@ pub fn router() -> Router<AppState> {
             &o("/accounts/{id}/sessions/revoke-all"),
             post(accounts::revoke_all_sessions),
         )
+        .route(
+            &o("/accounts/{id}/product-sessions/{grant}/revoke"),
+            post(product_sessions::revoke),
+        )
+        .route(
+            &o("/accounts/{id}/product-sessions/revoke-all"),
+            post(product_sessions::revoke_all),
+        )
         .route(&o("/groups"), get(groups::page).post(groups::create))
         .route(&o("/groups/{id}"), get(groups::detail))
         .route(&o("/groups/{id}/members"), post(groups::add_member))
@@ -79,6 +90,10 @@ pub fn router() -> Router<AppState> {
         .route(&o("/admin-invitations/{id}/cancel"), post(admins::cancel_invitation))
         .route(&o("/api-keys"), get(keys::page).post(keys::create))
         .route(&o("/api-keys/{id}/revoke"), post(keys::revoke))
+        .route(&o("/clients"), get(clients::page).post(clients::create))
+        .route(&o("/clients/{id}"), get(client::detail).post(client::update))
+        .route(&o("/clients/{id}/secrets"), post(client::rotate))
+        .route(&o("/clients/{id}/delete"), post(client::delete))
         .route(&o("/events"), get(events::page))
         .route(&o("/events/export"), get(events::export))
         .route(&o("/events/{id}"), get(events::detail))

@@ -5,6 +5,7 @@ mod admin_invitations;
 mod audit;
 mod auth;
 mod console;
+mod console_clients;
 mod domains;
 mod email_change;
 mod flows;
