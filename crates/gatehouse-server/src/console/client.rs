@@ -2,7 +2,7 @@
 //! the secret with an overlap, and deleting the client. A new secret is shown once, on the
 //! page that answers the change that made it.
 
-use super::clients::{ClientForm, FormView, instances};
+use super::client_form::{ClientForm, FormView, instances};
 use super::common::{Chrome, Console, ConsoleForm, NoticeQuery, done, form_errors, notice_text};
 use crate::state::AppState;
 use crate::web::pages::{PageError, PageResult, render_status};

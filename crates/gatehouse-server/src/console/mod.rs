@@ -11,6 +11,7 @@ mod accounts;
 mod admins;
 mod assets;
 mod client;
+mod client_form;
 mod clients;
 mod common;
 mod directories;
