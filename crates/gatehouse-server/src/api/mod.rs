@@ -40,20 +40,7 @@ pub fn router() -> Router<AppState> {
             get(sessions::list).delete(sessions::revoke_all),
         )
         .route(&r("/accounts/{id}/sessions/{session_id}"), delete(sessions::revoke))
-        .route(
-            &r("/accounts/{id}/product-sessions"),
-            get(clients::list_product_sessions).delete(clients::revoke_product_sessions),
-        )
-        .route(
-            &r("/accounts/{id}/product-sessions/{session_id}"),
-            delete(clients::revoke_product_session),
-        )
-        .route(&r("/clients"), get(clients::list).post(clients::create))
-        .route(
-            &r("/clients/{id}"),
-            get(clients::get).patch(clients::update).delete(clients::remove),
-        )
-        .route(&r("/clients/{id}/secrets"), post(clients::rotate))
+        .merge(client_routes())
         .route(
             &r("/accounts/{id}/api-tokens/{token_id}/revoke"),
             post(accounts::revoke_api_token),
@@ -108,6 +95,26 @@ pub fn router() -> Router<AppState> {
         .route(&r("/events/export"), get(events::export))
         .route(&r("/events/{id}"), get(events::get))
         .route(&r("/event-actions"), get(events::actions))
+}
+
+/// Product clients (OpenID Connect) and the product sessions an account holds with them.
+fn client_routes() -> Router<AppState> {
+    let r = |p: &str| format!("/api/v1/orgs/{{org_id}}{p}");
+    Router::new()
+        .route(
+            &r("/accounts/{id}/product-sessions"),
+            get(clients::list_product_sessions).delete(clients::revoke_product_sessions),
+        )
+        .route(
+            &r("/accounts/{id}/product-sessions/{session_id}"),
+            delete(clients::revoke_product_session),
+        )
+        .route(&r("/clients"), get(clients::list).post(clients::create))
+        .route(
+            &r("/clients/{id}"),
+            get(clients::get).patch(clients::update).delete(clients::remove),
+        )
+        .route(&r("/clients/{id}/secrets"), post(clients::rotate))
 }
 
 #[derive(OpenApi)]

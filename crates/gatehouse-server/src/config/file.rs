@@ -111,6 +111,16 @@ pub(super) struct AuditSection {
     pub retention_days: Option<u32>,
 }
 
+/// `[oidc]` as written in the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OidcSection {
+    pub signing_alg: Option<String>,
+    pub code_ttl_seconds: Option<u32>,
+    pub access_token_ttl_seconds: Option<u32>,
+    pub refresh_token_ttl_days: Option<u32>,
+}
+
 /// The file once flat keys are folded into their sections: what `Config::resolve` reads.
 #[derive(Debug, Default)]
 pub(super) struct FileConfig {
@@ -128,7 +138,7 @@ pub(super) struct FileConfig {
     pub domains: DomainsSection,
     pub scim: ScimSection,
     pub audit: AuditSection,
-    pub oidc: super::oidc::OidcSection,
+    pub oidc: OidcSection,
     pub limits: LimitsSection,
     pub metrics: MetricsSection,
 }
@@ -162,7 +172,7 @@ struct RawFile {
     #[serde(default)]
     audit: AuditSection,
     #[serde(default)]
-    oidc: super::oidc::OidcSection,
+    oidc: OidcSection,
     #[serde(default)]
     limits: LimitsSection,
     #[serde(default)]

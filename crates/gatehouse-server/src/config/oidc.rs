@@ -6,17 +6,6 @@ use super::file::FileConfig;
 use anyhow::bail;
 use gatehouse_core::services::provider::ProviderPolicy;
 use gatehouse_oidc::Alg;
-use serde::Deserialize;
-
-/// `[oidc]` as written in the file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct OidcSection {
-    pub signing_alg: Option<String>,
-    pub code_ttl_seconds: Option<u32>,
-    pub access_token_ttl_seconds: Option<u32>,
-    pub refresh_token_ttl_days: Option<u32>,
-}
 
 /// The provider's settings.
 #[derive(Debug, Clone, Copy)]

@@ -130,7 +130,7 @@ async fn authorize(
         Ok(u) => u,
         Err(e) => return error_page(&e),
     };
-    let issuer = super::issuer(st);
+    let issuer = super::issuer::issuer(st);
     let now = unix_secs(st.services.now());
     let req = match params.validate(&rules(&client), now) {
         Ok(r) => r,
@@ -157,33 +157,59 @@ async fn authorize(
         NextStep::Login => redirect(&login_detour(&pairs, &req), after_post),
         NextStep::Proceed => {
             let who = who.expect("a session that needs no sign-in exists");
-            match st.services.provider.admit(&client, &who, meta).await {
-                Ok(true) => {}
-                Ok(false) if req.prompt.none => {
-                    return back_with(&OAuthError::new(
-                        ErrorCode::AccessDenied,
-                        "This account has no access to the product.",
-                    ));
-                }
-                Ok(false) => return denied(&client, &who.account().email, &req, &pairs, issuer),
-                Err(e) => return PageError::from(e).into_response(),
-            }
-            let code_req = CodeRequest {
-                redirect_uri: redirect_uri.clone(),
-                scope: req.scopes.to_string(),
-                nonce: req.nonce.clone(),
-                code_challenge: req.code_challenge.clone(),
-            };
-            match st.services.provider.issue_code(&client, &who, code_req, meta).await {
-                Ok(code) => redirect(
-                    &redirect_with_code(&redirect_uri, &code, req.state.as_deref(), issuer),
-                    after_post,
-                ),
-                Err(e) => back_with(&OAuthError::new(ErrorCode::ServerError, {
-                    tracing::error!(error = %e, "issuing an authorization code failed");
-                    "Something went wrong on our side."
-                })),
-            }
+            proceed(st, meta, &client, &who, &req, &pairs, &redirect_uri, after_post).await
+        }
+    }
+}
+
+/// A session good enough for the request: the person is admitted (or told they are not) and
+/// the product gets its code.
+#[allow(clippy::too_many_arguments)] // the request's parts, each checked by the caller
+async fn proceed(
+    st: &AppState,
+    meta: &RequestMeta,
+    client: &Client,
+    who: &gatehouse_core::authz::SignedIn,
+    req: &AuthorizeRequest,
+    pairs: &[(String, String)],
+    redirect_uri: &str,
+    after_post: bool,
+) -> Response {
+    let issuer = super::issuer::issuer(st);
+    let back_with = |e: &OAuthError| {
+        redirect(
+            &redirect_with_error(redirect_uri, e, req.state.as_deref(), issuer),
+            after_post,
+        )
+    };
+    match st.services.provider.admit(client, who, meta).await {
+        Ok(true) => {}
+        Ok(false) if req.prompt.none => {
+            return back_with(&OAuthError::new(
+                ErrorCode::AccessDenied,
+                "This account has no access to the product.",
+            ));
+        }
+        Ok(false) => return denied(client, &who.account().email, req, pairs, issuer),
+        Err(e) => return PageError::from(e).into_response(),
+    }
+    let code_req = CodeRequest {
+        redirect_uri: redirect_uri.to_owned(),
+        scope: req.scopes.to_string(),
+        nonce: req.nonce.clone(),
+        code_challenge: req.code_challenge.clone(),
+    };
+    match st.services.provider.issue_code(client, who, code_req, meta).await {
+        Ok(code) => redirect(
+            &redirect_with_code(redirect_uri, &code, req.state.as_deref(), issuer),
+            after_post,
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "issuing an authorization code failed");
+            back_with(&OAuthError::new(
+                ErrorCode::ServerError,
+                "Something went wrong on our side.",
+            ))
         }
     }
 }

@@ -4,14 +4,12 @@
 //! guarded outbound client (the URI is the client's to choose, so it is an SSRF surface).
 //! A failed delivery is tried again with growing waits, five times at most.
 
-use crate::outbound::{Outbound, OutboundPolicy};
+use super::logouts::Logouts;
 use crate::state::AppState;
 use gatehouse_core::oauth::LogoutNotice;
 use gatehouse_core::services::provider::unix_secs;
 use gatehouse_oidc::{LogoutEvents, LogoutTokenClaims, TYP_LOGOUT_TOKEN};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 /// Deliveries tried per notice before it is given up (and logged).
 const MAX_ATTEMPTS: i64 = 5;
@@ -22,98 +20,71 @@ const POLL: Duration = Duration::from_secs(5);
 /// A logout token's life: it is delivered at once or not at all.
 const TOKEN_TTL_SECS: i64 = 120;
 
-/// The worker's bell: rung after a change queued notices, so they go at once.
-#[derive(Clone)]
-pub struct Logouts {
-    bell: Arc<Notify>,
-    http: Outbound,
-}
-
-impl Logouts {
-    pub fn new(policy: &OutboundPolicy) -> anyhow::Result<Self> {
-        // Registration allows http only on a loopback host (a product beside Gatehouse);
-        // whether loopback may be reached at all is the outbound policy's address rule.
-        let policy = OutboundPolicy {
-            timeout: Duration::from_secs(5),
-            https_only: false,
-            ..policy.clone()
-        };
-        Ok(Self {
-            bell: Arc::new(Notify::new()),
-            http: Outbound::new(&policy)?,
-        })
-    }
-
-    pub fn wake(&self) {
-        self.bell.notify_one();
-    }
-
-    /// Delivers queued notices until the process ends.
-    pub async fn run(st: AppState) {
-        let me = st.logouts.clone();
+/// Delivers queued notices until the process ends.
+pub async fn run(st: AppState) {
+    let me = st.logouts.clone();
+    loop {
+        let _ = tokio::time::timeout(POLL, me.rung()).await;
         loop {
-            let _ = tokio::time::timeout(POLL, me.bell.notified()).await;
-            loop {
-                match st.services.provider.due_logout_notices(BATCH).await {
-                    Ok(due) if !due.is_empty() => {
-                        for notice in due {
-                            me.deliver(&st, notice).await;
-                        }
+            match st.services.provider.due_logout_notices(BATCH).await {
+                Ok(due) if !due.is_empty() => {
+                    for notice in due {
+                        deliver(&me, &st, notice).await;
                     }
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reading the back-channel logout outbox failed");
-                        break;
-                    }
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the back-channel logout outbox failed");
+                    break;
                 }
             }
         }
     }
+}
 
-    async fn deliver(&self, st: &AppState, notice: LogoutNotice) {
-        let outcome = match Self::token(st, &notice) {
-            Ok(token) => self
-                .http
-                .post_form(&notice.uri, &[("logout_token", &token)])
-                .await
-                .map_err(crate::outbound::OutboundError::reason),
-            Err(e) => {
-                tracing::error!(error = %e, "signing a logout token failed");
-                Err("signing failed")
-            }
-        };
-        let done = match outcome {
-            Ok(()) => {
-                tracing::debug!(client = %notice.client_id, "back-channel logout delivered");
-                st.services.provider.finish_logout_notice(notice.id).await
-            }
-            Err(reason) if notice.attempts + 1 >= MAX_ATTEMPTS => {
-                tracing::warn!(client = %notice.client_id, reason, "back-channel logout given up");
-                st.services.provider.finish_logout_notice(notice.id).await
-            }
-            Err(reason) => {
-                tracing::info!(client = %notice.client_id, reason, attempt = notice.attempts + 1, "back-channel logout failed; trying again");
-                let wait = 10 * (1_i64 << notice.attempts.clamp(0, 10));
-                st.services.provider.retry_logout_notice(notice.id, wait).await
-            }
-        };
-        if let Err(e) = done {
-            tracing::warn!(error = %e, "recording a back-channel logout failed");
+async fn deliver(me: &Logouts, st: &AppState, notice: LogoutNotice) {
+    let outcome = match token(st, &notice) {
+        Ok(token) => me
+            .http()
+            .post_form(&notice.uri, &[("logout_token", &token)])
+            .await
+            .map_err(crate::outbound::OutboundError::reason),
+        Err(e) => {
+            tracing::error!(error = %e, "signing a logout token failed");
+            Err("signing failed")
         }
+    };
+    let done = match outcome {
+        Ok(()) => {
+            tracing::debug!(client = %notice.client_id, "back-channel logout delivered");
+            st.services.provider.finish_logout_notice(notice.id).await
+        }
+        Err(reason) if notice.attempts + 1 >= MAX_ATTEMPTS => {
+            tracing::warn!(client = %notice.client_id, reason, "back-channel logout given up");
+            st.services.provider.finish_logout_notice(notice.id).await
+        }
+        Err(reason) => {
+            tracing::info!(client = %notice.client_id, reason, attempt = notice.attempts + 1, "back-channel logout failed; trying again");
+            let wait = 10 * (1_i64 << notice.attempts.clamp(0, 10));
+            st.services.provider.retry_logout_notice(notice.id, wait).await
+        }
+    };
+    if let Err(e) = done {
+        tracing::warn!(error = %e, "recording a back-channel logout failed");
     }
+}
 
-    fn token(st: &AppState, notice: &LogoutNotice) -> anyhow::Result<String> {
-        let now = unix_secs(st.services.now());
-        let claims = LogoutTokenClaims {
-            iss: super::issuer(st).to_owned(),
-            aud: notice.client_id.to_string(),
-            iat: now,
-            exp: now + TOKEN_TTL_SECS,
-            jti: uuid::Uuid::now_v7().to_string(),
-            sub: notice.account_id.to_string(),
-            sid: Some(notice.grant_id.to_string()),
-            events: LogoutEvents::default(),
-        };
-        Ok(st.oidc.keys.get().sign(TYP_LOGOUT_TOKEN, &claims)?)
-    }
+fn token(st: &AppState, notice: &LogoutNotice) -> anyhow::Result<String> {
+    let now = unix_secs(st.services.now());
+    let claims = LogoutTokenClaims {
+        iss: super::issuer::issuer(st).to_owned(),
+        aud: notice.client_id.to_string(),
+        iat: now,
+        exp: now + TOKEN_TTL_SECS,
+        jti: uuid::Uuid::now_v7().to_string(),
+        sub: notice.account_id.to_string(),
+        sid: Some(notice.grant_id.to_string()),
+        events: LogoutEvents::default(),
+    };
+    Ok(st.oidc.keys.get().sign(TYP_LOGOUT_TOKEN, &claims)?)
 }

@@ -69,40 +69,8 @@ pub async fn logout(
         Ok(r) => r,
         Err(e) => return error_page(&e),
     };
-    let hint = req.id_token_hint.as_deref().and_then(|t| {
-        let expect = Expect::id_token_hint(super::issuer(&st), unix_secs(st.services.now()));
-        st.oidc.keys.get().verify::<IdTokenClaims>(t, &expect).ok()
-    });
-    if req.id_token_hint.is_some() && hint.is_none() {
-        return error_page(&OAuthError::new(
-            ErrorCode::InvalidRequest,
-            "The id_token_hint is not a token this provider issued.",
-        ));
-    }
-    let client_id = match (hint.as_ref().map(|h| h.aud.as_str()), req.client_id.as_deref()) {
-        (Some(a), Some(b)) if a != b => {
-            return error_page(&OAuthError::new(
-                ErrorCode::InvalidRequest,
-                "client_id does not match the id_token_hint.",
-            ));
-        }
-        (Some(a), _) | (None, Some(a)) => Some(a.to_owned()),
-        (None, None) => None,
-    };
-    let client = match &client_id {
-        Some(id) => match st.services.provider.client(id).await {
-            Ok(c) => Some(c),
-            Err(_) => {
-                return error_page(&OAuthError::new(
-                    ErrorCode::InvalidRequest,
-                    "No product is registered with this client_id.",
-                ));
-            }
-        },
-        None => None,
-    };
-    let target = match req.redirect_target(client.as_ref().map_or(&[][..], |c| &c.post_logout_redirect_uris)) {
-        Ok(t) => t,
+    let Checked { hint, client, target } = match check(&st, &req).await {
+        Ok(c) => c,
         Err(e) => return error_page(&e),
     };
     let who = match signed_in(&st, &headers).await {
@@ -139,6 +107,54 @@ pub async fn logout(
     res.headers_mut()
         .append(header::SET_COOKIE, set_cookie(&st, SESSION_COOKIE, "", Some(0)));
     res
+}
+
+/// What the request names, checked: the hint (a token this provider issued), the client (the
+/// hint's audience, or `client_id`, never two different ones), and where to go afterwards.
+struct Checked {
+    hint: Option<IdTokenClaims>,
+    client: Option<gatehouse_core::oauth::Client>,
+    target: Option<String>,
+}
+
+async fn check(st: &AppState, req: &LogoutRequest) -> Result<Checked, OAuthError> {
+    let hint = req.id_token_hint.as_deref().and_then(|t| {
+        let expect = Expect::id_token_hint(super::issuer::issuer(st), unix_secs(st.services.now()));
+        st.oidc.keys.get().verify::<IdTokenClaims>(t, &expect).ok()
+    });
+    if req.id_token_hint.is_some() && hint.is_none() {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "The id_token_hint is not a token this provider issued.",
+        ));
+    }
+    let client_id = match (hint.as_ref().map(|h| h.aud.as_str()), req.client_id.as_deref()) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidRequest,
+                "client_id does not match the id_token_hint.",
+            ));
+        }
+        (Some(a), _) | (None, Some(a)) => Some(a.to_owned()),
+        (None, None) => None,
+    };
+    let client = match &client_id {
+        Some(id) => match st.services.provider.client(id).await {
+            Ok(c) => Some(c),
+            Err(_) => {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidRequest,
+                    "No product is registered with this client_id.",
+                ));
+            }
+        },
+        None => None,
+    };
+    let target = match req.redirect_target(client.as_ref().map_or(&[][..], |c| &c.post_logout_redirect_uris)) {
+        Ok(t) => t,
+        Err(e) => return Err(e),
+    };
+    Ok(Checked { hint, client, target })
 }
 
 fn take(pairs: &mut Vec<(String, String)>, name: &str) -> Option<String> {

@@ -6,43 +6,22 @@ mod authorize;
 mod backchannel;
 mod counts;
 mod error;
+mod issuer;
 pub mod keys;
 mod logout;
+mod logouts;
+mod provider;
 mod resource;
 mod token;
 
-pub use backchannel::Logouts;
 pub use counts::GrantCounter;
+pub use issuer::issuer;
+pub use logouts::Logouts;
+pub use provider::{ID_TOKEN_TTL_SECS, Oidc};
 
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{any, get, post};
-use gatehouse_oidc::Alg;
-
-/// What the provider holds beyond the services: its keys, the grant counter, and the
-/// back-channel logout worker's bell.
-pub struct Oidc {
-    pub keys: keys::ProviderKeys,
-    pub counter: GrantCounter,
-    /// The algorithm new keys use.
-    pub alg: Alg,
-}
-
-impl Oidc {
-    /// How long a retired key stays published: the longest life of a token it signed, and a
-    /// minute of clock skew.
-    pub fn publish_secs(access_ttl_secs: i64) -> i64 {
-        access_ttl_secs.max(ID_TOKEN_TTL_SECS) + 60
-    }
-}
-
-/// ID tokens live as long as the default access token: ten minutes.
-pub const ID_TOKEN_TTL_SECS: i64 = 600;
-
-/// The issuer: the public URL exactly as configured, without a trailing slash.
-pub fn issuer(st: &AppState) -> &str {
-    st.config.public_url.trim_end_matches('/')
-}
 
 pub fn router() -> Router<AppState> {
     let wrong = error::wrong_method;
@@ -93,7 +72,7 @@ pub fn request_timeout(detail: &str) -> axum::response::Response {
 /// This node's provider loops: back-channel logout delivery, the minute's grant counts, and
 /// reading the signing keys again (a rotation made elsewhere). Each ends with `stop`.
 pub fn spawn(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let worker = tokio::spawn(Logouts::run(state.clone()));
+    let worker = tokio::spawn(backchannel::run(state.clone()));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_mins(1));
         tick.tick().await;

@@ -22,7 +22,7 @@ use serde_json::json;
 const LEEWAY: i64 = 0;
 
 pub async fn discovery(State(st): State<AppState>) -> Response {
-    let doc = discovery_document(super::issuer(&st), &st.oidc.keys.get().algs());
+    let doc = discovery_document(super::issuer::issuer(&st), &st.oidc.keys.get().algs());
     cached(Json(doc).into_response(), "public, max-age=300")
 }
 
@@ -41,7 +41,7 @@ fn cached(mut res: Response, policy: &'static str) -> Response {
 /// type `at+jwt`, expiry.
 fn verified_access(st: &AppState, token: &str) -> Option<AccessTokenClaims> {
     let expect = Expect {
-        issuer: super::issuer(st),
+        issuer: super::issuer::issuer(st),
         audience: None,
         typ: Some(TYP_ACCESS_TOKEN),
         now: unix_secs(st.services.now()),

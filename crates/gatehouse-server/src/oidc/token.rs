@@ -165,7 +165,7 @@ fn tokens(st: &AppState, client: &ProvenClient, issued: &Issued) -> OAuthResult<
     let c = client.client();
     let g = &issued.grant;
     let access = AccessTokenClaims {
-        iss: super::issuer(st).to_owned(),
+        iss: super::issuer::issuer(st).to_owned(),
         sub: g.account_id.to_string(),
         aud: c.id.to_string(),
         exp: now + ttl,
@@ -199,7 +199,7 @@ fn id_token_claims(st: &AppState, client: &ProvenClient, issued: &Issued, now: i
     let g = &issued.grant;
     let email = g.has_scope("email");
     IdTokenClaims {
-        iss: super::issuer(st).to_owned(),
+        iss: super::issuer::issuer(st).to_owned(),
         sub: g.account_id.to_string(),
         aud: client.client().id.to_string(),
         exp: now + super::ID_TOKEN_TTL_SECS,
@@ -225,7 +225,7 @@ fn client_credentials(st: &AppState, client: &ProvenClient) -> OAuthResult<serde
     let ttl = st.services.provider.policy().access_ttl_secs;
     let c = client.client();
     let claims = AccessTokenClaims {
-        iss: super::issuer(st).to_owned(),
+        iss: super::issuer::issuer(st).to_owned(),
         sub: c.id.to_string(),
         aud: c.id.to_string(),
         exp: now + ttl,
