@@ -12,6 +12,7 @@ use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use gatehouse_core::ports::{BoxFuture, PasswordHasher};
 use gatehouse_core::{CoreError, Result};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::oneshot;
@@ -69,6 +70,9 @@ impl HashCounters {
 /// end when the pool is dropped.
 pub struct HashPool {
     jobs: SyncSender<Job>,
+    /// Jobs queued and not yet taken by a worker, and the most the queue holds.
+    waiting: Arc<AtomicUsize>,
+    capacity: usize,
     /// The workers' end of the queue, kept so the queue stays open whatever the workers do;
     /// the workers stop once `jobs` is dropped.
     _queue: Arc<Mutex<Receiver<Job>>>,
@@ -83,15 +87,19 @@ impl HashPool {
     fn start(workers: usize, queue: usize, counters: HashCounters) -> std::io::Result<Self> {
         let (jobs, rx) = sync_channel::<Job>(queue.max(1));
         let rx = Arc::new(Mutex::new(rx));
+        let waiting = Arc::new(AtomicUsize::new(0));
         for n in 0..workers {
             let rx = rx.clone();
             let counters = counters.clone();
+            let waiting = waiting.clone();
             std::thread::Builder::new()
                 .name(format!("gatehouse-hash-{n}"))
-                .spawn(move || work(&rx, &counters))?;
+                .spawn(move || work(&rx, &counters, &waiting))?;
         }
         Ok(Self {
             jobs,
+            waiting,
+            capacity: queue.max(1),
             _queue: rx,
             counters,
         })
@@ -105,15 +113,21 @@ impl HashPool {
             span: tracing::Span::current(),
             reply,
         };
+        // Counted before it is sent, so a worker never takes a job it was not counted for.
+        self.waiting.fetch_add(1, Ordering::SeqCst);
         match self.jobs.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
                 self.counters.refused.increment(1);
                 return Err(CoreError::Overloaded {
                     retry_after_secs: RETRY_AFTER_SECS,
                 });
             }
-            Err(TrySendError::Disconnected(_)) => return Err(CoreError::internal("the hashing pool has stopped")),
+            Err(TrySendError::Disconnected(_)) => {
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                return Err(CoreError::internal("the hashing pool has stopped"));
+            }
         }
         answer
             .await
@@ -139,10 +153,19 @@ impl PasswordHasher for HashPool {
             }
         })
     }
+
+    /// Counted as a refusal when it answers `Some`: the caller refuses on it.
+    fn saturated(&self) -> Option<u64> {
+        let full = self.waiting.load(Ordering::SeqCst) >= self.capacity;
+        if full {
+            self.counters.refused.increment(1);
+        }
+        full.then_some(RETRY_AFTER_SECS)
+    }
 }
 
 /// A worker: takes jobs until the pool is dropped, with one memory block for all of them.
-fn work(rx: &Mutex<Receiver<Job>>, counters: &HashCounters) {
+fn work(rx: &Mutex<Receiver<Job>>, counters: &HashCounters, waiting: &AtomicUsize) {
     let params = params();
     let mut memory: Vec<Block> = Vec::new();
     loop {
@@ -151,6 +174,7 @@ fn work(rx: &Mutex<Receiver<Job>>, counters: &HashCounters) {
         let Ok(job) = next else {
             return; // the pool was dropped
         };
+        waiting.fetch_sub(1, Ordering::SeqCst);
         if memory.is_empty() {
             memory = vec![Block::default(); params.block_count()];
         }
@@ -255,11 +279,16 @@ mod tests {
     async fn a_full_queue_refuses_at_once_and_hashes_nothing() {
         // No worker takes jobs here, so the queue of one stays full once one job waits in it.
         let h = HashPool::start(0, 1, counters()).unwrap();
+        assert_eq!(h.saturated(), None, "an empty queue has room");
         let waiting = h.hash("queued passphrase".into());
         tokio::pin!(waiting);
         assert!(
             futures::poll!(&mut waiting).is_pending(),
             "the first job waits in the queue"
+        );
+        assert!(
+            h.saturated().is_some(),
+            "a full queue says so before anyone asks it to hash"
         );
         match h.verify("refused passphrase".into(), "$argon2id$...".into()).await {
             Err(CoreError::Overloaded { retry_after_secs }) => assert!(retry_after_secs > 0),

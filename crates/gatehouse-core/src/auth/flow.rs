@@ -107,6 +107,9 @@ impl<S: Store> Auth<S> {
     /// account exists. A full hashing queue answers `Overloaded` and the attempt is not
     /// counted.
     pub async fn sign_in(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<Progress> {
+        if let Some(retry_after_secs) = self.hasher.saturated() {
+            return Err(CoreError::Overloaded { retry_after_secs });
+        }
         let now = self.clock.now();
         let keys = ThrottleKeys::new(email, meta);
         let admission = self.admit(self.sign_in_limits(&keys), now).await?;

@@ -218,6 +218,13 @@ pub trait PasswordHasher: Send + Sync + 'static {
     fn hash(&self, password: String) -> BoxFuture<'_, Result<String>>;
     /// Whether `password` matches `hash`; a malformed hash is simply no match.
     fn verify(&self, password: String, hash: String) -> BoxFuture<'_, Result<bool>>;
+    /// `Some(retry_after_secs)` while a hash asked for now would be refused (the queue is
+    /// full): a sign-in then refuses before it touches the database, so an overload answers
+    /// fast and costs nothing. A hint: a hash may still be refused a moment later. Asking
+    /// is refusing: an answer of `Some` counts as a refused hash.
+    fn saturated(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A message to one recipient.

@@ -1,7 +1,7 @@
 //! Product clients: an organization registers, changes, rotates and deletes the OpenID Connect
 //! clients its products sign people in with.
 
-use super::capability::capability;
+use super::provider::ClientCache;
 use crate::Timestamp;
 use crate::audit::AuditAction;
 use crate::authz::OrgAdmin;
@@ -25,9 +25,33 @@ pub struct IssuedClient {
     pub secrets: Vec<ClientSecret>,
 }
 
-capability!(Clients, "The organization's product clients (OpenID Connect).");
+/// The organization's product clients (OpenID Connect).
+pub struct Clients<S: Store> {
+    store: S,
+    clock: std::sync::Arc<dyn crate::ports::Clock>,
+    /// The provider's cache of proven clients, emptied on every change here.
+    cache: std::sync::Arc<ClientCache>,
+}
+
+impl<S: Store> Clone for Clients<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: std::sync::Arc::clone(&self.clock),
+            cache: std::sync::Arc::clone(&self.cache),
+        }
+    }
+}
 
 impl<S: Store> Clients<S> {
+    pub(crate) fn new(
+        store: S,
+        clock: std::sync::Arc<dyn crate::ports::Clock>,
+        cache: std::sync::Arc<ClientCache>,
+    ) -> Self {
+        Self { store, clock, cache }
+    }
+
     pub async fn create(&self, admin: &OrgAdmin, spec: ClientSpec) -> Result<IssuedClient> {
         let now = self.clock.now();
         let client = Client {
@@ -134,6 +158,7 @@ impl<S: Store> Clients<S> {
         tx.insert_event(&ev).await?;
         let secrets = tx.list_client_secrets(id, now).await?;
         tx.commit().await?;
+        self.cache.clear();
         Ok(IssuedClient {
             client: after,
             secret,
@@ -154,7 +179,9 @@ impl<S: Store> Clients<S> {
             .target("client", id, Some(&before.name))
             .before(&before);
         tx.insert_event(&ev).await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.cache.clear();
+        Ok(())
     }
 
     /// A new secret, shown once. The older secrets keep working for `overlap_seconds` (none:
@@ -186,6 +213,7 @@ impl<S: Store> Clients<S> {
         tx.insert_event(&ev).await?;
         let secrets = tx.list_client_secrets(id, now).await?;
         tx.commit().await?;
+        self.cache.clear();
         Ok(IssuedClient {
             client,
             secret: Some(value),

@@ -78,6 +78,7 @@ pub const DEFAULT_TOKEN_CACHE: std::time::Duration = std::time::Duration::from_s
 
 impl<S: Store> Services<S> {
     pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+        let client_cache = Arc::new(super::provider::ClientCache::default());
         Self {
             orgs: Orgs::new(store.clone(), Arc::clone(&clock)),
             accounts: Accounts::new(store.clone(), Arc::clone(&clock)),
@@ -105,8 +106,13 @@ impl<S: Store> Services<S> {
             directories: Directories::new(store.clone(), Arc::clone(&clock), DEFAULT_TOKEN_CACHE),
             leases: Leases::new(store.clone(), Arc::clone(&clock)),
             sessions: Sessions::new(store.clone(), Arc::clone(&clock), SignInPolicy::default().idle_secs),
-            clients: Clients::new(store.clone(), Arc::clone(&clock)),
-            provider: Provider::new(store.clone(), Arc::clone(&clock), ProviderPolicy::default()),
+            clients: Clients::new(store.clone(), Arc::clone(&clock), Arc::clone(&client_cache)),
+            provider: Provider::new(
+                store.clone(),
+                Arc::clone(&clock),
+                ProviderPolicy::default(),
+                client_cache,
+            ),
             store,
             clock,
         }
@@ -142,7 +148,7 @@ impl<S: Store> Services<S> {
     /// Issues codes and tokens with these lifetimes.
     #[must_use]
     pub fn with_provider_policy(mut self, policy: ProviderPolicy) -> Self {
-        self.provider = Provider::new(self.store.clone(), Arc::clone(&self.clock), policy);
+        self.provider = self.provider.with_policy(policy);
         self
     }
 

@@ -435,6 +435,12 @@ mod tests {
             safe_next(Some("/account\r\nSet-Cookie: x=1")).is_err(),
             "CR/LF is refused"
         );
-        assert_eq!(to(&format!("/{}", "a".repeat(3000))).as_deref(), Some(HOME), "bounded");
+        assert_eq!(to(&format!("/{}", "a".repeat(5000))).as_deref(), Some(HOME), "bounded");
+        let authorize = format!("/oauth2/authorize?state={}", "s".repeat(3000));
+        assert_eq!(
+            to(&authorize),
+            Some(authorize.clone()),
+            "an authorization request with a long state fits"
+        );
     }
 }

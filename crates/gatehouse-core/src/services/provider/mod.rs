@@ -3,9 +3,11 @@
 //! transaction with its audit event. The protocol (parameters, JWTs, PKCE) is the server's,
 //! through `gatehouse-oidc`; this never sees a JWT.
 
+mod cache;
 mod ending;
 mod sessions;
 
+pub use cache::{CLIENT_CACHE_MS, ClientCache};
 pub use ending::TokenGrantCount;
 pub(crate) use ending::{end_account_grants, end_session_grants};
 
@@ -102,6 +104,9 @@ pub struct Provider<S: Store> {
     store: S,
     clock: Arc<dyn crate::ports::Clock>,
     policy: ProviderPolicy,
+    /// Clients that proved their credentials lately (shared with `Clients`, which empties
+    /// it on every change).
+    cache: Arc<ClientCache>,
 }
 
 impl<S: Store> Clone for Provider<S> {
@@ -110,13 +115,31 @@ impl<S: Store> Clone for Provider<S> {
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
             policy: self.policy,
+            cache: Arc::clone(&self.cache),
         }
     }
 }
 
 impl<S: Store> Provider<S> {
-    pub(crate) fn new(store: S, clock: Arc<dyn crate::ports::Clock>, policy: ProviderPolicy) -> Self {
-        Self { store, clock, policy }
+    pub(crate) fn new(
+        store: S,
+        clock: Arc<dyn crate::ports::Clock>,
+        policy: ProviderPolicy,
+        cache: Arc<ClientCache>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            policy,
+            cache,
+        }
+    }
+
+    /// The same provider (and cache) issuing with other lifetimes.
+    #[must_use]
+    pub(crate) fn with_policy(mut self, policy: ProviderPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     pub fn policy(&self) -> &ProviderPolicy {
@@ -139,18 +162,23 @@ impl<S: Store> Provider<S> {
     /// working secret, a public one none. Every failure is the same `invalid_client`.
     pub async fn authenticate(&self, client_id: &str, secret: Option<&str>) -> Result<ProvenClient> {
         let id = ClientId::parse(client_id).map_err(|_| invalid_client())?;
+        let now = self.clock.now();
+        let digest = secret.map(secret::digest);
+        if let Some(client) = self.cache.get(id, digest.as_deref(), now) {
+            return Ok(ProvenClient(client));
+        }
         let mut r = self.store.reader().await?;
         let client = r.find_client_by_id(id).await?.ok_or_else(invalid_client)?;
-        match (client.public, secret) {
-            (true, None) => Ok(ProvenClient(client)),
-            (false, Some(s))
-                if r.client_secret_matches(id, &secret::digest(s), self.clock.now())
-                    .await? =>
-            {
-                Ok(ProvenClient(client))
-            }
-            _ => Err(invalid_client()),
+        let proven = match (client.public, &digest) {
+            (true, None) => true,
+            (false, Some(d)) => r.client_secret_matches(id, d, now).await?,
+            _ => false,
+        };
+        if !proven {
+            return Err(invalid_client());
         }
+        self.cache.put(&client, digest, now);
+        Ok(ProvenClient(client))
     }
 
     /// Whether the signed-in person may sign in to the client (see [`crate::ports::OAuthReads`]:
@@ -342,6 +370,9 @@ impl<S: Store> Provider<S> {
 
     /// Whether a client still exists (a deleted client's tokens stop passing introspection).
     pub async fn client_exists(&self, id: ClientId) -> Result<bool> {
+        if self.cache.knows(id, self.clock.now()) {
+            return Ok(true);
+        }
         Ok(self.store.reader().await?.find_client_by_id(id).await?.is_some())
     }
 
