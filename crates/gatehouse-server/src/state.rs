@@ -137,6 +137,7 @@ impl AppState {
             keys: crate::oidc::keys::load_or_create(&services, &keys, alg, publish).await?,
             counter: crate::oidc::GrantCounter::default(),
             alg,
+            verified: crate::oidc::VerifiedTokens::default(),
         };
         let logouts = crate::oidc::Logouts::new(&OutboundPolicy::from_config(&config.outbound)?)?;
         Ok(Self {

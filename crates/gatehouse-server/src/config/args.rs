@@ -110,7 +110,8 @@ pub struct ConfigArgs {
     /// locks (one office behind a NAT shares it). Default: 100.
     #[arg(long, env = "GATEHOUSE_SIGN_IN_IP_CEILING", global = true, help_heading = "Sign-in")]
     pub sign_in_ip_ceiling: Option<u32>,
-    /// Threads hashing passwords (each holds 19 MiB). Default: the number of CPUs.
+    /// Threads hashing passwords (each holds 19 MiB). Default: the number of CPUs less one (at
+    /// least one), so a core always answers requests while passwords are hashed.
     #[arg(
         long,
         env = "GATEHOUSE_SIGN_IN_HASH_WORKERS",

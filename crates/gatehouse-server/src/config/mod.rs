@@ -426,7 +426,9 @@ impl SignInConfig {
             hash_workers: args
                 .sign_in_hash_workers
                 .or(s.hash_workers)
-                .unwrap_or(cores)
+                // One core stays with the request handlers: under a flood of sign-ins, the
+                // refusals (503) and every other page still answer at once.
+                .unwrap_or(cores.saturating_sub(1))
                 .clamp(1, 256),
             hash_queue: args.sign_in_hash_queue.or(s.hash_queue).unwrap_or(32).clamp(1, 100_000),
             allow_signup: args.allow_signup.or(s.allow_signup).unwrap_or(false),

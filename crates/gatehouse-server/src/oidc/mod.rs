@@ -13,11 +13,13 @@ mod logouts;
 mod provider;
 mod resource;
 mod token;
+mod verified;
 
 pub use counts::GrantCounter;
 pub use issuer::issuer;
 pub use logouts::Logouts;
 pub use provider::{ID_TOKEN_TTL_SECS, Oidc};
+pub use verified::VerifiedTokens;
 
 use crate::state::AppState;
 use axum::Router;
@@ -83,6 +85,8 @@ pub fn spawn(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
             }
             let now = state.services.now();
             state.oidc.counter.flush(&state.services, now.plus_secs(-60)).await;
+            // A key retired or gone: what it verified is checked again.
+            state.oidc.verified.clear();
             if let Err(e) = state.oidc.keys.reload(&state.services, &state.keys, now).await {
                 tracing::error!(error = %e, "reading the signing keys failed; the ones in memory stay");
             }

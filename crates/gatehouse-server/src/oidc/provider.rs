@@ -2,6 +2,7 @@
 
 use super::counts::GrantCounter;
 use super::keys::ProviderKeys;
+use super::verified::VerifiedTokens;
 use gatehouse_oidc::Alg;
 
 /// What the provider holds beyond the services: its keys, the grant counter, and the
@@ -11,6 +12,8 @@ pub struct Oidc {
     pub counter: GrantCounter,
     /// The algorithm new keys use.
     pub alg: Alg,
+    /// Access tokens verified lately (introspection, userinfo).
+    pub verified: VerifiedTokens,
 }
 
 impl Oidc {

@@ -40,14 +40,20 @@ fn cached(mut res: Response, policy: &'static str) -> Response {
 /// An access token this provider issued, verified: signature by a published key, issuer,
 /// type `at+jwt`, expiry.
 fn verified_access(st: &AppState, token: &str) -> Option<AccessTokenClaims> {
+    let now = unix_secs(st.services.now());
+    if let Some(c) = st.oidc.verified.get(token, now) {
+        return Some(c);
+    }
     let expect = Expect {
         issuer: super::issuer::issuer(st),
         audience: None,
         typ: Some(TYP_ACCESS_TOKEN),
-        now: unix_secs(st.services.now()),
+        now,
         leeway: LEEWAY,
     };
-    st.oidc.keys.get().verify(token, &expect).ok()
+    let claims: AccessTokenClaims = st.oidc.keys.get().verify(token, &expect).ok()?;
+    st.oidc.verified.put(token, &claims);
+    Some(claims)
 }
 
 /// Whether a verified access token is still good: its grant is live (not revoked, its account

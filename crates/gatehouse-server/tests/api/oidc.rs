@@ -25,6 +25,7 @@ engine_tests!(
     a_deactivated_accounts_refresh_token_stops_working,
     client_credentials_introspection_and_revocation,
     signing_out_of_gatehouse_ends_product_sessions_by_back_channel,
+    a_code_or_refresh_token_used_many_times_at_once_works_once,
 );
 
 /// An org, a product instance, and a person with access to it signed in to Gatehouse.
@@ -560,4 +561,93 @@ async fn signing_out_of_gatehouse_ends_product_sessions_by_back_channel(app: Tes
         .await
         .unwrap_err();
     assert_eq!(server_error(&err), Some(CoreErrorResponseType::InvalidGrant));
+}
+
+async fn a_code_or_refresh_token_used_many_times_at_once_works_once(app: TestApp) {
+    let (org, _, browser, _) = person_with_access(&app).await;
+    let client = register(&app, &org, json!({})).await;
+    let rp = relying_party(&app, &client).await;
+    let flow = start(&rp, &["offline_access"]);
+    let code = param(&front_channel(&browser, &flow.url).await, "code")
+        .unwrap()
+        .to_owned();
+    let verifier = flow.verifier.secret().clone();
+    let form = |code: String, verifier: String| {
+        vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("code".to_owned(), code),
+            ("redirect_uri".to_owned(), REDIRECT.to_owned()),
+            ("code_verifier".to_owned(), verifier),
+        ]
+    };
+    let calls = (0..12).map(|_| {
+        let (app_base, c, f) = (app.base.clone(), client.clone(), form(code.clone(), verifier.clone()));
+        tokio::spawn(async move {
+            let res = reqwest::Client::new()
+                .post(format!("{app_base}/oauth2/token"))
+                .basic_auth(c["client_id"].as_str().unwrap(), c["client_secret"].as_str())
+                .form(&f)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<serde_json::Value>().await.unwrap())
+        })
+    });
+    let answers: Vec<(u16, serde_json::Value)> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let won: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
+    assert_eq!(won.len(), 1, "exactly one exchange of a code wins: {answers:?}");
+    assert!(answers.iter().all(|(s, b)| *s == 200 || b["error"] == "invalid_grant"));
+    // The replays revoked what the winner got (RFC 6749 §4.1.2).
+    let refresh = won[0].1["refresh_token"].as_str().unwrap().to_owned();
+    let (status, _) = token_call(
+        &app,
+        &client,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(status, 400);
+    // A fresh family: many refreshes at once, one wins, the rest end the family.
+    let flow = start(&rp, &["offline_access"]);
+    let code = param(&front_channel(&browser, &flow.url).await, "code")
+        .unwrap()
+        .to_owned();
+    let (status, first) = token_call(
+        &app,
+        &client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", flow.verifier.secret()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    let rt = first["refresh_token"].as_str().unwrap().to_owned();
+    let calls = (0..12).map(|_| {
+        let (app_base, c, rt) = (app.base.clone(), client.clone(), rt.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{app_base}/oauth2/token"))
+                .basic_auth(c["client_id"].as_str().unwrap(), c["client_secret"].as_str())
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", rt.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let statuses: Vec<u16> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    let reused = app.get(&org, "/events?action=oauth.refresh_reused").await;
+    assert!(!reused.json["items"].as_array().unwrap().is_empty());
 }
