@@ -11,7 +11,7 @@
 //! - `BENCH_OPS` (20000): grants, and introspections, per run;
 //! - `BENCH_CONCURRENCY` (16): requests in flight on kept-alive connections;
 //! - `BENCH_SIGNINS` (300): password sign-ins measured;
-//! - `BENCH_HASH_WORKERS` (the number of CPUs, the server's default): the server's hashing
+//! - `BENCH_HASH_WORKERS` (the number of CPUs less one, at least one: the server's default): the server's hashing
 //!   threads, and the threads of the raw argon2id baseline;
 //! - `BENCH_HASH_QUEUE` (32, the server's default): hashes that may wait for a thread;
 //! - `BENCH_OVERLOAD` (8 × the queue) sign-ins fired at once, `BENCH_OVERLOAD_ROUNDS` (3) times.
@@ -679,7 +679,7 @@ async fn main() {
     let concurrency = env_usize("BENCH_CONCURRENCY", 16);
     let count = env_usize("BENCH_SIGNINS", 300);
     let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let workers = env_usize("BENCH_HASH_WORKERS", cpus);
+    let workers = env_usize("BENCH_HASH_WORKERS", cpus.saturating_sub(1).max(1));
     let queue = env_usize("BENCH_HASH_QUEUE", 32);
     let burst = env_usize("BENCH_OVERLOAD", queue * 8);
     let rounds = env_usize("BENCH_OVERLOAD_ROUNDS", 3);
