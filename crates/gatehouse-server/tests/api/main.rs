@@ -14,6 +14,7 @@ mod limits;
 mod management;
 mod oidc;
 mod oidc_client;
+mod oidc_more;
 mod ops;
 mod outbox;
 mod password_facts;

@@ -3,8 +3,8 @@
 //! and every negative case the issue lists.
 
 use crate::oidc_client::{
-    REDIRECT, discover, front_channel, http, introspect, param, payload, register, relying_party, start, token_call,
-    userinfo_status,
+    REDIRECT, discover, exchange, front_channel, http, introspect, param, payload, register, register_back_end,
+    relying_party, start, token_call, userinfo_status,
 };
 use gatehouse_core::ids::InstanceId;
 use gatehouse_testkit::{Browser, Grantee, TestApp, TestOrg, engine_tests};
@@ -436,12 +436,7 @@ async fn a_deactivated_accounts_refresh_token_stops_working(app: TestApp) {
 
 async fn client_credentials_introspection_and_revocation(app: TestApp) {
     let org = app.create_org("Acme").await;
-    let back_end = register(
-        &app,
-        &org,
-        json!({"grant_types": ["client_credentials"], "redirect_uris": []}),
-    )
-    .await;
+    let back_end = register_back_end(&app, &org).await;
     let (status, body) = token_call(&app, &back_end, &[("grant_type", "client_credentials")]).await;
     assert_eq!(status, 200, "{body}");
     let token = body["access_token"].as_str().unwrap().to_owned();
@@ -451,12 +446,7 @@ async fn client_credentials_introspection_and_revocation(app: TestApp) {
     assert_eq!(seen["client_id"], back_end["client_id"]);
     // Another org's client learns nothing of it.
     let other = app.create_org("Other").await;
-    let spy = register(
-        &app,
-        &other,
-        json!({"grant_types": ["client_credentials"], "redirect_uris": []}),
-    )
-    .await;
+    let spy = register_back_end(&app, &other).await;
     assert_eq!(introspect(&app, &spy, &token).await, json!({"active": false}));
     // A wrong secret is invalid_client (401, Basic challenge).
     let mut wrong = back_end.clone();
@@ -615,17 +605,7 @@ async fn a_code_or_refresh_token_used_many_times_at_once_works_once(app: TestApp
     let code = param(&front_channel(&browser, &flow.url).await, "code")
         .unwrap()
         .to_owned();
-    let (status, first) = token_call(
-        &app,
-        &client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", flow.verifier.secret()),
-        ],
-    )
-    .await;
+    let (status, first) = exchange(&app, &client, &code, flow.verifier.secret()).await;
     assert_eq!(status, 200, "{first}");
     let rt = first["refresh_token"].as_str().unwrap().to_owned();
     let calls = (0..12).map(|_| {

@@ -165,3 +165,24 @@ pub async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
         .status()
         .as_u16()
 }
+
+/// A back end's client of `org`: client credentials only.
+pub async fn register_back_end(app: &TestApp, org: &TestOrg) -> Value {
+    register(
+        app,
+        org,
+        json!({"grant_types": ["client_credentials"], "redirect_uris": []}),
+    )
+    .await
+}
+
+/// The code exchange by hand (HTTP Basic): the status and the token endpoint's answer.
+pub async fn exchange(app: &TestApp, client: &Value, code: &str, verifier: &str) -> (u16, Value) {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier),
+    ];
+    token_call(app, client, &form).await
+}
