@@ -16,6 +16,7 @@ engine_tests!(
     prompt_login_and_max_age_zero_send_a_signed_in_person_to_sign_in_once_without_a_loop,
     rp_initiated_logout_goes_only_to_a_registered_address,
     token_grants_are_counted_per_client_in_one_event_a_minute,
+    clients_are_listed_read_changed_and_deleted_through_the_api,
 );
 
 /// Tests that spawn their own (configured) servers.
@@ -347,4 +348,88 @@ fn unescape(s: &str) -> String {
         .replace("&gt;", ">")
         .replace("&#38;", "&")
         .replace("&amp;", "&")
+}
+
+async fn clients_are_listed_read_changed_and_deleted_through_the_api(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let made = register(&app, &org, json!({})).await;
+    let id = made["client_id"].as_str().unwrap().to_owned();
+    let listed = app.get(&org, "/clients").await;
+    assert_eq!(listed.json["items"][0]["client_id"], json!(id));
+    assert!(
+        listed.json["items"][0].get("client_secret").is_none(),
+        "a secret is shown once"
+    );
+    let read = app.get(&org, &format!("/clients/{id}")).await;
+    assert_eq!(read.json["secrets"].as_array().unwrap().len(), 1);
+    assert!(read.json["secrets"][0]["prefix"].as_str().unwrap().starts_with("ghcs_"));
+    // A bad change is refused whole and changes nothing.
+    let bad = app
+        .patch(
+            &org,
+            &format!("/clients/{id}"),
+            json!({"name": "Wiki 2", "redirect_uris": ["http://evil.example/cb"]}),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.json);
+    assert_eq!(
+        app.get(&org, &format!("/clients/{id}")).await.json["name"],
+        json!("Wiki")
+    );
+    let good = app
+        .patch(
+            &org,
+            &format!("/clients/{id}"),
+            json!({"name": "Wiki 2", "backchannel_logout_uri": "https://wiki.example/bcl"}),
+        )
+        .await;
+    assert_eq!(good.status, 200, "{}", good.json);
+    assert_eq!(good.json["backchannel_logout_uri"], json!("https://wiki.example/bcl"));
+    let cleared = app
+        .patch(&org, &format!("/clients/{id}"), json!({"backchannel_logout_uri": null}))
+        .await;
+    assert_eq!(
+        cleared.json["backchannel_logout_uri"],
+        Value::Null,
+        "null clears a field"
+    );
+    // Rotation with an overlap: both secrets work until the overlap ends.
+    let rotated = app
+        .post(
+            &org,
+            &format!("/clients/{id}/secrets"),
+            json!({"overlap_seconds": 3600}),
+        )
+        .await;
+    assert_eq!(rotated.status, 201);
+    assert_eq!(rotated.json["secrets"].as_array().unwrap().len(), 2);
+    let too_long = app
+        .post(
+            &org,
+            &format!("/clients/{id}/secrets"),
+            json!({"overlap_seconds": 99_999_999}),
+        )
+        .await;
+    assert_eq!(too_long.status, 422);
+    // Another organization sees none of it.
+    let other = app.create_org("Other").await;
+    assert_eq!(app.get(&other, &format!("/clients/{id}")).await.status, 404);
+    assert_eq!(app.delete(&other, &format!("/clients/{id}")).await.status, 404);
+    assert_eq!(app.delete(&org, &format!("/clients/{id}")).await.status, 204);
+    assert_eq!(app.get(&org, &format!("/clients/{id}")).await.status, 404);
+    let actions: Vec<String> = app.get(&org, "/events?limit=50").await.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str().map(str::to_owned))
+        .filter(|a| a.starts_with("client."))
+        .collect();
+    for a in [
+        "client.created",
+        "client.updated",
+        "client.secret_rotated",
+        "client.deleted",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
 }
