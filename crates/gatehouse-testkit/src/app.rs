@@ -122,11 +122,7 @@ impl TestApp {
         tweak(&mut config);
         db.options.sqlite_synchronous = config.database.sqlite_synchronous;
         let store = SqlStore::connect(&db.options).await.expect("store");
-        let listen = config.http.listen;
-        let state = AppState::new(store.clone(), clock.clone(), config)
-            .await
-            .expect("state");
-        let running = spawn(state.clone(), listen).await.expect("serve");
+        let (state, running) = serve_on_a_free_port(&store, &clock, config).await;
         let base = format!("http://{}", running.addr);
         let client = reqwest::Client::builder()
             .no_proxy()
@@ -307,6 +303,24 @@ fn listen_on_a_free_port(config: &mut Config) {
         .port();
     config.http.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     config.public_url = format!("http://127.0.0.1:{port}");
+}
+
+/// Builds the state and serves it. The port was free when probed, but another test's
+/// connection may take it before the server binds (an outgoing connection's local port comes
+/// from the same range): then a new port is probed and the server built again.
+async fn serve_on_a_free_port(store: &SqlStore, clock: &Arc<TestClock>, mut config: Config) -> (AppState, Running) {
+    for attempt in 1..=5 {
+        let listen = config.http.listen;
+        let state = AppState::new(store.clone(), clock.clone(), config.clone())
+            .await
+            .expect("state");
+        match spawn(state.clone(), listen).await {
+            Ok(running) => return (state, running),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < 5 => listen_on_a_free_port(&mut config),
+            Err(e) => panic!("serve: {e}"),
+        }
+    }
+    unreachable!("the last attempt returns or panics")
 }
 
 /// A second server on a `TestApp`'s database (see `TestApp::another_node`); it stops when
