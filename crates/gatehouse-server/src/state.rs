@@ -136,7 +136,6 @@ impl AppState {
         let oidc = crate::oidc::Oidc {
             keys: crate::oidc::keys::load_or_create(&services, &keys, alg, publish).await?,
             counter: crate::oidc::GrantCounter::default(),
-            alg,
             verified: crate::oidc::VerifiedTokens::default(),
         };
         let logouts = crate::oidc::Logouts::new(&OutboundPolicy::from_config(&config.outbound)?)?;

@@ -3,15 +3,12 @@
 use super::counts::GrantCounter;
 use super::keys::ProviderKeys;
 use super::verified::VerifiedTokens;
-use gatehouse_oidc::Alg;
 
 /// What the provider holds beyond the services: its keys, the grant counter, and the
 /// back-channel logout worker's bell.
 pub struct Oidc {
     pub keys: ProviderKeys,
     pub counter: GrantCounter,
-    /// The algorithm new keys use.
-    pub alg: Alg,
     /// Access tokens verified lately (introspection, userinfo).
     pub verified: VerifiedTokens,
 }
