@@ -78,6 +78,8 @@ id_type!(/// One of a client's secrets (a client has two while a rotation overla
 id_type!(/// A product session: one sign-in of an account to a client, and every token issued from it
     /// (its refresh tokens are one family; revoking the grant ends them all).
     GrantId, "grant_id");
+id_type!(/// An organization's identity provider (SAML 2.0 or OpenID Connect) that people sign in with.
+    IdpId, "idp_id");
 
 /// A person's API token. Unlike the other ids, not necessarily a UUID: it is the text the
 /// token was stored with, at most 64 characters.

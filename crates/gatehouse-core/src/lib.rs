@@ -23,6 +23,7 @@ pub mod product;
 pub mod sealing;
 pub mod secret;
 pub mod services;
+pub mod sso;
 pub mod timestamp;
 pub mod types;
 pub mod value_index;

@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console::router())
         .merge(scim::router())
         .merge(crate::oidc::router())
+        .merge(crate::sso::router())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -20,5 +20,6 @@ pub mod outbound;
 pub mod scim;
 pub mod secret_key;
 pub mod security;
+pub mod sso;
 pub mod state;
 pub mod web;

@@ -32,6 +32,7 @@ mod scim_group_query;
 mod scim_query;
 mod signin;
 mod sql;
+mod sso;
 mod value_rows;
 
 pub use db::{Db, SqlReader, SqlTx};

@@ -73,6 +73,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0018_oidc_provider",
         include_str!("../migrations/sqlite/0018_oidc_provider.sql"),
     ),
+    (
+        "0019_identity_providers",
+        include_str!("../migrations/sqlite/0019_identity_providers.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -138,6 +142,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0018_oidc_provider",
         include_str!("../migrations/postgres/0018_oidc_provider.sql"),
+    ),
+    (
+        "0019_identity_providers",
+        include_str!("../migrations/postgres/0019_identity_providers.sql"),
     ),
 ];
 

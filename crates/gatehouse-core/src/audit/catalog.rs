@@ -21,6 +21,8 @@ pub enum Category {
     Domains,
     ProductClients,
     ProductSignIn,
+    IdentityProviders,
+    SingleSignOn,
 }
 
 impl Category {
@@ -42,6 +44,8 @@ impl Category {
             Self::Domains => "domains",
             Self::ProductClients => "product_clients",
             Self::ProductSignIn => "product_sign_in",
+            Self::IdentityProviders => "identity_providers",
+            Self::SingleSignOn => "single_sign_on",
         }
     }
 }
@@ -192,6 +196,18 @@ catalog! {
     OAuthRefreshReused => "oauth.refresh_reused", ProductSignIn, High, "A spent refresh token was presented again; its whole family was revoked";
     OAuthTokensGranted => "oauth.tokens_granted", ProductSignIn, Low, "Token grants (client credentials, refresh) a client received in one minute, counted";
     OAuthSessionRevoked => "oauth.session_revoked", ProductSignIn, Medium, "A product session (a sign-in to a client and its refresh tokens) was ended by an admin or a revocation";
+    IdpCreated => "identity_provider.created", IdentityProviders, High, "An identity provider (SAML or OpenID Connect) was added for single sign-on";
+    IdpUpdated => "identity_provider.updated", IdentityProviders, High, "An identity provider's settings changed (certificates, domains, enforcement...)";
+    IdpDeleted => "identity_provider.deleted", IdentityProviders, High, "An identity provider was removed; its people sign in with passwords again";
+    SsoBreakGlassChanged => "sso.break_glass_changed", SingleSignOn, High, "The admins who may still sign in with a password while SSO is enforced changed";
+    SsoDefaultGroupsChanged => "sso.default_groups_changed", SingleSignOn, Medium, "The groups that accounts created at their first SSO sign-in join changed";
+    SsoSignedIn => "sso.signed_in", SingleSignOn, Low, "A person signed in through the organization's identity provider";
+    SsoSignInFailed => "sso.sign_in_failed", SingleSignOn, Medium, "A sign-in through an identity provider was refused (the event says why)";
+    SsoAccountCreated => "sso.account_created", SingleSignOn, Medium, "A managed account was created at its person's first SSO sign-in (just in time)";
+    SsoAccountUpdated => "sso.account_updated", SingleSignOn, Low, "An SSO sign-in refreshed a managed account's email or name from the identity provider";
+    SsoEmailConflict => "sso.email_conflict", SingleSignOn, High, "An identity provider asserted an email address another account has; the change was refused";
+    SsoTestSignIn => "sso.test_sign_in", SingleSignOn, Low, "An admin tested an identity provider (nobody was signed in)";
+    AuthBreakGlassSignedIn => "auth.break_glass_signed_in", SignIn, High, "A break-glass admin signed in with a password while SSO is enforced";
 }
 
 impl AuditAction {
@@ -256,6 +272,8 @@ mod tests {
                 "domain" => Category::Domains,
                 "client" => Category::ProductClients,
                 "oauth" => Category::ProductSignIn,
+                "identity_provider" => Category::IdentityProviders,
+                "sso" => Category::SingleSignOn,
                 other => panic!("no category for {other}"),
             };
             assert_eq!(a.category(), expected, "{}", a.name());

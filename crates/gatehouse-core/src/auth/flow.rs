@@ -16,6 +16,15 @@ use crate::authz::account_actor;
 use crate::error::{CoreError, Result};
 use crate::model::Account;
 use crate::ports::prelude::*;
+use crate::sso::PasswordRule;
+
+/// The refusal of a password on a domain whose identity provider is enforced.
+pub fn sso_required() -> CoreError {
+    CoreError::Forbidden {
+        code: "sso_required",
+        message: "Your organization signs you in through its identity provider. Continue with single sign-on.".into(),
+    }
+}
 
 /// One step of a sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +34,8 @@ pub enum Step {
     Email,
     /// The account's email address and password.
     Password,
+    /// Off to the organization's identity provider, which the domain signs in with.
+    Sso(crate::ids::IdpId),
 }
 
 /// Why a known account's sign-in failed, as its organizations' audit logs record it (the
@@ -34,6 +45,9 @@ pub enum FailureReason {
     WrongPassword,
     NoPassword,
     Deactivated,
+    /// The password was right or wrong; either way the account signs in through its
+    /// organization's identity provider.
+    SsoRequired,
 }
 
 impl FailureReason {
@@ -43,6 +57,7 @@ impl FailureReason {
             Self::WrongPassword => "wrong_password",
             Self::NoPassword => "no_password",
             Self::Deactivated => "account_deactivated",
+            Self::SsoRequired => "sso_required",
         }
     }
 }
@@ -67,6 +82,9 @@ pub struct Authenticated {
     pub(super) admission: Admission,
     /// When the flow was completed; the session and its audit events carry this time.
     pub(super) at: Timestamp,
+    /// The organization whose enforced SSO this password sign-in passed as a break-glass
+    /// admin: the session's opening is recorded there as high severity.
+    pub(super) break_glass: Option<crate::ids::OrgId>,
 }
 
 impl Authenticated {
@@ -78,14 +96,27 @@ impl Authenticated {
     pub(super) fn into_account(self) -> Account {
         self.account
     }
+
+    /// An account an identity provider vouched for (SSO): no password, no attempt counted.
+    pub(crate) fn external(account: Account, meta: &RequestMeta, at: Timestamp) -> Self {
+        let pair_key = ThrottleKeys::new(&account.email, meta).pair;
+        Self {
+            account,
+            pair_key,
+            admission: Admission::none(),
+            at,
+            break_glass: None,
+        }
+    }
 }
 
 impl<S: Store> Auth<S> {
     /// The step after the email address, chosen from its domain alone (never from whether an
-    /// account exists, so the answer tells nobody that). Every domain signs in with a password
-    /// today; a domain with an identity provider will redirect there.
-    pub fn first_step(&self, _email: &crate::types::Email) -> Step {
-        Step::Password
+    /// account exists, so the answer tells nobody that): the identity provider linked to the
+    /// domain, else the password.
+    pub async fn first_step(&self, email: &crate::types::Email) -> Result<Step> {
+        let idp = self.store.reader().await?.find_idp_for_domain(email.domain()).await?;
+        Ok(idp.map_or(Step::Password, |i| Step::Sso(i.id)))
     }
 }
 
@@ -120,23 +151,57 @@ impl<S: Store> Auth<S> {
             }
             other => other?,
         };
+        let enforced = self.enforced_idp(email).await?;
         match checked.known {
-            Some(account) if checked.accepted => Ok(match step_after(&account, Step::Password) {
-                Some(next) => Progress::Next(next),
-                None => Progress::Done(Authenticated {
-                    account,
-                    pair_key: keys.pair,
-                    admission,
-                    at: now,
-                }),
-            }),
+            Some(account) if checked.accepted => {
+                let break_glass = match self.password_rule(&account).await? {
+                    PasswordRule::Allowed => None,
+                    PasswordRule::BreakGlass { org, .. } => Some(org),
+                    PasswordRule::SsoRequired { .. } => {
+                        let reason = FailureReason::SsoRequired;
+                        self.record_failure(Some(&account), reason, &admission, meta, now)
+                            .await?;
+                        return Err(sso_required());
+                    }
+                };
+                Ok(match step_after(&account, Step::Password) {
+                    Some(next) => Progress::Next(next),
+                    None => Progress::Done(Authenticated {
+                        account,
+                        pair_key: keys.pair,
+                        admission,
+                        at: now,
+                        break_glass,
+                    }),
+                })
+            }
             known => {
                 let reason = checked.reason;
                 self.record_failure(known.as_ref(), reason, &admission, meta, now)
                     .await?;
-                Err(invalid())
+                // On a domain whose provider is enforced every failure reads the same, so the
+                // answer tells nobody whether the password was right or the account exists.
+                Err(if enforced { sso_required() } else { invalid() })
             }
         }
+    }
+
+    /// Whether an enforced identity provider signs in the address's domain.
+    async fn enforced_idp(&self, email: &str) -> Result<bool> {
+        let Some((_, domain)) = email.trim().rsplit_once('@') else {
+            return Ok(false);
+        };
+        let idp = self
+            .store
+            .reader()
+            .await?
+            .find_idp_for_domain(&domain.to_ascii_lowercase())
+            .await?;
+        Ok(idp.is_some_and(|i| i.enforced))
+    }
+
+    async fn password_rule(&self, account: &Account) -> Result<PasswordRule> {
+        crate::sso::password_rule(&mut self.store.reader().await?, account).await
     }
 
     /// Records a failed sign-in, with its reason, in the logs of the organizations that hear

@@ -31,7 +31,7 @@ mod throttle;
 mod upkeep;
 
 pub use email_change::{ChangeLink, EMAIL_CHANGE_CONFIRM_PATH, EmailChanged};
-pub use flow::{Authenticated, FailureReason, Progress, Step};
+pub use flow::{Authenticated, FailureReason, Progress, Step, sso_required};
 pub use form_token::FORM_TOKEN_SECS;
 pub use invitation::{INVITATION_LINK_SECS, Invitation};
 pub use mailed::EMAIL_LINK_SECS;

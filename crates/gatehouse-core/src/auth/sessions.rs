@@ -25,6 +25,8 @@ pub struct OpenedSession {
     pub csrf: String,
     /// The signed-in account.
     pub account: Account,
+    /// The session's id (as people and admins see it).
+    pub session_id: SessionId,
 }
 
 impl<S: Store> Auth<S> {
@@ -34,7 +36,7 @@ impl<S: Store> Auth<S> {
     /// the organizations it administers.
     pub async fn open_session(&self, done: Authenticated, meta: &RequestMeta) -> Result<OpenedSession> {
         let now = done.at;
-        let (pair, admission) = (done.pair_key.clone(), done.admission.clone());
+        let (pair, admission, break_glass) = (done.pair_key.clone(), done.admission.clone(), done.break_glass);
         let account = done.into_account();
         let token = secret::mint("ghs")?;
         let csrf = secret::mint("csrf")?.value;
@@ -65,11 +67,23 @@ impl<S: Store> Auth<S> {
             );
             tx.insert_event(&ev).await?;
         }
+        if let Some(org) = break_glass {
+            let ev = AuditEvent::new(
+                org,
+                &account_actor(&account),
+                meta,
+                AuditAction::AuthBreakGlassSignedIn,
+                now,
+            )
+            .target("account", account.id, Some(&account.email));
+            tx.insert_event(&ev).await?;
+        }
         tx.commit().await?;
         Ok(OpenedSession {
             token: token.value,
             csrf,
             account,
+            session_id: session.id,
         })
     }
 

@@ -88,6 +88,16 @@ pub(super) struct Admission {
     pub locked: bool,
 }
 
+impl Admission {
+    /// No attempt counted (a sign-in no password was tried for).
+    pub(super) fn none() -> Self {
+        Self {
+            limits: Vec::new(),
+            locked: false,
+        }
+    }
+}
+
 impl<S: Store> Auth<S> {
     /// Counts one attempt against every `(key, limit)`, or refuses it with `RateLimited`
     /// (and counts nothing) while any of them is locked.

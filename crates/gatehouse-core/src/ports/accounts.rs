@@ -115,6 +115,9 @@ pub enum ManagedVia {
     Scim,
     /// The organization claimed it through a verified domain.
     Domain,
+    /// The organization's identity provider created it at the person's first sign-in, on a
+    /// domain the organization verified.
+    Sso,
 }
 
 impl ManagedVia {
@@ -124,6 +127,7 @@ impl ManagedVia {
             ManagedVia::Created => "created",
             ManagedVia::Scim => "scim",
             ManagedVia::Domain => "domain",
+            ManagedVia::Sso => "sso",
         }
     }
 
@@ -133,6 +137,7 @@ impl ManagedVia {
             "created" => Some(ManagedVia::Created),
             "scim" => Some(ManagedVia::Scim),
             "domain" => Some(ManagedVia::Domain),
+            "sso" => Some(ManagedVia::Sso),
             _ => None,
         }
     }

@@ -21,6 +21,7 @@ mod keys;
 mod oauth;
 mod orgs;
 mod signin;
+mod sso;
 
 pub use crate::notices::NoticeReads;
 pub use access::{AccessReads, AccessTx, AdminReads, AdminTx, GroupReads, GroupTx, InstanceReads, InstanceTx};
@@ -40,6 +41,7 @@ pub use orgs::{OrgReads, OrgTallies, OrgTx};
 pub use signin::{
     Credentials, PasswordTx, ResetTicket, SigninPruned, SigninReads, SigninTx, SigninUpkeepTx, ThrottleTx,
 };
+pub use sso::{SsoReads, SsoTx};
 
 pub use crate::future::BoxFuture;
 
@@ -57,7 +59,8 @@ pub mod prelude {
         SigninTx, Store, Writes,
     };
     pub use super::{
-        EmailLinkReads, EmailLinkTx, GrantEndTx, OAuthReads, OAuthTx, PasswordTx, SigninUpkeepTx, ThrottleTx,
+        EmailLinkReads, EmailLinkTx, GrantEndTx, OAuthReads, OAuthTx, PasswordTx, SigninUpkeepTx, SsoReads, SsoTx,
+        ThrottleTx,
     };
 }
 
@@ -132,6 +135,7 @@ pub trait Reads:
     + InvitationReads
     + EmailLinkReads
     + OAuthReads
+    + SsoReads
 {
 }
 
@@ -151,6 +155,7 @@ impl<T> Reads for T where
         + InvitationReads
         + EmailLinkReads
         + OAuthReads
+        + SsoReads
 {
 }
 
@@ -183,6 +188,7 @@ pub trait Writes:
     + EmailLinkTx
     + OAuthTx
     + GrantEndTx
+    + SsoTx
 {
 }
 
@@ -207,6 +213,7 @@ impl<T> Writes for T where
         + EmailLinkTx
         + OAuthTx
         + GrantEndTx
+        + SsoTx
 {
 }
 

@@ -43,6 +43,10 @@ pub struct Services<S: Store> {
     pub clients: Clients<S>,
     /// The OpenID Connect provider's domain: codes, grants, refresh tokens, product sessions.
     pub provider: Provider<S>,
+    /// The organization's identity providers (SSO), as its admins configure them.
+    pub idps: super::sso::IdentityProviders<S>,
+    /// Sign-ins through identity providers.
+    pub sso: super::sso::SsoSignIns<S>,
     store: S,
     clock: Arc<dyn Clock>,
 }
@@ -66,6 +70,8 @@ impl<S: Store> Clone for Services<S> {
             sessions: self.sessions.clone(),
             clients: self.clients.clone(),
             provider: self.provider.clone(),
+            idps: self.idps.clone(),
+            sso: self.sso.clone(),
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
         }
@@ -113,6 +119,8 @@ impl<S: Store> Services<S> {
                 ProviderPolicy::default(),
                 client_cache,
             ),
+            idps: super::sso::IdentityProviders::new(store.clone(), Arc::clone(&clock)),
+            sso: super::sso::SsoSignIns::new(store.clone(), Arc::clone(&clock)),
             store,
             clock,
         }

@@ -20,6 +20,7 @@ mod orgs;
 pub mod provider;
 mod provisioning;
 mod sessions;
+pub mod sso;
 
 pub use access::{AccessGrants, GrantAccess, GrantTarget};
 pub use accounts::{AccountDetail, AccountPatch, Accounts, DELETION_GRACE_SECS, NewAccount, Removal, cut_off};

@@ -15,6 +15,7 @@ pub mod pages;
 pub mod person;
 pub mod session;
 mod signin;
+pub use signin::safe_next;
 mod signup;
 
 use crate::state::AppState;

@@ -105,6 +105,11 @@ pub(super) fn refusal(e: CoreError, limited: &str) -> Result<(StatusCode, String
             Some(retry_after_secs),
         )),
         CoreError::Unauthenticated { message, .. } => Ok((StatusCode::UNAUTHORIZED, message, None)),
+        // A password on a domain whose identity provider is enforced: the form says so.
+        CoreError::Forbidden {
+            code: "sso_required",
+            message,
+        } => Ok((StatusCode::FORBIDDEN, message, None)),
         other => Err(PageError::Core(other)),
     }
 }
@@ -112,6 +117,9 @@ pub(super) fn refusal(e: CoreError, limited: &str) -> Result<(StatusCode, String
 #[derive(Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
+    /// `/login?password=1`: the password form at once, for break-glass admins whose domain
+    /// would send them to its identity provider.
+    password: Option<String>,
     signed_out: Option<String>,
     password_set: Option<String>,
     account_deleted: Option<String>,
@@ -135,15 +143,24 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Quer
     } else {
         None
     };
-    let email = q
+    let hint = q
         .login_hint
-        .filter(|h| gatehouse_core::types::Email::parse(h).is_ok())
-        .unwrap_or_default();
+        .as_deref()
+        .and_then(|h| gatehouse_core::types::Email::parse(h).ok());
+    // A product that names the person (an authorize request's login_hint) sends them straight
+    // to the identity provider their domain signs in with.
+    if let (Some(email), None) = (&hint, &q.password)
+        && let Step::Sso(id) = st.signin.first_step(email).await?
+        && let Some(idp) = st.services.sso.provider(id).await?
+    {
+        return see_other(&crate::sso::login_path(&idp, &next));
+    }
+    let email = hint.map(|e| e.to_string()).unwrap_or_default();
     let page = LoginPage {
         csrf: csrf.clone(),
         next,
         email,
-        password_step: false,
+        password_step: q.password.is_some(),
         allow_signup: st.config.sign_in.allow_signup,
         status,
         error: None,
@@ -160,12 +177,17 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// The email step's answer: the next step's form for this address, chosen from its domain
-/// alone, or the email form again saying what is wrong with the address (its syntax alone).
-fn email_step(st: &AppState, f: LoginForm, next: String) -> PageResult {
+/// The email step's answer: the next step for this address, chosen from its domain alone (the
+/// identity provider the domain signs in with, else the password form), or the email form
+/// again saying what is wrong with the address (its syntax alone).
+async fn email_step(st: &AppState, f: LoginForm, next: String) -> PageResult {
     let (password_step, status, error) = match gatehouse_core::types::Email::parse(&f.email) {
-        Ok(email) => match st.signin.first_step(&email) {
+        Ok(email) => match st.signin.first_step(&email).await? {
             Step::Password => (true, StatusCode::OK, None),
+            Step::Sso(id) => {
+                let idp = st.services.sso.provider(id).await?.ok_or(PageError::NotFound)?;
+                return see_other(&crate::sso::login_path(&idp, &next));
+            }
             other => {
                 return Err(PageError::Core(CoreError::Internal(format!(
                     "sign-in step {other:?} has no page"
@@ -199,7 +221,7 @@ pub async fn submit(
     check_login_csrf(&st, &headers, &f.csrf)?;
     let next = safe_next(f.next.as_deref())?;
     let Some(password) = f.password.as_deref() else {
-        return email_step(&st, f, next);
+        return email_step(&st, f, next).await;
     };
     let (status, message, retry_after) = match sign_in(&st, &f.email, password, &meta).await {
         Ok(opened) => {

@@ -1,0 +1,176 @@
+//! The organization's identity providers: added, changed and removed by its admins, each
+//! change one transaction with its audit event.
+
+use crate::audit::AuditAction;
+use crate::authz::OrgAdmin;
+use crate::error::{CoreError, Result};
+use crate::ids::IdpId;
+use crate::ports::prelude::*;
+use crate::ports::{Clock, SsoReads, SsoTx};
+use crate::sso::{IdentityProvider, IdpSpec};
+use std::sync::Arc;
+
+const NOT_FOUND: CoreError = CoreError::NotFound {
+    entity: "identity_provider",
+};
+
+/// The organization's identity providers.
+pub struct IdentityProviders<S: Store> {
+    pub(super) store: S,
+    pub(super) clock: Arc<dyn Clock>,
+}
+
+impl<S: Store> Clone for IdentityProviders<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: Arc::clone(&self.clock),
+        }
+    }
+}
+
+impl<S: Store> IdentityProviders<S> {
+    pub(crate) fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// Adds a provider for domains the organization verified (and no other provider has).
+    pub async fn create(&self, admin: &OrgAdmin, spec: IdpSpec) -> Result<IdentityProvider> {
+        let spec = spec.checked()?;
+        let now = self.clock.now();
+        let idp = IdentityProvider {
+            id: spec.id,
+            org_id: admin.org(),
+            name: spec.name.to_string(),
+            enforced: spec.enforced,
+            allow_idp_initiated: spec.allow_idp_initiated,
+            map_groups: spec.map_groups,
+            domains: spec.domains,
+            settings: spec.settings,
+            sealed_secret: spec.sealed_secret,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        check_domains(&mut tx, &idp).await?;
+        tx.insert_idp(&idp).await?;
+        tx.set_idp_domains(&idp).await.map_err(domain_taken)?;
+        let ev = admin
+            .acting()
+            .event(AuditAction::IdpCreated, now)
+            .target("identity_provider", idp.id, Some(&idp.name))
+            .after(&idp);
+        tx.insert_event(&ev).await?;
+        tx.commit().await?;
+        Ok(idp)
+    }
+
+    pub async fn list(&self, admin: &OrgAdmin) -> Result<Vec<IdentityProvider>> {
+        self.store.reader().await?.list_idps(admin.org()).await
+    }
+
+    pub async fn get(&self, admin: &OrgAdmin, id: IdpId) -> Result<IdentityProvider> {
+        self.store
+            .reader()
+            .await?
+            .find_idp(admin.org(), id)
+            .await?
+            .ok_or(NOT_FOUND)
+    }
+
+    /// Applies a change: `change` turns the stored provider into what the admin asked for (a
+    /// spec whose `sealed_secret` is `None` keeps the stored secret).
+    pub async fn update(
+        &self,
+        admin: &OrgAdmin,
+        id: IdpId,
+        change: impl FnOnce(&IdentityProvider) -> Result<IdpSpec>,
+    ) -> Result<IdentityProvider> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let before = tx.find_idp(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        let spec = change(&before)?.checked()?;
+        if spec.settings.protocol() != before.protocol() {
+            return Err(CoreError::validation(
+                "protocol",
+                "cannot change; add a new identity provider instead",
+            ));
+        }
+        let after = IdentityProvider {
+            name: spec.name.to_string(),
+            enforced: spec.enforced,
+            allow_idp_initiated: spec.allow_idp_initiated,
+            map_groups: spec.map_groups,
+            domains: spec.domains,
+            settings: spec.settings,
+            sealed_secret: spec.sealed_secret.or_else(|| before.sealed_secret.clone()),
+            updated_at: now,
+            ..before.clone()
+        };
+        let unchanged = IdentityProvider {
+            updated_at: before.updated_at,
+            ..after.clone()
+        } == before;
+        if unchanged {
+            return Ok(before);
+        }
+        check_domains(&mut tx, &after).await?;
+        tx.update_idp(&after).await?;
+        tx.set_idp_domains(&after).await.map_err(domain_taken)?;
+        let mut ev = admin
+            .acting()
+            .event(AuditAction::IdpUpdated, now)
+            .target("identity_provider", id, Some(&after.name))
+            .before(&before)
+            .after(&after);
+        if after.sealed_secret != before.sealed_secret {
+            ev = ev.after(&serde_json::json!({ "idp": &after, "secret_changed": true }));
+        }
+        tx.insert_event(&ev).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Removes a provider: its people sign in with their passwords again.
+    pub async fn delete(&self, admin: &OrgAdmin, id: IdpId) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let before = tx.find_idp(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        tx.delete_idp(admin.org(), id).await?;
+        let ev = admin
+            .acting()
+            .event(AuditAction::IdpDeleted, now)
+            .target("identity_provider", id, Some(&before.name))
+            .before(&before);
+        tx.insert_event(&ev).await?;
+        tx.commit().await
+    }
+}
+
+/// Every domain must be verified by the provider's organization.
+async fn check_domains<T: DomainReads + Send>(tx: &mut T, idp: &IdentityProvider) -> Result<()> {
+    for name in &idp.domains {
+        let verified = tx.find_verified_domain(name).await?;
+        if verified.is_none_or(|d| d.org_id != idp.org_id) {
+            return Err(CoreError::validation(
+                "domains",
+                format!("{name} is not a domain this organization has verified"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn domain_taken(e: CoreError) -> CoreError {
+    match e {
+        CoreError::Conflict {
+            code: "unique_violation",
+            ..
+        } => CoreError::conflict(
+            "domain_taken",
+            Some("domains"),
+            "A domain in this list already signs in through another identity provider.",
+        ),
+        other => other,
+    }
+}

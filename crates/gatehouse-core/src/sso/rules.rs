@@ -1,0 +1,50 @@
+//! How an account may sign in: the one decision the sign-in page, the OIDC provider's
+//! authorize and (later) per-policy enforcement and billing all ask.
+
+use super::model::IdentityProvider;
+use crate::error::Result;
+use crate::ids::{IdpId, OrgId};
+use crate::model::Account;
+use crate::ports::{AccountReads, SsoReads};
+
+/// Whether an account may sign in with its password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordRule {
+    /// No enforced identity provider speaks for the account.
+    Allowed,
+    /// An identity provider is enforced for the account, but the organization named it a
+    /// break-glass admin: the sign-in is allowed and recorded as high severity.
+    BreakGlass { org: OrgId, idp: IdpId },
+    /// The account signs in through this identity provider only.
+    SsoRequired { org: OrgId, idp: IdpId },
+}
+
+/// The rule for `account`: an identity provider that is enforced and linked to the account's
+/// email domain (verified by the provider's organization) requires SSO of the accounts that
+/// organization manages, except its break-glass admins. An account the organization does not
+/// manage is its person's own and keeps its password.
+pub async fn password_rule<T: SsoReads + AccountReads + Send>(tx: &mut T, account: &Account) -> Result<PasswordRule> {
+    let Some((_, domain)) = account.email.rsplit_once('@') else {
+        return Ok(PasswordRule::Allowed);
+    };
+    let Some(idp) = tx.find_idp_for_domain(domain).await? else {
+        return Ok(PasswordRule::Allowed);
+    };
+    decide(tx, account, &idp).await
+}
+
+async fn decide<T: SsoReads + AccountReads + Send>(
+    tx: &mut T,
+    account: &Account,
+    idp: &IdentityProvider,
+) -> Result<PasswordRule> {
+    if !idp.enforced || tx.find_account_manager(account.id).await? != Some(idp.org_id) {
+        return Ok(PasswordRule::Allowed);
+    }
+    let (org, idp) = (idp.org_id, idp.id);
+    if tx.list_break_glass(org).await?.contains(&account.id) {
+        Ok(PasswordRule::BreakGlass { org, idp })
+    } else {
+        Ok(PasswordRule::SsoRequired { org, idp })
+    }
+}

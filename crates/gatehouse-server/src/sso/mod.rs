@@ -1,0 +1,29 @@
+//! Single sign-on at the browser edge: the SAML service provider (`/saml/{idp_id}/...`) and the
+//! OpenID Connect relying party (`/oidc/{idp_id}/...`). Each protocol module validates its
+//! provider's answer and hands what it says to `services.sso`; this module finishes the
+//! sign-in the same way for both: a session and on to where the person was going, a test
+//! sign-in's result page, or a plain refusal page.
+
+mod oidc_rp;
+mod pages;
+mod saml;
+
+pub use pages::{complete, refusal_page};
+
+use crate::state::AppState;
+use axum::Router;
+
+/// Every SSO route.
+pub fn router() -> Router<AppState> {
+    Router::new().merge(saml::router()).merge(oidc_rp::router())
+}
+
+/// Where the sign-in of a provider starts, for the email step and the authorize endpoint.
+pub fn login_path(idp: &gatehouse_core::sso::IdentityProvider, next: &str) -> String {
+    let protocol = idp.protocol().as_str();
+    format!(
+        "/{protocol}/{}/login?next={}",
+        idp.id,
+        crate::web::pages::urlencode(next)
+    )
+}
