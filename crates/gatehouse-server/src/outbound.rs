@@ -322,11 +322,15 @@ impl Outbound {
             .send()
             .await
             .map_err(|e| (OutboundError::of(&e), error_chain(&e)))?;
+        self.read_capped(&mut res).await
+    }
+
+    /// A 2xx answer's body, read chunk by chunk so an endless body costs at most the cap.
+    async fn read_capped(&self, res: &mut reqwest::Response) -> Result<Vec<u8>, (OutboundError, String)> {
         if !res.status().is_success() {
             return Err((OutboundError::BadStatus, format!("answered {}", res.status())));
         }
         let mut body = Vec::new();
-        // Read chunk by chunk so an endless body costs at most the cap.
         while let Some(chunk) = res
             .chunk()
             .await
@@ -338,6 +342,35 @@ impl Outbound {
             }
         }
         Ok(body)
+    }
+
+    /// POSTs a form to `url` and returns the answer's body (a token endpoint), with HTTP Basic
+    /// client authentication when `basic` names a user and password (RFC 6749 §2.3.1: both
+    /// form-encoded first). A non-2xx answer is refused.
+    pub async fn post_form_for_body(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Result<Vec<u8>, OutboundError> {
+        let sent = async {
+            let parsed = self.checked(url)?;
+            let mut req = self
+                .http
+                .post(parsed)
+                .form(form)
+                .header(reqwest::header::ACCEPT, "application/json");
+            if let Some((user, password)) = basic {
+                let enc = |v: &str| crate::web::pages::urlencode(v);
+                req = req.basic_auth(enc(user), Some(enc(password)));
+            }
+            let mut res = req.send().await.map_err(|e| (OutboundError::of(&e), error_chain(&e)))?;
+            self.read_capped(&mut res).await
+        };
+        sent.await.map_err(|(kind, detail)| {
+            tracing::debug!(%url, reason = kind.reason(), error = %detail, "outbound post failed");
+            kind
+        })
     }
 }
 

@@ -34,6 +34,10 @@ pub struct AppState {
     pub oidc: Arc<crate::oidc::Oidc>,
     /// The back-channel logout worker's bell.
     pub logouts: crate::oidc::Logouts,
+    /// The client single sign-on fetches through (IdP metadata, OIDC discovery, JWKS, tokens):
+    /// the outbound policy's address rule, larger bodies (metadata), http only where the
+    /// provider's settings allow it (loopback).
+    pub sso_http: crate::outbound::Outbound,
 }
 
 /// A Prometheus recorder owned by this app (not installed globally, so several apps can live
@@ -139,6 +143,11 @@ impl AppState {
             verified: crate::oidc::VerifiedTokens::default(),
         };
         let logouts = crate::oidc::Logouts::new(&OutboundPolicy::from_config(&config.outbound)?)?;
+        let sso_http = crate::outbound::Outbound::new(&OutboundPolicy {
+            https_only: false,
+            max_body: 1024 * 1024,
+            ..OutboundPolicy::from_config(&config.outbound)?
+        })?;
         Ok(Self {
             services: Arc::new(services),
             signin,
@@ -148,6 +157,7 @@ impl AppState {
             deferred: crate::web::deferred::Deferred::start(),
             keys: Arc::new(keys),
             oidc: Arc::new(oidc),
+            sso_http,
             logouts,
         })
     }
