@@ -1,6 +1,5 @@
 //! Identity providers and single sign-on state.
 
-use crate::db::sql_with;
 use crate::rows;
 use crate::sql::Sql;
 use crate::{Db, SqlTx};
@@ -15,6 +14,11 @@ use std::ops::DerefMut;
 
 const IDP_COLS: &str = "i.id, i.org_id, i.name, i.enforced, i.allow_idp_initiated, i.map_groups, i.settings, \
                         i.sealed_secret, i.created_at, i.updated_at";
+
+/// A whole statement with its one `$1` bound to `v`.
+fn one_arg(text: &'static str, v: impl Into<crate::sql::Arg>) -> Sql {
+    Sql::new(text).with(v)
+}
 
 fn corrupt(what: &str) -> CoreError {
     CoreError::Internal(format!("stored {what} is not valid"))
@@ -85,7 +89,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     /// Fills each provider's domains.
     async fn with_domains(&mut self, mut idps: Vec<IdentityProvider>) -> Result<Vec<IdentityProvider>> {
         for i in &mut idps {
-            let q = sql_with(
+            let q = one_arg(
                 "SELECT domain FROM identity_provider_domains WHERE idp_id = $1 ORDER BY domain",
                 i.id.to_string(),
             );
@@ -149,7 +153,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SsoReads for Db<C> {
 
     async fn list_break_glass(&mut self, org: OrgId) -> Result<Vec<AccountId>> {
         // Only while the person is still an admin of the organization.
-        let q = sql_with(
+        let q = one_arg(
             "SELECT b.account_id FROM sso_break_glass b JOIN org_admins a ON a.org_id = b.org_id AND \
              a.account_id = b.account_id WHERE b.org_id = $1 ORDER BY b.account_id",
             org.to_string(),
@@ -158,7 +162,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SsoReads for Db<C> {
     }
 
     async fn list_default_groups(&mut self, org: OrgId) -> Result<Vec<GroupId>> {
-        let q = sql_with(
+        let q = one_arg(
             "SELECT group_id FROM org_default_groups WHERE org_id = $1 ORDER BY group_id",
             org.to_string(),
         );
@@ -233,7 +237,7 @@ impl SsoTx for SqlTx {
     }
 
     async fn set_idp_domains(&mut self, i: &IdentityProvider) -> Result<()> {
-        let q = sql_with(
+        let q = one_arg(
             "DELETE FROM identity_provider_domains WHERE idp_id = $1",
             i.id.to_string(),
         );
@@ -302,7 +306,7 @@ impl SsoTx for SqlTx {
     }
 
     async fn set_break_glass(&mut self, org: OrgId, accounts: &[AccountId]) -> Result<()> {
-        self.exec(&sql_with(
+        self.exec(&one_arg(
             "DELETE FROM sso_break_glass WHERE org_id = $1",
             org.to_string(),
         ))
@@ -317,7 +321,7 @@ impl SsoTx for SqlTx {
     }
 
     async fn set_default_groups(&mut self, org: OrgId, groups: &[GroupId]) -> Result<()> {
-        self.exec(&sql_with(
+        self.exec(&one_arg(
             "DELETE FROM org_default_groups WHERE org_id = $1",
             org.to_string(),
         ))
@@ -347,7 +351,7 @@ impl SsoTx for SqlTx {
     }
 
     async fn take_sso_session(&mut self, session: SessionId) -> Result<Option<SsoSession>> {
-        let q = sql_with(
+        let q = one_arg(
             "DELETE FROM sso_sessions WHERE session_id = $1 \
              RETURNING session_id, idp_id, subject, session_index, id_token, created_at",
             session.to_string(),
@@ -357,13 +361,13 @@ impl SsoTx for SqlTx {
 
     async fn prune_sso(&mut self, now: Timestamp) -> Result<u64> {
         let a = self
-            .exec(&sql_with(
+            .exec(&one_arg(
                 "DELETE FROM sso_requests WHERE expires_at <= $1",
                 now.millis(),
             ))
             .await?;
         let b = self
-            .exec(&sql_with(
+            .exec(&one_arg(
                 "DELETE FROM sso_seen_assertions WHERE expires_at <= $1",
                 now.millis(),
             ))

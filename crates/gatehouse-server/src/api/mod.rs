@@ -9,6 +9,7 @@ mod directories;
 mod domains;
 mod events;
 mod groups;
+mod identity_providers;
 mod instances;
 mod keys;
 mod orgs;
@@ -115,6 +116,24 @@ fn client_routes() -> Router<AppState> {
             get(clients::get).patch(clients::update).delete(clients::remove),
         )
         .route(&r("/clients/{id}/secrets"), post(clients::rotate))
+        .route(
+            &r("/identity-providers"),
+            get(identity_providers::list).post(identity_providers::create),
+        )
+        .route(
+            &r("/identity-providers/{id}"),
+            get(identity_providers::get)
+                .patch(identity_providers::update)
+                .delete(identity_providers::remove),
+        )
+        .route(
+            &r("/sso/break-glass"),
+            get(identity_providers::get_break_glass).put(identity_providers::put_break_glass),
+        )
+        .route(
+            &r("/sso/default-groups"),
+            get(identity_providers::get_default_groups).put(identity_providers::put_default_groups),
+        )
 }
 
 #[derive(OpenApi)]
@@ -127,6 +146,9 @@ fn client_routes() -> Router<AppState> {
         sessions::list, sessions::revoke_all, sessions::revoke,
         clients::list, clients::create, clients::get, clients::update, clients::remove, clients::rotate,
         clients::list_product_sessions, clients::revoke_product_sessions, clients::revoke_product_session,
+        identity_providers::list, identity_providers::create, identity_providers::get, identity_providers::update,
+        identity_providers::remove, identity_providers::get_break_glass, identity_providers::put_break_glass,
+        identity_providers::get_default_groups, identity_providers::put_default_groups,
         directories::list, directories::create, directories::get, directories::rotate, directories::revoke, directories::remove,
         directories::update, directories::held, directories::release, directories::discard,
         domains::list, domains::add, domains::get, domains::update, domains::verify, domains::claim, domains::remove,

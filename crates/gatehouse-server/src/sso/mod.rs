@@ -7,6 +7,7 @@
 mod oidc_rp;
 mod pages;
 mod saml;
+pub mod settings;
 
 pub use pages::{complete, refusal_page};
 

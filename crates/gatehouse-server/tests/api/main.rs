@@ -31,4 +31,5 @@ mod scim_search;
 mod scim_sequences;
 mod sessions;
 mod signup;
+mod sso;
 mod ssrf;
