@@ -1,0 +1,255 @@
+//! Validating a SAML Response posted to the ACS (saml-profiles §4.1.4.3, bindings §3.5).
+//!
+//! The order: size, base64, XML without DTD, shape (no wrapping, allowed algorithms), status,
+//! assertion count, signature, then every field read from the signed tree only.
+
+mod assertion;
+mod refusal;
+mod structure;
+
+use std::collections::BTreeMap;
+
+use roxmltree::Node;
+
+pub use refusal::Refusal;
+use structure::Shape;
+
+use crate::keys::{Certificate, decode_b64_loose, pem_body};
+use crate::signature::{SignatureError, XmlSec, XmlSignatures};
+use crate::xml::{self, NS_ASSERTION, NS_DSIG};
+
+/// The largest base64 SAMLResponse accepted: 512 KiB, checked before decoding.
+pub const MAX_RESPONSE_BASE64: usize = 512 * 1024;
+
+/// Default clock skew allowed on every time check, in seconds.
+pub const DEFAULT_SKEW_SECS: i64 = 180;
+
+/// What the SP expects of a Response for one IdP connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Expect<'a> {
+    /// Our SP entity id (the Audience we require).
+    pub sp_entity_id: &'a str,
+    /// Our ACS URL (Destination and Recipient).
+    pub acs_url: &'a str,
+    /// The IdP's entity id (Issuer).
+    pub idp_entity_id: &'a str,
+    /// The IdP's signing certificates: one, or two while it rotates.
+    pub certificates: &'a [Certificate],
+    /// Accept rsa-sha1 signatures and sha1 digests (off unless an IdP cannot do better).
+    pub allow_sha1: bool,
+    /// Now, unix milliseconds.
+    pub now_ms: i64,
+    /// Allowed clock skew in seconds ([`DEFAULT_SKEW_SECS`]).
+    pub skew_secs: i64,
+    /// The SP's PKCS#8 PEM private key, to decrypt an EncryptedAssertion.
+    pub sp_key_pem: Option<&'a str>,
+}
+
+/// A validated assertion. The caller still checks `in_response_to` against its stored request
+/// and `id` against its replay cache (kept until `not_on_or_after`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assertion {
+    /// The Assertion ID (for the replay cache).
+    pub id: String,
+    /// The Assertion Issuer (equal to the IdP entity id).
+    pub issuer: String,
+    /// InResponseTo of the bearer SubjectConfirmationData; `None` for IdP-initiated sign-in.
+    pub in_response_to: Option<String>,
+    /// The NameID value.
+    pub name_id: String,
+    /// The NameID Format, if given.
+    pub name_id_format: Option<String>,
+    /// AuthnStatement SessionIndex (for single logout).
+    pub session_index: Option<String>,
+    /// AuthnStatement SessionNotOnOrAfter, unix ms.
+    pub session_not_on_or_after: Option<i64>,
+    /// Attribute values by attribute Name.
+    pub attributes: BTreeMap<String, Vec<String>>,
+    /// The earliest of the confirmation's and the Conditions' NotOnOrAfter, unix ms.
+    pub not_on_or_after: i64,
+    /// AuthnStatement AuthnInstant, unix ms.
+    pub authn_instant: Option<i64>,
+}
+
+/// Validates a base64 SAMLResponse with the default XML signature implementation ([`XmlSec`]).
+pub fn validate_response(saml_response_base64: &str, expect: &Expect<'_>) -> Result<Assertion, Refusal> {
+    validate_response_with(&XmlSec, saml_response_base64, expect)
+}
+
+/// Validates a base64 SAMLResponse with the given XML signature implementation.
+pub fn validate_response_with(
+    sigs: &dyn XmlSignatures,
+    saml_response_base64: &str,
+    expect: &Expect<'_>,
+) -> Result<Assertion, Refusal> {
+    if saml_response_base64.len() > MAX_RESPONSE_BASE64 {
+        return Err(Refusal::TooLarge(MAX_RESPONSE_BASE64));
+    }
+    let bytes = decode_b64_loose(saml_response_base64).ok_or_else(|| Refusal::Malformed("not base64".into()))?;
+    let text = String::from_utf8(bytes).map_err(|_| Refusal::Malformed("not UTF-8".into()))?;
+    let doc = xml::parse(&text)?;
+    let shape = structure::check(&doc, false, expect.allow_sha1)?;
+    structure::check_status(shape.root)?;
+    let only = single_assertion(&shape)?;
+    if xml::is(only, NS_ASSERTION, "EncryptedAssertion") {
+        return encrypted(sigs, &text, &shape, expect);
+    }
+    if !shape.root_signed && !Shape::is_signed(only) {
+        return Err(Refusal::Unsigned);
+    }
+    // The NameID is checked as sent: canonical form drops comments, so only the source shows
+    // whether the signed value was split.
+    if let Some(n) = name_id_node(only) {
+        assertion::name_id(n)?;
+    }
+    let signed_text = verify(sigs, &text, expect)?;
+    let signed = xml::parse(&signed_text)?;
+    let signed_root = signed.root_element();
+    if shape.root_signed {
+        same_element(signed_root, shape.root)?;
+        response_fields(signed_root, true, expect)?;
+        let inner = xml::child(signed_root, NS_ASSERTION, "Assertion")
+            .ok_or(Refusal::SignatureWrapping("signed Response lost its Assertion"))?;
+        assertion::read(inner, expect)
+    } else {
+        same_element(signed_root, only)?;
+        response_fields(shape.root, false, expect)?;
+        assertion::read(signed_root, expect)
+    }
+}
+
+/// Exactly one Assertion or EncryptedAssertion. Several are refused: as wrapping when one of
+/// them is not covered by a signature (the XSW3/XSW5 shape), else as more than we accept.
+fn single_assertion<'a, 'input>(shape: &Shape<'a, 'input>) -> Result<Node<'a, 'input>, Refusal> {
+    match shape.assertions.as_slice() {
+        [] => Err(Refusal::NoAssertion),
+        [one] => Ok(*one),
+        many => {
+            let all_covered = shape.root_signed || many.iter().all(|a| Shape::is_signed(*a));
+            Err(if all_covered {
+                Refusal::MultipleAssertions
+            } else {
+                Refusal::SignatureWrapping("an unsigned assertion beside a signed one")
+            })
+        }
+    }
+}
+
+fn name_id_node<'a, 'input>(assertion: Node<'a, 'input>) -> Option<Node<'a, 'input>> {
+    xml::child(assertion, NS_ASSERTION, "Subject").and_then(|s| xml::child(s, NS_ASSERTION, "NameID"))
+}
+
+/// The verified (pre-digest) element is the element we located: same name, same ID.
+fn same_element(signed: Node<'_, '_>, located: Node<'_, '_>) -> Result<(), Refusal> {
+    let same = signed.tag_name() == located.tag_name()
+        && signed.attribute("ID").is_some()
+        && signed.attribute("ID") == located.attribute("ID");
+    if same {
+        Ok(())
+    } else {
+        Err(Refusal::SignatureWrapping("the verified element is not the one used"))
+    }
+}
+
+/// Destination and Issuer of the Response (bindings §3.5.5.2: a signed Response must carry a
+/// Destination; when present it must be our ACS URL).
+fn response_fields(response: Node<'_, '_>, signed: bool, expect: &Expect<'_>) -> Result<(), Refusal> {
+    match response.attribute("Destination") {
+        Some(d) if d != expect.acs_url => return Err(Refusal::WrongDestination(d.to_owned())),
+        None if signed => return Err(Refusal::WrongDestination("missing".into())),
+        _ => {}
+    }
+    if let Some(issuer) = xml::child(response, NS_ASSERTION, "Issuer") {
+        let value = xml::text_trimmed(issuer).unwrap_or_default();
+        if value != expect.idp_entity_id {
+            return Err(Refusal::WrongIssuer(value));
+        }
+    }
+    if response.attribute("Version") != Some("2.0") {
+        return Err(Refusal::Malformed("Version is not 2.0".into()));
+    }
+    Ok(())
+}
+
+/// Verifies `text` with the configured certificates; on failure tells a foreign key (the
+/// document's own KeyInfo certificate verifies it) from a broken signature.
+fn verify(sigs: &dyn XmlSignatures, text: &str, expect: &Expect<'_>) -> Result<String, Refusal> {
+    match sigs.verify(text, expect.certificates) {
+        Ok(signed) => Ok(signed),
+        Err(SignatureError::Invalid) => {
+            let foreign: Vec<Certificate> = embedded_certificates(text)
+                .into_iter()
+                .filter(|c| !expect.certificates.contains(c))
+                .collect();
+            // Diagnosis only: a document's own certificate never makes it trusted.
+            if !foreign.is_empty() && sigs.verify(text, &foreign).is_ok() {
+                Err(Refusal::UntrustedKey)
+            } else {
+                Err(Refusal::BadSignature)
+            }
+        }
+        Err(other) => Err(Refusal::Malformed(other.to_string())),
+    }
+}
+
+fn embedded_certificates(text: &str) -> Vec<Certificate> {
+    let Ok(doc) = xml::parse(text) else {
+        return Vec::new();
+    };
+    xml::descendants(doc.root_element(), NS_DSIG, "X509Certificate")
+        .filter_map(xml::single_text)
+        .filter_map(|b64| Certificate::parse(b64).ok())
+        .collect()
+}
+
+/// An EncryptedAssertion: decrypted from the signed Response when the Response is signed (the
+/// ciphertext is what was signed), else decrypted and then verified as a signed Assertion.
+fn encrypted(
+    sigs: &dyn XmlSignatures,
+    text: &str,
+    shape: &Shape<'_, '_>,
+    expect: &Expect<'_>,
+) -> Result<Assertion, Refusal> {
+    let key_pem = expect
+        .sp_key_pem
+        .ok_or_else(|| Refusal::DecryptionFailed("no SP key configured".into()))?;
+    let key =
+        pem_body(key_pem, "PRIVATE KEY").ok_or_else(|| Refusal::DecryptionFailed("SP key is not PKCS#8 PEM".into()))?;
+    let decrypt = |from: &str| {
+        sigs.decrypt(from, &key)
+            .map_err(|e| Refusal::DecryptionFailed(e.to_string()))
+    };
+    if shape.root_signed {
+        let signed_text = verify(sigs, text, expect)?;
+        let signed = xml::parse(&signed_text)?;
+        same_element(signed.root_element(), shape.root)?;
+        response_fields(signed.root_element(), true, expect)?;
+        let plain = decrypt(&signed_text)?;
+        let plain_doc = xml::parse(&plain)?;
+        let inner = structure::check(&plain_doc, true, expect.allow_sha1)?;
+        if inner.root_signed {
+            verify(sigs, &plain, expect)?;
+        }
+        checked_read(inner.root, inner.root, expect)
+    } else {
+        response_fields(shape.root, false, expect)?;
+        let plain = decrypt(text)?;
+        let plain_doc = xml::parse(&plain)?;
+        let inner = structure::check(&plain_doc, true, expect.allow_sha1)?;
+        if !inner.root_signed {
+            return Err(Refusal::Unsigned);
+        }
+        let signed_text = verify(sigs, &plain, expect)?;
+        let signed = xml::parse(&signed_text)?;
+        same_element(signed.root_element(), inner.root)?;
+        checked_read(inner.root, signed.root_element(), expect)
+    }
+}
+
+/// Checks the NameID of the `source` assertion as sent, then reads the `signed` one.
+fn checked_read(source: Node<'_, '_>, signed: Node<'_, '_>, expect: &Expect<'_>) -> Result<Assertion, Refusal> {
+    if let Some(n) = name_id_node(source) {
+        assertion::name_id(n)?;
+    }
+    assertion::read(signed, expect)
+}
