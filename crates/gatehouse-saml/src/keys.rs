@@ -223,6 +223,13 @@ impl Certificate {
         out
     }
 
+    /// The SubjectPublicKeyInfo DER (for encrypting to this certificate's key).
+    pub fn spki_der(&self) -> Vec<u8> {
+        X509Certificate::from_der(&self.der)
+            .map(|(_, c)| c.public_key().raw.to_vec())
+            .unwrap_or_default()
+    }
+
     /// The subjectPublicKey bits (RSAPublicKey DER, or the EC point) for raw verification.
     pub(crate) fn public_key_bits(&self) -> Option<Vec<u8>> {
         let (_, cert) = X509Certificate::from_der(&self.der).ok()?;
