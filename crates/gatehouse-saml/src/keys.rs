@@ -242,9 +242,10 @@ fn key_kind(cert: &X509Certificate<'_>) -> Result<KeyKind, CertificateError> {
     let oid = spki.algorithm.algorithm.to_id_string();
     match oid.as_str() {
         OID_RSA => {
-            let bits = aws_lc_rs::rsa::PublicEncryptingKey::from_der(spki.raw)
-                .map(|k| k.key_size_bits())
-                .map_err(|_| CertificateError::UnsupportedKey("unreadable RSA key".into()))?;
+            let bits = match spki.parsed() {
+                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => rsa.key_size(),
+                _ => return Err(CertificateError::UnsupportedKey("unreadable RSA key".into())),
+            };
             if bits < KeySize::Rsa2048.len() * 8 {
                 return Err(CertificateError::UnsupportedKey(format!("RSA {bits} bits")));
             }

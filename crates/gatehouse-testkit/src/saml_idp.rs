@@ -9,8 +9,7 @@ mod xsw;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use gatehouse_saml::{
-    Certificate, IdpConfig, NS_ASSERTION, NS_DSIG, NS_METADATA, NS_PROTOCOL, SpCredentials,
-    XmlSec, XmlSignatures,
+    Certificate, IdpConfig, NS_ASSERTION, NS_DSIG, NS_METADATA, NS_PROTOCOL, SpCredentials, XmlSec, XmlSignatures,
 };
 
 pub use crypto::{AuthnRequestInfo, encrypt_assertion};
@@ -303,7 +302,13 @@ impl TestIdp {
     }
 
     /// An IdP-initiated LogoutRequest (HTTP-Redirect, signed by this IdP) to `sp_slo_url`.
-    pub fn logout_request_url(&self, sp_slo_url: &str, name_id: &str, session_index: Option<&str>, relay_state: Option<&str>) -> String {
+    pub fn logout_request_url(
+        &self,
+        sp_slo_url: &str,
+        name_id: &str,
+        session_index: Option<&str>,
+        relay_state: Option<&str>,
+    ) -> String {
         let session = session_index
             .map(|s| format!("<samlp:SessionIndex>{s}</samlp:SessionIndex>"))
             .unwrap_or_default();
@@ -326,7 +331,13 @@ impl TestIdp {
     }
 
     /// This IdP's LogoutResponse (HTTP-Redirect, signed) to an SP LogoutRequest.
-    pub fn logout_response_url(&self, sp_slo_url: &str, in_response_to: &str, status: &str, relay_state: Option<&str>) -> String {
+    pub fn logout_response_url(
+        &self,
+        sp_slo_url: &str,
+        in_response_to: &str,
+        status: &str,
+        relay_state: Option<&str>,
+    ) -> String {
         let xml = format!(
             concat!(
                 r#"<samlp:LogoutResponse xmlns:samlp="{p}" xmlns:saml="{a}" ID="_l{id}" Version="2.0" "#,
@@ -355,7 +366,10 @@ fn strip_declaration(xml: &str) -> String {
 }
 
 fn esc(v: &str) -> String {
-    v.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    v.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// A `ds:Signature` template for the element with `id` (exclusive C14N, enveloped).
@@ -415,7 +429,9 @@ pub fn assertion_xml(spec: &ResponseSpec, id: &str, template: Option<(&SigningKe
             format!(r#"<saml:Attribute Name="{}">{vs}</saml:Attribute>"#, esc(name))
         })
         .collect();
-    let signature = template.map(|(k, sha1)| signature_template(id, k, sha1)).unwrap_or_default();
+    let signature = template
+        .map(|(k, sha1)| signature_template(id, k, sha1))
+        .unwrap_or_default();
     format!(
         concat!(
             r#"<saml:Assertion xmlns:saml="{a}" ID="{id}" Version="2.0" IssueInstant="{now}">"#,

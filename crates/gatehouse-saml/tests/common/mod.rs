@@ -2,8 +2,7 @@
 #![allow(dead_code)]
 
 use gatehouse_saml::{
-    Assertion, Certificate, DEFAULT_SKEW_SECS, Expect, Refusal, Sp, SpCredentials,
-    validate_response,
+    Assertion, Certificate, DEFAULT_SKEW_SECS, Expect, Refusal, Sp, SpCredentials, validate_response,
 };
 use gatehouse_testkit::saml_idp::{ResponseSpec, TestIdp, now_ms};
 

@@ -4,9 +4,7 @@
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::cipher::{AES_128, AES_256, EncryptingKey, EncryptionContext, UnboundCipherKey};
 use aws_lc_rs::iv::FixedLength;
-use aws_lc_rs::rsa::{
-    OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, Pkcs1PublicEncryptingKey, PublicEncryptingKey,
-};
+use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, Pkcs1PublicEncryptingKey, PublicEncryptingKey};
 use aws_lc_rs::signature::{self, RsaKeyPair, UnparsedPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -28,12 +26,17 @@ pub fn encrypt_assertion(assertion: &str, cert: &Certificate, key_transport: &st
     let key_len = if data_alg.contains("128") { 16 } else { 32 };
     let aes_key = random(key_len);
     let data = if gcm {
-        let alg = if key_len == 16 { &aead::AES_128_GCM } else { &aead::AES_256_GCM };
+        let alg = if key_len == 16 {
+            &aead::AES_128_GCM
+        } else {
+            &aead::AES_256_GCM
+        };
         let iv = random(12);
         let key = LessSafeKey::new(UnboundKey::new(alg, &aes_key).expect("aes key"));
         let mut buf = assertion.as_bytes().to_vec();
         let nonce = Nonce::try_assume_unique_for_key(&iv).expect("nonce");
-        key.seal_in_place_append_tag(nonce, Aad::empty(), &mut buf).expect("seal");
+        key.seal_in_place_append_tag(nonce, Aad::empty(), &mut buf)
+            .expect("seal");
         [iv, buf].concat()
     } else {
         let alg = if key_len == 16 { &AES_128 } else { &AES_256 };
@@ -55,8 +58,14 @@ pub fn encrypt_assertion(assertion: &str, cert: &Certificate, key_transport: &st
         (k.encrypt(&aes_key, &mut wrapped).expect("wrap").to_vec(), String::new())
     } else {
         let k = OaepPublicEncryptingKey::new(public).expect("oaep");
-        let w = k.encrypt(&OAEP_SHA1_MGF1SHA1, &aes_key, &mut wrapped, None).expect("wrap").to_vec();
-        (w, format!(r#"<ds:DigestMethod Algorithm="{}"/>"#, gatehouse_saml::DIGEST_SHA1))
+        let w = k
+            .encrypt(&OAEP_SHA1_MGF1SHA1, &aes_key, &mut wrapped, None)
+            .expect("wrap")
+            .to_vec();
+        (
+            w,
+            format!(r#"<ds:DigestMethod Algorithm="{}"/>"#, gatehouse_saml::DIGEST_SHA1),
+        )
     };
     format!(
         concat!(
@@ -83,7 +92,13 @@ fn enc(v: &str) -> String {
 }
 
 /// A redirect-binding URL (saml-bindings §3.4.4.1), signed rsa-sha256 when `key` is given.
-pub fn redirect_url(endpoint: &str, param: &str, xml: &str, relay_state: Option<&str>, key: Option<&SigningKey>) -> String {
+pub fn redirect_url(
+    endpoint: &str,
+    param: &str,
+    xml: &str,
+    relay_state: Option<&str>,
+    key: Option<&SigningKey>,
+) -> String {
     let mut query = format!("{param}={}", enc(&gatehouse_saml::binding::deflate(xml)));
     if let Some(rs) = relay_state {
         query.push_str(&format!("&RelayState={}", enc(rs)));
@@ -92,8 +107,13 @@ pub fn redirect_url(endpoint: &str, param: &str, xml: &str, relay_state: Option<
         query.push_str(&format!("&SigAlg={}", enc(gatehouse_saml::RSA_SHA256)));
         let pair = RsaKeyPair::from_pkcs8(&key.key_der).expect("rsa key");
         let mut sig = vec![0; pair.public_modulus_len()];
-        pair.sign(&signature::RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), query.as_bytes(), &mut sig)
-            .expect("sign");
+        pair.sign(
+            &signature::RSA_PKCS1_SHA256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+            query.as_bytes(),
+            &mut sig,
+        )
+        .expect("sign");
         query.push_str(&format!("&Signature={}", enc(&STANDARD.encode(sig))));
     }
     let sep = if endpoint.contains('?') { '&' } else { '?' };

@@ -103,9 +103,7 @@ pub fn build(idp: &TestIdp, variant: Xsw, spec: &ResponseSpec) -> String {
             };
             let response = response_xml(spec, &assertions, None);
             if variant == Xsw::Xsw7 {
-                let extensions = format!(
-                    r#"<samlp:Extensions>{signed}</samlp:Extensions>"#
-                );
+                let extensions = format!(r#"<samlp:Extensions>{signed}</samlp:Extensions>"#);
                 after_issuer(&response, &extensions)
             } else {
                 response
