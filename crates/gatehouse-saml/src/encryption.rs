@@ -12,7 +12,6 @@ use aws_lc_rs::rsa::{
 use roxmltree::Node;
 
 use crate::keys::decode_b64_loose;
-use crate::signature::SignatureError;
 use crate::xml::{self, NS_ASSERTION, NS_DSIG, NS_XENC};
 
 const NS_XENC11: &str = "http://www.w3.org/2009/xmlenc11#";
@@ -40,12 +39,16 @@ const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
 const MGF1_SHA1: &str = "http://www.w3.org/2009/xmlenc11#mgf1sha1";
 const MGF1_SHA256: &str = "http://www.w3.org/2009/xmlenc11#mgf1sha256";
 
-fn fail(why: impl Into<String>) -> SignatureError {
-    SignatureError::Decryption(why.into())
+/// Why decryption failed (mapped to `DecryptError::Decryption` by the trait's impl).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DecryptError(pub String);
+
+fn fail(why: impl Into<String>) -> DecryptError {
+    DecryptError(why.into())
 }
 
 /// Decrypts the single `saml:EncryptedAssertion` in `text` and returns the plaintext XML.
-pub(crate) fn decrypt_assertion(text: &str, key_der: &[u8]) -> Result<String, SignatureError> {
+pub(crate) fn decrypt_assertion(text: &str, key_der: &[u8]) -> Result<String, DecryptError> {
     let doc = xml::parse(text).map_err(|e| fail(format!("{e:?}")))?;
     let mut found = xml::descendants(doc.root_element(), NS_ASSERTION, "EncryptedAssertion");
     let encrypted = found.next().ok_or_else(|| fail("no EncryptedAssertion"))?;
@@ -76,7 +79,7 @@ fn method<'a>(node: Node<'a, '_>) -> Option<&'a str> {
     xml::child(node, NS_XENC, "EncryptionMethod")?.attribute("Algorithm")
 }
 
-fn cipher_value(node: Node<'_, '_>) -> Result<Vec<u8>, SignatureError> {
+fn cipher_value(node: Node<'_, '_>) -> Result<Vec<u8>, DecryptError> {
     let value = xml::child(node, NS_XENC, "CipherData")
         .and_then(|d| xml::child(d, NS_XENC, "CipherValue"))
         .and_then(xml::single_text)
@@ -84,7 +87,7 @@ fn cipher_value(node: Node<'_, '_>) -> Result<Vec<u8>, SignatureError> {
     decode_b64_loose(value).ok_or_else(|| fail("CipherValue is not base64"))
 }
 
-fn unwrap_key(key_node: Node<'_, '_>, key_der: &[u8]) -> Result<Vec<u8>, SignatureError> {
+fn unwrap_key(key_node: Node<'_, '_>, key_der: &[u8]) -> Result<Vec<u8>, DecryptError> {
     let em = xml::child(key_node, NS_XENC, "EncryptionMethod").ok_or_else(|| fail("no key EncryptionMethod"))?;
     let alg = em.attribute("Algorithm").unwrap_or_default();
     let wrapped = cipher_value(key_node)?;
@@ -109,7 +112,7 @@ fn unwrap_key(key_node: Node<'_, '_>, key_der: &[u8]) -> Result<Vec<u8>, Signatu
     Ok(plain)
 }
 
-fn oaep_params(em: Node<'_, '_>, named_mgf: bool) -> Result<&'static OaepAlgorithm, SignatureError> {
+fn oaep_params(em: Node<'_, '_>, named_mgf: bool) -> Result<&'static OaepAlgorithm, DecryptError> {
     if xml::child(em, NS_XENC, "OAEPparams").is_some() {
         return Err(fail("OAEPparams not supported"));
     }
@@ -132,7 +135,7 @@ fn oaep_params(em: Node<'_, '_>, named_mgf: bool) -> Result<&'static OaepAlgorit
     }
 }
 
-fn decrypt_data(alg: &str, key: &[u8], data: &[u8]) -> Result<Vec<u8>, SignatureError> {
+fn decrypt_data(alg: &str, key: &[u8], data: &[u8]) -> Result<Vec<u8>, DecryptError> {
     let (cbc, gcm) = match alg {
         AES128_CBC => (Some((&AES_128, 16)), None),
         AES192_CBC => (Some((&AES_192, 24)), None),
@@ -160,8 +163,8 @@ fn decrypt_cbc(
     algorithm: &'static aws_lc_rs::cipher::Algorithm,
     key: &[u8],
     data: &[u8],
-) -> Result<Vec<u8>, SignatureError> {
-    if data.len() < 32 || data.len() % 16 != 0 {
+) -> Result<Vec<u8>, DecryptError> {
+    if data.len() < 32 || !data.len().is_multiple_of(16) {
         return Err(fail("CBC ciphertext length"));
     }
     let (iv, body) = data.split_at(16);
@@ -181,7 +184,7 @@ fn decrypt_cbc(
 }
 
 /// AES-GCM: 96-bit IV, ciphertext, 128-bit tag (xmlenc-core1 §5.2.4).
-fn decrypt_gcm(algorithm: &'static aead::Algorithm, key: &[u8], data: &[u8]) -> Result<Vec<u8>, SignatureError> {
+fn decrypt_gcm(algorithm: &'static aead::Algorithm, key: &[u8], data: &[u8]) -> Result<Vec<u8>, DecryptError> {
     if data.len() < 12 + 16 {
         return Err(fail("GCM ciphertext length"));
     }

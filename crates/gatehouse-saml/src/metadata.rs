@@ -159,10 +159,10 @@ fn read_idp(entity: Node<'_, '_>, idp: Node<'_, '_>) -> Result<IdpMetadata, Meta
             .and_then(|s| s.attribute("Location"))
             .map(str::to_owned)
     };
-    let sso_url = location("SingleSignOnService", BINDING_HTTP_REDIRECT)
+    let sign_on = location("SingleSignOnService", BINDING_HTTP_REDIRECT)
         .or_else(|| location("SingleSignOnService", BINDING_HTTP_POST))
         .ok_or(MetadataError::NoSsoService)?;
-    let slo_url = location("SingleLogoutService", BINDING_HTTP_REDIRECT);
+    let log_out = location("SingleLogoutService", BINDING_HTTP_REDIRECT);
     let mut certificates = Vec::new();
     for kd in xml::children(idp, NS_METADATA, "KeyDescriptor") {
         if !matches!(kd.attribute("use"), None | Some("signing")) {
@@ -181,8 +181,8 @@ fn read_idp(entity: Node<'_, '_>, idp: Node<'_, '_>) -> Result<IdpMetadata, Meta
     }
     Ok(IdpMetadata {
         entity_id,
-        sso_url,
-        slo_url,
+        sso_url: sign_on,
+        slo_url: log_out,
         certificates,
         wants_signed_requests: idp.attribute("WantAuthnRequestsSigned") == Some("true"),
     })

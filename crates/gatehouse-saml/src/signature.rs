@@ -85,6 +85,6 @@ impl XmlSignatures for XmlSec {
     }
 
     fn decrypt(&self, xml: &str, key_pkcs8_der: &[u8]) -> Result<String, SignatureError> {
-        crate::encryption::decrypt_assertion(xml, key_pkcs8_der)
+        crate::encryption::decrypt_assertion(xml, key_pkcs8_der).map_err(|e| SignatureError::Decryption(e.0))
     }
 }

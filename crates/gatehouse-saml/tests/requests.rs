@@ -8,7 +8,7 @@ use gatehouse_saml::{
     LogoutError, LogoutMessage, LogoutRequestSpec, LogoutResponseSpec, RequestError, STATUS_SUCCESS,
     authn_request_redirect, logout_request_redirect, logout_response_redirect, parse_logout_message,
 };
-use gatehouse_testkit::saml_idp::{ResponseSpec, SigningKey};
+use gatehouse_testkit::saml_idp::SigningKey;
 
 #[test]
 fn a_signed_authn_request_round_trips_through_the_idp() {
@@ -30,7 +30,7 @@ fn a_signed_authn_request_round_trips_through_the_idp() {
     assert!(!req.signature_verifies(&stranger.certificate));
 
     // The IdP answers the request it read; the SP gets its id back as InResponseTo.
-    let mut spec = ResponseSpec::new(&f.idp, &req.issuer, &req.acs_url, f.now);
+    let mut spec = f.idp.spec(&req.issuer, &req.acs_url, f.now);
     spec.in_response_to = Some(req.id.clone());
     let a = f.validate(&f.idp.response(&spec)).unwrap();
     assert_eq!(a.in_response_to.as_deref(), Some("_0a1b2c3d"));

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use roxmltree::Node;
 
-use super::{Assertion, Expect, Refusal};
+use super::refusal::Refusal;
+use super::types::{Assertion, Expect};
 use crate::instant;
 use crate::xml::{self, NS_ASSERTION};
 

@@ -52,7 +52,7 @@ impl Fixture {
 
     /// A response spec the SP accepts as it stands.
     pub fn spec(&self) -> ResponseSpec {
-        ResponseSpec::new(&self.idp, SP_ENTITY, ACS, self.now)
+        self.idp.spec(SP_ENTITY, ACS, self.now)
     }
 
     pub fn validate(&self, saml_response: &str) -> Result<Assertion, Refusal> {

@@ -11,7 +11,60 @@ use base64::engine::general_purpose::STANDARD;
 use gatehouse_saml::{Certificate, NS_ASSERTION, NS_DSIG, NS_XENC};
 use url::form_urlencoded::byte_serialize;
 
-use super::SigningKey;
+use gatehouse_saml::SpCredentials;
+
+/// A signing key and its certificate (the IdP's own, or another one for attacker tests).
+#[derive(Clone)]
+pub struct SigningKey {
+    /// PKCS#8 DER.
+    pub key_der: Vec<u8>,
+    /// The certificate, put in the signature's KeyInfo.
+    pub certificate: Certificate,
+    creds: SpCredentials,
+}
+
+impl SigningKey {
+    /// A fresh RSA-2048 key and self-signed certificate.
+    pub fn generate(common_name: &str) -> Self {
+        let creds = SpCredentials::generate(common_name, now_ms()).expect("key generation");
+        let certificate = creds.certificate().expect("own certificate parses");
+        let key_der = pem_der(&creds.key_pem);
+        Self {
+            key_der,
+            certificate,
+            creds,
+        }
+    }
+
+    /// The key and certificate as PEM.
+    pub fn credentials(&self) -> &SpCredentials {
+        &self.creds
+    }
+}
+
+fn pem_der(pem: &str) -> Vec<u8> {
+    let body: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat();
+    STANDARD.decode(body).expect("PEM body is base64")
+}
+
+/// Now, unix ms (the testkit may read the clock; the SAML crate may not).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// Lowercase hex of `n` random bytes.
+pub fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0; n];
+    aws_lc_rs::rand::fill(&mut bytes).expect("random");
+    hex::encode(bytes)
+}
 
 fn random(n: usize) -> Vec<u8> {
     let mut b = vec![0; n];
@@ -101,10 +154,12 @@ pub fn redirect_url(
 ) -> String {
     let mut query = format!("{param}={}", enc(&gatehouse_saml::binding::deflate(xml)));
     if let Some(rs) = relay_state {
-        query.push_str(&format!("&RelayState={}", enc(rs)));
+        query.push_str("&RelayState=");
+        query.push_str(&enc(rs));
     }
     if let Some(key) = key {
-        query.push_str(&format!("&SigAlg={}", enc(gatehouse_saml::RSA_SHA256)));
+        query.push_str("&SigAlg=");
+        query.push_str(&enc(gatehouse_saml::RSA_SHA256));
         let pair = RsaKeyPair::from_pkcs8(&key.key_der).expect("rsa key");
         let mut sig = vec![0; pair.public_modulus_len()];
         pair.sign(
@@ -114,7 +169,8 @@ pub fn redirect_url(
             &mut sig,
         )
         .expect("sign");
-        query.push_str(&format!("&Signature={}", enc(&STANDARD.encode(sig))));
+        query.push_str("&Signature=");
+        query.push_str(&enc(&STANDARD.encode(sig)));
     }
     let sep = if endpoint.contains('?') { '&' } else { '?' };
     format!("{endpoint}{sep}{query}")
@@ -202,9 +258,11 @@ pub fn parse_authn_request(url: &str) -> AuthnRequestInfo {
         (Some(alg), Some(sig)) => {
             let mut octets = format!("SAMLRequest={request}");
             if let Some(rs) = raw("RelayState") {
-                octets.push_str(&format!("&RelayState={rs}"));
+                octets.push_str("&RelayState=");
+                octets.push_str(&rs);
             }
-            octets.push_str(&format!("&SigAlg={alg}"));
+            octets.push_str("&SigAlg=");
+            octets.push_str(&alg);
             Some((octets, STANDARD.decode(decoded(&sig)).unwrap_or_default()))
         }
         _ => None,

@@ -2,7 +2,8 @@
 //! Whoever You Want to Be", USENIX Security 2012, §4): each keeps a genuinely signed element
 //! somewhere in the document and adds an attacker's unsigned one where a careless SP reads.
 
-use super::{ResponseSpec, Sign, TestIdp, assertion_xml, response_xml, signature_template};
+use super::build::{ResponseSpec, Sign, assertion_xml, response_xml, sign_xml, signature_template, signed_response};
+use super::crypto::SigningKey;
 
 /// The eight wrapping variants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +66,8 @@ fn inside_assertion(assertion: &str, inner: &str) -> String {
 }
 
 /// Builds `variant` from a response this IdP really signed for `spec`.
-pub fn build(idp: &TestIdp, variant: Xsw, spec: &ResponseSpec) -> String {
-    let key = spec.sign_with.clone().unwrap_or_else(|| idp.signing_key().clone());
+pub fn build(default_key: &SigningKey, variant: Xsw, spec: &ResponseSpec) -> String {
+    let key = spec.sign_with.as_ref().unwrap_or(default_key);
     let bad = evil(spec);
     let evil_assertion = assertion_xml(&bad, &bad.assertion_id, None);
     match variant {
@@ -74,7 +75,7 @@ pub fn build(idp: &TestIdp, variant: Xsw, spec: &ResponseSpec) -> String {
             let mut signed_spec = spec.clone();
             signed_spec.sign = Sign::Response;
             signed_spec.encrypt_to = None;
-            let original = idp.response_xml(&signed_spec);
+            let original = signed_response(&signed_spec, default_key);
             let sig = signature_of(&original).to_owned();
             let original_bare = original.replacen(&sig, "", 1);
             let evil_response = response_xml(&bad, &evil_assertion, None);
@@ -86,9 +87,9 @@ pub fn build(idp: &TestIdp, variant: Xsw, spec: &ResponseSpec) -> String {
             after_issuer(&evil_response, &insert)
         }
         _ => {
-            let template = signature_template(&spec.assertion_id, &key, spec.sha1);
+            let template = signature_template(&spec.assertion_id, key, spec.sha1);
             let unsigned = assertion_xml(spec, &spec.assertion_id, None);
-            let signed = idp.sign_xml(&after_issuer(&unsigned, &template), &key);
+            let signed = sign_xml(&after_issuer(&unsigned, &template), key);
             let sig = signature_of(&signed).to_owned();
             let assertions = match variant {
                 Xsw::Xsw3 => format!("{evil_assertion}{signed}"),
@@ -103,7 +104,7 @@ pub fn build(idp: &TestIdp, variant: Xsw, spec: &ResponseSpec) -> String {
             };
             let response = response_xml(spec, &assertions, None);
             if variant == Xsw::Xsw7 {
-                let extensions = format!(r#"<samlp:Extensions>{signed}</samlp:Extensions>"#);
+                let extensions = format!("<samlp:Extensions>{signed}</samlp:Extensions>");
                 after_issuer(&response, &extensions)
             } else {
                 response
@@ -113,13 +114,13 @@ pub fn build(idp: &TestIdp, variant: Xsw, spec: &ResponseSpec) -> String {
 }
 
 /// A Response whose evil, unsigned Assertion reuses the signed Assertion's ID, both present.
-pub fn duplicate_ids(idp: &TestIdp, spec: &ResponseSpec) -> String {
-    let key = spec.sign_with.clone().unwrap_or_else(|| idp.signing_key().clone());
-    let template = signature_template(&spec.assertion_id, &key, spec.sha1);
+pub fn duplicate_ids(default_key: &SigningKey, spec: &ResponseSpec) -> String {
+    let key = spec.sign_with.as_ref().unwrap_or(default_key);
+    let template = signature_template(&spec.assertion_id, key, spec.sha1);
     let unsigned = assertion_xml(spec, &spec.assertion_id, None);
-    let signed = idp.sign_xml(&after_issuer(&unsigned, &template), &key);
+    let signed = sign_xml(&after_issuer(&unsigned, &template), key);
     let mut bad = evil(spec);
-    bad.assertion_id = spec.assertion_id.clone();
+    bad.assertion_id.clone_from(&spec.assertion_id);
     let evil_assertion = assertion_xml(&bad, &bad.assertion_id, None);
     response_xml(spec, &format!("{evil_assertion}{signed}"), None)
 }
