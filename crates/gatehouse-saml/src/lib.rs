@@ -15,6 +15,57 @@
 //! The caller keeps what needs state: the request ids it sent (to check
 //! [`Assertion::in_response_to`]) and the assertion ids it has seen (replay, until
 //! [`Assertion::not_on_or_after`]).
+//!
+//! ```
+//! use gatehouse_saml::{
+//!     DEFAULT_SKEW_SECS, Expect, IdpMetadata, Sp, SpCredentials, authn_request_redirect,
+//!     sp_metadata, validate_response,
+//! };
+//! use gatehouse_testkit::saml_idp::TestIdp;
+//!
+//! let now = 1_796_568_334_000; // the caller's clock, unix milliseconds
+//!
+//! // An admin connects the organization's IdP by pasting its metadata.
+//! let idp = TestIdp::new();
+//! let config = IdpMetadata::parse(&idp.metadata_xml())?.to_config()?;
+//!
+//! // Gatehouse makes the SP side of the connection and publishes its metadata.
+//! let sp = Sp {
+//!     entity_id: "https://gatehouse.example/saml/42/metadata".into(),
+//!     acs_url: "https://gatehouse.example/saml/42/acs".into(),
+//!     slo_url: "https://gatehouse.example/saml/42/slo".into(),
+//!     credentials: SpCredentials::generate("gatehouse.example", now)?,
+//! };
+//! assert!(sp_metadata(&sp).contains("AssertionConsumerService"));
+//!
+//! // A person signs in: the browser goes to the IdP with a signed AuthnRequest...
+//! let url = authn_request_redirect(&sp, &config, "_9f2c", now, Some("/home"), true)?;
+//! let request = idp.parse_authn_request(url.as_str());
+//! assert!(request.signature_verifies(&sp.credentials.certificate()?));
+//!
+//! // ...and comes back with a signed Response posted to the ACS.
+//! let mut spec = idp.spec(&request.issuer, &request.acs_url, now);
+//! spec.in_response_to = Some(request.id);
+//! let expect = Expect {
+//!     sp_entity_id: &sp.entity_id,
+//!     acs_url: &sp.acs_url,
+//!     idp_entity_id: &config.entity_id,
+//!     certificates: &config.certificates,
+//!     allow_sha1: false,
+//!     now_ms: now,
+//!     skew_secs: DEFAULT_SKEW_SECS,
+//!     sp_key_pem: Some(&sp.credentials.key_pem),
+//! };
+//! let assertion = validate_response(&idp.response(&spec), &expect)?;
+//! assert_eq!(assertion.name_id, "ada@acme.example");
+//! assert_eq!(assertion.in_response_to.as_deref(), Some("_9f2c")); // the caller checks it
+//!
+//! // The same Response for another SP is refused, with a reason for the audit log.
+//! spec.audience = "https://elsewhere.example/metadata".into();
+//! let refusal = validate_response(&idp.response(&spec), &expect).unwrap_err();
+//! assert_eq!(refusal.as_str(), "wrong_audience");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod algorithms;
 mod config;
