@@ -202,3 +202,29 @@ fn an_encrypted_assertion_without_an_sp_key_is_refused() {
     let refusal = gatehouse_saml::validate_response(&response, &expect).unwrap_err();
     assert_eq!(refusal.as_str(), "decryption_failed");
 }
+
+#[test]
+fn a_signature_with_an_xslt_transform_is_refused_before_xmlsec_runs() {
+    let f = Fixture::new();
+    let xml = f.idp.response_xml(&f.spec());
+    let xslt = xml.replacen(
+        r#"<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>"#,
+        r#"<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116"/>"#,
+        1,
+    );
+    assert_ne!(xml, xslt);
+    assert_eq!(f.refusal(&STANDARD.encode(xslt)), "weak_algorithm");
+}
+
+#[test]
+fn canonicalization_with_comments_is_refused() {
+    let f = Fixture::new();
+    let xml = f.idp.response_xml(&f.spec());
+    let with_comments = xml.replacen(
+        r#"<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>"#,
+        r#"<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#WithComments"/>"#,
+        1,
+    );
+    assert_ne!(xml, with_comments);
+    assert_eq!(f.refusal(&STANDARD.encode(with_comments)), "weak_algorithm");
+}

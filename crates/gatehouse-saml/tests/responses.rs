@@ -150,3 +150,42 @@ fn a_response_without_destination_is_accepted_only_when_unsigned() {
     assert_eq!(f.refusal(&f.idp.response(&spec)), "wrong_destination");
     let _ = ACS;
 }
+
+#[test]
+fn an_assertion_signed_with_an_ec_key_is_accepted() {
+    let mut f = Fixture::new();
+    let ec = SigningKey::generate_ec("idp-ec.test");
+    f.certs = vec![ec.certificate.clone()];
+    let mut spec = f.spec();
+    spec.sign_with = Some(ec);
+    let xml = f.idp.response_xml(&spec);
+    assert!(xml.contains(gatehouse_saml::ECDSA_SHA256));
+    assert_eq!(f.validate(&STANDARD.encode(xml)).unwrap().name_id, "ada@acme.example");
+}
+
+#[test]
+fn an_encrypted_assertion_is_checked_like_a_plain_one() {
+    let f = Fixture::new();
+    let mut spec = f.spec();
+    spec.encrypt_to = Some(f.sp_certificate());
+    spec.audience = "https://other-sp.test/metadata".into();
+    for sign in [Sign::Assertion, Sign::Response] {
+        spec.sign = sign;
+        assert_eq!(f.refusal(&f.idp.response(&spec)), "wrong_audience");
+    }
+}
+
+#[test]
+fn in_response_to_of_a_signed_response_is_returned_when_the_confirmation_has_none() {
+    let f = Fixture::new();
+    let mut spec = f.spec();
+    spec.in_response_to = Some("_req7".into());
+    spec.confirmation_in_response_to = false;
+    spec.sign = Sign::Response;
+    let a = f.validate(&f.idp.response(&spec)).unwrap();
+    assert_eq!(a.in_response_to.as_deref(), Some("_req7"));
+    // An unsigned Response's InResponseTo is not taken: anyone could have written it.
+    spec.sign = Sign::Assertion;
+    let a = f.validate(&f.idp.response(&spec)).unwrap();
+    assert_eq!(a.in_response_to, None);
+}

@@ -57,12 +57,27 @@ pub fn validate_response_with(
         response_fields(signed_root, true, expect)?;
         let inner = xml::child(signed_root, NS_ASSERTION, "Assertion")
             .ok_or(Refusal::SignatureWrapping("signed Response lost its Assertion"))?;
-        assertion::read(inner, expect)
+        with_response_in_response_to(assertion::read(inner, expect)?, signed_root)
     } else {
         same_element(signed_root, only)?;
         response_fields(shape.root, false, expect)?;
         assertion::read(signed_root, expect)
     }
+}
+
+/// saml-profiles §4.1.4.2 puts InResponseTo on the bearer confirmation; a signed Response may
+/// carry it too. Both present must agree; the Response's (signed) fills a missing one.
+fn with_response_in_response_to(mut a: Assertion, signed_response: Node<'_, '_>) -> Result<Assertion, Refusal> {
+    match (a.in_response_to.as_deref(), signed_response.attribute("InResponseTo")) {
+        (Some(c), Some(r)) if c != r => {
+            return Err(Refusal::Malformed(
+                "InResponseTo differs between Response and Assertion".into(),
+            ));
+        }
+        (None, Some(r)) => a.in_response_to = Some(r.to_owned()),
+        _ => {}
+    }
+    Ok(a)
 }
 
 /// Exactly one Assertion or EncryptedAssertion. Several are refused: as wrapping when one of
@@ -177,7 +192,8 @@ fn encrypted(
         if inner.root_signed {
             verify(sigs, &plain, expect)?;
         }
-        checked_read(inner.root, inner.root, expect)
+        let read = checked_read(inner.root, inner.root, expect)?;
+        with_response_in_response_to(read, signed.root_element())
     } else {
         response_fields(shape.root, false, expect)?;
         let plain = decrypt(text)?;

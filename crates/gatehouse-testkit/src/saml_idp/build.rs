@@ -74,6 +74,8 @@ pub struct ResponseSpec {
     pub key_transport: &'static str,
     /// How many Assertions (each signed when assertions are signed).
     pub assertion_count: usize,
+    /// Put InResponseTo on the SubjectConfirmationData too (not only on the Response).
+    pub confirmation_in_response_to: bool,
 }
 
 impl ResponseSpec {
@@ -108,6 +110,7 @@ impl ResponseSpec {
             data_encryption: gatehouse_saml::AES256_CBC,
             key_transport: gatehouse_saml::RSA_OAEP_MGF1P,
             assertion_count: 1,
+            confirmation_in_response_to: true,
         }
     }
 }
@@ -129,10 +132,11 @@ fn esc(v: &str) -> String {
 
 /// A `ds:Signature` template for the element with `id` (exclusive C14N, enveloped).
 pub fn signature_template(id: &str, key: &SigningKey, sha1: bool) -> String {
-    let (method, digest) = if sha1 {
-        (gatehouse_saml::RSA_SHA1, gatehouse_saml::DIGEST_SHA1)
-    } else {
-        (gatehouse_saml::RSA_SHA256, gatehouse_saml::DIGEST_SHA256)
+    let ec = matches!(key.certificate.key, gatehouse_saml::KeyKind::Ec { .. });
+    let (method, digest) = match (sha1, ec) {
+        (true, _) => (gatehouse_saml::RSA_SHA1, gatehouse_saml::DIGEST_SHA1),
+        (false, true) => (gatehouse_saml::ECDSA_SHA256, gatehouse_saml::DIGEST_SHA256),
+        (false, false) => (gatehouse_saml::RSA_SHA256, gatehouse_saml::DIGEST_SHA256),
     };
     format!(
         concat!(
@@ -166,6 +170,7 @@ pub fn assertion_xml(spec: &ResponseSpec, id: &str, template: Option<(&SigningKe
     let irt = spec
         .in_response_to
         .as_ref()
+        .filter(|_| spec.confirmation_in_response_to)
         .map(|i| format!(r#" InResponseTo="{}""#, esc(i)))
         .unwrap_or_default();
     let session = spec

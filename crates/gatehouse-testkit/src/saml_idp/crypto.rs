@@ -36,6 +36,24 @@ impl SigningKey {
         }
     }
 
+    /// A fresh EC P-256 key and self-signed certificate (signatures use ecdsa-sha256).
+    pub fn generate_ec(common_name: &str) -> Self {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("EC key");
+        let cert = rcgen::CertificateParams::new(vec![common_name.to_owned()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("self-signed");
+        let creds = SpCredentials {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        };
+        Self {
+            key_der: key.serialize_der(),
+            certificate: Certificate::from_der(cert.der().to_vec()).expect("own certificate"),
+            creds,
+        }
+    }
+
     /// The key and certificate as PEM.
     pub fn credentials(&self) -> &SpCredentials {
         &self.creds
