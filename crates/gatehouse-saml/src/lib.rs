@@ -93,7 +93,9 @@ pub use logout::{
     logout_request_redirect, logout_response_redirect, parse_logout_message,
 };
 pub use metadata::{IdpMetadata, MAX_METADATA_BYTES, MetadataError, sp_metadata};
-pub use request::{BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, RequestError, authn_request_redirect, authn_request_xml};
+pub use request::{
+    BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, MAX_RELAY_STATE, RequestError, authn_request_redirect, authn_request_xml,
+};
 pub use response::{
     Assertion, DEFAULT_SKEW_SECS, Expect, MAX_RESPONSE_BASE64, Refusal, validate_response, validate_response_with,
 };

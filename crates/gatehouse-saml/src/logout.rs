@@ -3,7 +3,7 @@
 use crate::config::{IdpConfig, Sp};
 use crate::instant;
 use crate::redirect::{self, Param, Query, QueryError};
-use crate::request::{RequestError, check_id};
+use crate::request::{RequestError, check_id, check_relay_state};
 use crate::xml::{self, NS_ASSERTION, NS_PROTOCOL, escape};
 
 /// Success status (saml-core §3.2.2.2).
@@ -118,6 +118,7 @@ pub fn logout_request_redirect(
     spec: &LogoutRequestSpec<'_>,
 ) -> Result<url::Url, RequestError> {
     check_id(spec.request_id)?;
+    check_relay_state(spec.relay_state)?;
     let format = spec
         .name_id_format
         .map(|f| format!(r#" Format="{}""#, escape(f)))
@@ -159,6 +160,7 @@ pub fn logout_response_redirect(
     spec: &LogoutResponseSpec<'_>,
 ) -> Result<url::Url, RequestError> {
     check_id(spec.response_id)?;
+    check_relay_state(spec.relay_state)?;
     let xml = format!(
         concat!(
             r#"<samlp:LogoutResponse xmlns:samlp="{p}" xmlns:saml="{a}" ID="{id}" Version="2.0" "#,

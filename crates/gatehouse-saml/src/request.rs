@@ -17,9 +17,23 @@ pub enum RequestError {
     /// The request id is not an XML NCName starting with `_` or a letter (saml-core §1.3.4).
     #[error("the request id is not a valid xs:ID")]
     BadId,
+    /// RelayState over 80 bytes (saml-bindings §3.4.3: it MUST NOT exceed 80 bytes).
+    #[error("RelayState is over 80 bytes")]
+    RelayStateTooLong,
     /// The SP key could not sign.
     #[error(transparent)]
     Key(#[from] KeyError),
+}
+
+/// The most RelayState the redirect binding allows (saml-bindings §3.4.3).
+pub const MAX_RELAY_STATE: usize = 80;
+
+/// Refuses a RelayState the binding does not allow.
+pub(crate) fn check_relay_state(relay_state: Option<&str>) -> Result<(), RequestError> {
+    match relay_state {
+        Some(rs) if rs.len() > MAX_RELAY_STATE => Err(RequestError::RelayStateTooLong),
+        _ => Ok(()),
+    }
 }
 
 /// Checks `id` is a usable xs:ID: `_` or a letter, then letters, digits, `_`, `-`, `.`.
@@ -69,6 +83,7 @@ pub fn authn_request_redirect(
     relay_state: Option<&str>,
     sign: bool,
 ) -> Result<url::Url, RequestError> {
+    check_relay_state(relay_state)?;
     let xml = authn_request_xml(sp, idp, request_id, now_ms)?;
     let signer = sign.then_some(&sp.credentials);
     Ok(redirect::url(&idp.sso_url, Param::Request, &xml, relay_state, signer)?)

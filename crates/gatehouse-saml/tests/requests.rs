@@ -53,6 +53,26 @@ fn a_request_id_that_is_not_an_xml_id_is_refused() {
     assert_eq!(r.unwrap_err(), RequestError::BadId);
 }
 
+#[test]
+fn a_relay_state_over_80_bytes_is_refused() {
+    let f = Fixture::new();
+    let long = "/".repeat(81);
+    let r = authn_request_redirect(&f.sp, &f.idp.config(), "_1", f.now, Some(&long), true);
+    assert_eq!(r.unwrap_err(), RequestError::RelayStateTooLong);
+}
+
+#[test]
+fn an_sso_url_with_its_own_query_keeps_it_and_the_signature_still_verifies() {
+    let f = Fixture::new();
+    let okta = gatehouse_saml::IdpMetadata::parse(include_str!("fixtures/okta-metadata.xml")).unwrap();
+    let config = okta.to_config().unwrap();
+    let url = authn_request_redirect(&f.sp, &config, "_2", f.now, Some("x"), true).unwrap();
+    assert!(url.as_str().contains("/sso/saml?from=redirect&SAMLRequest="));
+    let req = f.idp.parse_authn_request(url.as_str());
+    assert!(req.signature_verifies(&f.sp_certificate()));
+    assert_eq!(req.destination, okta.sso_url);
+}
+
 fn query(url: &str) -> &str {
     url.split_once('?').unwrap().1
 }
