@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod https;
+pub mod saml_idp;
 
 mod app;
 mod browser;
