@@ -101,3 +101,83 @@ pub struct ExternalIdentity {
     /// to show and the audit log to keep.
     pub attributes: std::collections::BTreeMap<String, Vec<String>>,
 }
+
+/// The attribute (SAML) or claim (OIDC) names tried, in order, when the admin named none.
+const EMAIL_NAMES: &[&str] = &[
+    "email",
+    "mail",
+    "emailaddress",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    "urn:oid:0.9.2342.19200300.100.1.3",
+];
+const DISPLAY_NAMES: &[&str] = &[
+    "name",
+    "displayName",
+    "display_name",
+    "http://schemas.microsoft.com/identity/claims/displayname",
+    "urn:oid:2.16.840.1.113730.3.1.241",
+];
+const GIVEN_NAMES: &[&str] = &[
+    "given_name",
+    "givenName",
+    "firstName",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+    "urn:oid:2.5.4.42",
+];
+const FAMILY_NAMES: &[&str] = &[
+    "family_name",
+    "sn",
+    "surname",
+    "lastName",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+    "urn:oid:2.5.4.4",
+];
+const GROUP_NAMES: &[&str] = &[
+    "groups",
+    "memberOf",
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+];
+
+/// At most this many group names are read from one sign-in.
+pub const MAX_GROUPS: usize = 200;
+
+impl ExternalIdentity {
+    /// Reads email, name and groups from what came back, through `map` (a name the admin gave
+    /// is the only one tried; otherwise the usual names of SAML IdPs and OIDC providers).
+    pub fn from_attributes(
+        subject: String,
+        attributes: std::collections::BTreeMap<String, Vec<String>>,
+        map: &super::spec::AttributeMap,
+    ) -> Self {
+        let first = |given: &Option<String>, usual: &[&str]| -> Option<String> {
+            let names: Vec<&str> = given.as_deref().map_or_else(|| usual.to_vec(), |g| vec![g]);
+            names
+                .iter()
+                .find_map(|n| attributes.get(*n).and_then(|v| v.first()))
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let email = first(&map.email, EMAIL_NAMES);
+        let given = first(&map.given_name, GIVEN_NAMES);
+        let family = first(&map.family_name, FAMILY_NAMES);
+        let display_name = first(&map.display_name, DISPLAY_NAMES).or_else(|| match (given, family) {
+            (Some(g), Some(f)) => Some(format!("{g} {f}")),
+            (g, f) => g.or(f),
+        });
+        let group_names: Vec<&str> = map.groups.as_deref().map_or_else(|| GROUP_NAMES.to_vec(), |g| vec![g]);
+        let groups = group_names
+            .iter()
+            .find_map(|n| attributes.get(*n))
+            .map(|v| v.iter().take(MAX_GROUPS).cloned().collect())
+            .unwrap_or_default();
+        Self {
+            subject,
+            email,
+            display_name,
+            groups,
+            assertion: None,
+            session_index: None,
+            attributes,
+        }
+    }
+}

@@ -7,9 +7,10 @@
 mod oidc_rp;
 mod pages;
 mod saml;
+mod saml_settings;
 pub mod settings;
 
-pub use pages::{complete, refusal_page};
+pub use pages::{complete, refusal_page, tester};
 
 use crate::state::AppState;
 use axum::Router;
@@ -27,4 +28,14 @@ pub fn login_path(idp: &gatehouse_core::sso::IdentityProvider, next: &str) -> St
         idp.id,
         crate::web::pages::urlencode(next)
     )
+}
+
+/// Where the browser goes after our sign-out to end the identity provider's session too
+/// (SAML single logout, OIDC RP-initiated logout), if the session came from one that does.
+pub async fn logout_url(st: &AppState, rec: &gatehouse_core::sso::SsoSession) -> Option<String> {
+    let idp = st.services.sso.provider(rec.idp_id).await.ok()??;
+    match idp.protocol() {
+        gatehouse_core::sso::Protocol::Saml => saml::logout_url(st, &idp, rec),
+        gatehouse_core::sso::Protocol::Oidc => None,
+    }
 }

@@ -88,3 +88,21 @@ pub async fn complete(
         }
     }
 }
+
+/// The admin starting a test sign-in of `idp`: the signed-in person must administer the
+/// provider's organization (anyone else is "not found"); nobody signed in goes to sign in
+/// first and comes back to `again`.
+pub async fn tester(
+    st: &AppState,
+    headers: &HeaderMap,
+    idp: &IdentityProvider,
+    again: &str,
+) -> Result<gatehouse_core::ids::AccountId, crate::web::pages::PageError> {
+    use crate::web::pages::PageError;
+    let Some(person) = signed_in(st, headers).await? else {
+        return Err(PageError::SignIn { next: again.to_owned() });
+    };
+    let meta = RequestMeta::default();
+    st.services.admins.authorize(&person, idp.org_id, meta).await?;
+    Ok(person.account().id)
+}

@@ -277,15 +277,25 @@ pub async fn logout(
     PageForm(f): PageForm<LogoutForm>,
 ) -> PageResult {
     // The session is looked up once the form is read, so a malformed post touches nothing.
+    let mut upstream = None;
     if let Some(person) = signed_in(&st, &headers).await? {
         if !constant_time_eq(&f.csrf, person.csrf()) {
             return Err(PageError::Csrf);
         }
+        let sso = st.services.sso.take_session(person.session().id).await?;
         st.signin.sign_out(&person, &meta).await?;
         // Its product sessions ended with it: their products hear of it now.
         st.logouts.wake();
+        // A session an identity provider opened ends there too (single logout).
+        if let Some(rec) = sso {
+            upstream = crate::sso::logout_url(&st, &rec).await;
+        }
     }
-    let mut res: Response = see_other("/login?signed_out=1")?;
+    let mut res: Response = match upstream {
+        // Another site: a page that moves on by itself (see `continue_to`).
+        Some(url) => super::pages::continue_to(&url),
+        None => see_other("/login?signed_out=1")?,
+    };
     res.headers_mut()
         .append(header::SET_COOKIE, set_cookie(&st, SESSION_COOKIE, "", Some(0)));
     Ok(res)

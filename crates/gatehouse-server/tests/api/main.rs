@@ -32,4 +32,5 @@ mod scim_sequences;
 mod sessions;
 mod signup;
 mod sso;
+mod sso_saml;
 mod ssrf;
