@@ -4,6 +4,7 @@
 //! sign-in the same way for both: a session and on to where the person was going, a test
 //! sign-in's result page, or a plain refusal page.
 
+mod input;
 mod oidc_rp;
 mod pages;
 mod saml;

@@ -21,8 +21,6 @@ use gatehouse_core::{CoreError, Timestamp};
 use gatehouse_saml::{Assertion, Certificate, Expect, IdpConfig, Sp, SpCredentials};
 use serde::Deserialize;
 
-pub use super::saml_settings::settings;
-
 /// The largest ACS post: a base64 response of the crate's limit (512 KiB), form-encoded.
 const MAX_ACS_BODY: usize = 1024 * 1024;
 

@@ -2,7 +2,7 @@
 //! guarded client) or its values by hand, certificates checked, and on creation our own
 //! service-provider key pair for this connection (the certificate stored, the key sealed).
 
-use super::settings::IdpInput;
+use super::input::IdpInput;
 use crate::state::AppState;
 use gatehouse_core::ids::IdpId;
 use gatehouse_core::sso::{IdentityProvider, SamlSettings, Settings, secret_context};

@@ -11,11 +11,12 @@ pub mod deferred;
 mod email_change;
 pub mod form;
 pub mod invitation;
+mod next;
 pub mod pages;
 pub mod person;
 pub mod session;
 mod signin;
-pub use signin::safe_next;
+pub use next::{HOME, safe_next};
 mod signup;
 
 use crate::state::AppState;

@@ -9,6 +9,7 @@
 use super::cookies::{SESSION_COOKIE, set_cookie};
 use super::csrf::{check_login_csrf, login_csrf, with_login_cookie};
 use super::form::PageForm;
+use super::next::safe_next;
 use super::pages::{PageError, PageResult, render_status, with_retry_after};
 use super::session::signed_in;
 use crate::extract::ClientMeta;
@@ -50,33 +51,6 @@ struct ResetPage {
     csrf: String,
     token: String,
     error: Option<String>,
-}
-
-/// Where a sign-in goes when `next` names nowhere (or nowhere allowed).
-pub const HOME: &str = "/account";
-
-/// Only local addresses are followed after sign-in: a path on this host (`/account`,
-/// `/admin/...`, later `/oauth2/authorize?...`), never another host (`//evil`, `/\evil`,
-/// `https://evil`: those go to the account page). An address with control characters (a
-/// CR/LF would split the `Location` header) is refused outright.
-pub fn safe_next(next: Option<&str>) -> Result<String, PageError> {
-    if next.is_some_and(|n| n.chars().any(char::is_control)) {
-        return Err(PageError::BadRequest(
-            "The address to return to after sign-in (next) holds control characters.".into(),
-        ));
-    }
-    Ok(match next {
-        Some(n) if is_local(n) => n.to_owned(),
-        _ => HOME.to_owned(),
-    })
-}
-
-/// A path on this host: one leading `/`, no second `/` or `\` after it (a browser reads
-/// `//host` and `/\host` as another host), no `\` anywhere in the path (browsers turn it
-/// into `/`). A query may hold anything (an authorize request's `redirect_uri` does).
-fn is_local(n: &str) -> bool {
-    let path = n.split(['?', '#']).next().unwrap_or_default();
-    n.starts_with('/') && !n.starts_with("//") && !path.contains('\\') && n.len() <= 4096
 }
 
 /// A 303 to `to`; an address that cannot be a header is a bad request, never a panic.
