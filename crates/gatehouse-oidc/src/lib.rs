@@ -1,8 +1,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-//! Pure OpenID Connect provider building blocks for Gatehouse: no HTTP framework, no SQL, no
-//! clock, no I/O. Time is always a parameter (`now`, unix seconds); the server stores codes,
-//! grants and keys and wires these functions to its endpoints.
+//! Pure OpenID Connect building blocks for Gatehouse, as provider and as relying party: no
+//! HTTP framework, no SQL, no clock, no I/O. Time is always a parameter (`now`, unix
+//! seconds); the server stores codes, grants and keys and wires these functions to its
+//! endpoints.
 //!
 //! - [`authorize`]: the authorization request (RFC 6749 §4.1, OIDC Core §3.1.2), exact redirect
 //!   URI matching, redirects with `iss` (RFC 9207), and the redirect URI registration rules.
@@ -13,6 +14,9 @@
 //! - [`claims`]: ID token, JWT access token (RFC 9068) and logout token claims; RFC 8176 `amr`.
 //! - [`discovery`], [`introspection`] (RFC 7662), [`logout`] (RP-Initiated Logout 1.0).
 //! - [`error`]: RFC 6749 errors with their HTTP status and JSON body.
+//! - [`rp`]: the relying party, when Gatehouse signs people in through an organization's own
+//!   OpenID Connect provider (discovery, the code flow with PKCE and nonce, ID token checks
+//!   against the provider's JWKS, RP-initiated logout).
 //!
 //! The code flow, as the server runs it:
 //!
@@ -75,6 +79,7 @@ pub mod introspection;
 pub mod keys;
 pub mod logout;
 pub mod pkce;
+pub mod rp;
 pub mod scope;
 pub mod token_request;
 
@@ -88,7 +93,7 @@ pub use claims::{
 };
 pub use discovery::discovery_document;
 pub use error::{ErrorCode, OAuthError};
-pub use keys::{Alg, Expect, KeyError, KeySet, PublicKey, SigningKey, VerifyError};
+pub use keys::{Alg, Expect, KeyError, KeySet, PublicKey, RemoteKeys, SigningKey, VerifyError};
 pub use logout::{LogoutRequest, logout_redirect};
 pub use scope::Scopes;
 pub use token_request::{ClientAuth, Grant, TokenRequest, parse_bearer, parse_client_auth};

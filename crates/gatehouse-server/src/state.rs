@@ -38,6 +38,8 @@ pub struct AppState {
     /// the outbound policy's address rule, larger bodies (metadata), http only where the
     /// provider's settings allow it (loopback).
     pub sso_http: crate::outbound::Outbound,
+    /// The OpenID Connect relying party's cache of providers' discovery documents and keys.
+    pub oidc_rp: Arc<crate::sso::OidcRp>,
 }
 
 /// A Prometheus recorder owned by this app (not installed globally, so several apps can live
@@ -157,6 +159,7 @@ impl AppState {
             deferred: crate::web::deferred::Deferred::start(),
             keys: Arc::new(keys),
             oidc: Arc::new(oidc),
+            oidc_rp: Arc::new(crate::sso::OidcRp::new(sso_http.clone())),
             sso_http,
             logouts,
         })

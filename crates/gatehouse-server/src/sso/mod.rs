@@ -11,6 +11,7 @@ mod saml;
 mod saml_settings;
 pub mod settings;
 
+pub use oidc_rp::{OidcRp, logout_url as oidc_logout_url};
 pub use pages::{complete, refusal_page, tester};
 
 use crate::state::AppState;
@@ -37,6 +38,10 @@ pub async fn logout_url(st: &AppState, rec: &gatehouse_core::sso::SsoSession) ->
     let idp = st.services.sso.provider(rec.idp_id).await.ok()??;
     match idp.protocol() {
         gatehouse_core::sso::Protocol::Saml => saml::logout_url(st, &idp, rec),
-        gatehouse_core::sso::Protocol::Oidc => None,
+        gatehouse_core::sso::Protocol::Oidc => {
+            // Back to our sign-in page, which the provider must have registered for our client.
+            let back = format!("{}/login", st.config.public_url.trim_end_matches('/'));
+            oidc_rp::logout_url(st, &idp, rec, &back).await
+        }
     }
 }

@@ -32,5 +32,6 @@ mod scim_sequences;
 mod sessions;
 mod signup;
 mod sso;
+mod sso_oidc;
 mod sso_saml;
 mod ssrf;
