@@ -33,5 +33,6 @@ mod sessions;
 mod signup;
 mod sso;
 mod sso_oidc;
+mod sso_oidc_hostile;
 mod sso_saml;
 mod ssrf;

@@ -166,16 +166,16 @@ async fn connect(ours: &TestApp, org: &TestOrg, theirs: &TestApp, client: &Value
 }
 
 /// An answer and where it came from.
-struct Hop {
-    url: String,
-    status: StatusCode,
-    body: String,
+pub(crate) struct Hop {
+    pub url: String,
+    pub status: StatusCode,
+    pub body: String,
 }
 
 /// GETs `url` with the person's browser, following redirects across both sites (relative
 /// ones against the URL that gave them), until an answer that is not one, or until a URL
 /// that starts with `stop` (not fetched: the test decides what to do with it).
-async fn follow(browser: &Browser, mut url: String, stop: &str) -> Hop {
+pub(crate) async fn follow(browser: &Browser, mut url: String, stop: &str) -> Hop {
     for _ in 0..10 {
         if !stop.is_empty() && url.starts_with(stop) {
             return Hop {
@@ -249,7 +249,7 @@ async fn password_at_provider(w: &World, browser: &Browser, login: &Hop, email: 
 }
 
 /// An HTML attribute's text as the browser reads it.
-fn unescape(s: &str) -> String {
+pub(crate) fn unescape(s: &str) -> String {
     s.replace("&#38;", "&")
         .replace("&#34;", "\"")
         .replace("&#39;", "'")
@@ -262,7 +262,7 @@ fn unescape(s: &str) -> String {
 }
 
 /// Where a page that moves on by itself (a meta refresh) goes.
-fn meta_refresh(body: &str) -> Option<String> {
+pub(crate) fn meta_refresh(body: &str) -> Option<String> {
     let marker = "http-equiv=\"refresh\" content=\"0;url=";
     let start = body.find(marker)? + marker.len();
     let end = body[start..].find('"')?;
@@ -274,7 +274,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// A query parameter of a URL.
-fn query_param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
     reqwest::Url::parse(url)
         .unwrap()
         .query_pairs()
@@ -297,7 +297,7 @@ fn with_param(url: &str, name: &str, value: &str) -> String {
 }
 
 /// The refusal page: 403, the reason shown for the administrator, nothing internal.
-fn assert_refused(hop: &Hop, reason: &str) {
+pub(crate) fn assert_refused(hop: &Hop, reason: &str) {
     assert_eq!(hop.status, StatusCode::FORBIDDEN, "{}", hop.body);
     assert!(hop.body.contains(&format!("<code>{reason}</code>")), "{}", hop.body);
     for leak in ["panicked", "error:", "reqwest", "Caused by"] {
