@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 dialect_tests!(
     forged_id_tokens_from_a_hostile_provider_are_refused,
     a_discovery_document_naming_another_issuer_is_refused,
+    an_unknown_key_fetches_the_keys_again_at_most_every_30_seconds,
 );
 
 const CLIENT_ID: &str = "gatehouse-at-hostile";
@@ -44,6 +45,8 @@ enum Forgery {
     AnswerIssuer(String),
     /// The discovery document names another issuer.
     DiscoveryIssuer(String),
+    /// Signed by a key it does not publish, under that key's own id.
+    UnpublishedKey,
 }
 
 #[derive(Default)]
@@ -62,6 +65,8 @@ struct Hostile {
     forgery: Arc<Mutex<Forgery>>,
     seen: Arc<Mutex<Seen>>,
     clock: Arc<TestClock>,
+    /// How often the discovery document and the JWKS were fetched.
+    fetches: Arc<Mutex<(usize, usize)>>,
 }
 
 impl Hostile {
@@ -74,12 +79,16 @@ impl Hostile {
             forgery: Arc::new(Mutex::new(Forgery::Nothing)),
             seen: Arc::default(),
             clock,
+            fetches: Arc::default(),
         };
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route(
                 "/jwks",
-                get(|State(h): State<Hostile>| async move { Json(h.keys.jwks()) }),
+                get(|State(h): State<Hostile>| async move {
+                    h.fetches.lock().unwrap().1 += 1;
+                    Json(h.keys.jwks())
+                }),
             )
             .route("/authorize", get(authorize))
             .route("/token", post(token))
@@ -98,6 +107,7 @@ impl Hostile {
 }
 
 async fn discovery(State(h): State<Hostile>) -> Json<Value> {
+    h.fetches.lock().unwrap().0 += 1;
     let issuer = match h.forgery() {
         Forgery::DiscoveryIssuer(i) => i,
         _ => h.base.clone(),
@@ -157,6 +167,7 @@ async fn token(State(h): State<Hostile>, headers: HeaderMap, Form(f): Form<HashM
             let rest = forged.split_once('.').unwrap().1;
             format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header.to_string()))
         }
+        Forgery::UnpublishedKey => h.other.sign("JWT", &claims).unwrap(),
         Forgery::Unsigned => {
             let header = json!({"alg": "none", "kid": h.keys.active_kid()});
             let enc = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
@@ -283,4 +294,32 @@ async fn a_discovery_document_naming_another_issuer_is_refused(dialect: Dialect)
     hostile.set(Forgery::Nothing);
     let (_, hop) = round(&ours, &idp).await;
     assert_eq!(hop.status, StatusCode::OK, "{}", hop.body);
+}
+
+async fn an_unknown_key_fetches_the_keys_again_at_most_every_30_seconds(dialect: Dialect) {
+    let (ours, org, hostile, idp) = connected(dialect).await;
+    let fetches = || *hostile.fetches.lock().unwrap();
+    let (_, hop) = round(&ours, &idp).await;
+    assert_eq!(hop.status, StatusCode::OK, "{}", hop.body);
+    assert_eq!(fetches(), (1, 1), "one discovery, one JWKS");
+    let (_, hop) = round(&ours, &idp).await;
+    assert_eq!(hop.status, StatusCode::OK);
+    assert_eq!(fetches(), (1, 1), "both kept while fresh");
+    // A token under a key id nobody published: the JWKS is fetched again once (it might be
+    // a rotation), then not again for 30 s however many such tokens come.
+    hostile.set(Forgery::UnpublishedKey);
+    for _ in 0..3 {
+        assert_refused(&round(&ours, &idp).await.1, "id_token_invalid:unknown_key");
+    }
+    assert_eq!(fetches(), (1, 2));
+    ours.clock.advance_secs(31);
+    assert_refused(&round(&ours, &idp).await.1, "id_token_invalid:unknown_key");
+    assert_eq!(fetches(), (1, 3), "30 s later, once more");
+    // After ten minutes both documents are fetched again.
+    hostile.set(Forgery::Nothing);
+    ours.clock.advance_secs(600);
+    let (_, hop) = round(&ours, &idp).await;
+    assert_eq!(hop.status, StatusCode::OK, "{}", hop.body);
+    assert_eq!(fetches(), (2, 4));
+    assert_eq!(reasons(&ours, &org).await.len(), 4);
 }

@@ -60,7 +60,8 @@ pub(super) async fn callback(
         return refuse(&st, &idp, &refusals::STATE_UNKNOWN, &meta).await;
     };
     if let Some(error) = &query.error {
-        let error: String = error.chars().take(64).collect();
+        // RFC 6749 §4.1.2.1: an error code is printable ASCII; anything else is not logged.
+        let error: String = error.chars().filter(char::is_ascii_graphic).take(64).collect();
         tracing::info!(idp = %idp.id, %error, "the identity provider answered with an error");
         return refuse(&st, &idp, &refusals::IDP_ERROR, &meta).await;
     }
