@@ -19,6 +19,7 @@ engine_tests!(
     idp_initiated_responses_need_the_setting_and_encrypted_assertions_work,
     metadata_and_a_test_sign_in_that_signs_nobody_in,
     single_logout_goes_both_ways,
+    metadata_is_fetched_by_url_through_the_guarded_client,
 );
 
 const DOMAIN: &str = "acme-saml.test";
@@ -442,4 +443,68 @@ async fn single_logout_goes_both_ways(app: TestApp) {
     let r = b.get(forged.trim_start_matches(&app.base)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert_eq!(b.get("/account").await.status, StatusCode::OK, "still signed in");
+}
+
+async fn metadata_is_fetched_by_url_through_the_guarded_client(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    app.verify_domain(&org, DOMAIN, "automatic").await;
+    let idp = TestIdp::new();
+    app.dns.set_a("md.acme.test", std::net::Ipv4Addr::LOCALHOST);
+    app.https.set(
+        "md.acme.test",
+        gatehouse_testkit::https::FileAnswer::Body(idp.metadata_xml()),
+    );
+    let url = format!(
+        "https://md.acme.test:{}{}",
+        app.https.addr.port(),
+        gatehouse_core::domain::HTTPS_PATH
+    );
+    let body = |u: &str| json!({"name": "By URL", "protocol": "saml", "domains": [DOMAIN], "metadata_url": u});
+    let bad = app
+        .post(&org, "/identity-providers", body("ftp://md.acme.test/metadata"))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    let missing = format!("https://nowhere.acme.test:{}/", app.https.addr.port());
+    let bad = app.post(&org, "/identity-providers", body(&missing)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert!(
+        !bad.text.contains("dns") && !bad.text.contains("error trying"),
+        "a coarse reason: {}",
+        bad.text
+    );
+    let made = app.post(&org, "/identity-providers", body(&url)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    assert_eq!(made.json["entity_id"], idp.entity_id);
+    assert_eq!(made.json["sso_url"], idp.sso_url);
+}
+
+/// Without the lab setting, a metadata URL that resolves to a private address is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metadata_url_on_a_private_address_is_refused() {
+    let app = TestApp::spawn_with(gatehouse_testkit::Dialect::Sqlite, |c| {
+        c.outbound.allow_private_addresses = false;
+    })
+    .await;
+    let org = app.create_org("Acme").await;
+    app.verify_domain(&org, DOMAIN, "automatic").await;
+    app.dns.set_a("internal.acme.test", std::net::Ipv4Addr::LOCALHOST);
+    app.https.set(
+        "internal.acme.test",
+        gatehouse_testkit::https::FileAnswer::Body(TestIdp::new().metadata_xml()),
+    );
+    let url = format!(
+        "https://internal.acme.test:{}{}",
+        app.https.addr.port(),
+        gatehouse_core::domain::HTTPS_PATH
+    );
+    let r = app
+        .post(
+            &org,
+            "/identity-providers",
+            json!({"name": "x", "protocol": "saml", "domains": [DOMAIN], "metadata_url": url}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("unreachable"), "{}", r.text);
+    assert_eq!(app.get(&org, "/identity-providers").await.json["items"], json!([]));
 }
