@@ -24,7 +24,7 @@ struct PeriodicJob {
 }
 
 /// Every periodic job, with the schedule each has always had.
-const PERIODIC: [PeriodicJob; 5] = [
+const PERIODIC: [PeriodicJob; 6] = [
     PeriodicJob {
         // The lease `prune_events` also takes inside its own transaction (core's
         // RETENTION_LEASE): the same name and the same holder, so that take is a renewal.
@@ -62,7 +62,23 @@ const PERIODIC: [PeriodicJob; 5] = [
         lease_secs: 600,
         run: |s, _| Box::pin(oauth_cleanup(s)),
     },
+    PeriodicJob {
+        name: "sso-cleanup",
+        first_after: Duration::from_mins(4),
+        every: Duration::from_mins(15),
+        lease_secs: 600,
+        run: |s, _| Box::pin(sso_cleanup(s)),
+    },
 ];
+
+/// Deletes started SSO sign-ins nobody finished, remembered assertion ids past their expiry
+/// and the single-logout records of sessions that are gone.
+async fn sso_cleanup(state: &AppState) {
+    match state.services.sso.prune().await {
+        Ok(n) => tracing::info!(deleted = n, "sso cleanup pass"),
+        Err(e) => tracing::error!(error = %e, "sso cleanup failed"),
+    }
+}
 
 /// Deletes spent codes, expired refresh tokens, ended product sessions and unpublished keys.
 async fn oauth_cleanup(state: &AppState) {

@@ -372,6 +372,13 @@ impl SsoTx for SqlTx {
                 now.millis(),
             ))
             .await?;
-        Ok(a + b)
+        // What single logout needed of sessions that ended without a sign-out (expired,
+        // revoked): the session is gone, so nobody can sign out of it any more.
+        let c = self
+            .exec(&Sql::new(
+                "DELETE FROM sso_sessions WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = sso_sessions.session_id)",
+            ))
+            .await?;
+        Ok(a + b + c)
     }
 }

@@ -19,6 +19,8 @@ engine_tests!(
     idp_initiated_responses_need_the_setting_and_encrypted_assertions_work,
     metadata_and_a_test_sign_in_that_signs_nobody_in,
     single_logout_goes_both_ways,
+    metadata_is_fetched_by_url_through_the_guarded_client,
+    group_claims_map_to_local_groups_only_and_only_when_turned_on,
 );
 
 const DOMAIN: &str = "acme-saml.test";
@@ -442,4 +444,137 @@ async fn single_logout_goes_both_ways(app: TestApp) {
     let r = b.get(forged.trim_start_matches(&app.base)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert_eq!(b.get("/account").await.status, StatusCode::OK, "still signed in");
+}
+
+async fn metadata_is_fetched_by_url_through_the_guarded_client(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    app.verify_domain(&org, DOMAIN, "automatic").await;
+    let idp = TestIdp::new();
+    app.dns.set_a("md.acme.test", std::net::Ipv4Addr::LOCALHOST);
+    app.https.set(
+        "md.acme.test",
+        gatehouse_testkit::https::FileAnswer::Body(idp.metadata_xml()),
+    );
+    let url = format!(
+        "https://md.acme.test:{}{}",
+        app.https.addr.port(),
+        gatehouse_core::domain::HTTPS_PATH
+    );
+    let body = |u: &str| json!({"name": "By URL", "protocol": "saml", "domains": [DOMAIN], "metadata_url": u});
+    let bad = app
+        .post(&org, "/identity-providers", body("ftp://md.acme.test/metadata"))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    let missing = format!("https://nowhere.acme.test:{}/", app.https.addr.port());
+    let bad = app.post(&org, "/identity-providers", body(&missing)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert!(
+        !bad.text.contains("dns") && !bad.text.contains("error trying"),
+        "a coarse reason: {}",
+        bad.text
+    );
+    let made = app.post(&org, "/identity-providers", body(&url)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    assert_eq!(made.json["entity_id"], idp.entity_id);
+    assert_eq!(made.json["sso_url"], idp.sso_url);
+}
+
+/// Without the lab setting, a metadata URL that resolves to a private address is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metadata_url_on_a_private_address_is_refused() {
+    let app = TestApp::spawn_with(gatehouse_testkit::Dialect::Sqlite, |c| {
+        c.outbound.allow_private_addresses = false;
+    })
+    .await;
+    let org = app.create_org("Acme").await;
+    app.verify_domain(&org, DOMAIN, "automatic").await;
+    app.dns.set_a("internal.acme.test", std::net::Ipv4Addr::LOCALHOST);
+    app.https.set(
+        "internal.acme.test",
+        gatehouse_testkit::https::FileAnswer::Body(TestIdp::new().metadata_xml()),
+    );
+    let url = format!(
+        "https://internal.acme.test:{}{}",
+        app.https.addr.port(),
+        gatehouse_core::domain::HTTPS_PATH
+    );
+    let r = app
+        .post(
+            &org,
+            "/identity-providers",
+            json!({"name": "x", "protocol": "saml", "domains": [DOMAIN], "metadata_url": url}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("unreachable"), "{}", r.text);
+    assert_eq!(app.get(&org, "/identity-providers").await.json["items"], json!([]));
+}
+
+async fn group_claims_map_to_local_groups_only_and_only_when_turned_on(app: TestApp) {
+    let (org, saml) = setup(&app, json!({})).await;
+    let engineering = app.create_group(&org, "engineering").await;
+    let dir = app.directory(&org, "Okta").await;
+    let owned = app
+        .scim(&dir)
+        .call(
+            reqwest::Method::POST,
+            "/Groups",
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Directory Staff"})),
+        )
+        .await;
+    assert_eq!(owned.status, StatusCode::CREATED, "{}", owned.text);
+    let sign_in = |email: String| {
+        let (app, saml) = (&app, &saml);
+        async move {
+            let b = Browser::new(&app.base);
+            let request = start_sign_in(&b, saml, "/account").await;
+            let mut spec = answer(app, saml, Some(&request), &email);
+            spec.attributes.retain(|(k, _)| k != "groups");
+            spec.attributes
+                .push(("groups".into(), vec!["Engineering".into(), "Directory Staff".into()]));
+            let page = post_acs(&b, saml, &saml.idp.response(&spec)).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        }
+    };
+    let members = |group: String| {
+        let (app, org) = (&app, &org);
+        async move { app.get(org, &format!("/groups/{group}/members")).await.text }
+    };
+    sign_in(format!("off@{DOMAIN}")).await;
+    assert!(
+        !members(engineering.to_string())
+            .await
+            .contains(&format!("off@{DOMAIN}")),
+        "mapping is off by default"
+    );
+    let r = app
+        .patch(
+            &org,
+            &format!("/identity-providers/{}", saml.id()),
+            json!({"map_groups": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    sign_in(format!("on@{DOMAIN}")).await;
+    let eng = members(engineering.to_string()).await;
+    assert!(
+        eng.contains(&format!("on@{DOMAIN}")),
+        "a local group of that name (any case): {eng}"
+    );
+    let groups = app.get(&org, "/groups?limit=100").await;
+    let staff = groups.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "Directory Staff")
+        .expect("the directory's group")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let staff = members(staff).await;
+    assert!(
+        !staff.contains(&format!("on@{DOMAIN}")),
+        "never a group the directory owns: {staff}"
+    );
+    assert!(staff.contains("items"), "{staff}");
 }
