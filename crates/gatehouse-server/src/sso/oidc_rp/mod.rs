@@ -25,6 +25,7 @@ use axum::routing::get;
 use gatehouse_core::sso::{IdentityProvider, Settings, SsoSession};
 use gatehouse_oidc::rp::end_session_url;
 
+/// `/oidc/{idp_id}/login` and `/oidc/{idp_id}/callback`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/oidc/{idp_id}/login", get(login::login))
