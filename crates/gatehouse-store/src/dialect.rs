@@ -195,6 +195,29 @@ impl Dialect {
         }
     }
 
+    /// Appends ` LIMIT <count> OFFSET <skip>`, both bound.
+    ///
+    /// SQLite (3.51 here) reads the value bound to a bare `LIMIT $n` while it plans
+    /// (`computeLimitRegisters`), which marks the statement to be compiled again whenever
+    /// that parameter is bound: a cached statement was re-prepared at every execution, and
+    /// re-preparing the SCIM user page with its groups column was a quarter of a `userName eq`
+    /// lookup's CPU (perf: `sqlite3Reprepare` under `sqlite3_step`). A cast is an expression,
+    /// not a parameter, so the statement stays prepared (its plan is the same: only the row
+    /// estimate no longer knows the limit). PostgreSQL keeps the plain parameter: its cached
+    /// plan does not depend on the bound value.
+    pub(crate) fn push_limit(self, q: &mut crate::sql::Sql, count: i64, skip: i64) {
+        q.push(match self {
+            Dialect::Sqlite => " LIMIT CAST(",
+            Dialect::Postgres => " LIMIT ",
+        })
+        .bind(count);
+        q.push(match self {
+            Dialect::Sqlite => " AS INTEGER) OFFSET ",
+            Dialect::Postgres => " OFFSET ",
+        })
+        .bind(skip);
+    }
+
     /// Appends a correlated column: the directory's groups the account `account_col` names is
     /// a member of, as a JSON array of `[id, displayName]` ordered by folded name, then id
     /// (text, or NULL for none on PostgreSQL). One statement serves a SCIM user lookup with its
@@ -292,5 +315,24 @@ impl Dialect {
             Dialect::Sqlite => false,
             Dialect::Postgres => true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::Sql;
+
+    #[test]
+    fn a_sqlite_page_limit_is_an_expression_so_its_cached_statement_is_not_recompiled_per_binding() {
+        let mut q = Sql::new("SELECT id FROM t ORDER BY id");
+        Dialect::Sqlite.push_limit(&mut q, 100, 0);
+        assert_eq!(
+            q.text(),
+            "SELECT id FROM t ORDER BY id LIMIT CAST($1 AS INTEGER) OFFSET $2"
+        );
+        let mut q = Sql::new("SELECT id FROM t ORDER BY id");
+        Dialect::Postgres.push_limit(&mut q, 100, 0);
+        assert_eq!(q.text(), "SELECT id FROM t ORDER BY id LIMIT $1 OFFSET $2");
     }
 }

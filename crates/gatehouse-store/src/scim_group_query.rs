@@ -138,7 +138,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             .push(if query.descending { " DESC" } else { " ASC" });
         // Of the group columns, only externalId can be missing.
         let missing = query.sort == GroupSort::ExternalId;
-        push_page_tail(&mut q, missing, query.descending, query.start, query.count);
+        push_page_tail(&mut q, dialect, missing, query.descending, query.start, query.count);
         let items = self.all(&q, crate::scim::group).await?;
         Ok(ScimPage { total, items })
     }

@@ -3,6 +3,7 @@
 //! Paths, literals and sort attributes are always bound; only fixed text is pushed.
 
 use crate::Db;
+use crate::dialect::Dialect;
 use crate::sql::{Sql, push_both, push_not};
 use gatehouse_core::Result;
 use gatehouse_core::directory::{
@@ -377,7 +378,14 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             query.sort,
             UserSort::ExternalId | UserSort::Email | UserSort::Value { .. }
         );
-        push_page_tail(&mut q, missing, query.descending, query.start, query.count);
+        push_page_tail(
+            &mut q,
+            self.dialect,
+            missing,
+            query.descending,
+            query.start,
+            query.count,
+        );
         let rows = if groups {
             self.all(&q, user_and_groups).await?
         } else {
@@ -400,13 +408,11 @@ fn user_and_groups(r: &sqlx::any::AnyRow) -> Result<(ScimUser, Vec<ScimGroupRef>
 /// Ends a SCIM list query after its `ORDER BY <key> ASC|DESC`: resources without the value
 /// last whichever the order (RFC 7644 §3.4.2.3) where `missing` values can occur (NULLS LAST
 /// on a NOT NULL column would keep PostgreSQL from reading its index backwards), ties by id,
-/// then the page (`start` is 1-based).
-pub(crate) fn push_page_tail(q: &mut Sql, missing: bool, desc: bool, start: i64, count: i64) {
+/// then the page (`start` is 1-based; see `Dialect::push_limit`).
+pub(crate) fn push_page_tail(q: &mut Sql, dialect: Dialect, missing: bool, desc: bool, start: i64, count: i64) {
     if missing {
         q.push(" NULLS LAST");
     }
-    q.push(if desc { ", id DESC LIMIT " } else { ", id ASC LIMIT " })
-        .bind(count.max(0))
-        .push(" OFFSET ")
-        .bind((start - 1).max(0));
+    q.push(if desc { ", id DESC" } else { ", id ASC" });
+    dialect.push_limit(q, count.max(0), (start - 1).max(0));
 }
