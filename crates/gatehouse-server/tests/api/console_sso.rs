@@ -15,6 +15,7 @@ engine_tests!(
     console_sso_break_glass_admins_and_default_groups_are_saved_from_checkboxes,
     console_sso_posts_without_csrf_and_other_orgs_admins_change_nothing,
     console_sso_removal_needs_confirmation_and_names_are_escaped,
+    console_sso_a_saml_provider_page_shows_what_the_idp_admin_pastes,
 );
 
 const DOMAIN: &str = "acme-sso.test";
@@ -470,4 +471,96 @@ async fn console_sso_removal_needs_confirmation_and_names_are_escaped(app: TestA
     let items = ev.json["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{}", ev.text);
     assert_eq!(items[0]["actor"]["type"], "account");
+}
+
+/// A SAML provider stored through the core service, as the SAML adapter stores one (the
+/// console's SAML form reaches the same service through `spec_for`).
+async fn saml_provider(app: &TestApp, org: &TestOrg) -> String {
+    use gatehouse_core::sso::{IdpSpec, SamlSettings, Settings};
+    let org_id = gatehouse_core::ids::OrgId::parse(&org.id).unwrap();
+    let meta = gatehouse_core::audit::RequestMeta::default();
+    let admin = app
+        .state
+        .services
+        .api_keys
+        .authorize(&org.key, org_id, meta)
+        .await
+        .unwrap();
+    let spec = IdpSpec {
+        id: gatehouse_core::ids::IdpId::new(),
+        name: gatehouse_core::types::Name::parse("Acme ADFS", "name", 100).unwrap(),
+        enforced: false,
+        allow_idp_initiated: true,
+        map_groups: false,
+        domains: vec![DOMAIN.to_owned()],
+        settings: Settings::Saml(SamlSettings {
+            entity_id: "http://adfs.acme.example/adfs/services/trust".into(),
+            sso_url: "https://adfs.acme.example/adfs/ls/".into(),
+            slo_url: None,
+            certificates: vec![SAML_IDP_CERT.into()],
+            allow_sha1: false,
+            sign_requests: true,
+            sp_certificate: SAML_SP_CERT.into(),
+            attributes: gatehouse_core::sso::AttributeMap::default(),
+        }),
+        sealed_secret: None,
+    };
+    app.state
+        .services
+        .idps
+        .create(&admin, spec)
+        .await
+        .unwrap()
+        .id
+        .to_string()
+}
+
+const SAML_IDP_CERT: &str = "-----BEGIN CERTIFICATE-----\nSURQIGNlcnQ=\n-----END CERTIFICATE-----";
+const SAML_SP_CERT: &str = "-----BEGIN CERTIFICATE-----\nU1AgY2VydA==\n-----END CERTIFICATE-----";
+
+async fn console_sso_a_saml_provider_page_shows_what_the_idp_admin_pastes(app: TestApp) {
+    let (org, b) = acme(&app).await;
+    let id = saml_provider(&app, &org).await;
+    let api = app.get(&org, &format!("/identity-providers/{id}")).await;
+    let page = b.get(&format!("{}/{id}", sso_path(&org))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for (testid_name, field) in [
+        ("sp-entity-id", "sp_entity_id"),
+        ("acs-url", "acs_url"),
+        ("slo-url", "slo_url"),
+    ] {
+        let shown = testid(&page.body, testid_name).unwrap_or_else(|| panic!("{testid_name} is shown"));
+        assert_eq!(shown, api.json[field].as_str().unwrap(), "{field} as the API serves it");
+    }
+    assert_eq!(
+        testid(&page.body, "sp-entity-id").unwrap(),
+        format!("{}/saml/{id}/metadata", app.base),
+        "the SP entity id is the metadata URL"
+    );
+    assert_eq!(
+        testid(&page.body, "sp-certificate").unwrap(),
+        SAML_SP_CERT,
+        "our certificate"
+    );
+    assert!(
+        testid(&page.body, "redirect-uri").is_none(),
+        "no OIDC value on a SAML page"
+    );
+    assert!(page.body.contains("SAML 2.0") && page.body.contains("https://adfs.acme.example/adfs/ls/"));
+    assert!(
+        page.body.contains(&format!("/saml/{id}/login?test=1")),
+        "the test sign-in is SAML's"
+    );
+    assert!(
+        page.body.contains("name=\"sign_requests\" value=\"on\" checked"),
+        "the edit form is filled"
+    );
+    assert!(page.body.contains("name=\"allow_idp_initiated\" value=\"on\" checked"));
+    assert!(page.body.contains(&format!(">{SAML_IDP_CERT}</textarea>")));
+    assert!(
+        !page.body.contains("name=\"client_secret\""),
+        "no OIDC field on a SAML form"
+    );
+    let list = b.get(&sso_path(&org)).await;
+    assert!(list.body.contains("SAML 2.0") && list.body.contains(">not enforced</span>"));
 }
