@@ -436,6 +436,14 @@ async fn console_sso_posts_without_csrf_and_other_orgs_admins_change_nothing(app
     assert_eq!(del.status, StatusCode::NOT_FOUND);
     let edit = them.post(&theirs, &[("csrf", &csrf), ("name", "Mine now")]).await;
     assert_eq!(edit.status, StatusCode::NOT_FOUND);
+    // Posting to Acme's pages with their own (valid) token: Acme is not theirs.
+    let acme_glass = format!("/admin/orgs/{}/sso/break-glass", org.id);
+    let glass = them.post(&acme_glass, &[("csrf", &csrf)]).await;
+    assert_eq!(glass.status, StatusCode::NOT_FOUND);
+    let del = them
+        .post(&format!("{detail_path}/delete"), &[("csrf", &csrf), ("confirm", "yes")])
+        .await;
+    assert_eq!(del.status, StatusCode::NOT_FOUND);
     assert_eq!(
         them.get(&format!("{}/not-an-id", sso_path(&other))).await.status,
         StatusCode::NOT_FOUND
