@@ -161,11 +161,10 @@ async fn build(st: &AppState, console: &Console, errors: Vec<String>, entered: E
     let idps = st.services.idps.list(&console.admin).await?;
     let verified = verified_domains(st, console).await?;
     let (admins, groups) = choices(st, console, &entered).await?;
-    let blank = |p| IdpForm::blank(p);
     let (saml, oidc) = match entered.form {
-        Some(f) if f.protocol() == Some(Protocol::Saml) => (f, blank(Protocol::Oidc)),
-        Some(f) => (blank(Protocol::Saml), f),
-        None => (blank(Protocol::Saml), blank(Protocol::Oidc)),
+        Some(f) if f.protocol() == Some(Protocol::Saml) => (f, IdpForm::blank(Protocol::Oidc)),
+        Some(f) => (IdpForm::blank(Protocol::Saml), f),
+        None => (IdpForm::blank(Protocol::Saml), IdpForm::blank(Protocol::Oidc)),
     };
     Ok(IdpsPage {
         c: console.chrome("sso"),
