@@ -183,8 +183,8 @@ pub async fn update(
     ConsoleForm { console, form }: ConsoleForm<Vec<(String, String)>>,
 ) -> PageResult {
     let id = parse_id(&id)?;
-    let form = IdpForm::from_pairs(form)?;
     let protocol = st.services.idps.get(&console.admin, id).await?.protocol();
+    let form = IdpForm::from_pairs(form)?.of_protocol(protocol);
     let input = form.input(Some(protocol));
     change(&st, &console, id, input, Some(&form), "idp_updated").await
 }

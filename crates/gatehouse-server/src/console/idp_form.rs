@@ -131,6 +131,14 @@ impl IdpForm {
         f
     }
 
+    /// The form of an existing provider of `protocol`: the edit form carries no protocol
+    /// field (it cannot change), so the stored one decides which fields it shows again.
+    #[must_use]
+    pub fn of_protocol(mut self, protocol: Protocol) -> Self {
+        protocol.as_str().clone_into(&mut self.protocol);
+        self
+    }
+
     /// The protocol the form says (the add forms carry it in a hidden field).
     pub fn protocol(&self) -> Option<Protocol> {
         Protocol::parse(self.protocol.trim())
@@ -299,6 +307,13 @@ mod tests {
         assert!(input.protocol.is_none() && input.enforced.is_none());
         assert!(input.sign_requests.is_none(), "the form's protocol is not trusted");
         assert_eq!(input.issuer.as_deref(), Some("https://idp.test"));
+    }
+
+    #[test]
+    fn an_edit_form_shown_again_keeps_the_stored_protocol_s_fields() {
+        let f = read(&[("name", "ADFS"), ("certificates", "not a certificate")]).of_protocol(Protocol::Saml);
+        let v = FormView::new(&f, "edit-", &[], false);
+        assert_eq!((v.protocol, v.certificates.as_str()), ("saml", "not a certificate"));
     }
 
     #[test]

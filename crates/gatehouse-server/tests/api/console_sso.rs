@@ -5,6 +5,7 @@
 //! keep what was entered and change nothing; forged posts and other organizations' admins get
 //! nowhere; names are text, never markup.
 
+use gatehouse_testkit::saml_idp::TestIdp;
 use gatehouse_testkit::{Browser, Page, TestApp, TestOrg, engine_tests};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -15,7 +16,7 @@ engine_tests!(
     console_sso_break_glass_admins_and_default_groups_are_saved_from_checkboxes,
     console_sso_posts_without_csrf_and_other_orgs_admins_change_nothing,
     console_sso_removal_needs_confirmation_and_names_are_escaped,
-    console_sso_a_saml_provider_page_shows_what_the_idp_admin_pastes,
+    console_sso_a_saml_provider_is_added_from_metadata_and_edited_by_hand,
 );
 
 const DOMAIN: &str = "acme-sso.test";
@@ -481,93 +482,139 @@ async fn console_sso_removal_needs_confirmation_and_names_are_escaped(app: TestA
     assert_eq!(items[0]["actor"]["type"], "account");
 }
 
-/// A SAML provider stored through the core service, as the SAML adapter stores one (the
-/// console's SAML form reaches the same service through `spec_for`).
-async fn saml_provider(app: &TestApp, org: &TestOrg) -> String {
-    use gatehouse_core::sso::{IdpSpec, SamlSettings, Settings};
-    let org_id = gatehouse_core::ids::OrgId::parse(&org.id).unwrap();
-    let meta = gatehouse_core::audit::RequestMeta::default();
-    let admin = app
-        .state
-        .services
-        .api_keys
-        .authorize(&org.key, org_id, meta)
-        .await
-        .unwrap();
-    let spec = IdpSpec {
-        id: gatehouse_core::ids::IdpId::new(),
-        name: gatehouse_core::types::Name::parse("Acme ADFS", "name", 100).unwrap(),
-        enforced: false,
-        allow_idp_initiated: true,
-        map_groups: false,
-        domains: vec![DOMAIN.to_owned()],
-        settings: Settings::Saml(SamlSettings {
-            entity_id: "http://adfs.acme.example/adfs/services/trust".into(),
-            sso_url: "https://adfs.acme.example/adfs/ls/".into(),
-            slo_url: None,
-            certificates: vec![SAML_IDP_CERT.into()],
-            allow_sha1: false,
-            sign_requests: true,
-            sp_certificate: SAML_SP_CERT.into(),
-            attributes: gatehouse_core::sso::AttributeMap::default(),
-        }),
-        sealed_secret: None,
-    };
-    app.state
-        .services
-        .idps
-        .create(&admin, spec)
-        .await
-        .unwrap()
-        .id
-        .to_string()
+/// Posts the "Add SAML provider" form with `fields` after the CSRF token and the protocol.
+async fn add_saml(b: &Browser, org: &TestOrg, fields: &[(&str, &str)]) -> Page {
+    let path = sso_path(org);
+    let csrf = b.get(&path).await.csrf();
+    let mut form = vec![("csrf", csrf.as_str()), ("protocol", "saml")];
+    form.extend_from_slice(fields);
+    b.post(&path, &form).await
 }
 
-const SAML_IDP_CERT: &str = "-----BEGIN CERTIFICATE-----\nSURQIGNlcnQ=\n-----END CERTIFICATE-----";
-const SAML_SP_CERT: &str = "-----BEGIN CERTIFICATE-----\nU1AgY2VydA==\n-----END CERTIFICATE-----";
+/// Posts owned pairs after the CSRF token.
+async fn post_owned(b: &Browser, path: &str, csrf: &str, fields: Vec<(String, String)>) -> Page {
+    let mut pairs = vec![("csrf", csrf)];
+    pairs.extend(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    b.post(path, &pairs).await
+}
 
-async fn console_sso_a_saml_provider_page_shows_what_the_idp_admin_pastes(app: TestApp) {
-    let (org, b) = acme(&app).await;
-    let id = saml_provider(&app, &org).await;
-    let api = app.get(&org, &format!("/identity-providers/{id}")).await;
-    let page = b.get(&format!("{}/{id}", sso_path(&org))).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+/// The values a SAML IdP admin pastes, on the provider's page as the admin API serves them.
+fn saml_page_shows_what_to_paste(app: &TestApp, page: &Page, api: &Value, id: &str) {
     for (testid_name, field) in [
         ("sp-entity-id", "sp_entity_id"),
         ("acs-url", "acs_url"),
         ("slo-url", "slo_url"),
     ] {
         let shown = testid(&page.body, testid_name).unwrap_or_else(|| panic!("{testid_name} is shown"));
-        assert_eq!(shown, api.json[field].as_str().unwrap(), "{field} as the API serves it");
+        assert_eq!(shown, api[field].as_str().unwrap(), "{field} as the API serves it");
     }
     assert_eq!(
         testid(&page.body, "sp-entity-id").unwrap(),
         format!("{}/saml/{id}/metadata", app.base),
         "the SP entity id is the metadata URL"
     );
-    assert_eq!(
-        testid(&page.body, "sp-certificate").unwrap(),
-        SAML_SP_CERT,
-        "our certificate"
-    );
+    let ours = api["sp_certificate"].as_str().unwrap();
+    assert!(ours.starts_with("-----BEGIN CERTIFICATE-----"));
+    assert_eq!(testid(&page.body, "sp-certificate").unwrap(), ours, "our certificate");
     assert!(
         testid(&page.body, "redirect-uri").is_none(),
         "no OIDC value on a SAML page"
     );
-    assert!(page.body.contains("SAML 2.0") && page.body.contains("https://adfs.acme.example/adfs/ls/"));
     assert!(
         page.body.contains(&format!("/saml/{id}/login?test=1")),
         "the test sign-in is SAML's"
     );
+}
+
+async fn console_sso_a_saml_provider_is_added_from_metadata_and_edited_by_hand(app: TestApp) {
+    let (org, b) = acme(&app).await;
+    let idp = TestIdp::new();
+    let metadata = idp.metadata_xml();
+    let both = add_saml(
+        &b,
+        &org,
+        &[
+            ("name", "Acme ADFS"),
+            ("domain", DOMAIN),
+            ("metadata_xml", &metadata),
+            ("metadata_url", "https://idp.test/metadata"),
+        ],
+    )
+    .await;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", both.body);
+    assert!(both.body.contains("not both"), "{}", both.body);
+    assert!(
+        both.body.contains("value=\"https://idp.test/metadata\""),
+        "the URL is kept"
+    );
+    let made = add_saml(
+        &b,
+        &org,
+        &[
+            ("name", "Acme ADFS"),
+            ("domain", DOMAIN),
+            ("metadata_xml", &metadata),
+            ("sign_requests", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let detail_path = made.location.unwrap().split('?').next().unwrap().to_owned();
+    let id = detail_path.rsplit('/').next().unwrap().to_owned();
+    let api = app.get(&org, &format!("/identity-providers/{id}")).await;
+    assert_eq!(api.json["entity_id"], idp.entity_id, "read from the metadata");
+    assert_eq!(api.json["sign_requests"], true);
+    assert_eq!(api.json["enforced"], false, "the enforcement box was left unticked");
+
+    let page = b.get(&detail_path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    saml_page_shows_what_to_paste(&app, &page, &api.json, &id);
+    assert!(page.body.contains("SAML 2.0") && page.body.contains(&idp.sso_url));
     assert!(
         page.body.contains("name=\"sign_requests\" value=\"on\" checked"),
         "the edit form is filled"
     );
-    assert!(page.body.contains("name=\"allow_idp_initiated\" value=\"on\" checked"));
-    assert!(page.body.contains(&format!(">{SAML_IDP_CERT}</textarea>")));
+    assert!(page.body.contains(&format!("value=\"{}\"", idp.entity_id)));
     assert!(
         !page.body.contains("name=\"client_secret\""),
         "no OIDC field on a SAML form"
+    );
+
+    // By hand: a certificate that is not one is refused by name, the input kept.
+    let by_hand = |certs: String| {
+        vec![
+            ("name".to_owned(), "Acme ADFS".to_owned()),
+            ("domain".to_owned(), DOMAIN.to_owned()),
+            ("entity_id".to_owned(), idp.entity_id.clone()),
+            ("sso_url".to_owned(), idp.sso_url.clone()),
+            ("certificates".to_owned(), certs),
+            ("allow_idp_initiated".to_owned(), "on".to_owned()),
+        ]
+    };
+    let csrf = page.csrf();
+    let bad = post_owned(&b, &detail_path, &csrf, by_hand("not a certificate".into())).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("certificate 1"), "{}", bad.body);
+    assert!(bad.body.contains(">not a certificate</textarea>"), "the input is kept");
+    let same = app.get(&org, &format!("/identity-providers/{id}")).await;
+    assert_eq!(same.json, api.json, "a refused edit changes nothing");
+    // Two certificates while the IdP rotates its key.
+    let next = TestIdp::new();
+    let certs = format!("{}\n{}", idp.certificate().pem(), next.certificate().pem());
+    let saved = post_owned(&b, &detail_path, &csrf, by_hand(certs)).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let after = app.get(&org, &format!("/identity-providers/{id}")).await;
+    assert_eq!(
+        after.json["certificates"].as_array().unwrap().len(),
+        2,
+        "{}",
+        after.text
+    );
+    assert_eq!(after.json["allow_idp_initiated"], true);
+    assert_eq!(after.json["sign_requests"], false, "an unticked box is off");
+    assert_eq!(
+        after.json["sp_certificate"], api.json["sp_certificate"],
+        "ours never changes"
     );
     let list = b.get(&sso_path(&org)).await;
     assert!(list.body.contains("SAML 2.0") && list.body.contains(">not enforced</span>"));
