@@ -18,6 +18,9 @@ mod directories;
 mod domains;
 mod events;
 mod groups;
+mod identity_provider;
+mod identity_providers;
+mod idp_form;
 mod instances;
 mod keys;
 mod overview;
@@ -30,6 +33,8 @@ pub use common::{Chrome, Console, ConsoleForm, done, error_lines, form_errors, g
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
+use identity_provider as idp;
+use identity_providers as idps;
 
 pub fn router() -> Router<AppState> {
     let o = |p: &str| format!("/admin/orgs/{{org_id}}{p}");
@@ -46,6 +51,12 @@ pub fn router() -> Router<AppState> {
         .route(&o("/directories/{id}/held/release"), post(directories::release))
         .route(&o("/directories/{id}/held/discard"), post(directories::discard))
         .route(&o("/directories/{id}/remove"), post(directories::remove))
+        .route(&o("/identity-providers"), get(idps::page).post(idps::create))
+        .route(&o("/identity-providers/{id}"), get(idp::detail).post(idp::update))
+        .route(&o("/identity-providers/{id}/enforce"), post(idp::enforce))
+        .route(&o("/identity-providers/{id}/delete"), post(idp::delete))
+        .route(&o("/sso/break-glass"), post(idps::break_glass))
+        .route(&o("/sso/default-groups"), post(idps::default_groups))
         .route(&o("/domains"), get(domains::page).post(domains::add))
         .route(&o("/domains/{id}"), get(domains::detail))
         .route(&o("/domains/{id}/verify"), post(domains::verify))
