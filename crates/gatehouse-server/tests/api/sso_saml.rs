@@ -15,6 +15,10 @@ engine_tests!(
     a_person_signs_in_through_a_saml_idp_then_on_to_a_product,
     later_sign_ins_follow_the_name_id_and_refresh_email_and_name,
     every_refusal_is_audited_with_its_reason_and_shows_a_plain_page,
+    an_answer_to_no_request_of_ours_is_refused,
+    an_unsolicited_response_is_refused_while_idp_initiated_is_off,
+    a_replayed_assertion_is_refused,
+    authn_requests_are_signed_when_the_admin_asks,
     one_response_posted_many_times_at_once_signs_in_once,
     idp_initiated_responses_need_the_setting_and_encrypted_assertions_work,
     metadata_and_a_test_sign_in_that_signs_nobody_in,
@@ -283,29 +287,57 @@ async fn every_refusal_is_audited_with_its_reason_and_shows_a_plain_page(app: Te
         base64::engine::general_purpose::STANDARD.encode(xxe)
     })
     .await;
-    refused(&app, &org, &saml, "wrong_in_response_to", |_| {
-        idp.response(&answer(&app, &saml, Some("_not-our-request"), &ada))
-    })
-    .await;
-    refused(&app, &org, &saml, "unsolicited_response", |_| {
-        idp.response(&answer(&app, &saml, None, &ada))
-    })
-    .await;
     refused(&app, &org, &saml, "email_outside_domains", |r| {
         idp.response(&answer(&app, &saml, Some(r), "ada@elsewhere.test"))
     })
     .await;
-    // A replayed assertion: the first post signs in, the same bytes again are refused.
+}
+
+async fn an_answer_to_no_request_of_ours_is_refused(app: TestApp) {
+    let (org, saml) = setup(&app, json!({})).await;
+    let ada = format!("ada@{DOMAIN}");
+    refused(&app, &org, &saml, "wrong_in_response_to", |_| {
+        saml.idp.response(&answer(&app, &saml, Some("_not-our-request"), &ada))
+    })
+    .await;
+}
+
+async fn an_unsolicited_response_is_refused_while_idp_initiated_is_off(app: TestApp) {
+    let (org, saml) = setup(&app, json!({})).await;
+    let ada = format!("ada@{DOMAIN}");
+    refused(&app, &org, &saml, "unsolicited_response", |_| {
+        saml.idp.response(&answer(&app, &saml, None, &ada))
+    })
+    .await;
+}
+
+async fn a_replayed_assertion_is_refused(app: TestApp) {
+    let (org, saml) = setup(&app, json!({"allow_idp_initiated": true})).await;
+    let ada = format!("ada@{DOMAIN}");
+    // Answering our request: the request is taken by the first post.
     let b = Browser::new(&app.base);
     let request = start_sign_in(&b, &saml, "/account").await;
-    let response = idp.response(&answer(&app, &saml, Some(&request), &ada));
+    let response = saml.idp.response(&answer(&app, &saml, Some(&request), &ada));
     assert_eq!(post_acs(&b, &saml, &response).await.status, StatusCode::OK);
     let again = post_acs(&Browser::new(&app.base), &saml, &response).await;
     assert_eq!(again.status, StatusCode::FORBIDDEN, "{}", again.body);
+    // Unsolicited (allowed here): the assertion id itself is remembered.
+    let response = saml.idp.response(&answer(&app, &saml, None, &ada));
     assert_eq!(
-        events(&app, &org, "sso.account_created").await.len(),
-        1,
-        "only the accepted response made an account"
+        post_acs(&Browser::new(&app.base), &saml, &response).await.status,
+        StatusCode::OK
+    );
+    let again = post_acs(&Browser::new(&app.base), &saml, &response).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN, "{}", again.body);
+    assert!(again.body.contains("assertion_replayed"), "{}", again.body);
+    let failed = events(&app, &org, "sso.sign_in_failed").await;
+    let reasons: Vec<&Value> = failed.iter().map(|e| &e["changes"]["after"]["reason"]).collect();
+    assert!(reasons.contains(&&json!("assertion_replayed")), "{reasons:?}");
+    assert!(reasons.contains(&&json!("wrong_in_response_to")), "{reasons:?}");
+    assert_eq!(
+        events(&app, &org, "sso.signed_in").await.len(),
+        2,
+        "two sign-ins, not four"
     );
 }
 
@@ -577,4 +609,28 @@ async fn group_claims_map_to_local_groups_only_and_only_when_turned_on(app: Test
         "never a group the directory owns: {staff}"
     );
     assert!(staff.contains("items"), "{staff}");
+}
+
+async fn authn_requests_are_signed_when_the_admin_asks(app: TestApp) {
+    let (org, saml) = setup(&app, json!({})).await;
+    let ours = gatehouse_saml::Certificate::parse(saml.json["sp_certificate"].as_str().unwrap()).unwrap();
+    let b = Browser::new(&app.base);
+    let r = b.get(&format!("/saml/{}/login", saml.id())).await;
+    let plain = saml.idp.parse_authn_request(&r.location.unwrap());
+    assert!(plain.sig_alg.is_none(), "unsigned unless asked");
+    let r = app
+        .patch(
+            &org,
+            &format!("/identity-providers/{}", saml.id()),
+            json!({"sign_requests": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = b.get(&format!("/saml/{}/login", saml.id())).await;
+    let signed = saml.idp.parse_authn_request(&r.location.unwrap());
+    assert!(
+        signed.signature_verifies(&ours),
+        "signed with our key, verified with our certificate"
+    );
+    assert!(!signed.signature_verifies(&saml.idp.certificate()), "not with another");
 }
