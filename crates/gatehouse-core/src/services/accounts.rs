@@ -249,6 +249,7 @@ impl<S: Store> Accounts<S> {
                 "This account is the organization's only admin; make another admin first.",
             ));
         }
+        crate::sso::refuse_losing_last_break_glass(&mut tx, admin.org(), id).await?;
         if before.is_managed {
             if before.account.delete_after.is_some() {
                 return Ok(Removal::DeletionScheduled(before));

@@ -137,6 +137,7 @@ impl<S: Store> Admins<S> {
                 "The organization must keep at least one admin.",
             ));
         }
+        crate::sso::refuse_losing_last_break_glass(&mut tx, admin.org(), account).await?;
         let email = role.email.clone();
         tx.delete_org_admin(admin.org(), account).await?;
         let ev = admin

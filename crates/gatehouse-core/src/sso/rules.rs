@@ -48,3 +48,26 @@ async fn decide<T: SsoReads + AccountReads + Send>(
         Ok(PasswordRule::SsoRequired { org, idp })
     }
 }
+
+/// Refuses a change that would leave the organization without a break-glass admin while one
+/// of its providers is enforced: taking `account`'s admin role away, or removing it, when it is
+/// the last one (someone must still get in when the provider is down).
+pub async fn refuse_losing_last_break_glass<T: SsoReads + Send>(
+    tx: &mut T,
+    org: OrgId,
+    account: crate::ids::AccountId,
+) -> Result<()> {
+    let glass = tx.list_break_glass(org).await?;
+    if glass != [account] {
+        return Ok(());
+    }
+    if tx.list_idps(org).await?.iter().any(|i| i.enforced) {
+        return Err(crate::error::CoreError::conflict(
+            "last_break_glass_admin",
+            None,
+            "This admin is the organization's last break-glass admin while single sign-on is enforced: name \
+             another break-glass admin first, or stop enforcing.",
+        ));
+    }
+    Ok(())
+}

@@ -13,6 +13,7 @@ engine_tests!(
     an_enforced_provider_refuses_passwords_of_managed_accounts_except_break_glass_admins,
     the_email_step_and_a_login_hint_send_a_domain_to_its_provider,
     default_groups_and_break_glass_admins_are_checked_and_audited,
+    the_last_break_glass_admin_keeps_the_role_while_sso_is_enforced,
 );
 
 const DOMAIN: &str = "acme-sso.test";
@@ -306,4 +307,40 @@ async fn default_groups_and_break_glass_admins_are_checked_and_audited(app: Test
     let changed = events(&app, &org, "sso.break_glass_changed").await;
     assert_eq!(changed.len(), 1);
     assert_eq!(severity(&app, &org, "sso.break_glass_changed").await, "high");
+}
+
+async fn the_last_break_glass_admin_keeps_the_role_while_sso_is_enforced(app: TestApp) {
+    let org = org_with_domain(&app).await;
+    let (_, _, boss) = people(&app, &org).await;
+    let put = |ids: Value| {
+        app.call(
+            reqwest::Method::PUT,
+            &org,
+            "/sso/break-glass",
+            Some(json!({"account_ids": ids})),
+        )
+    };
+    assert_eq!(put(json!([boss])).await.status, StatusCode::OK);
+    let made = app.post(&org, "/identity-providers", oidc_idp(&[DOMAIN])).await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    // Neither taking the role away nor removing the account may leave nobody to get in.
+    let r = app.delete(&org, &format!("/admins/{boss}")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.json["code"], "last_break_glass_admin");
+    let r = app.delete(&org, &format!("/accounts/{boss}")).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(
+        app.get(&org, "/sso/break-glass").await.json["account_ids"],
+        json!([boss]),
+        "nothing changed"
+    );
+    // With a second one named, the first may go.
+    assert_eq!(put(json!([boss, org.admin_account_id])).await.status, StatusCode::OK);
+    let r = app.delete(&org, &format!("/admins/{boss}")).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    assert_eq!(
+        app.get(&org, "/sso/break-glass").await.json["account_ids"],
+        json!([org.admin_account_id]),
+        "only admins count"
+    );
 }

@@ -31,6 +31,8 @@ impl<S: Store> IdentityProviders<S> {
         }
         let (org, now) = (admin.org(), self.clock.now());
         let mut tx = self.store.begin().await?;
+        // Locked like the admin list, so removing an admin and emptying this list cannot race.
+        tx.lock_org(org).await?;
         for id in &accounts {
             if !tx.is_org_admin(org, *id).await? {
                 return Err(CoreError::validation(
