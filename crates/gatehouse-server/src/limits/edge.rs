@@ -26,7 +26,8 @@ pub enum Surface {
     /// `/scim/...`: SCIM errors (RFC 7644 §3.12).
     Scim,
     /// `/login`, `/login/...`, `/logout`, `/signup...`, `/account...`: HTML pages of the
-    /// sign-in and the person's own account.
+    /// sign-in and the person's own account; `/saml/...` and `/oidc/...`, single sign-on
+    /// (anonymous, each refusal an audit row: limited per client address like the sign-in).
     SignIn,
     /// `/oauth2/...` and discovery: OAuth errors (RFC 6749 §5.2).
     OAuth,
@@ -46,6 +47,8 @@ impl Surface {
             .iter()
             .any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
             || path == "/logout"
+            || path.starts_with("/saml/")
+            || path.starts_with("/oidc/")
         {
             Self::SignIn
         } else {
@@ -218,6 +221,9 @@ mod tests {
         assert_eq!(Surface::of("/accounts"), Surface::Other);
         assert_eq!(Surface::of("/admin"), Surface::Other);
         assert_eq!(Surface::of("/metrics"), Surface::Other);
+        assert_eq!(Surface::of("/saml/x/acs"), Surface::SignIn);
+        assert_eq!(Surface::of("/oidc/x/callback"), Surface::SignIn);
+        assert_eq!(Surface::of("/samlx"), Surface::Other);
     }
 
     #[test]

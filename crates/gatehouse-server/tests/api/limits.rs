@@ -21,6 +21,7 @@ gatehouse_testkit::dialect_tests!(
     the_per_ip_limit_counts_every_key_from_one_address,
     a_scim_token_over_its_limit_gets_a_scim_429,
     sign_in_pages_over_the_per_ip_limit_get_an_html_429,
+    single_sign_on_endpoints_share_the_sign_in_limit_per_address,
 );
 
 /// Only against a broken server hanging a test: no assertion is about how long anything took.
@@ -295,4 +296,37 @@ async fn sign_in_pages_over_the_per_ip_limit_get_an_html_429(dialect: Dialect) {
     // The console and the API are not the sign-in pages' limit.
     let health = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
+}
+
+/// The SSO endpoints take anonymous posts that each write an audit row when refused: they count
+/// against the sign-in pages' per-address limit, many requests in flight at once.
+async fn single_sign_on_endpoints_share_the_sign_in_limit_per_address(dialect: Dialect) {
+    let app = TestApp::spawn_with(dialect, |c| c.limits.signin_per_ip = Some(per_hour(3))).await;
+    let id = uuid::Uuid::now_v7();
+    let posts = (0..8).map(|n| {
+        let url = if n % 2 == 0 {
+            format!("{}/saml/{id}/acs", app.base)
+        } else {
+            format!("{}/oidc/{id}/callback?state=x&code=y", app.base)
+        };
+        let req = if n % 2 == 0 {
+            app.client.post(url).form(&[("SAMLResponse", "PHg+")])
+        } else {
+            app.client.get(url)
+        };
+        req.send()
+    });
+    let answers = join_all(posts).await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|r| r.as_ref().unwrap().status()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(),
+        5,
+        "three pass the limit (to a 404: no such provider), five are refused: {statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS || *s == StatusCode::NOT_FOUND),
+        "{statuses:?}"
+    );
 }
