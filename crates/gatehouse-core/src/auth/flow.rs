@@ -151,10 +151,15 @@ impl<S: Store> Auth<S> {
             }
             other => other?,
         };
-        let enforced = self.enforced_idp(email).await?;
+        let idp = self.domain_idp(email).await?;
+        let enforced = idp.as_ref().is_some_and(|i| i.enforced);
         match checked.known {
             Some(account) if checked.accepted => {
-                let break_glass = match self.password_rule(&account).await? {
+                let rule = match &idp {
+                    Some(i) => crate::sso::password_rule_under(&mut self.store.reader().await?, &account, i).await?,
+                    None => PasswordRule::Allowed,
+                };
+                let break_glass = match rule {
                     PasswordRule::Allowed => None,
                     PasswordRule::BreakGlass { org, .. } => Some(org),
                     PasswordRule::SsoRequired { .. } => {
@@ -186,22 +191,17 @@ impl<S: Store> Auth<S> {
         }
     }
 
-    /// Whether an enforced identity provider signs in the address's domain.
-    async fn enforced_idp(&self, email: &str) -> Result<bool> {
+    /// The identity provider that signs in the address's domain, read once for the whole step
+    /// (the known account's email is this address, so it is the account's provider too).
+    async fn domain_idp(&self, email: &str) -> Result<Option<crate::sso::IdentityProvider>> {
         let Some((_, domain)) = email.trim().rsplit_once('@') else {
-            return Ok(false);
+            return Ok(None);
         };
-        let idp = self
-            .store
+        self.store
             .reader()
             .await?
             .find_idp_for_domain(&domain.to_ascii_lowercase())
-            .await?;
-        Ok(idp.is_some_and(|i| i.enforced))
-    }
-
-    async fn password_rule(&self, account: &Account) -> Result<PasswordRule> {
-        crate::sso::password_rule(&mut self.store.reader().await?, account).await
+            .await
     }
 
     /// Records a failed sign-in, with its reason, in the logs of the organizations that hear

@@ -30,10 +30,11 @@ pub async fn password_rule<T: SsoReads + AccountReads + Send>(tx: &mut T, accoun
     let Some(idp) = tx.find_idp_for_domain(domain).await? else {
         return Ok(PasswordRule::Allowed);
     };
-    decide(tx, account, &idp).await
+    password_rule_under(tx, account, &idp).await
 }
 
-async fn decide<T: SsoReads + AccountReads + Send>(
+/// [`password_rule`] when the caller already read the provider of the account's domain.
+pub async fn password_rule_under<T: SsoReads + AccountReads + Send>(
     tx: &mut T,
     account: &Account,
     idp: &IdentityProvider,

@@ -7,11 +7,11 @@ use super::pages::{complete, refusal_page, tester};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
 use crate::web::form::PageForm;
-use crate::web::pages::{PageError, PageResult};
+use crate::web::pages::{PageError, PageResult, see_other};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::ids::IdpId;
@@ -127,23 +127,14 @@ async fn login(
     let now = st.services.now().millis();
     let url = gatehouse_saml::authn_request_redirect(&sp, &cfg, &request_id, now, None, s.sign_requests)
         .map_err(CoreError::internal)?;
-    Ok(redirect(url.as_str()))
+    see_other(url.as_str())
 }
 
-fn redirect(to: &str) -> Response {
-    match HeaderValue::from_str(to) {
-        Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
-        Err(_) => PageError::BadRequest("The address to go to is not valid.".into()).into_response(),
-    }
-}
-
+/// The ACS post. Its RelayState is not read: the request state is ours, in the database.
 #[derive(Deserialize)]
 pub struct AcsForm {
     #[serde(rename = "SAMLResponse")]
     saml_response: String,
-    #[serde(rename = "RelayState")]
-    #[allow(dead_code)] // the request state is ours, in the database; RelayState is not trusted
-    relay_state: Option<String>,
 }
 
 /// The assertion consumer service: the response validated (signature, wrapping, algorithms,
@@ -244,7 +235,7 @@ async fn slo(
         }
     };
     match message {
-        gatehouse_saml::LogoutMessage::Response { .. } => Ok(redirect("/login?signed_out=1")),
+        gatehouse_saml::LogoutMessage::Response { .. } => see_other("/login?signed_out=1"),
         gatehouse_saml::LogoutMessage::Request {
             id,
             name_id,
@@ -253,7 +244,7 @@ async fn slo(
         } => {
             end_matching_session(&st, &headers, &idp, &name_id, &meta).await?;
             let Some(slo) = cfg.slo_url.as_ref() else {
-                return Ok(redirect("/login?signed_out=1"));
+                return see_other("/login?signed_out=1");
             };
             let response_id = format!("_{}", uuid::Uuid::new_v4().simple());
             let spec = gatehouse_saml::LogoutResponseSpec {
@@ -265,7 +256,7 @@ async fn slo(
                 sign: true,
             };
             let url = gatehouse_saml::logout_response_redirect(&sp, slo, &spec).map_err(CoreError::internal)?;
-            Ok(redirect(url.as_str()))
+            see_other(url.as_str())
         }
     }
 }

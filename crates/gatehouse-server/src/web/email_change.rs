@@ -7,9 +7,10 @@
 //! where a refused request is shown again with what was wrong. Done, the posts lead back to
 //! the account page with a notice.
 
+use super::pages::see_other;
 use super::pages::{PageError, PageResult, render_status, urlencode, with_retry_after};
 use super::person::{Person, PersonForm};
-use super::signin::{refusal, see_other};
+use super::signin::refusal;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};

@@ -104,6 +104,13 @@ pub fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
     }
 }
 
+/// A 303 to `to`; an address that cannot be a header is a bad request, never a panic.
+pub fn see_other(to: &str) -> PageResult {
+    let location = HeaderValue::from_str(to)
+        .map_err(|_| PageError::BadRequest("The address to go to is not a valid address.".into()))?;
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+}
+
 /// Percent-encodes `s` for a query string value.
 pub fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)])

@@ -10,14 +10,14 @@ use super::cookies::{SESSION_COOKIE, set_cookie};
 use super::csrf::{check_login_csrf, login_csrf, with_login_cookie};
 use super::form::PageForm;
 use super::next::safe_next;
-use super::pages::{PageError, PageResult, render_status, with_retry_after};
+use super::pages::{PageError, PageResult, render_status, see_other, with_retry_after};
 use super::session::signed_in;
 use crate::extract::ClientMeta;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use gatehouse_core::CoreError;
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::auth::{OpenedSession, Progress, Step};
@@ -51,13 +51,6 @@ struct ResetPage {
     csrf: String,
     token: String,
     error: Option<String>,
-}
-
-/// A 303 to `to`; an address that cannot be a header is a bad request, never a panic.
-pub(super) fn see_other(to: &str) -> PageResult {
-    let location = HeaderValue::from_str(to)
-        .map_err(|_| PageError::BadRequest("The address to go to is not a valid address.".into()))?;
-    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
 }
 
 /// How a page answers a refused attempt: too many attempts (429) or a full hashing queue

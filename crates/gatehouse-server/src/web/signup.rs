@@ -9,8 +9,9 @@
 
 use super::csrf::{check_login_csrf, login_csrf, with_login_cookie};
 use super::form::PageForm;
+use super::pages::see_other;
 use super::pages::{PageError, PageResult, render_status, with_retry_after};
-use super::signin::{refusal, see_other};
+use super::signin::refusal;
 use crate::extract::ClientMeta;
 use crate::state::AppState;
 use askama::Template;

@@ -19,6 +19,7 @@ engine_tests!(
     an_unsolicited_response_is_refused_while_idp_initiated_is_off,
     a_replayed_assertion_is_refused,
     authn_requests_are_signed_when_the_admin_asks,
+    the_cleanup_forgets_sign_ins_nobody_finished_and_they_stay_refused,
     one_response_posted_many_times_at_once_signs_in_once,
     idp_initiated_responses_need_the_setting_and_encrypted_assertions_work,
     metadata_and_a_test_sign_in_that_signs_nobody_in,
@@ -633,4 +634,26 @@ async fn authn_requests_are_signed_when_the_admin_asks(app: TestApp) {
         "signed with our key, verified with our certificate"
     );
     assert!(!signed.signature_verifies(&saml.idp.certificate()), "not with another");
+}
+
+async fn the_cleanup_forgets_sign_ins_nobody_finished_and_they_stay_refused(app: TestApp) {
+    let (org, saml) = setup(&app, json!({})).await;
+    let b = Browser::new(&app.base);
+    let request = start_sign_in(&b, &saml, "/account").await;
+    assert_eq!(
+        app.state.services.sso.prune().await.unwrap(),
+        0,
+        "nothing has expired yet"
+    );
+    app.clock.advance_secs(gatehouse_core::sso::REQUEST_SECS + 1);
+    assert_eq!(
+        app.state.services.sso.prune().await.unwrap(),
+        1,
+        "the unfinished sign-in is deleted"
+    );
+    refused(&app, &org, &saml, "wrong_in_response_to", |_| {
+        saml.idp
+            .response(&answer(&app, &saml, Some(&request), &format!("ada@{DOMAIN}")))
+    })
+    .await;
 }

@@ -5,11 +5,10 @@ use super::provider::{provider, redirect_uri};
 use crate::extract::ClientMeta;
 use crate::sso::pages::{refusal_page, tester};
 use crate::state::AppState;
-use crate::web::pages::{PageError, PageResult};
+use crate::web::pages::{PageError, PageResult, see_other};
 use crate::web::safe_next;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, Uri};
 use gatehouse_core::CoreError;
 use gatehouse_core::secret::mint;
 use gatehouse_oidc::rp::{AuthorizationRequest, authorization_url};
@@ -19,12 +18,6 @@ use serde::Deserialize;
 pub(super) struct LoginQuery {
     next: Option<String>,
     test: Option<String>,
-}
-
-/// A 303 to `to`.
-fn see_other(to: &str) -> PageResult {
-    let location = HeaderValue::from_str(to).map_err(|_| PageError::Core(CoreError::internal("a bad redirect URL")))?;
-    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
 }
 
 pub(super) async fn login(
