@@ -40,6 +40,8 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Servers started with { host: 'localhost' } listen on 127.0.0.1 only.
+  '--host-resolver-rules=MAP localhost 127.0.0.1',
 ];
 
 /** The gatehouse binary: $GATEHOUSE_BIN, else $CARGO_TARGET_DIR/debug/gatehouse, else ../target/debug/gatehouse. */
@@ -134,6 +136,8 @@ function stopChild(child) {
  * `options.env`: extra environment variables for both `bootstrap` and `serve` (e.g.
  * GATEHOUSE_DNS_SERVERS). They cannot replace the data dir, listen address or public URL,
  * which are this server's own.
+ * `options.host`: the public URL's host, `127.0.0.1` unless given (`localhost` for WebAuthn,
+ * which needs a host name; the server still listens on 127.0.0.1).
  */
 export async function startServer(label = 'server', options = {}) {
   const extraEnv = options.env ?? {};
@@ -154,7 +158,7 @@ export async function startServer(label = 'server', options = {}) {
   for (let attempt = 1; attempt <= 3; attempt++) {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'gatehouse-e2e-'));
     const port = await freePort();
-    const baseURL = `http://127.0.0.1:${port}`;
+    const baseURL = `http://${options.host ?? '127.0.0.1'}:${port}`;
     const env = serverEnv({
       ...extraEnv,
       GATEHOUSE_DATA_DIR: dataDir,

@@ -25,6 +25,7 @@ pub mod secret;
 pub mod services;
 pub mod sso;
 pub mod timestamp;
+pub mod two_step;
 pub mod types;
 pub mod value_index;
 

@@ -259,6 +259,9 @@ pub struct Session {
     pub ip: Option<String>,
     /// The browser that signed in, as it named itself.
     pub user_agent: Option<String>,
+    /// How the person proved who they are (RFC 8176 values: `pwd`, `otp`, `hwk`, `swk`,
+    /// `mfa`); empty when an identity provider vouched for them.
+    pub amr: Vec<String>,
 }
 
 /// One of a person's own live sessions, as their account page lists it.

@@ -40,6 +40,9 @@ pub struct AppState {
     pub sso_http: crate::outbound::Outbound,
     /// The OpenID Connect relying party's cache of providers' discovery documents and keys.
     pub oidc_rp: Arc<crate::sso::OidcRp>,
+    /// The WebAuthn relying party (security keys, passkeys): `None` when the public URL's host
+    /// is an IP address, which WebAuthn does not allow.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 /// A Prometheus recorder owned by this app (not installed globally, so several apps can live
@@ -95,14 +98,7 @@ impl AppState {
         mailer: Arc<dyn Mailer>,
     ) -> anyhow::Result<Self> {
         let keys = crate::secret_key::open_key_ring(&config.secret_key_path(), &store, clock.now()).await?;
-        let policy = SignInPolicy {
-            idle_secs: i64::from(config.sessions.idle_minutes) * 60,
-            absolute_secs: i64::from(config.sessions.absolute_hours) * 3600,
-            attempts: i64::from(config.sign_in.attempts),
-            email_ceiling: i64::from(config.sign_in.email_ceiling),
-            ip_ceiling: i64::from(config.sign_in.ip_ceiling),
-            ..SignInPolicy::default()
-        };
+        let policy = sign_in_policy(&config);
         let services_mail = Arc::clone(&mailer);
         let session_policy = policy.clone();
         let signin = Auth::new(
@@ -150,7 +146,9 @@ impl AppState {
             max_body: 1024 * 1024,
             ..OutboundPolicy::from_config(&config.outbound)?
         })?;
+        let webauthn = crate::web::two_step::rp::relying_party(&config.public_url);
         Ok(Self {
+            webauthn,
             services: Arc::new(services),
             signin,
             config: Arc::new(config),
@@ -163,5 +161,27 @@ impl AppState {
             sso_http,
             logouts,
         })
+    }
+}
+
+impl AppState {
+    /// The WebAuthn relying party, or `NotFound` when the public URL has none.
+    pub fn relying_party(&self) -> Result<Arc<webauthn_rs::Webauthn>, gatehouse_core::CoreError> {
+        self.webauthn
+            .clone()
+            .ok_or(gatehouse_core::CoreError::NotFound { entity: "security_key" })
+    }
+}
+
+/// The sign-in rules the configuration sets.
+fn sign_in_policy(config: &Config) -> SignInPolicy {
+    SignInPolicy {
+        idle_secs: i64::from(config.sessions.idle_minutes) * 60,
+        absolute_secs: i64::from(config.sessions.absolute_hours) * 3600,
+        attempts: i64::from(config.sign_in.attempts),
+        email_ceiling: i64::from(config.sign_in.email_ceiling),
+        ip_ceiling: i64::from(config.sign_in.ip_ceiling),
+        require_second_step: config.sign_in.require_second_step,
+        ..SignInPolicy::default()
     }
 }

@@ -33,6 +33,7 @@ mod scim_query;
 mod signin;
 mod sql;
 mod sso;
+mod two_step;
 mod value_rows;
 
 pub use db::{Db, SqlReader, SqlTx};

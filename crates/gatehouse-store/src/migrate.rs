@@ -77,6 +77,7 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0019_identity_providers",
         include_str!("../migrations/sqlite/0019_identity_providers.sql"),
     ),
+    ("0020_two_step", include_str!("../migrations/sqlite/0020_two_step.sql")),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -146,6 +147,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0019_identity_providers",
         include_str!("../migrations/postgres/0019_identity_providers.sql"),
+    ),
+    (
+        "0020_two_step",
+        include_str!("../migrations/postgres/0020_two_step.sql"),
     ),
 ];
 

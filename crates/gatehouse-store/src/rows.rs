@@ -283,6 +283,7 @@ pub(crate) fn session(r: &AnyRow) -> Result<Session> {
         expires_at: t(r, "expires_at")?,
         ip: os(r, "ip")?,
         user_agent: os(r, "user_agent")?,
+        amr: serde_json::from_str(&s(r, "amr")?).map_err(|_| CoreError::Internal("stored amr is not valid".into()))?,
     })
 }
 

@@ -91,7 +91,7 @@ impl SigninTx for SqlTx {
     async fn insert_session(&mut self, digest: &str, s: &Session, meta: &RequestMeta) -> Result<()> {
         let q = Sql::new(
             "INSERT INTO sessions (digest, id, account_id, csrf, created_at, last_seen_at, expires_at, ip, \
-             user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             user_agent, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .with(digest)
         .with(s.id.to_string())
@@ -101,7 +101,8 @@ impl SigninTx for SqlTx {
         .with(s.last_seen_at.millis())
         .with(s.expires_at.millis())
         .with(meta.ip.clone())
-        .with(meta.user_agent.clone());
+        .with(meta.user_agent.clone())
+        .with(serde_json::to_string(&s.amr).map_err(CoreError::internal)?);
         self.exec(&q).await?;
         Ok(())
     }

@@ -140,6 +140,7 @@ async fn expired_links_are_pruned_and_an_address_change_drops_its_proof(engine: 
             id: gatehouse_core::ids::SessionId::new(),
             ip: None,
             user_agent: None,
+            amr: vec!["pwd".into()],
             account_id: a.id,
             csrf: "c".into(),
             created_at: t(0),

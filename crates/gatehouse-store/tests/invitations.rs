@@ -156,6 +156,7 @@ fn session(account: AccountId, created: i64, seen: i64) -> Session {
         expires_at: t(created + 10_000),
         ip: Some("192.0.2.1".into()),
         user_agent: Some("Firefox".into()),
+        amr: vec!["pwd".into()],
     }
 }
 

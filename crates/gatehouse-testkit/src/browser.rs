@@ -106,18 +106,9 @@ impl Browser {
         .await
     }
 
+    /// Signs in with the password, bound for the console.
     pub async fn sign_in(&self, email: &str, password: &str) -> Page {
-        let csrf = self.get("/login").await.csrf();
-        self.post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("email", email),
-                ("password", password),
-                ("next", "/admin"),
-            ],
-        )
-        .await
+        self.sign_in_to(email, password, "/admin").await
     }
 }
 

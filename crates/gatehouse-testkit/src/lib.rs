@@ -4,17 +4,21 @@
 pub mod dns;
 pub mod https;
 pub mod saml_idp;
+pub mod webauthn;
 
 mod app;
 mod browser;
 mod fixtures;
 mod people;
+mod two_step;
 
 pub use app::{Node, Resp, TestApp, TestClock, TestOrg};
 pub use browser::{ADMIN_PASSWORD, Browser, Page, hidden};
 pub use fixtures::{Grantee, ScimClient, TestDirectory};
 pub use gatehouse_store::Dialect;
 pub use people::{PERSON_PASSWORD, Person};
+pub use two_step::{recovery_codes, totp_code, totp_key};
+pub use webauthn::SoftAuthenticator;
 
 /// Generates one `#[tokio::test]` per engine for each listed async fn taking a `TestApp`.
 #[macro_export]

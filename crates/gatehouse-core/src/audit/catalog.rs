@@ -23,6 +23,7 @@ pub enum Category {
     ProductSignIn,
     IdentityProviders,
     SingleSignOn,
+    TwoStepVerification,
 }
 
 impl Category {
@@ -46,6 +47,7 @@ impl Category {
             Self::ProductSignIn => "product_sign_in",
             Self::IdentityProviders => "identity_providers",
             Self::SingleSignOn => "single_sign_on",
+            Self::TwoStepVerification => "two_step_verification",
         }
     }
 }
@@ -208,6 +210,12 @@ catalog! {
     SsoEmailConflict => "sso.email_conflict", SingleSignOn, High, "An identity provider asserted an email address another account has; the change was refused";
     SsoTestSignIn => "sso.test_sign_in", SingleSignOn, Low, "An admin tested an identity provider (nobody was signed in)";
     AuthBreakGlassSignedIn => "auth.break_glass_signed_in", SignIn, High, "A break-glass admin signed in with a password while SSO is enforced";
+    AuthSecondStepFailed => "auth.second_step_failed", SignIn, Medium, "A second step of a sign-in failed after a right password (the event says which method)";
+    TwoStepEnrolled => "two_step.enrolled", TwoStepVerification, Medium, "A person added an authenticator app, security key or passkey to their account";
+    TwoStepRemoved => "two_step.removed", TwoStepVerification, High, "A person removed an authenticator app, security key or passkey from their account";
+    TwoStepRecoveryCodesGenerated => "two_step.recovery_codes_generated", TwoStepVerification, Medium, "A person's recovery codes were made anew (the earlier ones stopped working)";
+    TwoStepRecoveryCodeUsed => "two_step.recovery_code_used", TwoStepVerification, High, "A person signed in with one of their recovery codes";
+    TwoStepReset => "two_step.reset", TwoStepVerification, High, "An admin of the managing organization removed every second step of an account";
 }
 
 impl AuditAction {
@@ -274,6 +282,7 @@ mod tests {
                 "oauth" => Category::ProductSignIn,
                 "identity_provider" => Category::IdentityProviders,
                 "sso" => Category::SingleSignOn,
+                "two_step" => Category::TwoStepVerification,
                 other => panic!("no category for {other}"),
             };
             assert_eq!(a.category(), expected, "{}", a.name());

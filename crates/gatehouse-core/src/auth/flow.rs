@@ -2,11 +2,9 @@
 //!
 //! The person gives an email address first; the step after it is chosen from the address's
 //! domain alone ([`Auth::first_step`]), so the answer is the same for an address with an
-//! account and one without. Today that step is the password for every domain; a domain with
-//! an identity provider will send the person there instead. The account's authentication
-//! policy will lengthen the flow (a second factor, enrolling one, a required password change);
-//! each is a [`Step`], and the flow ends in [`Authenticated`] only once every step of the
-//! account's sequence has passed.
+//! account and one without: the password, or the identity provider the domain signs in
+//! with. After a password, an account with two-step verification has its second step due
+//! (`second_step.rs`); the flow ends in [`Authenticated`] only once every step has passed.
 
 use super::service::{Auth, invalid};
 use super::throttle::{Admission, ThrottleKeys};
@@ -17,6 +15,7 @@ use crate::error::{CoreError, Result};
 use crate::model::Account;
 use crate::ports::prelude::*;
 use crate::sso::PasswordRule;
+use crate::two_step::Method;
 
 /// The refusal of a password on a domain whose identity provider is enforced.
 pub fn sso_required() -> CoreError {
@@ -36,6 +35,8 @@ pub enum Step {
     Password,
     /// Off to the organization's identity provider, which the domain signs in with.
     Sso(crate::ids::IdpId),
+    /// The second step of an account with two-step verification.
+    SecondStep,
 }
 
 /// Why a known account's sign-in failed, as its organizations' audit logs record it (the
@@ -62,11 +63,19 @@ impl FailureReason {
     }
 }
 
-/// Where a sign-in stands after a step.
+/// A password that passed, with the second step still due: the token for the browser (its
+/// digest is stored) and what the account can use.
+#[derive(Debug)]
+pub struct SecondStepDue {
+    pub token: String,
+    pub methods: Vec<Method>,
+}
+
+/// Where a sign-in stands after its password.
 #[derive(Debug)]
 pub enum Progress {
-    /// Another step is due before the person is authenticated.
-    Next(Step),
+    /// The account has two-step verification: its second step is due.
+    SecondStep(SecondStepDue),
     /// Every step passed.
     Done(Authenticated),
 }
@@ -85,6 +94,8 @@ pub struct Authenticated {
     /// The organization whose enforced SSO this password sign-in passed as a break-glass
     /// admin: the session's opening is recorded there as high severity.
     pub(super) break_glass: Option<crate::ids::OrgId>,
+    /// How the person proved who they are (RFC 8176), recorded with the session.
+    pub(super) amr: Vec<String>,
 }
 
 impl Authenticated {
@@ -97,6 +108,29 @@ impl Authenticated {
         self.account
     }
 
+    /// How the person proved who they are (RFC 8176 values).
+    pub fn amr(&self) -> &[String] {
+        &self.amr
+    }
+
+    pub(super) fn new(
+        account: Account,
+        pair_key: String,
+        admission: Admission,
+        at: Timestamp,
+        break_glass: Option<crate::ids::OrgId>,
+        amr: Vec<String>,
+    ) -> Self {
+        Self {
+            account,
+            pair_key,
+            admission,
+            at,
+            break_glass,
+            amr,
+        }
+    }
+
     /// An account an identity provider vouched for (SSO): no password, no attempt counted.
     pub(crate) fn external(account: Account, meta: &RequestMeta, at: Timestamp) -> Self {
         let pair_key = ThrottleKeys::new(&account.email, meta).pair;
@@ -106,6 +140,9 @@ impl Authenticated {
             admission: Admission::none(),
             at,
             break_glass: None,
+            // RFC 8176 has no value for "another provider vouched"; the provider's own
+            // methods are not carried over, so none is claimed.
+            amr: Vec::new(),
         }
     }
 }
@@ -118,17 +155,6 @@ impl<S: Store> Auth<S> {
         let idp = self.store.reader().await?.find_idp_for_domain(email.domain()).await?;
         Ok(idp.map_or(Step::Password, |i| Step::Sso(i.id)))
     }
-}
-
-/// The steps of an account's sign-in, in order. The account's policy will choose them; until
-/// there is one, every account signs in with its password alone.
-fn steps_for(_account: &Account) -> &'static [Step] {
-    &[Step::Email, Step::Password]
-}
-
-/// The step that follows `done` in the account's sequence, if any.
-fn step_after(account: &Account, done: Step) -> Option<Step> {
-    steps_for(account).iter().skip_while(|s| **s != done).nth(1).copied()
 }
 
 impl<S: Store> Auth<S> {
@@ -169,16 +195,19 @@ impl<S: Store> Auth<S> {
                         return Err(sso_required());
                     }
                 };
-                Ok(match step_after(&account, Step::Password) {
-                    Some(next) => Progress::Next(next),
-                    None => Progress::Done(Authenticated {
-                        account,
-                        pair_key: keys.pair,
-                        admission,
-                        at: now,
-                        break_glass,
-                    }),
-                })
+                let methods = self.second_step_methods(&account).await?;
+                if !methods.is_empty() {
+                    let due = self.begin_second_step(&account, break_glass, &admission, methods, now);
+                    return Ok(Progress::SecondStep(due.await?));
+                }
+                Ok(Progress::Done(Authenticated {
+                    account,
+                    pair_key: keys.pair,
+                    admission,
+                    at: now,
+                    break_glass,
+                    amr: crate::two_step::amr::password(),
+                }))
             }
             known => {
                 let reason = checked.reason;
@@ -235,26 +264,5 @@ impl<S: Store> Auth<S> {
             }
         }
         tx.commit().await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_password_completes_the_flow_of_every_account_today() {
-        let account = Account {
-            id: crate::ids::AccountId::new(),
-            email: "ada@example.com".into(),
-            display_name: "Ada".into(),
-            status: crate::product::AccountStatus::Active,
-            created_at: Timestamp::from_millis(0),
-            last_active_at: None,
-            delete_after: None,
-        };
-        assert_eq!(steps_for(&account), &[Step::Email, Step::Password]);
-        assert_eq!(step_after(&account, Step::Email), Some(Step::Password));
-        assert_eq!(step_after(&account, Step::Password), None);
     }
 }

@@ -25,6 +25,9 @@ pub struct SignInPolicy {
     pub window_secs: i64,
     /// How long a password reset link works.
     pub reset_secs: i64,
+    /// Every password sign-in takes a second step; an account with no method of its own gets
+    /// a code by mail.
+    pub require_second_step: bool,
 }
 
 impl Default for SignInPolicy {
@@ -37,6 +40,7 @@ impl Default for SignInPolicy {
             ip_ceiling: 100,
             window_secs: 15 * 60,
             reset_secs: 3600,
+            require_second_step: false,
         }
     }
 }

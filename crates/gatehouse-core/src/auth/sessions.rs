@@ -37,6 +37,7 @@ impl<S: Store> Auth<S> {
     pub async fn open_session(&self, done: Authenticated, meta: &RequestMeta) -> Result<OpenedSession> {
         let now = done.at;
         let (pair, admission, break_glass) = (done.pair_key.clone(), done.admission.clone(), done.break_glass);
+        let amr = done.amr.clone();
         let account = done.into_account();
         let token = secret::mint("ghs")?;
         let csrf = secret::mint("csrf")?.value;
@@ -49,6 +50,7 @@ impl<S: Store> Auth<S> {
             expires_at: now.plus_secs(self.policy.absolute_secs),
             ip: meta.ip.clone(),
             user_agent: meta.user_agent.clone(),
+            amr: amr.clone(),
         };
         let mut tx = self.store.begin().await?;
         refund_in(&mut tx, &admission).await?;
@@ -60,11 +62,9 @@ impl<S: Store> Auth<S> {
         })
         .await?;
         for org in super::audience::audience(&mut tx, account.id).await? {
-            let ev = AuditEvent::new(org, &account_actor(&account), meta, AuditAction::AuthSignedIn, now).target(
-                "account",
-                account.id,
-                Some(&account.email),
-            );
+            let ev = AuditEvent::new(org, &account_actor(&account), meta, AuditAction::AuthSignedIn, now)
+                .target("account", account.id, Some(&account.email))
+                .after(&serde_json::json!({ "amr": amr }));
             tx.insert_event(&ev).await?;
         }
         if let Some(org) = break_glass {
@@ -145,5 +145,7 @@ pub(super) async fn sign_out_everywhere<T: Writes + Send>(
     now: Timestamp,
 ) -> Result<()> {
     tx.delete_sessions_of(account).await?;
+    // A sign-in the old password started and whose second step is still due ends too.
+    tx.delete_pending_signins_of(account).await?;
     crate::services::provider::end_account_grants(tx, account, now).await
 }

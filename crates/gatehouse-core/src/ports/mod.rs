@@ -22,6 +22,7 @@ mod oauth;
 mod orgs;
 mod signin;
 mod sso;
+mod two_step;
 
 pub use crate::notices::NoticeReads;
 pub use access::{AccessReads, AccessTx, AdminReads, AdminTx, GroupReads, GroupTx, InstanceReads, InstanceTx};
@@ -42,6 +43,7 @@ pub use signin::{
     Credentials, PasswordTx, ResetTicket, SigninPruned, SigninReads, SigninTx, SigninUpkeepTx, ThrottleTx,
 };
 pub use sso::{SsoReads, SsoTx};
+pub use two_step::{TwoStepReads, TwoStepTx};
 
 pub use crate::future::BoxFuture;
 
@@ -60,7 +62,7 @@ pub mod prelude {
     };
     pub use super::{
         EmailLinkReads, EmailLinkTx, GrantEndTx, OAuthReads, OAuthTx, PasswordTx, SigninUpkeepTx, SsoReads, SsoTx,
-        ThrottleTx,
+        ThrottleTx, TwoStepReads, TwoStepTx,
     };
 }
 
@@ -136,6 +138,7 @@ pub trait Reads:
     + EmailLinkReads
     + OAuthReads
     + SsoReads
+    + TwoStepReads
 {
 }
 
@@ -156,6 +159,7 @@ impl<T> Reads for T where
         + EmailLinkReads
         + OAuthReads
         + SsoReads
+        + TwoStepReads
 {
 }
 
@@ -189,6 +193,7 @@ pub trait Writes:
     + OAuthTx
     + GrantEndTx
     + SsoTx
+    + TwoStepTx
 {
 }
 
@@ -214,6 +219,7 @@ impl<T> Writes for T where
         + OAuthTx
         + GrantEndTx
         + SsoTx
+        + TwoStepTx
 {
 }
 

@@ -19,7 +19,7 @@ pub mod management;
 mod orgs;
 pub mod provider;
 mod provisioning;
-mod sessions;
+pub(crate) mod sessions;
 pub mod sso;
 
 pub use access::{AccessGrants, GrantAccess, GrantTarget};

@@ -153,7 +153,13 @@ impl<S: Store> Sessions<S> {
 
 /// The account, if this organization manages it: `NotFound` when the organization does not
 /// see it, `account_not_managed` when it sees it without managing it.
-async fn managed<R: AccountReads + Send>(r: &mut R, admin: &OrgAdmin, account: AccountId) -> Result<Account> {
+/// The account, if this organization manages it: `NotFound` when it does not see it,
+/// `account_not_managed` (403) when it sees it without managing it.
+pub(crate) async fn managed<R: AccountReads + Send>(
+    r: &mut R,
+    admin: &OrgAdmin,
+    account: AccountId,
+) -> Result<Account> {
     let acc = r
         .find_org_account(admin.org(), account)
         .await?
@@ -162,7 +168,7 @@ async fn managed<R: AccountReads + Send>(r: &mut R, admin: &OrgAdmin, account: A
         return Err(CoreError::Forbidden {
             code: "account_not_managed",
             message: "This account is not managed by this organization: only the organization that verified its \
-                      email domain sees and ends its sessions."
+                      email domain sees and ends its sessions and resets its sign-in methods."
                 .into(),
         });
     }

@@ -14,6 +14,7 @@ mod instances;
 mod keys;
 mod orgs;
 mod sessions;
+mod two_step;
 
 use crate::error::Problem;
 use crate::state::AppState;
@@ -41,6 +42,10 @@ pub fn router() -> Router<AppState> {
             get(sessions::list).delete(sessions::revoke_all),
         )
         .route(&r("/accounts/{id}/sessions/{session_id}"), delete(sessions::revoke))
+        .route(
+            &r("/accounts/{id}/two-step"),
+            get(two_step::get).delete(two_step::reset),
+        )
         .merge(client_routes())
         .route(
             &r("/accounts/{id}/api-tokens/{token_id}/revoke"),
@@ -144,6 +149,7 @@ fn client_routes() -> Router<AppState> {
         accounts::list, accounts::create, accounts::get, accounts::update, accounts::remove, accounts::cancel_deletion,
         accounts::list_api_tokens, accounts::revoke_api_token,
         sessions::list, sessions::revoke_all, sessions::revoke,
+        two_step::get, two_step::reset,
         clients::list, clients::create, clients::get, clients::update, clients::remove, clients::rotate,
         clients::list_product_sessions, clients::revoke_product_sessions, clients::revoke_product_session,
         identity_providers::list, identity_providers::create, identity_providers::get, identity_providers::update,

@@ -27,6 +27,9 @@ pub struct SessionResponse {
     pub ip: Option<String>,
     /// The browser that signed in, as it named itself.
     pub user_agent: Option<String>,
+    /// How the person signed in (RFC 8176: `pwd`, `otp`, `hwk`, `swk`, `mfa`; empty after
+    /// single sign-on).
+    pub amr: Vec<String>,
 }
 
 impl From<Session> for SessionResponse {
@@ -38,6 +41,7 @@ impl From<Session> for SessionResponse {
             expires_at: s.expires_at.to_rfc3339(),
             ip: s.ip,
             user_agent: s.user_agent,
+            amr: s.amr,
         }
     }
 }

@@ -136,6 +136,18 @@ pub struct ConfigArgs {
     )]
     pub allow_signup: Option<bool>,
 
+    /// Every password sign-in takes a second step: accounts with no authenticator app or
+    /// security key get a code by mail. Default: off (only enrolled accounts are asked).
+    #[arg(
+        long,
+        env = "GATEHOUSE_REQUIRE_SECOND_STEP",
+        global = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        help_heading = "Sign-in"
+    )]
+    pub require_second_step: Option<bool>,
+
     /// SMTP server for mail (password reset links): smtps://user:pass@host:465 or
     /// smtp://user:pass@host:587?tls=required. Default: none, mail goes to <data-dir>/outbox.
     #[arg(

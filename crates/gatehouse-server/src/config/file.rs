@@ -66,6 +66,7 @@ pub(super) struct SignInSection {
     pub hash_workers: Option<u32>,
     pub hash_queue: Option<u32>,
     pub allow_signup: Option<bool>,
+    pub require_second_step: Option<bool>,
 }
 
 /// `[mail]`

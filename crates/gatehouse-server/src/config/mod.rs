@@ -142,6 +142,9 @@ pub struct SignInConfig {
     pub hash_queue: u32,
     /// Whether anyone may create an account at /signup.
     pub allow_signup: bool,
+    /// Every password sign-in takes a second step (a mailed code for accounts with no method
+    /// of their own).
+    pub require_second_step: bool,
 }
 
 /// `[mail]`.
@@ -432,6 +435,7 @@ impl SignInConfig {
                 .clamp(1, 256),
             hash_queue: args.sign_in_hash_queue.or(s.hash_queue).unwrap_or(32).clamp(1, 100_000),
             allow_signup: args.allow_signup.or(s.allow_signup).unwrap_or(false),
+            require_second_step: args.require_second_step.or(s.require_second_step).unwrap_or(false),
         }
     }
 }

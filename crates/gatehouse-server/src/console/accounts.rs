@@ -179,6 +179,8 @@ struct AccountPage {
     tokens: Vec<(String, String, String, &'static str, String)>,
     /// The live sessions of a managed account.
     sessions: Vec<SessionRow>,
+    /// A managed account's second steps (no secret).
+    two_step: Option<TwoStepRow>,
     /// What was measured of the password, for the managing organization only.
     password: Option<String>,
     /// Sign-ins to this organization's product clients, for any account it sees.
@@ -192,6 +194,32 @@ pub struct SessionRow {
     last_seen: String,
     ip: String,
     browser: String,
+    /// How the person signed in (RFC 8176 values), e.g. "pwd otp mfa".
+    method: String,
+}
+
+/// A managed account's two-step verification as the account page shows it.
+pub struct TwoStepRow {
+    enabled: bool,
+    totp_since: Option<String>,
+    /// (name, added) of each security key or passkey.
+    keys: Vec<(String, String)>,
+    recovery_left: i64,
+}
+
+impl From<gatehouse_core::two_step::Enrolment> for TwoStepRow {
+    fn from(e: gatehouse_core::two_step::Enrolment) -> Self {
+        Self {
+            enabled: e.is_enrolled(),
+            totp_since: e.totp.map(gatehouse_core::Timestamp::to_rfc3339),
+            keys: e
+                .security_keys
+                .iter()
+                .map(|k| (k.name.clone(), k.created_at.to_rfc3339()))
+                .collect(),
+            recovery_left: e.recovery_codes_left,
+        }
+    }
 }
 
 impl From<gatehouse_core::model::Session> for SessionRow {
@@ -202,6 +230,11 @@ impl From<gatehouse_core::model::Session> for SessionRow {
             last_seen: s.last_seen_at.to_rfc3339(),
             ip: s.ip.unwrap_or_else(|| "Unknown".into()),
             browser: s.user_agent.unwrap_or_else(|| "Unknown".into()),
+            method: if s.amr.is_empty() {
+                "sso".into()
+            } else {
+                s.amr.join(" ")
+            },
         }
     }
 }
@@ -271,6 +304,11 @@ pub async fn detail(
     } else {
         (Vec::new(), Vec::new())
     };
+    let two_step = if d.account.is_managed {
+        Some(st.signin.two_step_of(&console.admin, id).await?.into())
+    } else {
+        None
+    };
     let product_sessions = super::product_sessions::rows(&st, &console, id).await?;
     let page = AccountPage {
         c: console.chrome("accounts"),
@@ -284,6 +322,7 @@ pub async fn detail(
         billable: d.account.billable(),
         tokens,
         sessions,
+        two_step,
         product_sessions,
         password: d.account.password_seen().map(password_text),
         is_admin: d.is_org_admin,
@@ -386,4 +425,15 @@ pub async fn revoke_all_sessions(
     let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
     st.services.sessions.delete_all(&console.admin, id).await?;
     done(&console.url(&format!("/accounts/{id}")), "sessions_revoked")
+}
+
+/// Removes every second step of a managed account (`two_step.reset`; the person is mailed).
+pub async fn reset_two_step(
+    State(st): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    ConsoleForm { console, .. }: ConsoleForm<Empty>,
+) -> PageResult {
+    let id = AccountId::parse(&id).map_err(|_| PageError::NotFound)?;
+    st.signin.reset_two_step(&console.admin, id).await?;
+    done(&console.url(&format!("/accounts/{id}")), "two_step_reset")
 }

@@ -1,4 +1,5 @@
-//! Static assets, embedded in the binary: the stylesheet, the favicon and htmx (vendored from
+//! Static assets, embedded in the binary: the stylesheet, the favicon, the WebAuthn codec and
+//! the two-step pages' script, and htmx (vendored from
 //! npm, htmx.org 2.0.11, BSD-2-Clause; see static/htmx.LICENSE).
 
 use crate::state::AppState;
@@ -11,6 +12,8 @@ const CSS: &str = include_str!("../../static/app.css");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 const HTMX: &str = include_str!("../../static/htmx.min.js");
 const CONSOLE_JS: &str = include_str!("../../static/console.js");
+const WEBAUTHN_JS: &str = include_str!("../../static/webauthn.js");
+const TWO_STEP_JS: &str = include_str!("../../static/two-step.js");
 
 fn asset(kind: &'static str, body: &'static str) -> impl IntoResponse {
     (
@@ -27,6 +30,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/static/console.js",
             get(|| async { asset("text/javascript; charset=utf-8", CONSOLE_JS) }),
+        )
+        .route(
+            "/static/webauthn.js",
+            get(|| async { asset("text/javascript; charset=utf-8", WEBAUTHN_JS) }),
+        )
+        .route(
+            "/static/two-step.js",
+            get(|| async { asset("text/javascript; charset=utf-8", TWO_STEP_JS) }),
         )
         .route(
             "/static/app.css",

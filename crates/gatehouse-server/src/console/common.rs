@@ -99,6 +99,9 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
         "deletion_canceled" => "Deletion canceled; the account is active again.",
         "session_revoked" => "Session ended; that browser is signed out.",
         "sessions_revoked" => "Every session of this account ended.",
+        "two_step_reset" => {
+            "Two-step verification is reset: the person signs in with their password until they set it up again."
+        }
         "admin_granted" => "Admin role granted.",
         "invitation_sent" => "Invitation sent. The person becomes an admin when they accept it on their account page.",
         "admin_revoked" => "Admin role removed.",

@@ -80,6 +80,7 @@ pub fn router() -> Router<AppState> {
             &o("/accounts/{id}/sessions/revoke-all"),
             post(accounts::revoke_all_sessions),
         )
+        .route(&o("/accounts/{id}/two-step/reset"), post(accounts::reset_two_step))
         .route(
             &o("/accounts/{id}/product-sessions/{grant}/revoke"),
             post(product_sessions::revoke),

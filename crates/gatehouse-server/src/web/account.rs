@@ -150,6 +150,16 @@ pub async fn page(State(st): State<AppState>, person: Person, Query(q): Query<No
 
 /// A refused form: the page again with what was wrong (429/503 keep their `Retry-After`).
 async fn refused(st: &AppState, person: &Person, e: CoreError) -> PageResult {
+    let (status, retry, lines) = form_refusal(e)?;
+    Ok(with_retry_after(
+        page_for(st, person, status, None, lines).await?,
+        retry,
+    ))
+}
+
+/// How a person's page answers a refused form: its status, `Retry-After` (429, 503) and the
+/// lines that say what was wrong; anything else is the page error it is.
+pub(crate) fn form_refusal(e: CoreError) -> Result<(StatusCode, Option<u64>, Vec<String>), PageError> {
     let (status, retry) = match &e {
         CoreError::RateLimited { retry_after_secs } => (StatusCode::TOO_MANY_REQUESTS, Some(*retry_after_secs)),
         CoreError::Overloaded { retry_after_secs } => (StatusCode::SERVICE_UNAVAILABLE, Some(*retry_after_secs)),
@@ -167,10 +177,7 @@ async fn refused(st: &AppState, person: &Person, e: CoreError) -> PageResult {
         CoreError::Overloaded { .. } => vec!["Gatehouse is busy right now. Try again in a few seconds.".to_owned()],
         _ => error_lines(&e),
     };
-    Ok(with_retry_after(
-        page_for(st, person, status, None, lines).await?,
-        retry,
-    ))
+    Ok((status, retry, lines))
 }
 
 fn back(notice: &str) -> Response {

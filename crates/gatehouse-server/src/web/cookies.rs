@@ -5,6 +5,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 
 /// The session token of a signed-in person.
 pub const SESSION_COOKIE: &str = "gh_session";
+/// The token of a sign-in whose password passed and whose second step is due.
+pub const PENDING_COOKIE: &str = "gh_pending";
 /// The pre-session CSRF token of the sign-in forms.
 pub const LOGIN_CSRF_COOKIE: &str = "gh_login_csrf";
 

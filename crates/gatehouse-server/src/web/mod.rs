@@ -4,7 +4,7 @@
 //! The console (`/admin`) builds on it, and so will the OIDC authorize endpoint: both need a
 //! signed-in person and send the others to the same sign-in.
 
-mod account;
+pub(crate) mod account;
 pub mod cookies;
 pub mod csrf;
 pub mod deferred;
@@ -18,6 +18,7 @@ pub mod session;
 mod signin;
 pub use next::{HOME, safe_next};
 mod signup;
+pub mod two_step;
 
 use crate::state::AppState;
 use axum::Router;
@@ -27,7 +28,7 @@ use axum::routing::{get, post};
 /// `/signup/confirm`: 404 unless turned on) and the person's own account page (`/account`,
 /// with its email change at `/account/email`, `/account/email/confirm`).
 pub fn router() -> Router<AppState> {
-    Router::new()
+    two_step::router()
         .route("/login", get(signin::page).post(signin::submit))
         .route("/login/forgot", get(signin::forgot_page).post(signin::forgot_submit))
         .route("/login/reset", get(signin::reset_page).post(signin::reset_submit))

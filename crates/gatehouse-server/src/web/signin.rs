@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use gatehouse_core::CoreError;
 use gatehouse_core::audit::RequestMeta;
-use gatehouse_core::auth::{OpenedSession, Progress, Step};
+use gatehouse_core::auth::{Progress, Step};
 use gatehouse_core::secret::constant_time_eq;
 use serde::Deserialize;
 
@@ -33,6 +33,8 @@ struct LoginPage {
     /// The password step (the email address is known); otherwise the email step.
     password_step: bool,
     allow_signup: bool,
+    /// Passkeys can sign in here (the public URL has a host name).
+    webauthn: bool,
     status: Option<&'static str>,
     error: Option<String>,
 }
@@ -56,7 +58,7 @@ struct ResetPage {
 /// How a page answers a refused attempt: too many attempts (429) or a full hashing queue
 /// (503), each with `Retry-After`; `limited` names what there were too many of. Anything else
 /// is the page error it is.
-pub(super) fn refusal(e: CoreError, limited: &str) -> Result<(StatusCode, String, Option<u64>), PageError> {
+pub(crate) fn refusal(e: CoreError, limited: &str) -> Result<(StatusCode, String, Option<u64>), PageError> {
     match e {
         CoreError::RateLimited { retry_after_secs } => Ok((
             StatusCode::TOO_MANY_REQUESTS,
@@ -91,6 +93,10 @@ pub struct LoginQuery {
     password_set: Option<String>,
     account_deleted: Option<String>,
     signed_up: Option<String>,
+    /// Back from a second step that ended (expired or too many attempts).
+    expired: Option<String>,
+    /// Sent to sign in again before changing sign-in methods.
+    reauth: Option<String>,
     /// The address a product expects (OpenID Connect `login_hint`): the email field starts
     /// with it, when it is an address.
     login_hint: Option<String>,
@@ -107,6 +113,10 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Quer
         Some("Your account is deleted.")
     } else if q.signed_up.is_some() {
         Some("Your account is ready. Sign in with your email and password.")
+    } else if q.expired.is_some() {
+        Some("Your sign-in expired. Sign in again.")
+    } else if q.reauth.is_some() {
+        Some("Sign in again to change how you sign in.")
     } else {
         None
     };
@@ -129,6 +139,7 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Quer
         email,
         password_step: q.password.is_some(),
         allow_signup: st.config.sign_in.allow_signup,
+        webauthn: st.webauthn.is_some(),
         status,
         error: None,
     };
@@ -173,6 +184,7 @@ async fn email_step(st: &AppState, f: LoginForm, next: String) -> PageResult {
         email: f.email,
         password_step,
         allow_signup: st.config.sign_in.allow_signup,
+        webauthn: st.webauthn.is_some(),
         status: None,
         error,
     };
@@ -190,25 +202,11 @@ pub async fn submit(
     let Some(password) = f.password.as_deref() else {
         return email_step(&st, f, next).await;
     };
-    let (status, message, retry_after) = match sign_in(&st, &f.email, password, &meta).await {
-        Ok(opened) => {
-            // A new session id at every sign-in; any earlier session of this browser ends.
-            if let Ok(Some(earlier)) = signed_in(&st, &headers).await {
-                let _ = st.signin.sign_out(&earlier, &meta).await;
-            }
-            // An authorization request goes on to a product's site: see `continue_to`.
-            let mut res = if next.starts_with("/oauth2/") {
-                super::pages::continue_to(&next)
-            } else {
-                see_other(&next)?
-            };
-            let age = st.signin.policy().absolute_secs;
-            res.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(&st, SESSION_COOKIE, &opened.token, Some(age)),
-            );
-            return Ok(res);
-        }
+    let (status, message, retry_after) = match st.signin.sign_in(&f.email, password, &meta).await {
+        // A new session at every sign-in (any earlier one of this browser ends); an
+        // authorization request goes on to a product's site (see `continue_to`).
+        Ok(Progress::Done(done)) => return super::two_step::signed_in_to(&st, &headers, done, &next, &meta).await,
+        Ok(Progress::SecondStep(due)) => return super::two_step::to_second_step(&st, &due, &next),
         Err(e) => refusal(e, "failed attempts")?,
     };
     let page = LoginPage {
@@ -217,19 +215,31 @@ pub async fn submit(
         email: f.email,
         password_step: true,
         allow_signup: st.config.sign_in.allow_signup,
+        webauthn: st.webauthn.is_some(),
         status: None,
         error: Some(message),
     };
     Ok(with_retry_after(render_status(status, &page)?, retry_after))
 }
 
-/// Runs the password step and, when it completes the flow, opens the person's session.
-async fn sign_in(st: &AppState, email: &str, password: &str, meta: &RequestMeta) -> Result<OpenedSession, CoreError> {
-    match st.signin.sign_in(email, password, meta).await? {
-        Progress::Done(done) => st.signin.open_session(done, meta).await,
-        // No account's flow has a second step yet, so no page asks for one.
-        Progress::Next(step) => Err(CoreError::Internal(format!("sign-in step {step:?} has no page yet"))),
-    }
+/// The email step of the sign-in page again, saying why the person starts again.
+pub(crate) fn start_again(
+    st: &AppState,
+    headers: &HeaderMap,
+    next: &str,
+    message: &str,
+) -> Result<impl Template, PageError> {
+    let (csrf, _) = login_csrf(st, headers)?;
+    Ok(LoginPage {
+        csrf,
+        next: next.to_owned(),
+        email: String::new(),
+        password_step: false,
+        allow_signup: st.config.sign_in.allow_signup,
+        webauthn: st.webauthn.is_some(),
+        status: None,
+        error: Some(message.to_owned()),
+    })
 }
 
 #[derive(Deserialize)]

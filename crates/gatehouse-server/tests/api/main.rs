@@ -37,3 +37,5 @@ mod sso_oidc;
 mod sso_oidc_hostile;
 mod sso_saml;
 mod ssrf;
+mod two_step;
+mod two_step_keys;

@@ -83,7 +83,8 @@ async fn the_managing_org_lists_and_ends_an_accounts_sessions(app: TestApp) {
             assert!(s[field].is_string(), "{field}");
         }
         let keys: Vec<&String> = s.as_object().unwrap().keys().collect();
-        assert_eq!(keys.len(), 6, "nothing else is served: {keys:?}");
+        assert_eq!(s["amr"], serde_json::json!(["pwd"]), "how the browser signed in");
+        assert_eq!(keys.len(), 7, "nothing else is served: {keys:?}");
     }
     // Neither the cookie's token nor its stored digest ever leaves the server.
     let pool = sqlx::AnyPool::connect(&app.options().url).await.unwrap();

@@ -500,10 +500,9 @@ async fn admitted<R: OAuthReads + Send>(r: &mut R, client: &Client, account: cra
     }
 }
 
-/// How the session's person authenticated (RFC 8176). Every Gatehouse session today comes
-/// from a password; two-step verification and federation add their values.
-fn session_amr(_who: &SignedIn) -> Vec<String> {
-    vec!["pwd".to_owned()]
+/// How the session's person authenticated (RFC 8176), as recorded when the session opened.
+fn session_amr(who: &SignedIn) -> Vec<String> {
+    who.session().amr.clone()
 }
 
 /// Now in whole seconds, as JWTs count.
