@@ -4,6 +4,7 @@
 
 use crate::Db;
 use crate::dialect::Dialect;
+use crate::rows;
 use crate::sql::{Sql, push_both, push_not};
 use gatehouse_core::Result;
 use gatehouse_core::directory::{
@@ -345,12 +346,19 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         groups: bool,
     ) -> Result<gatehouse_core::ports::UsersWithGroups> {
         let p = query.predicate;
-        let mut total_q = Sql::new("SELECT COUNT(*) AS n FROM scim_users WHERE directory_id = ");
-        total_q.bind(dir.to_string()).push(" AND (");
-        push_predicate(&mut total_q, dir, p);
-        total_q.push(")");
-        let total = self.int(&total_q, "n").await?;
-        let mut q = Sql::new(concat!("SELECT ", scim_user_cols!("scim_users.")));
+        let count_of = |q: &mut Sql| {
+            q.push("SELECT COUNT(*) AS n FROM scim_users WHERE directory_id = ")
+                .bind(dir.to_string())
+                .push(" AND (");
+            push_predicate(q, dir, p);
+            q.push(")");
+        };
+        // The total rides in the page's own statement (one round trip, one snapshot): an
+        // uncorrelated subquery, computed once. Its own `scim_users` hides the outer one, so
+        // the predicate reads the same there as in a query of its own.
+        let mut q = Sql::new(concat!("SELECT ", scim_user_cols!("scim_users."), ", ("));
+        count_of(&mut q);
+        q.push(") AS total_n");
         if groups {
             q.push(", ");
             self.dialect
@@ -389,11 +397,23 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         let rows = if groups {
             self.all(&q, user_and_groups).await?
         } else {
-            self.all(&q, |r| Ok((crate::scim::user(r)?, Vec::new()))).await?
+            self.all(&q, |r| Ok((crate::scim::user(r)?, rows::i(r, "total_n")?, Vec::new())))
+                .await?
+        };
+        let total = match rows.first() {
+            Some((_, n, _)) => *n,
+            // No row to carry the total: none matched when the page starts at the first one;
+            // past it (or for an empty page), ask.
+            None if query.start <= 1 && query.count > 0 => 0,
+            None => {
+                let mut total_q = Sql::new("");
+                count_of(&mut total_q);
+                self.int(&total_q, "n").await?
+            }
         };
         let mut items = Vec::with_capacity(rows.len());
         let mut memberships = Vec::new();
-        for (user, refs) in rows {
+        for (user, _, refs) in rows {
             memberships.extend(refs.into_iter().map(|g| (user.account_id, g)));
             items.push(user);
         }
@@ -401,8 +421,12 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     }
 }
 
-fn user_and_groups(r: &sqlx::any::AnyRow) -> Result<(ScimUser, Vec<ScimGroupRef>)> {
-    Ok((crate::scim::user(r)?, crate::rows::user_groups_json(r, "groups_json")?))
+fn user_and_groups(r: &sqlx::any::AnyRow) -> Result<(ScimUser, i64, Vec<ScimGroupRef>)> {
+    Ok((
+        crate::scim::user(r)?,
+        crate::rows::i(r, "total_n")?,
+        crate::rows::user_groups_json(r, "groups_json")?,
+    ))
 }
 
 /// Ends a SCIM list query after its `ORDER BY <key> ASC|DESC`: resources without the value
