@@ -7,7 +7,9 @@ use crate::sql::Sql;
 use crate::{Db, SqlTx};
 use gatehouse_core::ids::{AccountId, OrgId};
 use gatehouse_core::ports::{TwoStepReads, TwoStepTx};
-use gatehouse_core::two_step::{Ceremony, CeremonyPurpose, PendingSignIn, PendingTotp, SecurityKey, TotpAuthenticator};
+use gatehouse_core::two_step::{
+    Ceremony, CeremonyPurpose, Method, PendingSignIn, PendingTotp, SecurityKey, TotpAuthenticator,
+};
 use gatehouse_core::{CoreError, Result, Timestamp};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -139,6 +141,40 @@ impl<C: DerefMut<Target = AnyConnection> + Send> TwoStepReads for Db<C> {
         q.push(KEY_COLS);
         q.push(" FROM security_keys WHERE credential_id = ").bind(credential_id);
         self.one(&q, security_key).await
+    }
+
+    async fn list_two_step_methods(&mut self, accounts: &[AccountId]) -> Result<Vec<(AccountId, Method)>> {
+        if accounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = accounts.iter().map(ToString::to_string).collect();
+        let mut q = Sql::new("");
+        for (n, (table, method, condition)) in [
+            ("totp_authenticators", Method::Totp, " AND confirmed_at IS NOT NULL"),
+            ("security_keys", Method::SecurityKey, ""),
+            ("recovery_codes", Method::RecoveryCode, " AND used_at IS NULL"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if n > 0 {
+                q.push(" UNION ");
+            }
+            q.push("SELECT DISTINCT account_id, ").bind(method.as_str());
+            q.push(" AS method FROM ").push(table).push(" WHERE account_id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind(id.clone());
+            }
+            q.push(")").push(condition);
+        }
+        self.all(&q, |r| {
+            let method = Method::parse(&rows::s(r, "method")?).ok_or_else(|| corrupt("method"))?;
+            Ok((account(r, "account_id")?, method))
+        })
+        .await
     }
 
     async fn count_recovery_codes(&mut self, a: AccountId) -> Result<i64> {

@@ -260,6 +260,24 @@ impl<S: Store> Auth<S> {
         enrolment(&mut r, account).await
     }
 
+    /// The methods of each of these accounts, for the lists of the organization that manages
+    /// them (the caller passes only accounts it manages; no secret is read).
+    pub async fn two_step_methods_of(
+        &self,
+        _admin: &OrgAdmin,
+        managed: &[AccountId],
+    ) -> Result<std::collections::HashMap<AccountId, Vec<Method>>> {
+        let mut by_account: std::collections::HashMap<AccountId, Vec<Method>> =
+            managed.iter().map(|a| (*a, Vec::new())).collect();
+        for (account, method) in self.store.reader().await?.list_two_step_methods(managed).await? {
+            by_account.entry(account).or_default().push(method);
+        }
+        for methods in by_account.values_mut() {
+            methods.sort();
+        }
+        Ok(by_account)
+    }
+
     /// Removes every second step of an account the organization manages (its person lost
     /// their phone or key): the app, keys, recovery codes and any sign-in waiting for a
     /// second step. The person signs in with their password alone until they enrol again,

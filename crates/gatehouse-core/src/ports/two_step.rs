@@ -17,6 +17,11 @@ pub trait TwoStepReads {
     fn list_security_keys(&mut self, account: AccountId) -> impl Future<Output = Result<Vec<SecurityKey>>> + Send;
     /// The security key of this credential id (base64url), whoever's it is.
     fn find_security_key(&mut self, credential_id: &str) -> impl Future<Output = Result<Option<SecurityKey>>> + Send;
+    /// The methods each of `accounts` has (an app, keys, unused recovery codes), for lists.
+    fn list_two_step_methods(
+        &mut self,
+        accounts: &[AccountId],
+    ) -> impl Future<Output = Result<Vec<(AccountId, crate::two_step::Method)>>> + Send;
     /// How many of the account's recovery codes are unused.
     fn count_recovery_codes(&mut self, account: AccountId) -> impl Future<Output = Result<i64>> + Send;
     /// The pending sign-in of this token digest, unexpired at `now`.

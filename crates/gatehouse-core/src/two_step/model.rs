@@ -4,7 +4,7 @@ use crate::Timestamp;
 use crate::ids::{AccountId, OrgId};
 
 /// A second step a person can take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// A code from an authenticator app.

@@ -45,6 +45,11 @@ pub struct AccountResponse {
     /// organization that manages the account sees it; for any other it is absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<PasswordResponse>,
+    /// The second steps the account has enrolled (`totp`, `security_key`, `recovery_code`;
+    /// empty: none). Only the organization that manages the account sees them; details at
+    /// `/accounts/{id}/two-step`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub two_step: Option<Vec<String>>,
 }
 
 /// What was measured of a password when it was set. Never the password, nor anything else
@@ -88,6 +93,7 @@ impl From<OrgAccount> for AccountResponse {
         let password = a.password_seen().map(PasswordResponse::from);
         Self {
             password,
+            two_step: None,
             id: a.account.id.to_string(),
             email: a.account.email,
             display_name: a.account.display_name,
@@ -242,7 +248,17 @@ pub async fn list(
     let filter = q.filter()?;
     let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
     let p = st.services.accounts.list(&admin, &filter, &page).await?;
-    Ok(Json(AccountList::from_page(p, AccountResponse::from)))
+    let managed: Vec<AccountId> = p.items.iter().filter(|a| a.is_managed).map(|a| a.account.id).collect();
+    let methods = st.signin.two_step_methods_of(&admin, &managed).await?;
+    Ok(Json(AccountList::from_page(p, |a| {
+        let id = a.account.id;
+        AccountResponse {
+            two_step: methods
+                .get(&id)
+                .map(|m| m.iter().map(|m| m.as_str().to_owned()).collect()),
+            ..AccountResponse::from(a)
+        }
+    })))
 }
 
 /// Creates an account, managed by the organization when it verified the email's domain
@@ -271,7 +287,18 @@ pub async fn get(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<AccountDetailResponse>> {
     let id = path_id(&id, "account", AccountId::parse)?;
-    Ok(Json(st.services.accounts.get(&admin, id).await?.into()))
+    let detail = st.services.accounts.get(&admin, id).await?;
+    let managed = if detail.account.is_managed {
+        vec![id]
+    } else {
+        Vec::new()
+    };
+    let mut methods = st.signin.two_step_methods_of(&admin, &managed).await?;
+    let mut answer = AccountDetailResponse::from(detail);
+    answer.account.two_step = methods
+        .remove(&id)
+        .map(|m| m.iter().map(|m| m.as_str().to_owned()).collect());
+    Ok(Json(answer))
 }
 
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/accounts/{id}", tag = "accounts", security(("api_key" = [])),

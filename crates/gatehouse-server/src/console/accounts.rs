@@ -22,6 +22,8 @@ pub struct AccountRow {
     status: String,
     managed: bool,
     billable: bool,
+    /// Two-step verification of a managed account ("On", "Off"), or "" for any other.
+    two_step: &'static str,
 }
 
 #[derive(Template)]
@@ -89,10 +91,22 @@ async fn build(
     };
     let page = PageRequest::parse(q.cursor.as_deref(), Some(50)).unwrap_or_else(|_| PageRequest::first(50));
     let list = st.services.accounts.list(&console.admin, &filter, &page).await?;
+    let managed_ids: Vec<AccountId> = list
+        .items
+        .iter()
+        .filter(|a| a.is_managed)
+        .map(|a| a.account.id)
+        .collect();
+    let methods = st.signin.two_step_methods_of(&console.admin, &managed_ids).await?;
     let rows = list
         .items
         .into_iter()
         .map(|a| AccountRow {
+            two_step: match methods.get(&a.account.id) {
+                Some(m) if m.iter().any(|m| *m != gatehouse_core::two_step::Method::RecoveryCode) => "On",
+                Some(_) => "Off",
+                None => "",
+            },
             billable: a.billable(),
             id: a.account.id.to_string(),
             name: a.account.display_name,

@@ -333,11 +333,32 @@ async fn the_managing_org_sees_the_methods_and_resets_them(app: TestApp) {
         !text.contains("sealed") && !text.contains(&codes[0]),
         "no secret: {text}"
     );
+    // The account lists and reads show the methods of managed accounts only.
+    let (_, pat) = app.signed_in_member(&org, "pat@elsewhere.test", PASSWORD).await;
+    let listed = app.get(&org, "/accounts").await.json;
+    let row = |id: &str| {
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(row(&id)["two_step"], json!(["totp", "recovery_code"]), "{listed}");
+    assert!(row(&pat).get("two_step").is_none(), "not managed: nothing shown");
+    let read = app.get(&org, &format!("/accounts/{id}")).await.json;
+    assert_eq!(read["two_step"], json!(["totp", "recovery_code"]), "{read}");
+    let (console, _) = app.console(&org).await;
+    let page = console
+        .get(&format!("/admin/orgs/{}/accounts?scope=managed", org.id))
+        .await;
+    assert!(page.body.contains("<th scope=\"col\">Two-step</th>"), "{}", page.body);
+    assert!(page.body.contains("<td>On</td>"), "{}", page.body);
     // Another org sees nothing; an account it knows without managing it is refused.
     let other = app.create_org("Other").await;
     assert_eq!(app.get(&other, &path).await.status, StatusCode::NOT_FOUND);
-    let (_, member) = app.signed_in_member(&org, "pat@elsewhere.test", PASSWORD).await;
-    let unmanaged = app.delete(&org, &format!("/accounts/{member}/two-step")).await;
+    let unmanaged = app.delete(&org, &format!("/accounts/{pat}/two-step")).await;
     assert_eq!(unmanaged.status, StatusCode::FORBIDDEN);
     assert_eq!(unmanaged.json["code"], "account_not_managed", "{}", unmanaged.text);
     // The reset removes every method, is audited and mailed; the password alone signs in.
