@@ -411,14 +411,19 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
                 self.int(&total_q, "n").await?
             }
         };
-        let mut items = Vec::with_capacity(rows.len());
-        let mut memberships = Vec::new();
-        for (user, _, refs) in rows {
-            memberships.extend(refs.into_iter().map(|g| (user.account_id, g)));
-            items.push(user);
-        }
-        Ok((ScimPage { total, items }, memberships))
+        Ok(split_rows(rows, total))
     }
+}
+
+/// The page's users and, apart, each one's groups.
+fn split_rows(rows: Vec<(ScimUser, i64, Vec<ScimGroupRef>)>, total: i64) -> gatehouse_core::ports::UsersWithGroups {
+    let mut items = Vec::with_capacity(rows.len());
+    let mut memberships = Vec::new();
+    for (user, _, refs) in rows {
+        memberships.extend(refs.into_iter().map(|g| (user.account_id, g)));
+        items.push(user);
+    }
+    (ScimPage { total, items }, memberships)
 }
 
 fn user_and_groups(r: &sqlx::any::AnyRow) -> Result<(ScimUser, i64, Vec<ScimGroupRef>)> {
