@@ -138,7 +138,6 @@ async fn an_authenticator_app_is_enrolled_with_a_first_code_and_asked_for_at_sig
     assert!(amrs.contains(&json!(["pwd", "otp", "mfa"])), "{amrs:?}");
     let signed = events(&app, &org, "auth.signed_in").await;
     assert_eq!(signed[0]["changes"]["after"]["amr"], json!(["pwd", "otp", "mfa"]));
-    let _ = PASSWORD;
 }
 
 async fn stored_text(app: &TestApp, sql: &'static str) -> String {
