@@ -41,16 +41,15 @@ impl<S: Store> Auth<S> {
         if enrolment.is_enrolled() || !self.policy.require_second_step {
             return Err(not_offered());
         }
-        if let Some((_, until)) = &pending.email_code
-            && until.millis() - now.millis() > (EMAIL_CODE_SECS - RESEND_SECS) * 1000
-        {
-            return Err(CoreError::RateLimited {
-                retry_after_secs: u64::try_from(
-                    (until.millis() - now.millis()) / 1000 - (EMAIL_CODE_SECS - RESEND_SECS),
-                )
-                .unwrap_or(1)
-                .max(1),
-            });
+        // The last code was mailed when its life began.
+        if let Some((_, until)) = &pending.email_code {
+            let resend_at = until.millis() - (EMAIL_CODE_SECS - RESEND_SECS) * 1000;
+            if now.millis() < resend_at {
+                let wait = u64::try_from(resend_at - now.millis()).unwrap_or(1000);
+                return Err(CoreError::RateLimited {
+                    retry_after_secs: wait.div_ceil(1000).max(1),
+                });
+            }
         }
         let code = six_digits()?;
         let stored = mailed_code_digest(&code).ok_or_else(|| CoreError::internal("a mailed code"))?;

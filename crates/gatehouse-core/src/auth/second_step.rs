@@ -97,11 +97,12 @@ pub(crate) async fn enrolment<R: TwoStepReads + Send>(r: &mut R, account: crate:
 }
 
 impl<S: Store> Auth<S> {
-    /// The methods the account's second step offers: what it enrolled; with nothing enrolled,
-    /// a mailed code when every sign-in needs a second step, else none (no second step).
-    fn offered(&self, e: &Enrolment) -> Vec<Method> {
-        if e.is_enrolled() {
-            e.methods()
+    /// The methods the account's second step offers, from those it enrolled (in their order):
+    /// those; with no app or key, a mailed code when every sign-in needs a second step, else
+    /// none (no second step).
+    fn offered(&self, enrolled: Vec<Method>) -> Vec<Method> {
+        if crate::two_step::enrolled(&enrolled) {
+            enrolled
         } else if self.policy.require_second_step {
             vec![Method::EmailCode]
         } else {
@@ -109,10 +110,20 @@ impl<S: Store> Auth<S> {
         }
     }
 
-    /// Whether the account's sign-in has a second step, and which methods it offers.
+    /// Whether the account's sign-in has a second step, and which methods it offers: one query
+    /// on every sign-in that passed its password.
     pub(super) async fn second_step_methods(&self, account: &Account) -> Result<Vec<Method>> {
-        let e = enrolment(&mut self.store.reader().await?, account.id).await?;
-        Ok(self.offered(&e))
+        let mut methods: Vec<Method> = self
+            .store
+            .reader()
+            .await?
+            .list_two_step_methods(&[account.id])
+            .await?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
+        methods.sort();
+        Ok(self.offered(methods))
     }
 
     /// Leaves a pending sign-in for an account whose password passed: the password's attempt
@@ -160,7 +171,7 @@ impl<S: Store> Auth<S> {
         };
         let enrolment = enrolment(&mut r, account.id).await?;
         Ok(Some(PendingView {
-            methods: self.offered(&enrolment),
+            methods: self.offered(enrolment.methods()),
             account,
             enrolment,
             code_mailed: p.email_code.is_some(),
@@ -173,7 +184,7 @@ impl<S: Store> Auth<S> {
     pub async fn second_step_attempt(&self, token: &str, meta: &RequestMeta) -> Result<SecondStepAttempt> {
         let now = self.clock.now();
         let digest = secret::digest(token);
-        let pending = {
+        let (p, account) = {
             let mut r = self.store.reader().await?;
             let p = r.find_pending_signin(&digest, now).await?.ok_or_else(expired)?;
             let account = r.find_account(p.account_id).await?.ok_or_else(expired)?;
@@ -182,7 +193,6 @@ impl<S: Store> Auth<S> {
             }
             (p, account)
         };
-        let (p, account) = pending;
         let keys = ThrottleKeys::new(&account.email, meta);
         let admission = self.admit(self.sign_in_limits(&keys), now).await?;
         let mut tx = self.store.begin().await?;

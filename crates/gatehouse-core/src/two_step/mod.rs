@@ -11,7 +11,7 @@ pub mod recovery;
 pub mod totp;
 
 pub use model::{
-    Ceremony, CeremonyPurpose, Enrolment, Method, PendingSignIn, PendingTotp, SecurityKey, TotpAuthenticator,
+    Ceremony, CeremonyPurpose, Enrolment, Method, PendingSignIn, PendingTotp, SecurityKey, TotpAuthenticator, enrolled,
     totp_context,
 };
 

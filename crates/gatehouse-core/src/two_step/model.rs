@@ -139,6 +139,12 @@ pub struct PendingSignIn {
     pub email_code: Option<(String, Timestamp)>,
 }
 
+/// Whether these methods are a second step of their own: an app or a key. Recovery codes back
+/// one up; they are not one by themselves.
+pub fn enrolled(methods: &[Method]) -> bool {
+    methods.iter().any(|m| matches!(m, Method::Totp | Method::SecurityKey))
+}
+
 /// What an account has enrolled, without any secret: the person's page, the console and the
 /// API show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -151,10 +157,9 @@ pub struct Enrolment {
 }
 
 impl Enrolment {
-    /// Whether the account has a second step of its own (recovery codes back one up; they are
-    /// not one by themselves).
+    /// Whether the account has a second step of its own (see [`enrolled`]).
     pub fn is_enrolled(&self) -> bool {
-        self.totp.is_some() || !self.security_keys.is_empty()
+        enrolled(&self.methods())
     }
 
     /// The methods enrolled, for lists and events.

@@ -103,7 +103,7 @@ async fn build(
         .into_iter()
         .map(|a| AccountRow {
             two_step: match methods.get(&a.account.id) {
-                Some(m) if m.iter().any(|m| *m != gatehouse_core::two_step::Method::RecoveryCode) => "On",
+                Some(m) if gatehouse_core::two_step::enrolled(m) => "On",
                 Some(_) => "Off",
                 None => "",
             },
