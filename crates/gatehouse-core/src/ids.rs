@@ -80,6 +80,8 @@ id_type!(/// A product session: one sign-in of an account to a client, and every
     GrantId, "grant_id");
 id_type!(/// An organization's identity provider (SAML 2.0 or OpenID Connect) that people sign in with.
     IdpId, "idp_id");
+id_type!(/// An authentication policy: the security rules of a set of an organization's managed accounts.
+    PolicyId, "policy_id");
 
 /// A person's API token. Unlike the other ids, not necessarily a UUID: it is the text the
 /// token was stored with, at most 64 characters.

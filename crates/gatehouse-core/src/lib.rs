@@ -18,6 +18,7 @@ pub mod model;
 pub mod notices;
 pub mod oauth;
 pub mod page;
+pub mod policy;
 pub mod ports;
 pub mod product;
 pub mod sealing;

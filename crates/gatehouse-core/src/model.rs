@@ -262,6 +262,9 @@ pub struct Session {
     /// How the person proved who they are (RFC 8176 values: `pwd`, `otp`, `hwk`, `swk`,
     /// `mfa`); empty when an identity provider vouched for them.
     pub amr: Vec<String>,
+    /// The session's own idle timeout in seconds, from its account's policy; `None`: the
+    /// server's.
+    pub idle_secs: Option<i64>,
 }
 
 /// One of a person's own live sessions, as their account page lists it.

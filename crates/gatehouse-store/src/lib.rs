@@ -25,6 +25,7 @@ mod notices;
 mod oauth;
 mod oauth_grants;
 mod orgs;
+mod policies;
 mod provisioned;
 mod rows;
 mod scim;

@@ -78,6 +78,7 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0019_identity_providers.sql"),
     ),
     ("0020_two_step", include_str!("../migrations/sqlite/0020_two_step.sql")),
+    ("0021_policies", include_str!("../migrations/sqlite/0021_policies.sql")),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -152,6 +153,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
         "0020_two_step",
         include_str!("../migrations/postgres/0020_two_step.sql"),
     ),
+    (
+        "0021_policies",
+        include_str!("../migrations/postgres/0021_policies.sql"),
+    ),
 ];
 
 /// The migrations written for this engine, in order.
@@ -214,6 +219,11 @@ async fn data_step(name: &str, d: Dialect, conn: &mut sqlx::AnyConnection) -> Re
         "0013_managed_by_verified_domain" => crate::management::unmanage_without_verified_domain(conn, d)
             .await
             .map(|n| tracing::info!(accounts = n, "unmanaged accounts without a verified domain")),
+        // Every organization gets its default policy, which takes over the per-provider SSO
+        // switch: see `policies::create_default_policies`.
+        "0021_policies" => crate::policies::create_default_policies(conn, d)
+            .await
+            .map(|n| tracing::info!(organizations = n, "created default authentication policies")),
         _ => Ok(()),
     }
 }
@@ -413,7 +423,7 @@ mod tests {
         assert_eq!(a1.get::<Option<i64>, _>(1), None, "nobody may carry its deletion out");
         let events = sqlx::query(
             "SELECT e.org_id, e.action, e.actor_type, e.changes, e.search_text, t.target_id FROM audit_events e \
-             JOIN audit_targets t ON t.event_id = e.id",
+             JOIN audit_targets t ON t.event_id = e.id WHERE e.action <> 'policy.created'",
         )
         .fetch_all(&pool)
         .await

@@ -119,7 +119,7 @@ pub(crate) fn org_account(r: &AnyRow) -> Result<OrgAccount> {
 }
 
 /// `password_facts_cols!`: no password, one set before facts were measured, or its facts.
-fn password_state(r: &AnyRow) -> Result<PasswordState> {
+pub(crate) fn password_state(r: &AnyRow) -> Result<PasswordState> {
     if i(r, "has_password")? == 0 {
         return Ok(PasswordState::None);
     }
@@ -284,6 +284,7 @@ pub(crate) fn session(r: &AnyRow) -> Result<Session> {
         ip: os(r, "ip")?,
         user_agent: os(r, "user_agent")?,
         amr: serde_json::from_str(&s(r, "amr")?).map_err(|_| CoreError::Internal("stored amr is not valid".into()))?,
+        idle_secs: r.try_get::<Option<i64>, _>("idle_secs").map_err(db_err)?,
     })
 }
 

@@ -55,7 +55,8 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SigninReads for Db<C> {
         let q = Sql::new(concat!(
             "SELECT ",
             session_cols!(),
-            " FROM sessions WHERE account_id = $1 AND expires_at > $2 AND last_seen_at > $3 ORDER BY created_at, id"
+            " FROM sessions WHERE account_id = $1 AND expires_at > $2 AND ((idle_secs IS NULL AND last_seen_at > $3) \
+             OR (idle_secs IS NOT NULL AND last_seen_at + idle_secs * 1000 > $2)) ORDER BY created_at, id"
         ))
         .with(account.to_string())
         .with(now.millis())
@@ -91,7 +92,7 @@ impl SigninTx for SqlTx {
     async fn insert_session(&mut self, digest: &str, s: &Session, meta: &RequestMeta) -> Result<()> {
         let q = Sql::new(
             "INSERT INTO sessions (digest, id, account_id, csrf, created_at, last_seen_at, expires_at, ip, \
-             user_agent, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             user_agent, amr, idle_secs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .with(digest)
         .with(s.id.to_string())
@@ -102,7 +103,8 @@ impl SigninTx for SqlTx {
         .with(s.expires_at.millis())
         .with(meta.ip.clone())
         .with(meta.user_agent.clone())
-        .with(serde_json::to_string(&s.amr).map_err(CoreError::internal)?);
+        .with(serde_json::to_string(&s.amr).map_err(CoreError::internal)?)
+        .with(s.idle_secs);
         self.exec(&q).await?;
         Ok(())
     }
@@ -230,6 +232,22 @@ impl PasswordTx for SqlTx {
         facts: &PasswordFacts,
         generation: i64,
     ) -> Result<bool> {
+        // The password being replaced joins the history a policy's "no reuse" rule reads (the
+        // last 24 are kept: the most a policy may ask for), under the same generation check.
+        let kept = Sql::new(
+            "INSERT INTO password_history (account_id, hash, replaced_at) SELECT id, password_hash, $3 \
+             FROM accounts WHERE id = $1 AND password_generation = $2 AND password_hash IS NOT NULL",
+        )
+        .with(account.to_string())
+        .with(generation)
+        .with(facts.set_at.millis());
+        self.exec(&kept).await?;
+        let prune = Sql::new(
+            "DELETE FROM password_history WHERE account_id = $1 AND replaced_at < (SELECT MIN(h.replaced_at) FROM \
+             (SELECT replaced_at FROM password_history WHERE account_id = $1 ORDER BY replaced_at DESC LIMIT 24) h)",
+        )
+        .with(account.to_string());
+        self.exec(&prune).await?;
         // Conditional on the generation: of two links used at once, the second finds it moved on.
         // The facts go in the same statement as the hash: they always describe the password set.
         let q = Sql::new(
@@ -250,9 +268,12 @@ impl PasswordTx for SqlTx {
 
 impl SigninUpkeepTx for SqlTx {
     async fn prune_signin(&mut self, now: Timestamp, idle_since: Timestamp) -> Result<SigninPruned> {
-        let sessions = Sql::new("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
-            .with(now.millis())
-            .with(idle_since.millis());
+        let sessions = Sql::new(
+            "DELETE FROM sessions WHERE expires_at <= $1 OR (idle_secs IS NULL AND last_seen_at <= $2) \
+             OR (idle_secs IS NOT NULL AND last_seen_at + idle_secs * 1000 <= $1)",
+        )
+        .with(now.millis())
+        .with(idle_since.millis());
         let resets = Sql::new(
             "DELETE FROM password_resets WHERE expires_at <= $1 OR used_at IS NOT NULL \
                OR generation <> (SELECT a.password_generation FROM accounts a WHERE a.id = password_resets.account_id)",

@@ -12,8 +12,13 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::ops::DerefMut;
 
-const IDP_COLS: &str = "i.id, i.org_id, i.name, i.enforced, i.allow_idp_initiated, i.map_groups, i.settings, \
-                        i.sealed_secret, i.created_at, i.updated_at";
+/// `enforced` is what the organization's default policy says of the provider (policies took
+/// over the per-provider switch, whose column is no longer read): single sign-on enforced
+/// through it by name, or through each member's domain's provider.
+const IDP_COLS: &str = "i.id, i.org_id, i.name, CAST(CASE WHEN EXISTS (SELECT 1 FROM auth_policies ep WHERE \
+                        ep.org_id = i.org_id AND ep.is_default = 1 AND ep.sso_enforced = 1 AND \
+                        (ep.sso_idp_id IS NULL OR ep.sso_idp_id = i.id)) THEN 1 ELSE 0 END AS BIGINT) AS enforced, \
+                        i.allow_idp_initiated, i.map_groups, i.settings, i.sealed_secret, i.created_at, i.updated_at";
 
 /// A whole statement with its one `$1` bound to `v`.
 fn one_arg(text: &'static str, v: impl Into<crate::sql::Arg>) -> Sql {

@@ -8,7 +8,7 @@ use crate::{Db, SqlTx};
 use gatehouse_core::ids::{AccountId, OrgId};
 use gatehouse_core::ports::{TwoStepReads, TwoStepTx};
 use gatehouse_core::two_step::{
-    Ceremony, CeremonyPurpose, Method, PendingSignIn, PendingTotp, SecurityKey, TotpAuthenticator,
+    Ceremony, CeremonyPurpose, Method, PendingSignIn, PendingStage, PendingTotp, SecurityKey, TotpAuthenticator,
 };
 use gatehouse_core::{CoreError, Result, Timestamp};
 use sqlx::AnyConnection;
@@ -19,8 +19,8 @@ const KEY_COLS: &str =
     "id, account_id, credential_id, name, passkey, counter, backup_eligible, created_at, last_used_at";
 const TOTP_COLS: &str =
     "account_id, id, sealed_key, confirmed_at, last_step, pending_id, pending_sealed_key, pending_at";
-const PENDING_COLS: &str =
-    "digest, account_id, break_glass_org, created_at, expires_at, attempts, email_code_digest, email_code_expires_at";
+const PENDING_COLS: &str = "digest, account_id, break_glass_org, created_at, expires_at, attempts, email_code_digest, email_code_expires_at, \
+     stage, password_due, amr";
 
 fn corrupt(what: &str) -> CoreError {
     CoreError::Internal(format!("stored {what} is not valid"))
@@ -108,6 +108,9 @@ fn pending(r: &AnyRow) -> Result<PendingSignIn> {
         expires_at: ts(r, "expires_at")?,
         attempts: rows::i(r, "attempts")?,
         email_code,
+        stage: PendingStage::parse(&rows::s(r, "stage")?).ok_or_else(|| corrupt("pending stage"))?,
+        password_due: rows::i(r, "password_due")? == 1,
+        amr: serde_json::from_str(&rows::s(r, "amr")?).map_err(|_| corrupt("pending amr"))?,
     })
 }
 
@@ -346,15 +349,18 @@ impl TwoStepTx for SqlTx {
 
     async fn insert_pending_signin(&mut self, p: &PendingSignIn) -> Result<()> {
         let q = Sql::new(
-            "INSERT INTO pending_signins (digest, account_id, break_glass_org, created_at, expires_at, attempts) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO pending_signins (digest, account_id, break_glass_org, created_at, expires_at, attempts, \
+             stage, password_due, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .with(p.digest.clone())
         .with(p.account_id.to_string())
         .with(p.break_glass.map(|o| o.to_string()))
         .with(p.created_at.millis())
         .with(p.expires_at.millis())
-        .with(p.attempts);
+        .with(p.attempts)
+        .with(p.stage.as_str())
+        .with(i64::from(p.password_due))
+        .with(serde_json::to_string(&p.amr).map_err(CoreError::internal)?);
         self.exec(&q).await?;
         Ok(())
     }

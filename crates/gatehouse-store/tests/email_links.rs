@@ -141,6 +141,7 @@ async fn expired_links_are_pruned_and_an_address_change_drops_its_proof(engine: 
             ip: None,
             user_agent: None,
             amr: vec!["pwd".into()],
+            idle_secs: None,
             account_id: a.id,
             csrf: "c".into(),
             created_at: t(0),

@@ -157,6 +157,7 @@ fn session(account: AccountId, created: i64, seen: i64) -> Session {
         ip: Some("192.0.2.1".into()),
         user_agent: Some("Firefox".into()),
         amr: vec!["pwd".into()],
+        idle_secs: None,
     }
 }
 

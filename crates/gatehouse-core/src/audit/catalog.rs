@@ -24,6 +24,7 @@ pub enum Category {
     IdentityProviders,
     SingleSignOn,
     TwoStepVerification,
+    Policies,
 }
 
 impl Category {
@@ -48,6 +49,7 @@ impl Category {
             Self::IdentityProviders => "identity_providers",
             Self::SingleSignOn => "single_sign_on",
             Self::TwoStepVerification => "two_step_verification",
+            Self::Policies => "policies",
         }
     }
 }
@@ -216,6 +218,14 @@ catalog! {
     TwoStepRecoveryCodesGenerated => "two_step.recovery_codes_generated", TwoStepVerification, Medium, "A person's recovery codes were made anew (the earlier ones stopped working)";
     TwoStepRecoveryCodeUsed => "two_step.recovery_code_used", TwoStepVerification, High, "A person signed in with one of their recovery codes";
     TwoStepReset => "two_step.reset", TwoStepVerification, High, "An admin of the managing organization removed every second step of an account";
+    PolicyCreated => "policy.created", Policies, High, "An authentication policy was added";
+    PolicyUpdated => "policy.updated", Policies, High, "An authentication policy's name or rules changed (the event has both)";
+    PolicyDeleted => "policy.deleted", Policies, High, "An authentication policy was deleted; its members joined the default policy";
+    PolicyDefaultChanged => "policy.default_changed", Policies, High, "Another policy became the default that new managed accounts join";
+    PolicyMemberMoved => "policy.member_moved", Policies, Medium, "A managed account moved to another authentication policy";
+    PolicySessionsEnded => "policy.sessions_ended", Policies, Medium, "An admin ended every session of a policy's members so its new session rules apply at once";
+    PolicyExternalUpdated => "policy.external_updated", Policies, High, "The rules for people the organization gives access but does not manage changed";
+    AuthPasswordChangeRequired => "auth.password_change_required", SignIn, Low, "A sign-in asked for a new password: the account's password expired or no longer meets its policy";
 }
 
 impl AuditAction {
@@ -283,6 +293,7 @@ mod tests {
                 "identity_provider" => Category::IdentityProviders,
                 "sso" => Category::SingleSignOn,
                 "two_step" => Category::TwoStepVerification,
+                "policy" => Category::Policies,
                 other => panic!("no category for {other}"),
             };
             assert_eq!(a.category(), expected, "{}", a.name());

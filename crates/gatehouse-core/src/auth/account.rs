@@ -5,7 +5,6 @@
 
 use super::audience::audience;
 use super::flow::FailureReason;
-use super::password_facts::PasswordFacts;
 use super::passwords::check_password;
 use super::service::Auth;
 use super::sessions::sign_out_everywhere;
@@ -67,7 +66,16 @@ impl<S: Store> Auth<S> {
         };
         let account = me.account();
         let now = self.clock.now();
-        let facts = PasswordFacts::measure(new, &[&account.email, &account.display_name], now);
+        let facts = self.measure(account, new, now);
+        if new == current {
+            return Err(CoreError::validation(
+                "password",
+                "must differ from your current password",
+            ));
+        }
+        let earlier = self.store.reader().await?.find_credentials(&account.email).await?;
+        self.check_policy_password(account, new, &facts, earlier.and_then(|c| c.password_hash))
+            .await?;
         let mut tx = self.store.begin().await?;
         if !tx.replace_password(account.id, &hash, &facts, generation).await? {
             return Err(CoreError::conflict(

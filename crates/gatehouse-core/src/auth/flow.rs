@@ -15,7 +15,16 @@ use crate::error::{CoreError, Result};
 use crate::model::Account;
 use crate::ports::prelude::*;
 use crate::sso::PasswordRule;
-use crate::two_step::Method;
+use crate::two_step::{Method, PendingStage};
+
+/// What a pending sign-in is left waiting for.
+#[derive(Debug, Clone)]
+pub(super) struct Next {
+    pub stage: PendingStage,
+    pub password_due: bool,
+    /// What the steps so far proved.
+    pub amr: Vec<String>,
+}
 
 /// The refusal of a password on a domain whose identity provider is enforced.
 pub fn sso_required() -> CoreError {
@@ -69,6 +78,8 @@ impl FailureReason {
 pub struct SecondStepDue {
     pub token: String,
     pub methods: Vec<Method>,
+    /// What the sign-in waits for: a second step, enrolment, or a new password.
+    pub stage: crate::two_step::PendingStage,
 }
 
 /// Where a sign-in stands after its password.
@@ -96,6 +107,9 @@ pub struct Authenticated {
     pub(super) break_glass: Option<crate::ids::OrgId>,
     /// How the person proved who they are (RFC 8176), recorded with the session.
     pub(super) amr: Vec<String>,
+    /// The password expired or its facts fail the account's policy: a new one is due before
+    /// the session opens.
+    pub(super) password_due: bool,
 }
 
 impl Authenticated {
@@ -113,6 +127,11 @@ impl Authenticated {
         &self.amr
     }
 
+    /// Whether a new password is due before the session opens.
+    pub fn password_due(&self) -> bool {
+        self.password_due
+    }
+
     pub(super) fn new(
         account: Account,
         pair_key: String,
@@ -120,6 +139,7 @@ impl Authenticated {
         at: Timestamp,
         break_glass: Option<crate::ids::OrgId>,
         amr: Vec<String>,
+        password_due: bool,
     ) -> Self {
         Self {
             account,
@@ -128,6 +148,7 @@ impl Authenticated {
             at,
             break_glass,
             amr,
+            password_due,
         }
     }
 
@@ -143,6 +164,7 @@ impl Authenticated {
             // RFC 8176 has no value for "another provider vouched"; the provider's own
             // methods are not carried over, so none is claimed.
             amr: Vec::new(),
+            password_due: false,
         }
     }
 }
@@ -181,10 +203,7 @@ impl<S: Store> Auth<S> {
         let enforced = idp.as_ref().is_some_and(|i| i.enforced);
         match checked.known {
             Some(account) if checked.accepted => {
-                let rule = match &idp {
-                    Some(i) => crate::sso::password_rule_under(&mut self.store.reader().await?, &account, i).await?,
-                    None => PasswordRule::Allowed,
-                };
+                let rule = crate::sso::password_rule(&mut self.store.reader().await?, &account).await?;
                 let break_glass = match rule {
                     PasswordRule::Allowed => None,
                     PasswordRule::BreakGlass { org, .. } => Some(org),
@@ -195,9 +214,20 @@ impl<S: Store> Auth<S> {
                         return Err(sso_required());
                     }
                 };
+                let demands = self.policy_demands(&account, password, now).await?;
                 let methods = self.second_step_methods(&account).await?;
-                if !methods.is_empty() {
-                    let due = self.begin_second_step(&account, break_glass, &admission, methods, now);
+                let stage = if demands.two_step && !crate::two_step::enrolled(&methods) {
+                    Some(PendingStage::Enrol)
+                } else {
+                    (!methods.is_empty()).then_some(PendingStage::SecondStep)
+                };
+                if let Some(stage) = stage {
+                    let next = Next {
+                        stage,
+                        password_due: demands.password_due,
+                        amr: crate::two_step::amr::password(),
+                    };
+                    let due = self.begin_second_step(&account, break_glass, &admission, methods, next, now);
                     return Ok(Progress::SecondStep(due.await?));
                 }
                 Ok(Progress::Done(Authenticated {
@@ -207,6 +237,7 @@ impl<S: Store> Auth<S> {
                     at: now,
                     break_glass,
                     amr: crate::two_step::amr::password(),
+                    password_due: demands.password_due,
                 }))
             }
             known => {

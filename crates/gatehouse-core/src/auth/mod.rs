@@ -15,6 +15,7 @@
 
 mod account;
 pub(crate) mod audience;
+mod demands;
 mod email_change;
 mod email_code;
 mod flow;
@@ -30,6 +31,7 @@ mod second_step;
 mod service;
 mod sessions;
 mod signup;
+mod stages;
 mod throttle;
 mod two_step;
 mod upkeep;

@@ -132,6 +132,7 @@ impl<S: Store> Auth<S> {
             now,
             break_glass,
             amr::passkey(key.backup_eligible),
+            false,
         ))
     }
 }

@@ -3,7 +3,6 @@
 //! generation it was issued for: once any link is used (the password changes), the others stop
 //! working.
 
-use super::password_facts::PasswordFacts;
 use super::passwords::check_password;
 use super::service::Auth;
 use super::sessions::sign_out_everywhere;
@@ -106,8 +105,16 @@ impl<S: Store> Auth<S> {
         };
         check_password(password)?;
         let owner = reader.find_account(ticket.account).await?.ok_or_else(link_expired)?;
+        let current = reader
+            .find_credentials(&owner.email)
+            .await?
+            .and_then(|c| c.password_hash);
         drop(reader);
-        let facts = PasswordFacts::measure(password, &[&owner.email, &owner.display_name], now);
+        let facts = self.measure(&owner, password, now);
+        if let Err(e) = self.check_policy_password(&owner, password, &facts, current).await {
+            self.refund(&admission).await?;
+            return Err(e);
+        }
         let hash = match self.hash_password(password).await {
             Err(e @ CoreError::Overloaded { .. }) => {
                 self.refund(&admission).await?;

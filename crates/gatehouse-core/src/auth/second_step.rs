@@ -10,7 +10,7 @@
 //! and a security key's counter are each spent by one conditional statement in the
 //! transaction that takes the pending sign-in, so two posts at once cannot both pass.
 
-use super::flow::{Authenticated, SecondStepDue};
+use super::flow::{Authenticated, Next, SecondStepDue};
 use super::service::Auth;
 use super::throttle::{Admission, ThrottleKeys, refund_in};
 use crate::Timestamp;
@@ -21,7 +21,7 @@ use crate::model::Account;
 use crate::ports::prelude::*;
 use crate::product::AccountStatus;
 use crate::sealing::KeyRing;
-use crate::two_step::{Enrolment, Method, PendingSignIn, amr, recovery, totp, totp_context};
+use crate::two_step::{Enrolment, Method, PendingSignIn, PendingStage, amr, recovery, totp, totp_context};
 use crate::{ids::OrgId, secret};
 
 /// How long a pending sign-in waits for its second step.
@@ -38,16 +38,18 @@ pub struct PendingView {
     pub methods: Vec<Method>,
     /// A code was mailed for this sign-in.
     pub code_mailed: bool,
+    /// What the sign-in waits for.
+    pub stage: PendingStage,
 }
 
 /// A counted attempt at the second step, not yet checked.
 #[derive(Debug)]
 pub struct SecondStepAttempt {
-    pending: PendingSignIn,
-    account: Account,
-    admission: Admission,
-    pair_key: String,
-    at: Timestamp,
+    pub(super) pending: PendingSignIn,
+    pub(super) account: Account,
+    pub(super) admission: Admission,
+    pub(super) pair_key: String,
+    pub(super) at: Timestamp,
 }
 
 impl SecondStepAttempt {
@@ -68,7 +70,7 @@ pub struct VerifiedKey {
     pub passkey: String,
 }
 
-fn expired() -> CoreError {
+pub(super) fn expired() -> CoreError {
     CoreError::Unauthenticated {
         code: "sign_in_expired",
         message: "This sign-in has expired. Sign in again.".into(),
@@ -134,6 +136,7 @@ impl<S: Store> Auth<S> {
         break_glass: Option<OrgId>,
         admission: &Admission,
         methods: Vec<Method>,
+        next: Next,
         now: Timestamp,
     ) -> Result<SecondStepDue> {
         let token = secret::mint("ghp")?;
@@ -145,6 +148,9 @@ impl<S: Store> Auth<S> {
             expires_at: now.plus_secs(PENDING_SECS),
             attempts: 0,
             email_code: None,
+            stage: next.stage,
+            password_due: next.password_due,
+            amr: next.amr,
         };
         let mut tx = self.store.begin().await?;
         refund_in(&mut tx, admission).await?;
@@ -153,6 +159,7 @@ impl<S: Store> Auth<S> {
         Ok(SecondStepDue {
             token: token.value,
             methods,
+            stage: next.stage,
         })
     }
 
@@ -175,6 +182,7 @@ impl<S: Store> Auth<S> {
             account,
             enrolment,
             code_mailed: p.email_code.is_some(),
+            stage: p.stage,
         }))
     }
 
@@ -226,6 +234,9 @@ impl<S: Store> Auth<S> {
         meta: &RequestMeta,
     ) -> Result<Authenticated> {
         let (account, now) = (attempt.account.id, attempt.at);
+        if attempt.pending.stage != PendingStage::SecondStep {
+            return Err(expired());
+        }
         let mut tx = self.store.begin().await?;
         let spent = match method {
             Method::Totp => match tx.find_totp(account).await? {
@@ -280,6 +291,9 @@ impl<S: Store> Auth<S> {
         verified: &VerifiedKey,
         meta: &RequestMeta,
     ) -> Result<Authenticated> {
+        if attempt.pending.stage != PendingStage::SecondStep {
+            return Err(expired());
+        }
         let mut tx = self.store.begin().await?;
         let key = tx.find_security_key(&verified.credential_id).await?;
         let spent = match &key {
@@ -299,7 +313,12 @@ impl<S: Store> Auth<S> {
 
     /// Takes the pending sign-in in the transaction that spent the second step, and hands
     /// back the authenticated account.
-    async fn complete(&self, mut tx: S::Tx, attempt: SecondStepAttempt, amr: Vec<String>) -> Result<Authenticated> {
+    pub(super) async fn complete(
+        &self,
+        mut tx: S::Tx,
+        attempt: SecondStepAttempt,
+        amr: Vec<String>,
+    ) -> Result<Authenticated> {
         // Of two second steps at once, one takes the pending sign-in; the other's spend rolls back.
         if tx
             .take_pending_signin(&attempt.pending.digest, attempt.at)
@@ -316,6 +335,7 @@ impl<S: Store> Auth<S> {
             attempt.at,
             attempt.pending.break_glass,
             amr,
+            attempt.pending.password_due,
         ))
     }
 

@@ -57,6 +57,8 @@ pub struct Auth<S: Store> {
     pub(super) dummy_hash: String,
     /// The key of pre-session form tokens, shared through the database by every node.
     pub(super) form_key: Arc<FormKey>,
+    /// The operator's own list of common passwords (lower case), beside the bundled one.
+    pub(super) common_extra: Arc<std::collections::HashSet<String>>,
 }
 
 impl<S: Store> Clone for Auth<S> {
@@ -70,6 +72,7 @@ impl<S: Store> Clone for Auth<S> {
             public_url: self.public_url.clone(),
             dummy_hash: self.dummy_hash.clone(),
             form_key: self.form_key.clone(),
+            common_extra: self.common_extra.clone(),
         }
     }
 }
@@ -98,7 +101,16 @@ impl<S: Store> Auth<S> {
             public_url,
             dummy_hash,
             form_key,
+            common_extra: Arc::default(),
         })
+    }
+
+    /// Adds the operator's list of common passwords (any case; compared in lower case) to the
+    /// bundled one: a policy that refuses common passwords refuses these too.
+    #[must_use]
+    pub fn with_common_passwords(mut self, list: impl IntoIterator<Item = String>) -> Self {
+        self.common_extra = Arc::new(list.into_iter().map(|p| p.trim().to_lowercase()).collect());
+        self
     }
 
     /// The session and lockout rules in force.

@@ -27,6 +27,8 @@ pub struct OpenedSession {
     pub account: Account,
     /// The session's id (as people and admins see it).
     pub session_id: SessionId,
+    /// How long the session can last at most, in seconds (the cookie's age).
+    pub max_age_secs: i64,
 }
 
 impl<S: Store> Auth<S> {
@@ -41,18 +43,29 @@ impl<S: Store> Auth<S> {
         let account = done.into_account();
         let token = secret::mint("ghs")?;
         let csrf = secret::mint("csrf")?.value;
+        let mut tx = self.store.begin().await?;
+        // The lifetimes of the account's policy, else the server's.
+        let (absolute, own_idle) = match tx.find_policy_of(account.id).await? {
+            Some(p) => {
+                let (idle, absolute) = p
+                    .settings
+                    .session_secs(self.policy.idle_secs, self.policy.absolute_secs);
+                (absolute, Some(idle))
+            }
+            None => (self.policy.absolute_secs, None),
+        };
         let session = Session {
             id: SessionId::new(),
             account_id: account.id,
             csrf: csrf.clone(),
             created_at: now,
             last_seen_at: now,
-            expires_at: now.plus_secs(self.policy.absolute_secs),
+            expires_at: now.plus_secs(absolute),
             ip: meta.ip.clone(),
             user_agent: meta.user_agent.clone(),
             amr: amr.clone(),
+            idle_secs: own_idle,
         };
-        let mut tx = self.store.begin().await?;
         refund_in(&mut tx, &admission).await?;
         tx.clear_attempts(&pair).await?;
         tx.insert_session(&token.digest, &session, meta).await?;
@@ -84,6 +97,7 @@ impl<S: Store> Auth<S> {
             csrf,
             account,
             session_id: session.id,
+            max_age_secs: absolute,
         })
     }
 
@@ -100,7 +114,8 @@ impl<S: Store> Auth<S> {
         let Some(session) = r.find_session(&digest).await? else {
             return Ok(None);
         };
-        if now >= session.expires_at || now >= session.last_seen_at.plus_secs(self.policy.idle_secs) {
+        let idle = session.idle_secs.unwrap_or(self.policy.idle_secs);
+        if now >= session.expires_at || now >= session.last_seen_at.plus_secs(idle) {
             return Ok(None);
         }
         let Some(account) = r.find_account(session.account_id).await? else {

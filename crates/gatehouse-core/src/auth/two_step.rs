@@ -36,7 +36,7 @@ pub const FRESH_SIGN_IN_SECS: i64 = 15 * 60;
 /// Recovery codes just made: shown once, never again.
 pub type RecoveryCodes = Vec<Zeroizing<String>>;
 
-fn no_totp_pending() -> CoreError {
+pub(super) fn no_totp_pending() -> CoreError {
     CoreError::conflict(
         "no_enrolment",
         Some("code"),
@@ -44,7 +44,7 @@ fn no_totp_pending() -> CoreError {
     )
 }
 
-fn wrong_code() -> CoreError {
+pub(super) fn wrong_code() -> CoreError {
     CoreError::validation(
         "code",
         "is not the code your app shows now; check the time on your phone and try again",
@@ -347,7 +347,7 @@ impl<S: Store> Auth<S> {
 
     /// Mails the person about a change to their sign-in. The change has committed: a mail that
     /// fails does not undo it (the server's mailer logs the failure).
-    async fn tell(&self, account: &Account, what: &str) {
+    pub(super) async fn tell(&self, account: &Account, what: &str) {
         let body = format!(
             "{what}.\n\nIf this was not you, sign in at {}/account and check your two-step verification, \
              or ask your organization's admins for help.\n",
@@ -365,7 +365,7 @@ impl<S: Store> Auth<S> {
 /// At most this many security keys and passkeys per account.
 pub const MAX_KEYS: usize = 10;
 
-async fn replace_codes<T: TwoStepTx + Send>(
+pub(super) async fn replace_codes<T: TwoStepTx + Send>(
     tx: &mut T,
     account: AccountId,
     now: crate::Timestamp,
@@ -376,7 +376,7 @@ async fn replace_codes<T: TwoStepTx + Send>(
     Ok(codes)
 }
 
-fn totp_setup(key: &[u8], email: &str) -> Result<TotpSetup> {
+pub(super) fn totp_setup(key: &[u8], email: &str) -> Result<TotpSetup> {
     Ok(TotpSetup {
         key_text: Zeroizing::new(totp::key_text(key)),
         uri: Zeroizing::new(totp::otpauth_uri(key, email)?),

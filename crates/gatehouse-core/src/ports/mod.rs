@@ -20,6 +20,7 @@ mod jobs;
 mod keys;
 mod oauth;
 mod orgs;
+mod policies;
 mod signin;
 mod sso;
 mod two_step;
@@ -39,6 +40,7 @@ pub use jobs::JobTx;
 pub use keys::{KeyReads, KeyTx};
 pub use oauth::{GrantEndTx, OAuthReads, OAuthTx};
 pub use orgs::{OrgReads, OrgTallies, OrgTx};
+pub use policies::{PolicyMember, PolicyReads, PolicyTx};
 pub use signin::{
     Credentials, PasswordTx, ResetTicket, SigninPruned, SigninReads, SigninTx, SigninUpkeepTx, ThrottleTx,
 };
@@ -61,8 +63,8 @@ pub mod prelude {
         SigninTx, Store, Writes,
     };
     pub use super::{
-        EmailLinkReads, EmailLinkTx, GrantEndTx, OAuthReads, OAuthTx, PasswordTx, SigninUpkeepTx, SsoReads, SsoTx,
-        ThrottleTx, TwoStepReads, TwoStepTx,
+        EmailLinkReads, EmailLinkTx, GrantEndTx, OAuthReads, OAuthTx, PasswordTx, PolicyReads, PolicyTx,
+        SigninUpkeepTx, SsoReads, SsoTx, ThrottleTx, TwoStepReads, TwoStepTx,
     };
 }
 
@@ -139,6 +141,7 @@ pub trait Reads:
     + OAuthReads
     + SsoReads
     + TwoStepReads
+    + PolicyReads
 {
 }
 
@@ -160,6 +163,7 @@ impl<T> Reads for T where
         + OAuthReads
         + SsoReads
         + TwoStepReads
+        + PolicyReads
 {
 }
 
@@ -194,6 +198,7 @@ pub trait Writes:
     + GrantEndTx
     + SsoTx
     + TwoStepTx
+    + PolicyTx
 {
 }
 
@@ -220,6 +225,7 @@ impl<T> Writes for T where
         + GrantEndTx
         + SsoTx
         + TwoStepTx
+        + PolicyTx
 {
 }
 

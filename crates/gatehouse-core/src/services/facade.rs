@@ -47,6 +47,8 @@ pub struct Services<S: Store> {
     pub idps: super::sso::IdentityProviders<S>,
     /// Sign-ins through identity providers.
     pub sso: super::sso::SsoSignIns<S>,
+    /// Authentication policies and their members.
+    pub policies: super::policies::Policies<S>,
     store: S,
     clock: Arc<dyn Clock>,
 }
@@ -72,6 +74,7 @@ impl<S: Store> Clone for Services<S> {
             provider: self.provider.clone(),
             idps: self.idps.clone(),
             sso: self.sso.clone(),
+            policies: self.policies.clone(),
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
         }
@@ -121,6 +124,7 @@ impl<S: Store> Services<S> {
             ),
             idps: super::sso::IdentityProviders::new(store.clone(), Arc::clone(&clock)),
             sso: super::sso::SsoSignIns::new(store.clone(), Arc::clone(&clock)),
+            policies: super::policies::Policies::new(store.clone(), Arc::clone(&clock)),
             store,
             clock,
         }

@@ -17,6 +17,7 @@ mod instances;
 mod leases;
 pub mod management;
 mod orgs;
+pub mod policies;
 pub mod provider;
 mod provisioning;
 pub(crate) mod sessions;

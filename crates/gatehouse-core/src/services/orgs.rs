@@ -57,13 +57,7 @@ impl<S: Store> Orgs<S> {
         let actor = Actor::system("bootstrap");
         let meta = RequestMeta::default();
         let mut tx = self.store.begin().await?;
-        tx.insert_org(&org).await?;
-        tx.insert_event(
-            &AuditEvent::new(org.id, &actor, &meta, AuditAction::OrgCreated, now)
-                .target("org", org.id, Some(&org.name))
-                .after(&org),
-        )
-        .await?;
+        insert_with_default_policy(&mut tx, &org, &actor, now).await?;
         let fresh = Account {
             id: AccountId::new(),
             email: email.to_string(),
@@ -167,4 +161,29 @@ impl<S: Store> Orgs<S> {
     pub async fn list_notices(&self, admin: &OrgAdmin) -> Result<Vec<crate::notices::OrgNotice>> {
         self.store.reader().await?.list_org_notices(admin.org()).await
     }
+}
+
+/// Writes a new organization and its default policy, each with its event.
+async fn insert_with_default_policy<T: Writes + Send>(
+    tx: &mut T,
+    org: &Org,
+    actor: &Actor,
+    now: crate::Timestamp,
+) -> Result<()> {
+    let meta = RequestMeta::default();
+    tx.insert_org(org).await?;
+    tx.insert_event(
+        &AuditEvent::new(org.id, actor, &meta, AuditAction::OrgCreated, now)
+            .target("org", org.id, Some(&org.name))
+            .after(org),
+    )
+    .await?;
+    let policy = crate::policy::Policy::default_for(org.id, crate::policy::SsoRule::default(), now);
+    tx.insert_policy(&policy).await?;
+    tx.insert_event(
+        &AuditEvent::new(org.id, actor, &meta, AuditAction::PolicyCreated, now)
+            .target("policy", policy.id, Some(&policy.name))
+            .after(&policy),
+    )
+    .await
 }

@@ -10,5 +10,5 @@ mod rules;
 mod spec;
 
 pub use model::{ExternalIdentity, IdentityProvider, REQUEST_SECS, SsoRequest, SsoSession, secret_context};
-pub use rules::{PasswordRule, password_rule, password_rule_under, refuse_losing_last_break_glass};
+pub use rules::{PasswordRule, password_rule, refuse_losing_last_break_glass};
 pub use spec::{AttributeMap, IdpSpec, OidcSettings, Protocol, SamlSettings, Settings};

@@ -1,11 +1,10 @@
 //! How an account may sign in: the one decision the sign-in page, the OIDC provider's
 //! authorize and (later) per-policy enforcement and billing all ask.
 
-use super::model::IdentityProvider;
 use crate::error::Result;
 use crate::ids::{IdpId, OrgId};
 use crate::model::Account;
-use crate::ports::{AccountReads, SsoReads};
+use crate::ports::{PolicyReads, SsoReads};
 
 /// Whether an account may sign in with its password.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,30 +18,28 @@ pub enum PasswordRule {
     SsoRequired { org: OrgId, idp: IdpId },
 }
 
-/// The rule for `account`: an identity provider that is enforced and linked to the account's
-/// email domain (verified by the provider's organization) requires SSO of the accounts that
-/// organization manages, except its break-glass admins. An account the organization does not
-/// manage is its person's own and keeps its password.
-pub async fn password_rule<T: SsoReads + AccountReads + Send>(tx: &mut T, account: &Account) -> Result<PasswordRule> {
-    let Some((_, domain)) = account.email.rsplit_once('@') else {
+/// The rule for `account`, from the policy of the organization that manages it: a policy that
+/// enforces single sign-on sends its members to the provider it names, or to the provider of
+/// each member's email domain (a member whose domain has none keeps its password). The
+/// organization's break-glass admins keep their passwords. An account no organization manages
+/// is its person's own and keeps its password.
+pub async fn password_rule<T: SsoReads + PolicyReads + Send>(tx: &mut T, account: &Account) -> Result<PasswordRule> {
+    let Some(policy) = tx.find_policy_of(account.id).await? else {
         return Ok(PasswordRule::Allowed);
     };
-    let Some(idp) = tx.find_idp_for_domain(domain).await? else {
-        return Ok(PasswordRule::Allowed);
-    };
-    password_rule_under(tx, account, &idp).await
-}
-
-/// [`password_rule`] when the caller already read the provider of the account's domain.
-pub async fn password_rule_under<T: SsoReads + AccountReads + Send>(
-    tx: &mut T,
-    account: &Account,
-    idp: &IdentityProvider,
-) -> Result<PasswordRule> {
-    if !idp.enforced || tx.find_account_manager(account.id).await? != Some(idp.org_id) {
+    if !policy.settings.sso_enforced() {
         return Ok(PasswordRule::Allowed);
     }
-    let (org, idp) = (idp.org_id, idp.id);
+    let org = policy.org_id;
+    let idp = if let Some(named) = policy.settings.sso.identity_provider_id {
+        named
+    } else {
+        let domain = account.email.rsplit_once('@').map_or("", |(_, d)| d);
+        match tx.find_idp_for_domain(&domain.to_ascii_lowercase()).await? {
+            Some(i) if i.org_id == org => i.id,
+            _ => return Ok(PasswordRule::Allowed),
+        }
+    };
     if tx.list_break_glass(org).await?.contains(&account.id) {
         Ok(PasswordRule::BreakGlass { org, idp })
     } else {
@@ -53,7 +50,7 @@ pub async fn password_rule_under<T: SsoReads + AccountReads + Send>(
 /// Refuses a change that would leave the organization without a break-glass admin while one
 /// of its providers is enforced: taking `account`'s admin role away, or removing it, when it is
 /// the last one (someone must still get in when the provider is down).
-pub async fn refuse_losing_last_break_glass<T: SsoReads + Send>(
+pub async fn refuse_losing_last_break_glass<T: SsoReads + PolicyReads + Send>(
     tx: &mut T,
     org: OrgId,
     account: crate::ids::AccountId,
@@ -62,7 +59,7 @@ pub async fn refuse_losing_last_break_glass<T: SsoReads + Send>(
     if glass != [account] {
         return Ok(());
     }
-    if tx.list_idps(org).await?.iter().any(|i| i.enforced) {
+    if tx.list_policies(org).await?.iter().any(|p| p.settings.sso_enforced()) {
         return Err(crate::error::CoreError::conflict(
             "last_break_glass_admin",
             None,

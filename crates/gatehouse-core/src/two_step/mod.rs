@@ -11,8 +11,8 @@ pub mod recovery;
 pub mod totp;
 
 pub use model::{
-    Ceremony, CeremonyPurpose, Enrolment, Method, PendingSignIn, PendingTotp, SecurityKey, TotpAuthenticator, enrolled,
-    totp_context,
+    Ceremony, CeremonyPurpose, Enrolment, Method, PendingSignIn, PendingStage, PendingTotp, SecurityKey,
+    TotpAuthenticator, enrolled, totp_context,
 };
 
 /// RFC 8176 method references of a sign-in.

@@ -137,6 +137,40 @@ pub struct PendingSignIn {
     pub attempts: i64,
     /// The digest of the code last mailed for this sign-in, and when it stops working.
     pub email_code: Option<(String, Timestamp)>,
+    /// What this sign-in waits for.
+    pub stage: PendingStage,
+    /// A new password is due once this stage passed (the password expired, or its facts
+    /// fail the account's policy).
+    pub password_due: bool,
+    /// What the steps passed so far proved (RFC 8176).
+    pub amr: Vec<String>,
+}
+
+/// What a pending sign-in waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingStage {
+    /// The second step of an enrolled account (or the mailed code).
+    SecondStep,
+    /// Enrolment: the account's policy requires two-step verification and it has no method.
+    Enrol,
+    /// A new password: every other step passed.
+    Password,
+}
+
+impl PendingStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SecondStep => "second_step",
+            Self::Enrol => "enrol",
+            Self::Password => "password",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::SecondStep, Self::Enrol, Self::Password]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
 }
 
 /// Whether these methods are a second step of their own: an app or a key. Recovery codes back

@@ -13,6 +13,7 @@ mod identity_providers;
 mod instances;
 mod keys;
 mod orgs;
+mod policies;
 mod sessions;
 mod two_step;
 
@@ -139,6 +140,21 @@ fn client_routes() -> Router<AppState> {
             &r("/sso/default-groups"),
             get(identity_providers::get_default_groups).put(identity_providers::put_default_groups),
         )
+        .route(&r("/policies"), get(policies::list).post(policies::create))
+        .route(
+            &r("/policies/{id}"),
+            get(policies::get).patch(policies::update).delete(policies::remove),
+        )
+        .route(&r("/policies/{id}/default"), post(policies::make_default))
+        .route(
+            &r("/policies/{id}/members"),
+            get(policies::list_members).post(policies::move_members),
+        )
+        .route(&r("/policies/{id}/simulate"), post(policies::simulate))
+        .route(
+            &r("/external-users-policy"),
+            get(policies::get_external).patch(policies::update_external),
+        )
 }
 
 #[derive(OpenApi)]
@@ -155,6 +171,8 @@ fn client_routes() -> Router<AppState> {
         identity_providers::list, identity_providers::create, identity_providers::get, identity_providers::update,
         identity_providers::remove, identity_providers::get_break_glass, identity_providers::put_break_glass,
         identity_providers::get_default_groups, identity_providers::put_default_groups,
+        policies::list, policies::create, policies::get, policies::update, policies::remove, policies::make_default,
+        policies::list_members, policies::move_members, policies::simulate, policies::get_external, policies::update_external,
         directories::list, directories::create, directories::get, directories::rotate, directories::revoke, directories::remove,
         directories::update, directories::held, directories::release, directories::discard,
         domains::list, domains::add, domains::get, domains::update, domains::verify, domains::claim, domains::remove,

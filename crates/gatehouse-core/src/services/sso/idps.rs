@@ -61,8 +61,11 @@ impl<S: Store> IdentityProviders<S> {
             .target("identity_provider", idp.id, Some(&idp.name))
             .after(&idp);
         tx.insert_event(&ev).await?;
+        if idp.enforced {
+            crate::services::policies::idp_switch(&mut tx, admin.acting(), idp.id, true, now).await?;
+        }
         tx.commit().await?;
-        Ok(idp)
+        self.get(admin, idp.id).await
     }
 
     pub async fn list(&self, admin: &OrgAdmin) -> Result<Vec<IdentityProvider>> {
@@ -127,8 +130,11 @@ impl<S: Store> IdentityProviders<S> {
             ev = ev.after(&serde_json::json!({ "idp": &after, "secret_changed": true }));
         }
         tx.insert_event(&ev).await?;
+        if spec.enforced != before.enforced {
+            crate::services::policies::idp_switch(&mut tx, admin.acting(), id, spec.enforced, now).await?;
+        }
         tx.commit().await?;
-        Ok(after)
+        self.get(admin, id).await
     }
 
     /// Removes a provider: its people sign in with their passwords again.
@@ -136,6 +142,24 @@ impl<S: Store> IdentityProviders<S> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let before = tx.find_idp(admin.org(), id).await?.ok_or(NOT_FOUND)?;
+        // A policy that enforces SSO through this provider stops enforcing: its people sign in
+        // with their passwords again, as they did when the switch was the provider's.
+        for p in tx.list_policies(admin.org()).await? {
+            if p.settings.sso.identity_provider_id == Some(id) {
+                let mut after = p.clone();
+                after.settings.sso = crate::policy::SsoRule::default();
+                after.updated_at = now;
+                tx.update_policy(&after).await?;
+                let ev = admin
+                    .acting()
+                    .event(AuditAction::PolicyUpdated, now)
+                    .target("policy", p.id, Some(&p.name))
+                    .target("identity_provider", id, Some(&before.name))
+                    .before(&p)
+                    .after(&after);
+                tx.insert_event(&ev).await?;
+            }
+        }
         tx.delete_idp(admin.org(), id).await?;
         let ev = admin
             .acting()

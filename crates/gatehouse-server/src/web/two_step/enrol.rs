@@ -73,7 +73,7 @@ fn notice_text(code: Option<&str>) -> Option<&'static str> {
     })
 }
 
-fn no_store(mut res: Response) -> Response {
+pub(super) fn no_store(mut res: Response) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     res
@@ -157,7 +157,7 @@ fn codes_page(codes: &RecoveryCodes, notice: Option<&'static str>) -> PageResult
 }
 
 /// The QR code of the setup URI, as SVG markup made here (no outside service sees the key).
-fn qr_svg(uri: &str) -> Result<String, CoreError> {
+pub(super) fn qr_svg(uri: &str) -> Result<String, CoreError> {
     let code =
         qrcode::QrCode::with_error_correction_level(uri.as_bytes(), qrcode::EcLevel::M).map_err(CoreError::internal)?;
     Ok(code

@@ -10,6 +10,7 @@ mod handoff;
 mod json;
 mod login;
 pub mod rp;
+mod stages;
 
 pub use handoff::{signed_in_to, to_second_step};
 
@@ -34,4 +35,9 @@ pub fn router() -> Router<AppState> {
         .route("/login/two-step/key", post(login::submit_key))
         .route("/login/passkey/options", post(login::passkey_options))
         .route("/login/passkey", post(login::submit_passkey))
+        .route("/login/enrol", get(stages::enrol_page).post(stages::enrol_submit))
+        .route(
+            "/login/new-password",
+            get(stages::password_page).post(stages::password_submit),
+        )
 }

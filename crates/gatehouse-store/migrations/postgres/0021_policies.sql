@@ -1,0 +1,53 @@
+-- Authentication policies (issue 16): the rules an organization applies to chosen sets of the
+-- accounts it manages, and the rules for people it gives access but does not manage.
+
+-- settings: the policy's two-step, password and session rules and its non-billable flag, as
+-- core's JSON. The SSO rule has columns of its own so the identity provider cannot be deleted
+-- from under a policy that enforces it, and so a provider's "enforced" reads in one join.
+-- One default per organization; the default's name is unique like any other.
+CREATE TABLE auth_policies (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    name_folded TEXT NOT NULL,
+    is_default BIGINT NOT NULL CHECK (is_default IN (0, 1)),
+    sso_enforced BIGINT NOT NULL CHECK (sso_enforced IN (0, 1)),
+    sso_idp_id TEXT REFERENCES identity_providers(id),
+    settings TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (org_id, name_folded)
+);
+CREATE UNIQUE INDEX auth_policies_one_default ON auth_policies (org_id) WHERE is_default = 1;
+CREATE INDEX auth_policies_idp ON auth_policies (sso_idp_id);
+
+-- A managed account's policy: NULL is the organization's default. The row of the managing
+-- organization is the account's only managed row, so an account is in exactly one policy.
+ALTER TABLE org_accounts ADD COLUMN policy_id TEXT REFERENCES auth_policies(id) ON DELETE SET NULL;
+CREATE INDEX org_accounts_policy ON org_accounts (policy_id);
+
+-- The rules for people with access who are not managed by the organization.
+CREATE TABLE external_user_policies (
+    org_id TEXT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
+    settings TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
+-- A session's own idle timeout (seconds), from its account's policy; NULL is the server's.
+ALTER TABLE sessions ADD COLUMN idle_secs BIGINT;
+
+-- The hashes of an account's earlier passwords, for a policy's "no reuse of the last N".
+CREATE TABLE password_history (
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    hash TEXT NOT NULL,
+    replaced_at BIGINT NOT NULL
+);
+CREATE INDEX password_history_account ON password_history (account_id, replaced_at);
+
+-- A pending sign-in's next stage: its second step, enrolment in two-step verification, or a
+-- new password; and whether a new password is due once that stage passed.
+ALTER TABLE pending_signins ADD COLUMN stage TEXT NOT NULL DEFAULT 'second_step'
+    CHECK (stage IN ('second_step', 'enrol', 'password'));
+ALTER TABLE pending_signins ADD COLUMN password_due BIGINT NOT NULL DEFAULT 0 CHECK (password_due IN (0, 1));
+-- What the steps passed so far proved (RFC 8176), for the session the last stage opens.
+ALTER TABLE pending_signins ADD COLUMN amr TEXT NOT NULL DEFAULT '[]';
