@@ -12,3 +12,14 @@ pub use rate::{RateLimit, RateLimiter, RetryAfter};
 
 /// Largest JSON body the API accepts.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Largest body of the API's bulk requests: a policy move or simulation of up to 10,000
+/// account ids (about 390 KiB).
+pub const MAX_BULK_BODY: usize = 512 * 1024;
+
+/// Whether `path` is one of the API's bulk requests (see [`MAX_BULK_BODY`]).
+pub fn is_bulk_path(path: &str) -> bool {
+    path.starts_with("/api/v1/orgs/")
+        && path.contains("/policies/")
+        && (path.ends_with("/members") || path.ends_with("/simulate"))
+}

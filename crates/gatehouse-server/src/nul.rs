@@ -94,6 +94,8 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
     };
     let limit = if path.starts_with("/scim/") {
         MAX_SCIM_BODY
+    } else if crate::limits::is_bulk_path(&path) {
+        crate::limits::MAX_BULK_BODY
     } else {
         MAX_BODY_BYTES
     };

@@ -222,6 +222,10 @@ impl TestApp {
         self.call(Method::PATCH, org, path, Some(body)).await
     }
 
+    pub async fn put(&self, org: &TestOrg, path: &str, body: Value) -> Resp {
+        self.call(Method::PUT, org, path, Some(body)).await
+    }
+
     pub async fn delete(&self, org: &TestOrg, path: &str) -> Resp {
         self.call(Method::DELETE, org, path, None).await
     }

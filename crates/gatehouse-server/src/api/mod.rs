@@ -20,6 +20,7 @@ mod two_step;
 use crate::error::Problem;
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -148,9 +149,14 @@ fn client_routes() -> Router<AppState> {
         .route(&r("/policies/{id}/default"), post(policies::make_default))
         .route(
             &r("/policies/{id}/members"),
-            get(policies::list_members).post(policies::move_members),
+            get(policies::list_members)
+                .post(policies::move_members)
+                .layer(DefaultBodyLimit::max(crate::limits::MAX_BULK_BODY)),
         )
-        .route(&r("/policies/{id}/simulate"), post(policies::simulate))
+        .route(
+            &r("/policies/{id}/simulate"),
+            post(policies::simulate).layer(DefaultBodyLimit::max(crate::limits::MAX_BULK_BODY)),
+        )
         .route(
             &r("/external-users-policy"),
             get(policies::get_external).patch(policies::update_external),

@@ -19,6 +19,8 @@ mod oidc_more;
 mod ops;
 mod outbox;
 mod password_facts;
+mod policies;
+mod policy_signin;
 mod races;
 mod scim;
 mod scim_batch;
