@@ -13,6 +13,8 @@ pub struct BillingFacts {
     pub status: AccountStatus,
     /// Access to a product instance of the organization, directly or through a group.
     pub has_product_access: bool,
+    /// The account is in a non-billable authentication policy.
+    pub non_billable_policy: bool,
 }
 
 /// The one rule that decides an account's bill, checked in this order: the first that applies
@@ -24,6 +26,8 @@ pub enum BillingRule {
     NotManaged,
     /// Deactivated accounts are never billed, whatever access they keep.
     Deactivated,
+    /// The organization put the account in a non-billable policy (basic protection only).
+    NonBillablePolicy,
     /// An account with no access to any product of the organization costs nothing.
     NoProductAccess,
     /// Active, with product access.
@@ -36,6 +40,7 @@ impl BillingRule {
         match self {
             Self::NotManaged => "not_managed",
             Self::Deactivated => "deactivated",
+            Self::NonBillablePolicy => "non_billable_policy",
             Self::NoProductAccess => "no_product_access",
             Self::Billable => "billable",
         }
@@ -52,6 +57,8 @@ pub fn classify(facts: BillingFacts) -> BillingRule {
         BillingRule::NotManaged
     } else if facts.status != AccountStatus::Active {
         BillingRule::Deactivated
+    } else if facts.non_billable_policy {
+        BillingRule::NonBillablePolicy
     } else if !facts.has_product_access {
         BillingRule::NoProductAccess
     } else {
@@ -85,6 +92,7 @@ mod tests {
             is_managed: true,
             status,
             has_product_access,
+            non_billable_policy: false,
         }
     }
 
@@ -103,6 +111,16 @@ mod tests {
             classify(facts(AccountStatus::Deactivated, false)),
             BillingRule::Deactivated
         );
+    }
+
+    #[test]
+    fn a_non_billable_policys_members_are_not_billed() {
+        let member = BillingFacts {
+            non_billable_policy: true,
+            ..facts(AccountStatus::Active, true)
+        };
+        assert_eq!(classify(member), BillingRule::NonBillablePolicy);
+        assert!(!classify(member).is_billable());
     }
 
     #[test]

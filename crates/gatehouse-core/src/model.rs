@@ -44,6 +44,8 @@ pub struct OrgAccount {
     /// Whether the account has access to a product of this organization, directly or through
     /// one of its groups.
     pub has_product_access: bool,
+    /// Whether the account is in a non-billable policy of its managing organization.
+    pub non_billable_policy: bool,
     /// Whether the account has a password and what was measured of it. Only the managing
     /// organization may see it: read it through [`OrgAccount::password_seen`]. Never in
     /// audit events.
@@ -58,6 +60,7 @@ impl OrgAccount {
             is_managed: self.is_managed,
             status: self.account.status,
             has_product_access: self.has_product_access,
+            non_billable_policy: self.non_billable_policy,
         }
     }
 

@@ -16,6 +16,14 @@ macro_rules! has_access {
          AS BIGINT)"
     };
 }
+/// 1 when the managed account `oa` is in a non-billable policy of its organization.
+macro_rules! non_billable {
+    () => {
+        "CAST(CASE WHEN oa.is_managed = 1 AND EXISTS (SELECT 1 FROM auth_policies bp WHERE bp.org_id = oa.org_id \
+         AND bp.non_billable = 1 AND (bp.id = oa.policy_id OR (oa.policy_id IS NULL AND bp.is_default = 1))) \
+         THEN 1 ELSE 0 END AS BIGINT)"
+    };
+}
 /// Whether the account `a` has a password (never the hash itself) and its measured facts.
 macro_rules! password_facts_cols {
     () => {
@@ -32,7 +40,9 @@ macro_rules! org_account_select {
             password_facts_cols!(),
             ", ",
             has_access!(),
-            " AS has_access FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id WHERE oa.org_id = "
+            " AS has_access, ",
+            non_billable!(),
+            " AS non_billable FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id WHERE oa.org_id = "
         )
     };
 }

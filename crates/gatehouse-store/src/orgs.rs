@@ -46,8 +46,10 @@ impl<C: DerefMut<Target = AnyConnection> + Send> OrgReads for Db<C> {
         let q = Sql::new(concat!(
             "SELECT oa.is_managed AS is_managed, a.status AS status, ",
             has_access!(),
-            " AS has_access, COUNT(*) AS n FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id \
-             WHERE oa.org_id = $1 GROUP BY 1, 2, 3"
+            " AS has_access, ",
+            non_billable!(),
+            " AS non_billable, COUNT(*) AS n FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id \
+             WHERE oa.org_id = $1 GROUP BY 1, 2, 3, 4"
         ))
         .with(org.to_string());
         tallies.billing = self
@@ -57,6 +59,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> OrgReads for Db<C> {
                         is_managed: rows::i(r, "is_managed")? == 1,
                         status: AccountStatus::parse(&rows::s(r, "status")?)?,
                         has_product_access: rows::i(r, "has_access")? == 1,
+                        non_billable_policy: rows::i(r, "non_billable")? == 1,
                     },
                     accounts: rows::i(r, "n")?,
                 })

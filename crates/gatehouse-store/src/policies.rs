@@ -18,8 +18,8 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::ops::DerefMut;
 
-const POLICY_COLS: &str =
-    "p.id, p.org_id, p.name, p.is_default, p.sso_enforced, p.sso_idp_id, p.settings, p.created_at, p.updated_at";
+const POLICY_COLS: &str = "p.id, p.org_id, p.name, p.is_default, p.sso_enforced, p.sso_idp_id, p.non_billable, \
+                           p.settings, p.created_at, p.updated_at";
 
 /// The join from a managed link `oa` to its policy `p`: the one it names, else the default.
 const MEMBER_JOIN: &str = " JOIN auth_policies p ON p.org_id = oa.org_id AND \
@@ -38,6 +38,7 @@ fn policy(r: &AnyRow) -> Result<Policy> {
             .map(|s| IdpId::parse(&s).map_err(|_| corrupt("policy idp")))
             .transpose()?,
     };
+    settings.non_billable = rows::i(r, "non_billable")? == 1;
     Ok(Policy {
         id: PolicyId::parse(&rows::s(r, "id")?).map_err(|_| corrupt("policy id"))?,
         org_id: rows::org_id(r)?,
@@ -203,7 +204,7 @@ impl PolicyTx for SqlTx {
     async fn insert_policy(&mut self, p: &Policy) -> Result<()> {
         let q = Sql::new(
             "INSERT INTO auth_policies (id, org_id, name, name_folded, is_default, sso_enforced, sso_idp_id, \
-             settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             settings, created_at, updated_at, non_billable) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .with(p.id.to_string())
         .with(p.org_id.to_string())
@@ -214,14 +215,15 @@ impl PolicyTx for SqlTx {
         .with(idp_text(p))
         .with(settings_json(p)?)
         .with(p.created_at.millis())
-        .with(p.updated_at.millis());
+        .with(p.updated_at.millis())
+        .with(i64::from(p.settings.non_billable));
         self.exec(&q).await.map(|_| ())
     }
 
     async fn update_policy(&mut self, p: &Policy) -> Result<()> {
         let q = Sql::new(
             "UPDATE auth_policies SET name = $1, name_folded = $2, sso_enforced = $3, sso_idp_id = $4, settings = $5, \
-             updated_at = $6 WHERE id = $7 AND org_id = $8",
+             updated_at = $6, non_billable = $9 WHERE id = $7 AND org_id = $8",
         )
         .with(p.name.clone())
         .with(p.name.to_lowercase())
@@ -230,7 +232,8 @@ impl PolicyTx for SqlTx {
         .with(settings_json(p)?)
         .with(p.updated_at.millis())
         .with(p.id.to_string())
-        .with(p.org_id.to_string());
+        .with(p.org_id.to_string())
+        .with(i64::from(p.settings.non_billable));
         self.exec(&q).await.map(|_| ())
     }
 

@@ -114,6 +114,7 @@ pub(crate) fn org_account(r: &AnyRow) -> Result<OrgAccount> {
         suspended_at: ot(r, "suspended_at")?,
         added_at: t(r, "added_at")?,
         has_product_access: i(r, "has_access")? == 1,
+        non_billable_policy: i(r, "non_billable")? == 1,
         password: password_state(r)?,
     })
 }

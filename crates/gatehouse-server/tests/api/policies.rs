@@ -18,6 +18,7 @@ engine_tests!(
     the_simulator_names_who_the_proposed_rules_would_stop,
     no_change_leaves_every_admin_without_a_way_in,
     the_providers_enforced_switch_edits_the_default_policy,
+    a_non_billable_policys_members_are_not_billed_and_get_no_sso_enforcement,
 );
 
 pub(crate) async fn default_policy(app: &TestApp, org: &TestOrg) -> String {
@@ -559,4 +560,49 @@ async fn the_providers_enforced_switch_edits_the_default_policy(app: TestApp) {
     );
     let p = app.get(&org, &format!("/policies/{default}")).await.json;
     assert_eq!(p["sso"]["enforced"], false);
+}
+
+/// The account's `billable` and the organization's count of billable accounts.
+async fn billed(app: &TestApp, org: &TestOrg, id: AccountId) -> (Value, Value) {
+    let a = app.get(org, &format!("/accounts/{id}")).await.json["billable"].clone();
+    let n = app.get(org, "").await.json["counts"]["billable_accounts"].clone();
+    (a, n)
+}
+
+async fn a_non_billable_policys_members_are_not_billed_and_get_no_sso_enforcement(app: TestApp) {
+    let org = acme(&app).await;
+    let site = app
+        .create_instance(&org, "jira-software", "Jira", "https://jira.acme.test", "standard")
+        .await;
+    let bob = app.create_account(&org, "bob@acme.test", "Bob").await;
+    app.grant_access(&org, site, gatehouse_testkit::Grantee::Account(bob), "user")
+        .await;
+    assert_eq!(billed(&app, &org, bob).await, (json!(true), json!(1)));
+    let occasional = app
+        .post(&org, "/policies", json!({"name": "Occasional", "non_billable": true}))
+        .await;
+    assert_eq!(occasional.status, StatusCode::CREATED, "{}", occasional.text);
+    assert_eq!(occasional.json["non_billable"], true);
+    let id = occasional.json["id"].as_str().unwrap();
+    app.post(
+        &org,
+        &format!("/policies/{id}/members"),
+        json!({"account_ids": [bob.to_string()]}),
+    )
+    .await;
+    assert_eq!(billed(&app, &org, bob).await, (json!(false), json!(0)), "not billed");
+    let enforce = app
+        .patch(&org, &format!("/policies/{id}"), json!({"sso": {"enforced": true}}))
+        .await;
+    assert_eq!(enforce.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", enforce.text);
+    assert!(enforce.text.contains("non-billable"), "{}", enforce.text);
+    // Back to a billable policy, billed again.
+    let default = default_policy(&app, &org).await;
+    app.post(
+        &org,
+        &format!("/policies/{default}/members"),
+        json!({"account_ids": [bob.to_string()]}),
+    )
+    .await;
+    assert_eq!(billed(&app, &org, bob).await, (json!(true), json!(1)));
 }

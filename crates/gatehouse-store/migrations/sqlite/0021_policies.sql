@@ -1,9 +1,9 @@
 -- Authentication policies (issue 16): the rules an organization applies to chosen sets of the
 -- accounts it manages, and the rules for people it gives access but does not manage.
 
--- settings: the policy's two-step, password and session rules and its non-billable flag, as
--- core's JSON. The SSO rule has columns of its own so the identity provider cannot be deleted
--- from under a policy that enforces it, and so a provider's "enforced" reads in one join.
+-- settings: the policy's rules as core's JSON. The SSO rule and the non-billable flag have
+-- columns of their own too, so the identity provider cannot be deleted from under a policy that
+-- enforces it, and a provider's "enforced" and an account's bill read in one join.
 -- One default per organization; the default's name is unique like any other.
 CREATE TABLE auth_policies (
     id TEXT PRIMARY KEY,
@@ -13,6 +13,7 @@ CREATE TABLE auth_policies (
     is_default INTEGER NOT NULL CHECK (is_default IN (0, 1)),
     sso_enforced INTEGER NOT NULL CHECK (sso_enforced IN (0, 1)),
     sso_idp_id TEXT REFERENCES identity_providers(id),
+    non_billable INTEGER NOT NULL DEFAULT 0 CHECK (non_billable IN (0, 1)),
     settings TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
