@@ -244,6 +244,10 @@ impl PolicyTx for SqlTx {
             .with(id.to_string())
             .execute(self.c())
             .await?;
+        Sql::new("UPDATE identity_providers SET default_policy_id = NULL WHERE default_policy_id = $1")
+            .with(id.to_string())
+            .execute(self.c())
+            .await?;
         let q = Sql::new("DELETE FROM auth_policies WHERE id = $1 AND org_id = $2 AND is_default = 0")
             .with(id.to_string())
             .with(org.to_string());

@@ -18,7 +18,8 @@ use std::ops::DerefMut;
 const IDP_COLS: &str = "i.id, i.org_id, i.name, CAST(CASE WHEN EXISTS (SELECT 1 FROM auth_policies ep WHERE \
                         ep.org_id = i.org_id AND ep.is_default = 1 AND ep.sso_enforced = 1 AND \
                         (ep.sso_idp_id IS NULL OR ep.sso_idp_id = i.id)) THEN 1 ELSE 0 END AS BIGINT) AS enforced, \
-                        i.allow_idp_initiated, i.map_groups, i.settings, i.sealed_secret, i.created_at, i.updated_at";
+                        i.allow_idp_initiated, i.map_groups, i.default_policy_id, i.settings, i.sealed_secret, \
+                        i.created_at, i.updated_at";
 
 /// A whole statement with its one `$1` bound to `v`.
 fn one_arg(text: &'static str, v: impl Into<crate::sql::Arg>) -> Sql {
@@ -40,6 +41,9 @@ fn idp(r: &AnyRow) -> Result<IdentityProvider> {
         enforced: rows::i(r, "enforced")? == 1,
         allow_idp_initiated: rows::i(r, "allow_idp_initiated")? == 1,
         map_groups: rows::i(r, "map_groups")? == 1,
+        default_policy_id: rows::os(r, "default_policy_id")?
+            .map(|p| gatehouse_core::ids::PolicyId::parse(&p).map_err(|_| corrupt("default policy")))
+            .transpose()?,
         domains: Vec::new(),
         settings,
         sealed_secret: rows::os(r, "sealed_secret")?,
@@ -199,7 +203,8 @@ impl SsoTx for SqlTx {
     async fn insert_idp(&mut self, i: &IdentityProvider) -> Result<()> {
         let q = Sql::new(
             "INSERT INTO identity_providers (id, org_id, name, protocol, enforced, allow_idp_initiated, map_groups, \
-             settings, sealed_secret, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             settings, sealed_secret, created_at, updated_at, default_policy_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .with(i.id.to_string())
         .with(i.org_id.to_string())
@@ -211,7 +216,8 @@ impl SsoTx for SqlTx {
         .with(settings_json(i)?)
         .with(i.sealed_secret.clone())
         .with(i.created_at.millis())
-        .with(i.updated_at.millis());
+        .with(i.updated_at.millis())
+        .with(i.default_policy_id.map(|p| p.to_string()));
         self.exec(&q).await?;
         Ok(())
     }
@@ -219,7 +225,7 @@ impl SsoTx for SqlTx {
     async fn update_idp(&mut self, i: &IdentityProvider) -> Result<()> {
         let q = Sql::new(
             "UPDATE identity_providers SET name = $1, enforced = $2, allow_idp_initiated = $3, map_groups = $4, \
-             settings = $5, sealed_secret = $6, updated_at = $7 WHERE id = $8 AND org_id = $9",
+             settings = $5, sealed_secret = $6, updated_at = $7, default_policy_id = $10 WHERE id = $8 AND org_id = $9",
         )
         .with(i.name.clone())
         .with(i64::from(i.enforced))
@@ -229,7 +235,8 @@ impl SsoTx for SqlTx {
         .with(i.sealed_secret.clone())
         .with(i.updated_at.millis())
         .with(i.id.to_string())
-        .with(i.org_id.to_string());
+        .with(i.org_id.to_string())
+        .with(i.default_policy_id.map(|p| p.to_string()));
         self.exec(&q).await?;
         Ok(())
     }

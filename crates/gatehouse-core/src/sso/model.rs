@@ -20,6 +20,8 @@ pub struct IdentityProvider {
     pub allow_idp_initiated: bool,
     /// Whether group names the provider asserts add the person to local groups of those names.
     pub map_groups: bool,
+    /// The authentication policy the accounts it creates join; `None`: the default policy.
+    pub default_policy_id: Option<crate::ids::PolicyId>,
     /// The verified domain names it signs in, lower-case, sorted.
     pub domains: Vec<String>,
     pub settings: Settings,

@@ -198,6 +198,8 @@ pub struct IdpSpec {
     pub enforced: bool,
     pub allow_idp_initiated: bool,
     pub map_groups: bool,
+    /// The policy the accounts it creates join; `None`: the default.
+    pub default_policy_id: Option<crate::ids::PolicyId>,
     /// Lower-case domain names, sorted, without duplicates.
     pub domains: Vec<String>,
     pub settings: Settings,

@@ -24,11 +24,14 @@ pub struct IdpResponse {
     pub protocol: String,
     /// The verified domains it signs in.
     pub domains: Vec<String>,
-    /// While enforced, managed accounts on its domains cannot sign in with a password (except
-    /// break-glass admins).
+    /// Whether the organization's default authentication policy enforces single sign-on
+    /// through it: managed accounts on its domains then cannot sign in with a password (except
+    /// break-glass admins). Policies took over this switch; setting it edits the default policy.
     pub enforced: bool,
     pub allow_idp_initiated: bool,
     pub map_groups: bool,
+    /// The authentication policy the accounts it creates join; null: the default policy.
+    pub default_policy_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     /// SAML: our entity id, which is also the URL of our metadata.
@@ -85,6 +88,7 @@ impl IdpResponse {
             enforced: i.enforced,
             allow_idp_initiated: i.allow_idp_initiated,
             map_groups: i.map_groups,
+            default_policy_id: i.default_policy_id.map(|p| p.to_string()),
             created_at: i.created_at.to_rfc3339(),
             updated_at: i.updated_at.to_rfc3339(),
             sp_entity_id: None,

@@ -13,12 +13,16 @@ pub struct IdpInput {
     pub protocol: Option<String>,
     /// Verified domain names of the organization that sign in through it.
     pub domains: Option<Vec<String>>,
-    /// Default true.
+    /// Default true. Edits the default authentication policy's single sign-on rule (see the
+    /// policies' `sso`).
     pub enforced: Option<bool>,
     /// SAML: accept responses the IdP sends unasked. Default false.
     pub allow_idp_initiated: Option<bool>,
     /// Add people to local groups named by the IdP's group claims. Default false.
     pub map_groups: Option<bool>,
+    /// The authentication policy the accounts it creates join; `""` for the organization's
+    /// default policy (the default).
+    pub default_policy_id: Option<String>,
     /// SAML: the IdP's metadata document.
     pub metadata_xml: Option<String>,
     /// SAML: where to fetch the IdP's metadata (https).

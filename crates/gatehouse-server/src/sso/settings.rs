@@ -62,6 +62,14 @@ pub async fn spec_for(st: &AppState, id: IdpId, input: IdpInput, before: Option<
             .or(before.map(|b| b.allow_idp_initiated))
             .unwrap_or(false),
         map_groups: input.map_groups.or(before.map(|b| b.map_groups)).unwrap_or(false),
+        default_policy_id: match input.default_policy_id.as_deref().map(str::trim) {
+            Some("") => None,
+            Some(p) => Some(
+                gatehouse_core::ids::PolicyId::parse(p)
+                    .map_err(|_| CoreError::validation("default_policy_id", "is not a valid id"))?,
+            ),
+            None => before.and_then(|b| b.default_policy_id),
+        },
         domains,
         settings,
         sealed_secret,

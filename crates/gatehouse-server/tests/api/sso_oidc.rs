@@ -313,6 +313,27 @@ async fn is_signed_in(browser: &Browser) -> bool {
 async fn a_person_signs_in_through_their_provider_and_on_to_a_product(dialect: Dialect) {
     let w = World::new(dialect).await;
     w.their_person(EMAIL).await;
+    // The accounts the provider creates join a policy it names (another org's is refused).
+    let joined = w
+        .ours
+        .post(&w.org, "/policies", json!({"name": "From the IdP"}))
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let idp_path = format!("/identity-providers/{}", w.idp.id);
+    let foreign = w.theirs.get(&w.their_org, "/policies").await.json["items"][0]["id"].clone();
+    let refused = w
+        .ours
+        .patch(&w.org, &idp_path, json!({"default_policy_id": foreign}))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    let named = w
+        .ours
+        .patch(&w.org, &idp_path, json!({"default_policy_id": joined}))
+        .await;
+    assert_eq!(named.json["default_policy_id"], json!(joined), "{}", named.text);
     let browser = Browser::new(&w.ours.base);
     let callback = to_callback(&w, &browser, EMAIL, "/account").await;
     assert_eq!(
@@ -328,6 +349,11 @@ async fn a_person_signs_in_through_their_provider_and_on_to_a_product(dialect: D
     let accounts = w.accounts().await;
     assert_eq!(accounts.len(), 1, "{accounts:?}");
     assert_eq!(accounts[0]["email"], EMAIL);
+    let members = w.ours.get(&w.org, &format!("/policies/{joined}/members")).await;
+    assert_eq!(
+        members.json["items"][0]["email"], EMAIL,
+        "the provider's own default policy"
+    );
     let signed = w.ours.get(&w.org, "/events?action=sso.signed_in").await;
     let event = &signed.json["items"][0];
     let their_sub = event["changes"]["after"]["subject"].as_str().unwrap().to_owned();

@@ -27,6 +27,9 @@ CREATE INDEX auth_policies_idp ON auth_policies (sso_idp_id);
 ALTER TABLE org_accounts ADD COLUMN policy_id TEXT REFERENCES auth_policies(id) ON DELETE SET NULL;
 CREATE INDEX org_accounts_policy ON org_accounts (policy_id);
 
+-- The policy the accounts an identity provider creates (just in time) join; NULL: the default.
+ALTER TABLE identity_providers ADD COLUMN default_policy_id TEXT REFERENCES auth_policies(id) ON DELETE SET NULL;
+
 -- The rules for people with access who are not managed by the organization.
 CREATE TABLE external_user_policies (
     org_id TEXT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,

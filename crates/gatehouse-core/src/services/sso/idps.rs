@@ -45,6 +45,7 @@ impl<S: Store> IdentityProviders<S> {
             enforced: spec.enforced,
             allow_idp_initiated: spec.allow_idp_initiated,
             map_groups: spec.map_groups,
+            default_policy_id: spec.default_policy_id,
             domains: spec.domains,
             settings: spec.settings,
             sealed_secret: spec.sealed_secret,
@@ -53,6 +54,7 @@ impl<S: Store> IdentityProviders<S> {
         };
         let mut tx = self.store.begin().await?;
         check_domains(&mut tx, &idp).await?;
+        check_policy(&mut tx, &idp).await?;
         tx.insert_idp(&idp).await?;
         tx.set_idp_domains(&idp).await.map_err(domain_taken)?;
         let ev = admin
@@ -104,6 +106,7 @@ impl<S: Store> IdentityProviders<S> {
             enforced: spec.enforced,
             allow_idp_initiated: spec.allow_idp_initiated,
             map_groups: spec.map_groups,
+            default_policy_id: spec.default_policy_id,
             domains: spec.domains,
             settings: spec.settings,
             sealed_secret: spec.sealed_secret.or_else(|| before.sealed_secret.clone()),
@@ -118,6 +121,7 @@ impl<S: Store> IdentityProviders<S> {
             return Ok(before);
         }
         check_domains(&mut tx, &after).await?;
+        check_policy(&mut tx, &after).await?;
         tx.update_idp(&after).await?;
         tx.set_idp_domains(&after).await.map_err(domain_taken)?;
         let mut ev = admin
@@ -169,6 +173,19 @@ impl<S: Store> IdentityProviders<S> {
         tx.insert_event(&ev).await?;
         tx.commit().await
     }
+}
+
+/// The policy the provider's accounts join must be one of its organization's.
+async fn check_policy<T: PolicyReads + Send>(tx: &mut T, idp: &IdentityProvider) -> Result<()> {
+    if let Some(p) = idp.default_policy_id
+        && tx.find_policy(idp.org_id, p).await?.is_none()
+    {
+        return Err(CoreError::validation(
+            "default_policy_id",
+            "is not an authentication policy of this organization",
+        ));
+    }
+    Ok(())
 }
 
 /// Every domain must be verified by the provider's organization.

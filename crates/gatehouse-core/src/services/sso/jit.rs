@@ -115,6 +115,10 @@ async fn create<T: Reads + Writes + Send>(
     }
     let link = management::creator_link(org, account.id, verified, ManagedVia::Sso);
     tx.link_org_accounts(&[link], now).await?;
+    // The provider's own default policy, for an account its organization manages.
+    if let Some(policy) = idp.default_policy_id {
+        tx.set_account_policy(org, account.id, policy).await?;
+    }
     for group in tx.list_default_groups(org).await? {
         tx.add_group_members(org, group, &[account.id], now).await?;
     }
