@@ -268,6 +268,8 @@ pub struct Session {
     /// The session's own idle timeout in seconds, from its account's policy; `None`: the
     /// server's.
     pub idle_secs: Option<i64>,
+    /// When the session proved its mailbox with a mailed code (an external-users policy asks).
+    pub email_verified_at: Option<Timestamp>,
 }
 
 /// One of a person's own live sessions, as their account page lists it.

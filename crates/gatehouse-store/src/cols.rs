@@ -93,7 +93,7 @@ macro_rules! domain_check_cols {
 }
 macro_rules! session_cols {
     () => {
-        prefixed!(""; "id", "account_id", "csrf", "created_at", "last_seen_at", "expires_at", "ip", "user_agent", "amr", "idle_secs")
+        prefixed!(""; "id", "account_id", "csrf", "created_at", "last_seen_at", "expires_at", "ip", "user_agent", "amr", "idle_secs", "email_verified_at")
     };
 }
 macro_rules! directory_cols {

@@ -189,6 +189,11 @@ impl<C: DerefMut<Target = AnyConnection> + Send> PolicyReads for Db<C> {
         .await
     }
 
+    async fn find_session_email_code(&mut self, session: &str) -> Result<Option<Timestamp>> {
+        let q = sql_with("SELECT email_code_expires_at FROM sessions WHERE digest = ", session);
+        Ok(self.one(&q, |r| rows::ot(r, "email_code_expires_at")).await?.flatten())
+    }
+
     async fn list_password_history(&mut self, account: AccountId, n: u32) -> Result<Vec<String>> {
         let mut q = sql_with(
             "SELECT hash FROM password_history WHERE account_id = ",
@@ -307,6 +312,31 @@ impl PolicyTx for SqlTx {
         .with(i64::from(facts.score))
         .with(i64::from(facts.common))
         .with(facts.set_at.millis());
+        Ok(self.exec(&q).await? == 1)
+    }
+
+    async fn set_session_email_code(
+        &mut self,
+        session: &str,
+        code_digest: &str,
+        expires_at: Timestamp,
+    ) -> Result<bool> {
+        let q = Sql::new("UPDATE sessions SET email_code_digest = $1, email_code_expires_at = $2 WHERE digest = $3")
+            .with(code_digest)
+            .with(expires_at.millis())
+            .with(session);
+        Ok(self.exec(&q).await? == 1)
+    }
+
+    async fn spend_session_email_code(&mut self, session: &str, code_digest: &str, now: Timestamp) -> Result<bool> {
+        // One statement: of two posts of the same code, one spends it.
+        let q = Sql::new(
+            "UPDATE sessions SET email_verified_at = $1, email_code_digest = NULL, email_code_expires_at = NULL \
+             WHERE digest = $2 AND email_code_digest = $3 AND email_code_expires_at > $1",
+        )
+        .with(now.millis())
+        .with(session)
+        .with(code_digest);
         Ok(self.exec(&q).await? == 1)
     }
 

@@ -286,6 +286,7 @@ pub(crate) fn session(r: &AnyRow) -> Result<Session> {
         user_agent: os(r, "user_agent")?,
         amr: serde_json::from_str(&s(r, "amr")?).map_err(|_| CoreError::Internal("stored amr is not valid".into()))?,
         idle_secs: r.try_get::<Option<i64>, _>("idle_secs").map_err(db_err)?,
+        email_verified_at: ot(r, "email_verified_at")?,
     })
 }
 

@@ -142,6 +142,7 @@ async fn expired_links_are_pruned_and_an_address_change_drops_its_proof(engine: 
             user_agent: None,
             amr: vec!["pwd".into()],
             idle_secs: None,
+            email_verified_at: None,
             account_id: a.id,
             csrf: "c".into(),
             created_at: t(0),

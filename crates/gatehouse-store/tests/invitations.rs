@@ -158,6 +158,7 @@ fn session(account: AccountId, created: i64, seen: i64) -> Session {
         user_agent: Some("Firefox".into()),
         amr: vec!["pwd".into()],
         idle_secs: None,
+        email_verified_at: None,
     }
 }
 

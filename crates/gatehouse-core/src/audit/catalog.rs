@@ -225,6 +225,7 @@ catalog! {
     PolicyMemberMoved => "policy.member_moved", Policies, Medium, "A managed account moved to another authentication policy";
     PolicySessionsEnded => "policy.sessions_ended", Policies, Medium, "An admin ended every session of a policy's members so its new session rules apply at once";
     PolicyExternalUpdated => "policy.external_updated", Policies, High, "The rules for people the organization gives access but does not manage changed";
+    AuthEmailCodeVerified => "auth.email_code_verified", SignIn, Low, "A person proved their mailbox with a mailed code, as an organization's external-users policy asks";
     AuthPasswordChangeRequired => "auth.password_change_required", SignIn, Low, "A sign-in asked for a new password: the account's password expired or no longer meets its policy";
 }
 

@@ -13,7 +13,7 @@ use crate::secret;
 /// How long a mailed code works.
 pub const EMAIL_CODE_SECS: i64 = 10 * 60;
 /// The least time between two mailed codes of one sign-in.
-const RESEND_SECS: i64 = 60;
+pub(super) const RESEND_SECS: i64 = 60;
 
 fn not_offered() -> CoreError {
     CoreError::Forbidden {
@@ -77,7 +77,7 @@ impl<S: Store> Auth<S> {
 }
 
 /// Six uniformly random digits.
-fn six_digits() -> Result<String> {
+pub(super) fn six_digits() -> Result<String> {
     loop {
         let mut b = [0u8; 4];
         getrandom::fill(&mut b).map_err(CoreError::internal)?;

@@ -29,6 +29,7 @@ mod passwords;
 mod reset;
 mod second_step;
 mod service;
+mod session_email;
 mod sessions;
 mod signup;
 mod stages;

@@ -65,6 +65,7 @@ impl<S: Store> Auth<S> {
             user_agent: meta.user_agent.clone(),
             amr: amr.clone(),
             idle_secs: own_idle,
+            email_verified_at: None,
         };
         refund_in(&mut tx, &admission).await?;
         tx.clear_attempts(&pair).await?;

@@ -12,5 +12,6 @@ pub mod model;
 
 pub use judge::{PasswordVerdict, judge_new_password, judge_password};
 pub use model::{
-    ExternalPolicy, ExternalSettings, PasswordRules, Policy, PolicySettings, SessionRules, SsoRule, TwoStepRule,
+    ExternalDemand, ExternalPolicy, ExternalSettings, PasswordRules, Policy, PolicySettings, SessionRules, SsoRule,
+    TwoStepRule,
 };

@@ -287,6 +287,16 @@ impl ExternalSettings {
     }
 }
 
+/// What an external-users policy asks of a session before its person signs in to the
+/// organization's products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalDemand {
+    /// The session is older than the policy allows: sign in again.
+    SignInAgain,
+    /// The session has not proved its mailbox with a mailed code.
+    EmailCode,
+}
+
 /// An organization's external-users policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExternalPolicy {

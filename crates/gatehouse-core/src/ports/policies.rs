@@ -40,6 +40,9 @@ pub trait PolicyReads {
         accounts: &[AccountId],
     ) -> impl Future<Output = Result<Vec<(PolicyMember, PolicyId)>>> + Send;
     fn find_external_policy(&mut self, org: OrgId) -> impl Future<Output = Result<Option<ExternalPolicy>>> + Send;
+    /// When the code last mailed for the session stops working (the time it was mailed, less
+    /// its life).
+    fn find_session_email_code(&mut self, session: &str) -> impl Future<Output = Result<Option<Timestamp>>> + Send;
     /// The hashes of the account's last `n` replaced passwords, newest first.
     fn list_password_history(&mut self, account: AccountId, n: u32)
     -> impl Future<Output = Result<Vec<String>>> + Send;
@@ -71,6 +74,22 @@ pub trait PolicyTx {
         policy: PolicyId,
     ) -> impl Future<Output = Result<bool>> + Send;
     fn put_external_policy(&mut self, policy: &ExternalPolicy) -> impl Future<Output = Result<()>> + Send;
+    /// Stores the digest of a code just mailed to the session's person, and when it stops
+    /// working; whether the session is still there.
+    fn set_session_email_code(
+        &mut self,
+        session: &str,
+        code_digest: &str,
+        expires_at: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Spends the session's mailed code when `code_digest` is it and it still works: the
+    /// session has proved its mailbox from `now`. Whether it was.
+    fn spend_session_email_code(
+        &mut self,
+        session: &str,
+        code_digest: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// Records the facts of a password set before facts were recorded (measured at its first
     /// use since); `false` when the account's password has facts already, or none.
     fn record_password_facts(

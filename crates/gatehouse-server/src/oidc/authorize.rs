@@ -16,6 +16,7 @@ use bytes::Bytes;
 use gatehouse_core::CoreError;
 use gatehouse_core::audit::RequestMeta;
 use gatehouse_core::oauth::{Client, GrantType};
+use gatehouse_core::policy::ExternalDemand;
 use gatehouse_core::services::provider::{CodeRequest, unix_secs};
 use gatehouse_oidc::{
     AuthorizeParams, AuthorizeRequest, ClientRules, ErrorCode, NextStep, OAuthError, match_redirect_uri,
@@ -193,6 +194,22 @@ async fn proceed(
         Ok(false) => return denied(client, &who.account().email, req, pairs, issuer),
         Err(e) => return PageError::from(e).into_response(),
     }
+    // The external-users policy of the product's organization, for a person it does not manage.
+    match st.services.policies.external_demand(client.org_id, who).await {
+        Ok(None) => {}
+        Ok(Some(_)) if req.prompt.none => {
+            return back_with(&OAuthError::new(
+                ErrorCode::InteractionRequired,
+                "The organization asks this person to sign in again or confirm their email address.",
+            ));
+        }
+        Ok(Some(ExternalDemand::SignInAgain)) => return redirect(&login_detour(pairs, req), after_post),
+        Ok(Some(ExternalDemand::EmailCode)) => {
+            let to = format!("/account/verify-email?next={}", urlencode(&authorize_again(pairs)));
+            return redirect(&to, after_post);
+        }
+        Err(e) => return PageError::from(e).into_response(),
+    }
     let code_req = CodeRequest {
         redirect_uri: redirect_uri.to_owned(),
         scope: req.scopes.to_string(),
@@ -219,17 +236,22 @@ async fn proceed(
 /// (A person could strip them from the request themselves; the ID token's `auth_time` is what
 /// a product checks, OIDC Core §3.1.2.1.)
 fn login_detour(pairs: &[(String, String)], req: &AuthorizeRequest) -> String {
-    let back: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "prompt" && k != "max_age").collect();
-    let next = format!(
-        "/oauth2/authorize?{}",
-        serde_urlencoded::to_string(&back).unwrap_or_default()
-    );
+    let next = authorize_again(pairs);
     let mut to = format!("/login?next={}", urlencode(&next));
     if let Some(hint) = &req.login_hint {
         to.push_str("&login_hint=");
         to.push_str(&urlencode(hint));
     }
     to
+}
+
+/// This request again, without `prompt` and `max_age` (see [`login_detour`]).
+fn authorize_again(pairs: &[(String, String)]) -> String {
+    let back: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "prompt" && k != "max_age").collect();
+    format!(
+        "/oauth2/authorize?{}",
+        serde_urlencoded::to_string(&back).unwrap_or_default()
+    )
 }
 
 /// The page for a person the product does not admit: its button returns them to the product

@@ -19,6 +19,7 @@ mod signin;
 pub use next::{HOME, safe_next};
 mod signup;
 pub mod two_step;
+mod verify_email;
 
 use crate::state::AppState;
 use axum::Router;
@@ -34,6 +35,11 @@ pub fn router() -> Router<AppState> {
         .route("/login/reset", get(signin::reset_page).post(signin::reset_submit))
         .route("/logout", post(signin::logout))
         .route("/account", get(account::page))
+        .route(
+            "/account/verify-email",
+            get(verify_email::page).post(verify_email::verify),
+        )
+        .route("/account/verify-email/send", post(verify_email::send))
         .route("/account/name", post(account::rename))
         .route("/account/password", post(account::change_password))
         .route("/account/orgs/{org_id}/leave", post(account::leave))

@@ -9,6 +9,7 @@ mod console_clients;
 mod console_sso;
 mod domains;
 mod email_change;
+mod external_users;
 mod flows;
 mod input;
 mod limits;

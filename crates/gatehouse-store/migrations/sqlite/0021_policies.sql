@@ -39,6 +39,11 @@ CREATE TABLE external_user_policies (
 
 -- A session's own idle timeout (seconds), from its account's policy; NULL is the server's.
 ALTER TABLE sessions ADD COLUMN idle_secs INTEGER;
+-- An external-users policy's emailed code: the digest of the code last mailed for the session,
+-- when it stops working, and when the session proved its mailbox.
+ALTER TABLE sessions ADD COLUMN email_code_digest TEXT;
+ALTER TABLE sessions ADD COLUMN email_code_expires_at INTEGER;
+ALTER TABLE sessions ADD COLUMN email_verified_at INTEGER;
 
 -- The hashes of an account's earlier passwords, for a policy's "no reuse of the last N".
 CREATE TABLE password_history (

@@ -7,9 +7,11 @@ use super::members::{self, MoveReport};
 use super::simulate::{self, Proposal, SimulationReport};
 use crate::audit::AuditAction;
 use crate::authz::OrgAdmin;
+use crate::authz::SignedIn;
 use crate::error::{CoreError, Result};
+use crate::ids::OrgId;
 use crate::ids::{AccountId, PolicyId};
-use crate::policy::{ExternalPolicy, ExternalSettings, Policy, PolicySettings};
+use crate::policy::{ExternalDemand, ExternalPolicy, ExternalSettings, Policy, PolicySettings};
 use crate::ports::PolicyMember;
 use crate::ports::prelude::*;
 use crate::services::capability::{capability, name_conflict};
@@ -233,6 +235,30 @@ impl<S: Store> Policies<S> {
         let mut r = self.store.reader().await?;
         let policy = r.find_policy(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         simulate::run(&mut r, &policy, proposal, self.clock.now()).await
+    }
+
+    /// What the organization's external-users policy asks of this session before its person
+    /// signs in to one of the organization's products: nothing when the organization manages
+    /// the account (its own policy governed the sign-in) or has no such rule.
+    pub async fn external_demand(&self, org: OrgId, who: &SignedIn) -> Result<Option<ExternalDemand>> {
+        let mut r = self.store.reader().await?;
+        if r.find_account_manager(who.account().id).await? == Some(org) {
+            return Ok(None);
+        }
+        let Some(p) = r.find_external_policy(org).await? else {
+            return Ok(None);
+        };
+        let session = who.session();
+        let now = self.clock.now();
+        if let Some(m) = p.settings.session_max_minutes
+            && now.millis() - session.created_at.millis() > i64::from(m) * 60_000
+        {
+            return Ok(Some(ExternalDemand::SignInAgain));
+        }
+        if p.settings.require_email_code && session.email_verified_at.is_none() {
+            return Ok(Some(ExternalDemand::EmailCode));
+        }
+        Ok(None)
     }
 
     /// The rules for people the organization gives access but does not manage.
