@@ -12,3 +12,7 @@ pub use rate::{RateLimit, RateLimiter, RetryAfter};
 
 /// Largest JSON body the API accepts.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Largest console post that carries a list of accounts: a policy move of up to 10,000 rows
+/// (ids or emails, a CSV file's worth), as a form, a JSON list or an uploaded file.
+pub const MAX_LIST_BYTES: usize = 3 * 1024 * 1024;
