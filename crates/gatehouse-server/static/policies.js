@@ -83,7 +83,10 @@
       }
       table.append(el("thead"), body);
       table.tHead.append(head);
-      box.append(table);
+      const wrap = el("div");
+      wrap.className = "table-wrap";
+      wrap.append(table);
+      box.append(wrap);
     }
     if (sim.truncated) box.append(el("p", "Only the first 1000 affected accounts are listed; the counts cover them all."));
   }

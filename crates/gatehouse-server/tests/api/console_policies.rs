@@ -17,6 +17,7 @@ engine_tests!(
     console_policies_the_script_moves_in_chunks_and_more_than_10000_rows_are_refused,
     console_policies_forged_posts_change_nothing,
     console_policies_names_are_escaped,
+    console_policies_a_change_that_locks_every_admin_out_is_refused,
 );
 
 const DOMAIN: &str = "acme-policies.test";
@@ -499,4 +500,41 @@ async fn console_policies_names_are_escaped(app: TestApp) {
             .await;
     assert!(!review.body.contains("<script>x</script>"));
     assert_eq!(outcomes(&review.body), ["malformed"]);
+}
+
+async fn console_policies_a_change_that_locks_every_admin_out_is_refused(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let (b, admin_email) = app.console(&org).await;
+    // The organization manages its admin's account: the admin follows the default policy.
+    let admin_domain = admin_email.rsplit_once('@').unwrap().1.to_owned();
+    app.verify_domain(&org, &admin_domain, "automatic").await;
+    let admin = app.get(&org, &format!("/accounts/{}", org.admin_account_id)).await;
+    assert_eq!(admin.json["is_managed"], true, "{}", admin.json);
+    let id = policies(&app, &org).await[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("{}/{id}", base(&org));
+    let csrf = b.get(&path).await.csrf();
+    let before = policy(&app, &org, &id).await;
+
+    let form = edit_form(&csrf, "Default", &[("sso_enforced", "on")]);
+    let review = b.post(&path, &form).await;
+    assert_eq!(
+        review.status,
+        StatusCode::OK,
+        "the review itself changes nothing: {}",
+        review.body
+    );
+    let mut confirmed = form.clone();
+    confirmed.push(("confirm", "1"));
+    let refused = b.post(&path, &confirmed).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("This change would leave no admin of the organization a way to sign in"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("role=\"alert\""));
+    assert_eq!(policy(&app, &org, &id).await, before, "nothing changed");
+    assert!(console_events(&app, &org, "policy.updated").await.is_empty());
 }
