@@ -77,9 +77,17 @@ pub fn rows_of(text: &str) -> Result<Vec<String>, CoreError> {
 }
 
 /// Rows as the page's script sends them (already read from the file), each trimmed: at least
-/// one, at most [`MAX_MOVE`] (more are refused, naming the limit).
+/// one, at most [`MAX_MOVE`] (more are refused, naming the limit), none with a NUL.
 pub fn checked(rows: Vec<String>) -> Result<Vec<String>, CoreError> {
     let rows: Vec<String> = rows.into_iter().map(|r| r.trim().to_owned()).collect();
+    // A list this long is past the edge's NUL check (which reads bodies up to 64 KiB): the
+    // same refusal here, as no field accepts the character.
+    if rows.iter().any(|r| r.contains('\0')) {
+        return Err(CoreError::validation(
+            "accounts",
+            "must not contain the NUL character (U+0000)",
+        ));
+    }
     if rows.is_empty() {
         return Err(CoreError::validation(
             "accounts",

@@ -425,6 +425,9 @@ async fn console_policies_the_script_moves_in_chunks_and_more_than_10000_rows_ar
         refused["error"].as_str().unwrap().contains("at most 10000"),
         "{refused}"
     );
+    let nul = upload(&a.b, &format!("{members}/upload"), &csrf, &format!("{}\0\n", a.bob)).await;
+    assert_eq!(nul.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nul.body);
+    assert!(nul.body.contains("must not contain the NUL character"));
     let csv = format!("email\n{}\n{}", a.bob, too_many.join("\n"));
     let page = upload(&a.b, &format!("{members}/upload"), &csrf, &csv).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
