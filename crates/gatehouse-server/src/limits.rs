@@ -23,3 +23,7 @@ pub fn is_bulk_path(path: &str) -> bool {
         && path.contains("/policies/")
         && (path.ends_with("/members") || path.ends_with("/simulate"))
 }
+
+/// Largest console post that carries a list of accounts: a policy move of up to 10,000 rows
+/// (ids or emails, a CSV file's worth), as a form, a JSON list or an uploaded file.
+pub const MAX_LIST_BYTES: usize = 3 * 1024 * 1024;

@@ -13,6 +13,7 @@ use gatehouse_core::auth::PasswordFacts;
 use gatehouse_core::ids::{AccountId, IdpId, OrgId, PolicyId};
 use gatehouse_core::policy::{ExternalPolicy, ExternalSettings, Policy, PolicySettings, SsoRule};
 use gatehouse_core::ports::{PolicyMember, PolicyReads, PolicyTx};
+use gatehouse_core::types::Email;
 use gatehouse_core::{CoreError, Result, Timestamp};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -77,6 +78,34 @@ const MEMBER_HEAD: &str = concat!(
     password_facts_cols!(),
     ", p.id AS policy_id FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id"
 );
+
+impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
+    /// The organization's managed members whose `column` (`a.id` or `a.email`) is one of
+    /// `values`, with their policies.
+    async fn managed_members_where(
+        &mut self,
+        org: OrgId,
+        column: &'static str,
+        values: &[String],
+    ) -> Result<Vec<(PolicyMember, PolicyId)>> {
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new(MEMBER_HEAD);
+        q.push(MEMBER_JOIN);
+        q.push(" WHERE oa.is_managed = 1 AND oa.org_id = ")
+            .bind(org.to_string());
+        q.push(" AND ").push(column).push(" IN (");
+        for (n, v) in values.iter().enumerate() {
+            if n > 0 {
+                q.push(", ");
+            }
+            q.bind(v.clone());
+        }
+        q.push(") ORDER BY a.id");
+        self.all(&q, member_with_policy).await
+    }
+}
 
 impl<C: DerefMut<Target = AnyConnection> + Send> PolicyReads for Db<C> {
     async fn find_policy(&mut self, org: OrgId, id: PolicyId) -> Result<Option<Policy>> {
@@ -154,22 +183,17 @@ impl<C: DerefMut<Target = AnyConnection> + Send> PolicyReads for Db<C> {
         org: OrgId,
         accounts: &[AccountId],
     ) -> Result<Vec<(PolicyMember, PolicyId)>> {
-        if accounts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = Sql::new(MEMBER_HEAD);
-        q.push(MEMBER_JOIN);
-        q.push(" WHERE oa.is_managed = 1 AND oa.org_id = ")
-            .bind(org.to_string());
-        q.push(" AND a.id IN (");
-        for (n, a) in accounts.iter().enumerate() {
-            if n > 0 {
-                q.push(", ");
-            }
-            q.bind(a.to_string());
-        }
-        q.push(") ORDER BY a.id");
-        self.all(&q, member_with_policy).await
+        let ids: Vec<String> = accounts.iter().map(ToString::to_string).collect();
+        self.managed_members_where(org, "a.id", &ids).await
+    }
+
+    async fn find_managed_members_by_email(
+        &mut self,
+        org: OrgId,
+        emails: &[Email],
+    ) -> Result<Vec<(PolicyMember, PolicyId)>> {
+        let emails: Vec<String> = emails.iter().map(|e| e.as_str().to_owned()).collect();
+        self.managed_members_where(org, "a.email", &emails).await
     }
 
     async fn find_external_policy(&mut self, org: OrgId) -> Result<Option<ExternalPolicy>> {

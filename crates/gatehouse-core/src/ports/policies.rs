@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::ids::{AccountId, OrgId, PolicyId};
 use crate::model::Account;
 use crate::policy::{ExternalPolicy, Policy};
+use crate::types::Email;
 use std::future::Future;
 
 /// A managed account as a policy's member list and the simulator read it.
@@ -38,6 +39,13 @@ pub trait PolicyReads {
         &mut self,
         org: OrgId,
         accounts: &[AccountId],
+    ) -> impl Future<Output = Result<Vec<(PolicyMember, PolicyId)>>> + Send;
+    /// The accounts of these (normalized) emails that the organization manages, with the
+    /// policy each is in.
+    fn find_managed_members_by_email(
+        &mut self,
+        org: OrgId,
+        emails: &[Email],
     ) -> impl Future<Output = Result<Vec<(PolicyMember, PolicyId)>>> + Send;
     fn find_external_policy(&mut self, org: OrgId) -> impl Future<Output = Result<Option<ExternalPolicy>>> + Send;
     /// When the code last mailed for the session stops working (the time it was mailed, less

@@ -1,5 +1,5 @@
-//! Static assets, embedded in the binary: the stylesheet, the favicon, the WebAuthn codec and
-//! the two-step pages' script, and htmx (vendored from
+//! Static assets, embedded in the binary: the stylesheet, the favicon, the WebAuthn codec,
+//! the two-step pages' script, the policies' CSV upload, and htmx (vendored from
 //! npm, htmx.org 2.0.11, BSD-2-Clause; see static/htmx.LICENSE).
 
 use crate::state::AppState;
@@ -14,6 +14,7 @@ const HTMX: &str = include_str!("../../static/htmx.min.js");
 const CONSOLE_JS: &str = include_str!("../../static/console.js");
 const WEBAUTHN_JS: &str = include_str!("../../static/webauthn.js");
 const TWO_STEP_JS: &str = include_str!("../../static/two-step.js");
+const POLICIES_JS: &str = include_str!("../../static/policies.js");
 
 fn asset(kind: &'static str, body: &'static str) -> impl IntoResponse {
     (
@@ -38,6 +39,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/static/two-step.js",
             get(|| async { asset("text/javascript; charset=utf-8", TWO_STEP_JS) }),
+        )
+        .route(
+            "/static/policies.js",
+            get(|| async { asset("text/javascript; charset=utf-8", POLICIES_JS) }),
         )
         .route(
             "/static/app.css",

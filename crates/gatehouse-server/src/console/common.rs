@@ -3,17 +3,19 @@
 //! in `mod.rs` so the pages can use it without importing the module that routes to them.
 
 use crate::extract::{path_org, request_meta};
-use crate::limits::MAX_BODY_BYTES;
+use crate::limits::{MAX_BODY_BYTES, MAX_LIST_BYTES};
 use crate::state::AppState;
-use crate::web::csrf::parse_session_form;
+use crate::web::csrf::{parse_session_form, unreadable};
 use crate::web::pages::{PageError, PageResult};
 use crate::web::session::signed_in;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect};
 use gatehouse_core::CoreError;
 use gatehouse_core::authz::{OrgAdmin, SignedIn};
 use gatehouse_core::notices::OrgNotice;
+use gatehouse_core::secret::constant_time_eq;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -163,15 +165,65 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ConsoleForm<T> {
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
-        let (mut parts, body) = req.into_parts();
-        let console = Console::from_request_parts(&mut parts, state).await?;
-        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-            .await
-            .map_err(|_| PageError::Csrf)?;
+        let (console, _, bytes) = console_body(req, state, MAX_BODY_BYTES).await?;
         let form = parse_session_form(&bytes, console.signed_in.csrf())?;
         Ok(ConsoleForm { console, form })
     }
 }
+
+/// The page's context and the post's body, read up to `limit` bytes.
+async fn console_body(req: Request, state: &AppState, limit: usize) -> Result<(Console, Parts, Bytes), PageError> {
+    let (mut parts, body) = req.into_parts();
+    let console = Console::from_request_parts(&mut parts, state).await?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| PageError::Csrf)?;
+    Ok((console, parts, bytes))
+}
+
+/// A console form that carries a list of accounts (a policy move of up to 10,000 rows): a
+/// [`ConsoleForm`] with room for [`MAX_LIST_BYTES`].
+pub struct ConsoleListForm<T> {
+    pub console: Console,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for ConsoleListForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
+        let (console, _, bytes) = console_body(req, state, MAX_LIST_BYTES).await?;
+        let form = parse_session_form(&bytes, console.signed_in.csrf())?;
+        Ok(ConsoleListForm { console, form })
+    }
+}
+
+/// A JSON post from a console page's own script: the session's CSRF token comes in the
+/// `x-csrf-token` header (a page's script reads it from the page's form), the body is JSON of
+/// at most [`MAX_LIST_BYTES`].
+pub struct ConsoleJson<T> {
+    pub console: Console,
+    pub body: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for ConsoleJson<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
+        let (console, parts, bytes) = console_body(req, state, MAX_LIST_BYTES).await?;
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !constant_time_eq(sent, console.signed_in.csrf()) {
+            return Err(PageError::Csrf);
+        }
+        let body = serde_json::from_slice(&bytes).map_err(|e| unreadable(&e))?;
+        Ok(ConsoleJson { console, body })
+    }
+}
+
+/// The header a console script sends the session's CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Turns form text into `Option` (empty fields mean "not given").
 pub fn given(s: &str) -> Option<&str> {

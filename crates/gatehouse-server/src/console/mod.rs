@@ -24,14 +24,21 @@ mod idp_form;
 mod instances;
 mod keys;
 mod overview;
+mod policies;
+mod policy;
+mod policy_form;
+mod policy_members;
+mod policy_moves;
 mod product_sessions;
 
 pub use crate::web::pages::{PageError, PageResult, render, render_status, urlencode};
 
 pub use common::{Chrome, Console, ConsoleForm, done, error_lines, form_errors, given, notice_text};
 
+use crate::limits::MAX_LIST_BYTES;
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use identity_provider as idp;
 use identity_providers as idps;
@@ -110,5 +117,31 @@ pub fn router() -> Router<AppState> {
         .route(&o("/events"), get(events::page))
         .route(&o("/events/export"), get(events::export))
         .route(&o("/events/{id}"), get(events::detail))
+        .merge(policy_router())
         .merge(assets::router())
+}
+
+/// The authentication policies' pages, their members and the CSV upload's endpoints (the
+/// file's form and the script's JSON posts take lists of up to 10,000 rows).
+fn policy_router() -> Router<AppState> {
+    let o = |p: &str| format!("/admin/orgs/{{org_id}}{p}");
+    Router::new()
+        .route(&o("/policies"), get(policies::page).post(policies::create))
+        .route(&o("/policies/external"), post(policies::external))
+        .route(&o("/policies/{id}"), get(policy::detail).post(policy::update))
+        .route(&o("/policies/{id}/default"), post(policy::make_default))
+        .route(&o("/policies/{id}/delete"), post(policy::delete))
+        .route(
+            &o("/policies/{id}/members"),
+            get(policy_members::page).post(policy_members::move_form),
+        )
+        .route(
+            &o("/policies/{id}/members/upload"),
+            post(policy_members::upload).layer(DefaultBodyLimit::max(MAX_LIST_BYTES)),
+        )
+        .route(
+            &o("/policies/{id}/members/simulate"),
+            post(policy_members::simulate_json),
+        )
+        .route(&o("/policies/{id}/members/move"), post(policy_members::move_json))
 }

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod console;
 mod console_clients;
+mod console_policies;
 mod console_sso;
 mod domains;
 mod email_change;

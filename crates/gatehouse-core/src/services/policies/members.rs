@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 /// The most accounts one move takes (the console's CSV upload included).
 pub const MAX_MOVE: usize = 10_000;
 /// Accounts read per query.
-const CHUNK: usize = 500;
+pub(super) const CHUNK: usize = 500;
 
 /// What happened to one account of a move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

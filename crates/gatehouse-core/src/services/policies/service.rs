@@ -3,7 +3,7 @@
 //! happen one at a time, and each writes its event with the before and after.
 
 use super::guard::{refuse_lockout, ways_in};
-use super::members::{self, MoveReport};
+use super::members::{self, MAX_MOVE, MoveReport};
 use super::simulate::{self, Proposal, SimulationReport};
 use crate::audit::AuditAction;
 use crate::authz::OrgAdmin;
@@ -15,7 +15,7 @@ use crate::policy::{ExternalDemand, ExternalPolicy, ExternalSettings, Policy, Po
 use crate::ports::PolicyMember;
 use crate::ports::prelude::*;
 use crate::services::capability::{capability, name_conflict};
-use crate::types::Name;
+use crate::types::{Email, Name};
 
 const NOT_FOUND: CoreError = CoreError::NotFound { entity: "policy" };
 const TAKEN: &str = "A policy with this name already exists in the organization.";
@@ -228,6 +228,25 @@ impl<S: Store> Policies<S> {
         let mut r = self.store.reader().await?;
         let policy = r.find_policy(admin.org(), id).await?.ok_or(NOT_FOUND)?;
         r.list_policy_members(&policy, after, limit.clamp(1, 1000)).await
+    }
+
+    /// The managed accounts of these emails, each as (its email, its id); an email the
+    /// organization manages no account of is absent. At most [`MAX_MOVE`] emails, as a move.
+    pub async fn find_managed_by_email(&self, admin: &OrgAdmin, emails: &[Email]) -> Result<Vec<(Email, AccountId)>> {
+        if emails.len() > MAX_MOVE {
+            return Err(CoreError::validation(
+                "emails",
+                format!("must name at most {MAX_MOVE} accounts"),
+            ));
+        }
+        let mut r = self.store.reader().await?;
+        let mut out = Vec::with_capacity(emails.len());
+        for chunk in emails.chunks(members::CHUNK) {
+            for (m, _) in r.find_managed_members_by_email(admin.org(), chunk).await? {
+                out.push((Email::parse(&m.account.email)?, m.account.id));
+            }
+        }
+        Ok(out)
     }
 
     /// Who could not sign in under the proposal; nothing changes.
