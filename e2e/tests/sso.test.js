@@ -1,7 +1,9 @@
 // The "Single sign-on" console pages, end to end in headless Chromium: an admin opens the page
 // from the navigation, adds an OpenID Connect provider for the org's verified domain through
-// the "Add OIDC provider" form, lands on its page and reads the redirect URI to register with
-// the IdP (the same the admin API serves), then sees it listed as enforced. A name with markup
+// the "Add OIDC provider" form (refused first: its only admin would have no way in without the
+// provider, until they name themself a break-glass admin), lands on its page and reads the
+// redirect URI to register with the IdP (the same the admin API serves), then sees it listed as
+// enforced. A name with markup
 // stays text (no dialog ever opens).
 //
 // Acme verifies acme.example through the API against tests/dns-server.js before the browser
@@ -104,6 +106,20 @@ step('add an OIDC provider through its form and read its redirect URI', async ()
   await field(form, 'Client id').fill(IDP.clientId);
   await field(form, 'Client secret').fill(IDP.secret);
   await clickAndLoad(page, form.getByRole('button', { name: 'Add OIDC provider', exact: true }));
+  // The only admin's account is managed (acme.example is verified): enforcing the provider
+  // would leave nobody a way in without it. The page says so, and nothing is added.
+  await expectMessage(page, 'alert', 'would leave no admin of the organization a way to sign in');
+  await expectVisible(page, page.getByText('No identity providers yet.'), 'still no provider');
+  const glass = formHeaded(page, 'Break-glass admins');
+  await glass.getByRole('checkbox', { name: server.adminEmail }).check();
+  await clickAndLoad(page, glass.getByRole('button', { name: 'Save break-glass admins', exact: true }));
+  const again = formHeaded(page, 'Add OIDC provider');
+  await field(again, 'Name').fill(IDP.name);
+  await again.getByRole('checkbox', { name: DOMAIN, exact: true }).check();
+  await field(again, 'Issuer').fill(IDP.issuer);
+  await field(again, 'Client id').fill(IDP.clientId);
+  await field(again, 'Client secret').fill(IDP.secret);
+  await clickAndLoad(page, again.getByRole('button', { name: 'Add OIDC provider', exact: true }));
   await expectMessage(page, 'status', 'Identity provider added.');
   await expectVisible(page, h1(page, IDP.name), 'the provider\'s name as the h1, as text');
   const path = new URL(page.url()).pathname;

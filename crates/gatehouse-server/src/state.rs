@@ -110,7 +110,8 @@ impl AppState {
             config.public_url.clone(),
         )
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_common_passwords(common_passwords(&config)?);
         let prover = RealProver::new(
             OutboundPolicy::from_config(&config.outbound)?,
             config.domains.https_port,
@@ -171,6 +172,22 @@ impl AppState {
             .clone()
             .ok_or(gatehouse_core::CoreError::NotFound { entity: "security_key" })
     }
+}
+
+/// The operator's list of common passwords, one a line (blank lines and `#` comments skipped);
+/// none when no file is configured.
+fn common_passwords(config: &Config) -> anyhow::Result<Vec<String>> {
+    let Some(path) = &config.sign_in.common_passwords_file else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("reading the common passwords file {}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// The sign-in rules the configuration sets.

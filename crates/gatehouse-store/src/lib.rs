@@ -26,6 +26,8 @@ mod oauth;
 mod oauth_grants;
 mod orgs;
 mod policies;
+#[cfg(test)]
+mod policies_migration_tests;
 mod provisioned;
 mod rows;
 mod scim;

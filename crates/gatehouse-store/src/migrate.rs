@@ -160,14 +160,14 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
 ];
 
 /// The migrations written for this engine, in order.
-fn list(d: Dialect) -> &'static [(&'static str, &'static str)] {
+pub(crate) fn list(d: Dialect) -> &'static [(&'static str, &'static str)] {
     match d {
         Dialect::Sqlite => MIGRATIONS_SQLITE,
         Dialect::Postgres => MIGRATIONS_POSTGRES,
     }
 }
 
-fn checksum(sql: &str) -> String {
+pub(crate) fn checksum(sql: &str) -> String {
     // FNV-1a is enough to notice an edited migration; it is not a security boundary.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in sql.bytes() {
@@ -177,7 +177,7 @@ fn checksum(sql: &str) -> String {
     format!("{h:016x}")
 }
 
-const CREATE: &str = "CREATE TABLE IF NOT EXISTS gatehouse_migrations (name TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+pub(crate) const CREATE: &str = "CREATE TABLE IF NOT EXISTS gatehouse_migrations (name TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 
 async fn applied(pool: &AnyPool) -> Result<Vec<(String, String)>> {
     let mut conn = pool.acquire().await.map_err(db_err)?;

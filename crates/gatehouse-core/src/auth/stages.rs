@@ -3,7 +3,7 @@
 //! its first code, with recovery codes shown once) and a new password.
 
 use super::flow::{Authenticated, SecondStepDue};
-use super::second_step::{SecondStepAttempt, expired};
+use super::second_step::{SecondStepAttempt, enrolment, expired};
 use super::service::Auth;
 use super::sessions::sign_out_everywhere;
 use super::throttle::refund_in;
@@ -31,6 +31,11 @@ impl<S: Store> Auth<S> {
             return Err(expired());
         }
         let account = r.find_account(p.account_id).await?.ok_or_else(expired)?;
+        // An account that has enrolled meanwhile (elsewhere) takes its second step instead:
+        // this sign-in may not replace its app.
+        if enrolment(&mut r, account.id).await?.is_enrolled() {
+            return Err(expired());
+        }
         if let Some(waiting) = r.find_pending_totp(account.id).await? {
             let key = ring.open(&totp_context(&waiting.id), &waiting.sealed_key)?;
             return totp_setup(&key, &account.email);
@@ -64,6 +69,9 @@ impl<S: Store> Auth<S> {
         }
         let (account, now) = (attempt.account.clone(), attempt.at);
         let mut tx = self.store.begin().await?;
+        if enrolment(&mut tx, account.id).await?.is_enrolled() {
+            return Err(expired());
+        }
         let confirmed = match tx.find_pending_totp(account.id).await? {
             Some(p) => {
                 let key = ring.open(&totp_context(&p.id), &p.sealed_key)?;

@@ -148,6 +148,16 @@ pub struct ConfigArgs {
     )]
     pub require_second_step: Option<bool>,
 
+    /// A file of common passwords, one a line, that policies refusing common passwords refuse
+    /// too (beside the bundled list). Read at start; a missing file is an error.
+    #[arg(
+        long,
+        env = "GATEHOUSE_COMMON_PASSWORDS_FILE",
+        global = true,
+        help_heading = "Sign-in"
+    )]
+    pub common_passwords_file: Option<std::path::PathBuf>,
+
     /// SMTP server for mail (password reset links): smtps://user:pass@host:465 or
     /// smtp://user:pass@host:587?tls=required. Default: none, mail goes to <data-dir>/outbox.
     #[arg(

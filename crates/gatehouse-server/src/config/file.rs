@@ -67,6 +67,7 @@ pub(super) struct SignInSection {
     pub hash_queue: Option<u32>,
     pub allow_signup: Option<bool>,
     pub require_second_step: Option<bool>,
+    pub common_passwords_file: Option<std::path::PathBuf>,
 }
 
 /// `[mail]`

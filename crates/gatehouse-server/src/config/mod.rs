@@ -145,6 +145,8 @@ pub struct SignInConfig {
     /// Every password sign-in takes a second step (a mailed code for accounts with no method
     /// of their own).
     pub require_second_step: bool,
+    /// The operator's own list of common passwords, beside the bundled one.
+    pub common_passwords_file: Option<std::path::PathBuf>,
 }
 
 /// `[mail]`.
@@ -436,6 +438,10 @@ impl SignInConfig {
             hash_queue: args.sign_in_hash_queue.or(s.hash_queue).unwrap_or(32).clamp(1, 100_000),
             allow_signup: args.allow_signup.or(s.allow_signup).unwrap_or(false),
             require_second_step: args.require_second_step.or(s.require_second_step).unwrap_or(false),
+            common_passwords_file: args
+                .common_passwords_file
+                .clone()
+                .or_else(|| s.common_passwords_file.clone()),
         }
     }
 }

@@ -10,11 +10,19 @@ use gatehouse_testkit::{Browser, PERSON_PASSWORD, TestApp, engine_tests, recover
 use reqwest::StatusCode;
 use serde_json::json;
 
+/// Tests that spawn their own (configured) servers.
+mod configured {
+    use gatehouse_testkit::dialect_tests;
+    dialect_tests!(the_operators_common_passwords_are_refused_too);
+    use super::the_operators_common_passwords_are_refused_too;
+}
+
 engine_tests!(
     required_two_step_enrols_an_account_without_a_method_at_its_next_sign_in,
     a_password_the_rules_refuse_is_replaced_before_the_session_opens,
     sessions_last_as_long_as_the_policy_says_and_can_be_ended_now,
     a_member_of_another_policy_is_asked_nothing_more,
+    an_enrolment_at_sign_in_cannot_replace_an_app_enrolled_meanwhile,
 );
 
 async fn required_two_step_enrols_an_account_without_a_method_at_its_next_sign_in(app: TestApp) {
@@ -282,4 +290,80 @@ async fn a_member_of_another_policy_is_asked_nothing_more(app: TestApp) {
         .sign_in_to(&bob_email, PERSON_PASSWORD, "/account")
         .await;
     assert_eq!(bob_in.location.as_deref(), Some("/account"));
+}
+
+async fn the_operators_common_passwords_are_refused_too(dialect: gatehouse_testkit::Dialect) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("common.txt");
+    std::fs::write(&file, "# ours\nAcme Rocks The Whole World\n\n").unwrap();
+    let app = TestApp::spawn_with(dialect, |c| c.sign_in.common_passwords_file = Some(file.clone())).await;
+    let org = acme(&app).await;
+    let ada = app.create_account(&org, "ada@acme.test", "Ada").await;
+    let as_ada = gatehouse_testkit::TestOrg {
+        admin_account_id: ada.to_string(),
+        ..org.clone()
+    };
+    let (link, _) = app.reset_link(&as_ada).await;
+    let refused = Browser::new(&app.base)
+        .set_password(&link, "acme rocks the whole world")
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("commonly used"), "{}", refused.body);
+    let default = default_policy(&app, &org).await;
+    app.patch(
+        &org,
+        &format!("/policies/{default}"),
+        json!({"password": {"refuse_common": false}}),
+    )
+    .await;
+    let set = Browser::new(&app.base)
+        .set_password(&link, "acme rocks the whole world")
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let facts = app.get(&org, &format!("/accounts/{ada}")).await.json["password"].clone();
+    assert_eq!(facts["common"], true, "measured as common: {facts}");
+}
+
+async fn an_enrolment_at_sign_in_cannot_replace_an_app_enrolled_meanwhile(app: TestApp) {
+    let org = acme(&app).await;
+    let ada = app.create_account(&org, "ada@acme.test", "Ada").await;
+    let email = app.give_password(ada).await;
+    let earlier = app.browser_as(&app.base, &email).await;
+    let default = default_policy(&app, &org).await;
+    app.patch(
+        &org,
+        &format!("/policies/{default}"),
+        json!({"two_step_verification": "required"}),
+    )
+    .await;
+    // Someone with the password reaches the enrolment page and gets a key...
+    let b = Browser::new(&app.base);
+    b.sign_in_to(&email, PERSON_PASSWORD, "/account").await;
+    let setup = b.get("/login/enrol?next=%2Faccount").await;
+    let key = totp_key(&setup);
+    // ...while Ada, signed in before the rule, enrols her own app.
+    let (_, codes) = earlier.enrol_totp(app.clock.now()).await;
+    assert_eq!(codes.len(), 10, "Ada's app is her first method");
+    let code = totp_code(&key, app.clock.now());
+    let late = b
+        .post(
+            "/login/enrol",
+            &[("csrf", &setup.csrf()), ("code", &code), ("next", "/account")],
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::UNAUTHORIZED, "{}", late.body);
+    assert!(late.body.contains("expired"), "{}", late.body);
+    assert_eq!(b.get("/account").await.status, StatusCode::SEE_OTHER, "not signed in");
+    let gone = b.get("/login/enrol").await;
+    assert_eq!(
+        gone.status,
+        StatusCode::SEE_OTHER,
+        "the page is gone too: {}",
+        gone.body
+    );
+    assert_eq!(
+        events(&app, &org, "two_step.enrolled").await.len(),
+        1,
+        "only Ada's own app"
+    );
 }
