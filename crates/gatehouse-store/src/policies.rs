@@ -364,6 +364,31 @@ impl PolicyTx for SqlTx {
         Ok(self.exec(&q).await? == 1)
     }
 
+    async fn set_accounts_policy(&mut self, org: OrgId, accounts: &[AccountId], policy: PolicyId) -> Result<u64> {
+        if accounts.is_empty() {
+            return Ok(0);
+        }
+        // The default is stored as NULL, as for one account.
+        let mut q = Sql::new(
+            "UPDATE org_accounts SET policy_id = CASE WHEN EXISTS (SELECT 1 FROM auth_policies p WHERE p.id = ",
+        );
+        q.bind(policy.to_string())
+            .push(" AND p.org_id = ")
+            .bind(org.to_string());
+        q.push(" AND p.is_default = 1) THEN NULL ELSE ")
+            .bind(policy.to_string());
+        q.push(" END WHERE is_managed = 1 AND org_id = ").bind(org.to_string());
+        q.push(" AND account_id IN (");
+        for (n, a) in accounts.iter().enumerate() {
+            if n > 0 {
+                q.push(", ");
+            }
+            q.bind(a.to_string());
+        }
+        q.push(")");
+        self.exec(&q).await
+    }
+
     async fn put_external_policy(&mut self, p: &ExternalPolicy) -> Result<()> {
         let q = Sql::new(
             "INSERT INTO external_user_policies (org_id, settings, updated_at) VALUES ($1, $2, $3) \

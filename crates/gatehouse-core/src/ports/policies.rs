@@ -81,6 +81,14 @@ pub trait PolicyTx {
         account: AccountId,
         policy: PolicyId,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// Puts these managed accounts in a policy of their managing organization, in one
+    /// statement; how many it moved.
+    fn set_accounts_policy(
+        &mut self,
+        org: OrgId,
+        accounts: &[AccountId],
+        policy: PolicyId,
+    ) -> impl Future<Output = Result<u64>> + Send;
     fn put_external_policy(&mut self, policy: &ExternalPolicy) -> impl Future<Output = Result<()>> + Send;
     /// Stores the digest of a code just mailed to the session's person, and when it stops
     /// working; whether the session is still there.

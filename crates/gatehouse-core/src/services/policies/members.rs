@@ -94,26 +94,32 @@ pub(super) async fn move_in<T: Reads + Writes + Send>(
             .into_iter()
             .map(|(m, p)| (m.account.id, (m.account.email, p)))
             .collect();
+        let mut moving = Vec::new();
+        let mut events = Vec::new();
         for id in chunk {
             let outcome = match found.get(id) {
                 None => MoveOutcome::NotManaged,
                 Some((_, from)) if *from == target.id => MoveOutcome::AlreadyMember,
                 Some((email, from)) => {
-                    if !tx.set_account_policy(org, *id, target.id).await? {
-                        return Err(CoreError::internal("a managed account vanished during its move"));
-                    }
-                    let ev = acting
-                        .event(AuditAction::PolicyMemberMoved, now)
-                        .target("account", id, Some(email))
-                        .target("policy", target.id, Some(&target.name))
-                        .before(&serde_json::json!({ "policy_id": from, "policy_name": names.get(from) }))
-                        .after(&serde_json::json!({ "policy_id": target.id, "policy_name": target.name }));
-                    tx.insert_event(&ev).await?;
+                    moving.push(*id);
+                    events.push(
+                        acting
+                            .event(AuditAction::PolicyMemberMoved, now)
+                            .target("account", id, Some(email))
+                            .target("policy", target.id, Some(&target.name))
+                            .before(&serde_json::json!({ "policy_id": from, "policy_name": names.get(from) }))
+                            .after(&serde_json::json!({ "policy_id": target.id, "policy_name": target.name })),
+                    );
                     MoveOutcome::Moved { from: *from }
                 }
             };
             report.rows.push((*id, outcome));
         }
+        // One statement and one batch of events per chunk, under the organization's lock.
+        if tx.set_accounts_policy(org, &moving, target.id).await? != moving.len() as u64 {
+            return Err(CoreError::internal("a managed account vanished during its move"));
+        }
+        tx.insert_events(&events).await?;
     }
     Ok(report)
 }
