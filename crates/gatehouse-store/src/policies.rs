@@ -231,22 +231,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> PolicyReads for Db<C> {
 
 impl PolicyTx for SqlTx {
     async fn insert_policy(&mut self, p: &Policy) -> Result<()> {
-        let q = Sql::new(
-            "INSERT INTO auth_policies (id, org_id, name, name_folded, is_default, sso_enforced, sso_idp_id, \
-             settings, created_at, updated_at, non_billable) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .with(p.id.to_string())
-        .with(p.org_id.to_string())
-        .with(p.name.clone())
-        .with(p.name.to_lowercase())
-        .with(i64::from(p.is_default))
-        .with(i64::from(p.settings.sso.enforced))
-        .with(idp_text(p))
-        .with(settings_json(p)?)
-        .with(p.created_at.millis())
-        .with(p.updated_at.millis())
-        .with(i64::from(p.settings.non_billable));
-        self.exec(&q).await.map(|_| ())
+        insert_statement(p)?.execute(self.c()).await.map(|_| ())
     }
 
     async fn update_policy(&mut self, p: &Policy) -> Result<()> {
@@ -311,19 +296,6 @@ impl PolicyTx for SqlTx {
             .execute(self.c())
             .await?;
         Ok(())
-    }
-
-    async fn set_account_policy(&mut self, org: OrgId, account: AccountId, policy: PolicyId) -> Result<bool> {
-        // The default is stored as NULL, so a later change of default carries the account.
-        let q = Sql::new(
-            "UPDATE org_accounts SET policy_id = CASE WHEN EXISTS (SELECT 1 FROM auth_policies p WHERE p.id = $3 \
-             AND p.org_id = $1 AND p.is_default = 1) THEN NULL ELSE $3 END WHERE org_id = $1 AND account_id = $2 \
-             AND is_managed = 1",
-        )
-        .with(org.to_string())
-        .with(account.to_string())
-        .with(policy.to_string());
-        Ok(self.exec(&q).await? == 1)
     }
 
     async fn record_password_facts(&mut self, account: AccountId, facts: &PasswordFacts) -> Result<bool> {
@@ -430,7 +402,7 @@ pub(crate) async fn create_default_policies(conn: &mut AnyConnection, dialect: D
             identity_provider_id: (enforced.len() == 1).then(|| enforced[0]),
         };
         let p = Policy::default_for(*org, sso, now);
-        insert_raw(&mut db, &p).await?;
+        insert_statement(&p)?.execute(db.c()).await?;
         events.push(
             AuditEvent::new(*org, &actor, &RequestMeta::default(), AuditAction::PolicyCreated, now)
                 .target("policy", p.id, Some(&p.name))
@@ -453,20 +425,21 @@ async fn write_events(db: &mut Db<&mut AnyConnection>, events: &[AuditEvent]) ->
     db.insert_rows(&EVENT_TARGETS, &targets).await.map(|_| ())
 }
 
-async fn insert_raw(db: &mut Db<&mut AnyConnection>, p: &Policy) -> Result<()> {
-    Sql::new(
-        "INSERT INTO auth_policies (id, org_id, name, name_folded, is_default, sso_enforced, sso_idp_id, settings, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $8)",
+/// The statement that adds a policy (the service's and the migration's).
+fn insert_statement(p: &Policy) -> Result<Sql> {
+    Ok(Sql::new(
+        "INSERT INTO auth_policies (id, org_id, name, name_folded, is_default, sso_enforced, sso_idp_id, \
+         settings, created_at, updated_at, non_billable) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .with(p.id.to_string())
     .with(p.org_id.to_string())
     .with(p.name.clone())
     .with(p.name.to_lowercase())
+    .with(i64::from(p.is_default))
     .with(i64::from(p.settings.sso.enforced))
     .with(idp_text(p))
     .with(settings_json(p)?)
     .with(p.created_at.millis())
-    .execute(db.c())
-    .await
-    .map(|_| ())
+    .with(p.updated_at.millis())
+    .with(i64::from(p.settings.non_billable)))
 }

@@ -75,7 +75,7 @@ impl<S: Store> Auth<S> {
             return Ok(());
         };
         let rules = &policy.settings.password;
-        judge_new_password(rules, facts, false)?;
+        judge_new_password(rules, facts)?;
         if rules.history == 0 {
             return Ok(());
         }

@@ -50,10 +50,9 @@ fn facts_refusal(rules: &PasswordRules, f: &PasswordFacts, now: Timestamp) -> Op
     }
 }
 
-/// Checks a new password (measured into `facts`) against the rules; `operator_common` says
-/// whether it is on the operator's own list. The history rule needs the earlier hashes and is
-/// checked by the caller.
-pub fn judge_new_password(rules: &PasswordRules, facts: &PasswordFacts, operator_common: bool) -> Result<()> {
+/// Checks a new password (measured into `facts`, whose `common` covers the operator's list too)
+/// against the rules. The history rule needs the earlier hashes and is checked by the caller.
+pub fn judge_new_password(rules: &PasswordRules, facts: &PasswordFacts) -> Result<()> {
     let refusal = if facts.length < rules.min_length {
         Some(format!("must be at least {} characters", rules.min_length))
     } else if facts.score < rules.min_strength {
@@ -61,7 +60,7 @@ pub fn judge_new_password(rules: &PasswordRules, facts: &PasswordFacts, operator
             "is too easy to guess (strength {} of 4, your organization asks for {}): use a longer passphrase of unrelated words",
             facts.score, rules.min_strength
         ))
-    } else if rules.refuse_common && (facts.common || operator_common) {
+    } else if rules.refuse_common && facts.common {
         Some("is on a list of commonly used passwords: choose another".to_owned())
     } else {
         None
@@ -176,17 +175,16 @@ mod tests {
             ..PasswordRules::default()
         };
         let f = |p: &str| PasswordFacts::measure(p, &[], Timestamp::from_millis(0));
-        assert!(judge_new_password(&rules, &f("v8#Qm2!zR7kL@w4Tn9xE"), false).is_ok());
+        // As `Auth::measure` marks a password on the operator's list.
+        let on_operators_list = |facts: PasswordFacts| PasswordFacts { common: true, ..facts };
+        assert!(judge_new_password(&rules, &f("v8#Qm2!zR7kL@w4Tn9xE")).is_ok());
         assert!(
-            judge_new_password(&rules, &f("v8#Qm2!zR7kL@"), false).is_err(),
+            judge_new_password(&rules, &f("v8#Qm2!zR7kL@")).is_err(),
             "13 characters"
         );
+        assert!(judge_new_password(&rules, &f("aaaaaaaaaaaaaaaaaaaa")).is_err(), "weak");
         assert!(
-            judge_new_password(&rules, &f("aaaaaaaaaaaaaaaaaaaa"), false).is_err(),
-            "weak"
-        );
-        assert!(
-            judge_new_password(&rules, &f("v8#Qm2!zR7kL@w4Tn9xE"), true).is_err(),
+            judge_new_password(&rules, &on_operators_list(f("v8#Qm2!zR7kL@w4Tn9xE"))).is_err(),
             "operator's list"
         );
         let lax = PasswordRules {
@@ -194,7 +192,7 @@ mod tests {
             min_length: 8,
             ..PasswordRules::default()
         };
-        assert!(judge_new_password(&lax, &f("password1234"), true).is_ok());
+        assert!(judge_new_password(&lax, &on_operators_list(f("password1234"))).is_ok());
     }
 
     #[test]

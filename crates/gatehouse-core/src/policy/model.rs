@@ -105,13 +105,7 @@ fn range_error(fields: &mut Vec<FieldError>, field: &str, message: String) {
 impl PolicySettings {
     /// The settings with `patch` merged in (RFC 7386), checked.
     pub fn patched(&self, patch: &serde_json::Value) -> Result<Self> {
-        if !patch.is_object() {
-            return Err(CoreError::validation("settings", "must be a JSON object"));
-        }
-        let mut merged = serde_json::to_value(self).map_err(CoreError::internal)?;
-        merge(&mut merged, patch);
-        let settings: Self =
-            serde_json::from_value(merged).map_err(|e| CoreError::validation("settings", e.to_string()))?;
+        let settings: Self = merged(self, patch)?;
         settings.check()?;
         Ok(settings)
     }
@@ -204,6 +198,16 @@ impl PolicySettings {
     }
 }
 
+/// `current` with the merge patch applied, read back with unknown fields refused.
+fn merged<T: Serialize + serde::de::DeserializeOwned>(current: &T, patch: &serde_json::Value) -> Result<T> {
+    if !patch.is_object() {
+        return Err(CoreError::validation("settings", "must be a JSON object"));
+    }
+    let mut value = serde_json::to_value(current).map_err(CoreError::internal)?;
+    merge(&mut value, patch);
+    serde_json::from_value(value).map_err(|e| CoreError::validation("settings", e.to_string()))
+}
+
 /// RFC 7386: objects merge key by key, `null` removes, anything else replaces.
 fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
     let serde_json::Value::Object(p) = patch else {
@@ -269,12 +273,7 @@ pub struct ExternalSettings {
 impl ExternalSettings {
     /// The settings with `patch` merged in (RFC 7386), checked.
     pub fn patched(&self, patch: &serde_json::Value) -> Result<Self> {
-        if !patch.is_object() {
-            return Err(CoreError::validation("settings", "must be a JSON object"));
-        }
-        let mut merged = serde_json::to_value(self).map_err(CoreError::internal)?;
-        merge(&mut merged, patch);
-        let s: Self = serde_json::from_value(merged).map_err(|e| CoreError::validation("settings", e.to_string()))?;
+        let s: Self = merged(self, patch)?;
         if s.session_max_minutes
             .is_some_and(|m| !(MIN_SESSION_MINUTES..=MAX_SESSION_MINUTES).contains(&m))
         {

@@ -73,14 +73,6 @@ pub trait PolicyTx {
         id: PolicyId,
         at: Timestamp,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Puts a managed account in a policy of its managing organization; `false` when the
-    /// organization does not manage it.
-    fn set_account_policy(
-        &mut self,
-        org: OrgId,
-        account: AccountId,
-        policy: PolicyId,
-    ) -> impl Future<Output = Result<bool>> + Send;
     /// Puts these managed accounts in a policy of their managing organization, in one
     /// statement; how many it moved.
     fn set_accounts_policy(

@@ -117,7 +117,7 @@ async fn create<T: Reads + Writes + Send>(
     tx.link_org_accounts(&[link], now).await?;
     // The provider's own default policy, for an account its organization manages.
     if let Some(policy) = idp.default_policy_id {
-        tx.set_account_policy(org, account.id, policy).await?;
+        tx.set_accounts_policy(org, &[account.id], policy).await?;
     }
     for group in tx.list_default_groups(org).await? {
         tx.add_group_members(org, group, &[account.id], now).await?;
