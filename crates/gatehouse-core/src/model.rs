@@ -10,6 +10,8 @@ pub struct Org {
     pub id: OrgId,
     pub name: String,
     pub plan: Plan,
+    /// Community or academic: the operator made the organization free for everyone.
+    pub free: Option<crate::product::FreeKind>,
     pub created_at: Timestamp,
 }
 

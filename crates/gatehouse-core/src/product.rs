@@ -108,6 +108,12 @@ vocabulary!(/// The organization's Gatehouse plan.
     Enterprise => "enterprise",
 });
 
+vocabulary!(/// Why an organization pays nothing for anyone: the operator grants it.
+    FreeKind, "free", {
+    Community => "community",
+    Academic => "academic",
+});
+
 /// Checks that `edition` is sold for `product`.
 pub fn check_edition(product: Product, edition: Edition) -> Result<()> {
     if product.editions().contains(&edition) {

@@ -330,7 +330,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AdminReads for Db<C> {
 
     async fn list_admin_orgs(&mut self, account: AccountId) -> Result<Vec<Org>> {
         let mut q = sql_with(
-            "SELECT o.id, o.name, o.plan, o.created_at FROM org_admins r JOIN orgs o ON o.id = r.org_id WHERE r.account_id = ",
+            "SELECT o.id, o.name, o.plan, o.free_kind, o.created_at FROM org_admins r JOIN orgs o ON o.id = r.org_id WHERE r.account_id = ",
             account.to_string(),
         );
         q.push(NOT_SUSPENDED);

@@ -80,7 +80,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AccountReads for Db<C> {
 
     async fn list_account_orgs(&mut self, account: AccountId) -> Result<Vec<gatehouse_core::ports::AccountOrg>> {
         let q = sql_with(
-            "SELECT o.id, o.name, o.plan, o.created_at, oa.is_managed, oa.suspended_at, \
+            "SELECT o.id, o.name, o.plan, o.free_kind, o.created_at, oa.is_managed, oa.suspended_at, \
              (SELECT COUNT(*) FROM org_admins r WHERE r.org_id = oa.org_id AND r.account_id = oa.account_id) AS admins \
              FROM org_accounts oa JOIN orgs o ON o.id = oa.org_id WHERE oa.account_id = ",
             account.to_string(),

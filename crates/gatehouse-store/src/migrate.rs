@@ -79,6 +79,7 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
     ),
     ("0020_two_step", include_str!("../migrations/sqlite/0020_two_step.sql")),
     ("0021_policies", include_str!("../migrations/sqlite/0021_policies.sql")),
+    ("0022_billing", include_str!("../migrations/sqlite/0022_billing.sql")),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -157,6 +158,7 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
         "0021_policies",
         include_str!("../migrations/postgres/0021_policies.sql"),
     ),
+    ("0022_billing", include_str!("../migrations/postgres/0022_billing.sql")),
 ];
 
 /// The migrations written for this engine, in order.

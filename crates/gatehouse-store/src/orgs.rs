@@ -16,7 +16,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> OrgReads for Db<C> {
     async fn find_org(&mut self, id: OrgId) -> Result<Option<Org>> {
         self.one(
             &sql_with(
-                "SELECT id, name, plan, created_at FROM orgs WHERE id = ",
+                "SELECT id, name, plan, free_kind, created_at FROM orgs WHERE id = ",
                 id.to_string(),
             ),
             rows::org,
@@ -79,19 +79,21 @@ impl OrgTx for SqlTx {
     }
 
     async fn insert_org(&mut self, o: &Org) -> Result<()> {
-        let q = Sql::new("INSERT INTO orgs (id, name, plan, created_at) VALUES ($1, $2, $3, $4)")
+        let q = Sql::new("INSERT INTO orgs (id, name, plan, free_kind, created_at) VALUES ($1, $2, $3, $4, $5)")
             .with(o.id.to_string())
             .with(o.name.clone())
             .with(o.plan.as_str())
+            .with(o.free.map(|f| f.as_str().to_owned()))
             .with(o.created_at.millis());
         self.exec(&q).await?;
         Ok(())
     }
 
     async fn update_org(&mut self, o: &Org) -> Result<()> {
-        let q = Sql::new("UPDATE orgs SET name = $1, plan = $2 WHERE id = $3")
+        let q = Sql::new("UPDATE orgs SET name = $1, plan = $2, free_kind = $3 WHERE id = $4")
             .with(o.name.clone())
             .with(o.plan.as_str())
+            .with(o.free.map(|f| f.as_str().to_owned()))
             .with(o.id.to_string());
         self.exec(&q).await?;
         Ok(())

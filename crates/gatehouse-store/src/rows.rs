@@ -9,7 +9,7 @@ use gatehouse_core::model::{
     Access, Account, ApiKey, EffectiveAccess, Group, GroupMember, Instance, Org, OrgAccount, OrgAdminRole, Principal,
     Session,
 };
-use gatehouse_core::product::{AccountStatus, Edition, Plan, Product, Role};
+use gatehouse_core::product::{AccountStatus, Edition, FreeKind, Plan, Product, Role};
 use gatehouse_core::{CoreError, Result, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -91,6 +91,7 @@ pub(crate) fn org(r: &AnyRow) -> Result<Org> {
         id: parse_col!(OrgId, r, "id")?,
         name: s(r, "name")?,
         plan: parse_col!(Plan, r, "plan")?,
+        free: opt_s(r, "free_kind")?.map(|f| FreeKind::parse(&f)).transpose()?,
         created_at: t(r, "created_at")?,
     })
 }

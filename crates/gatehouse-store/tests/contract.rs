@@ -61,6 +61,7 @@ async fn org(s: &SqlStore) -> Org {
         id: OrgId::new(),
         name: "Acme".into(),
         plan: Plan::Free,
+        free: None,
         created_at: t(0),
     };
     let mut tx = s.begin().await.unwrap();

@@ -37,6 +37,7 @@ async fn arranged(engine: Dialect) -> (SqlStore, TestDatabase, Org, Account) {
         id: OrgId::new(),
         name: "Acme".into(),
         plan: Plan::Free,
+        free: None,
         created_at: t(0),
     };
     let acc = Account {

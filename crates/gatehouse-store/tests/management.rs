@@ -82,6 +82,7 @@ async fn orgs(s: &SqlStore, n: usize) -> Vec<OrgId> {
             id: OrgId::new(),
             name: format!("Org {i}"),
             plan: Plan::Free,
+            free: None,
             created_at: t(0),
         };
         tx.insert_org(&o).await.unwrap();

@@ -71,6 +71,7 @@ async fn arrange(s: &SqlStore) -> OrgId {
             id,
             name: name.into(),
             plan: Plan::Free,
+            free: None,
             created_at: t(0),
         };
         tx.insert_org(&o).await.unwrap();

@@ -52,6 +52,7 @@ impl<S: Store> Orgs<S> {
             id: OrgId::new(),
             name: name.to_string(),
             plan: Plan::Free,
+            free: None,
             created_at: now,
         };
         let actor = Actor::system("bootstrap");
