@@ -15,6 +15,16 @@ pub struct Org {
     pub created_at: Timestamp,
 }
 
+impl Org {
+    /// What billing reads of the organization itself.
+    pub fn terms(&self) -> crate::billing::OrgTerms {
+        crate::billing::OrgTerms {
+            plan: self.plan,
+            free: self.free,
+        }
+    }
+}
+
 /// A global account: one person's identity across every product and organization.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Account {
@@ -43,11 +53,12 @@ pub struct OrgAccount {
     pub suspended_at: Option<Timestamp>,
     /// When the account became visible to this organization.
     pub added_at: Timestamp,
-    /// Whether the account has access to a product of this organization, directly or through
-    /// one of its groups.
-    pub has_product_access: bool,
-    /// Whether the account is in a non-billable policy of its managing organization.
-    pub non_billable_policy: bool,
+    /// What billing knows of the account in this organization (its access included).
+    #[serde(skip)]
+    pub billing: crate::billing::BillingFacts,
+    /// The organization's plan and free status, which billing reads with the facts.
+    #[serde(skip)]
+    pub terms: crate::billing::OrgTerms,
     /// Whether the account has a password and what was measured of it. Only the managing
     /// organization may see it: read it through [`OrgAccount::password_seen`]. Never in
     /// audit events.
@@ -56,19 +67,20 @@ pub struct OrgAccount {
 }
 
 impl OrgAccount {
-    /// What billing needs to know about the account.
-    pub fn billing_facts(&self) -> crate::billing::BillingFacts {
-        crate::billing::BillingFacts {
-            is_managed: self.is_managed,
-            status: self.account.status,
-            has_product_access: self.has_product_access,
-            non_billable_policy: self.non_billable_policy,
-        }
+    /// Whether the account has access to a product of this organization, directly or through
+    /// one of its groups (and is not suspended there).
+    pub fn has_product_access(&self) -> bool {
+        self.billing.has_product_access
     }
 
-    /// Whether the organization pays for the account (see [`crate::billing::classify`]).
+    /// The one billing rule that applies to the account (see [`crate::billing::classify`]).
+    pub fn billing_rule(&self) -> crate::billing::BillingRule {
+        crate::billing::classify(self.terms, self.billing)
+    }
+
+    /// Whether the organization pays for the account.
     pub fn billable(&self) -> bool {
-        crate::billing::classify(self.billing_facts()).is_billable()
+        self.billing_rule().is_billable()
     }
 
     /// The account's password state as this organization may see it: only the organization

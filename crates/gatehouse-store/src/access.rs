@@ -1,5 +1,6 @@
 //! Instances, groups, product access and org admins.
 
+use crate::billing::Touched;
 use crate::db::sql_with;
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
@@ -67,14 +68,23 @@ impl InstanceTx for SqlTx {
             .with(i.edition.as_str())
             .with(i.org_id.to_string())
             .with(i.id.to_string());
+        // The edition decides some facts of everyone who uses the instance; a new name none.
+        let was = Sql::new("SELECT edition FROM instances WHERE id = $1").with(i.id.to_string());
+        let was = self.one(&was, |r| rows::s(r, "edition")).await?;
+        if was.as_deref() == Some(i.edition.as_str()) {
+            return self.exec(&q).await.map(|_| ());
+        }
+        self.billing_mark(i.org_id, Touched::Instance(i.id)).await?;
         self.exec(&q).await?;
-        Ok(())
+        self.billing_refresh(i.org_id).await.map(|_| ())
     }
 
     async fn delete_instance(&mut self, org: OrgId, id: InstanceId) -> Result<()> {
         let mut q = Sql::new("DELETE FROM instances WHERE org_id = ");
         q.bind(org.to_string()).push(" AND id = ").bind(id.to_string());
-        self.exec(&q).await.map(|_| ())
+        self.billing_mark(org, Touched::Instance(id)).await?;
+        self.exec(&q).await?;
+        self.billing_refresh(org).await.map(|_| ())
     }
 }
 
@@ -154,7 +164,9 @@ impl GroupTx for SqlTx {
     async fn delete_group(&mut self, org: OrgId, id: GroupId) -> Result<()> {
         let mut q = Sql::new("DELETE FROM org_groups WHERE org_id = ");
         q.bind(org.to_string()).push(" AND id = ").bind(id.to_string());
-        self.exec(&q).await.map(|_| ())
+        self.billing_mark(org, Touched::Group(id)).await?;
+        self.exec(&q).await?;
+        self.billing_refresh(org).await.map(|_| ())
     }
 
     async fn insert_group_member(
@@ -172,7 +184,9 @@ impl GroupTx for SqlTx {
         .with(account.to_string())
         .with(org.to_string())
         .with(at.millis());
+        self.billing_mark(org, Touched::Account(account)).await?;
         let n = self.exec(&q).await?;
+        self.billing_refresh(org).await?;
         Ok(n == 1)
     }
 
@@ -180,7 +194,10 @@ impl GroupTx for SqlTx {
         let mut q = Sql::new("DELETE FROM group_members WHERE org_id = ");
         q.bind(org.to_string()).push(" AND group_id = ").bind(group.to_string());
         q.push(" AND account_id = ").bind(account.to_string());
-        Ok(self.exec(&q).await? == 1)
+        self.billing_mark(org, Touched::Account(account)).await?;
+        let n = self.exec(&q).await?;
+        self.billing_refresh(org).await?;
+        Ok(n == 1)
     }
 
     async fn add_group_members(
@@ -190,19 +207,24 @@ impl GroupTx for SqlTx {
         accounts: &[AccountId],
         at: Timestamp,
     ) -> Result<()> {
-        self.add_members(org, group, accounts, at.millis()).await
+        self.billing_mark(org, Touched::Accounts(accounts)).await?;
+        self.add_members(org, group, accounts, at.millis()).await?;
+        self.billing_refresh(org).await.map(|_| ())
     }
 
     async fn remove_group_members(&mut self, org: OrgId, group: GroupId, accounts: &[AccountId]) -> Result<()> {
-        self.remove_members(org, group, accounts).await
+        self.billing_mark(org, Touched::Accounts(accounts)).await?;
+        self.remove_members(org, group, accounts).await?;
+        self.billing_refresh(org).await.map(|_| ())
     }
 
     async fn clear_group_members(&mut self, org: OrgId, group: GroupId) -> Result<()> {
         let q = Sql::new("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
             .with(org.to_string())
             .with(group.to_string());
+        self.billing_mark(org, Touched::Group(group)).await?;
         self.exec(&q).await?;
-        Ok(())
+        self.billing_refresh(org).await.map(|_| ())
     }
 }
 
@@ -284,7 +306,10 @@ impl AccessTx for SqlTx {
         .with(group)
         .with(a.role.as_str())
         .with(a.created_at.millis());
+        self.billing_lock(a.org_id).await?;
         let n = self.exec(&q).await?;
+        self.billing_mark(a.org_id, Touched::Grant(a.id)).await?;
+        self.billing_refresh(a.org_id).await?;
         Ok(n == 1)
     }
 
@@ -293,14 +318,17 @@ impl AccessTx for SqlTx {
             .with(a.role.as_str())
             .with(a.org_id.to_string())
             .with(a.id.to_string());
+        self.billing_mark(a.org_id, Touched::Grant(a.id)).await?;
         self.exec(&q).await?;
-        Ok(())
+        self.billing_refresh(a.org_id).await.map(|_| ())
     }
 
     async fn delete_access(&mut self, org: OrgId, id: AccessId) -> Result<()> {
         let mut q = Sql::new("DELETE FROM product_access WHERE org_id = ");
         q.bind(org.to_string()).push(" AND id = ").bind(id.to_string());
-        self.exec(&q).await.map(|_| ())
+        self.billing_mark(org, Touched::Grant(id)).await?;
+        self.exec(&q).await?;
+        self.billing_refresh(org).await.map(|_| ())
     }
 }
 

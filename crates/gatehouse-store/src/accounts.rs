@@ -1,5 +1,6 @@
 //! Accounts, and their links to the organizations that see or manage them.
 
+use crate::billing::Touched;
 use crate::db::{email_domain, opt_ms, sql_with};
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
@@ -163,7 +164,16 @@ impl AccountTx for SqlTx {
         .with(email_domain(&a.email))
         .with(opt_ms(a.delete_after))
         .with(a.id.to_string());
+        // The status is a billing fact in every organization the account belongs to.
+        let was = Sql::new("SELECT status FROM accounts WHERE id = $1").with(a.id.to_string());
+        if self.one(&was, |r| rows::s(r, "status")).await?.as_deref() == Some(a.status.as_str()) {
+            return self.exec(&q).await.map(|_| ());
+        }
+        let orgs = self.billing_mark_everywhere(a.id).await?;
         self.exec(&q).await?;
+        for org in orgs {
+            self.billing_refresh(org).await?;
+        }
         Ok(())
     }
 
@@ -173,7 +183,9 @@ impl AccountTx for SqlTx {
             Sql::new("DELETE FROM scim_user_values WHERE user_id IN (SELECT id FROM scim_users WHERE account_id = $1)")
                 .with(id.to_string());
         self.exec(&q).await?;
-        // Grants to the account go with its org links (foreign keys cascade).
+        // Grants to the account go with its org links (foreign keys cascade); the links leave
+        // their tallies first.
+        self.billing_forget("account_id = $1", &[id.to_string()]).await?;
         let q = Sql::new("DELETE FROM accounts WHERE id = $1").with(id.to_string());
         self.exec(&q).await?;
         Ok(())
@@ -181,13 +193,27 @@ impl AccountTx for SqlTx {
 
     async fn link_org_accounts(&mut self, links: &[OrgLink], at: Timestamp) -> Result<u64> {
         let rows: Vec<_> = links.iter().map(|l| crate::json_rows::link_row(l, at)).collect();
-        self.insert_rows(&crate::json_rows::ORG_LINKS, &rows).await
+        // New links start marked: each organization counts them before this returns.
+        let orgs: std::collections::BTreeSet<OrgId> = links.iter().map(|l| l.org).collect();
+        for org in &orgs {
+            self.billing_lock(*org).await?;
+        }
+        let n = self.insert_rows(&crate::json_rows::ORG_LINKS, &rows).await?;
+        for org in orgs {
+            self.billing_refresh(org).await?;
+        }
+        Ok(n)
     }
 
     async fn unlink_org_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
         let q = Sql::new("DELETE FROM org_accounts WHERE org_id = $1 AND account_id = $2")
             .with(org.to_string())
             .with(account.to_string());
+        self.billing_forget(
+            "org_id = $1 AND account_id = $2",
+            &[org.to_string(), account.to_string()],
+        )
+        .await?;
         self.exec(&q).await?;
         Ok(())
     }
@@ -203,8 +229,9 @@ impl AccountTx for SqlTx {
                 "UPDATE org_accounts SET suspended_at = NULL WHERE org_id = $1 AND account_id = $2 AND suspended_at IS NOT NULL",
             ),
         };
+        self.billing_mark(org, Touched::Account(account)).await?;
         self.exec(&q.with(org.to_string()).with(account.to_string())).await?;
-        Ok(())
+        self.billing_refresh(org).await.map(|_| ())
     }
 
     async fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
@@ -213,8 +240,9 @@ impl AccountTx for SqlTx {
         )
         .with(org.to_string())
         .with(account.to_string());
+        self.billing_mark(org, Touched::Account(account)).await?;
         self.exec(&q).await?;
-        Ok(())
+        self.billing_refresh(org).await.map(|_| ())
     }
 }
 

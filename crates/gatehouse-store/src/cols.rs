@@ -6,22 +6,45 @@ macro_rules! account_cols {
         "a.id, a.email, a.display_name, a.status, a.created_at, a.last_active_at, a.delete_after"
     };
 }
-/// 1 when the account `oa` has product access in its org, directly or through a group, and is
-/// not suspended there.
-macro_rules! has_access {
-    () => {
-        "CAST(CASE WHEN oa.suspended_at IS NULL AND (EXISTS (SELECT 1 FROM product_access pa WHERE pa.org_id = oa.org_id \
-         AND pa.account_id = oa.account_id) OR EXISTS (SELECT 1 FROM group_members gm JOIN product_access pa ON \
-         pa.group_id = gm.group_id WHERE gm.org_id = oa.org_id AND gm.account_id = oa.account_id)) THEN 1 ELSE 0 END \
-         AS BIGINT)"
-    };
-}
-/// 1 when the managed account `oa` is in a non-billable policy of its organization.
-macro_rules! non_billable {
-    () => {
-        "CAST(CASE WHEN oa.is_managed = 1 AND EXISTS (SELECT 1 FROM auth_policies bp WHERE bp.org_id = oa.org_id \
-         AND bp.non_billable = 1 AND (bp.id = oa.policy_id OR (oa.policy_id IS NULL AND bp.is_default = 1))) \
-         THEN 1 ELSE 0 END AS BIGINT)"
+/// The facts of the `org_accounts` row `$t` as the bits of migration 0022, computed from what
+/// the database holds now.
+macro_rules! facts_expr {
+    ($t:literal) => {
+        concat!(
+            "(CASE WHEN ",
+            $t,
+            ".is_managed = 1 THEN 1 ELSE 0 END",
+            " + CASE WHEN EXISTS (SELECT 1 FROM accounts fa WHERE fa.id = ",
+            $t,
+            ".account_id AND fa.status = 'active') \
+             THEN 2 ELSE 0 END",
+            " + CASE WHEN ",
+            $t,
+            ".is_managed = 1 AND EXISTS (SELECT 1 FROM auth_policies fb WHERE fb.org_id = ",
+            $t,
+            ".org_id AND fb.non_billable = 1 AND (fb.id = ",
+            $t,
+            ".policy_id OR (",
+            $t,
+            ".policy_id IS NULL AND fb.is_default = 1))) THEN 8 ELSE 0 END",
+            " + CASE WHEN ",
+            $t,
+            ".suspended_at IS NOT NULL THEN 0 ELSE COALESCE((SELECT 4",
+            " + MAX(CASE WHEN fi.product = 'statuspage' AND fi.edition IN ('startup', 'business', 'enterprise') \
+             THEN 16 ELSE 0 END)",
+            " + MAX(CASE WHEN fp.role <> 'customer' THEN 32 ELSE 0 END)",
+            " + MAX(CASE WHEN fp.role <> 'customer' AND fi.edition <> 'enterprise' THEN 64 ELSE 0 END)",
+            " FROM product_access fp JOIN instances fi ON fi.id = fp.instance_id WHERE fp.org_id = ",
+            $t,
+            ".org_id AND (fp.account_id = ",
+            $t,
+            ".account_id OR fp.group_id IN (SELECT fg.group_id FROM \
+             group_members fg WHERE fg.org_id = ",
+            $t,
+            ".org_id AND fg.account_id = ",
+            $t,
+            ".account_id))), 0) END)"
+        )
     };
 }
 /// Whether the account `a` has a password (never the hash itself) and its measured facts.
@@ -38,11 +61,10 @@ macro_rules! org_account_select {
             account_cols!(),
             ", oa.is_managed, oa.suspended_at, oa.added_at, ",
             password_facts_cols!(),
-            ", ",
-            has_access!(),
-            " AS has_access, ",
-            non_billable!(),
-            " AS non_billable FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id WHERE oa.org_id = "
+            ", o.plan AS org_plan, o.free_kind AS org_free, CASE WHEN oa.billing_dirty = 1 THEN ",
+            facts_expr!("oa"),
+            " ELSE oa.billing_facts END AS billing_facts FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id \
+             JOIN orgs o ON o.id = oa.org_id WHERE oa.org_id = "
         )
     };
 }

@@ -176,18 +176,31 @@ impl DomainTx for SqlTx {
         at: Timestamp,
         via: ManagedVia,
     ) -> Result<()> {
+        self.billing_lock(org).await?;
         for id in accounts {
             // Management moves: first away from any other organization, then to this one.
+            let previous =
+                Sql::new("SELECT org_id FROM org_accounts WHERE account_id = $1 AND org_id <> $2 AND is_managed = 1")
+                    .with(id.to_string())
+                    .with(org.to_string());
+            let previous = self.all(&previous, rows::org_id).await?;
+            for other in &previous {
+                self.billing_lock(*other).await?;
+            }
             let q = Sql::new(
-                "UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE account_id = $1 AND org_id <> \
-                 $2 AND is_managed = 1",
+                "UPDATE org_accounts SET is_managed = 0, managed_via = NULL, billing_dirty = 1 WHERE account_id = $1 \
+                 AND org_id <> $2 AND is_managed = 1",
             )
             .with(id.to_string())
             .with(org.to_string());
             self.exec(&q).await?;
+            for other in previous {
+                self.billing_refresh(other).await?;
+            }
             let q = Sql::new(
                 "INSERT INTO org_accounts (org_id, account_id, is_managed, added_at, managed_via) VALUES ($1, \
-                 $2, 1, $3, $4) ON CONFLICT (org_id, account_id) DO UPDATE SET is_managed = 1, managed_via = $4",
+                 $2, 1, $3, $4) ON CONFLICT (org_id, account_id) DO UPDATE SET is_managed = 1, managed_via = $4, \
+                 billing_dirty = 1",
             )
             .with(org.to_string())
             .with(id.to_string())
@@ -195,7 +208,7 @@ impl DomainTx for SqlTx {
             .with(via.as_str());
             self.exec(&q).await?;
         }
-        Ok(())
+        self.billing_refresh(org).await.map(|_| ())
     }
 
     async fn release_domain_accounts(&mut self, org: OrgId, email_domain: &str) -> Result<Vec<AccountId>> {
@@ -207,15 +220,18 @@ impl DomainTx for SqlTx {
         )
         .with(org.to_string())
         .with(email_domain);
+        self.billing_lock(org).await?;
         let ids = self.all(&q, rows::account_id).await?;
         for id in &ids {
             let q = Sql::new(
-                "UPDATE org_accounts SET is_managed = 0, managed_via = NULL WHERE org_id = $1 AND account_id = $2",
+                "UPDATE org_accounts SET is_managed = 0, managed_via = NULL, billing_dirty = 1 WHERE org_id = $1 \
+                 AND account_id = $2",
             )
             .with(org.to_string())
             .with(id.to_string());
             self.exec(&q).await?;
         }
+        self.billing_refresh(org).await?;
         Ok(ids)
     }
 }

@@ -9,6 +9,7 @@ mod cols;
 mod access;
 mod accounts;
 mod audit;
+mod billing;
 mod db;
 pub mod dialect;
 mod directory;

@@ -226,6 +226,10 @@ async fn data_step(name: &str, d: Dialect, conn: &mut sqlx::AnyConnection) -> Re
         "0021_policies" => crate::policies::create_default_policies(conn, d)
             .await
             .map(|n| tracing::info!(organizations = n, "created default authentication policies")),
+        // Every account's billing facts are counted once: see `billing::recount`.
+        "0022_billing" => crate::billing::recount(conn, d)
+            .await
+            .map(|n| tracing::info!(accounts = n, "counted billing facts")),
         _ => Ok(()),
     }
 }

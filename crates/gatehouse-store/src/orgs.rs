@@ -4,11 +4,9 @@ use crate::db::sql_with;
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
 use gatehouse_core::Result;
-use gatehouse_core::billing::{BillingFacts, FactsCount};
 use gatehouse_core::ids::OrgId;
 use gatehouse_core::model::Org;
-use gatehouse_core::ports::{OrgReads, OrgTallies, OrgTx};
-use gatehouse_core::product::AccountStatus;
+use gatehouse_core::ports::{BillingReads, OrgReads, OrgTallies, OrgTx};
 use sqlx::AnyConnection;
 use std::ops::DerefMut;
 
@@ -42,29 +40,8 @@ impl<C: DerefMut<Target = AnyConnection> + Send> OrgReads for Db<C> {
             })
             .await?
             .ok_or_else(|| gatehouse_core::CoreError::internal("count returned no row"))?;
-        // The billing facts of every account, grouped: core's classifier decides who is billed.
-        let q = Sql::new(concat!(
-            "SELECT oa.is_managed AS is_managed, a.status AS status, ",
-            has_access!(),
-            " AS has_access, ",
-            non_billable!(),
-            " AS non_billable, COUNT(*) AS n FROM org_accounts oa JOIN accounts a ON a.id = oa.account_id \
-             WHERE oa.org_id = $1 GROUP BY 1, 2, 3, 4"
-        ))
-        .with(org.to_string());
-        tallies.billing = self
-            .all(&q, |r| {
-                Ok(FactsCount {
-                    facts: BillingFacts {
-                        is_managed: rows::i(r, "is_managed")? == 1,
-                        status: AccountStatus::parse(&rows::s(r, "status")?)?,
-                        has_product_access: rows::i(r, "has_access")? == 1,
-                        non_billable_policy: rows::i(r, "non_billable")? == 1,
-                    },
-                    accounts: rows::i(r, "n")?,
-                })
-            })
-            .await?;
+        // Core's classifier reads the tallies of billing facts the store keeps.
+        tallies.billing = self.billing_tallies(org).await?;
         Ok(tallies)
     }
 }

@@ -3,6 +3,7 @@
 //! step.
 
 use crate::SqlTx;
+use crate::billing::Touched;
 use crate::db::{Db, sql_with};
 use crate::dialect::Dialect;
 use crate::json_rows::{EVENT_TARGETS, EVENTS, event_rows};
@@ -248,12 +249,20 @@ impl PolicyTx for SqlTx {
         .with(p.id.to_string())
         .with(p.org_id.to_string())
         .with(i64::from(p.settings.non_billable));
-        self.exec(&q).await.map(|_| ())
+        // Whether the policy is non-billable is a billing fact of each of its members.
+        let was = Sql::new("SELECT non_billable FROM auth_policies WHERE id = $1").with(p.id.to_string());
+        if self.one(&was, |r| rows::i(r, "non_billable")).await? == Some(i64::from(p.settings.non_billable)) {
+            return self.exec(&q).await.map(|_| ());
+        }
+        self.billing_mark(p.org_id, Touched::Policy(p.id)).await?;
+        self.exec(&q).await?;
+        self.billing_refresh(p.org_id).await.map(|_| ())
     }
 
     async fn delete_policy(&mut self, org: OrgId, id: PolicyId) -> Result<bool> {
         // Members return to the default (NULL) explicitly: the foreign key's SET NULL would do
         // it too, but not on a SQLite connection with foreign keys off.
+        self.billing_mark(org, Touched::Policy(id)).await?;
         Sql::new("UPDATE org_accounts SET policy_id = NULL WHERE policy_id = $1")
             .with(id.to_string())
             .execute(self.c())
@@ -265,7 +274,9 @@ impl PolicyTx for SqlTx {
         let q = Sql::new("DELETE FROM auth_policies WHERE id = $1 AND org_id = $2 AND is_default = 0")
             .with(id.to_string())
             .with(org.to_string());
-        Ok(self.exec(&q).await? == 1)
+        let deleted = self.exec(&q).await? == 1;
+        self.billing_refresh(org).await?;
+        Ok(deleted)
     }
 
     async fn set_default_policy(&mut self, org: OrgId, id: PolicyId, at: Timestamp) -> Result<()> {
@@ -358,7 +369,10 @@ impl PolicyTx for SqlTx {
             q.bind(a.to_string());
         }
         q.push(")");
-        self.exec(&q).await
+        self.billing_mark(org, Touched::Accounts(accounts)).await?;
+        let n = self.exec(&q).await?;
+        self.billing_refresh(org).await?;
+        Ok(n)
     }
 
     async fn put_external_policy(&mut self, p: &ExternalPolicy) -> Result<()> {

@@ -129,11 +129,24 @@ impl SqlStore {
                 .map(|n| account_row(&n.account, &n.link))
                 .collect::<Vec<_>>(),
         )?;
-        if self.dialect.writes_batches_as_one_statement() {
-            self.write_provisioned_at_once(p, at, accounts).await
+        let written = if self.dialect.writes_batches_as_one_statement() {
+            self.write_provisioned_at_once(p, at, accounts).await?
         } else {
-            self.write_provisioned_in_tx(p, at, accounts).await
+            self.write_provisioned_in_tx(p, at, accounts).await?
+        };
+        // The new links start marked; their organizations count them now (until then the
+        // tallies' reader counts marked accounts itself).
+        let orgs: std::collections::BTreeSet<_> = p.users.iter().map(|n| n.link.org).collect();
+        let mut db = crate::Db {
+            conn: self.writer.begin().await.map_err(db_err)?,
+            dialect: self.dialect,
+        };
+        for org in orgs {
+            db.billing_lock(org).await?;
+            db.billing_refresh(org).await?;
         }
+        db.conn.commit().await.map_err(db_err)?;
+        Ok(written)
     }
 
     /// One statement, each insert a `WITH` clause; the accounts go first, and every other

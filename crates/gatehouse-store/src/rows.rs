@@ -114,9 +114,31 @@ pub(crate) fn org_account(r: &AnyRow) -> Result<OrgAccount> {
         is_managed: i(r, "is_managed")? == 1,
         suspended_at: ot(r, "suspended_at")?,
         added_at: t(r, "added_at")?,
-        has_product_access: i(r, "has_access")? == 1,
-        non_billable_policy: i(r, "non_billable")? == 1,
+        billing: facts_of(i(r, "billing_facts")?),
+        terms: org_terms(r)?,
         password: password_state(r)?,
+    })
+}
+
+/// The bits of migration 0022 as core's facts.
+pub(crate) fn facts_of(bits: i64) -> gatehouse_core::billing::BillingFacts {
+    let on = |b: i64| bits & b != 0;
+    gatehouse_core::billing::BillingFacts {
+        is_managed: on(1),
+        active: on(2),
+        has_product_access: on(4),
+        non_billable_policy: on(8),
+        statuspage_paid: on(16),
+        beyond_portal: on(32),
+        below_enterprise: on(64),
+    }
+}
+
+/// The organization's billing terms (`org_plan`, `org_free`).
+pub(crate) fn org_terms(r: &AnyRow) -> Result<gatehouse_core::billing::OrgTerms> {
+    Ok(gatehouse_core::billing::OrgTerms {
+        plan: Plan::parse(&s(r, "org_plan")?)?,
+        free: opt_s(r, "org_free")?.map(|f| FreeKind::parse(&f)).transpose()?,
     })
 }
 

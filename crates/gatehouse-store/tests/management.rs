@@ -133,7 +133,7 @@ async fn a_suspension_ends_access_admin_role_and_bill_in_one_organization_only(e
     let mut r = s.reader().await.unwrap();
     let here = r.find_org_account(ours, acc.id).await.unwrap().unwrap();
     assert_eq!(here.suspended_at, Some(t(5)));
-    assert!(!here.has_product_access, "no access while suspended");
+    assert!(!here.has_product_access(), "no access while suspended");
     assert!(r.list_account_access(ours, acc.id).await.unwrap().is_empty());
     assert!(
         !r.is_org_admin(ours, acc.id).await.unwrap(),
@@ -148,7 +148,7 @@ async fn a_suspension_ends_access_admin_role_and_bill_in_one_organization_only(e
     );
     let there = r.find_org_account(theirs, acc.id).await.unwrap().unwrap();
     assert_eq!(there.suspended_at, None);
-    assert!(there.has_product_access, "another organization is not affected");
+    assert!(there.has_product_access(), "another organization is not affected");
     assert!(r.is_org_admin(theirs, acc.id).await.unwrap());
     assert_eq!(
         r.find_account(acc.id).await.unwrap(),
@@ -163,7 +163,7 @@ async fn a_suspension_ends_access_admin_role_and_bill_in_one_organization_only(e
     let mut r = s.reader().await.unwrap();
     let back = r.find_org_account(ours, acc.id).await.unwrap().unwrap();
     assert_eq!(back.suspended_at, None);
-    assert!(back.has_product_access, "the grants were kept and apply again");
+    assert!(back.has_product_access(), "the grants were kept and apply again");
     assert_eq!(r.list_account_access(ours, acc.id).await.unwrap().len(), 1);
 }
 

@@ -12,6 +12,7 @@
 mod access;
 mod accounts;
 mod audit;
+mod billing;
 mod directory;
 mod domains;
 mod email_links;
@@ -29,6 +30,7 @@ pub use crate::notices::NoticeReads;
 pub use access::{AccessReads, AccessTx, AdminReads, AdminTx, GroupReads, GroupTx, InstanceReads, InstanceTx};
 pub use accounts::{AccountOrg, AccountReads, AccountTx, DueDeletion, ManagedVia, OrgLink};
 pub use audit::{AuditReads, AuditTx, PrunedEvents};
+pub use billing::BillingReads;
 pub use directory::{
     DirectoryReads, DirectoryTokenMatch, DirectoryTx, NewProvisionedUser, ProvisionedUsers, ScimGroupMember,
     ScimGroupRef, ScimListQuery, ScimPage, ScimUserAccount, UsersWithGroups,
@@ -57,10 +59,10 @@ use std::future::Future;
 /// Every storage trait, for callers that name a concrete store type (`use ports::prelude::*`).
 pub mod prelude {
     pub use super::{
-        AccessReads, AccessTx, AccountReads, AccountTx, AdminReads, AdminTx, AuditReads, AuditTx, ChangeFeed, Commit,
-        DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx, InstanceReads, InstanceTx,
-        InvitationReads, InvitationTx, JobTx, KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx, Reads, SigninReads,
-        SigninTx, Store, Writes,
+        AccessReads, AccessTx, AccountReads, AccountTx, AdminReads, AdminTx, AuditReads, AuditTx, BillingReads,
+        ChangeFeed, Commit, DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx, InstanceReads,
+        InstanceTx, InvitationReads, InvitationTx, JobTx, KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx, Reads,
+        SigninReads, SigninTx, Store, Writes,
     };
     pub use super::{
         EmailLinkReads, EmailLinkTx, GrantEndTx, OAuthReads, OAuthTx, PasswordTx, PolicyReads, PolicyTx,
@@ -142,6 +144,7 @@ pub trait Reads:
     + SsoReads
     + TwoStepReads
     + PolicyReads
+    + BillingReads
 {
 }
 
@@ -164,6 +167,7 @@ impl<T> Reads for T where
         + SsoReads
         + TwoStepReads
         + PolicyReads
+        + BillingReads
 {
 }
 

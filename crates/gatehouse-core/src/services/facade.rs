@@ -49,6 +49,8 @@ pub struct Services<S: Store> {
     pub sso: super::sso::SsoSignIns<S>,
     /// Authentication policies and their members.
     pub policies: super::policies::Policies<S>,
+    /// Who the organization pays for, and why.
+    pub billing: super::billing::Billing<S>,
     store: S,
     clock: Arc<dyn Clock>,
 }
@@ -75,6 +77,7 @@ impl<S: Store> Clone for Services<S> {
             idps: self.idps.clone(),
             sso: self.sso.clone(),
             policies: self.policies.clone(),
+            billing: self.billing.clone(),
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
         }
@@ -125,6 +128,7 @@ impl<S: Store> Services<S> {
             idps: super::sso::IdentityProviders::new(store.clone(), Arc::clone(&clock)),
             sso: super::sso::SsoSignIns::new(store.clone(), Arc::clone(&clock)),
             policies: super::policies::Policies::new(store.clone(), Arc::clone(&clock)),
+            billing: super::billing::Billing::new(store.clone(), Arc::clone(&clock)),
             store,
             clock,
         }

@@ -121,10 +121,15 @@ impl<S: Store> Orgs<S> {
 
     /// The overview's counts; the billable count comes from the one billing classifier.
     pub async fn get_counts(&self, admin: &OrgAdmin) -> Result<OrgCounts> {
-        let t = self.store.reader().await?.org_counts(admin.org()).await?;
+        let mut r = self.store.reader().await?;
+        let org = r
+            .find_org(admin.org())
+            .await?
+            .ok_or(CoreError::NotFound { entity: "organization" })?;
+        let t = r.org_counts(admin.org()).await?;
         Ok(OrgCounts {
             accounts: t.accounts,
-            billable_accounts: crate::billing::count_billable(&t.billing),
+            billable_accounts: crate::billing::count_billable(org.terms(), &t.billing),
             instances: t.instances,
             groups: t.groups,
         })

@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod billing;
 mod clients;
 mod common;
 mod directories;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
             get(two_step::get).delete(two_step::reset),
         )
         .merge(client_routes())
+        .merge(billing_routes())
         .route(
             &r("/accounts/{id}/api-tokens/{token_id}/revoke"),
             post(accounts::revoke_api_token),
@@ -103,6 +105,15 @@ pub fn router() -> Router<AppState> {
         .route(&r("/events/export"), get(events::export))
         .route(&r("/events/{id}"), get(events::get))
         .route(&r("/event-actions"), get(events::actions))
+}
+
+/// Who the organization pays for.
+fn billing_routes() -> Router<AppState> {
+    let r = |p: &str| format!("/api/v1/orgs/{{org_id}}{p}");
+    Router::new()
+        .route(&r("/billing"), get(billing::summary))
+        .route(&r("/billing/accounts"), get(billing::accounts))
+        .route(&r("/billing/accounts/export"), get(billing::export))
 }
 
 /// Product clients (OpenID Connect) and the product sessions an account holds with them.
@@ -190,6 +201,7 @@ fn client_routes() -> Router<AppState> {
         access::list_invitations, access::cancel_invitation,
         keys::list, keys::create, keys::get, keys::revoke,
         events::list, events::get, events::actions, events::export,
+        billing::summary, billing::accounts, billing::export,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

@@ -4,6 +4,7 @@ mod account_page;
 mod admin_invitations;
 mod audit;
 mod auth;
+mod billing;
 mod console;
 mod console_clients;
 mod console_policies;

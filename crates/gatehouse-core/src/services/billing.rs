@@ -1,0 +1,112 @@
+//! Billing: who the organization pays for, and why. Every figure comes from the one
+//! classifier (`crate::billing::classify`) over the facts the store keeps per account.
+
+use super::capability::capability;
+use crate::authz::OrgAdmin;
+use crate::billing::{BillingRule, FactsCount, RuleCounts, keys_for};
+use crate::error::{CoreError, Result};
+use crate::model::{Org, OrgAccount};
+use crate::page::{Page, PageRequest};
+use crate::ports::prelude::*;
+
+/// Which accounts a billing listing shows: by flag, by rule, or both (both must hold).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BilledFilter {
+    pub billable: Option<bool>,
+    pub rule: Option<BillingRule>,
+}
+
+impl BilledFilter {
+    /// The rules whose accounts the filter shows.
+    pub fn rules(self) -> Vec<BillingRule> {
+        BillingRule::ALL
+            .into_iter()
+            .filter(|r| self.billable.is_none_or(|b| r.is_billable() == b))
+            .filter(|r| self.rule.is_none_or(|want| *r == want))
+            .collect()
+    }
+}
+
+/// An organization and its accounts counted per rule, read together.
+#[derive(Debug, Clone)]
+pub struct BillingCounts {
+    pub org: Org,
+    pub by_rule: RuleCounts,
+}
+
+capability!(
+    Billing,
+    "Billing: who the organization pays for, each account's rule, the counts."
+);
+
+impl<S: Store> Billing<S> {
+    /// The organization's accounts counted per rule (every rule present, summing to all its
+    /// accounts).
+    pub async fn counts(&self, admin: &OrgAdmin) -> Result<BillingCounts> {
+        let (org, groups) = org_and_tallies(&mut self.store.reader().await?, admin).await?;
+        Ok(BillingCounts {
+            by_rule: RuleCounts::of(org.terms(), &groups),
+            org,
+        })
+    }
+
+    /// One page of the organization's accounts that the filter shows, in id order.
+    pub async fn accounts(
+        &self,
+        admin: &OrgAdmin,
+        filter: BilledFilter,
+        page: &PageRequest,
+    ) -> Result<Page<OrgAccount>> {
+        let mut r = self.store.reader().await?;
+        let (org, groups) = org_and_tallies(&mut r, admin).await?;
+        let keys = keys_for(org.terms(), &groups, &filter.rules());
+        r.billing_accounts(org.id, &keys, page).await
+    }
+
+    /// Accounts whose stored billing facts differ from the facts computed from scratch (0
+    /// unless a write failed to keep them): the operator's consistency check.
+    pub async fn drift(&self, org: crate::ids::OrgId) -> Result<i64> {
+        self.store.reader().await?.billing_drift(org).await
+    }
+}
+
+/// The admin's organization and its tallies, read on one connection.
+async fn org_and_tallies(r: &mut (impl OrgReads + BillingReads), admin: &OrgAdmin) -> Result<(Org, Vec<FactsCount>)> {
+    let org = r
+        .find_org(admin.org())
+        .await?
+        .ok_or(CoreError::NotFound { entity: "organization" })?;
+    let groups = r.billing_tallies(org.id).await?;
+    Ok((org, groups))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_shows_the_rules_it_names() {
+        let all = BilledFilter::default().rules();
+        assert_eq!(all.len(), BillingRule::ALL.len());
+        assert_eq!(
+            BilledFilter {
+                billable: Some(true),
+                rule: None
+            }
+            .rules(),
+            vec![BillingRule::Billable]
+        );
+        let not = BilledFilter {
+            billable: Some(false),
+            rule: None,
+        }
+        .rules();
+        assert_eq!(not.len(), BillingRule::ALL.len() - 1);
+        assert!(!not.contains(&BillingRule::Billable));
+        let contradiction = BilledFilter {
+            billable: Some(true),
+            rule: Some(BillingRule::Deactivated),
+        };
+        assert!(contradiction.rules().is_empty());
+    }
+}

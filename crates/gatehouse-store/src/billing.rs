@@ -1,0 +1,261 @@
+//! Each account's billing facts, kept current as the organization changes, and their tallies.
+//!
+//! `org_accounts.billing_facts` holds the facts core's classifier reads, as bits (see migration
+//! 0022); `billing_tallies` counts an organization's accounts per set of facts, so the bill of
+//! an organization of a million accounts reads a handful of rows. Every store write that can
+//! change an account's facts marks the accounts it touches (`billing_dirty = 1`) and, before it
+//! returns, recomputes the marked accounts of that organization and moves them between tallies
+//! ([`Db::billing_refresh`]). A new `org_accounts` row starts marked, so a refresh of its
+//! organization counts it whatever wrote it.
+//!
+//! Concurrency: a mark first locks the organization row (PostgreSQL `FOR UPDATE`; SQLite has one
+//! writer), so the marks and recomputations of two transactions in one organization never
+//! interleave: the later one reads what the earlier committed. Without it, a grant to a group
+//! and a new member of that group, committed at once, could each miss the other.
+
+use crate::db::{Db, sql_with};
+use crate::rows;
+use crate::sql::Sql;
+use gatehouse_core::Result;
+use gatehouse_core::billing::FactsCount;
+use gatehouse_core::ids::{AccessId, AccountId, GroupId, InstanceId, OrgId, PolicyId};
+use gatehouse_core::model::OrgAccount;
+use gatehouse_core::page::{Page, PageRequest};
+use gatehouse_core::ports::BillingReads;
+use sqlx::AnyConnection;
+use std::collections::BTreeMap;
+use std::ops::DerefMut;
+
+/// The accounts of one organization that a change touches.
+pub(crate) enum Touched<'a> {
+    Account(AccountId),
+    Accounts(&'a [AccountId]),
+    /// The group's members.
+    Group(GroupId),
+    /// Everyone with access to the instance, directly or through a group.
+    Instance(InstanceId),
+    /// Whoever the grant reaches (its account, or its group's members).
+    Grant(AccessId),
+    /// The policy's members (the accounts without a policy too, if it is the default).
+    Policy(PolicyId),
+}
+
+/// Accounts per statement when a list is marked.
+const MARK_CHUNK: usize = 500;
+
+const TALLY_UPSERT: &str =
+    " ON CONFLICT (org_id, facts) DO UPDATE SET accounts = billing_tallies.accounts + excluded.accounts";
+
+impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
+    /// Serializes billing changes in `org` (PostgreSQL: row lock until commit).
+    pub(crate) async fn billing_lock(&mut self, org: OrgId) -> Result<()> {
+        if let Some(sql) = self.dialect.lock_org_sql() {
+            self.exec(&Sql::new(sql).with(org.to_string())).await?;
+        }
+        Ok(())
+    }
+
+    /// Locks `org` and marks the accounts `touched` names for recomputation; a change that
+    /// removes what reaches them (a grant, a group, an instance) marks them before it.
+    pub(crate) async fn billing_mark(&mut self, org: OrgId, touched: Touched<'_>) -> Result<()> {
+        self.billing_lock(org).await?;
+        let head = || {
+            let mut q = Sql::new("UPDATE org_accounts SET billing_dirty = 1 WHERE billing_dirty = 0 AND org_id = ");
+            q.bind(org.to_string());
+            q
+        };
+        let mut q = head();
+        match touched {
+            Touched::Account(a) => {
+                q.push(" AND account_id = ").bind(a.to_string());
+            }
+            Touched::Accounts(list) => {
+                for chunk in list.chunks(MARK_CHUNK) {
+                    let mut q = head();
+                    q.push(" AND account_id IN (");
+                    for (n, a) in chunk.iter().enumerate() {
+                        q.push(if n == 0 { "" } else { ", " }).bind(a.to_string());
+                    }
+                    self.exec(q.push(")")).await?;
+                }
+                return Ok(());
+            }
+            Touched::Group(g) => {
+                q.push(" AND account_id IN (SELECT account_id FROM group_members WHERE group_id = ")
+                    .bind(g.to_string())
+                    .push(")");
+            }
+            Touched::Instance(i) => {
+                q.push(" AND (account_id IN (SELECT account_id FROM product_access WHERE instance_id = ")
+                    .bind(i.to_string())
+                    .push(") OR account_id IN (SELECT gm.account_id FROM group_members gm JOIN product_access pa ON pa.group_id = gm.group_id WHERE pa.instance_id = ")
+                    .bind(i.to_string())
+                    .push("))");
+            }
+            Touched::Grant(id) => {
+                q.push(" AND (account_id IN (SELECT account_id FROM product_access WHERE id = ")
+                    .bind(id.to_string())
+                    .push(") OR account_id IN (SELECT gm.account_id FROM group_members gm JOIN product_access pa ON pa.group_id = gm.group_id WHERE pa.id = ")
+                    .bind(id.to_string())
+                    .push("))");
+            }
+            Touched::Policy(p) => {
+                q.push(" AND (policy_id = ")
+                    .bind(p.to_string())
+                    .push(" OR (policy_id IS NULL AND EXISTS (SELECT 1 FROM auth_policies WHERE id = ")
+                    .bind(p.to_string())
+                    .push(" AND is_default = 1)))");
+            }
+        }
+        self.exec(&q).await?;
+        Ok(())
+    }
+
+    /// Recomputes the marked accounts of `org` and moves them between tallies; answers how
+    /// many were recomputed. The caller holds the lock ([`Db::billing_mark`], or
+    /// [`Db::billing_lock`] for rows it inserted, which start marked).
+    pub(crate) async fn billing_refresh(&mut self, org: OrgId) -> Result<u64> {
+        let tally = |sign: &'static str| {
+            let mut q =
+                Sql::new("INSERT INTO billing_tallies (org_id, facts, accounts) SELECT org_id, billing_facts, ");
+            q.push(sign)
+                .push(
+                    "COUNT(*) FROM org_accounts WHERE org_id = $1 AND billing_dirty = 1 AND billing_facts >= 0 \
+                     GROUP BY org_id, billing_facts",
+                )
+                .push(TALLY_UPSERT);
+            q.with(org.to_string())
+        };
+        self.exec(&tally("-")).await?;
+        let update = Sql::new(concat!(
+            "UPDATE org_accounts SET billing_facts = ",
+            facts_expr!("org_accounts"),
+            " WHERE org_id = $1 AND billing_dirty = 1"
+        ))
+        .with(org.to_string());
+        let n = self.exec(&update).await?;
+        if n == 0 {
+            return Ok(0);
+        }
+        self.exec(&tally("")).await?;
+        let clear = Sql::new("UPDATE org_accounts SET billing_dirty = 0 WHERE org_id = $1 AND billing_dirty = 1")
+            .with(org.to_string());
+        self.exec(&clear).await?;
+        let empty = Sql::new("DELETE FROM billing_tallies WHERE org_id = $1 AND accounts = 0").with(org.to_string());
+        self.exec(&empty).await?;
+        Ok(n)
+    }
+
+    /// Takes the accounts matching `filter` (a condition on `org_accounts` whose values are
+    /// bound from `$1`) out of their tallies before their rows are deleted; answers the
+    /// organizations whose tallies changed.
+    pub(crate) async fn billing_forget(&mut self, filter: &'static str, values: &[String]) -> Result<()> {
+        let mut orgs = Sql::new("SELECT DISTINCT org_id FROM org_accounts WHERE ");
+        orgs.push(filter).push(" ORDER BY org_id");
+        let mut tally = Sql::new(
+            "INSERT INTO billing_tallies (org_id, facts, accounts) SELECT org_id, billing_facts, -COUNT(*) \
+             FROM org_accounts WHERE billing_facts >= 0 AND ",
+        );
+        tally
+            .push(filter)
+            .push(" GROUP BY org_id, billing_facts")
+            .push(TALLY_UPSERT);
+        for v in values {
+            orgs = orgs.with(v.clone());
+            tally = tally.with(v.clone());
+        }
+        for org in self.all(&orgs, rows::org_id).await? {
+            self.billing_lock(org).await?;
+        }
+        self.exec(&tally).await?;
+        Ok(())
+    }
+
+    /// The organizations `account` belongs to, each locked (in order, so two such calls never
+    /// wait on each other crosswise) with the account marked there.
+    pub(crate) async fn billing_mark_everywhere(&mut self, account: AccountId) -> Result<Vec<OrgId>> {
+        let q =
+            Sql::new("SELECT org_id FROM org_accounts WHERE account_id = $1 ORDER BY org_id").with(account.to_string());
+        let orgs = self.all(&q, rows::org_id).await?;
+        for org in &orgs {
+            self.billing_mark(*org, Touched::Account(account)).await?;
+        }
+        Ok(orgs)
+    }
+}
+
+impl<C: DerefMut<Target = AnyConnection> + Send> BillingReads for Db<C> {
+    /// The tallies, corrected by any account marked and not yet recomputed (a bulk write that
+    /// recomputes in its own transaction), so the count is exact at every moment.
+    async fn billing_tallies(&mut self, org: OrgId) -> Result<Vec<FactsCount>> {
+        let q = Sql::new(concat!(
+            "SELECT facts, accounts AS n FROM billing_tallies WHERE org_id = $1 \
+             UNION ALL SELECT billing_facts AS facts, -COUNT(*) AS n FROM org_accounts WHERE org_id = $1 \
+             AND billing_dirty = 1 AND billing_facts >= 0 GROUP BY billing_facts \
+             UNION ALL SELECT ",
+            facts_expr!("org_accounts"),
+            " AS facts, COUNT(*) AS n FROM org_accounts WHERE org_id = $1 AND billing_dirty = 1 GROUP BY 1"
+        ))
+        .with(org.to_string());
+        let parts = self.all(&q, |r| Ok((rows::i(r, "facts")?, rows::i(r, "n")?))).await?;
+        let mut sums: BTreeMap<i64, i64> = BTreeMap::new();
+        for (facts, n) in parts {
+            *sums.entry(facts).or_default() += n;
+        }
+        Ok(sums
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .map(|(key, accounts)| FactsCount {
+                key,
+                facts: rows::facts_of(key),
+                accounts,
+            })
+            .collect())
+    }
+    async fn billing_accounts(&mut self, org: OrgId, keys: &[i64], page: &PageRequest) -> Result<Page<OrgAccount>> {
+        if keys.is_empty() {
+            return Ok(Page::from_overfetch(Vec::new(), page.limit, |a: &OrgAccount| {
+                a.account.id.to_string()
+            }));
+        }
+        let mut q = sql_with(org_account_select!(), org.to_string());
+        q.push(" AND oa.billing_facts IN (");
+        for (n, k) in keys.iter().enumerate() {
+            q.push(if n == 0 { "" } else { ", " }).bind(*k);
+        }
+        q.push(")");
+        self.page(q, "a.id", false, page, rows::org_account, |a| a.account.id.to_string())
+            .await
+    }
+
+    async fn billing_drift(&mut self, org: OrgId) -> Result<i64> {
+        let q = Sql::new(concat!(
+            "SELECT COUNT(*) AS n FROM org_accounts WHERE org_id = $1 AND billing_facts <> ",
+            facts_expr!("org_accounts")
+        ))
+        .with(org.to_string());
+        let stale = self.int(&q, "n").await?;
+        let counted = self.billing_tallies(org).await?.iter().map(|g| g.accounts).sum::<i64>();
+        let q = Sql::new("SELECT COUNT(*) AS n FROM org_accounts WHERE org_id = $1").with(org.to_string());
+        Ok(stale + (self.int(&q, "n").await? - counted).abs())
+    }
+}
+
+/// Every account's facts counted from scratch, for every organization (migration 0022's data
+/// step, and the operator's repair): answers how many accounts were counted.
+pub(crate) async fn recount(conn: &mut AnyConnection, dialect: crate::dialect::Dialect) -> Result<u64> {
+    let mut db = Db { conn, dialect };
+    db.exec(&Sql::new("DELETE FROM billing_tallies")).await?;
+    db.exec(&Sql::new(
+        "UPDATE org_accounts SET billing_dirty = 1, billing_facts = -1",
+    ))
+    .await?;
+    let orgs = db
+        .all(&Sql::new("SELECT id AS org_id FROM orgs ORDER BY id"), rows::org_id)
+        .await?;
+    let mut n = 0;
+    for org in orgs {
+        n += db.billing_refresh(org).await?;
+    }
+    Ok(n)
+}
