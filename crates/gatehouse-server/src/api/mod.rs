@@ -7,6 +7,7 @@ mod clients;
 mod common;
 mod directories;
 mod domains;
+mod estimate;
 mod events;
 mod groups;
 mod identity_providers;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
     let r = |p: &str| format!("{org}{p}");
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/billing/estimate", get(estimate::estimate))
         .route(org, get(orgs::get_org).patch(orgs::update_org))
         .route(&r("/products"), get(orgs::list_products))
         .route(&r("/accounts"), get(accounts::list).post(accounts::create))
@@ -190,6 +192,7 @@ fn client_routes() -> Router<AppState> {
         access::list_invitations, access::cancel_invitation,
         keys::list, keys::create, keys::get, keys::revoke,
         events::list, events::get, events::actions, events::export,
+        estimate::estimate,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
