@@ -27,9 +27,10 @@ struct Row {
     price: String,
 }
 
-/// A line of the calculator's breakdown.
+/// A line of the calculator's breakdown: the users a tier priced (`101–150`), each one's
+/// price and the line's month. Three columns, so that the table fits the narrow card of the
+/// public pages even for a million users.
 struct Line {
-    range: String,
     users: String,
     unit: String,
     subtotal: String,
@@ -72,7 +73,7 @@ struct Answer {
 <h2 id="estimate">Estimate your price</h2>
 <form method="get" action="/pricing#estimate">
   <label for="users">Users</label>
-  <input id="users" name="users" type="number" inputmode="numeric" min="0" max="{{ max_users }}" step="1" required value="{{ users_input }}">
+  <input id="users" name="users" type="number" inputmode="numeric" min="0" max="{{ max_users }}" step="1" required value="{{ users_input }}"{% if error.is_some() %} aria-invalid="true" aria-describedby="estimate-error"{% endif %}>
   <label for="cycle">Billing</label>
   <select id="cycle" name="cycle">
     <option value="monthly"{% if !annual_cycle %} selected{% endif %}>Monthly</option>
@@ -88,8 +89,8 @@ struct Answer {
 {% if let Some(n) = a.annual_note %}<p>{{ n }}</p>{% endif %}
 {% if !a.lines.is_empty() %}
 <div class="table-wrap"><table aria-labelledby="answer">
-<thead><tr><th scope="col">Tier</th><th scope="col">Users</th><th scope="col">Each ({{ currency }})</th><th scope="col">Month ({{ currency }})</th></tr></thead>
-<tbody>{% for l in a.lines %}<tr><td>{{ l.range }}</td><td>{{ l.users }}</td><td>{{ l.unit }}</td><td>{{ l.subtotal }}</td></tr>{% endfor %}</tbody>
+<thead><tr><th scope="col">Users</th><th scope="col">Each ({{ currency }})</th><th scope="col">Month ({{ currency }})</th></tr></thead>
+<tbody>{% for l in a.lines %}<tr><td>{{ l.users }}</td><td>{{ l.unit }}</td><td>{{ l.subtotal }}</td></tr>{% endfor %}</tbody>
 </table></div>
 {% endif %}
 </section>
@@ -222,8 +223,10 @@ fn answer(table: &PriceTable, e: &Estimate) -> Answer {
             .tiers
             .iter()
             .map(|l| Line {
-                range: range(l.from, l.to),
-                users: group(u128::from(l.users)),
+                users: match l.users {
+                    1 => group(u128::from(l.from)),
+                    n => range(l.from, Some(l.from + (n - 1))),
+                },
                 unit: amount(u128::from(l.unit_cents)),
                 subtotal: amount(l.subtotal_cents),
             })

@@ -258,11 +258,7 @@ async fn the_pricing_page_lists_the_tiers_and_answers_the_calculator_without_jav
         "{}",
         monthly.body
     );
-    assert!(
-        monthly
-            .body
-            .contains("<td>101–1,000</td><td>50</td><td>3.50</td><td>175.00</td>")
-    );
+    assert!(monthly.body.contains("<td>101–150</td><td>3.50</td><td>175.00</td>"));
     assert!(monthly.body.contains("value=\"150\""), "the form keeps the count");
 
     let annual = b.get("/pricing?users=150&cycle=annual").await;
@@ -285,6 +281,18 @@ async fn the_pricing_page_lists_the_tiers_and_answers_the_calculator_without_jav
         above.body
     );
     assert!(above.body.contains("More users than the largest annual tier"));
+    // The breakdown is of the users' own month; its last line holds 950,000 of them.
+    assert!(
+        above
+            .body
+            .contains("<td>50,001–1,000,000</td><td>0.65</td><td>617,500.00</td>")
+    );
+    let one_past = b.get("/pricing?users=101").await;
+    assert!(
+        one_past.body.contains("<td>101</td><td>3.50</td><td>3.50</td>"),
+        "{}",
+        one_past.body
+    );
     // Tracking parameters a link picks up change nothing.
     let tracked = b.get("/pricing?users=1&utm_source=mail").await;
     assert!(tracked.body.contains("1 user: 4.00 USD a month"), "{}", tracked.body);
@@ -304,6 +312,10 @@ async fn the_pricing_page_says_what_was_wrong_with_its_query(app: TestApp) {
         "the price list is still shown"
     );
     assert!(!negative.body.contains("id=\"estimate-answer\""));
+    assert!(
+        negative.body.contains("aria-describedby=\"estimate-error\""),
+        "the field points at its error"
+    );
     let hostile = b.get("/pricing?users=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
     assert_eq!(hostile.status, StatusCode::BAD_REQUEST);
     assert!(!hostile.body.contains("<script>alert"), "the input is escaped");
