@@ -160,7 +160,8 @@ pub struct ConfigArgs {
 
     /// A JSON price list replacing the published one: `{"currency":"USD","tiers":[{"up_to":100,
     /// "unit_cents":400},...,{"up_to":null,"unit_cents":65}],"annual_tiers":[25,50,...]}`
-    /// (`annual_tiers` may be left out for the published ones). Read and checked at start.
+    /// (`annual_tiers` may be left out for the published ones). Read and checked at start; a
+    /// list that breaks a rule stops the server. Default: the published list (README, Pricing).
     #[arg(long, env = "GATEHOUSE_PRICING_FILE", global = true, help_heading = "Billing")]
     pub pricing_file: Option<PathBuf>,
 
