@@ -43,6 +43,8 @@ pub struct AppState {
     /// The WebAuthn relying party (security keys, passkeys): `None` when the public URL's host
     /// is an IP address, which WebAuthn does not allow.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+    /// The price list in force (`[billing] pricing_file`, else the published one), checked at start.
+    pub pricing: Arc<gatehouse_core::billing::pricing::PriceTable>,
 }
 
 /// A Prometheus recorder owned by this app (not installed globally, so several apps can live
@@ -150,6 +152,7 @@ impl AppState {
         let webauthn = crate::web::two_step::rp::relying_party(&config.public_url);
         Ok(Self {
             webauthn,
+            pricing: Arc::new(config.billing.price_table()?),
             services: Arc::new(services),
             signin,
             config: Arc::new(config),

@@ -7,6 +7,8 @@
 //! status and policies change, and counts the accounts per set of facts; the classifier then
 //! needs one call per distinct set, not one per account.
 
+pub mod pricing;
+
 use crate::product::{AccountStatus, FreeKind, Plan};
 
 /// What the organization itself is: its plan and whether it is free (community, academic).

@@ -8,6 +8,7 @@ mod clients;
 mod common;
 mod directories;
 mod domains;
+mod estimate;
 mod events;
 mod groups;
 mod identity_providers;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
     let r = |p: &str| format!("{org}{p}");
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/billing/estimate", get(estimate::estimate))
         .route(org, get(orgs::get_org).patch(orgs::update_org))
         .route(&r("/products"), get(orgs::list_products))
         .route(&r("/accounts"), get(accounts::list).post(accounts::create))
@@ -202,6 +204,7 @@ fn client_routes() -> Router<AppState> {
         keys::list, keys::create, keys::get, keys::revoke,
         events::list, events::get, events::actions, events::export,
         billing::summary, billing::accounts, billing::export,
+        estimate::estimate,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

@@ -158,6 +158,13 @@ pub struct ConfigArgs {
     )]
     pub common_passwords_file: Option<std::path::PathBuf>,
 
+    /// A JSON price list replacing the published one: `{"currency":"USD","tiers":[{"up_to":100,
+    /// "unit_cents":400},...,{"up_to":null,"unit_cents":65}],"annual_tiers":[25,50,...]}`
+    /// (`annual_tiers` may be left out for the published ones). Read and checked at start; a
+    /// list that breaks a rule stops the server. Default: the published list (README, Pricing).
+    #[arg(long, env = "GATEHOUSE_PRICING_FILE", global = true, help_heading = "Billing")]
+    pub pricing_file: Option<PathBuf>,
+
     /// SMTP server for mail (password reset links): smtps://user:pass@host:465 or
     /// smtp://user:pass@host:587?tls=required. Default: none, mail goes to <data-dir>/outbox.
     #[arg(

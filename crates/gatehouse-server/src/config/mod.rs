@@ -7,6 +7,7 @@
 mod args;
 mod file;
 mod oidc;
+mod pricing;
 
 pub use args::ConfigArgs;
 pub use oidc::OidcConfig;
@@ -40,6 +41,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub sessions: SessionsConfig,
     pub sign_in: SignInConfig,
+    pub billing: BillingConfig,
     pub mail: MailConfig,
     pub outbound: OutboundConfig,
     pub domains: DomainsConfig,
@@ -147,6 +149,14 @@ pub struct SignInConfig {
     pub require_second_step: bool,
     /// The operator's own list of common passwords, beside the bundled one.
     pub common_passwords_file: Option<std::path::PathBuf>,
+}
+
+/// `[billing]`.
+#[derive(Debug, Clone, Default)]
+pub struct BillingConfig {
+    /// The operator's price list (JSON); none: the published one. Read by
+    /// [`BillingConfig::price_table`] when the state is built, so a bad file stops the start.
+    pub pricing_file: Option<PathBuf>,
 }
 
 /// `[mail]`.
@@ -259,6 +269,9 @@ impl Config {
             oidc: OidcConfig::resolve(args, &file)?,
             sessions: SessionsConfig::resolve(args, &file),
             sign_in: SignInConfig::resolve(args, &file),
+            billing: BillingConfig {
+                pricing_file: args.pricing_file.clone().or_else(|| file.billing.pricing_file.clone()),
+            },
             outbound: OutboundConfig::resolve(args, &file),
             domains: DomainsConfig::resolve(args, &file),
             scim: ScimConfig::resolve(args, &file),

@@ -1,4 +1,5 @@
 use super::*;
+use gatehouse_core::billing::pricing::PriceTable;
 
 fn resolve_file(toml: &str) -> anyhow::Result<Config> {
     let dir = tempfile::tempdir().unwrap();
@@ -320,4 +321,60 @@ fn the_metrics_token_comes_from_its_file() {
     let toml = format!("[metrics]\ntoken_file = {:?}\n", p.display().to_string());
     assert!(resolve_file(&toml).unwrap().metrics.token.is_some());
     assert!(Config::resolve(&ConfigArgs::default()).unwrap().metrics.token.is_none());
+}
+
+#[test]
+fn the_pricing_file_is_named_in_billing_or_by_the_flag_and_read_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("pricing.json");
+    std::fs::write(
+        &p,
+        r#"{"currency":"EUR","tiers":[{"up_to":10,"unit_cents":900},{"up_to":null,"unit_cents":800}]}"#,
+    )
+    .unwrap();
+    let none = Config::resolve(&ConfigArgs::default()).unwrap();
+    assert_eq!(none.billing.pricing_file, None);
+    assert_eq!(none.billing.price_table().unwrap(), PriceTable::default());
+    let toml = format!("[billing]\npricing_file = {:?}\n", p.display().to_string());
+    let c = resolve_file(&toml).unwrap();
+    assert_eq!(c.billing.pricing_file.as_deref(), Some(p.as_path()));
+    let table = c.billing.price_table().unwrap();
+    assert_eq!(table.currency().as_str(), "EUR");
+    // `annual_tiers` left out: the published ones.
+    assert_eq!(table.annual_tiers(), PriceTable::default().annual_tiers());
+    let flag = Config::resolve(&ConfigArgs {
+        pricing_file: Some("/etc/gh/other.json".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(flag.billing.pricing_file, Some(PathBuf::from("/etc/gh/other.json")));
+    assert!(
+        resolve_file("[billing]\nprice_file = \"x\"\n").is_err(),
+        "unknown keys are refused"
+    );
+}
+
+#[test]
+fn a_wrong_price_list_is_refused_with_what_is_wrong() {
+    let err = |text: &str| format!("{:#}", pricing::parse_price_table(text).unwrap_err());
+    let e = err(r#"{"currency":"USD","tiers":[{"up_to":-5,"unit_cents":400},{"up_to":null,"unit_cents":300}]}"#);
+    assert!(e.contains("tiers[0].up_to: tier 1 must hold at least user 1"), "{e}");
+    let e = err(r#"{"currency":"USD","tiers":[{"up_to":null,"unit_cents":-1}],"annual_tiers":[50,25]}"#);
+    assert!(
+        e.contains("tiers[0].unit_cents: tier 1's price must not be negative"),
+        "{e}"
+    );
+    assert!(
+        e.contains("annual_tiers[1]: 25 users is not above the tier before (50)"),
+        "{e}"
+    );
+    let e = err(r#"{"tiers":[{"up_to":null,"unit_cents":1}]}"#);
+    assert!(e.contains("missing field `currency`"), "{e}");
+    let e = err("tiers: []");
+    assert!(e.contains("not a valid price list"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, vec![b' '; 300 * 1024]).unwrap();
+    let e = format!("{:#}", pricing::read_price_table(&big).unwrap_err());
+    assert!(e.contains("big.json") && e.contains("a price list is at most"), "{e}");
 }

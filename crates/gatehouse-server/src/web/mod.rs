@@ -14,6 +14,7 @@ pub mod invitation;
 mod next;
 pub mod pages;
 pub mod person;
+mod pricing;
 pub mod session;
 mod signin;
 pub use next::{HOME, safe_next};
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/sessions/end-all", post(account::end_all_sessions))
         .route("/account/invitations/{id}/{answer}", post(account::answer_invitation))
         .route("/signup", get(signup::page).post(signup::submit))
+        .route("/pricing", get(pricing::page))
         .route(
             "/signup/confirm",
             get(signup::confirm_page).post(signup::confirm_submit),

@@ -11,6 +11,7 @@ mod console_policies;
 mod console_sso;
 mod domains;
 mod email_change;
+mod estimate;
 mod external_users;
 mod flows;
 mod input;
