@@ -3,6 +3,9 @@
 //! the two can never disagree. Billing, like enforcement, applies to the accounts the
 //! organization manages only: any other account is the person's own.
 
+pub mod cycle;
+pub mod subscription;
+
 use crate::product::AccountStatus;
 
 /// What billing needs to know about one account in one organization.
