@@ -15,6 +15,7 @@ mod keys;
 mod orgs;
 mod policies;
 mod sessions;
+mod subscription;
 mod two_step;
 
 use crate::error::Problem;
@@ -103,6 +104,21 @@ pub fn router() -> Router<AppState> {
         .route(&r("/events/export"), get(events::export))
         .route(&r("/events/{id}"), get(events::get))
         .route(&r("/event-actions"), get(events::actions))
+        .merge(subscription_routes())
+}
+
+/// The organization's subscription.
+fn subscription_routes() -> Router<AppState> {
+    let r = |p: &str| format!("/api/v1/orgs/{{org_id}}{p}");
+    Router::new()
+        .route(
+            &r("/billing/subscription"),
+            get(subscription::get)
+                .post(subscription::subscribe)
+                .delete(subscription::cancel),
+        )
+        .route(&r("/billing/subscription/resume"), post(subscription::resume))
+        .route(&r("/billing/trial"), post(subscription::start_trial))
 }
 
 /// Product clients (OpenID Connect) and the product sessions an account holds with them.
@@ -190,6 +206,7 @@ fn client_routes() -> Router<AppState> {
         access::list_invitations, access::cancel_invitation,
         keys::list, keys::create, keys::get, keys::revoke,
         events::list, events::get, events::actions, events::export,
+        subscription::get, subscription::start_trial, subscription::subscribe, subscription::cancel, subscription::resume,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

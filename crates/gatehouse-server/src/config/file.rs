@@ -70,6 +70,13 @@ pub(super) struct SignInSection {
     pub common_passwords_file: Option<std::path::PathBuf>,
 }
 
+/// `[billing]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BillingSection {
+    pub require_subscription: Option<bool>,
+}
+
 /// `[mail]`
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,6 +142,7 @@ pub(super) struct FileConfig {
     pub database: DatabaseSection,
     pub sessions: SessionsSection,
     pub sign_in: SignInSection,
+    pub billing: BillingSection,
     pub mail: MailSection,
     pub outbound: OutboundSection,
     pub domains: DomainsSection,
@@ -163,6 +171,8 @@ struct RawFile {
     sessions: SessionsSection,
     #[serde(default)]
     sign_in: SignInSection,
+    #[serde(default)]
+    billing: BillingSection,
     #[serde(default)]
     mail: MailSection,
     #[serde(default)]
@@ -235,6 +245,7 @@ impl RawFile {
             sessions: self.sessions()?,
             // New in this version: no flat keys to fold.
             sign_in: std::mem::take(&mut self.sign_in),
+            billing: std::mem::take(&mut self.billing),
             mail: self.mail()?,
             outbound: self.outbound()?,
             domains: self.domains()?,

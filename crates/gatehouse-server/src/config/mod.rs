@@ -40,6 +40,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub sessions: SessionsConfig,
     pub sign_in: SignInConfig,
+    pub billing: BillingConfig,
     pub mail: MailConfig,
     pub outbound: OutboundConfig,
     pub domains: DomainsConfig,
@@ -147,6 +148,14 @@ pub struct SignInConfig {
     pub require_second_step: bool,
     /// The operator's own list of common passwords, beside the bundled one.
     pub common_passwords_file: Option<std::path::PathBuf>,
+}
+
+/// `[billing]`.
+#[derive(Debug, Clone, Default)]
+pub struct BillingConfig {
+    /// Organizations' policies are enforced only while they have an active trial or
+    /// subscription (`--require-subscription`); off: always.
+    pub require_subscription: bool,
 }
 
 /// `[mail]`.
@@ -259,6 +268,12 @@ impl Config {
             oidc: OidcConfig::resolve(args, &file)?,
             sessions: SessionsConfig::resolve(args, &file),
             sign_in: SignInConfig::resolve(args, &file),
+            billing: BillingConfig {
+                require_subscription: args
+                    .require_subscription
+                    .or(file.billing.require_subscription)
+                    .unwrap_or(false),
+            },
             outbound: OutboundConfig::resolve(args, &file),
             domains: DomainsConfig::resolve(args, &file),
             scim: ScimConfig::resolve(args, &file),

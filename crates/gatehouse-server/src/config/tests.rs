@@ -321,3 +321,29 @@ fn the_metrics_token_comes_from_its_file() {
     assert!(resolve_file(&toml).unwrap().metrics.token.is_some());
     assert!(Config::resolve(&ConfigArgs::default()).unwrap().metrics.token.is_none());
 }
+
+#[test]
+fn a_subscription_is_required_only_when_the_operator_says_so() {
+    assert!(
+        !Config::resolve(&ConfigArgs::default())
+            .unwrap()
+            .billing
+            .require_subscription
+    );
+    assert!(
+        resolve_file("[billing]\nrequire_subscription = true\n")
+            .unwrap()
+            .billing
+            .require_subscription
+    );
+    let flag = Config::resolve(&ConfigArgs {
+        require_subscription: Some(true),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(flag.billing.require_subscription);
+    assert!(
+        resolve_file("[billing]\nrequire_subscriptions = true\n").is_err(),
+        "a typo is refused"
+    );
+}
