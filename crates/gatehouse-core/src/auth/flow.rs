@@ -252,10 +252,9 @@ impl<S: Store> Auth<S> {
         }
     }
 
-    /// The identity provider that signs in the address's domain, read once for the whole step
-    /// (the known account's email is this address, so it is the account's provider too).
-    /// Whether the email's domain has an identity provider its organization enforces now
-    /// (not while its enforcement is paused for want of a subscription).
+    /// Whether the address's domain has an identity provider its organization enforces now
+    /// (not while that enforcement is paused for want of a subscription), read once for the
+    /// whole step (the known account's email is this address, so it is the account's too).
     async fn domain_enforced(&self, email: &str, now: Timestamp) -> Result<bool> {
         let Some((_, domain)) = email.trim().rsplit_once('@') else {
             return Ok(false);
