@@ -4,6 +4,7 @@
 //! - [`OrgAdmin`]: may administer one organization (an org API key, a console admin, the system).
 //! - [`SignedIn`]: a person with a live session; only [`crate::auth`] makes one.
 //! - [`crate::services::DirectoryCaller`]: a directory presenting its valid SCIM token.
+//! - [`Operator`]: the installation's operator, at the command line.
 //!
 //! End-user sessions for products and product clients (OIDC) will each get theirs here.
 
@@ -191,4 +192,26 @@ pub async fn authorize_api_key<S: Store>(
 /// The capability for work the system does on its own (jobs, bootstrap).
 pub fn system(org: OrgId, label: &str) -> OrgAdmin {
     OrgAdmin::new(org, Actor::system(label), RequestMeta::default())
+}
+
+/// Proof that the installation's operator acts: whoever runs the server's command line (and so
+/// holds its database). Only [`operator`] makes one, and no HTTP path calls it: an
+/// organization's own API key or admin never holds it.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    actor: Actor,
+}
+
+impl Operator {
+    /// The party acting, as the audit log names it (a system actor).
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+}
+
+/// The operator's capability, for the command line (`gatehouse org ...`).
+pub fn operator(label: &str) -> Operator {
+    Operator {
+        actor: Actor::system(label),
+    }
 }

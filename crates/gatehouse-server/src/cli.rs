@@ -1,4 +1,4 @@
-//! The command line: `gatehouse serve | migrate | bootstrap | backup | secret-key | signing-key | version`.
+//! The command line: `gatehouse serve | migrate | bootstrap | backup | secret-key | signing-key | org | version`.
 
 use crate::config::{Config, ConfigArgs};
 use crate::state::AppState;
@@ -52,6 +52,10 @@ pub enum Command {
     /// Manage the OpenID Connect provider's signing keys.
     #[command(subcommand)]
     SigningKey(SigningKeyCommand),
+    /// The operator's settings of an organization (its plan, its free status); prints one
+    /// JSON object. Each change is recorded in the organization's audit log.
+    #[command(subcommand)]
+    Org(OrgCommand),
     /// Print the version.
     Version,
 }
@@ -73,6 +77,26 @@ pub enum SigningKeyCommand {
         /// ES256 (default: the configured `oidc_signing_alg`), EdDSA or RS256.
         #[arg(long)]
         alg: Option<String>,
+    },
+}
+
+/// `gatehouse org ...`
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    /// Set the organization's plan (`org.plan_changed`).
+    SetPlan {
+        /// The organization's id.
+        org_id: String,
+        /// free, standard or enterprise.
+        plan: String,
+    },
+    /// Make the organization free for everyone as a community or academic one, or end that
+    /// with `none` (`org.free_changed`).
+    SetFree {
+        /// The organization's id.
+        org_id: String,
+        /// community, academic or none.
+        free: String,
     },
 }
 
@@ -112,8 +136,55 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             r
         }
+        Command::Org(command) => {
+            let r = org_command(store.clone(), command).await;
+            store.close().await;
+            r
+        }
         Command::Version | Command::SecretKey(_) => unreachable!("handled above"),
     }
+}
+
+/// `gatehouse org set-plan | set-free`: the change as the operator, then the organization's
+/// plan and free status as one JSON object.
+async fn org_command(store: SqlStore, command: OrgCommand) -> anyhow::Result<()> {
+    use gatehouse_core::ids::OrgId;
+    use gatehouse_core::product::{FreeKind, Plan};
+    let services = gatehouse_core::services::Services::new(store, Arc::new(SystemClock));
+    let operator = gatehouse_core::authz::operator("operator");
+    let org_id = |id: &str| OrgId::parse(id).map_err(|_| anyhow::anyhow!("{id} is not an organization id"));
+    let (id, changed) = match command {
+        OrgCommand::SetPlan { org_id: id, plan } => {
+            let org = org_id(&id)?;
+            let plan =
+                Plan::parse(&plan).map_err(|_| anyhow::anyhow!("the plan must be free, standard or enterprise"))?;
+            (id, services.subscriptions.set_plan(&operator, org, plan).await)
+        }
+        OrgCommand::SetFree { org_id: id, free } => {
+            let org = org_id(&id)?;
+            let free = match free.as_str() {
+                "none" => None,
+                other => Some(
+                    FreeKind::parse(other).map_err(|_| anyhow::anyhow!("free must be community, academic or none"))?,
+                ),
+            };
+            (id, services.subscriptions.set_free(&operator, org, free).await)
+        }
+    };
+    let org = changed.map_err(|e| match e {
+        gatehouse_core::CoreError::NotFound { .. } => anyhow::anyhow!("no organization has the id {id}"),
+        other => anyhow::anyhow!(other),
+    })?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "org_id": org.id.to_string(),
+            "name": org.name,
+            "plan": org.plan.as_str(),
+            "free": org.free.map(FreeKind::as_str),
+        })
+    );
+    Ok(())
 }
 
 /// Copies a live SQLite database to `output`, and says that the copy does not hold the secret

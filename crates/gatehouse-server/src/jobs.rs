@@ -24,7 +24,7 @@ struct PeriodicJob {
 }
 
 /// Every periodic job, with the schedule each has always had.
-const PERIODIC: [PeriodicJob; 6] = [
+const PERIODIC: [PeriodicJob; 7] = [
     PeriodicJob {
         // The lease `prune_events` also takes inside its own transaction (core's
         // RETENTION_LEASE): the same name and the same holder, so that take is a renewal.
@@ -69,7 +69,28 @@ const PERIODIC: [PeriodicJob; 6] = [
         lease_secs: 600,
         run: |s, _| Box::pin(sso_cleanup(s)),
     },
+    PeriodicJob {
+        name: "billing-enforcement",
+        first_after: Duration::from_mins(1),
+        every: Duration::from_mins(5),
+        lease_secs: 240,
+        run: |s, _| Box::pin(billing_enforcement(s)),
+    },
 ];
+
+/// Records in the audit log, once, each organization whose enforcement paused for want of a
+/// trial or subscription (when the operator requires one), and the end of those pauses when
+/// the operator no longer does. Enforcement itself pauses and resumes at the moment the trial
+/// or subscription ends or starts: this job only writes it down.
+async fn billing_enforcement(state: &AppState) {
+    match state.services.subscriptions.record_enforcement().await {
+        Ok(p) if p.paused + p.resumed > 0 => {
+            tracing::info!(paused = p.paused, resumed = p.resumed, "enforcement pauses recorded");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "billing enforcement pass failed"),
+    }
+}
 
 /// Deletes started SSO sign-ins nobody finished, remembered assertion ids past their expiry
 /// and the single-logout records of sessions that are gone.

@@ -202,6 +202,7 @@ fn sign_in_policy(config: &Config) -> SignInPolicy {
         email_ceiling: i64::from(config.sign_in.email_ceiling),
         ip_ceiling: i64::from(config.sign_in.ip_ceiling),
         require_second_step: config.sign_in.require_second_step,
+        enforcement: gatehouse_core::policy::Enforcement::requiring_subscription(config.billing.require_subscription),
         ..SignInPolicy::default()
     }
 }

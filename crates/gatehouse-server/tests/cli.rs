@@ -123,6 +123,8 @@ fn unknown_config_keys_and_bad_values_stop_the_binary_with_a_clear_message() {
         "--trusted-proxies",
         "--secret-key-file",
         "GATEHOUSE_SECRET_KEY_FILE",
+        "--require-subscription",
+        "GATEHOUSE_REQUIRE_SUBSCRIPTION",
     ] {
         assert!(help.contains(opt), "--help documents {opt}");
     }
@@ -159,6 +161,91 @@ fn flags_beat_the_environment_which_beats_a_nested_config_file() {
     migrate(Some("sqlite://unused.db"), Some("sqlite://from-flag.db"));
     assert!(dir.path().join("from-flag.db").exists(), "the flag over both");
     assert!(!dir.path().join("unused.db").exists());
+}
+
+/// `gatehouse org set-plan | set-free`: the operator's settings of an organization, each
+/// printed as one JSON object and recorded in its audit log; a bad value or an unknown
+/// organization stops with a clear message and changes nothing.
+#[tokio::test]
+async fn the_operator_sets_an_orgs_plan_and_free_status_for_its_subscription() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ops.db").display());
+    let boot = bootstrap(&url, dir.path());
+    let org = boot["org_id"].as_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = gatehouse(&url, dir.path()).arg("org").args(args).output().unwrap();
+        let stdout: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (
+            out.status.success(),
+            stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, said, err) = run(&["set-plan", org, "enterprise"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        said,
+        json!({"org_id": org, "name": "Acme", "plan": "enterprise", "free": null})
+    );
+    let (ok, said, err) = run(&["set-free", org, "academic"]);
+    assert!(ok, "{err}");
+    assert_eq!(said["free"], "academic");
+    assert_eq!(said["plan"], "enterprise");
+    for (args, message) in [
+        (
+            vec!["set-plan", org, "platinum"],
+            "the plan must be free, standard or enterprise",
+        ),
+        (
+            vec!["set-free", org, "charity"],
+            "free must be community, academic or none",
+        ),
+        (
+            vec!["set-plan", "not-an-id", "free"],
+            "not-an-id is not an organization id",
+        ),
+    ] {
+        let (ok, said, err) = run(&args);
+        assert!(!ok && said.is_null(), "{args:?} fails");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+    let unknown = gatehouse_core::ids::OrgId::new().to_string();
+    let (ok, _, err) = run(&["set-plan", &unknown, "free"]);
+    assert!(
+        !ok && err.contains(&format!("no organization has the id {unknown}")),
+        "{err}"
+    );
+    let (ok, said, err) = run(&["set-free", org, "none"]);
+    assert!(ok, "{err}");
+    assert_eq!(said["free"], Value::Null);
+
+    let (mut child, base) = serve(&url, dir.path());
+    let key = boot["api_key"].as_str().unwrap();
+    let get = |path: String| {
+        client()
+            .get(format!("{base}/api/v1/orgs/{org}{path}"))
+            .bearer_auth(key)
+            .send()
+    };
+    let seen: Value = get(String::new()).await.unwrap().json().await.unwrap();
+    assert_eq!((&seen["plan"], &seen["free"]), (&json!("enterprise"), &Value::Null));
+    for (action, n) in [("org.plan_changed", 1), ("org.free_changed", 2)] {
+        let events: Value = get(format!("/events?action={action}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = events["items"].as_array().unwrap();
+        assert_eq!(items.len(), n, "{action}: {events}");
+        assert!(
+            items
+                .iter()
+                .all(|e| e["actor"]["type"] == "system" && e["actor"]["label"] == "operator")
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 #[tokio::test]

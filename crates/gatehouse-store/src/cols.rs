@@ -6,8 +6,31 @@ macro_rules! account_cols {
         "a.id, a.email, a.display_name, a.status, a.created_at, a.last_active_at, a.delete_after"
     };
 }
+/// 1 when the account of the `org_accounts` row `$t` has a grant in its organization, directly
+/// or through a group, on an instance `fi` with a grant `fp` matching `$cond`. Two indexed
+/// lookups, not an OR over the organization's grants.
+macro_rules! any_grant {
+    ($t:literal, $cond:literal) => {
+        concat!(
+            "(EXISTS (SELECT 1 FROM product_access fp JOIN instances fi ON fi.id = fp.instance_id WHERE fp.org_id = ",
+            $t,
+            ".org_id AND fp.account_id = ",
+            $t,
+            ".account_id AND ",
+            $cond,
+            ") OR EXISTS (SELECT 1 FROM group_members fg JOIN product_access fp ON fp.group_id = fg.group_id \
+             JOIN instances fi ON fi.id = fp.instance_id WHERE fg.org_id = ",
+            $t,
+            ".org_id AND fg.account_id = ",
+            $t,
+            ".account_id AND ",
+            $cond,
+            "))"
+        )
+    };
+}
 /// The facts of the `org_accounts` row `$t` as the bits of migration 0022, computed from what
-/// the database holds now.
+/// the database holds now. A suspended account has no access.
 macro_rules! facts_expr {
     ($t:literal) => {
         concat!(
@@ -29,21 +52,23 @@ macro_rules! facts_expr {
             ".policy_id IS NULL AND fb.is_default = 1))) THEN 8 ELSE 0 END",
             " + CASE WHEN ",
             $t,
-            ".suspended_at IS NOT NULL THEN 0 ELSE COALESCE((SELECT 4",
-            " + MAX(CASE WHEN fi.product = 'statuspage' AND fi.edition IN ('startup', 'business', 'enterprise') \
-             THEN 16 ELSE 0 END)",
-            " + MAX(CASE WHEN fp.role <> 'customer' THEN 32 ELSE 0 END)",
-            " + MAX(CASE WHEN fp.role <> 'customer' AND fi.edition <> 'enterprise' THEN 64 ELSE 0 END)",
-            " FROM product_access fp JOIN instances fi ON fi.id = fp.instance_id WHERE fp.org_id = ",
-            $t,
-            ".org_id AND (fp.account_id = ",
-            $t,
-            ".account_id OR fp.group_id IN (SELECT fg.group_id FROM \
-             group_members fg WHERE fg.org_id = ",
-            $t,
-            ".org_id AND fg.account_id = ",
-            $t,
-            ".account_id))), 0) END)"
+            ".suspended_at IS NOT NULL THEN 0 ELSE",
+            " CASE WHEN ",
+            any_grant!($t, "1 = 1"),
+            " THEN 4 ELSE 0 END",
+            " + CASE WHEN ",
+            any_grant!(
+                $t,
+                "fi.product = 'statuspage' AND fi.edition IN ('startup', 'business', 'enterprise')"
+            ),
+            " THEN 16 ELSE 0 END",
+            " + CASE WHEN ",
+            any_grant!($t, "fp.role <> 'customer'"),
+            " THEN 32 ELSE 0 END",
+            " + CASE WHEN ",
+            any_grant!($t, "fp.role <> 'customer' AND fi.edition <> 'enterprise'"),
+            " THEN 64 ELSE 0 END",
+            " END)"
         )
     };
 }

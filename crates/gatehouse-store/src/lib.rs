@@ -37,6 +37,7 @@ mod scim_query;
 mod signin;
 mod sql;
 mod sso;
+mod subscriptions;
 mod two_step;
 mod value_rows;
 

@@ -25,6 +25,7 @@ pub enum Category {
     SingleSignOn,
     TwoStepVerification,
     Policies,
+    Billing,
 }
 
 impl Category {
@@ -50,6 +51,7 @@ impl Category {
             Self::SingleSignOn => "single_sign_on",
             Self::TwoStepVerification => "two_step_verification",
             Self::Policies => "policies",
+            Self::Billing => "billing",
         }
     }
 }
@@ -115,7 +117,7 @@ macro_rules! catalog {
 
 catalog! {
     OrgCreated => "org.created", Organization, Low, "An organization was created";
-    OrgUpdated => "org.updated", Organization, Low, "The organization's name or plan changed";
+    OrgUpdated => "org.updated", Organization, Low, "The organization's name changed";
     AccountCreated => "account.created", Accounts, Low, "An account was created";
     AccountAdded => "account.added", Accounts, Low, "An existing account was added to the organization";
     AccountUpdated => "account.updated", Accounts, Low, "An account's profile changed";
@@ -227,6 +229,16 @@ catalog! {
     PolicyExternalUpdated => "policy.external_updated", Policies, High, "The rules for people the organization gives access but does not manage changed";
     AuthEmailCodeVerified => "auth.email_code_verified", SignIn, Low, "A person proved their mailbox with a mailed code, as an organization's external-users policy asks";
     AuthPasswordChangeRequired => "auth.password_change_required", SignIn, Low, "A sign-in asked for a new password: the account's password expired or no longer meets its policy";
+    // Billing (issue 17): the operator's plan and free status, the subscription, and policy
+    // enforcement paused for want of one (operators who require a subscription).
+    OrgPlanChanged => "org.plan_changed", Organization, Medium, "The operator changed the organization's plan (free, standard, enterprise)";
+    OrgFreeChanged => "org.free_changed", Organization, Medium, "The operator made the organization free as a community or academic one, or ended that";
+    BillingTrialStarted => "billing.trial_started", Billing, Medium, "An admin started the organization's 30-day trial";
+    BillingSubscribed => "billing.subscribed", Billing, Medium, "The organization subscribed, monthly or annually (a running trial converted)";
+    BillingCancelled => "billing.cancelled", Billing, High, "The subscription was cancelled; it runs until the end of its cycle";
+    BillingResumed => "billing.resumed", Billing, Medium, "A cancellation was withdrawn before it took effect: the subscription renews again";
+    BillingEnforcementPaused => "billing.enforcement_paused", Billing, High, "Without an active trial or subscription, enforcement of SSO, required two-step verification and non-default policies paused (nothing was changed or deleted)";
+    BillingEnforcementResumed => "billing.enforcement_resumed", Billing, High, "Enforcement of the organization's policies resumed (a trial or subscription started, or the operator stopped requiring one)";
 }
 
 impl AuditAction {
@@ -295,6 +307,7 @@ mod tests {
                 "sso" => Category::SingleSignOn,
                 "two_step" => Category::TwoStepVerification,
                 "policy" => Category::Policies,
+                "billing" => Category::Billing,
                 other => panic!("no category for {other}"),
             };
             assert_eq!(a.category(), expected, "{}", a.name());

@@ -25,7 +25,7 @@ impl<S: Store> Auth<S> {
     /// "now": its real age is unknown), so the rules can judge it from this sign-in on.
     pub(super) async fn policy_demands(&self, account: &Account, password: &str, now: Timestamp) -> Result<Demands> {
         let mut r = self.store.reader().await?;
-        let Some(policy) = r.find_policy_of(account.id).await? else {
+        let Some(policy) = self.policy.enforcement.policy_of(&mut r, account.id, now).await? else {
             return Ok(Demands::default());
         };
         let state = r
@@ -71,7 +71,8 @@ impl<S: Store> Auth<S> {
         current: Option<String>,
     ) -> Result<()> {
         let mut r = self.store.reader().await?;
-        let Some(policy) = r.find_policy_of(account.id).await? else {
+        let now = self.clock.now();
+        let Some(policy) = self.policy.enforcement.policy_of(&mut r, account.id, now).await? else {
             return Ok(());
         };
         let rules = &policy.settings.password;

@@ -199,11 +199,12 @@ impl<S: Store> Auth<S> {
             }
             other => other?,
         };
-        let idp = self.domain_idp(email).await?;
-        let enforced = idp.as_ref().is_some_and(|i| i.enforced);
+        let enforced = self.domain_enforced(email, now).await?;
         match checked.known {
             Some(account) if checked.accepted => {
-                let rule = crate::sso::password_rule(&mut self.store.reader().await?, &account).await?;
+                let mut r = self.store.reader().await?;
+                let rule = crate::sso::password_rule(&mut r, &account, self.policy.enforcement, now).await?;
+                drop(r);
                 let break_glass = match rule {
                     PasswordRule::Allowed => None,
                     PasswordRule::BreakGlass { org, .. } => Some(org),
@@ -251,17 +252,18 @@ impl<S: Store> Auth<S> {
         }
     }
 
-    /// The identity provider that signs in the address's domain, read once for the whole step
-    /// (the known account's email is this address, so it is the account's provider too).
-    async fn domain_idp(&self, email: &str) -> Result<Option<crate::sso::IdentityProvider>> {
+    /// Whether the address's domain has an identity provider its organization enforces now
+    /// (not while that enforcement is paused for want of a subscription), read once for the
+    /// whole step (the known account's email is this address, so it is the account's too).
+    async fn domain_enforced(&self, email: &str, now: Timestamp) -> Result<bool> {
         let Some((_, domain)) = email.trim().rsplit_once('@') else {
-            return Ok(None);
+            return Ok(false);
         };
-        self.store
-            .reader()
-            .await?
-            .find_idp_for_domain(&domain.to_ascii_lowercase())
-            .await
+        let mut r = self.store.reader().await?;
+        match r.find_idp_for_domain(&domain.to_ascii_lowercase()).await? {
+            Some(idp) if idp.enforced => Ok(!self.policy.enforcement.is_paused(&mut r, idp.org_id, now).await?),
+            _ => Ok(false),
+        }
     }
 
     /// Records a failed sign-in, with its reason, in the logs of the organizations that hear

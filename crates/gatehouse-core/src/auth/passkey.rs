@@ -110,7 +110,7 @@ impl<S: Store> Auth<S> {
         let Some((key, acc)) = found.filter(|(_, a)| a.status == AccountStatus::Active) else {
             return Err(refused());
         };
-        let break_glass = match crate::sso::password_rule(&mut r, &acc).await? {
+        let break_glass = match crate::sso::password_rule(&mut r, &acc, self.policy.enforcement, now).await? {
             PasswordRule::Allowed => None,
             PasswordRule::BreakGlass { org, .. } => Some(org),
             PasswordRule::SsoRequired { .. } => return Err(super::flow::sso_required()),

@@ -28,6 +28,9 @@ pub struct SignInPolicy {
     /// Every password sign-in takes a second step; an account with no method of its own gets
     /// a code by mail.
     pub require_second_step: bool,
+    /// Whether organizations' policies are enforced always or only while they have an
+    /// active trial or subscription (the operator's `--require-subscription`).
+    pub enforcement: crate::policy::Enforcement,
 }
 
 impl Default for SignInPolicy {
@@ -41,6 +44,7 @@ impl Default for SignInPolicy {
             window_secs: 15 * 60,
             reset_secs: 3600,
             require_second_step: false,
+            enforcement: crate::policy::Enforcement::Always,
         }
     }
 }

@@ -45,7 +45,7 @@ impl<S: Store> Auth<S> {
         let csrf = secret::mint("csrf")?.value;
         let mut tx = self.store.begin().await?;
         // The lifetimes of the account's policy, else the server's.
-        let (absolute, own_idle) = match tx.find_policy_of(account.id).await? {
+        let (absolute, own_idle) = match self.policy.enforcement.policy_of(&mut tx, account.id, now).await? {
             Some(p) => {
                 let (idle, absolute) = p
                     .settings

@@ -7,7 +7,10 @@
 //! status and policies change, and counts the accounts per set of facts; the classifier then
 //! needs one call per distinct set, not one per account.
 
+pub mod bill;
+pub mod cycle;
 pub mod pricing;
+pub mod subscription;
 
 use crate::product::{AccountStatus, FreeKind, Plan};
 

@@ -279,31 +279,7 @@ impl PriceTable {
     }
 }
 
-/// How often an estimate is paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Cycle {
-    #[default]
-    Monthly,
-    Annual,
-}
-
-impl Cycle {
-    /// `monthly` or `annual` (exactly); `field` names the input in errors.
-    pub fn parse(raw: &str, field: &str) -> Result<Self> {
-        match raw {
-            "monthly" => Ok(Self::Monthly),
-            "annual" => Ok(Self::Annual),
-            _ => Err(CoreError::validation(field, "must be monthly or annual")),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Monthly => "monthly",
-            Self::Annual => "annual",
-        }
-    }
-}
+pub use super::cycle::Cycle;
 
 /// The most users an estimate prices. *Decided*: 10,000,000,000, more people than there are;
 /// a larger number is a mistake or a probe, and refusing it keeps every figure an estimate
@@ -825,9 +801,9 @@ mod tests {
             top.total_cents < 1 << 53,
             "the largest published figure is exact in JSON"
         );
-        assert_eq!(Cycle::parse("annual", "cycle").unwrap(), Cycle::Annual);
-        assert!(Cycle::parse("Annual", "cycle").is_err());
-        assert!(Cycle::parse("yearly", "cycle").is_err());
+        assert_eq!(Cycle::parse("annual").unwrap(), Cycle::Annual);
+        assert!(Cycle::parse("Annual").is_err());
+        assert!(Cycle::parse("yearly").is_err());
     }
 
     /// A valid table: 1 to 8 tiers with ascending bounds and prices that never rise.

@@ -1,7 +1,7 @@
 //! Ports: what the domain needs from the outside world (storage, time, hashing, mail).
 //!
 //! Storage is split by capability (organizations, accounts, access, keys, audit, domains,
-//! directories, sign-in, emailed links, jobs, admin invitations), each in two: `XxxReads`, available on a plain connection and
+//! directories, sign-in, emailed links, jobs, admin invitations, subscriptions), each in two: `XxxReads`, available on a plain connection and
 //! inside a transaction, and `XxxTx`, only inside a transaction. The two stand alone (a
 //! `XxxTx` does not require its `XxxReads`), so a function bounds on exactly the traits it
 //! uses and a test can hand it a small fake implementing only those. [`Reads`] and [`Writes`] join
@@ -24,6 +24,7 @@ mod orgs;
 mod policies;
 mod signin;
 mod sso;
+mod subscriptions;
 mod two_step;
 
 pub use crate::notices::NoticeReads;
@@ -47,6 +48,7 @@ pub use signin::{
     Credentials, PasswordTx, ResetTicket, SigninPruned, SigninReads, SigninTx, SigninUpkeepTx, ThrottleTx,
 };
 pub use sso::{SsoReads, SsoTx};
+pub use subscriptions::{SubscriptionReads, SubscriptionTx};
 pub use two_step::{TwoStepReads, TwoStepTx};
 
 pub use crate::future::BoxFuture;
@@ -66,7 +68,7 @@ pub mod prelude {
     };
     pub use super::{
         EmailLinkReads, EmailLinkTx, GrantEndTx, OAuthReads, OAuthTx, PasswordTx, PolicyReads, PolicyTx,
-        SigninUpkeepTx, SsoReads, SsoTx, ThrottleTx, TwoStepReads, TwoStepTx,
+        SigninUpkeepTx, SsoReads, SsoTx, SubscriptionReads, SubscriptionTx, ThrottleTx, TwoStepReads, TwoStepTx,
     };
 }
 
@@ -145,6 +147,7 @@ pub trait Reads:
     + TwoStepReads
     + PolicyReads
     + BillingReads
+    + SubscriptionReads
 {
 }
 
@@ -168,6 +171,7 @@ impl<T> Reads for T where
         + TwoStepReads
         + PolicyReads
         + BillingReads
+        + SubscriptionReads
 {
 }
 
@@ -203,6 +207,7 @@ pub trait Writes:
     + SsoTx
     + TwoStepTx
     + PolicyTx
+    + SubscriptionTx
 {
 }
 
@@ -230,6 +235,7 @@ impl<T> Writes for T where
         + SsoTx
         + TwoStepTx
         + PolicyTx
+        + SubscriptionTx
 {
 }
 

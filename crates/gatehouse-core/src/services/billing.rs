@@ -3,6 +3,9 @@
 
 use super::capability::capability;
 use crate::authz::OrgAdmin;
+use crate::billing::bill::Bill;
+use crate::billing::pricing::PriceTable;
+use crate::billing::subscription::Subscription;
 use crate::billing::{BillingRule, FactsCount, RuleCounts, keys_for};
 use crate::error::{CoreError, Result};
 use crate::model::{Org, OrgAccount};
@@ -48,6 +51,20 @@ impl<S: Store> Billing<S> {
             by_rule: RuleCounts::of(org.terms(), &groups),
             org,
         })
+    }
+
+    /// The counts and the bill of the current cycle, priced by `prices`.
+    pub async fn bill(&self, admin: &OrgAdmin, prices: &PriceTable) -> Result<(BillingCounts, Bill)> {
+        let now = self.clock.now();
+        let mut r = self.store.reader().await?;
+        let (org, groups) = org_and_tallies(&mut r, admin).await?;
+        let subscription = r
+            .find_subscription(org.id)
+            .await?
+            .unwrap_or_else(|| Subscription::none(org.id, now));
+        let by_rule = RuleCounts::of(org.terms(), &groups);
+        let bill = crate::billing::bill::bill(by_rule.billable(), &subscription, prices, now);
+        Ok((BillingCounts { org, by_rule }, bill))
     }
 
     /// One page of the organization's accounts that the filter shows, in id order.

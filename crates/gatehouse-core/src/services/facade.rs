@@ -16,6 +16,7 @@ use super::orgs::Orgs;
 use super::provider::{Provider, ProviderPolicy};
 use super::provisioning::Provisioning;
 use super::sessions::Sessions;
+use super::subscriptions::Subscriptions;
 use crate::auth::SignInPolicy;
 use crate::ports::{Clock, Mail, Mailer, Store};
 use std::sync::Arc;
@@ -51,6 +52,9 @@ pub struct Services<S: Store> {
     pub policies: super::policies::Policies<S>,
     /// Who the organization pays for, and why.
     pub billing: super::billing::Billing<S>,
+    /// Subscriptions (trial, cycles, cancellation), the operator's plan and free status, and
+    /// enforcement paused for want of a subscription.
+    pub subscriptions: Subscriptions<S>,
     store: S,
     clock: Arc<dyn Clock>,
 }
@@ -78,6 +82,7 @@ impl<S: Store> Clone for Services<S> {
             sso: self.sso.clone(),
             policies: self.policies.clone(),
             billing: self.billing.clone(),
+            subscriptions: self.subscriptions.clone(),
             store: self.store.clone(),
             clock: Arc::clone(&self.clock),
         }
@@ -129,6 +134,7 @@ impl<S: Store> Services<S> {
             sso: super::sso::SsoSignIns::new(store.clone(), Arc::clone(&clock)),
             policies: super::policies::Policies::new(store.clone(), Arc::clone(&clock)),
             billing: super::billing::Billing::new(store.clone(), Arc::clone(&clock)),
+            subscriptions: Subscriptions::new(store.clone(), Arc::clone(&clock)),
             store,
             clock,
         }
@@ -154,10 +160,13 @@ impl<S: Store> Services<S> {
         self
     }
 
-    /// Lists sessions by the sign-in policy in force (an idle session has ended).
+    /// Lists sessions by the sign-in policy in force (an idle session has ended), and
+    /// enforces organizations' policies as it says (always, or while subscribed).
     #[must_use]
     pub fn with_sign_in_policy(mut self, policy: &SignInPolicy) -> Self {
         self.sessions = Sessions::new(self.store.clone(), Arc::clone(&self.clock), policy.idle_secs);
+        self.policies = self.policies.with_enforcement(policy.enforcement);
+        self.subscriptions = self.subscriptions.with_enforcement(policy.enforcement);
         self
     }
 

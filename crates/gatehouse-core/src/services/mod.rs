@@ -23,6 +23,7 @@ pub mod provider;
 mod provisioning;
 pub(crate) mod sessions;
 pub mod sso;
+mod subscriptions;
 
 pub use access::{AccessGrants, GrantAccess, GrantTarget};
 pub use accounts::{AccountDetail, AccountPatch, Accounts, DELETION_GRACE_SECS, NewAccount, Removal, cut_off};
@@ -45,3 +46,4 @@ pub use provisioning::{
     ExpectedVersion, GroupResource, GroupWrite, MemberChange, Provisioning, QueuedCreate, Release, Valve, Written,
 };
 pub use sessions::Sessions;
+pub use subscriptions::{EnforcementPass, SubscriptionView, Subscriptions};

@@ -19,20 +19,26 @@ pub struct Bootstrapped {
     pub api_key_secret: String,
 }
 
-/// Changes to an organization; absent fields stay as they are.
+/// Changes an organization's admins may make; absent fields stay as they are. The plan and
+/// free status are the operator's (`Subscriptions::set_plan`, `set_free`).
 #[derive(Debug, Default)]
 pub struct OrgPatch {
     pub name: Option<Name>,
-    pub plan: Option<Plan>,
 }
 
 impl OrgPatch {
+    /// Reads a change. A `plan` is refused whatever its value (403 `plan_operator_only`):
+    /// the organization's own key can no longer change what it pays.
     pub fn parse(name: Option<&str>, plan: Option<&str>) -> Result<Self> {
-        let mut v = Validator::default();
-        let name = name.and_then(|n| v.check(Name::parse(n, "name", 100)));
-        let plan = plan.and_then(|p| v.check(Plan::parse(p)));
-        v.finish()?;
-        Ok(Self { name, plan })
+        if plan.is_some() {
+            return Err(CoreError::Forbidden {
+                code: "plan_operator_only",
+                message: "The plan is set by the operator of this Gatehouse installation, not through the organization's API."
+                    .into(),
+            });
+        }
+        let name = name.map(|n| Name::parse(n, "name", 100)).transpose()?;
+        Ok(Self { name })
     }
 }
 
@@ -144,9 +150,6 @@ impl<S: Store> Orgs<S> {
         let mut after = before.clone();
         if let Some(n) = patch.name {
             after.name = n.to_string();
-        }
-        if let Some(p) = patch.plan {
-            after.plan = p;
         }
         if after == before {
             return Ok(before);

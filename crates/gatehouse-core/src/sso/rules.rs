@@ -1,10 +1,12 @@
 //! How an account may sign in: the one decision the sign-in page, the OIDC provider's
 //! authorize and (later) per-policy enforcement and billing all ask.
 
+use crate::Timestamp;
 use crate::error::Result;
 use crate::ids::{IdpId, OrgId};
 use crate::model::Account;
-use crate::ports::{PolicyReads, SsoReads};
+use crate::policy::Enforcement;
+use crate::ports::{PolicyReads, SsoReads, SubscriptionReads};
 
 /// Whether an account may sign in with its password.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,9 +24,15 @@ pub enum PasswordRule {
 /// enforces single sign-on sends its members to the provider it names, or to the provider of
 /// each member's email domain (a member whose domain has none keeps its password). The
 /// organization's break-glass admins keep their passwords. An account no organization manages
-/// is its person's own and keeps its password.
-pub async fn password_rule<T: SsoReads + PolicyReads + Send>(tx: &mut T, account: &Account) -> Result<PasswordRule> {
-    let Some(policy) = tx.find_policy_of(account.id).await? else {
+/// is its person's own and keeps its password. While the organization's enforcement is paused
+/// (`enforcement`: no subscription where the operator requires one) nothing is enforced.
+pub async fn password_rule<T: SsoReads + PolicyReads + SubscriptionReads + Send>(
+    tx: &mut T,
+    account: &Account,
+    enforcement: Enforcement,
+    now: Timestamp,
+) -> Result<PasswordRule> {
+    let Some(policy) = enforcement.policy_of(tx, account.id, now).await? else {
         return Ok(PasswordRule::Allowed);
     };
     if !policy.settings.sso_enforced() {

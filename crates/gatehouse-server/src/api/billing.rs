@@ -54,10 +54,35 @@ impl ByRule {
     }
 }
 
+/// The quote for the annual tier that holds the organization now.
+#[derive(Serialize, ToSchema)]
+pub struct TierQuote {
+    /// The tier's users; null above the last tier (a year of the organization's own count).
+    pub annual_tier: Option<u64>,
+    pub amount_cents: u64,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct BillingResponse {
     /// Unique users the organization pays for, across every product, counted once each.
     pub billable_users: i64,
+    /// The current cycle's amount: a monthly subscription (or none) the graduated monthly
+    /// total of `billable_users`; an annual one the price of the tier it bought.
+    pub amount_cents: u64,
+    /// Whether the amount is charged: a paid subscription runs (false during a trial or
+    /// without one, when the amount is what a month would cost).
+    pub charged: bool,
+    /// The price list's currency (ISO 4217).
+    pub currency: String,
+    /// `monthly` or `annual`.
+    pub cycle: String,
+    /// Annual subscriptions: the tier bought.
+    pub annual_tier: Option<u64>,
+    /// An annual subscription that grew past its tier: the updated quote for the tier that
+    /// holds it. Everything keeps working meanwhile.
+    pub next_tier_quote: Option<TierQuote>,
+    /// The subscription: status, trial end, renewal.
+    pub subscription: super::subscription::SubscriptionResponse,
     /// Every account of the organization counted under the one rule that decides its bill.
     pub by_rule: ByRule,
     /// All the organization's accounts (the sum of `by_rule`).
@@ -69,8 +94,20 @@ pub struct BillingResponse {
     params(("org_id" = String, Path)),
     responses((status = 200, body = BillingResponse), (status = 401, body = Problem)))]
 pub async fn summary(State(st): State<AppState>, Admin(admin): Admin) -> ApiResult<Json<BillingResponse>> {
-    let c = st.services.billing.counts(&admin).await?;
+    let (c, bill) = st.services.billing.bill(&admin, &st.pricing).await?;
+    let subscription = st.services.subscriptions.get(&admin).await?.into();
+    let cents = |v: u128| u64::try_from(v).unwrap_or(u64::MAX);
     Ok(Json(BillingResponse {
+        amount_cents: cents(bill.amount_cents),
+        charged: bill.charged,
+        currency: bill.currency,
+        cycle: bill.cycle.as_str().to_owned(),
+        annual_tier: bill.annual_tier,
+        next_tier_quote: bill.next_tier_quote.map(|q| TierQuote {
+            annual_tier: q.tier,
+            amount_cents: cents(q.total_cents),
+        }),
+        subscription,
         billable_users: c.by_rule.billable(),
         accounts: c.by_rule.total(),
         by_rule: ByRule::new(&c.by_rule),

@@ -107,7 +107,7 @@ pub async fn estimate(
 ) -> ApiResult<Json<EstimateResponse>> {
     let users = parse_user_count(q.users.as_deref(), "users").map_err(bad_query)?;
     let cycle = match q.cycle.as_deref() {
-        Some(raw) => Cycle::parse(raw, "cycle").map_err(bad_query)?,
+        Some(raw) => Cycle::parse(raw).map_err(bad_query)?,
         None => Cycle::Monthly,
     };
     let estimate = st.pricing.estimate(users, cycle);

@@ -17,6 +17,7 @@ mod keys;
 mod orgs;
 mod policies;
 mod sessions;
+mod subscription;
 mod two_step;
 
 use crate::error::Problem;
@@ -107,6 +108,21 @@ pub fn router() -> Router<AppState> {
         .route(&r("/events/export"), get(events::export))
         .route(&r("/events/{id}"), get(events::get))
         .route(&r("/event-actions"), get(events::actions))
+        .merge(subscription_routes())
+}
+
+/// The organization's subscription.
+fn subscription_routes() -> Router<AppState> {
+    let r = |p: &str| format!("/api/v1/orgs/{{org_id}}{p}");
+    Router::new()
+        .route(
+            &r("/billing/subscription"),
+            get(subscription::get)
+                .post(subscription::subscribe)
+                .delete(subscription::cancel),
+        )
+        .route(&r("/billing/subscription/resume"), post(subscription::resume))
+        .route(&r("/billing/trial"), post(subscription::start_trial))
 }
 
 /// Who the organization pays for.
@@ -205,6 +221,7 @@ fn client_routes() -> Router<AppState> {
         events::list, events::get, events::actions, events::export,
         billing::summary, billing::accounts, billing::export,
         estimate::estimate,
+        subscription::get, subscription::start_trial, subscription::subscribe, subscription::cancel, subscription::resume,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

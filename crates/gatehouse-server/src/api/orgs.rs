@@ -13,8 +13,11 @@ use utoipa::ToSchema;
 pub struct OrgResponse {
     pub id: String,
     pub name: String,
-    /// free, standard or enterprise.
+    /// free, standard or enterprise; the operator's to set (`gatehouse org set-plan`).
     pub plan: String,
+    /// `community` or `academic` when the operator made the organization free for everyone
+    /// (`gatehouse org set-free`); null otherwise.
+    pub free: Option<String>,
     pub created_at: String,
     pub counts: CountsResponse,
 }
@@ -34,6 +37,7 @@ impl OrgResponse {
             id: o.id.to_string(),
             name: o.name,
             plan: o.plan.to_string(),
+            free: o.free.map(|f| f.as_str().to_owned()),
             created_at: o.created_at.to_rfc3339(),
             counts: CountsResponse {
                 accounts: c.accounts,
@@ -49,6 +53,7 @@ impl OrgResponse {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrgRequest {
     pub name: Option<String>,
+    /// Refused with 403 `plan_operator_only`: the plan is the operator's to set.
     pub plan: Option<String>,
 }
 
@@ -77,7 +82,8 @@ pub async fn get_org(State(st): State<AppState>, Admin(admin): Admin) -> ApiResu
 
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}", tag = "organization", security(("api_key" = [])),
     params(("org_id" = String, Path)), request_body = UpdateOrgRequest,
-    responses((status = 200, body = OrgResponse), (status = 422, body = Problem)))]
+    responses((status = 200, body = OrgResponse), (status = 403, body = Problem, description = "plan_operator_only: the plan is the operator's; nothing changed"),
+        (status = 422, body = Problem)))]
 pub async fn update_org(
     State(st): State<AppState>,
     Admin(admin): Admin,

@@ -64,11 +64,16 @@ pub struct PolicyResponse {
     pub password: PasswordDto,
     pub session: SessionDto,
     pub non_billable: bool,
+    /// The operator requires a subscription and the organization has none running: nothing
+    /// is deleted, but the default policy applies without its single sign-on and two-step
+    /// rules, and any other policy not at all (its members follow the default), until it
+    /// subscribes.
+    pub paused: bool,
     pub created_at: String,
     pub updated_at: String,
 }
 
-fn response(p: Policy, member_count: i64) -> PolicyResponse {
+fn response(p: Policy, member_count: i64, paused: bool) -> PolicyResponse {
     let s = p.settings;
     PolicyResponse {
         id: p.id.to_string(),
@@ -96,6 +101,7 @@ fn response(p: Policy, member_count: i64) -> PolicyResponse {
             absolute_minutes: s.session.absolute_minutes,
         },
         non_billable: s.non_billable,
+        paused,
         created_at: p.created_at.to_rfc3339(),
         updated_at: p.updated_at.to_rfc3339(),
     }
@@ -103,7 +109,7 @@ fn response(p: Policy, member_count: i64) -> PolicyResponse {
 
 impl From<PolicySummary> for PolicyResponse {
     fn from(s: PolicySummary) -> Self {
-        response(s.policy, s.member_count)
+        response(s.policy, s.member_count, s.paused)
     }
 }
 
@@ -377,7 +383,8 @@ pub async fn create(
         .policies
         .create(&admin, NewPolicy { name, settings })
         .await?;
-    Ok((StatusCode::CREATED, Json(response(p, 0))))
+    let made = st.services.policies.get(&admin, p.id).await?;
+    Ok((StatusCode::CREATED, Json(made.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/policies/{id}", tag = "policies", security(("api_key" = [])),

@@ -164,6 +164,19 @@ pub struct ConfigArgs {
     /// list that breaks a rule stops the server. Default: the published list (README, Pricing).
     #[arg(long, env = "GATEHOUSE_PRICING_FILE", global = true, help_heading = "Billing")]
     pub pricing_file: Option<PathBuf>,
+    /// For an operator who sells Gatehouse as a service: an organization without an active
+    /// trial or subscription has its enforcement of single sign-on, required two-step
+    /// verification and non-default policies paused (nothing is deleted; it resumes on
+    /// subscribing). Default: off, a self-hosted installation gates nothing.
+    #[arg(
+        long,
+        env = "GATEHOUSE_REQUIRE_SUBSCRIPTION",
+        global = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        help_heading = "Billing"
+    )]
+    pub require_subscription: Option<bool>,
 
     /// SMTP server for mail (password reset links): smtps://user:pass@host:465 or
     /// smtp://user:pass@host:587?tls=required. Default: none, mail goes to <data-dir>/outbox.

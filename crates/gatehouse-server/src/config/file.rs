@@ -75,6 +75,7 @@ pub(super) struct SignInSection {
 #[serde(deny_unknown_fields)]
 pub(super) struct BillingSection {
     pub pricing_file: Option<PathBuf>,
+    pub require_subscription: Option<bool>,
 }
 
 /// `[mail]`

@@ -157,6 +157,9 @@ pub struct BillingConfig {
     /// The operator's price list (JSON); none: the published one. Read by
     /// [`BillingConfig::price_table`] when the state is built, so a bad file stops the start.
     pub pricing_file: Option<PathBuf>,
+    /// Organizations' policies are enforced only while they have an active trial or
+    /// subscription (`--require-subscription`); off: always.
+    pub require_subscription: bool,
 }
 
 /// `[mail]`.
@@ -271,6 +274,10 @@ impl Config {
             sign_in: SignInConfig::resolve(args, &file),
             billing: BillingConfig {
                 pricing_file: args.pricing_file.clone().or_else(|| file.billing.pricing_file.clone()),
+                require_subscription: args
+                    .require_subscription
+                    .or(file.billing.require_subscription)
+                    .unwrap_or(false),
             },
             outbound: OutboundConfig::resolve(args, &file),
             domains: DomainsConfig::resolve(args, &file),

@@ -378,3 +378,29 @@ fn a_wrong_price_list_is_refused_with_what_is_wrong() {
     let e = format!("{:#}", pricing::read_price_table(&big).unwrap_err());
     assert!(e.contains("big.json") && e.contains("a price list is at most"), "{e}");
 }
+
+#[test]
+fn a_subscription_is_required_only_when_the_operator_says_so() {
+    assert!(
+        !Config::resolve(&ConfigArgs::default())
+            .unwrap()
+            .billing
+            .require_subscription
+    );
+    assert!(
+        resolve_file("[billing]\nrequire_subscription = true\n")
+            .unwrap()
+            .billing
+            .require_subscription
+    );
+    let flag = Config::resolve(&ConfigArgs {
+        require_subscription: Some(true),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(flag.billing.require_subscription);
+    assert!(
+        resolve_file("[billing]\nrequire_subscriptions = true\n").is_err(),
+        "a typo is refused"
+    );
+}

@@ -28,8 +28,18 @@ pub struct Chrome {
     /// Which nav entry is current.
     pub active: &'static str,
     /// Banners every page shows: the org notices (a domain whose proof went missing, directory
-    /// changes held by the safety valve), from one query.
-    pub warnings: Vec<String>,
+    /// changes held by the safety valve), from one query, and enforcement paused for want of a
+    /// subscription.
+    pub warnings: Vec<Banner>,
+}
+
+/// A banner: what needs the admin's attention, and the page where they act on it.
+#[derive(Clone)]
+pub struct Banner {
+    pub text: String,
+    /// The page under the organization's console (`/domains`).
+    pub path: &'static str,
+    pub link: &'static str,
 }
 
 /// A signed-in admin on one of their organizations' pages.
@@ -37,7 +47,7 @@ pub struct Console {
     pub admin: OrgAdmin,
     pub signed_in: SignedIn,
     pub org_name: String,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Banner>,
 }
 
 impl Console {
@@ -112,16 +122,36 @@ pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
     })
 }
 
-/// A banner's text for an org notice.
-fn banner(n: &OrgNotice) -> String {
+/// The banner of an org notice.
+fn banner(n: &OrgNotice) -> Banner {
     match n {
-        OrgNotice::DomainProofMissing { domain, since } => format!(
-            "The verification record of {domain} has been missing since {}; the domain will be unverified if it stays missing.",
-            since.to_rfc3339()
-        ),
-        OrgNotice::ChangesHeld { directory, count } => format!(
-            "{count} deactivation(s) from the directory {directory} are held by the safety valve: release or discard them."
-        ),
+        OrgNotice::DomainProofMissing { domain, since } => Banner {
+            text: format!(
+                "The verification record of {domain} has been missing since {}; the domain will be unverified if it stays missing.",
+                since.to_rfc3339()
+            ),
+            path: "/domains",
+            link: "Review domains",
+        },
+        OrgNotice::ChangesHeld { directory, count } => Banner {
+            text: format!(
+                "{count} deactivation(s) from the directory {directory} are held by the safety valve: release or discard them."
+            ),
+            path: "/directories",
+            link: "Review directories",
+        },
+    }
+}
+
+/// The banner while enforcement is paused for want of a subscription.
+fn paused_banner() -> Banner {
+    Banner {
+        text: "Enforcement is paused: this organization has no active trial or subscription, so single sign-on \
+               enforcement, required two-step verification and policies other than the default are not applied. \
+               Nothing is deleted; everything applies again once the organization starts a trial or subscribes."
+            .to_owned(),
+        path: "/policies",
+        link: "Authentication policies",
     }
 }
 
@@ -137,7 +167,7 @@ impl FromRequestParts<AppState> for Console {
         let meta = request_meta(parts, &state.config.trusted_proxies);
         let admin = state.services.admins.authorize(&person, org, meta).await?;
         let org_name = state.services.orgs.get(&admin).await?.name;
-        let warnings = state
+        let mut warnings: Vec<Banner> = state
             .services
             .orgs
             .list_notices(&admin)
@@ -145,6 +175,9 @@ impl FromRequestParts<AppState> for Console {
             .iter()
             .map(banner)
             .collect();
+        if state.services.subscriptions.is_enforcement_paused(&admin).await? {
+            warnings.push(paused_banner());
+        }
         Ok(Console {
             admin,
             signed_in: person,

@@ -32,6 +32,8 @@ struct PoliciesPage {
     notice: Option<&'static str>,
     errors: Vec<String>,
     rows: Vec<PolicyRow>,
+    /// Enforcement is paused for want of a subscription.
+    paused: bool,
     form_name: String,
     email_code: bool,
     session_max: String,
@@ -64,6 +66,7 @@ async fn build(
         c: console.chrome("policies"),
         notice: None,
         errors,
+        paused: list.iter().any(|s| s.paused),
         rows: list
             .into_iter()
             .map(|s| PolicyRow {

@@ -141,7 +141,7 @@ pub async fn page(State(st): State<AppState>, query: Result<Query<PricingQuery>,
 /// The estimate the query asks for: none until it names a number of users.
 fn estimate_for(table: &PriceTable, q: &PricingQuery) -> Result<Option<Estimate>, CoreError> {
     let cycle = match q.cycle.as_deref() {
-        Some(raw) => Cycle::parse(raw, "cycle")?,
+        Some(raw) => Cycle::parse(raw)?,
         None => Cycle::Monthly,
     };
     if q.users.is_none() {

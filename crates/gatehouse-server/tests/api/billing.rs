@@ -15,6 +15,7 @@ engine_tests!(
     changes_of_editions_roles_groups_policies_and_status_move_accounts_between_rules,
     the_tallies_hold_when_grants_and_memberships_race,
     bad_filters_answer_422,
+    the_bill_prices_each_tier_boundary_and_the_operators_terms_free_everyone,
 );
 
 /// Accounts whose stored facts differ from a recount from scratch (must stay 0).
@@ -462,4 +463,70 @@ async fn bad_filters_answer_422(app: TestApp) {
     let r = app.get(&org, "/billing/accounts?rule=billed").await;
     assert!(r.text.contains("free_org"), "the error lists the rules: {}", r.text);
     let _: Value = r.json;
+}
+
+/// The bill at the first tier boundaries, counted from real accounts (the rest of the
+/// boundaries, up to 1,000,000 users, are priced by the same list: `estimate.rs`), then the
+/// operator's plan and free status taking everyone out of the bill and back.
+async fn the_bill_prices_each_tier_boundary_and_the_operators_terms_free_everyone(app: TestApp) {
+    use gatehouse_core::authz::operator;
+    use gatehouse_core::product::{FreeKind, Plan};
+    let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "acme.test", "automatic").await;
+    let jira = app
+        .create_instance(&org, "jira-software", "Jira", "https://jira.acme.test", "standard")
+        .await;
+    let team = app.create_group(&org, "Everyone").await;
+    app.grant_access(&org, jira, Grantee::Group(team), "user").await;
+    let amount = || async {
+        let b = app.get(&org, "/billing").await;
+        assert_eq!(b.status, StatusCode::OK, "{}", b.text);
+        assert_eq!(
+            (b.json["currency"].as_str(), b.json["cycle"].as_str()),
+            (Some("USD"), Some("monthly"))
+        );
+        assert_eq!(b.json["charged"], false, "no subscription: what a month would cost");
+        assert_eq!(b.json["subscription"]["status"], "none");
+        (
+            b.json["billable_users"].as_i64().unwrap(),
+            b.json["amount_cents"].as_i64().unwrap(),
+        )
+    };
+    assert_eq!(amount().await, (0, 0));
+    let mut made = 0;
+    for (users, cents) in [(1, 400), (100, 40_000), (101, 40_350)] {
+        while made < users {
+            made += 1;
+            let a = app.create_account(&org, &format!("u{made}@acme.test"), "U").await;
+            app.add_member(&org, team, a).await;
+        }
+        assert_eq!(amount().await, (users, cents), "{users} users");
+    }
+    let services = Services::new(app.store.clone(), app.clock.clone());
+    let id: OrgId = org.id.parse().unwrap();
+    let op = operator("test operator");
+    services
+        .subscriptions
+        .set_plan(&op, id, Plan::Enterprise)
+        .await
+        .unwrap();
+    let rules = by_rule(&app, &org).await;
+    assert_eq!((rules["enterprise_plan"], rules["billable"]), (101, 0), "{rules:?}");
+    assert_eq!(amount().await, (0, 0));
+    services
+        .subscriptions
+        .set_free(&op, id, Some(FreeKind::Academic))
+        .await
+        .unwrap();
+    let rules = by_rule(&app, &org).await;
+    assert_eq!(
+        (rules["free_org"], rules["enterprise_plan"]),
+        (101, 0),
+        "free comes first: {rules:?}"
+    );
+    services.subscriptions.set_free(&op, id, None).await.unwrap();
+    services.subscriptions.set_plan(&op, id, Plan::Standard).await.unwrap();
+    assert_eq!(amount().await, (101, 40_350));
+    // The bootstrap admin (not managed) stays out whatever the terms.
+    assert_eq!(by_rule(&app, &org).await["unmanaged"], 1);
 }

@@ -43,5 +43,6 @@ mod sso_oidc;
 mod sso_oidc_hostile;
 mod sso_saml;
 mod ssrf;
+mod subscription;
 mod two_step;
 mod two_step_keys;

@@ -11,10 +11,10 @@ use crate::authz::SignedIn;
 use crate::error::{CoreError, Result};
 use crate::ids::OrgId;
 use crate::ids::{AccountId, PolicyId};
-use crate::policy::{ExternalDemand, ExternalPolicy, ExternalSettings, Policy, PolicySettings};
+use crate::policy::{Enforcement, ExternalDemand, ExternalPolicy, ExternalSettings, Policy, PolicySettings};
 use crate::ports::PolicyMember;
 use crate::ports::prelude::*;
-use crate::services::capability::{capability, name_conflict};
+use crate::services::capability::name_conflict;
 use crate::types::{Email, Name};
 
 const NOT_FOUND: CoreError = CoreError::NotFound { entity: "policy" };
@@ -41,9 +41,28 @@ pub struct PolicyPatch {
 pub struct PolicySummary {
     pub policy: Policy,
     pub member_count: i64,
+    /// The organization's enforcement is paused for want of a subscription (see
+    /// [`crate::policy::in_force`]): the default policy applies without its single sign-on and
+    /// two-step rules, any other policy not at all.
+    pub paused: bool,
 }
 
-capability!(Policies, "Authentication policies and their members.");
+/// Authentication policies and their members.
+pub struct Policies<S: Store> {
+    store: S,
+    clock: std::sync::Arc<dyn crate::ports::Clock>,
+    enforcement: Enforcement,
+}
+
+impl<S: Store> Clone for Policies<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            clock: std::sync::Arc::clone(&self.clock),
+            enforcement: self.enforcement,
+        }
+    }
+}
 
 /// Checks that a named identity provider is one of the organization's.
 async fn check_idp<T: SsoReads + Send>(tx: &mut T, org: crate::ids::OrgId, s: &PolicySettings) -> Result<()> {
@@ -59,6 +78,22 @@ async fn check_idp<T: SsoReads + Send>(tx: &mut T, org: crate::ids::OrgId, s: &P
 }
 
 impl<S: Store> Policies<S> {
+    pub(crate) fn new(store: S, clock: std::sync::Arc<dyn crate::ports::Clock>) -> Self {
+        Self {
+            store,
+            clock,
+            enforcement: Enforcement::Always,
+        }
+    }
+
+    /// Enforces the external-users policy, and says policies are paused, as `enforcement`
+    /// has it.
+    #[must_use]
+    pub(crate) fn with_enforcement(mut self, enforcement: Enforcement) -> Self {
+        self.enforcement = enforcement;
+        self
+    }
+
     pub async fn create(&self, admin: &OrgAdmin, new: NewPolicy) -> Result<Policy> {
         let settings = PolicySettings::default().patched(&new.settings)?;
         let now = self.clock.now();
@@ -92,6 +127,10 @@ impl<S: Store> Policies<S> {
         let mut r = self.store.reader().await?;
         let counts = r.count_policy_members(admin.org()).await?;
         let policies = r.list_policies(admin.org()).await?;
+        let paused = self
+            .enforcement
+            .is_paused(&mut r, admin.org(), self.clock.now())
+            .await?;
         Ok(policies
             .into_iter()
             .map(|p| {
@@ -99,6 +138,7 @@ impl<S: Store> Policies<S> {
                 PolicySummary {
                     policy: p,
                     member_count,
+                    paused,
                 }
             })
             .collect())
@@ -258,17 +298,18 @@ impl<S: Store> Policies<S> {
 
     /// What the organization's external-users policy asks of this session before its person
     /// signs in to one of the organization's products: nothing when the organization manages
-    /// the account (its own policy governed the sign-in) or has no such rule.
+    /// the account (its own policy governed the sign-in), has no such rule, or its enforcement
+    /// is paused for want of a subscription.
     pub async fn external_demand(&self, org: OrgId, who: &SignedIn) -> Result<Option<ExternalDemand>> {
         let mut r = self.store.reader().await?;
         if r.find_account_manager(who.account().id).await? == Some(org) {
             return Ok(None);
         }
-        let Some(p) = r.find_external_policy(org).await? else {
+        let now = self.clock.now();
+        let Some(p) = self.enforcement.external_policy_of(&mut r, org, now).await? else {
             return Ok(None);
         };
         let session = who.session();
-        let now = self.clock.now();
         if let Some(m) = p.settings.session_max_minutes
             && now.millis() - session.created_at.millis() > i64::from(m) * 60_000
         {
