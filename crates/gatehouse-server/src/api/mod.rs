@@ -53,7 +53,6 @@ pub fn router() -> Router<AppState> {
             get(two_step::get).delete(two_step::reset),
         )
         .merge(client_routes())
-        .merge(billing_routes())
         .route(
             &r("/accounts/{id}/api-tokens/{token_id}/revoke"),
             post(accounts::revoke_api_token),
@@ -111,10 +110,13 @@ pub fn router() -> Router<AppState> {
         .merge(subscription_routes())
 }
 
-/// The organization's subscription.
+/// Who the organization pays for, and its subscription.
 fn subscription_routes() -> Router<AppState> {
     let r = |p: &str| format!("/api/v1/orgs/{{org_id}}{p}");
     Router::new()
+        .route(&r("/billing"), get(billing::summary))
+        .route(&r("/billing/accounts"), get(billing::accounts))
+        .route(&r("/billing/accounts/export"), get(billing::export))
         .route(
             &r("/billing/subscription"),
             get(subscription::get)
@@ -123,15 +125,6 @@ fn subscription_routes() -> Router<AppState> {
         )
         .route(&r("/billing/subscription/resume"), post(subscription::resume))
         .route(&r("/billing/trial"), post(subscription::start_trial))
-}
-
-/// Who the organization pays for.
-fn billing_routes() -> Router<AppState> {
-    let r = |p: &str| format!("/api/v1/orgs/{{org_id}}{p}");
-    Router::new()
-        .route(&r("/billing"), get(billing::summary))
-        .route(&r("/billing/accounts"), get(billing::accounts))
-        .route(&r("/billing/accounts/export"), get(billing::export))
 }
 
 /// Product clients (OpenID Connect) and the product sessions an account holds with them.
