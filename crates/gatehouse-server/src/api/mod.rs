@@ -33,7 +33,6 @@ pub fn router() -> Router<AppState> {
     let r = |p: &str| format!("{org}{p}");
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
-        .route("/api/v1/billing/estimate", get(estimate::estimate))
         .route(org, get(orgs::get_org).patch(orgs::update_org))
         .route(&r("/products"), get(orgs::list_products))
         .route(&r("/accounts"), get(accounts::list).post(accounts::create))
@@ -110,10 +109,11 @@ pub fn router() -> Router<AppState> {
         .merge(subscription_routes())
 }
 
-/// Who the organization pays for, and its subscription.
+/// Billing: the public estimate, who the organization pays for, and its subscription.
 fn subscription_routes() -> Router<AppState> {
     let r = |p: &str| format!("/api/v1/orgs/{{org_id}}{p}");
     Router::new()
+        .route("/api/v1/billing/estimate", get(estimate::estimate))
         .route(&r("/billing"), get(billing::summary))
         .route(&r("/billing/accounts"), get(billing::accounts))
         .route(&r("/billing/accounts/export"), get(billing::export))
