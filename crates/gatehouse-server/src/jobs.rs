@@ -24,7 +24,7 @@ struct PeriodicJob {
 }
 
 /// Every periodic job, with the schedule each has always had.
-const PERIODIC: [PeriodicJob; 7] = [
+const PERIODIC: [PeriodicJob; 8] = [
     PeriodicJob {
         // The lease `prune_events` also takes inside its own transaction (core's
         // RETENTION_LEASE): the same name and the same holder, so that take is a renewal.
@@ -76,7 +76,23 @@ const PERIODIC: [PeriodicJob; 7] = [
         lease_secs: 240,
         run: |s, _| Box::pin(billing_enforcement(s)),
     },
+    PeriodicJob {
+        name: "billing-runs",
+        first_after: Duration::from_mins(2),
+        every: Duration::from_mins(15),
+        lease_secs: 600,
+        run: |s, _| Box::pin(billing_runs(s)),
+    },
 ];
+
+/// Stores the run (counts per rule, amount, invoice record) of every paid subscription's
+/// cycle that ended and has none yet.
+async fn billing_runs(state: &AppState) {
+    match state.services.billing.run_due(&state.pricing).await {
+        Ok(n) => tracing::info!(runs = n, "billing runs pass"),
+        Err(e) => tracing::error!(error = %e, "billing runs failed"),
+    }
+}
 
 /// Records in the audit log, once, each organization whose enforcement paused for want of a
 /// trial or subscription (when the operator requires one), and the end of those pauses when

@@ -239,6 +239,14 @@ impl<C: DerefMut<Target = AnyConnection> + Send> BillingReads for Db<C> {
         let q = Sql::new("SELECT COUNT(*) AS n FROM org_accounts WHERE org_id = $1").with(org.to_string());
         Ok(stale + (self.int(&q, "n").await? - counted).abs())
     }
+
+    async fn list_billing_runs(
+        &mut self,
+        org: OrgId,
+        limit: u32,
+    ) -> Result<Vec<gatehouse_core::billing::run::BillingRun>> {
+        self.runs_of(org, limit).await
+    }
 }
 
 /// Every account's facts counted from scratch, for every organization (migration 0022's data

@@ -10,6 +10,7 @@ mod access;
 mod accounts;
 mod audit;
 mod billing;
+mod billing_runs;
 mod db;
 pub mod dialect;
 mod directory;

@@ -26,7 +26,7 @@ pub(crate) fn os(r: &AnyRow, c: &str) -> Result<Option<String>> {
 pub(crate) fn i(r: &AnyRow, c: &str) -> Result<i64> {
     r.try_get::<i64, _>(c).map_err(db_err)
 }
-fn t(r: &AnyRow, c: &str) -> Result<Timestamp> {
+pub(crate) fn t(r: &AnyRow, c: &str) -> Result<Timestamp> {
     i(r, c).map(Timestamp::from_millis)
 }
 pub(crate) fn ot(r: &AnyRow, c: &str) -> Result<Option<Timestamp>> {

@@ -83,6 +83,17 @@ impl<C: DerefMut<Target = AnyConnection> + Send> SubscriptionReads for Db<C> {
         self.dialect.push_limit(&mut q, i64::from(limit), 0);
         self.all(&q, subscription).await
     }
+
+    async fn list_paid_subscriptions(&mut self, after: Option<OrgId>, limit: u32) -> Result<Vec<Subscription>> {
+        let mut q = Sql::new("SELECT ");
+        q.push(COLS).push(FROM).push(" WHERE s.started_at IS NOT NULL");
+        if let Some(a) = after {
+            q.push(" AND o.id > ").bind(a.to_string());
+        }
+        q.push(" ORDER BY o.id");
+        self.dialect.push_limit(&mut q, i64::from(limit), 0);
+        self.all(&q, subscription).await
+    }
 }
 
 impl SubscriptionTx for SqlTx {

@@ -236,6 +236,7 @@ catalog! {
     BillingTrialStarted => "billing.trial_started", Billing, Medium, "An admin started the organization's 30-day trial";
     BillingSubscribed => "billing.subscribed", Billing, Medium, "The organization subscribed, monthly or annually (a running trial converted)";
     BillingCancelled => "billing.cancelled", Billing, High, "The subscription was cancelled; it runs until the end of its cycle";
+    BillingRunCompleted => "billing.run_completed", Billing, Low, "A cycle of the subscription ended: its counts per rule, amount and invoice record were stored";
     BillingResumed => "billing.resumed", Billing, Medium, "A cancellation was withdrawn before it took effect: the subscription renews again";
     BillingEnforcementPaused => "billing.enforcement_paused", Billing, High, "Without an active trial or subscription, enforcement of SSO, required two-step verification and non-default policies paused (nothing was changed or deleted)";
     BillingEnforcementResumed => "billing.enforcement_resumed", Billing, High, "Enforcement of the organization's policies resumed (a trial or subscription started, or the operator stopped requiring one)";

@@ -10,6 +10,7 @@
 pub mod bill;
 pub mod cycle;
 pub mod pricing;
+pub mod run;
 pub mod subscription;
 
 use crate::product::{AccountStatus, FreeKind, Plan};

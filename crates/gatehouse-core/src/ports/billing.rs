@@ -1,6 +1,7 @@
 //! Billing: each account's billing facts as the store keeps them, counted per organization.
 
 use crate::billing::FactsCount;
+use crate::billing::run::BillingRun;
 use crate::error::Result;
 use crate::ids::OrgId;
 use crate::model::OrgAccount;
@@ -22,4 +23,12 @@ pub trait BillingReads {
     /// How many of the organization's accounts have stored facts that differ from the facts
     /// computed from scratch now: 0 unless a write failed to keep them (the operator's check).
     fn billing_drift(&mut self, org: OrgId) -> impl Future<Output = Result<i64>> + Send;
+    /// The organization's billing runs, newest first, up to `limit`.
+    fn list_billing_runs(&mut self, org: OrgId, limit: u32) -> impl Future<Output = Result<Vec<BillingRun>>> + Send;
+}
+
+/// Billing changes, only inside a transaction.
+pub trait BillingTx {
+    /// Records a cycle's run; `false` when that cycle already has one (nothing written).
+    fn insert_billing_run(&mut self, run: &BillingRun) -> impl Future<Output = Result<bool>> + Send;
 }

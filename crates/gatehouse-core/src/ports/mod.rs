@@ -31,7 +31,7 @@ pub use crate::notices::NoticeReads;
 pub use access::{AccessReads, AccessTx, AdminReads, AdminTx, GroupReads, GroupTx, InstanceReads, InstanceTx};
 pub use accounts::{AccountOrg, AccountReads, AccountTx, DueDeletion, ManagedVia, OrgLink};
 pub use audit::{AuditReads, AuditTx, PrunedEvents};
-pub use billing::BillingReads;
+pub use billing::{BillingReads, BillingTx};
 pub use directory::{
     DirectoryReads, DirectoryTokenMatch, DirectoryTx, NewProvisionedUser, ProvisionedUsers, ScimGroupMember,
     ScimGroupRef, ScimListQuery, ScimPage, ScimUserAccount, UsersWithGroups,
@@ -62,9 +62,9 @@ use std::future::Future;
 pub mod prelude {
     pub use super::{
         AccessReads, AccessTx, AccountReads, AccountTx, AdminReads, AdminTx, AuditReads, AuditTx, BillingReads,
-        ChangeFeed, Commit, DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx, InstanceReads,
-        InstanceTx, InvitationReads, InvitationTx, JobTx, KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx, Reads,
-        SigninReads, SigninTx, Store, Writes,
+        BillingTx, ChangeFeed, Commit, DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx,
+        InstanceReads, InstanceTx, InvitationReads, InvitationTx, JobTx, KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx,
+        Reads, SigninReads, SigninTx, Store, Writes,
     };
     pub use super::{
         EmailLinkReads, EmailLinkTx, GrantEndTx, OAuthReads, OAuthTx, PasswordTx, PolicyReads, PolicyTx,
@@ -206,6 +206,7 @@ pub trait Writes:
     + GrantEndTx
     + SsoTx
     + TwoStepTx
+    + BillingTx
     + PolicyTx
     + SubscriptionTx
 {
@@ -234,6 +235,7 @@ impl<T> Writes for T where
         + GrantEndTx
         + SsoTx
         + TwoStepTx
+        + BillingTx
         + PolicyTx
         + SubscriptionTx
 {

@@ -22,6 +22,12 @@ pub trait SubscriptionReads {
     ) -> impl Future<Output = Result<Vec<Subscription>>> + Send;
     /// Up to `limit` records with a pause recorded.
     fn list_paused(&mut self, limit: u32) -> impl Future<Output = Result<Vec<Subscription>>> + Send;
+    /// Up to `limit` records of organizations that ever subscribed, after `after` in id order.
+    fn list_paid_subscriptions(
+        &mut self,
+        after: Option<OrgId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Subscription>>> + Send;
 }
 
 /// Subscription changes, only inside a transaction.

@@ -2,9 +2,13 @@
 //! classifier (`crate::billing::classify`) over the facts the store keeps per account.
 
 use super::capability::capability;
+use crate::Timestamp;
+use crate::audit::{Actor, AuditAction, AuditEvent, RequestMeta};
 use crate::authz::OrgAdmin;
 use crate::billing::bill::Bill;
+use crate::billing::cycle::Period;
 use crate::billing::pricing::PriceTable;
+use crate::billing::run::{BillingRun, due_period};
 use crate::billing::subscription::Subscription;
 use crate::billing::{BillingRule, FactsCount, RuleCounts, keys_for};
 use crate::error::{CoreError, Result};
@@ -84,6 +88,71 @@ impl<S: Store> Billing<S> {
     /// unless a write failed to keep them): the operator's consistency check.
     pub async fn drift(&self, org: crate::ids::OrgId) -> Result<i64> {
         self.store.reader().await?.billing_drift(org).await
+    }
+}
+
+impl<S: Store> Billing<S> {
+    /// Makes the run of every paid subscription's cycle that ended and has none yet: the
+    /// counts per rule and the amount at the end of the cycle, and the invoice record, each in
+    /// its own transaction with its `billing.run_completed` event. Answers how many were made.
+    pub async fn run_due(&self, prices: &PriceTable) -> Result<usize> {
+        let now = self.clock.now();
+        let (mut after, mut made) = (None, 0);
+        loop {
+            let page = self.store.reader().await?.list_paid_subscriptions(after, 200).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.org_id);
+            for s in &page {
+                if let Some(period) = due_period(s, now) {
+                    made += usize::from(self.run_one(s, period, prices, now).await?);
+                }
+            }
+        }
+        Ok(made)
+    }
+
+    async fn run_one(&self, s: &Subscription, period: Period, prices: &PriceTable, now: Timestamp) -> Result<bool> {
+        let mut tx = self.store.begin().await?;
+        tx.lock_org(s.org_id).await?;
+        let Some(org) = tx.find_org(s.org_id).await? else {
+            return Ok(false);
+        };
+        let counts = RuleCounts::of(org.terms(), &tx.billing_tallies(org.id).await?);
+        // Priced as the subscription stood during the cycle (a cancelled one has ended by now).
+        let bill = crate::billing::bill::bill(counts.billable(), s, prices, period.start);
+        let run = BillingRun::new(org.id, period, &counts, &bill, now);
+        if !tx.insert_billing_run(&run).await? {
+            return Ok(false);
+        }
+        let after = serde_json::json!({
+            "invoice_number": run.invoice_number,
+            "cycle": run.cycle.as_str(),
+            "period_start": period.start.to_rfc3339(),
+            "period_end": period.end.to_rfc3339(),
+            "billable_users": run.billable_users,
+            "amount_cents": run.amount_cents,
+            "currency": run.currency,
+        });
+        let actor = Actor::system("billing run");
+        tx.insert_event(
+            &AuditEvent::new(
+                org.id,
+                &actor,
+                &RequestMeta::default(),
+                AuditAction::BillingRunCompleted,
+                now,
+            )
+            .target("billing_run", &run.id, Some(&run.invoice_number))
+            .after(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The organization's runs, newest first.
+    pub async fn runs(&self, admin: &OrgAdmin, limit: u32) -> Result<Vec<BillingRun>> {
+        self.store.reader().await?.list_billing_runs(admin.org(), limit).await
     }
 }
 

@@ -284,3 +284,53 @@ fn csv_rows(items: Vec<OrgAccount>, header: bool) -> Result<Bytes, std::io::Erro
         .map(Bytes::from)
         .map_err(|e| std::io::Error::other(e.to_string()))
 }
+
+/// One cycle's run: the counts and amount stored when the cycle ended, and its invoice record.
+#[derive(Serialize, ToSchema)]
+pub struct RunResponse {
+    pub id: String,
+    pub invoice_number: String,
+    /// `monthly` or `annual`.
+    pub cycle: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub billable_users: i64,
+    /// Every rule's count when the run was made.
+    pub by_rule: std::collections::BTreeMap<String, i64>,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RunList {
+    pub items: Vec<RunResponse>,
+}
+
+/// The organization's billing runs (one per cycle of a paid subscription), newest first; the
+/// last 120.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/billing/runs", tag = "billing", security(("api_key" = [])),
+    params(("org_id" = String, Path)),
+    responses((status = 200, body = RunList), (status = 401, body = Problem)))]
+pub async fn runs(State(st): State<AppState>, Admin(admin): Admin) -> ApiResult<Json<RunList>> {
+    let items = st
+        .services
+        .billing
+        .runs(&admin, 120)
+        .await?
+        .into_iter()
+        .map(|r| RunResponse {
+            id: r.id,
+            invoice_number: r.invoice_number,
+            cycle: r.cycle.as_str().to_owned(),
+            period_start: r.period.start.to_rfc3339(),
+            period_end: r.period.end.to_rfc3339(),
+            billable_users: r.billable_users,
+            by_rule: r.by_rule.into_iter().collect(),
+            amount_cents: r.amount_cents,
+            currency: r.currency,
+            created_at: r.created_at.to_rfc3339(),
+        })
+        .collect();
+    Ok(Json(RunList { items }))
+}

@@ -117,6 +117,7 @@ fn subscription_routes() -> Router<AppState> {
         .route(&r("/billing"), get(billing::summary))
         .route(&r("/billing/accounts"), get(billing::accounts))
         .route(&r("/billing/accounts/export"), get(billing::export))
+        .route(&r("/billing/runs"), get(billing::runs))
         .route(
             &r("/billing/subscription"),
             get(subscription::get)
@@ -212,7 +213,7 @@ fn client_routes() -> Router<AppState> {
         access::list_invitations, access::cancel_invitation,
         keys::list, keys::create, keys::get, keys::revoke,
         events::list, events::get, events::actions, events::export,
-        billing::summary, billing::accounts, billing::export,
+        billing::summary, billing::accounts, billing::export, billing::runs,
         estimate::estimate,
         subscription::get, subscription::start_trial, subscription::subscribe, subscription::cancel, subscription::resume,
     ),

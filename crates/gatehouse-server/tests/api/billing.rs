@@ -16,6 +16,7 @@ engine_tests!(
     the_tallies_hold_when_grants_and_memberships_race,
     bad_filters_answer_422,
     the_bill_prices_each_tier_boundary_and_the_operators_terms_free_everyone,
+    a_run_is_stored_once_for_each_ended_cycle_with_its_event,
 );
 
 /// Accounts whose stored facts differ from a recount from scratch (must stay 0).
@@ -529,4 +530,48 @@ async fn the_bill_prices_each_tier_boundary_and_the_operators_terms_free_everyon
     assert_eq!(amount().await, (101, 40_350));
     // The bootstrap admin (not managed) stays out whatever the terms.
     assert_eq!(by_rule(&app, &org).await["unmanaged"], 1);
+}
+
+/// The end of each cycle of a paid subscription stores its run once: counts per rule, the
+/// amount and the invoice record, with its audit event.
+async fn a_run_is_stored_once_for_each_ended_cycle_with_its_event(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    app.verify_domain(&org, "acme.test", "automatic").await;
+    let jira = app
+        .create_instance(&org, "jira-software", "Jira", "https://jira.acme.test", "standard")
+        .await;
+    for n in 0..3 {
+        person(&app, &org, &format!("u{n}@acme.test"), &[(jira, "user")]).await;
+    }
+    let s = app
+        .post(&org, "/billing/subscription", json!({"cycle": "monthly"}))
+        .await;
+    assert!(s.status.is_success(), "{}", s.text);
+    let run = || async { app.state.services.billing.run_due(&app.state.pricing).await.unwrap() };
+    assert_eq!(run().await, 0, "the first cycle has not ended");
+    app.clock.advance_secs(32 * 86_400);
+    assert_eq!(run().await, 1);
+    assert_eq!(run().await, 0, "one run per cycle, however often the job passes");
+    let runs = app.get(&org, "/billing/runs").await;
+    assert_eq!(runs.status, StatusCode::OK, "{}", runs.text);
+    let items = runs.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", runs.text);
+    let r = &items[0];
+    assert_eq!(
+        (r["billable_users"].as_i64(), r["amount_cents"].as_i64()),
+        (Some(3), Some(1_200))
+    );
+    assert_eq!(
+        (r["cycle"].as_str(), r["currency"].as_str()),
+        (Some("monthly"), Some("USD"))
+    );
+    assert_eq!(r["by_rule"]["unmanaged"], 1, "{r}");
+    assert!(r["invoice_number"].as_str().unwrap().starts_with("GH-"));
+    let events = app.get(&org, "/events?action=billing.run_completed").await;
+    let e = &events.json["items"][0];
+    assert_eq!(
+        e["changes"]["after"]["invoice_number"], r["invoice_number"],
+        "{}",
+        events.text
+    );
 }

@@ -12,7 +12,7 @@ ALTER TABLE orgs ADD COLUMN free_kind TEXT CHECK (free_kind IN ('community', 'ac
 ALTER TABLE org_accounts ADD COLUMN billing_facts BIGINT NOT NULL DEFAULT -1;
 ALTER TABLE org_accounts ADD COLUMN billing_dirty BIGINT NOT NULL DEFAULT 1 CHECK (billing_dirty IN (0, 1));
 CREATE INDEX org_accounts_billing ON org_accounts (org_id, billing_facts, account_id);
-CREATE INDEX org_accounts_billing_dirty ON org_accounts (org_id) WHERE billing_dirty = 1;
+CREATE INDEX org_accounts_billing_dirty ON org_accounts (org_id, billing_facts) WHERE billing_dirty = 1;
 
 -- How many accounts of an organization have each set of facts: the bill reads this, not the
 -- accounts. Rows with 0 accounts are removed.
