@@ -10,6 +10,7 @@ mod access;
 mod accounts;
 mod admins;
 mod assets;
+mod billing;
 mod client;
 mod client_form;
 mod clients;
@@ -126,6 +127,7 @@ pub fn router() -> Router<AppState> {
 fn policy_router() -> Router<AppState> {
     let o = |p: &str| format!("/admin/orgs/{{org_id}}{p}");
     Router::new()
+        .route(&o("/billing"), get(billing::page))
         .route(&o("/policies"), get(policies::page).post(policies::create))
         .route(&o("/policies/external"), post(policies::external))
         .route(&o("/policies/{id}"), get(policy::detail).post(policy::update))
