@@ -468,7 +468,14 @@ async fn killing_the_server_mid_write_loses_no_committed_change_and_leaves_no_pa
             }
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    // Kill it once writes are well under way (a count, not a time: a loaded machine is slower).
+    for _ in 0..600 {
+        if acked.lock().unwrap().len() > 10 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     child.kill().unwrap(); // SIGKILL: no chance to flush or finish anything
     child.wait().unwrap();
     stop.store(true, Ordering::SeqCst);
