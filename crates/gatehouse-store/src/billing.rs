@@ -147,8 +147,8 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     }
 
     /// Takes the accounts matching `filter` (a condition on `org_accounts` whose values are
-    /// bound from `$1`) out of their tallies before their rows are deleted; answers the
-    /// organizations whose tallies changed.
+    /// bound from `$1`) out of their tallies before their rows are deleted, with each of
+    /// their organizations locked.
     pub(crate) async fn billing_forget(&mut self, filter: &'static str, values: &[String]) -> Result<()> {
         let mut orgs = Sql::new("SELECT DISTINCT org_id FROM org_accounts WHERE ");
         orgs.push(filter).push(" ORDER BY org_id");

@@ -13,7 +13,7 @@ pub mod pricing;
 pub mod run;
 pub mod subscription;
 
-use crate::product::{AccountStatus, FreeKind, Plan};
+use crate::product::{FreeKind, Plan};
 
 /// What the organization itself is: its plan and whether it is free (community, academic).
 /// These apply to every account it manages at once, so a plan change reclassifies nobody in
@@ -48,17 +48,6 @@ pub struct BillingFacts {
     /// *Decided*: portal-only access is free anyway, so it does not make an account that
     /// otherwise uses Enterprise instances only billable.
     pub below_enterprise: bool,
-}
-
-impl BillingFacts {
-    /// The facts of an account with this status, managed or not, and no access at all.
-    pub fn new(is_managed: bool, status: AccountStatus) -> Self {
-        Self {
-            is_managed,
-            active: status == AccountStatus::Active,
-            ..Self::default()
-        }
-    }
 }
 
 /// The one rule that decides an account's bill, checked in this order: the first that applies

@@ -83,7 +83,11 @@ fn each_rule_is_reached_by_the_facts_it_names() {
         ),
         (
             STANDARD,
-            BillingFacts::new(true, AccountStatus::Active),
+            BillingFacts {
+                is_managed: true,
+                active: true,
+                ..BillingFacts::default()
+            },
             BillingRule::NoProductAccess,
         ),
     ];

@@ -47,16 +47,6 @@ capability!(
 );
 
 impl<S: Store> Billing<S> {
-    /// The organization's accounts counted per rule (every rule present, summing to all its
-    /// accounts).
-    pub async fn counts(&self, admin: &OrgAdmin) -> Result<BillingCounts> {
-        let (org, groups) = org_and_tallies(&mut self.store.reader().await?, admin).await?;
-        Ok(BillingCounts {
-            by_rule: RuleCounts::of(org.terms(), &groups),
-            org,
-        })
-    }
-
     /// The counts and the bill of the current cycle, priced by `prices`.
     pub async fn bill(&self, admin: &OrgAdmin, prices: &PriceTable) -> Result<(BillingCounts, Bill)> {
         let now = self.clock.now();

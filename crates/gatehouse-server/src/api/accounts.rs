@@ -32,9 +32,9 @@ pub struct AccountResponse {
     /// account the organization does not manage, made inactive by the directory): its access
     /// to the organization's instances has ended; the account itself is unchanged.
     pub suspended_at: Option<String>,
-    /// Whether the organization pays for the account: managed, active, with product access
-    /// (directly or through a group). Deactivated accounts and accounts the organization does
-    /// not manage are never billable.
+    /// Whether the organization pays for the account: the one billing rule that applies to it is
+    /// `billable` (each account's rule: `GET /billing/accounts`; README, "Who is billed").
+    /// Deactivated accounts and accounts the organization does not manage never are.
     pub billable: bool,
     pub created_at: String,
     pub last_active_at: Option<String>,

@@ -25,7 +25,7 @@ pub struct OrgResponse {
 #[derive(Serialize, ToSchema)]
 pub struct CountsResponse {
     pub accounts: i64,
-    /// Distinct accounts the organization pays for: active, with product access.
+    /// Distinct accounts the organization pays for (`billable_users` of `GET /billing`).
     pub billable_accounts: i64,
     pub instances: i64,
     pub groups: i64,

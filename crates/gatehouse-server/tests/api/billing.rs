@@ -369,7 +369,7 @@ async fn changes_of_editions_roles_groups_policies_and_status_move_accounts_betw
     assert_eq!(by_rule(&app, &org).await.values().sum::<i64>(), before - 1);
 }
 
-/// Forty requests at once: grants to a group while people join and leave it, direct grants
+/// Twenty-three requests at once: grants to a group while people join and leave it, direct grants
 /// and revocations, deactivations. The tallies must equal a recount, whatever the interleaving.
 async fn the_tallies_hold_when_grants_and_memberships_race(app: TestApp) {
     let org = app.create_org("Acme").await;
