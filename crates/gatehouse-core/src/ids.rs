@@ -148,10 +148,31 @@ impl EventId {
         let ms = at.millis().clamp(0, (1 << 48) - 1) as u64;
         format!("{:08x}-{:04x}-7000-8000-000000000000", ms >> 16, ms & 0xffff)
     }
+
+    /// The millisecond an event id (as stored, in text) was minted for; `None` for text that
+    /// is not an event id.
+    pub fn time_of(id: &str) -> Option<crate::Timestamp> {
+        let (high, rest) = id.split_once('-')?;
+        let low = rest.get(..4)?;
+        if high.len() != 8 || rest.as_bytes().get(4) != Some(&b'-') {
+            return None;
+        }
+        let ms = u64::from_str_radix(high, 16).ok()? << 16 | u64::from_str_radix(low, 16).ok()?;
+        Some(crate::Timestamp::from_millis(i64::try_from(ms).ok()?))
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_event_id_tells_its_millisecond() {
+        let t = crate::Timestamp::from_millis(1_764_400_000_123);
+        assert_eq!(super::EventId::time_of(&super::EventId::at(t).to_string()), Some(t));
+        assert_eq!(super::EventId::time_of(&super::EventId::lower_bound(t)), Some(t));
+        assert_eq!(super::EventId::time_of("not-an-id"), None);
+        assert_eq!(super::EventId::time_of("0190f0aa-zzzz-7000-8000-000000000000"), None);
+    }
+
     #[test]
     fn event_ids_fall_between_the_bounds_of_their_millisecond() {
         let t = crate::Timestamp::from_millis(1_764_400_000_123);

@@ -1,8 +1,11 @@
-//! Foundation benchmark: account creation through the store and the API, filtered audit
-//! pages at 1M events, and export rates — on each engine.
+//! Foundation benchmark: account creation through the store and the API, every audit filter
+//! (alone, in the console's combinations, matching nothing) and free text at 10M events in one
+//! organization with 4 concurrent clients, export rates and the process's memory — on each
+//! engine.
 //!
 //!   cargo bench -p gatehouse-server --bench foundation
 //!   BENCH_ENGINES=sqlite BENCH_ACCOUNTS=20000 BENCH_EVENTS=200000 cargo bench -p gatehouse-server --bench foundation
+//!   BENCH_ACCOUNTS=0 BENCH_EVENTS=10000000 cargo bench -p gatehouse-server --bench foundation   (audit only)
 //!
 //! Prints a Markdown table. Figures are for the machine it runs on; nothing here asserts time.
 
@@ -32,7 +35,7 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 async fn main() {
     let engines = std::env::var("BENCH_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
     let accounts = env_usize("BENCH_ACCOUNTS", 100_000);
-    let events = env_usize("BENCH_EVENTS", 1_000_000);
+    let events = env_usize("BENCH_EVENTS", 10_000_000);
     println!("| engine | measure | result |\n|---|---|---|");
     for e in engines.split(',') {
         let dialect = match e.trim() {
@@ -50,10 +53,12 @@ async fn run(dialect: Dialect, name: &str, accounts: usize, events: usize) {
     let org_id = OrgId::parse(&org.id).unwrap();
     let services = Services::new(app.store.clone(), app.clock.clone());
 
-    let rate = create_accounts_via_store(&services, org_id, accounts).await;
-    println!("| {name} | accounts created through the store (16 tasks, {accounts}) | {rate:.0}/s |");
-    let rate = create_accounts_via_api(&app, &org, accounts).await;
-    println!("| {name} | accounts created through the API (32 connections, {accounts}) | {rate:.0}/s |");
+    if accounts > 0 {
+        let rate = create_accounts_via_store(&services, org_id, accounts).await;
+        println!("| {name} | accounts created through the store (16 tasks, {accounts}) | {rate:.0}/s |");
+        let rate = create_accounts_via_api(&app, &org, accounts).await;
+        println!("| {name} | accounts created through the API (32 connections, {accounts}) | {rate:.0}/s |");
+    }
 
     let start = Instant::now();
     let existing = seed_events(&app, org_id, events).await;
@@ -63,9 +68,13 @@ async fn run(dialect: Dialect, name: &str, accounts: usize, events: usize) {
         events as f64 / start.elapsed().as_secs_f64()
     );
 
+    println!("| {name} | resident memory after seeding | {} |", memory());
     for (label, query) in filtered_queries() {
-        let (p50, p95) = page_latency(&app, &org, &query, 200).await;
-        println!("| {name} | audit page of 50, {label} (API) | p50 {p50:.2} ms, p95 {p95:.2} ms |");
+        let m = page_latency(&app, &org, &query, 200).await;
+        println!(
+            "| {name} | audit page of 50, {label} (API, 4 clients) | p50 {:.2} ms, p95 {:.2} ms; {} of 200 stopped at the budget |",
+            m.p50, m.p95, m.partial
+        );
     }
     let (p50, p95) = store_page_latency(&services, org_id, 200).await;
     println!("| {name} | audit page of 50, action filter (store) | p50 {p50:.2} ms, p95 {p95:.2} ms |");
@@ -79,6 +88,21 @@ async fn run(dialect: Dialect, name: &str, accounts: usize, events: usize) {
             n as f64 / secs
         );
     }
+    println!("| {name} | resident memory at the end | {} |", memory());
+}
+
+/// The process's resident memory now and at its peak (Linux).
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |k: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or_else(|| "?".to_owned(), |kib| format!("{} MiB", kib / 1024))
+    };
+    format!("{} (peak {})", field("VmRSS:"), field("VmHWM:"))
 }
 
 async fn create_accounts_via_store(services: &Services<gatehouse_store::SqlStore>, org: OrgId, n: usize) -> f64 {
@@ -134,6 +158,8 @@ async fn create_accounts_via_api(app: &Arc<TestApp>, org: &TestOrg, n: usize) ->
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+use gatehouse_core::audit::AuditAction::AccountDeactivated;
+
 const ACTIONS: [gatehouse_core::audit::AuditAction; 6] = {
     use gatehouse_core::audit::AuditAction::{
         AccountUpdated, GroupCreated, GroupMemberAdded, InstanceUpdated, ProductAccessGranted, ProductAccessRevoked,
@@ -148,7 +174,10 @@ const ACTIONS: [gatehouse_core::audit::AuditAction; 6] = {
     ]
 };
 
-/// Tops the org's log up to `total` events spread over the last 180 days.
+/// Tops the org's log up to `total` events spread over the last 180 days, oldest first. Event
+/// `i` is one of 6 actions by API key `key-{i % 50}` from one of 200 addresses on account
+/// `acct-{i % 10000}` (`person{i % 10000}@bench.example`); every 100,000th is Ada Lovelace
+/// (an account, not a key) deactivating `ada@acme.example`: rare text.
 async fn seed_events(app: &TestApp, org: OrgId, total: usize) -> usize {
     let have = {
         use gatehouse_core::ports::prelude::*;
@@ -157,66 +186,124 @@ async fn seed_events(app: &TestApp, org: OrgId, total: usize) -> usize {
     let missing = total.saturating_sub(have);
     let now = app.clock.now().millis();
     let span = 180 * 86_400_000_i64;
+    let ada = Actor {
+        kind: ActorKind::Account,
+        id: Some("acc-ada".into()),
+        label: "Ada Lovelace".into(),
+    };
     let mut i = 0usize;
     while i < missing {
         let mut tx = app.store.begin().await.unwrap();
+        let mut batch = Vec::with_capacity(5000);
         for _ in 0..5000.min(missing - i) {
             // Oldest first, so ids (which carry the time) grow as rows are added.
             let at = Timestamp::from_millis(now - span + (span / missing as i64) * i as i64);
-            let actor = Actor {
-                kind: ActorKind::ApiKey,
-                id: Some(format!("key-{}", i % 50)),
-                label: format!("Key {}", i % 50),
-            };
             let meta = RequestMeta {
                 ip: Some(format!("198.51.100.{}", i % 200)),
                 user_agent: Some("bench/1.0".into()),
             };
-            let ev = AuditEvent::new(org, &actor, &meta, ACTIONS[i % ACTIONS.len()], at)
-                .target(
+            let ev = if i % 100_000 == 99_999 {
+                AuditEvent::new(org, &ada, &meta, AccountDeactivated, at).target(
+                    "account",
+                    "acct-ada",
+                    Some("ada@acme.example"),
+                )
+            } else {
+                let actor = Actor {
+                    kind: ActorKind::ApiKey,
+                    id: Some(format!("key-{}", i % 50)),
+                    label: format!("Key {}", i % 50),
+                };
+                AuditEvent::new(org, &actor, &meta, ACTIONS[i % ACTIONS.len()], at).target(
                     "account",
                     format!("acct-{}", i % 10_000),
                     Some(&format!("person{}@bench.example", i % 10_000)),
                 )
-                .after(&json!({"n": i}));
-            tx.insert_event(&ev).await.unwrap();
+            };
+            batch.push(ev.after(&json!({"n": i})));
             i += 1;
         }
+        tx.insert_events(&batch).await.unwrap();
         tx.commit().await.unwrap();
     }
     have + missing
 }
 
+/// Every filter alone (matching much, little and nothing), the console's combinations (text,
+/// action, actor, time range), and free text common, rare and absent.
 fn filtered_queries() -> Vec<(&'static str, String)> {
     let now = Timestamp::now();
     let day_ago = now.plus_secs(-86_400 * 30).to_rfc3339();
     let day_before = now.plus_secs(-86_400 * 29).to_rfc3339();
+    let day = format!("since={day_ago}&until={day_before}");
     vec![
         ("no filter", String::new()),
-        ("action", "action=product_access.granted".into()),
-        ("actor", "actor=key-7".into()),
-        ("target", "target=acct-4242".into()),
-        ("ip", "ip=198.51.100.77".into()),
-        ("one-day time range", format!("since={day_ago}&until={day_before}")),
+        ("one-day time range", day.clone()),
+        ("actor_type=api_key (nearly all)", "actor_type=api_key".into()),
+        ("actor_type=directory (none)", "actor_type=directory".into()),
+        ("actor (1 in 50)", "actor=key-7".into()),
+        ("actor (none)", "actor=nobody".into()),
+        ("action (1 in 6)", "action=product_access.granted".into()),
+        ("action (none)", "action=group.deleted".into()),
         (
-            "action + time range",
-            format!("action=group.created&since={day_ago}&until={day_before}"),
+            "three actions",
+            "action=group.created,account.updated,group.deleted".into(),
         ),
-        ("free text (common)", "q=person1".into()),
-        ("free text (rare)", "q=person9999@".into()),
+        ("target (1 in 10,000)", "target=acct-4242".into()),
+        ("target (none)", "target=nothing-here".into()),
+        ("ip (1 in 200)", "ip=198.51.100.77".into()),
+        ("ip (none)", "ip=203.0.113.1".into()),
+        ("action + time range", format!("action=group.created&{day}")),
+        ("actor + time range", format!("actor=key-7&{day}")),
+        ("action + actor (1 in 150)", "action=group.created&actor=key-5".into()),
+        ("action + actor (none)", "action=group.created&actor=key-8".into()),
+        ("text + action", "q=person1&action=group.created".into()),
+        ("text + actor (none)", "q=zzqq&actor=key-7".into()),
+        ("text + time range", format!("q=person42&{day}")),
+        ("free text, common (person1)", "q=person1".into()),
+        ("free text, rare word (lovelace)", "q=lovelace".into()),
+        ("free text, rare prefix (ada@acme)", "q=ada@acme".into()),
+        ("free text, rare (person9999@)", "q=person9999@".into()),
+        ("free text, absent (zzqq)", "q=zzqq".into()),
     ]
 }
 
-async fn page_latency(app: &TestApp, org: &TestOrg, query: &str, runs: usize) -> (f64, f64) {
-    let mut samples = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = Instant::now();
-        let r = app.get(org, &format!("/events?limit=50&{query}")).await;
-        samples.push(start.elapsed());
-        assert_eq!(r.status, 200, "{}", r.text);
+/// Latency of `runs` requests of `query` from 4 concurrent clients.
+struct Measured {
+    p50: f64,
+    p95: f64,
+    partial: usize,
+}
+
+async fn page_latency(app: &Arc<TestApp>, org: &TestOrg, query: &str, runs: usize) -> Measured {
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (app, org, query) = (app.clone(), org.clone(), query.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::with_capacity(runs / 4);
+            let mut partial = 0;
+            for _ in 0..runs / 4 {
+                let start = Instant::now();
+                let r = app.get(&org, &format!("/events?limit=50&{query}")).await;
+                samples.push(start.elapsed());
+                assert_eq!(r.status, 200, "{}", r.text);
+                partial += usize::from(r.json.get("searched_until").is_some());
+            }
+            (samples, partial)
+        }));
+    }
+    let (mut samples, mut partial) = (Vec::with_capacity(runs), 0);
+    for t in tasks {
+        let (s, p) = t.await.unwrap();
+        samples.extend(s);
+        partial += p;
     }
     samples.sort();
-    (pct(&samples, 0.5), pct(&samples, 0.95))
+    Measured {
+        p50: pct(&samples, 0.5),
+        p95: pct(&samples, 0.95),
+        partial,
+    }
 }
 
 async fn store_page_latency(services: &Services<gatehouse_store::SqlStore>, org: OrgId, runs: usize) -> (f64, f64) {

@@ -175,11 +175,9 @@ pub async fn export_stream(
         )
         .await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<gatehouse_core::Result<Vec<EventRecord>>>(2);
-    let mut after = first
-        .items
-        .last()
-        .map(|e| e.id.clone())
-        .filter(|_| first.next_cursor.is_some());
+    // A page can be empty and still have more after it (the scan budget ran out first): the
+    // export goes on from where each page says, until one says nothing older matches.
+    let mut after = first.after;
     let _ = tx.try_send(Ok(first.items));
     tokio::spawn(async move {
         while let Some(last) = after.take() {
@@ -187,17 +185,16 @@ pub async fn export_stream(
                 after: Some(last),
                 limit: CHUNK,
             };
-            let (items, more) = match services.audit.list_records(&admin, &filter, &page).await {
+            let items = match services.audit.list_records(&admin, &filter, &page).await {
                 Ok(p) => {
-                    let more = p.next_cursor.is_some();
-                    (p.items, more)
+                    after = p.after;
+                    p.items
                 }
                 Err(e) => {
                     let _ = tx.send(Err(e)).await;
                     return;
                 }
             };
-            after = items.last().map(|e| e.id.clone()).filter(|_| more);
             // A closed channel means the client went away: stop reading.
             if tx.send(Ok(items)).await.is_err() {
                 return;

@@ -68,23 +68,30 @@ impl InstanceTx for SqlTx {
             .with(i.edition.as_str())
             .with(i.org_id.to_string())
             .with(i.id.to_string());
-        // The edition decides some facts of everyone who uses the instance; a new name none.
-        let was = Sql::new("SELECT edition FROM instances WHERE id = $1").with(i.id.to_string());
-        let was = self.one(&was, |r| rows::s(r, "edition")).await?;
-        if was.as_deref() == Some(i.edition.as_str()) {
+        // The edition decides two facts of everyone who uses the instance (enterprise or not;
+        // for Statuspage, paid or not); a new name, or an edition on the same side of both, none.
+        let was = Sql::new("SELECT product, edition FROM instances WHERE id = $1").with(i.id.to_string());
+        let was = self
+            .one(&was, |r| Ok((rows::s(r, "product")?, rows::s(r, "edition")?)))
+            .await?;
+        let class = |product: &str, edition: &str| {
+            let paid_statuspage = product == "statuspage" && matches!(edition, "startup" | "business" | "enterprise");
+            (paid_statuspage, edition == "enterprise")
+        };
+        if was.is_some_and(|(product, edition)| class(&product, &edition) == class(&product, i.edition.as_str())) {
             return self.exec(&q).await.map(|_| ());
         }
-        self.billing_mark(i.org_id, Touched::Instance(i.id)).await?;
+        let marked = self.billing_mark(i.org_id, Touched::Instance(i.id)).await?;
         self.exec(&q).await?;
-        self.billing_refresh(i.org_id).await.map(|_| ())
+        self.billing_settle(i.org_id, marked).await.map(|_| ())
     }
 
     async fn delete_instance(&mut self, org: OrgId, id: InstanceId) -> Result<()> {
         let mut q = Sql::new("DELETE FROM instances WHERE org_id = ");
         q.bind(org.to_string()).push(" AND id = ").bind(id.to_string());
-        self.billing_mark(org, Touched::Instance(id)).await?;
+        let marked = self.billing_mark(org, Touched::Instance(id)).await?;
         self.exec(&q).await?;
-        self.billing_refresh(org).await.map(|_| ())
+        self.billing_settle(org, marked).await.map(|_| ())
     }
 }
 
@@ -164,9 +171,9 @@ impl GroupTx for SqlTx {
     async fn delete_group(&mut self, org: OrgId, id: GroupId) -> Result<()> {
         let mut q = Sql::new("DELETE FROM org_groups WHERE org_id = ");
         q.bind(org.to_string()).push(" AND id = ").bind(id.to_string());
-        self.billing_mark(org, Touched::Group(id)).await?;
+        let marked = self.billing_mark(org, Touched::Group(id)).await?;
         self.exec(&q).await?;
-        self.billing_refresh(org).await.map(|_| ())
+        self.billing_settle(org, marked).await.map(|_| ())
     }
 
     async fn insert_group_member(
@@ -184,9 +191,9 @@ impl GroupTx for SqlTx {
         .with(account.to_string())
         .with(org.to_string())
         .with(at.millis());
-        self.billing_mark(org, Touched::Account(account)).await?;
+        let marked = self.billing_mark(org, Touched::Account(account)).await?;
         let n = self.exec(&q).await?;
-        self.billing_refresh(org).await?;
+        self.billing_settle(org, marked).await?;
         Ok(n == 1)
     }
 
@@ -194,9 +201,9 @@ impl GroupTx for SqlTx {
         let mut q = Sql::new("DELETE FROM group_members WHERE org_id = ");
         q.bind(org.to_string()).push(" AND group_id = ").bind(group.to_string());
         q.push(" AND account_id = ").bind(account.to_string());
-        self.billing_mark(org, Touched::Account(account)).await?;
+        let marked = self.billing_mark(org, Touched::Account(account)).await?;
         let n = self.exec(&q).await?;
-        self.billing_refresh(org).await?;
+        self.billing_settle(org, marked).await?;
         Ok(n == 1)
     }
 
@@ -207,24 +214,24 @@ impl GroupTx for SqlTx {
         accounts: &[AccountId],
         at: Timestamp,
     ) -> Result<()> {
-        self.billing_mark(org, Touched::Accounts(accounts)).await?;
+        let marked = self.billing_mark(org, Touched::Accounts(accounts)).await?;
         self.add_members(org, group, accounts, at.millis()).await?;
-        self.billing_refresh(org).await.map(|_| ())
+        self.billing_settle(org, marked).await.map(|_| ())
     }
 
     async fn remove_group_members(&mut self, org: OrgId, group: GroupId, accounts: &[AccountId]) -> Result<()> {
-        self.billing_mark(org, Touched::Accounts(accounts)).await?;
+        let marked = self.billing_mark(org, Touched::Accounts(accounts)).await?;
         self.remove_members(org, group, accounts).await?;
-        self.billing_refresh(org).await.map(|_| ())
+        self.billing_settle(org, marked).await.map(|_| ())
     }
 
     async fn clear_group_members(&mut self, org: OrgId, group: GroupId) -> Result<()> {
         let q = Sql::new("DELETE FROM group_members WHERE org_id = $1 AND group_id = $2")
             .with(org.to_string())
             .with(group.to_string());
-        self.billing_mark(org, Touched::Group(group)).await?;
+        let marked = self.billing_mark(org, Touched::Group(group)).await?;
         self.exec(&q).await?;
-        self.billing_refresh(org).await.map(|_| ())
+        self.billing_settle(org, marked).await.map(|_| ())
     }
 }
 
@@ -308,8 +315,8 @@ impl AccessTx for SqlTx {
         .with(a.created_at.millis());
         self.billing_lock(a.org_id).await?;
         let n = self.exec(&q).await?;
-        self.billing_mark(a.org_id, Touched::Grant(a.id)).await?;
-        self.billing_refresh(a.org_id).await?;
+        let marked = self.billing_mark(a.org_id, Touched::Grant(a.id)).await?;
+        self.billing_settle(a.org_id, marked).await?;
         Ok(n == 1)
     }
 
@@ -318,17 +325,17 @@ impl AccessTx for SqlTx {
             .with(a.role.as_str())
             .with(a.org_id.to_string())
             .with(a.id.to_string());
-        self.billing_mark(a.org_id, Touched::Grant(a.id)).await?;
+        let marked = self.billing_mark(a.org_id, Touched::Grant(a.id)).await?;
         self.exec(&q).await?;
-        self.billing_refresh(a.org_id).await.map(|_| ())
+        self.billing_settle(a.org_id, marked).await.map(|_| ())
     }
 
     async fn delete_access(&mut self, org: OrgId, id: AccessId) -> Result<()> {
         let mut q = Sql::new("DELETE FROM product_access WHERE org_id = ");
         q.bind(org.to_string()).push(" AND id = ").bind(id.to_string());
-        self.billing_mark(org, Touched::Grant(id)).await?;
+        let marked = self.billing_mark(org, Touched::Grant(id)).await?;
         self.exec(&q).await?;
-        self.billing_refresh(org).await.map(|_| ())
+        self.billing_settle(org, marked).await.map(|_| ())
     }
 }
 

@@ -169,10 +169,10 @@ impl AccountTx for SqlTx {
         if self.one(&was, |r| rows::s(r, "status")).await?.as_deref() == Some(a.status.as_str()) {
             return self.exec(&q).await.map(|_| ());
         }
-        let orgs = self.billing_mark_everywhere(a.id).await?;
+        let marked = self.billing_mark_everywhere(a.id).await?;
         self.exec(&q).await?;
-        for org in orgs {
-            self.billing_refresh(org).await?;
+        for (org, m) in marked {
+            self.billing_settle(org, m).await?;
         }
         Ok(())
     }
@@ -229,9 +229,9 @@ impl AccountTx for SqlTx {
                 "UPDATE org_accounts SET suspended_at = NULL WHERE org_id = $1 AND account_id = $2 AND suspended_at IS NOT NULL",
             ),
         };
-        self.billing_mark(org, Touched::Account(account)).await?;
+        let marked = self.billing_mark(org, Touched::Account(account)).await?;
         self.exec(&q.with(org.to_string()).with(account.to_string())).await?;
-        self.billing_refresh(org).await.map(|_| ())
+        self.billing_settle(org, marked).await.map(|_| ())
     }
 
     async fn unmanage_account(&mut self, org: OrgId, account: AccountId) -> Result<()> {
@@ -240,9 +240,9 @@ impl AccountTx for SqlTx {
         )
         .with(org.to_string())
         .with(account.to_string());
-        self.billing_mark(org, Touched::Account(account)).await?;
+        let marked = self.billing_mark(org, Touched::Account(account)).await?;
         self.exec(&q).await?;
-        self.billing_refresh(org).await.map(|_| ())
+        self.billing_settle(org, marked).await.map(|_| ())
     }
 }
 

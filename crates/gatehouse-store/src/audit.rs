@@ -1,152 +1,54 @@
 //! The audit log.
 
+use crate::audit_query::Plan;
 use crate::db::sql_with;
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
-use gatehouse_core::audit::{AuditEvent, AuditFilter, EventRecord};
+use gatehouse_core::audit::{AuditEvent, AuditFilter, EventPage, EventRecord};
 use gatehouse_core::ids::{EventId, OrgId};
-use gatehouse_core::page::{Page, PageRequest};
+use gatehouse_core::page::PageRequest;
 use gatehouse_core::ports::{AuditReads, AuditTx, PrunedEvents};
 use gatehouse_core::{Result, Timestamp};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::ops::DerefMut;
 
-/// How many of the newest events a free-text search scans before it turns to the index.
-const RECENT_SCAN: i64 = 5000;
-
-/// Whether free text goes through the engine's trigram index or a plain scan.
-#[derive(Clone, Copy)]
-enum TextSearch {
-    Indexed,
-    Scan,
-}
-
 const EVENT_COLS: &str = "e.id, e.org_id, e.occurred_at, e.actor_type, e.actor_id, e.actor_label, e.action, e.targets, e.ip, e.user_agent, e.changes";
 
 impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
-    /// The filtered event query, ending in its WHERE clause (pages add order and limit).
-    fn event_query(&self, cols: &'static str, org: OrgId, f: &AuditFilter, text: TextSearch) -> Sql {
-        self.event_query_after(Sql::new("SELECT "), cols, org, f, text)
-    }
-
-    /// `event_query` after a head of the caller's (an enclosing query's start).
-    fn event_query_after(&self, mut q: Sql, cols: &'static str, org: OrgId, f: &AuditFilter, text: TextSearch) -> Sql {
-        q.push(cols)
-            .push(" FROM audit_events e WHERE e.org_id = ")
-            .bind(org.to_string());
-        // Event ids carry their time, so a time range is an id range on the (org_id, id) index.
-        if let Some(since) = f.since {
-            q.push(" AND e.id >= ").bind(EventId::lower_bound(since));
-        }
-        if let Some(until) = f.until {
-            q.push(" AND e.id < ").bind(EventId::lower_bound(until.plus_millis(1)));
-        }
-        if let Some(kind) = f.actor_type {
-            q.push(" AND e.actor_type = ").bind(kind.as_str());
-        }
-        if let Some(a) = &f.actor_id {
-            q.push(" AND e.actor_id = ").bind(a.clone());
-        }
-        if !f.actions.is_empty() {
-            q.push(" AND e.action IN (");
-            for (n, a) in f.actions.iter().enumerate() {
-                if n > 0 {
-                    q.push(", ");
-                }
-                q.bind(a.clone());
-            }
-            q.push(")");
-        }
-        if let Some(t) = &f.target_id {
-            q.push(" AND e.id IN (SELECT event_id FROM audit_targets WHERE org_id = ")
-                .bind(org.to_string());
-            q.push(" AND target_id = ").bind(t.clone()).push(")");
-        }
-        if let Some(ip) = &f.ip {
-            q.push(" AND e.ip = ").bind(ip.clone());
-        }
-        match (&f.text, text) {
-            (Some(t), TextSearch::Indexed) => self.dialect.push_text_search(&mut q, &t.to_lowercase()),
-            (Some(t), TextSearch::Scan) => self.dialect.push_text_scan(&mut q, &t.to_lowercase()),
-            (None, _) => {}
-        }
-
-        q
-    }
-
-    /// A page of events, newest first. Free text is searched in two steps: an unindexed scan
-    /// of the newest `RECENT_SCAN` events (cheap, and enough when the text is common), then —
-    /// only if the page is not full — the trigram index over everything older (cheap when the
-    /// text is rare). Either step alone is slow for the other kind of text.
+    /// A page of events read through [`Db::plan_events`], as rows mapped by `map`.
     async fn events_page<T>(
         &mut self,
-        cols: &'static str,
         org: OrgId,
         f: &AuditFilter,
         page: &PageRequest,
         map: fn(&AnyRow) -> Result<T>,
         id_of: fn(&T) -> String,
-    ) -> Result<Page<T>> {
-        if f.text.is_none() {
-            let q = self.event_query(cols, org, f, TextSearch::Indexed);
-            return self.page(q, "e.id", true, page, map, id_of).await;
+    ) -> Result<EventPage<T>> {
+        match self.plan_events(Sql::new("SELECT "), EVENT_COLS, org, f, page).await? {
+            Plan::Direct(q) => Ok(EventPage::from_overfetch(self.all(&q, map).await?, page.limit, id_of)),
+            Plan::Budgeted(found) => {
+                let mut q = Sql::new("SELECT ");
+                self.push_events_by_id(&mut q, org, &found.ids)?;
+                Ok(EventPage {
+                    items: self.all(&q, map).await?,
+                    after: found.after,
+                    searched_until: found.searched_until,
+                })
+            }
         }
-        let mut bound_q = self.event_query(
-            "e.id",
-            org,
-            &AuditFilter {
-                text: None,
-                ..f.clone()
-            },
-            TextSearch::Scan,
-        );
-        if let Some(after) = &page.after {
-            bound_q.push(" AND e.id < ").bind(after.clone());
-        }
-        bound_q.push(" ORDER BY e.id DESC LIMIT 1 OFFSET ").bind(RECENT_SCAN);
-        let bound = self.one(&bound_q, |r| rows::s(r, "id")).await?;
-        let mut recent = self.event_query(cols, org, f, TextSearch::Scan);
-        if let Some(b) = &bound {
-            recent.push(" AND e.id > ").bind(b.clone());
-        }
-        let first = self.page(recent, "e.id", true, page, map, id_of).await?;
-        let Some(b) = bound else { return Ok(first) };
-        if first.next_cursor.is_some() {
-            return Ok(first);
-        }
-        let mut older = self.event_query(cols, org, f, TextSearch::Indexed);
-        older.push(" AND e.id <= ").bind(b);
-        // At least one row is asked for, so a full first step still learns whether more exist.
-        let rest_limit = page.limit - first.items.len() as u32;
-        let rest = self
-            .page(
-                older,
-                "e.id",
-                true,
-                &PageRequest {
-                    after: None,
-                    limit: rest_limit.max(1),
-                },
-                map,
-                id_of,
-            )
-            .await?;
-        let mut items = first.items;
-        let more = if rest_limit == 0 {
-            !rest.items.is_empty()
-        } else {
-            rest.next_cursor.is_some()
-        };
-        if rest_limit > 0 {
-            items.extend(rest.items);
-        }
-        let next_cursor = if more {
-            items.last().map(|i| gatehouse_core::page::encode_cursor(&id_of(i)))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+    }
+
+    /// Pushes `EVENT_COLS` of the events `ids` of `org`, newest first.
+    fn push_events_by_id(&self, q: &mut Sql, org: OrgId, ids: &[String]) -> Result<()> {
+        let list = serde_json::to_string(ids).map_err(gatehouse_core::CoreError::internal)?;
+        q.push(EVENT_COLS)
+            .push(" FROM audit_events e WHERE e.org_id = ")
+            .bind(org.to_string())
+            .push(" AND e.id IN (");
+        self.dialect.push_text_list(q, list);
+        q.push(") ORDER BY e.id DESC");
+        Ok(())
     }
 }
 
@@ -163,9 +65,8 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AuditReads for Db<C> {
         self.one(&q, rows::event).await
     }
 
-    async fn list_events(&mut self, org: OrgId, f: &AuditFilter, page: &PageRequest) -> Result<Page<AuditEvent>> {
-        self.events_page(EVENT_COLS, org, f, page, rows::event, |e| e.id.to_string())
-            .await
+    async fn list_events(&mut self, org: OrgId, f: &AuditFilter, page: &PageRequest) -> Result<EventPage<AuditEvent>> {
+        self.events_page(org, f, page, rows::event, |e| e.id.to_string()).await
     }
 
     async fn list_event_records(
@@ -173,27 +74,33 @@ impl<C: DerefMut<Target = AnyConnection> + Send> AuditReads for Db<C> {
         org: OrgId,
         f: &AuditFilter,
         page: &PageRequest,
-    ) -> Result<Page<EventRecord>> {
-        let packed_head = self.dialect.packed_events_head();
-        let (Some(head), None) = (packed_head, &f.text) else {
+    ) -> Result<EventPage<EventRecord>> {
+        let Some(head) = self.dialect.packed_events_head() else {
             return self
-                .events_page(EVENT_COLS, org, f, page, rows::event_record, |e| e.id.clone())
+                .events_page(org, f, page, rows::event_record, |e| e.id.clone())
                 .await;
         };
-        let head = Sql::new(head);
-        let mut q = self.event_query_after(head, EVENT_COLS, org, f, TextSearch::Indexed);
-        if let Some(after) = &page.after {
-            q.push(" AND e.id < ").bind(after.clone());
-        }
-        q.push(" ORDER BY e.id DESC LIMIT ")
-            .bind(i64::from(page.limit) + 1)
-            .push(") p");
-        let packed = self.one(&q, |r| rows::os(r, "page")).await?.flatten();
-        let events = match packed {
+        let (mut q, found) = match self.plan_events(Sql::new(head), EVENT_COLS, org, f, page).await? {
+            Plan::Direct(q) => (q, None),
+            Plan::Budgeted(found) => {
+                let mut q = Sql::new(head);
+                self.push_events_by_id(&mut q, org, &found.ids)?;
+                (q, Some(found))
+            }
+        };
+        q.push(") p");
+        let events = match self.one(&q, |r| rows::os(r, "page")).await?.flatten() {
             Some(json) => rows::packed_event_records(&json)?,
             None => Vec::new(),
         };
-        Ok(Page::from_overfetch(events, page.limit, |e| e.id.clone()))
+        Ok(match found {
+            None => EventPage::from_overfetch(events, page.limit, |e| e.id.clone()),
+            Some(found) => EventPage {
+                items: events,
+                after: found.after,
+                searched_until: found.searched_until,
+            },
+        })
     }
 
     async fn count_events(&mut self, org: OrgId) -> Result<i64> {

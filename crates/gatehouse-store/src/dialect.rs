@@ -1,5 +1,6 @@
 //! The few places SQLite and PostgreSQL differ: URLs, per-connection settings, row locking.
 
+use gatehouse_core::ids::OrgId;
 use gatehouse_core::{CoreError, Result};
 use sqlx::AnyConnection;
 
@@ -145,29 +146,59 @@ impl Dialect {
         }
     }
 
-    /// Appends a filter matching events whose search text contains `needle` (already
-    /// lower-cased). SQLite uses its FTS5 trigram index for needles of 3+ characters (a quoted
-    /// phrase matches as a substring); shorter needles, and PostgreSQL (whose trigram GIN index
-    /// serves LIKE), use an escaped LIKE.
-    pub(crate) fn push_text_search(self, q: &mut crate::sql::Sql, needle: &str) {
+    /// Pushes the row source and condition (after `FROM `) of `org`'s events `e` whose search
+    /// text contains `needle`, through the engine's text index; `false` (nothing pushed) when
+    /// the index cannot serve it. SQLite: the FTS5 trigram table, which needs at least three
+    /// characters. PostgreSQL: the trigram GIN index that leads with the organization
+    /// (migration 0024), so another organization's events are never read.
+    pub(crate) fn push_text_index(self, q: &mut crate::sql::Sql, org: OrgId, needle: &str) -> bool {
         match self {
-            Dialect::Sqlite if needle.chars().count() >= 3 => {
-                let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
-                q.push(" AND e.rowid IN (SELECT rowid FROM audit_search WHERE audit_search MATCH ")
-                    .bind(phrase)
-                    .push(")");
-            }
-            // OFFSET 0 keeps the planner from flattening the subquery into an id-ordered scan
-            // that tests every row: the trigram index finds the matches first.
-            Dialect::Postgres => {
-                q.push(" AND e.id IN (SELECT s.id FROM audit_events s WHERE s.search_text LIKE ")
-                    .bind_contains(needle)
-                    .push(" OFFSET 0)");
-            }
+            Dialect::Sqlite if needle.chars().count() < 3 => false,
             Dialect::Sqlite => {
-                q.push(" AND e.search_text LIKE ").bind_contains(needle);
+                let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+                q.push("audit_search s JOIN audit_events e ON e.rowid = s.rowid WHERE audit_search MATCH ")
+                    .bind(phrase)
+                    .push(" AND e.org_id = ")
+                    .bind(org.to_string());
+                true
+            }
+            Dialect::Postgres => {
+                q.push("audit_events e WHERE e.org_id = ")
+                    .bind(org.to_string())
+                    .push(" AND e.search_text LIKE ")
+                    .bind_contains(needle);
+                true
             }
         }
+    }
+
+    /// Renews the planner's statistics of `org_accounts` after a change of many of its rows
+    /// (PostgreSQL; SQLite plans without them). Allowed inside a transaction.
+    pub(crate) fn analyze_sql(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some("ANALYZE org_accounts"),
+        }
+    }
+
+    /// The column an audit page's window joins events by: SQLite's rowid (every index entry
+    /// holds it, so the join is one table lookup), PostgreSQL's primary key.
+    pub(crate) fn event_key(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "rowid",
+            Dialect::Postgres => "id",
+        }
+    }
+
+    /// Pushes a query of the texts of the bound JSON array `json`, as column `v`.
+    pub(crate) fn push_text_list(self, q: &mut crate::sql::Sql, json: String) {
+        match self {
+            Dialect::Sqlite => q.push("SELECT value AS v FROM json_each(").bind(json).push(")"),
+            Dialect::Postgres => q
+                .push("SELECT jsonb_array_elements_text(CAST(")
+                .bind(json)
+                .push(" AS JSONB)) AS v"),
+        };
     }
 
     /// Appends a substring test the text index cannot serve, for scanning a bounded range of

@@ -9,6 +9,7 @@ mod cols;
 mod access;
 mod accounts;
 mod audit;
+mod audit_query;
 mod billing;
 mod billing_runs;
 mod db;
@@ -42,6 +43,7 @@ mod subscriptions;
 mod two_step;
 mod value_rows;
 
+pub use audit_query::SCAN_BUDGET as AUDIT_SCAN_BUDGET;
 pub use db::{Db, SqlReader, SqlTx};
 pub use dialect::{Dialect, SqliteSynchronous};
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};

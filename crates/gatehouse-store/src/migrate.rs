@@ -80,6 +80,14 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
     ("0020_two_step", include_str!("../migrations/sqlite/0020_two_step.sql")),
     ("0021_policies", include_str!("../migrations/sqlite/0021_policies.sql")),
     ("0022_billing", include_str!("../migrations/sqlite/0022_billing.sql")),
+    (
+        "0023_account_orgs",
+        include_str!("../migrations/sqlite/0023_account_orgs.sql"),
+    ),
+    (
+        "0024_audit_at_scale",
+        include_str!("../migrations/sqlite/0024_audit_at_scale.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -159,6 +167,14 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
         include_str!("../migrations/postgres/0021_policies.sql"),
     ),
     ("0022_billing", include_str!("../migrations/postgres/0022_billing.sql")),
+    (
+        "0023_account_orgs",
+        include_str!("../migrations/postgres/0023_account_orgs.sql"),
+    ),
+    (
+        "0024_audit_at_scale",
+        include_str!("../migrations/postgres/0024_audit_at_scale.sql"),
+    ),
 ];
 
 /// The migrations written for this engine, in order.

@@ -254,15 +254,15 @@ impl PolicyTx for SqlTx {
         if self.one(&was, |r| rows::i(r, "non_billable")).await? == Some(i64::from(p.settings.non_billable)) {
             return self.exec(&q).await.map(|_| ());
         }
-        self.billing_mark(p.org_id, Touched::Policy(p.id)).await?;
+        let marked = self.billing_mark(p.org_id, Touched::Policy(p.id)).await?;
         self.exec(&q).await?;
-        self.billing_refresh(p.org_id).await.map(|_| ())
+        self.billing_settle(p.org_id, marked).await.map(|_| ())
     }
 
     async fn delete_policy(&mut self, org: OrgId, id: PolicyId) -> Result<bool> {
         // Members return to the default (NULL) explicitly: the foreign key's SET NULL would do
         // it too, but not on a SQLite connection with foreign keys off.
-        self.billing_mark(org, Touched::Policy(id)).await?;
+        let marked = self.billing_mark(org, Touched::Policy(id)).await?;
         Sql::new("UPDATE org_accounts SET policy_id = NULL WHERE policy_id = $1")
             .with(id.to_string())
             .execute(self.c())
@@ -275,7 +275,7 @@ impl PolicyTx for SqlTx {
             .with(id.to_string())
             .with(org.to_string());
         let deleted = self.exec(&q).await? == 1;
-        self.billing_refresh(org).await?;
+        self.billing_settle(org, marked).await?;
         Ok(deleted)
     }
 
@@ -369,9 +369,9 @@ impl PolicyTx for SqlTx {
             q.bind(a.to_string());
         }
         q.push(")");
-        self.billing_mark(org, Touched::Accounts(accounts)).await?;
+        let marked = self.billing_mark(org, Touched::Accounts(accounts)).await?;
         let n = self.exec(&q).await?;
-        self.billing_refresh(org).await?;
+        self.billing_settle(org, marked).await?;
         Ok(n)
     }
 

@@ -359,7 +359,7 @@ async fn free_text_pages_stay_exact_across_the_recent_scan_and_the_index(engine:
             let found = s.reader().await.unwrap().list_events(o.id, &f, &page).await.unwrap();
             assert!(found.items.len() <= limit as usize);
             seen.extend(found.items.iter().map(|e| e.occurred_at.millis() - t(0).millis()));
-            match found.next_cursor {
+            match found.next_cursor() {
                 Some(c) => cursor = Some(c),
                 None => break,
             }
@@ -692,8 +692,9 @@ async fn event_records_page_newest_first_with_every_field_as_written(engine: Dia
             .await
             .unwrap();
         assert!(p.items.len() <= 2);
+        let next = p.next_cursor();
         seen.extend(p.items);
-        match p.next_cursor {
+        match next {
             Some(c) => page = PageRequest::parse(Some(&c), Some(2)).unwrap(),
             None => break,
         }
@@ -728,5 +729,5 @@ async fn event_records_page_newest_first_with_every_field_as_written(engine: Dia
         )
         .await
         .unwrap();
-    assert!(none.items.is_empty() && none.next_cursor.is_none());
+    assert!(none.items.is_empty() && none.next_cursor().is_none());
 }

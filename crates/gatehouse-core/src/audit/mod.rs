@@ -182,6 +182,46 @@ pub struct EventRecord {
     pub changes_json: String,
 }
 
+/// A page of events, newest first. A request reads a bounded number of index entries (its
+/// scan budget); when the budget runs out before the page is full, the page holds what was
+/// found, `after` says where to go on, and `searched_until` how far back the search reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPage<T> {
+    pub items: Vec<T>,
+    /// The event id (exclusive) the next page starts below; `None` when nothing older matches.
+    pub after: Option<String>,
+    /// Set only when the budget ran out first: no matching event at or after this time was
+    /// left out.
+    pub searched_until: Option<Timestamp>,
+}
+
+impl<T> EventPage<T> {
+    /// A complete page from `limit + 1` fetched rows (the extra one says whether more exist).
+    pub fn from_overfetch(mut rows: Vec<T>, limit: u32, id_of: impl Fn(&T) -> String) -> Self {
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let after = if more { rows.last().map(id_of) } else { None };
+        Self {
+            items: rows,
+            after,
+            searched_until: None,
+        }
+    }
+
+    /// The opaque cursor of the next page.
+    pub fn next_cursor(&self) -> Option<String> {
+        self.after.as_deref().map(crate::page::encode_cursor)
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> EventPage<U> {
+        EventPage {
+            items: self.items.into_iter().map(f).collect(),
+            after: self.after,
+            searched_until: self.searched_until,
+        }
+    }
+}
+
 /// Filters for reading the audit log. All given filters must match.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

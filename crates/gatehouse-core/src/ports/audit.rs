@@ -1,29 +1,29 @@
 //! The audit log.
 
 use crate::Timestamp;
-use crate::audit::{AuditEvent, AuditFilter, EventRecord};
+use crate::audit::{AuditEvent, AuditFilter, EventPage, EventRecord};
 use crate::error::Result;
 use crate::ids::{EventId, OrgId};
-use crate::page::{Page, PageRequest};
+use crate::page::PageRequest;
 use std::future::Future;
 
 /// Audit log queries.
 pub trait AuditReads {
     fn find_event(&mut self, org: OrgId, id: EventId) -> impl Future<Output = Result<Option<AuditEvent>>> + Send;
-    /// Newest first.
+    /// Newest first, within the scan budget (see [`EventPage`]).
     fn list_events(
         &mut self,
         org: OrgId,
         filter: &AuditFilter,
         page: &PageRequest,
-    ) -> impl Future<Output = Result<Page<AuditEvent>>> + Send;
+    ) -> impl Future<Output = Result<EventPage<AuditEvent>>> + Send;
     /// Like `list_events`, with targets and changes left as stored JSON (for exports).
     fn list_event_records(
         &mut self,
         org: OrgId,
         filter: &AuditFilter,
         page: &PageRequest,
-    ) -> impl Future<Output = Result<Page<EventRecord>>> + Send;
+    ) -> impl Future<Output = Result<EventPage<EventRecord>>> + Send;
     fn count_events(&mut self, org: OrgId) -> impl Future<Output = Result<i64>> + Send;
 }
 

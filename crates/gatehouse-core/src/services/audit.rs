@@ -1,11 +1,11 @@
 use super::capability::capability;
 use crate::Timestamp;
 use crate::audit::AuditAction;
-use crate::audit::{AuditEvent, AuditFilter, RequestMeta};
+use crate::audit::{AuditEvent, AuditFilter, EventPage, RequestMeta};
 use crate::authz::OrgAdmin;
 use crate::error::{CoreError, Result};
 use crate::ids::EventId;
-use crate::page::{Page, PageRequest};
+use crate::page::PageRequest;
 use crate::ports::{PrunedEvents, prelude::*};
 
 /// The lease name the retention job takes, so only one node prunes at a time.
@@ -14,7 +14,12 @@ pub const RETENTION_LEASE: &str = "audit-retention";
 capability!(Audit, "Reading and pruning the audit log.");
 
 impl<S: Store> Audit<S> {
-    pub async fn list(&self, admin: &OrgAdmin, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditEvent>> {
+    pub async fn list(
+        &self,
+        admin: &OrgAdmin,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<EventPage<AuditEvent>> {
         filter.validate()?;
         self.store.reader().await?.list_events(admin.org(), filter, page).await
     }
@@ -25,7 +30,7 @@ impl<S: Store> Audit<S> {
         admin: &OrgAdmin,
         filter: &AuditFilter,
         page: &PageRequest,
-    ) -> Result<Page<crate::audit::EventRecord>> {
+    ) -> Result<EventPage<crate::audit::EventRecord>> {
         filter.validate()?;
         self.store
             .reader()

@@ -1,4 +1,4 @@
-use super::common::{list_type, path_id};
+use super::common::path_id;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::export::{ExportFormat, export_stream};
 use crate::extract::{Admin, ApiQuery};
@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::Timestamp;
-use gatehouse_core::audit::{ActorKind, AuditAction, AuditEvent, AuditFilter};
+use gatehouse_core::audit::{ActorKind, AuditAction, AuditEvent, AuditFilter, EventPage};
 use gatehouse_core::error::Validator;
 use gatehouse_core::ids::EventId;
 use gatehouse_core::page::PageRequest;
@@ -84,7 +84,28 @@ impl From<AuditEvent> for EventResponse {
     }
 }
 
-list_type!(EventList, EventResponse);
+/// A page of events, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct EventList {
+    pub items: Vec<EventResponse>,
+    /// Pass as `cursor` to get the next page; absent when nothing older matches.
+    pub next_cursor: Option<String>,
+    /// Present only when the request's scan budget ran out before the page was full: the page
+    /// holds every match from the newest event back to this time (RFC 3339), possibly none,
+    /// and `next_cursor` continues the search from there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub searched_until: Option<String>,
+}
+
+impl EventList {
+    pub fn from_page(p: EventPage<AuditEvent>) -> Self {
+        Self {
+            next_cursor: p.next_cursor(),
+            searched_until: p.searched_until.map(Timestamp::to_rfc3339),
+            items: p.items.into_iter().map(EventResponse::from).collect(),
+        }
+    }
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct ActionResponse {
@@ -162,6 +183,11 @@ impl EventQuery {
     }
 }
 
+/// Events newest first. Every request does a bounded amount of work: when the filters must be
+/// checked event by event (two or more filters, or free text) and a page is not full after
+/// a few thousand events, the answer holds what was found with `searched_until` and a
+/// `next_cursor` that continues the search. Free text matches any part of three or more
+/// characters of the action, the actor's and targets' names and emails, and the IP.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/events", tag = "audit log", security(("api_key" = [])),
     params(("org_id" = String, Path), EventQuery), responses((status = 200, body = EventList), (status = 422, body = Problem)))]
 pub async fn list(
@@ -172,7 +198,7 @@ pub async fn list(
     let filter = q.filter()?;
     let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
     let p = st.services.audit.list(&admin, &filter, &page).await?;
-    Ok(Json(EventList::from_page(p, EventResponse::from)))
+    Ok(Json(EventList::from_page(p)))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/events/{id}", tag = "audit log", security(("api_key" = [])),

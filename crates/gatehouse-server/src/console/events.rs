@@ -123,17 +123,21 @@ struct EventsPage {
     actions: Vec<(&'static str, bool)>,
     events: Vec<EventRow>,
     next: Option<String>,
+    /// When the search stopped short of a full page: how far back it reached.
+    searched_until: Option<String>,
     query: String,
 }
 
 pub async fn page(State(st): State<AppState>, console: Console, Query(q): Query<EventsQuery>) -> PageResult {
-    let (events, next, errors) = match q.filter() {
+    let (events, next, searched_until, errors) = match q.filter() {
         Ok(filter) => {
             let page = PageRequest::parse(q.cursor.as_deref(), Some(50)).unwrap_or_else(|_| PageRequest::first(50));
             let p = st.services.audit.list(&console.admin, &filter, &page).await?;
-            (rows_of(p.items), p.next_cursor, Vec::new())
+            let until = p.searched_until.map(|t| t.to_rfc3339().replace('T', " "));
+            let next = p.next_cursor();
+            (rows_of(p.items), next, until, Vec::new())
         }
-        Err(e) => (Vec::new(), None, form_errors(e)?),
+        Err(e) => (Vec::new(), None, None, form_errors(e)?),
     };
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -157,6 +161,7 @@ pub async fn page(State(st): State<AppState>, console: Console, Query(q): Query<
         },
         events,
         next,
+        searched_until,
     };
     render_status(status, &page)
 }

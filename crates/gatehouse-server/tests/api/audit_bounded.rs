@@ -1,0 +1,315 @@
+//! The audit log at any size (issue 18): filters that match nothing answer at once, a search
+//! that must check events one by one stops at its scan budget and says how far it got, its
+//! continuation loses and repeats nothing, and free text finds words and prefixes, rare or
+//! common.
+
+use gatehouse_core::Timestamp;
+use gatehouse_core::audit::{Actor, ActorKind, AuditAction, AuditEvent, RequestMeta};
+use gatehouse_core::ids::OrgId;
+use gatehouse_core::ports::{Clock, prelude::*};
+use gatehouse_store::AUDIT_SCAN_BUDGET;
+use gatehouse_testkit::{TestApp, TestOrg, engine_tests};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+engine_tests!(
+    filters_that_match_nothing_answer_empty_and_complete,
+    a_search_past_its_budget_says_how_far_it_got_and_its_continuation_loses_and_repeats_nothing,
+    free_text_finds_words_and_prefixes_rare_or_common,
+    an_export_of_a_sparse_combination_carries_every_match,
+);
+
+/// Seeds `n` events for `org`, oldest first, one a second ending an hour ago: every event is
+/// an account update by one of 20 API keys on one of 100 accounts; `special(i)` may replace
+/// the i-th event with one of its own.
+async fn seed(app: &TestApp, org: &TestOrg, n: usize, special: impl Fn(usize, Timestamp) -> Option<AuditEvent>) {
+    let org_id = OrgId::parse(&org.id).unwrap();
+    let start = app.clock.now().millis() - 3_600_000 - i64::try_from(n).unwrap() * 1000;
+    let mut tx = app.store.begin().await.unwrap();
+    let mut batch = Vec::new();
+    for i in 0..n {
+        let at = Timestamp::from_millis(start + i64::try_from(i).unwrap() * 1000);
+        let ev = special(i, at).unwrap_or_else(|| {
+            let actor = Actor {
+                kind: ActorKind::ApiKey,
+                id: Some(format!("key-{}", i % 20)),
+                label: format!("Key {}", i % 20),
+            };
+            let meta = RequestMeta {
+                ip: Some(format!("198.51.100.{}", i % 50)),
+                user_agent: None,
+            };
+            AuditEvent::new(org_id, &actor, &meta, AuditAction::AccountUpdated, at).target(
+                "account",
+                format!("acct-{}", i % 100),
+                Some(&format!("person{}@filler.example", i % 100)),
+            )
+        });
+        batch.push(ev);
+    }
+    tx.insert_events(&batch).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn ids(r: &gatehouse_testkit::Resp) -> Vec<String> {
+    r.json["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", r.text))
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Follows `next_cursor` from the first page of `query` to the end: every id in order, and
+/// how many pages stopped at their budget.
+async fn walk(app: &TestApp, org: &TestOrg, query: &str) -> (Vec<String>, usize) {
+    let (mut all, mut partial, mut cursor) = (Vec::new(), 0, None::<String>);
+    for _ in 0..200 {
+        let path = match &cursor {
+            None => format!("/events?{query}"),
+            Some(c) => format!("/events?{query}&cursor={c}"),
+        };
+        let r = app.get(org, &path).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        all.extend(ids(&r));
+        if r.json.get("searched_until").is_some() {
+            partial += 1;
+        }
+        match r.json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return (all, partial),
+        }
+    }
+    panic!("more than 200 pages for {query}");
+}
+
+fn special_actor(id: &str, label: &str) -> Actor {
+    Actor {
+        kind: ActorKind::Account,
+        id: Some(id.into()),
+        label: label.into(),
+    }
+}
+
+async fn filters_that_match_nothing_answer_empty_and_complete(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    seed(&app, &org, 300, |_, _| None).await;
+    for query in [
+        "actor_type=account",
+        "actor_type=directory&action=account.created",
+        "actor=nobody",
+        "target=nothing-here",
+        "ip=203.0.113.200",
+        "action=group.deleted",
+        "q=zzqqxx",
+        "q=zz",
+        "since=2001-01-01T00:00:00Z&until=2001-01-02T00:00:00Z",
+    ] {
+        let r = app.get(&org, &format!("/events?{query}")).await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        assert!(ids(&r).is_empty(), "{query} matched {}", r.text);
+        assert!(r.json["next_cursor"].is_null(), "{query}: {}", r.text);
+        assert!(r.json.get("searched_until").is_none(), "{query}: within the budget");
+    }
+    // A plain page still answers as it always did: no searched_until, a cursor while more exist.
+    let first = app.get(&org, "/events?limit=100").await;
+    assert_eq!(ids(&first).len(), 100);
+    assert!(first.json["next_cursor"].is_string());
+    assert!(first.json.get("searched_until").is_none());
+    // Filters matching nothing in a log longer than the budget answer from their own index.
+    seed(&app, &org, usize::try_from(AUDIT_SCAN_BUDGET).unwrap() + 500, |_, _| {
+        None
+    })
+    .await;
+    for query in [
+        "actor_type=account",
+        "actor=nobody",
+        "target=nothing-here",
+        "action=group.deleted",
+    ] {
+        let r = app.get(&org, &format!("/events?{query}")).await;
+        assert!(
+            ids(&r).is_empty() && r.json["next_cursor"].is_null(),
+            "{query}: {}",
+            r.text
+        );
+        assert!(r.json.get("searched_until").is_none(), "{query}");
+    }
+    // Two filters that match nothing together (every event is an update by a key): the search
+    // stops at its budget and says so, and the continuation ends.
+    let r = app.get(&org, "/events?action=account.updated&actor_type=account").await;
+    assert!(ids(&r).is_empty(), "{}", r.text);
+    assert!(r.json["searched_until"].is_string(), "{}", r.text);
+    assert!(r.json["next_cursor"].is_string(), "{}", r.text);
+    let (all, partial) = walk(&app, &org, "action=account.updated&actor_type=account").await;
+    assert!(all.is_empty() && partial >= 1);
+    // The console says how far it searched, and offers to go on.
+    let (b, _) = app.console(&org).await;
+    let base = format!("/admin/orgs/{}/events", org.id);
+    let page = b.get(&format!("{base}?action=account.updated&q=zzqq")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Searched back to"), "{}", page.body);
+    assert!(page.body.contains("Continue searching"), "{}", page.body);
+    let page = b.get(&format!("{base}?action=account.updated")).await;
+    assert!(!page.body.contains("Searched back to") && page.body.contains("Older events"));
+    // Two filters each answered by nothing answer at once.
+    let r = app.get(&org, "/events?actor=key-3&ip=198.51.100.4").await;
+    assert!(ids(&r).is_empty() && r.json["next_cursor"].is_null(), "{}", r.text);
+}
+
+async fn a_search_past_its_budget_says_how_far_it_got_and_its_continuation_loses_and_repeats_nothing(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let budget = usize::try_from(AUDIT_SCAN_BUDGET).unwrap();
+    let n = budget * 3 + 700;
+    // Every event is an account update by an API key, but for three by a person, far apart.
+    let sparse = |i: usize| i % 5000 == 7;
+    seed(&app, &org, n, |i, at| {
+        sparse(i).then(|| {
+            AuditEvent::new(
+                OrgId::parse(&org.id).unwrap(),
+                &special_actor("acc-7", "Person 7"),
+                &RequestMeta::default(),
+                AuditAction::AccountUpdated,
+                at,
+            )
+        })
+    })
+    .await;
+    let expected = (0..n).filter(|i| sparse(*i)).count();
+    assert!(expected >= 3);
+
+    // The action's index leads; the actor type is checked event by event.
+    let q = "action=account.updated&actor_type=account";
+    let (all, partial) = walk(&app, &org, &format!("{q}&limit=2")).await;
+    assert_eq!(all.len(), expected, "every match, once");
+    assert_eq!(all.iter().collect::<BTreeSet<_>>().len(), expected, "none repeated");
+    let mut sorted = all.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(all, sorted, "newest first across pages");
+    assert!(partial >= 1, "more events than the budget lie between matches");
+
+    // The time the search reached bounds what it found, and the next page picks up below it.
+    let (mut cursor, mut seen_partial) = (String::new(), false);
+    loop {
+        let r = app.get(&org, &format!("/events?{q}&limit=50&cursor={cursor}")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        if let Some(until) = r.json["searched_until"].as_str() {
+            seen_partial = true;
+            let until = Timestamp::parse_rfc3339(until, "searched_until").unwrap();
+            for e in r.json["items"].as_array().unwrap() {
+                let at = Timestamp::parse_rfc3339(e["occurred_at"].as_str().unwrap(), "t").unwrap();
+                assert!(at >= until, "found events are no older than where the search stopped");
+            }
+        }
+        match r.json["next_cursor"].as_str() {
+            Some(c) => c.clone_into(&mut cursor),
+            None => break,
+        }
+    }
+    assert!(seen_partial);
+
+    // A single filter is answered by its own index: full pages, never a budget stop.
+    let (all, partial) = walk(&app, &org, "actor=key-7&limit=200").await;
+    assert_eq!(all.len(), (0..n).filter(|i| i % 20 == 7 && !sparse(*i)).count());
+    assert_eq!(partial, 0);
+    // Several actions are read as several ranges of their index, merged newest first.
+    let (all, partial) = walk(&app, &org, "action=account.updated,group.created&limit=200").await;
+    assert_eq!(all.len(), n);
+    assert_eq!(partial, 0);
+}
+
+async fn free_text_finds_words_and_prefixes_rare_or_common(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let budget = usize::try_from(AUDIT_SCAN_BUDGET).unwrap();
+    let n = budget * 2 + 300;
+    let org_id = OrgId::parse(&org.id).unwrap();
+    // Ada appears twice, long ago (older than the budget reaches): a rare text.
+    seed(&app, &org, n, |i, at| match i {
+        5 => Some(
+            AuditEvent::new(
+                org_id,
+                &special_actor("acc-ada", "Ada Lovelace"),
+                &RequestMeta::default(),
+                AuditAction::AccountDeactivated,
+                at,
+            )
+            .target("account", "acct-ada", Some("ada@acme.example")),
+        ),
+        9 => Some(
+            AuditEvent::new(
+                org_id,
+                &special_actor("acc-grace", "Grace Hopper"),
+                &RequestMeta::default(),
+                AuditAction::AccountUpdated,
+                at,
+            )
+            .target("account", "acct-ada", Some("ada@acme.example")),
+        ),
+        _ => None,
+    })
+    .await;
+    let actions = |r: &gatehouse_testkit::Resp| -> Vec<String> {
+        r.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (q, want) in [
+        ("ada", vec!["account.updated", "account.deactivated"]),
+        ("ADA@ACME", vec!["account.updated", "account.deactivated"]),
+        ("ada%40acme.ex", vec!["account.updated", "account.deactivated"]),
+        ("lovel", vec!["account.deactivated"]),
+        ("deactivated", vec!["account.deactivated"]),
+        ("grace%20hop", vec!["account.updated"]),
+    ] {
+        let r = app.get(&org, &format!("/events?q={q}")).await;
+        assert_eq!(r.status, 200, "{q}: {}", r.text);
+        assert_eq!(actions(&r), want, "{q}: {}", r.text);
+        assert!(r.json["next_cursor"].is_null(), "{q}: the text index answered it whole");
+        assert!(r.json.get("searched_until").is_none(), "{q}");
+    }
+    // Common text fills its page from the newest events.
+    let r = app.get(&org, "/events?q=person4&limit=20").await;
+    assert_eq!(ids(&r).len(), 20, "{}", r.text);
+    assert!(r.json.get("searched_until").is_none());
+    // Text with other filters is checked within the budget, and found.
+    let (all, _) = walk(&app, &org, "q=lovelace&action=account.deactivated").await;
+    assert_eq!(all.len(), 1);
+    // Ids are not text: the exact filters find them.
+    let r = app.get(&org, "/events?q=acct-ada").await;
+    let (all, _) = walk(&app, &org, "q=acct-ada").await;
+    assert!(all.is_empty(), "{}", r.text);
+    let r = app.get(&org, "/events?target=acct-ada").await;
+    assert_eq!(ids(&r).len(), 2);
+}
+
+async fn an_export_of_a_sparse_combination_carries_every_match(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let budget = usize::try_from(AUDIT_SCAN_BUDGET).unwrap();
+    let n = budget * 3;
+    seed(&app, &org, n, |_, _| None).await;
+    // Every event is an account update, one in 50 from this address: the export reads past
+    // many budget-limited pages, some of them empty.
+    let want = (0..n).filter(|i| i % 50 == 3).count();
+    let url = format!(
+        "{}/api/v1/orgs/{}/events/export?format=jsonl&action=account.updated&ip=198.51.100.3",
+        app.base, org.id
+    );
+    let body = app
+        .client
+        .get(url)
+        .bearer_auth(&org.key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<Value> = body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), want, "every match across budget-limited pages");
+    assert!(lines.iter().all(|e| e["ip"] == "198.51.100.3"));
+    let distinct: BTreeSet<&str> = lines.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(distinct.len(), want, "none repeated");
+}

@@ -1,0 +1,315 @@
+//! Audit pages whose cost is bounded whatever the log's size and whatever the filter matches.
+//!
+//! Every page is read through one leading index that starts with the organization and the
+//! most selective filter given and ends with the event id (which carries the time, so a time
+//! range is an id range on every one of them): the event's target, actor, IP, action(s) or
+//! actor type, or else the organization's events in id order. When that index alone answers
+//! the filter, a page reads `limit + 1` entries. When other filters must be checked row by
+//! row (two filters, free text), the request reads at most [`SCAN_BUDGET`] entries of the
+//! leading index; if they run out before the page fills, the page holds what was found and
+//! says where the search stopped (`EventPage::after`, `searched_until`), and the next request
+//! goes on from there. Free text that is rare — too rare for the newest entries to fill the
+//! page — is looked up in the engine's text index instead, which answers it in one go when it
+//! matches at most [`TEXT_INDEX_CAP`] older events.
+
+use crate::db::Db;
+use crate::rows;
+use crate::sql::Sql;
+use gatehouse_core::Result;
+use gatehouse_core::Timestamp;
+use gatehouse_core::audit::AuditFilter;
+use gatehouse_core::ids::{EventId, OrgId};
+use gatehouse_core::page::PageRequest;
+use sqlx::AnyConnection;
+use std::ops::DerefMut;
+
+/// Index entries one request reads, at most, when rows must be checked beyond their index.
+pub const SCAN_BUDGET: i64 = 4_000;
+/// Actions searched each in its own index range; a longer list is checked row by row.
+const ACTION_RANGES: usize = 8;
+/// Older matches of free text read from the text index at once. Text that matches more is
+/// common enough for the budgeted scan of the newest events to find it.
+const TEXT_INDEX_CAP: i64 = 1_000;
+/// Aliases of the action ranges' subqueries (the SQL is built from static text only).
+const RANGE_ALIASES: [&str; ACTION_RANGES] = [" a0", " a1", " a2", " a3", " a4", " a5", " a6", " a7"];
+
+/// The index a page is read through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lead<'a> {
+    Target(&'a str),
+    Actor(&'a str),
+    Ip(&'a str),
+    Actions(&'a [String]),
+    ActorType(&'static str),
+    Time,
+}
+
+impl<'a> Lead<'a> {
+    /// The most selective filter given: a target or an actor names few events, an action or
+    /// an actor type many.
+    fn of(f: &'a AuditFilter) -> Self {
+        if let Some(t) = &f.target_id {
+            Lead::Target(t)
+        } else if let Some(a) = &f.actor_id {
+            Lead::Actor(a)
+        } else if let Some(ip) = &f.ip {
+            Lead::Ip(ip)
+        } else if !f.actions.is_empty() && f.actions.len() <= ACTION_RANGES {
+            Lead::Actions(&f.actions)
+        } else if let Some(k) = f.actor_type {
+            Lead::ActorType(k.as_str())
+        } else {
+            Lead::Time
+        }
+    }
+
+    /// Whether `f` has filters this index does not answer by itself.
+    fn leaves_checks(self, f: &AuditFilter) -> bool {
+        let given = usize::from(f.target_id.is_some())
+            + usize::from(f.actor_id.is_some())
+            + usize::from(f.ip.is_some())
+            + usize::from(!f.actions.is_empty())
+            + usize::from(f.actor_type.is_some())
+            + usize::from(f.text.is_some());
+        given > usize::from(self != Lead::Time)
+    }
+}
+
+/// What a budgeted search found: the ids of the page, newest first, and where to go on.
+pub(crate) struct Found {
+    pub(crate) ids: Vec<String>,
+    pub(crate) after: Option<String>,
+    pub(crate) searched_until: Option<Timestamp>,
+}
+
+/// How a page is read.
+pub(crate) enum Plan {
+    /// The leading index answers the filter: this query (ending in its ORDER BY and LIMIT of
+    /// `limit + 1`) reads the page's rows directly.
+    Direct(Sql),
+    /// Rows were checked beyond the index; these are the page's ids.
+    Budgeted(Found),
+}
+
+impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
+    /// Plans the page `page` of `org`'s events matching `f`, selecting `cols` (of `e`) after
+    /// `head` when it is read directly.
+    pub(crate) async fn plan_events(
+        &mut self,
+        head: Sql,
+        cols: &'static str,
+        org: OrgId,
+        f: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Plan> {
+        let lead = Lead::of(f);
+        let take = i64::from(page.limit) + 1;
+        if !lead.leaves_checks(f) {
+            let mut q = head;
+            q.push(cols).push(" FROM (");
+            self.push_window(&mut q, org, lead, f, page.after.as_deref(), take);
+            q.push(") w JOIN audit_events e ON e.")
+                .push(self.join_col(lead))
+                .push(" = w.k ORDER BY w.id DESC");
+            return Ok(Plan::Direct(q));
+        }
+        let mut q = Sql::new("SELECT w.id FROM (");
+        self.push_window(&mut q, org, lead, f, page.after.as_deref(), SCAN_BUDGET);
+        q.push(") w JOIN audit_events e ON e.")
+            .push(self.join_col(lead))
+            .push(" = w.k WHERE 1 = 1");
+        self.push_checks(&mut q, org, lead, f, true);
+        q.push(" ORDER BY w.id DESC");
+        self.dialect.push_limit(&mut q, take, 0);
+        let mut ids = self.all(&q, |r| rows::s(r, "id")).await?;
+        if ids.len() as i64 == take {
+            ids.pop();
+            let after = ids.last().cloned();
+            return Ok(Plan::Budgeted(Found {
+                ids,
+                after,
+                searched_until: None,
+            }));
+        }
+        // The page is not full: either the leading index has nothing more, or the budget ran out.
+        let mut q = Sql::new("SELECT COUNT(*) AS n, MIN(w.id) AS lo FROM (");
+        self.push_window(&mut q, org, lead, f, page.after.as_deref(), SCAN_BUDGET);
+        q.push(") w");
+        let (read, lo) = self
+            .one(&q, |r| Ok((rows::i(r, "n")?, rows::os(r, "lo")?)))
+            .await?
+            .unwrap_or((0, None));
+        let Some(lo) = lo.filter(|_| read == SCAN_BUDGET) else {
+            return Ok(Plan::Budgeted(Found {
+                ids,
+                after: None,
+                searched_until: None,
+            }));
+        };
+        if lead == Lead::Time
+            && let Some(older) = self.rare_text_ids(org, f, &lo).await?
+        {
+            ids.extend(older);
+            ids.truncate(take as usize);
+            let more = ids.len() as i64 == take;
+            if more {
+                ids.pop();
+            }
+            let after = if more { ids.last().cloned() } else { None };
+            return Ok(Plan::Budgeted(Found {
+                ids,
+                after,
+                searched_until: None,
+            }));
+        }
+        Ok(Plan::Budgeted(Found {
+            ids,
+            searched_until: EventId::time_of(&lo),
+            after: Some(lo),
+        }))
+    }
+
+    /// The ids (newest first) of every event of `org` older than `below` matching `f`, found
+    /// through the text index, if there are at most [`TEXT_INDEX_CAP`] of them; `None` if
+    /// there are more, or the text is too short for the index.
+    async fn rare_text_ids(&mut self, org: OrgId, f: &AuditFilter, below: &str) -> Result<Option<Vec<String>>> {
+        let Some(text) = &f.text else { return Ok(None) };
+        let mut q = Sql::new("SELECT e.id FROM ");
+        if !self.dialect.push_text_index(&mut q, org, &text.to_lowercase()) {
+            return Ok(None);
+        }
+        q.push(" AND e.id < ").bind(below.to_owned());
+        push_time_bounds(&mut q, "e.id", f);
+        self.push_checks(&mut q, org, Lead::Time, f, false);
+        self.dialect.push_limit(&mut q, TEXT_INDEX_CAP + 1, 0);
+        let mut ids = self.all(&q, |r| rows::s(r, "id")).await?;
+        if ids.len() as i64 > TEXT_INDEX_CAP {
+            return Ok(None);
+        }
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        Ok(Some(ids))
+    }
+
+    /// The column of `audit_events` the window's key `k` names.
+    fn join_col(&self, lead: Lead<'_>) -> &'static str {
+        match lead {
+            Lead::Target(_) => "id",
+            _ => self.dialect.event_key(),
+        }
+    }
+
+    /// Pushes a query of the `limit` newest entries of `lead`'s index below `after` within
+    /// the filter's time range, as columns `id` and `k` (the key to join the event by).
+    fn push_window(&self, q: &mut Sql, org: OrgId, lead: Lead<'_>, f: &AuditFilter, after: Option<&str>, limit: i64) {
+        let key = self.dialect.event_key();
+        let range = |q: &mut Sql, col: &'static str| {
+            if let Some(a) = after {
+                q.push(" AND ").push(col).push(" < ").bind(a.to_owned());
+            }
+            push_time_bounds(q, col, f);
+            q.push(" ORDER BY ").push(col).push(" DESC");
+            self.dialect.push_limit(q, limit, 0);
+        };
+        let head = |q: &mut Sql| {
+            q.push("SELECT id, ")
+                .push(key)
+                .push(" AS k FROM audit_events WHERE org_id = ")
+                .bind(org.to_string());
+        };
+        match lead {
+            Lead::Target(t) => {
+                q.push("SELECT event_id AS id, event_id AS k FROM audit_targets WHERE org_id = ")
+                    .bind(org.to_string())
+                    .push(" AND target_id = ")
+                    .bind(t.to_owned());
+                range(q, "event_id");
+            }
+            Lead::Actions(actions) => {
+                let mut distinct: Vec<&String> = actions.iter().collect();
+                distinct.sort();
+                distinct.dedup();
+                for (n, a) in distinct.into_iter().enumerate() {
+                    q.push(if n == 0 {
+                        "SELECT id, k FROM ("
+                    } else {
+                        " UNION ALL SELECT id, k FROM ("
+                    });
+                    head(q);
+                    q.push(" AND action = ").bind(a.clone());
+                    range(q, "id");
+                    q.push(")").push(RANGE_ALIASES[n]);
+                }
+                q.push(" ORDER BY id DESC");
+                self.dialect.push_limit(q, limit, 0);
+            }
+            Lead::Actor(v) | Lead::Ip(v) | Lead::ActorType(v) => {
+                head(q);
+                q.push(match lead {
+                    Lead::Actor(_) => " AND actor_id = ",
+                    Lead::Ip(_) => " AND ip = ",
+                    _ => " AND actor_type = ",
+                })
+                .bind(v.to_owned());
+                range(q, "id");
+            }
+            Lead::Time => {
+                head(q);
+                range(q, "id");
+            }
+        }
+    }
+
+    /// Pushes the filters `lead`'s index does not answer, as conditions on `e`; free text as
+    /// a plain substring test when `text` is set (the text index serves it otherwise).
+    fn push_checks(&self, q: &mut Sql, org: OrgId, lead: Lead<'_>, f: &AuditFilter, text: bool) {
+        if let Some(t) = &f.target_id
+            && !matches!(lead, Lead::Target(_))
+        {
+            q.push(" AND EXISTS (SELECT 1 FROM audit_targets t WHERE t.org_id = ")
+                .bind(org.to_string())
+                .push(" AND t.target_id = ")
+                .bind(t.clone())
+                .push(" AND t.event_id = e.id)");
+        }
+        if let Some(a) = &f.actor_id
+            && !matches!(lead, Lead::Actor(_))
+        {
+            q.push(" AND e.actor_id = ").bind(a.clone());
+        }
+        if let Some(ip) = &f.ip
+            && !matches!(lead, Lead::Ip(_))
+        {
+            q.push(" AND e.ip = ").bind(ip.clone());
+        }
+        if !f.actions.is_empty() && !matches!(lead, Lead::Actions(_)) {
+            q.push(" AND e.action IN (");
+            for (n, a) in f.actions.iter().enumerate() {
+                q.push(if n == 0 { "" } else { ", " }).bind(a.clone());
+            }
+            q.push(")");
+        }
+        if let Some(k) = f.actor_type
+            && !matches!(lead, Lead::ActorType(_))
+        {
+            q.push(" AND e.actor_type = ").bind(k.as_str());
+        }
+        if let Some(t) = &f.text
+            && text
+        {
+            self.dialect.push_text_scan(q, &t.to_lowercase());
+        }
+    }
+}
+
+/// Pushes the filter's time range as a range of the event-id column `col`.
+fn push_time_bounds(q: &mut Sql, col: &'static str, f: &AuditFilter) {
+    if let Some(since) = f.since {
+        q.push(" AND ").push(col).push(" >= ").bind(EventId::lower_bound(since));
+    }
+    if let Some(until) = f.until {
+        q.push(" AND ")
+            .push(col)
+            .push(" < ")
+            .bind(EventId::lower_bound(until.plus_millis(1)));
+    }
+}
