@@ -9,6 +9,7 @@ mod cols;
 mod access;
 mod accounts;
 mod audit;
+mod audit_retention;
 mod billing;
 mod billing_runs;
 mod db;

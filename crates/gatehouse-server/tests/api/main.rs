@@ -3,6 +3,7 @@
 mod account_page;
 mod admin_invitations;
 mod audit;
+mod audit_retention;
 mod auth;
 mod billing;
 mod console;
