@@ -280,6 +280,7 @@ async fn open_store(config: &Config, migrate: bool) -> anyhow::Result<SqlStore> 
         url: config.database.url.expose_secret().to_owned(),
         max_connections: config.database.max_connections,
         sqlite_synchronous: config.database.sqlite_synchronous,
+        sqlite_memory: config.database.sqlite_memory,
     };
     let store = if migrate {
         SqlStore::connect(&opts).await

@@ -4,11 +4,11 @@ use crate::audit_query::Plan;
 use crate::db::sql_with;
 use crate::sql::Sql;
 use crate::{Db, SqlTx, rows};
+use gatehouse_core::Result;
 use gatehouse_core::audit::{AuditEvent, AuditFilter, EventPage, EventRecord};
 use gatehouse_core::ids::{EventId, OrgId};
 use gatehouse_core::page::PageRequest;
-use gatehouse_core::ports::{AuditReads, AuditTx, PrunedEvents};
-use gatehouse_core::{Result, Timestamp};
+use gatehouse_core::ports::{AuditReads, AuditTx};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::ops::DerefMut;
@@ -124,24 +124,5 @@ impl AuditTx for SqlTx {
             self.insert_rows(&crate::json_rows::EVENT_TARGETS, &targets).await?;
         }
         Ok(())
-    }
-
-    async fn delete_events_before(&mut self, cutoff: Timestamp) -> Result<Vec<PrunedEvents>> {
-        let bound = gatehouse_core::ids::EventId::lower_bound(cutoff);
-        let q = Sql::new("SELECT org_id, COUNT(*) AS n FROM audit_events WHERE id < $1 GROUP BY org_id")
-            .with(bound.clone());
-        let out = self
-            .all(&q, |r| {
-                Ok(PrunedEvents {
-                    org: rows::org_id(r)?,
-                    count: rows::i(r, "n")?,
-                })
-            })
-            .await?;
-        let q = Sql::new("DELETE FROM audit_targets WHERE event_id < $1").with(bound.clone());
-        self.exec(&q).await?;
-        let q = Sql::new("DELETE FROM audit_events WHERE id < $1").with(bound);
-        self.exec(&q).await?;
-        Ok(out)
     }
 }

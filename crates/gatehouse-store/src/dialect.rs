@@ -91,8 +91,9 @@ impl Dialect {
     }
 
     /// Per-connection settings. SQLite: WAL so readers never block the writer, the configured
-    /// `synchronous` level (see [`SqliteSynchronous`]), foreign keys on, a busy timeout for
-    /// other processes (backups), and a case-sensitive LIKE.
+    /// `synchronous` level (see [`SqliteSynchronous`]) and memory limits (see
+    /// [`crate::SqliteMemory`]), foreign keys on, a busy timeout for other processes (backups),
+    /// and a case-sensitive LIKE.
     ///
     /// LIKE is case-sensitive on PostgreSQL; SQLite's ignores ASCII case unless told otherwise.
     /// Case-exact SCIM attributes (externalId, references, `meta.version`) compare with LIKE as
@@ -105,6 +106,7 @@ impl Dialect {
         self,
         conn: &mut AnyConnection,
         synchronous: SqliteSynchronous,
+        memory: crate::SqliteMemory,
     ) -> std::result::Result<(), sqlx::Error> {
         if self == Dialect::Sqlite {
             for pragma in [
@@ -115,6 +117,10 @@ impl Dialect {
                 "PRAGMA case_sensitive_like = ON",
             ] {
                 sqlx::query(pragma).execute(&mut *conn).await?;
+            }
+            // Integers from a checked `SqliteMemory`, not input: a PRAGMA binds no parameters.
+            for pragma in memory.pragmas() {
+                sqlx::query(sqlx::AssertSqlSafe(pragma)).execute(&mut *conn).await?;
             }
             let folds: i64 = sqlx::query_scalar("SELECT 'a' LIKE 'A'").fetch_one(&mut *conn).await?;
             if folds != 0 {

@@ -10,6 +10,7 @@ mod access;
 mod accounts;
 mod audit;
 mod audit_query;
+mod audit_retention;
 mod billing;
 mod billing_runs;
 mod db;
@@ -38,6 +39,7 @@ mod scim_group_query;
 mod scim_query;
 mod signin;
 mod sql;
+mod sqlite_memory;
 mod sso;
 mod subscriptions;
 mod two_step;
@@ -47,6 +49,7 @@ pub use audit_query::SCAN_BUDGET as AUDIT_SCAN_BUDGET;
 pub use db::{Db, SqlReader, SqlTx};
 pub use dialect::{Dialect, SqliteSynchronous};
 pub use migrate::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
+pub use sqlite_memory::SqliteMemory;
 
 use error::db_err;
 use gatehouse_core::ports::Store;
@@ -94,6 +97,8 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// SQLite's `synchronous` level on every connection (PostgreSQL ignores it).
     pub sqlite_synchronous: SqliteSynchronous,
+    /// SQLite's page cache and memory-mapping limits on every connection (PostgreSQL ignores them).
+    pub sqlite_memory: SqliteMemory,
 }
 
 impl SqlStore {
@@ -109,7 +114,7 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::from_url(&opts.url)?;
         let url = dialect.normalize_url(&opts.url);
-        let synchronous = opts.sqlite_synchronous;
+        let (synchronous, memory) = (opts.sqlite_synchronous, opts.sqlite_memory);
         let connect =
             AnyConnectOptions::from_str(&url).map_err(|e| CoreError::Internal(format!("bad database url: {e}")))?;
         let build = |max: u32| {
@@ -130,7 +135,9 @@ impl SqlStore {
                     })
                 })
                 .max_lifetime(Duration::from_mins(30))
-                .after_connect(move |conn, _| Box::pin(async move { dialect.on_connect(conn, synchronous).await }))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move { dialect.on_connect(conn, synchronous, memory).await })
+                })
         };
         let reader = build(opts.max_connections.max(1))
             .connect_with(connect.clone())

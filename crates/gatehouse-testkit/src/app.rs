@@ -121,6 +121,7 @@ impl TestApp {
         listen_on_a_free_port(&mut config);
         tweak(&mut config);
         db.options.sqlite_synchronous = config.database.sqlite_synchronous;
+        db.options.sqlite_memory = config.database.sqlite_memory;
         let store = SqlStore::connect(&db.options).await.expect("store");
         let (state, running) = serve_on_a_free_port(&store, &clock, config).await;
         let base = format!("http://{}", running.addr);

@@ -32,8 +32,29 @@ pub trait AuditTx {
     fn insert_event(&mut self, event: &AuditEvent) -> impl Future<Output = Result<()>> + Send;
     /// Inserts several events (and their targets) in as few statements as the engine allows.
     fn insert_events(&mut self, events: &[AuditEvent]) -> impl Future<Output = Result<()>> + Send;
-    /// Deletes events that occurred before `cutoff`; answers how many for each org touched.
-    fn delete_events_before(&mut self, cutoff: Timestamp) -> impl Future<Output = Result<Vec<PrunedEvents>>> + Send;
+}
+
+/// Retention: old events go a small batch per transaction, so no transaction holds the
+/// writer (SQLite has one) for long, however many events are due.
+pub trait AuditRetentionTx {
+    /// Deletes the oldest events that occurred before `cutoff` and come after `after` (an
+    /// event id this pass already deleted up to), at most `limit` of them, with their targets.
+    /// The batch is a range of the event id index, never a scan of the log.
+    fn delete_event_batch(
+        &mut self,
+        cutoff: Timestamp,
+        after: Option<EventId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<PrunedBatch>> + Send;
+}
+
+/// What one retention batch deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrunedBatch {
+    /// How many of each organization's events went, in the order the organizations came.
+    pub per_org: Vec<PrunedEvents>,
+    /// The newest event id deleted, where the next batch starts; `None` when nothing was left.
+    pub last: Option<EventId>,
 }
 
 /// How many events of one organization a retention pass deleted.

@@ -30,7 +30,7 @@ mod two_step;
 pub use crate::notices::NoticeReads;
 pub use access::{AccessReads, AccessTx, AdminReads, AdminTx, GroupReads, GroupTx, InstanceReads, InstanceTx};
 pub use accounts::{AccountOrg, AccountReads, AccountTx, DueDeletion, ManagedVia, OrgLink};
-pub use audit::{AuditReads, AuditTx, PrunedEvents};
+pub use audit::{AuditReads, AuditRetentionTx, AuditTx, PrunedBatch, PrunedEvents};
 pub use billing::{BillingReads, BillingTx};
 pub use directory::{
     DirectoryReads, DirectoryTokenMatch, DirectoryTx, NewProvisionedUser, ProvisionedUsers, ScimGroupMember,
@@ -61,10 +61,10 @@ use std::future::Future;
 /// Every storage trait, for callers that name a concrete store type (`use ports::prelude::*`).
 pub mod prelude {
     pub use super::{
-        AccessReads, AccessTx, AccountReads, AccountTx, AdminReads, AdminTx, AuditReads, AuditTx, BillingReads,
-        BillingTx, ChangeFeed, Commit, DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads, GroupTx,
-        InstanceReads, InstanceTx, InvitationReads, InvitationTx, JobTx, KeyReads, KeyTx, NoticeReads, OrgReads, OrgTx,
-        Reads, SigninReads, SigninTx, Store, Writes,
+        AccessReads, AccessTx, AccountReads, AccountTx, AdminReads, AdminTx, AuditReads, AuditRetentionTx, AuditTx,
+        BillingReads, BillingTx, ChangeFeed, Commit, DirectoryReads, DirectoryTx, DomainReads, DomainTx, GroupReads,
+        GroupTx, InstanceReads, InstanceTx, InvitationReads, InvitationTx, JobTx, KeyReads, KeyTx, NoticeReads,
+        OrgReads, OrgTx, Reads, SigninReads, SigninTx, Store, Writes,
     };
     pub use super::{
         EmailLinkReads, EmailLinkTx, GrantEndTx, OAuthReads, OAuthTx, PasswordTx, PolicyReads, PolicyTx,
@@ -193,6 +193,7 @@ pub trait Writes:
     + AdminTx
     + KeyTx
     + AuditTx
+    + AuditRetentionTx
     + DomainTx
     + DirectoryTx
     + SigninTx
@@ -222,6 +223,7 @@ impl<T> Writes for T where
         + AdminTx
         + KeyTx
         + AuditTx
+        + AuditRetentionTx
         + DomainTx
         + DirectoryTx
         + SigninTx

@@ -9,7 +9,7 @@ use crate::ids::SessionId as Sid;
 use crate::ids::{AccountId, OrgId, SessionId, UserApiTokenId};
 use crate::model::{Account, ApiKey, Session, UserApiToken};
 use crate::oauth::EndedGrant;
-use crate::ports::{AuditTx, GrantEndTx, KeyTx, PrunedEvents, SigninTx};
+use crate::ports::{AuditTx, GrantEndTx, KeyTx, SigninTx};
 use crate::product::AccountStatus;
 
 /// Records what was asked of it; `live_tokens` is how many tokens a revoke-all finds.
@@ -81,9 +81,6 @@ impl AuditTx for Fake {
         Ok(())
     }
     async fn insert_events(&mut self, _: &[AuditEvent]) -> Result<()> {
-        unreachable!()
-    }
-    async fn delete_events_before(&mut self, _: Timestamp) -> Result<Vec<PrunedEvents>> {
         unreachable!()
     }
 }

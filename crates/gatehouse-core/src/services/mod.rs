@@ -32,6 +32,7 @@ pub use admins::{AdminGrant, Admins};
 pub use api_keys::{ApiKeys, CreatedApiKey, NewApiKey};
 pub use api_tokens::ApiTokens;
 pub use audit::Audit;
+pub use audit::retention::PRUNE_BATCH;
 pub use billing::{BilledFilter, Billing, BillingCounts};
 pub use clients::{CLIENT_SECRET_KIND, Clients, IssuedClient};
 pub use directories::{DEFAULT_DEACTIVATION_LIMIT, DEFAULT_OVERLAP_SECS, DirectoryCaller, IssuedToken};

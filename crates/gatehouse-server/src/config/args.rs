@@ -75,6 +75,24 @@ pub struct ConfigArgs {
     /// normal (faster; the last commits can be lost on power loss). Default: full.
     #[arg(long, env = "GATEHOUSE_SQLITE_SYNCHRONOUS", global = true, help_heading = "Database")]
     pub sqlite_synchronous: Option<String>,
+    /// SQLite page cache per connection, in KiB (64 to 1048576). The pool holds
+    /// --max-connections readers and one writer, each with its own cache. Default: 1024.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SQLITE_CACHE_SIZE_KIB",
+        global = true,
+        help_heading = "Database"
+    )]
+    pub sqlite_cache_size_kib: Option<u32>,
+    /// SQLite memory-mapped I/O per connection, in MiB (0 to 2047; 0 turns it off). Mapped
+    /// pages count in the process's resident memory. Default: 0.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SQLITE_MMAP_SIZE_MIB",
+        global = true,
+        help_heading = "Database"
+    )]
+    pub sqlite_mmap_size_mib: Option<u32>,
 
     /// Minutes of inactivity after which a console session ends. Default: 30.
     #[arg(

@@ -46,6 +46,8 @@ pub(super) struct DatabaseSection {
     pub url_file: Option<PathBuf>,
     pub max_connections: Option<u32>,
     pub sqlite_synchronous: Option<String>,
+    pub sqlite_cache_size_kib: Option<u32>,
+    pub sqlite_mmap_size_mib: Option<u32>,
 }
 
 /// `[sessions]`
@@ -284,6 +286,8 @@ impl RawFile {
                 "[database] max_connections",
             )?,
             sqlite_synchronous: s.sqlite_synchronous,
+            sqlite_cache_size_kib: s.sqlite_cache_size_kib,
+            sqlite_mmap_size_mib: s.sqlite_mmap_size_mib,
         })
     }
 

@@ -117,6 +117,8 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// SQLite's `synchronous` level (full unless the operator trades durability for speed).
     pub sqlite_synchronous: gatehouse_store::SqliteSynchronous,
+    /// SQLite's page cache and memory-mapping limits per connection.
+    pub sqlite_memory: gatehouse_store::SqliteMemory,
 }
 
 /// `[sessions]`: console session lifetimes.
@@ -381,8 +383,28 @@ impl DatabaseConfig {
                     .map_err(|_| anyhow::anyhow!("sqlite_synchronous must be full or normal, not {raw:?}"))?,
                 None => gatehouse_store::SqliteSynchronous::default(),
             },
+            sqlite_memory: sqlite_memory(args, file)?,
         })
     }
+}
+
+/// `sqlite_cache_size_kib` and `sqlite_mmap_size_mib`, each from a flag, the file or its default.
+fn sqlite_memory(args: &ConfigArgs, file: &FileConfig) -> anyhow::Result<gatehouse_store::SqliteMemory> {
+    use gatehouse_store::SqliteMemory;
+    let cache = args
+        .sqlite_cache_size_kib
+        .or(file.database.sqlite_cache_size_kib)
+        .unwrap_or(SqliteMemory::DEFAULT_CACHE_SIZE_KIB);
+    let mmap = args
+        .sqlite_mmap_size_mib
+        .or(file.database.sqlite_mmap_size_mib)
+        .unwrap_or(SqliteMemory::DEFAULT_MMAP_SIZE_MIB);
+    SqliteMemory::new(cache, mmap).map_err(|e| match e {
+        gatehouse_core::CoreError::Validation { fields } => {
+            anyhow::anyhow!("{}", gatehouse_core::error::FieldError::describe_all(&fields))
+        }
+        other => anyhow::anyhow!("{other}"),
+    })
 }
 
 impl MailConfig {

@@ -246,6 +246,36 @@ fn sqlite_syncs_full_by_default_and_normal_only_when_asked() {
 }
 
 #[test]
+fn sqlite_memory_limits_default_small_and_come_from_the_file_or_flags_within_range() {
+    use gatehouse_store::SqliteMemory;
+    let c = Config::resolve(&ConfigArgs::default()).unwrap();
+    assert_eq!(c.database.sqlite_memory, SqliteMemory::default());
+    assert_eq!(
+        (
+            c.database.sqlite_memory.cache_size_kib(),
+            c.database.sqlite_memory.mmap_size_mib()
+        ),
+        (1024, 0)
+    );
+    let c = resolve_file("[database]\nsqlite_cache_size_kib = 4096\nsqlite_mmap_size_mib = 64\n").unwrap();
+    assert_eq!(c.database.sqlite_memory, SqliteMemory::new(4096, 64).unwrap());
+    let c = Config::resolve(&ConfigArgs {
+        sqlite_cache_size_kib: Some(512),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(c.database.sqlite_memory, SqliteMemory::new(512, 0).unwrap());
+    let err = resolve_file("[database]\nsqlite_cache_size_kib = 10\nsqlite_mmap_size_mib = 4096\n").unwrap_err();
+    let err = format!("{err:#}");
+    assert!(
+        err.contains("sqlite_cache_size_kib: must be between 64 and 1048576") && err.contains("sqlite_mmap_size_mib"),
+        "{err}"
+    );
+    let err = resolve_file("[database]\nsqlite_cache_size = 4096\n").unwrap_err();
+    assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+}
+
+#[test]
 fn outbound_allow_hosts_come_lower_case_from_flags_or_the_file() {
     let c = resolve_file("[outbound]\nallow_hosts = [\"IdP.Corp.Internal.\", \"metadata.lan\"]\n").unwrap();
     assert_eq!(c.outbound.allow_hosts, ["idp.corp.internal", "metadata.lan"]);

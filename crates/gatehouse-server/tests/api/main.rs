@@ -4,6 +4,7 @@ mod account_page;
 mod admin_invitations;
 mod audit;
 mod audit_bounded;
+mod audit_retention;
 mod auth;
 mod billing;
 mod console;

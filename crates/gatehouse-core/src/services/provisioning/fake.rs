@@ -14,8 +14,8 @@ use crate::model::{Account, AccountFilter, AdminInvitation, ApiKey, OrgAccount, 
 use crate::page::{Page, PageRequest};
 use crate::ports::{
     AccountReads, AccountTx, AuditTx, DirectoryReads, DirectoryTokenMatch, DirectoryTx, DomainReads, DomainTx,
-    DueDeletion, InvitationTx, KeyTx, ManagedVia, OrgLink, PrunedEvents, ScimGroupMember, ScimGroupRef, ScimListQuery,
-    ScimPage, ScimUserAccount, SigninTx,
+    DueDeletion, InvitationTx, KeyTx, ManagedVia, OrgLink, ScimGroupMember, ScimGroupRef, ScimListQuery, ScimPage,
+    ScimUserAccount, SigninTx,
 };
 use std::collections::HashMap;
 
@@ -418,9 +418,6 @@ impl AuditTx for FakeTx {
         Ok(())
     }
     async fn insert_events(&mut self, _: &[AuditEvent]) -> Result<()> {
-        unused!()
-    }
-    async fn delete_events_before(&mut self, _: Timestamp) -> Result<Vec<PrunedEvents>> {
         unused!()
     }
 }
