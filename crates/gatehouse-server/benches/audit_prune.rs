@@ -231,18 +231,9 @@ async fn prune_run(dialect: Dialect, name: &str, events: usize, batches: &[u32])
 
 // ---- Memory after many writes ----
 
-/// (VmRSS, VmHWM) in MiB.
-fn memory() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
+#[path = "common/memory.rs"]
+mod common_memory;
+use common_memory::memory;
 
 /// Runs each configuration in a fresh process and prints its line.
 fn memory_table(engines: &str) {

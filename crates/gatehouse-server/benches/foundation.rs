@@ -91,18 +91,13 @@ async fn run(dialect: Dialect, name: &str, accounts: usize, events: usize) {
     println!("| {name} | resident memory at the end | {} |", memory());
 }
 
-/// The process's resident memory now and at its peak (Linux).
+#[path = "common/memory.rs"]
+mod common_memory;
+
+/// The process's resident memory now and at its peak.
 fn memory() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |k: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(k))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-            .map_or_else(|| "?".to_owned(), |kib| format!("{} MiB", kib / 1024))
-    };
-    format!("{} (peak {})", field("VmRSS:"), field("VmHWM:"))
+    let (rss, peak) = common_memory::memory();
+    format!("{rss:.0} MiB (peak {peak:.0} MiB)")
 }
 
 async fn create_accounts_via_store(services: &Services<gatehouse_store::SqlStore>, org: OrgId, n: usize) -> f64 {

@@ -58,9 +58,10 @@ pub(crate) enum Marked {
 const TALLY_UPSERT: &str =
     " ON CONFLICT (org_id, facts) DO UPDATE SET accounts = billing_tallies.accounts + excluded.accounts";
 
-/// Pushes a query of the `account_id`s that `touched` reaches in `org`; `false` (nothing
-/// pushed) for `Account` and `Accounts`, which name them.
-fn push_reach(q: &mut Sql, org: OrgId, touched: &Touched<'_>) -> bool {
+/// Pushes a query of the `account_id`s that `touched` reaches in `org`. `Account` and
+/// `Accounts` name them, and [`Db::billing_mark`] turns a `Grant` into its account or group
+/// first: for those nothing is pushed.
+fn push_reach(q: &mut Sql, org: OrgId, touched: &Touched<'_>) {
     match touched {
         Touched::Group(g) => {
             q.push("SELECT account_id FROM group_members WHERE org_id = ")
@@ -68,8 +69,16 @@ fn push_reach(q: &mut Sql, org: OrgId, touched: &Touched<'_>) -> bool {
                 .push(" AND group_id = ")
                 .bind(g.to_string());
         }
-        Touched::Instance(i) => push_grant_reach(q, "instance_id", i.to_string()),
-        Touched::Grant(g) => push_grant_reach(q, "id", g.to_string()),
+        // Its direct grants' accounts and its granted groups' members.
+        Touched::Instance(i) => {
+            q.push("SELECT account_id FROM product_access WHERE instance_id = ")
+                .bind(i.to_string())
+                .push(
+                    " AND account_id IS NOT NULL UNION SELECT gm.account_id FROM group_members gm \
+                     JOIN product_access pa ON pa.group_id = gm.group_id WHERE pa.instance_id = ",
+                )
+                .bind(i.to_string());
+        }
         Touched::Policy(p) => {
             q.push("SELECT account_id FROM org_accounts WHERE org_id = ")
                 .bind(org.to_string())
@@ -79,25 +88,8 @@ fn push_reach(q: &mut Sql, org: OrgId, touched: &Touched<'_>) -> bool {
                 .bind(p.to_string())
                 .push(" AND is_default = 1)))");
         }
-        Touched::Account(_) | Touched::Accounts(_) => return false,
+        Touched::Account(_) | Touched::Accounts(_) | Touched::Grant(_) => {}
     }
-    true
-}
-
-/// Pushes the accounts that the grants whose `col` is `id` reach: directly, or as members of
-/// the group granted. One query of two lookups by key, never a scan of the organization.
-fn push_grant_reach(q: &mut Sql, col: &'static str, id: String) {
-    q.push("SELECT account_id FROM product_access WHERE ")
-        .push(col)
-        .push(" = ")
-        .bind(id.clone())
-        .push(
-            " AND account_id IS NOT NULL UNION SELECT gm.account_id FROM group_members gm JOIN product_access pa \
-             ON pa.group_id = gm.group_id WHERE pa.",
-        )
-        .push(col)
-        .push(" = ")
-        .bind(id);
 }
 
 impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
