@@ -205,7 +205,7 @@ async fn prune_run(dialect: Dialect, name: &str, events: usize, batches: &[u32])
         let t = Instant::now();
         let deleted = services
             .audit
-            .prune_in_batches(30, batch, &format!("bench-{round}"))
+            .prune_pausing(30, batch, &format!("bench-{round}"), tokio::time::sleep)
             .await
             .unwrap()
             .expect("the lease");

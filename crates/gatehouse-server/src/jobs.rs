@@ -177,7 +177,12 @@ async fn audit_retention(state: &AppState, holder: &str) {
     match state
         .services
         .audit
-        .prune(state.config.audit.retention_days, holder)
+        .prune_pausing(
+            state.config.audit.retention_days,
+            gatehouse_core::services::PRUNE_BATCH,
+            holder,
+            tokio::time::sleep,
+        )
         .await
     {
         Ok(Some(n)) => tracing::info!(deleted = n, "audit retention pass"),

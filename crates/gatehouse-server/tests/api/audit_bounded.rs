@@ -8,7 +8,7 @@ use gatehouse_core::audit::{Actor, ActorKind, AuditAction, AuditEvent, RequestMe
 use gatehouse_core::ids::OrgId;
 use gatehouse_core::ports::{Clock, prelude::*};
 use gatehouse_store::AUDIT_SCAN_BUDGET;
-use gatehouse_testkit::{TestApp, TestOrg, engine_tests};
+use gatehouse_testkit::{Dialect, TestApp, TestOrg, engine_tests};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -17,6 +17,7 @@ engine_tests!(
     a_search_past_its_budget_says_how_far_it_got_and_its_continuation_loses_and_repeats_nothing,
     free_text_finds_words_and_prefixes_rare_or_common,
     an_export_of_a_sparse_combination_carries_every_match,
+    text_made_of_common_fragments_is_found_whole_by_its_continuation,
 );
 
 /// Seeds `n` events for `org`, oldest first, one a second ending an hour ago: every event is
@@ -161,8 +162,9 @@ async fn a_search_past_its_budget_says_how_far_it_got_and_its_continuation_loses
     let org = app.create_org("Acme").await;
     let budget = usize::try_from(AUDIT_SCAN_BUDGET).unwrap();
     let n = budget * 3 + 700;
-    // Every event is an account update by an API key, but for three by a person, far apart.
-    let sparse = |i: usize| i % 5000 == 7;
+    // Every event is an account update by an API key, but for four by a person, each more than
+    // the budget from the next.
+    let sparse = |i: usize| i % (budget + 200) == 7;
     seed(&app, &org, n, |i, at| {
         sparse(i).then(|| {
             AuditEvent::new(
@@ -312,4 +314,56 @@ async fn an_export_of_a_sparse_combination_carries_every_match(app: TestApp) {
     assert!(lines.iter().all(|e| e["ip"] == "198.51.100.3"));
     let distinct: BTreeSet<&str> = lines.iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(distinct.len(), want, "none repeated");
+}
+
+/// Text that is rare as a whole but whose every 3-character fragment is common: SQLite's index
+/// would read every event holding those fragments, so it goes on with the budget there (and
+/// says how far it got); PostgreSQL's index answers it. Either way, following the cursor finds
+/// exactly its events, newest first.
+async fn text_made_of_common_fragments_is_found_whole_by_its_continuation(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let org_id = OrgId::parse(&org.id).unwrap();
+    // 2,300 events: the even ones are by "Xyzw Alpha", the odd ones by "Zwvq Beta", so "xyz",
+    // "yzw", "zwv" and "wvq" are each in more than 1,000 events. Three old events, and no
+    // other, are by "Xyzwvq Gamma".
+    let n = 2_300;
+    let rare = [40, 41, 700];
+    seed(&app, &org, n, |i, at| {
+        let label = if rare.contains(&i) {
+            "Xyzwvq Gamma"
+        } else if i % 2 == 0 {
+            "Xyzw Alpha"
+        } else {
+            "Zwvq Beta"
+        };
+        Some(AuditEvent::new(
+            org_id,
+            &special_actor(&format!("acc-{i}"), label),
+            &RequestMeta::default(),
+            AuditAction::AccountUpdated,
+            at,
+        ))
+    })
+    .await;
+    // Newest first: the events seeded 700th, 41st and 40th.
+    let mut expected = Vec::new();
+    for k in [700, 41, 40] {
+        let r = app.get(&org, &format!("/events?actor=acc-{k}")).await;
+        expected.extend(ids(&r));
+    }
+    assert_eq!(expected.len(), 3);
+    let first = app.get(&org, "/events?q=xyzwvq").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    if app.dialect == Dialect::Sqlite {
+        assert!(ids(&first).is_empty(), "{}", first.text);
+        assert!(first.json["searched_until"].is_string(), "{}", first.text);
+    } else {
+        assert_eq!(ids(&first), expected, "{}", first.text);
+    }
+    let (all, _) = walk(&app, &org, "q=xyzwvq").await;
+    assert_eq!(all, expected);
+    // A fragment found nowhere ends the search at once, whatever the rest of the text.
+    let r = app.get(&org, "/events?q=xyzw%20qqq").await;
+    assert!(ids(&r).is_empty() && r.json["next_cursor"].is_null(), "{}", r.text);
+    assert!(r.json.get("searched_until").is_none(), "{}", r.text);
 }

@@ -93,7 +93,17 @@ async fn a_pass_in_many_batches_while_writers_write_keeps_every_new_event_and_co
         .map(|w| tokio::spawn(keep_writing(app.clone(), orgs[w % 2].clone(), stop.clone(), w)))
         .collect();
     let services = Services::new(app.store.clone(), app.clock.clone());
-    let deleted = services.audit.prune_in_batches(30, 64, "test-node").await.unwrap();
+    // As the server's job does: a pause as long as each batch took, between batches.
+    let pauses = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = pauses.clone();
+    let deleted = services
+        .audit
+        .prune_pausing(30, 64, "test-node", move |took| {
+            counted.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(took)
+        })
+        .await
+        .unwrap();
     stop.store(true, Ordering::Relaxed);
     let mut written = [BTreeSet::new(), BTreeSet::new()];
     for (w, t) in writers.into_iter().enumerate() {
@@ -124,6 +134,11 @@ async fn a_pass_in_many_batches_while_writers_write_keeps_every_new_event_and_co
         assert_eq!(count(&app, ids[i]).await, kept, "nothing old is left in {}", org.id);
     }
     assert!(batches >= 5_000 / 64, "many batches, each recorded: {batches}");
+    let pauses = pauses.load(Ordering::Relaxed);
+    assert!(
+        pauses >= 5_000 / 64 - 1 && pauses < batches,
+        "a pause between batches, none after the last: {pauses} for {batches} records"
+    );
     assert_eq!(
         services.audit.prune_in_batches(30, 64, "other-node").await.unwrap(),
         None,

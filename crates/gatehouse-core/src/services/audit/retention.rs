@@ -1,6 +1,7 @@
 //! Audit retention: events older than the retention period go a small batch at a time, each
-//! batch its own short transaction, so writers (SQLite has one at a time) wait for a batch at
-//! most, never for the whole pass.
+//! batch its own short transaction (the server's job pauses as long as it took after each), so
+//! writers (SQLite has one at a time) wait for a batch at most, never for the whole pass, and
+//! the writes that queued behind a batch go before the next.
 //!
 //! Each batch's transaction renews the lease (a long pass keeps it; a node that lost it stops
 //! before deleting anything more) and writes, per organization whose events it deleted, one
@@ -47,6 +48,25 @@ impl<S: Store> Audit<S> {
 
     /// [`Self::prune`] with batches of at most `batch` events.
     pub async fn prune_in_batches(&self, retention_days: u32, batch: u32, holder: &str) -> Result<Option<i64>> {
+        self.prune_pausing(retention_days, batch, holder, |_| std::future::ready(()))
+            .await
+    }
+
+    /// [`Self::prune_in_batches`], awaiting `pause(took)` after each batch but the last, `took`
+    /// being how long the batch took. The server's job sleeps that long: the pass then takes
+    /// at most half of the writer's time, and the writes that queued behind a batch (SQLite
+    /// has one writer) go before the next.
+    pub async fn prune_pausing<P, F>(
+        &self,
+        retention_days: u32,
+        batch: u32,
+        holder: &str,
+        mut pause: P,
+    ) -> Result<Option<i64>>
+    where
+        P: FnMut(std::time::Duration) -> F + Send,
+        F: Future<Output = ()> + Send,
+    {
         if batch == 0 {
             return Err(CoreError::validation("batch", "must be at least 1"));
         }
@@ -58,6 +78,7 @@ impl<S: Store> Audit<S> {
         let mut after = None;
         let mut total = 0;
         loop {
+            let started = std::time::Instant::now();
             let Some(done) = self.prune_batch(pass, after, holder).await? else {
                 return Ok(after.map(|_| total));
             };
@@ -68,6 +89,7 @@ impl<S: Store> Audit<S> {
                 Some(last) if deleted >= i64::from(batch) => after = Some(last),
                 _ => return Ok(Some(total)),
             }
+            pause(started.elapsed()).await;
         }
     }
 
