@@ -38,7 +38,7 @@ use gatehouse_core::page::PageRequest;
 use gatehouse_core::ports::{Clock, prelude::*};
 use gatehouse_core::services::{PRUNE_BATCH, Services};
 use gatehouse_store::SqliteMemory;
-use gatehouse_testkit::{Dialect, TestApp, TestOrg};
+use gatehouse_testkit::{Dialect, TestApp};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -82,21 +82,9 @@ async fn main() {
 
 // ---- Pruning while writing ----
 
-fn pct(sorted: &[Duration], p: f64) -> String {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    format!("{:.1}", sorted[i].as_secs_f64() * 1000.0)
-}
-
-fn latencies(mut all: Vec<Duration>) -> String {
-    all.sort();
-    format!(
-        "p50 {} ms, p99 {} ms, max {} ms ({} writes)",
-        pct(&all, 0.5),
-        pct(&all, 0.99),
-        pct(&all, 1.0),
-        all.len()
-    )
-}
+#[path = "common/writers.rs"]
+mod common_writers;
+use common_writers::{join_writers, latencies, start_writers};
 
 /// Old events in `org`, `total` of them, dated from 200 to 40 days ago in id order.
 async fn seed_old(app: &TestApp, org: OrgId, total: usize) {
@@ -131,40 +119,6 @@ async fn seed_old(app: &TestApp, org: OrgId, total: usize) {
         tx.commit().await.unwrap();
         i += events.len();
     }
-}
-
-/// Four writers creating groups through the API until `stop`; each answers its latencies.
-fn start_writers(
-    app: &Arc<TestApp>,
-    org: &TestOrg,
-    stop: &Arc<AtomicBool>,
-    tag: &str,
-) -> Vec<tokio::task::JoinHandle<Vec<Duration>>> {
-    (0..4)
-        .map(|w| {
-            let (app, org, stop, tag) = (app.clone(), org.clone(), stop.clone(), tag.to_owned());
-            tokio::spawn(async move {
-                let mut all = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    let r = app
-                        .post(&org, "/groups", json!({"name": format!("{tag}-{w}-{}", all.len())}))
-                        .await;
-                    all.push(t.elapsed());
-                    assert_eq!(r.status, 201, "{}", r.text);
-                }
-                all
-            })
-        })
-        .collect()
-}
-
-async fn join_writers(writers: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> Vec<Duration> {
-    let mut all = Vec::new();
-    for w in writers {
-        all.extend(w.await.unwrap());
-    }
-    all
 }
 
 async fn prune_run(dialect: Dialect, name: &str, events: usize, batches: &[u32]) {

@@ -7,6 +7,13 @@
 //!   BENCH_ENGINES=sqlite BENCH_ACCOUNTS=20000 BENCH_EVENTS=200000 cargo bench -p gatehouse-server --bench foundation
 //!   BENCH_ACCOUNTS=0 BENCH_EVENTS=10000000 cargo bench -p gatehouse-server --bench foundation   (audit only)
 //!
+//! `BENCH_KEEP=1` keeps the audit-only databases between runs (SQLite under
+//! `<temp>/gatehouse-bench/`, PostgreSQL as `gh_bench_*`), so seeding 10M events is paid once;
+//! drop them by hand when done. `BENCH_PRUNE_DAYS=162` ends the run with a retention pass
+//! (the server's batches and pauses) deleting what is older than that many days (the oldest
+//! tenth of the seeded 180 days) while four writers create groups through the API: their
+//! latency during the pass. It deletes those events, which the next kept run seeds again.
+//!
 //! Prints a Markdown table. Figures are for the machine it runs on; nothing here asserts time.
 
 use gatehouse_core::Timestamp;
@@ -48,8 +55,14 @@ async fn main() {
 }
 
 async fn run(dialect: Dialect, name: &str, accounts: usize, events: usize) {
-    let app = Arc::new(TestApp::spawn(dialect).await);
-    let org = app.create_org("Bench").await;
+    let keep = std::env::var_os("BENCH_KEEP").is_some() && accounts == 0;
+    let (app, org) = if keep {
+        kept_app(dialect, events).await
+    } else {
+        let app = Arc::new(TestApp::spawn(dialect).await);
+        let org = app.create_org("Bench").await;
+        (app, org)
+    };
     let org_id = OrgId::parse(&org.id).unwrap();
     let services = Services::new(app.store.clone(), app.clock.clone());
 
@@ -89,6 +102,85 @@ async fn run(dialect: Dialect, name: &str, accounts: usize, events: usize) {
         );
     }
     println!("| {name} | resident memory at the end | {} |", memory());
+    if let Some(days) = std::env::var("BENCH_PRUNE_DAYS").ok().and_then(|d| d.parse().ok()) {
+        prune_while_writing(&app, &org, &services, days, name).await;
+    }
+}
+
+#[path = "common/writers.rs"]
+mod common_writers;
+
+/// A retention pass over the org's log keeping `days`, with four writers through the API.
+async fn prune_while_writing(
+    app: &Arc<TestApp>,
+    org: &TestOrg,
+    services: &Services<gatehouse_store::SqlStore>,
+    days: u32,
+    name: &str,
+) {
+    use common_writers::{join_writers, latencies, start_writers};
+    use std::sync::atomic::AtomicBool;
+    // Past any lease the server's own job took meanwhile.
+    app.clock.advance_secs(301);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers = start_writers(app, org, &stop, "before");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::Relaxed);
+    let before = latencies(join_writers(writers).await);
+    println!("| {name} | writes through the API, no pass running | {before} |");
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers = start_writers(app, org, &stop, "during");
+    let t = Instant::now();
+    let pass = services
+        .audit
+        .prune_pausing(days, gatehouse_core::services::PRUNE_BATCH, "bench", tokio::time::sleep);
+    let deleted = pass.await.unwrap().expect("the lease");
+    let took = t.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let during = latencies(join_writers(writers).await);
+    println!("| {name} | writes through the API during a retention pass | {during} |");
+    println!(
+        "| {name} | retention pass | {deleted} events older than {days} days in {took:.1} s: {:.0} events/s |",
+        deleted as f64 / took
+    );
+}
+
+/// The server over a database kept between runs, and its bench organization (made on the
+/// first run, its id kept beside the database) with a new key. Retention is set far out so the
+/// server's job does not prune the seeded months while the bench measures.
+async fn kept_app(dialect: Dialect, events: usize) -> (Arc<TestApp>, TestOrg) {
+    let name = format!("foundation_{events}");
+    let (db, existed) = gatehouse_store::testing::TestDatabase::kept(dialect, &name).await;
+    let sidecar = std::env::temp_dir()
+        .join("gatehouse-bench")
+        .join(format!("{name}-{dialect:?}.org"));
+    let app = Arc::new(TestApp::spawn_on(db, |c| c.audit.retention_days = 36_500).await);
+    let known = if existed {
+        std::fs::read_to_string(&sidecar).ok()
+    } else {
+        None
+    };
+    let org = if let Some(id) = known {
+        let org = OrgId::parse(id.trim()).unwrap();
+        let services = Services::new(app.store.clone(), app.clock.clone());
+        let spec = gatehouse_core::services::NewApiKey::parse("bench", Some(1)).unwrap();
+        let created = services
+            .api_keys
+            .create(&authz::system(org, "bench"), spec)
+            .await
+            .unwrap();
+        TestOrg {
+            id: org.to_string(),
+            key: created.secret,
+            admin_account_id: String::new(),
+        }
+    } else {
+        let org = app.create_org("Bench").await;
+        std::fs::create_dir_all(sidecar.parent().unwrap()).unwrap();
+        std::fs::write(&sidecar, &org.id).unwrap();
+        org
+    };
+    (app, org)
 }
 
 #[path = "common/memory.rs"]

@@ -69,6 +69,55 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// A database that outlives the process, for benchmarks that seed millions of rows once
+    /// and measure many times: SQLite at `<temp>/gatehouse-bench/{name}.db`, PostgreSQL as
+    /// `gh_bench_{name}` (not `gh_test_*`, so the test command leaves it). `name` is made of
+    /// ASCII letters, digits and `_`. Answers whether it already existed.
+    pub async fn kept(dialect: Dialect, name: &str) -> (Self, bool) {
+        assert!(
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+            "a kept database's name is letters, digits and _"
+        );
+        let options = |url: String| StoreOptions {
+            url,
+            max_connections: 8,
+            sqlite_synchronous: crate::SqliteSynchronous::default(),
+            sqlite_memory: crate::SqliteMemory::default(),
+        };
+        let (url, existed) = match dialect {
+            Dialect::Sqlite => {
+                let dir = std::env::temp_dir().join("gatehouse-bench");
+                std::fs::create_dir_all(&dir).expect("bench dir");
+                let path = dir.join(format!("{name}.db"));
+                (format!("sqlite://{}", path.display()), path.exists())
+            }
+            Dialect::Postgres => {
+                sqlx::any::install_default_drivers();
+                let admin = pg_admin_url();
+                let db = format!("gh_bench_{name}");
+                let mut conn = AnyConnection::connect(&admin)
+                    .await
+                    .expect("PostgreSQL must be running");
+                // `db` is checked above to hold only letters, digits and `_`.
+                let created = sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {db}")))
+                    .execute(&mut conn)
+                    .await
+                    .is_ok();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+                (format!("{base}/{db}"), !created)
+            }
+        };
+        let db = Self {
+            options: options(url),
+            dialect,
+            _dir: None,
+            pg_name: None,
+        };
+        (db, existed)
+    }
+}
+
 impl Drop for TestDatabase {
     /// Drops the PostgreSQL database (each is tens of MB; a suite makes hundreds). Runs on a
     /// thread of its own, so it works from any runtime or none; `FORCE` ends the connections a

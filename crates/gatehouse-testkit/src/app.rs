@@ -99,11 +99,16 @@ impl TestApp {
 
     /// Spawns with a config the test may adjust.
     pub async fn spawn_with(dialect: Dialect, tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_on(TestDatabase::create(dialect).await, tweak).await
+    }
+
+    /// Spawns over a given database (such as a benchmark's [`TestDatabase::kept`] one).
+    pub async fn spawn_on(mut db: TestDatabase, tweak: impl FnOnce(&mut Config)) -> Self {
+        let dialect = db.dialect;
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "error".into()))
             .with_test_writer()
             .try_init();
-        let mut db = TestDatabase::create(dialect).await;
         let clock = Arc::new(TestClock(AtomicI64::new(Timestamp::now().millis())));
         let data_dir = tempfile::tempdir().expect("data dir");
         let mut config = Config::resolve(&ConfigArgs::default()).expect("config");
