@@ -38,6 +38,8 @@ const RARE_FRAGMENT: i64 = 1_000;
 const FRAGMENT_TERMS: usize = 3;
 /// Fragments of one search whose frequency is asked, at most (spread over a long text).
 const FRAGMENT_PROBES: usize = 12;
+/// A window's columns when it answers keys: `id` and `k`, the key to join the event by.
+const KEYS: &str = "keys";
 /// Aliases of the action ranges' subqueries (the SQL is built from static text only).
 const RANGE_ALIASES: [&str; ACTION_RANGES] = [" a0", " a1", " a2", " a3", " a4", " a5", " a6", " a7"];
 
@@ -48,6 +50,8 @@ enum Lead<'a> {
     Actor(&'a str),
     Ip(&'a str),
     Actions(&'a [String]),
+    /// An actor's events of some actions (the console's pair), through the actor-action index.
+    ActorActions(&'a str, &'a [String]),
     ActorType(&'static str),
     Time,
 }
@@ -56,13 +60,18 @@ impl<'a> Lead<'a> {
     /// The most selective filter given: a target or an actor names few events, an action or
     /// an actor type many.
     fn of(f: &'a AuditFilter) -> Self {
+        let few_actions = !f.actions.is_empty() && f.actions.len() <= ACTION_RANGES;
         if let Some(t) = &f.target_id {
             Lead::Target(t)
+        } else if let Some(a) = &f.actor_id
+            && few_actions
+        {
+            Lead::ActorActions(a, &f.actions)
         } else if let Some(a) = &f.actor_id {
             Lead::Actor(a)
         } else if let Some(ip) = &f.ip {
             Lead::Ip(ip)
-        } else if !f.actions.is_empty() && f.actions.len() <= ACTION_RANGES {
+        } else if few_actions {
             Lead::Actions(&f.actions)
         } else if let Some(k) = f.actor_type {
             Lead::ActorType(k.as_str())
@@ -79,7 +88,12 @@ impl<'a> Lead<'a> {
             + usize::from(!f.actions.is_empty())
             + usize::from(f.actor_type.is_some())
             + usize::from(f.text.is_some());
-        given > usize::from(self != Lead::Time)
+        let answered = match self {
+            Lead::Time => 0,
+            Lead::ActorActions(..) => 2,
+            _ => 1,
+        };
+        given > answered
     }
 }
 
@@ -115,19 +129,15 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         if !lead.leaves_checks(f) {
             let mut q = head;
             q.push(cols).push(" FROM (");
-            self.push_window(&mut q, org, lead, f, page.after.as_deref(), take);
-            q.push(") w JOIN audit_events e ON e.")
-                .push(self.join_col(lead))
-                .push(" = w.k ORDER BY w.id DESC");
+            let order = self.push_window_events(&mut q, org, lead, f, page.after.as_deref(), take);
+            q.push(" ORDER BY ").push(order).push(" DESC");
             return Ok(Plan::Direct(q));
         }
-        let mut q = Sql::new("SELECT w.id FROM (");
-        self.push_window(&mut q, org, lead, f, page.after.as_deref(), SCAN_BUDGET);
-        q.push(") w JOIN audit_events e ON e.")
-            .push(self.join_col(lead))
-            .push(" = w.k WHERE 1 = 1");
+        let mut q = Sql::new("SELECT e.id FROM (");
+        self.push_window_events(&mut q, org, lead, f, page.after.as_deref(), SCAN_BUDGET);
+        q.push(" WHERE 1 = 1");
         self.push_checks(&mut q, org, lead, f, true);
-        q.push(" ORDER BY w.id DESC");
+        q.push(" ORDER BY e.id DESC");
         self.dialect.push_limit(&mut q, take, 0);
         let mut ids = self.all(&q, |r| rows::s(r, "id")).await?;
         if ids.len() as i64 == take {
@@ -141,7 +151,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         }
         // The page is not full: either the leading index has nothing more, or the budget ran out.
         let mut q = Sql::new("SELECT COUNT(*) AS n, MIN(w.id) AS lo FROM (");
-        self.push_window(&mut q, org, lead, f, page.after.as_deref(), SCAN_BUDGET);
+        self.push_window(&mut q, org, lead, f, page.after.as_deref(), SCAN_BUDGET, KEYS);
         q.push(") w");
         let (read, lo) = self
             .one(&q, |r| Ok((rows::i(r, "n")?, rows::os(r, "lo")?)))
@@ -187,12 +197,13 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     async fn rare_text_ids(&mut self, org: OrgId, f: &AuditFilter, below: &str) -> Result<Option<Vec<String>>> {
         let Some(text) = &f.text else { return Ok(None) };
         let needle = text.to_lowercase();
-        let fragments = match self.dialect.text_index_reads() {
+        let reads = self.dialect.text_index_reads();
+        let fragments = match reads {
             TextIndex::Fragments => match self.rare_fragments(&needle).await? {
                 Some(rare) => rare,
                 None => return Ok(None),
             },
-            TextIndex::Whole => Vec::new(),
+            TextIndex::Whole { .. } => Vec::new(),
         };
         let mut q = Sql::new("SELECT e.id FROM ");
         self.dialect.push_text_index(&mut q, org, &needle, &fragments);
@@ -200,7 +211,14 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         push_time_bounds(&mut q, "e.id", f);
         self.push_checks(&mut q, org, Lead::Time, f, false);
         self.dialect.push_limit(&mut q, TEXT_INDEX_CAP + 1, 0);
-        let mut ids = self.all(&q, |r| rows::s(r, "id")).await?;
+        let found = match reads {
+            TextIndex::Fragments => q.fetch_all(self.c()).await?,
+            TextIndex::Whole { bound } => match bounded(self.c(), bound, &q).await? {
+                Some(found) => found,
+                None => return Ok(None),
+            },
+        };
+        let mut ids = found.iter().map(|r| rows::s(r, "id")).collect::<Result<Vec<_>>>()?;
         if ids.len() as i64 > TEXT_INDEX_CAP {
             return Ok(None);
         }
@@ -247,6 +265,42 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         }
     }
 
+    /// Pushes, after `FROM (`, `lead`'s window of `limit` entries and the events `e` it names
+    /// (its own rows, or joined by key); answers the column to order them by.
+    fn push_window_events(
+        &self,
+        q: &mut Sql,
+        org: OrgId,
+        lead: Lead<'_>,
+        f: &AuditFilter,
+        after: Option<&str>,
+        limit: i64,
+    ) -> &'static str {
+        if self.reads_rows(lead) {
+            self.push_window(q, org, lead, f, after, limit, "*");
+            q.push(") e");
+            "e.id"
+        } else {
+            self.push_window(q, org, lead, f, after, limit, KEYS);
+            q.push(") w JOIN audit_events e ON e.")
+                .push(self.join_col(lead))
+                .push(" = w.k");
+            "w.id"
+        }
+    }
+
+    /// Whether `lead`'s window reads the events' rows itself (see
+    /// [`crate::Dialect::window_reads_rows`]): not a target's, which reads `audit_targets`, nor
+    /// several actions', whose ranges are merged by a sort better done on keys than on rows.
+    fn reads_rows(&self, lead: Lead<'_>) -> bool {
+        self.dialect.window_reads_rows()
+            && match lead {
+                Lead::Target(_) => false,
+                Lead::Actions(a) | Lead::ActorActions(_, a) => a.iter().all(|x| *x == a[0]),
+                _ => true,
+            }
+    }
+
     /// The column of `audit_events` the window's key `k` names.
     fn join_col(&self, lead: Lead<'_>) -> &'static str {
         match lead {
@@ -256,9 +310,20 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     }
 
     /// Pushes a query of the `limit` newest entries of `lead`'s index below `after` within
-    /// the filter's time range, as columns `id` and `k` (the key to join the event by).
-    fn push_window(&self, q: &mut Sql, org: OrgId, lead: Lead<'_>, f: &AuditFilter, after: Option<&str>, limit: i64) {
-        let key = self.dialect.event_key();
+    /// the filter's time range, as `cols`: [`KEYS`] (`id` and `k`, the key to join the event
+    /// by) or `*`, the events' rows (not for a target's window, which reads `audit_targets`).
+    #[allow(clippy::too_many_arguments)]
+    fn push_window(
+        &self,
+        q: &mut Sql,
+        org: OrgId,
+        lead: Lead<'_>,
+        f: &AuditFilter,
+        after: Option<&str>,
+        limit: i64,
+        cols: &'static str,
+    ) {
+        let cols = if cols == KEYS { self.dialect.window_keys() } else { cols };
         let range = |q: &mut Sql, col: &'static str| {
             if let Some(a) = after {
                 q.push(" AND ").push(col).push(" < ").bind(a.to_owned());
@@ -268,9 +333,9 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             self.dialect.push_limit(q, limit, 0);
         };
         let head = |q: &mut Sql| {
-            q.push("SELECT id, ")
-                .push(key)
-                .push(" AS k FROM audit_events WHERE org_id = ")
+            q.push("SELECT ")
+                .push(cols)
+                .push(" FROM audit_events WHERE org_id = ")
                 .bind(org.to_string());
         };
         match lead {
@@ -281,17 +346,20 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
                     .bind(t.to_owned());
                 range(q, "event_id");
             }
-            Lead::Actions(actions) => {
+            Lead::Actions(actions) | Lead::ActorActions(_, actions) => {
                 let mut distinct: Vec<&String> = actions.iter().collect();
                 distinct.sort();
                 distinct.dedup();
                 for (n, a) in distinct.into_iter().enumerate() {
                     q.push(if n == 0 {
-                        "SELECT id, k FROM ("
+                        "SELECT * FROM ("
                     } else {
-                        " UNION ALL SELECT id, k FROM ("
+                        " UNION ALL SELECT * FROM ("
                     });
                     head(q);
+                    if let Lead::ActorActions(actor, _) = lead {
+                        q.push(" AND actor_id = ").bind(actor.to_owned());
+                    }
                     q.push(" AND action = ").bind(a.clone());
                     range(q, "id");
                     q.push(")").push(RANGE_ALIASES[n]);
@@ -329,7 +397,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
                 .push(" AND t.event_id = e.id)");
         }
         if let Some(a) = &f.actor_id
-            && !matches!(lead, Lead::Actor(_))
+            && !matches!(lead, Lead::Actor(_) | Lead::ActorActions(..))
         {
             q.push(" AND e.actor_id = ").bind(a.clone());
         }
@@ -338,7 +406,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         {
             q.push(" AND e.ip = ").bind(ip.clone());
         }
-        if !f.actions.is_empty() && !matches!(lead, Lead::Actions(_)) {
+        if !f.actions.is_empty() && !matches!(lead, Lead::Actions(_) | Lead::ActorActions(..)) {
             q.push(" AND e.action IN (");
             for (n, a) in f.actions.iter().enumerate() {
                 q.push(if n == 0 { "" } else { ", " }).bind(a.clone());
@@ -356,6 +424,18 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             self.dialect.push_text_scan(q, &t.to_lowercase());
         }
     }
+}
+
+/// Runs `q` in a transaction of its own (a savepoint inside one) begun with `bound`, which
+/// limits its time; `None` if the server cancelled it. The transaction is rolled back, which
+/// ends the limit with it.
+async fn bounded(conn: &mut AnyConnection, bound: &'static str, q: &Sql) -> Result<Option<Vec<sqlx::any::AnyRow>>> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await.map_err(crate::error::db_err)?;
+    Sql::new(bound).execute(&mut tx).await?;
+    let rows = q.fetch_all_or_cancelled(&mut tx).await?;
+    tx.rollback().await.map_err(crate::error::db_err)?;
+    Ok(rows)
 }
 
 /// Pushes the filter's time range as a range of the event-id column `col`.
@@ -393,6 +473,41 @@ fn trigrams(needle: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// PostgreSQL's bounded lookup: a statement past the bound is cancelled and answers `None`
+    /// (the page goes on with its budget); one within it answers its rows; either way the
+    /// connection is left without the bound, so the next statement on it is not cut short.
+    #[tokio::test]
+    async fn a_text_lookup_past_its_bound_is_cancelled_and_leaves_the_connection_unbounded() {
+        use sqlx::Connection;
+        let db = crate::testing::TestDatabase::create(crate::Dialect::Postgres).await;
+        let url = crate::Dialect::Postgres.normalize_url(&db.options.url);
+        let mut conn = AnyConnection::connect(&url).await.unwrap();
+        let TextIndex::Whole { bound } = crate::Dialect::Postgres.text_index_reads() else {
+            panic!("PostgreSQL reads the whole needle");
+        };
+        let slow = Sql::new("SELECT pg_sleep(0.2) IS NULL AS slept");
+        assert!(bounded(&mut conn, bound, &slow).await.unwrap().is_none(), "cancelled");
+        let quick = Sql::new("SELECT 'x' AS id");
+        let rows = bounded(&mut conn, bound, &quick)
+            .await
+            .unwrap()
+            .expect("within the bound");
+        assert_eq!(rows::s(&rows[0], "id").unwrap(), "x");
+        let after = Sql::new("SELECT pg_sleep(0.05) IS NULL AS slept, current_setting('statement_timeout') AS t");
+        let row = after.fetch_all(&mut conn).await.unwrap();
+        assert_eq!(
+            rows::s(&row[0], "t").unwrap(),
+            "0",
+            "the bound ended with its transaction"
+        );
+        // Inside a transaction of the caller's, the bound is a savepoint's and ends with it too.
+        let mut tx = conn.begin().await.unwrap();
+        assert!(bounded(&mut tx, bound, &slow).await.unwrap().is_none());
+        let row = after.fetch_all(&mut tx).await.unwrap();
+        assert_eq!(rows::s(&row[0], "t").unwrap(), "0");
+        tx.rollback().await.unwrap();
+    }
 
     #[test]
     fn trigrams_are_distinct_in_order_and_bounded() {

@@ -60,7 +60,11 @@ pub(crate) fn fts_phrase(text: &str) -> String {
 /// How an engine's text index is read (see [`Dialect::text_index_reads`]).
 pub(crate) enum TextIndex {
     Fragments,
-    Whole,
+    /// The whole needle, in a transaction of its own begun with this statement, which bounds
+    /// how long the lookup may run.
+    Whole {
+        bound: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,12 +173,26 @@ impl Dialect {
     }
 
     /// How the text index is read: SQLite through the needle's rare fragments (FTS5 reads a
-    /// phrase's every fragment in full), PostgreSQL with the whole needle.
+    /// phrase's every fragment in full), PostgreSQL with the whole needle for at most 10 ms.
+    /// A GIN index reads, for each candidate of the needle's rarest trigram, every other
+    /// trigram's posting list: at 10,000,000 events `person9999@` (whose rarest trigram is in
+    /// 20,000 events) took 550 ms and `person1` 530 ms, while rare text takes 3 ms warm, 12 ms
+    /// cold. PostgreSQL has no cheap count of a trigram's postings to decide beforehand.
     pub(crate) fn text_index_reads(self) -> TextIndex {
         match self {
             Dialect::Sqlite => TextIndex::Fragments,
-            Dialect::Postgres => TextIndex::Whole,
+            Dialect::Postgres => TextIndex::Whole {
+                bound: "SET LOCAL statement_timeout = 10",
+            },
         }
+    }
+
+    /// Whether a budgeted audit window reads the events' rows itself rather than joining them
+    /// by key. PostgreSQL: one backward scan of the index with its heap rows took 0.35 ms for
+    /// 500 events at 10,000,000, against 2.1 ms probing the primary key for each. SQLite's
+    /// windows read covering indexes and join by rowid, which costs it no second search.
+    pub(crate) fn window_reads_rows(self) -> bool {
+        self == Dialect::Postgres
     }
 
     /// Pushes the row source and condition (after `FROM `) of `org`'s events `e` whose search
@@ -213,6 +231,14 @@ impl Dialect {
         match self {
             Dialect::Sqlite => None,
             Dialect::Postgres => Some("ANALYZE org_accounts"),
+        }
+    }
+
+    /// An audit window's key columns: the event's id, and as `k` the column to join it by.
+    pub(crate) fn window_keys(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "id, rowid AS k",
+            Dialect::Postgres => "id, id AS k",
         }
     }
 

@@ -88,6 +88,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0024_audit_at_scale",
         include_str!("../migrations/sqlite/0024_audit_at_scale.sql"),
     ),
+    (
+        "0025_audit_actor_action",
+        include_str!("../migrations/sqlite/0025_audit_actor_action.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -174,6 +178,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0024_audit_at_scale",
         include_str!("../migrations/postgres/0024_audit_at_scale.sql"),
+    ),
+    (
+        "0025_audit_actor_action",
+        include_str!("../migrations/postgres/0025_audit_actor_action.sql"),
     ),
 ];
 

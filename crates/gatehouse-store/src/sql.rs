@@ -161,6 +161,16 @@ impl Sql {
         self.query().fetch_all(conn).await.map_err(db_err)
     }
 
+    /// [`Self::fetch_all`], answering `None` when the server cancelled the statement
+    /// (PostgreSQL's `statement_timeout`, SQLSTATE 57014).
+    pub(crate) async fn fetch_all_or_cancelled(&self, conn: &mut AnyConnection) -> Result<Option<Vec<AnyRow>>> {
+        match self.query().fetch_all(conn).await {
+            Ok(rows) => Ok(Some(rows)),
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("57014") => Ok(None),
+            Err(e) => Err(db_err(e)),
+        }
+    }
+
     pub(crate) async fn execute(&self, conn: &mut AnyConnection) -> Result<u64> {
         Ok(self.query().execute(conn).await.map_err(db_err)?.rows_affected())
     }

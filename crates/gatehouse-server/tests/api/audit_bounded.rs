@@ -17,6 +17,7 @@ engine_tests!(
     a_search_past_its_budget_says_how_far_it_got_and_its_continuation_loses_and_repeats_nothing,
     free_text_finds_words_and_prefixes_rare_or_common,
     an_export_of_a_sparse_combination_carries_every_match,
+    the_consoles_actor_and_action_pair_is_read_from_its_own_index,
     text_made_of_common_fragments_is_found_whole_by_its_continuation,
 );
 
@@ -314,6 +315,60 @@ async fn an_export_of_a_sparse_combination_carries_every_match(app: TestApp) {
     assert!(lines.iter().all(|e| e["ip"] == "198.51.100.3"));
     let distinct: BTreeSet<&str> = lines.iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(distinct.len(), want, "none repeated");
+}
+
+/// The console filters by an actor and an action together; that pair has its own index, so an
+/// actor with more events than the budget, none of them of the action, answers empty and
+/// complete at once, and their events of several actions come in full pages.
+async fn the_consoles_actor_and_action_pair_is_read_from_its_own_index(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let org_id = OrgId::parse(&org.id).unwrap();
+    let n = usize::try_from(AUDIT_SCAN_BUDGET).unwrap() + 300;
+    let busy = special_actor("acc-busy", "Busy Person");
+    let action = |i: usize| {
+        if i.is_multiple_of(3) {
+            AuditAction::GroupCreated
+        } else {
+            AuditAction::AccountUpdated
+        }
+    };
+    seed(&app, &org, n, |i, at| {
+        Some(AuditEvent::new(org_id, &busy, &RequestMeta::default(), action(i), at))
+    })
+    .await;
+    for query in [
+        "actor=acc-busy&action=group.deleted",
+        "actor=acc-busy&action=group.deleted,account.deactivated",
+        "actor=acc-busy&action=group.deleted&since=2001-01-01T00:00:00Z",
+    ] {
+        let r = app.get(&org, &format!("/events?{query}")).await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        assert!(
+            ids(&r).is_empty() && r.json["next_cursor"].is_null(),
+            "{query}: {}",
+            r.text
+        );
+        assert!(r.json.get("searched_until").is_none(), "{query}: read from its index");
+    }
+    let (all, partial) = walk(&app, &org, "actor=acc-busy&action=group.created&limit=40").await;
+    assert_eq!(all.len(), (0..n).filter(|i| i.is_multiple_of(3)).count());
+    assert_eq!(partial, 0, "full pages, never a budget stop");
+    let (all, partial) = walk(
+        &app,
+        &org,
+        "actor=acc-busy&action=group.created,account.updated&limit=100",
+    )
+    .await;
+    assert_eq!(all.len(), n);
+    assert_eq!(all.iter().collect::<BTreeSet<_>>().len(), n, "none repeated");
+    assert_eq!(partial, 0);
+    // Another actor's events of the action are not theirs.
+    let r = app.get(&org, "/events?actor=acc-other&action=group.created").await;
+    assert!(
+        ids(&r).is_empty() && r.json.get("searched_until").is_none(),
+        "{}",
+        r.text
+    );
 }
 
 /// Text that is rare as a whole but whose every 3-character fragment is common: SQLite's index
