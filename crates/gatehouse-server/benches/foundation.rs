@@ -154,7 +154,15 @@ async fn kept_app(dialect: Dialect, events: usize) -> (Arc<TestApp>, TestOrg) {
     let sidecar = std::env::temp_dir()
         .join("gatehouse-bench")
         .join(format!("{name}-{dialect:?}.org"));
-    let app = Arc::new(TestApp::spawn_on(db, |c| c.audit.retention_days = 36_500).await);
+    // The database's secrets are sealed with this key file, kept beside it.
+    let key_file = sidecar.with_extension("key");
+    let app = Arc::new(
+        TestApp::spawn_on(db, |c| {
+            c.audit.retention_days = 36_500;
+            c.secret_key_file = Some(key_file);
+        })
+        .await,
+    );
     let known = if existed {
         std::fs::read_to_string(&sidecar).ok()
     } else {
