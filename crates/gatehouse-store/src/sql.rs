@@ -67,6 +67,9 @@ fn escape_like(s: &str) -> String {
 pub(crate) struct Sql {
     text: String,
     args: Vec<Arg>,
+    /// Planned on each run with its values rather than prepared once (see
+    /// [`Sql::plan_each_time`]).
+    one_shot: bool,
 }
 
 impl Sql {
@@ -74,7 +77,16 @@ impl Sql {
         Self {
             text: fragment.to_owned(),
             args: Vec::new(),
+            one_shot: false,
         }
+    }
+
+    /// Has the statement planned on each run with the values bound (an unnamed statement)
+    /// instead of prepared once per connection, where PostgreSQL may settle on a generic plan
+    /// that ignores them.
+    pub(crate) fn plan_each_time(&mut self) -> &mut Self {
+        self.one_shot = true;
+        self
     }
 
     pub(crate) fn push(&mut self, fragment: &'static str) -> &mut Self {
@@ -143,7 +155,7 @@ impl Sql {
     }
 
     fn query(&self) -> Query<'_, Any, AnyArguments> {
-        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
+        let mut q = sqlx::query(AssertSqlSafe(self.text.clone())).persistent(!self.one_shot);
         for a in &self.args {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),

@@ -1,0 +1,86 @@
+//! The audit query planner's own parts: fragments, phrases, PostgreSQL's bounded lookup and
+//! its judgement of common text.
+
+use super::*;
+
+/// PostgreSQL judges text common from ANALYZE's sample of search texts: before any
+/// ANALYZE it cannot, and lets the bounded lookup run; after it, text whose every
+/// fragment fills the sample is common, text with a fragment found nowhere in it is not.
+#[tokio::test]
+async fn postgres_judges_text_common_by_the_tables_statistics() {
+    use gatehouse_core::ports::Store;
+    let db = crate::testing::TestDatabase::create(crate::Dialect::Postgres).await;
+    let store = crate::SqlStore::connect(&db.options).await.unwrap();
+    let mut r = store.reader().await.unwrap();
+    assert!(!r.common_by_statistics("person").await.unwrap(), "no statistics yet");
+    let fill = Sql::new(
+        "INSERT INTO audit_events (id, org_id, occurred_at, actor_type, actor_label, action, targets, \
+         changes, search_text) SELECT 'e' || g, 'o', 0, 'api_key', 'k', 'account.updated', '[]', '{}', \
+         'account.updated person' || g FROM generate_series(1, 3000) g",
+    );
+    r.exec(&fill).await.unwrap();
+    r.exec(&Sql::new("ANALYZE audit_events")).await.unwrap();
+    assert!(r.common_by_statistics("person").await.unwrap());
+    assert!(!r.common_by_statistics("lovelace").await.unwrap());
+    assert!(
+        !r.common_by_statistics("person@").await.unwrap(),
+        "'on@' is in no event"
+    );
+    assert!(!r.common_by_statistics("pe").await.unwrap(), "too short to judge");
+}
+
+/// PostgreSQL's bounded lookup: a statement past the bound is cancelled and answers `None`
+/// (the page goes on with its budget); one within it answers its rows; either way the
+/// connection is left without the bound, so the next statement on it is not cut short.
+#[tokio::test]
+async fn a_text_lookup_past_its_bound_is_cancelled_and_leaves_the_connection_unbounded() {
+    use sqlx::Connection;
+    let db = crate::testing::TestDatabase::create(crate::Dialect::Postgres).await;
+    let url = crate::Dialect::Postgres.normalize_url(&db.options.url);
+    let mut conn = AnyConnection::connect(&url).await.unwrap();
+    let TextIndex::Whole { bound } = crate::Dialect::Postgres.text_index_reads() else {
+        panic!("PostgreSQL reads the whole needle");
+    };
+    let slow = Sql::new("SELECT pg_sleep(0.2) IS NULL AS slept");
+    assert!(bounded(&mut conn, bound, &slow).await.unwrap().is_none(), "cancelled");
+    let quick = Sql::new("SELECT 'x' AS id");
+    let rows = bounded(&mut conn, bound, &quick)
+        .await
+        .unwrap()
+        .expect("within the bound");
+    assert_eq!(rows::s(&rows[0], "id").unwrap(), "x");
+    let after = Sql::new("SELECT pg_sleep(0.05) IS NULL AS slept, current_setting('statement_timeout') AS t");
+    let row = after.fetch_all(&mut conn).await.unwrap();
+    assert_eq!(
+        rows::s(&row[0], "t").unwrap(),
+        "0",
+        "the bound ended with its transaction"
+    );
+    // Inside a transaction of the caller's, the bound is a savepoint's and ends with it too.
+    let mut tx = conn.begin().await.unwrap();
+    assert!(bounded(&mut tx, bound, &slow).await.unwrap().is_none());
+    let row = after.fetch_all(&mut tx).await.unwrap();
+    assert_eq!(rows::s(&row[0], "t").unwrap(), "0");
+    tx.rollback().await.unwrap();
+}
+
+#[test]
+fn trigrams_are_distinct_in_order_and_bounded() {
+    assert_eq!(trigrams("ab"), Vec::<String>::new());
+    assert_eq!(trigrams("aaaa"), vec!["aaa"]);
+    assert_eq!(trigrams("ada@acme"), vec!["ada", "da@", "a@a", "@ac", "acm", "cme"]);
+    assert_eq!(trigrams("élan"), vec!["éla", "lan"]);
+    let long: String = ('a'..='z').collect();
+    let t = trigrams(&long);
+    assert_eq!(t.len(), FRAGMENT_PROBES);
+    assert_eq!(t[0], "abc");
+    assert!(
+        t.windows(2).all(|w| w[0] < w[1]),
+        "spread over the text in order: {t:?}"
+    );
+}
+
+#[test]
+fn fts_phrases_escape_quotes() {
+    assert_eq!(fts_phrase("a\"b"), "\"a\"\"b\"");
+}
