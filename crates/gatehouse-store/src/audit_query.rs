@@ -131,7 +131,6 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             q.push(cols).push(" FROM (");
             let order = self.push_window_events(&mut q, org, lead, f, page.after.as_deref(), take);
             q.push(" ORDER BY ").push(order).push(" DESC");
-            self.plan_each_time(&mut q);
             return Ok(Plan::Direct(q));
         }
         let mut q = Sql::new("SELECT e.id FROM (");
@@ -206,12 +205,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
                 Some(rare) => rare,
                 None => return Ok(None),
             },
-            TextIndex::Whole { .. } => {
-                if self.common_by_statistics(&needle).await? {
-                    return Ok(None);
-                }
-                Vec::new()
-            }
+            TextIndex::Whole { .. } => Vec::new(),
         };
         let mut q = Sql::new("SELECT e.id FROM ");
         self.dialect.push_text_index(&mut q, org, &needle, &fragments);
@@ -219,7 +213,6 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         push_time_bounds(&mut q, "e.id", f);
         self.push_checks(&mut q, org, Lead::Time, f, false);
         self.dialect.push_limit(&mut q, TEXT_INDEX_CAP + 1, 0);
-        self.plan_each_time(&mut q);
         let found = match reads {
             TextIndex::Fragments => q.fetch_all(self.c()).await?,
             TextIndex::Whole { bound } => match bounded(self.c(), bound, &q).await? {
@@ -233,36 +226,6 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         }
         ids.sort_unstable_by(|a, b| b.cmp(a));
         Ok(Some(ids))
-    }
-
-    /// PostgreSQL: whether every 3-character fragment of the needle is common by the table's
-    /// own statistics, so that the trigram index would read more than [`RARE_FRAGMENT`]
-    /// postings of even the rarest: a fragment's share of the sample ANALYZE keeps of
-    /// `search_text` (1,000 values, migration 0025) times the table's rows. Text shorter than
-    /// three characters, or a table not yet analyzed, counts as not common: the lookup's own
-    /// bound still holds it. The statistics span every organization, like the index.
-    async fn common_by_statistics(&mut self, needle: &str) -> Result<bool> {
-        let fragments = trigrams(needle);
-        if fragments.is_empty() {
-            return Ok(false);
-        }
-        let mut q = Sql::new(
-            "SELECT COALESCE(MIN(f.hits) * MAX(f.rows_) / NULLIF(MAX(f.n), 0), -1) AS postings FROM (SELECT \
-             (SELECT COUNT(*) FROM unnest(s.histogram_bounds::text::text[]) h WHERE strpos(h, t.frag) > 0) AS hits, \
-             cardinality(s.histogram_bounds::text::text[]) AS n, \
-             (SELECT reltuples FROM pg_class WHERE oid = 'audit_events'::regclass)::bigint AS rows_ \
-             FROM pg_stats s, (",
-        );
-        for (n, fragment) in fragments.iter().enumerate() {
-            q.push(if n == 0 { "SELECT " } else { " UNION ALL SELECT " })
-                .bind(fragment.clone())
-                .push(" AS frag");
-        }
-        q.push(
-            ") t WHERE s.schemaname = current_schema() AND s.tablename = 'audit_events' \
-             AND s.attname = 'search_text') f",
-        );
-        Ok(self.int(&q, "postings").await? > RARE_FRAGMENT)
     }
 
     /// SQLite: the needle's 3-character fragments that the FTS5 index holds for at most

@@ -1,33 +1,7 @@
-//! The audit query planner's own parts: fragments, phrases, PostgreSQL's bounded lookup and
-//! its judgement of common text.
+//! The audit query planner's own parts: fragments, phrases, and PostgreSQL's bounded
+//! lookup.
 
 use super::*;
-
-/// PostgreSQL judges text common from ANALYZE's sample of search texts: before any
-/// ANALYZE it cannot, and lets the bounded lookup run; after it, text whose every
-/// fragment fills the sample is common, text with a fragment found nowhere in it is not.
-#[tokio::test]
-async fn postgres_judges_text_common_by_the_tables_statistics() {
-    use gatehouse_core::ports::Store;
-    let db = crate::testing::TestDatabase::create(crate::Dialect::Postgres).await;
-    let store = crate::SqlStore::connect(&db.options).await.unwrap();
-    let mut r = store.reader().await.unwrap();
-    assert!(!r.common_by_statistics("person").await.unwrap(), "no statistics yet");
-    let fill = Sql::new(
-        "INSERT INTO audit_events (id, org_id, occurred_at, actor_type, actor_label, action, targets, \
-         changes, search_text) SELECT 'e' || g, 'o', 0, 'api_key', 'k', 'account.updated', '[]', '{}', \
-         'account.updated person' || g FROM generate_series(1, 3000) g",
-    );
-    r.exec(&fill).await.unwrap();
-    r.exec(&Sql::new("ANALYZE audit_events")).await.unwrap();
-    assert!(r.common_by_statistics("person").await.unwrap());
-    assert!(!r.common_by_statistics("lovelace").await.unwrap());
-    assert!(
-        !r.common_by_statistics("person@").await.unwrap(),
-        "'on@' is in no event"
-    );
-    assert!(!r.common_by_statistics("pe").await.unwrap(), "too short to judge");
-}
 
 /// PostgreSQL's bounded lookup: a statement past the bound is cancelled and answers `None`
 /// (the page goes on with its budget); one within it answers its rows; either way the
