@@ -24,7 +24,7 @@ struct PeriodicJob {
 }
 
 /// Every periodic job, with the schedule each has always had.
-const PERIODIC: [PeriodicJob; 8] = [
+const PERIODIC: [PeriodicJob; 9] = [
     PeriodicJob {
         // The lease `prune_events` also takes inside its own transaction (core's
         // RETENTION_LEASE): the same name and the same holder, so that take is a renewal.
@@ -33,6 +33,13 @@ const PERIODIC: [PeriodicJob; 8] = [
         every: Duration::from_hours(1),
         lease_secs: 300,
         run: |s, holder| Box::pin(audit_retention(s, holder)),
+    },
+    PeriodicJob {
+        name: "audit-text-statistics",
+        first_after: Duration::from_mins(2),
+        every: Duration::from_hours(1),
+        lease_secs: 600,
+        run: |s, _| Box::pin(audit_text_statistics(s)),
     },
     PeriodicJob {
         name: "domain-checks",
@@ -188,6 +195,15 @@ async fn audit_retention(state: &AppState, holder: &str) {
         Ok(Some(n)) => tracing::info!(deleted = n, "audit retention pass"),
         Ok(None) => tracing::debug!("audit retention lease held elsewhere"),
         Err(e) => tracing::error!(error = %e, "audit retention failed"),
+    }
+}
+
+/// Renews the estimated counts of the search text's fragments that free-text search reads
+/// to keep away from common ones (PostgreSQL; a moment on SQLite, which has nothing to do).
+async fn audit_text_statistics(state: &AppState) {
+    match state.services.audit.refresh_text_statistics().await {
+        Ok(n) => tracing::info!(common_fragments = n, "audit text statistics renewed"),
+        Err(e) => tracing::error!(error = %e, "audit text statistics failed"),
     }
 }
 

@@ -13,7 +13,6 @@
 //! matches at most [`TEXT_INDEX_CAP`] older events.
 
 use crate::db::Db;
-use crate::dialect::{TextIndex, fts_phrase};
 use crate::rows;
 use crate::sql::Sql;
 use gatehouse_core::Result;
@@ -31,15 +30,25 @@ const ACTION_RANGES: usize = 8;
 /// Older matches of free text read from the text index at once. Text that matches more is
 /// common enough for the budgeted scan of the newest events to find it.
 const TEXT_INDEX_CAP: i64 = 1_000;
-/// Events a 3-character fragment may appear in, at most, for SQLite's text index to be read
-/// through it (see [`Db::rare_fragments`]).
-const RARE_FRAGMENT: i64 = 1_000;
-/// Rare fragments a search reads the text index through, at most.
-const FRAGMENT_TERMS: usize = 3;
-/// Fragments of one search whose frequency is asked, at most (spread over a long text).
-const FRAGMENT_PROBES: usize = 12;
-/// A window's columns when it answers keys: `id` and `k`, the key to join the event by.
-const KEYS: &str = "keys";
+/// What a window of an index answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cols {
+    /// `id` and `k`, the key to join the event by.
+    Keys,
+    /// The events' rows (not for a target's window, which reads `audit_targets`).
+    Rows,
+}
+
+/// A window: the `limit` newest entries of `lead`'s index for `org` below `after`, within the
+/// time range of `f`.
+#[derive(Clone, Copy)]
+struct Window<'a> {
+    org: OrgId,
+    lead: Lead<'a>,
+    f: &'a AuditFilter,
+    after: Option<&'a str>,
+    limit: i64,
+}
 /// Aliases of the action ranges' subqueries (the SQL is built from static text only).
 const RANGE_ALIASES: [&str; ACTION_RANGES] = [" a0", " a1", " a2", " a3", " a4", " a5", " a6", " a7"];
 
@@ -54,6 +63,13 @@ enum Lead<'a> {
     ActorActions(&'a str, &'a [String]),
     ActorType(&'static str),
     Time,
+}
+
+impl Window<'_> {
+    /// The same window, `limit` entries long.
+    fn limit_to(self, limit: i64) -> Self {
+        Self { limit, ..self }
+    }
 }
 
 impl<'a> Lead<'a> {
@@ -104,6 +120,24 @@ pub(crate) struct Found {
     pub(crate) searched_until: Option<Timestamp>,
 }
 
+impl Found {
+    /// The first `take - 1` of `ids` (newest first), found without a budget stop; `after`
+    /// the last of them when there were more.
+    fn complete(mut ids: Vec<String>, take: i64) -> Self {
+        ids.truncate(usize::try_from(take).unwrap_or(usize::MAX));
+        let more = ids.len() as i64 == take;
+        if more {
+            ids.pop();
+        }
+        let after = if more { ids.last().cloned() } else { None };
+        Self {
+            ids,
+            after,
+            searched_until: None,
+        }
+    }
+}
+
 /// How a page is read.
 pub(crate) enum Plan {
     /// The leading index answers the filter: this query (ending in its ORDER BY and LIMIT of
@@ -126,15 +160,22 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     ) -> Result<Plan> {
         let lead = Lead::of(f);
         let take = i64::from(page.limit) + 1;
+        let window = Window {
+            org,
+            lead,
+            f,
+            after: page.after.as_deref(),
+            limit: SCAN_BUDGET,
+        };
         if !lead.leaves_checks(f) {
             let mut q = head;
             q.push(cols).push(" FROM (");
-            let order = self.push_window_events(&mut q, org, lead, f, page.after.as_deref(), take);
+            let order = self.push_window_events(&mut q, &window.limit_to(take));
             q.push(" ORDER BY ").push(order).push(" DESC");
             return Ok(Plan::Direct(q));
         }
         let mut q = Sql::new("SELECT e.id FROM (");
-        self.push_window_events(&mut q, org, lead, f, page.after.as_deref(), SCAN_BUDGET);
+        self.push_window_events(&mut q, &window);
         q.push(" WHERE 1 = 1");
         self.push_checks(&mut q, org, lead, f, true);
         q.push(" ORDER BY e.id DESC");
@@ -142,17 +183,11 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         self.plan_each_time(&mut q);
         let mut ids = self.all(&q, |r| rows::s(r, "id")).await?;
         if ids.len() as i64 == take {
-            ids.pop();
-            let after = ids.last().cloned();
-            return Ok(Plan::Budgeted(Found {
-                ids,
-                after,
-                searched_until: None,
-            }));
+            return Ok(Plan::Budgeted(Found::complete(ids, take)));
         }
         // The page is not full: either the leading index has nothing more, or the budget ran out.
         let mut q = Sql::new("SELECT COUNT(*) AS n, MIN(w.id) AS lo FROM (");
-        self.push_window(&mut q, org, lead, f, page.after.as_deref(), SCAN_BUDGET, KEYS);
+        self.push_window(&mut q, &window, Cols::Keys);
         q.push(") w");
         self.plan_each_time(&mut q);
         let (read, lo) = self
@@ -160,11 +195,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             .await?
             .unwrap_or((0, None));
         let Some(lo) = lo.filter(|_| read == SCAN_BUDGET) else {
-            return Ok(Plan::Budgeted(Found {
-                ids,
-                after: None,
-                searched_until: None,
-            }));
+            return Ok(Plan::Budgeted(Found::complete(ids, take)));
         };
         // Text found among the newest entries is not rare: the text index would read its
         // every match (a trigram phrase of common trigrams cost SQLite's FTS5 over a second at
@@ -174,17 +205,7 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
             && let Some(older) = self.rare_text_ids(org, f, &lo).await?
         {
             ids.extend(older);
-            ids.truncate(take as usize);
-            let more = ids.len() as i64 == take;
-            if more {
-                ids.pop();
-            }
-            let after = if more { ids.last().cloned() } else { None };
-            return Ok(Plan::Budgeted(Found {
-                ids,
-                after,
-                searched_until: None,
-            }));
+            return Ok(Plan::Budgeted(Found::complete(ids, take)));
         }
         Ok(Plan::Budgeted(Found {
             ids,
@@ -199,13 +220,8 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
     async fn rare_text_ids(&mut self, org: OrgId, f: &AuditFilter, below: &str) -> Result<Option<Vec<String>>> {
         let Some(text) = &f.text else { return Ok(None) };
         let needle = text.to_lowercase();
-        let reads = self.dialect.text_index_reads();
-        let fragments = match reads {
-            TextIndex::Fragments => match self.rare_fragments(&needle).await? {
-                Some(rare) => rare,
-                None => return Ok(None),
-            },
-            TextIndex::Whole { .. } => Vec::new(),
+        let Some(fragments) = self.rare_fragments(&needle).await? else {
+            return Ok(None);
         };
         let mut q = Sql::new("SELECT e.id FROM ");
         self.dialect.push_text_index(&mut q, org, &needle, &fragments);
@@ -213,9 +229,10 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         push_time_bounds(&mut q, "e.id", f);
         self.push_checks(&mut q, org, Lead::Time, f, false);
         self.dialect.push_limit(&mut q, TEXT_INDEX_CAP + 1, 0);
-        let found = match reads {
-            TextIndex::Fragments => q.fetch_all(self.c()).await?,
-            TextIndex::Whole { bound } => match bounded(self.c(), bound, &q).await? {
+        self.plan_each_time(&mut q);
+        let found = match self.dialect.text_index_bound() {
+            None => q.fetch_all(self.c()).await?,
+            Some(bound) => match bounded(self.c(), bound, &q).await? {
                 Some(found) => found,
                 None => return Ok(None),
             },
@@ -228,49 +245,6 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         Ok(Some(ids))
     }
 
-    /// SQLite: the needle's 3-character fragments that the FTS5 index holds for at most
-    /// [`RARE_FRAGMENT`] events, rarest first and at most [`FRAGMENT_TERMS`] of them: reading
-    /// those and checking each candidate's whole text is bounded whatever the log's size. An
-    /// empty list when a fragment appears nowhere (nothing can match); `None` when every
-    /// fragment is common (or the needle is shorter than three characters). FTS5 reads a
-    /// phrase's every fragment in full, so a phrase of common fragments cost it 31 ms at
-    /// 1,000,000 events even when few events held the phrase. Counted from the newest rowid
-    /// down: retention deletes the oldest events, and until FTS5 merges its segments their
-    /// delete markers sit at the low end, which an ascending count walks through (after a
-    /// pass of 1,000,000 at 10,000,000 events, five common fragments took 21-28 ms
-    /// ascending, 1-4 ms descending).
-    async fn rare_fragments(&mut self, needle: &str) -> Result<Option<Vec<String>>> {
-        let fragments = trigrams(needle);
-        if fragments.is_empty() {
-            return Ok(None);
-        }
-        let mut q = Sql::new("");
-        for (n, fragment) in fragments.iter().enumerate() {
-            q.push(if n == 0 { "SELECT " } else { " UNION ALL SELECT " })
-                .bind(n as i64)
-                .push(" AS i, (SELECT COUNT(*) FROM (SELECT rowid FROM audit_search WHERE audit_search MATCH ")
-                .bind(fts_phrase(fragment))
-                .push(" ORDER BY rowid DESC LIMIT ")
-                .bind(RARE_FRAGMENT + 1)
-                .push(")) AS n");
-        }
-        let mut counts = self.all(&q, |r| Ok((rows::i(r, "n")?, rows::i(r, "i")?))).await?;
-        counts.sort_unstable();
-        match counts.first() {
-            None => Ok(None),
-            Some((0, i)) => Ok(Some(vec![fragments[*i as usize].clone()])),
-            Some((n, _)) if *n > RARE_FRAGMENT => Ok(None),
-            Some(_) => Ok(Some(
-                counts
-                    .iter()
-                    .filter(|(n, _)| *n <= RARE_FRAGMENT)
-                    .take(FRAGMENT_TERMS)
-                    .map(|(_, i)| fragments[*i as usize].clone())
-                    .collect(),
-            )),
-        }
-    }
-
     /// Marks `q` to be planned with its values on each run where the engine needs it.
     fn plan_each_time(&self, q: &mut Sql) {
         if self.dialect.plans_audit_each_time() {
@@ -278,25 +252,17 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         }
     }
 
-    /// Pushes, after `FROM (`, `lead`'s window of `limit` entries and the events `e` it names
-    /// (its own rows, or joined by key); answers the column to order them by.
-    fn push_window_events(
-        &self,
-        q: &mut Sql,
-        org: OrgId,
-        lead: Lead<'_>,
-        f: &AuditFilter,
-        after: Option<&str>,
-        limit: i64,
-    ) -> &'static str {
-        if self.reads_rows(lead) {
-            self.push_window(q, org, lead, f, after, limit, "*");
+    /// Pushes, after `FROM (`, window `w` and the events `e` it names (its own rows, or
+    /// joined by key); answers the column to order them by.
+    fn push_window_events(&self, q: &mut Sql, w: &Window<'_>) -> &'static str {
+        if self.reads_rows(w.lead) {
+            self.push_window(q, w, Cols::Rows);
             q.push(") e");
             "e.id"
         } else {
-            self.push_window(q, org, lead, f, after, limit, KEYS);
+            self.push_window(q, w, Cols::Keys);
             q.push(") w JOIN audit_events e ON e.")
-                .push(self.join_col(lead))
+                .push(self.join_col(w.lead))
                 .push(" = w.k");
             "w.id"
         }
@@ -322,21 +288,19 @@ impl<C: DerefMut<Target = AnyConnection> + Send> Db<C> {
         }
     }
 
-    /// Pushes a query of the `limit` newest entries of `lead`'s index below `after` within
-    /// the filter's time range, as `cols`: [`KEYS`] (`id` and `k`, the key to join the event
-    /// by) or `*`, the events' rows (not for a target's window, which reads `audit_targets`).
-    #[allow(clippy::too_many_arguments)]
-    fn push_window(
-        &self,
-        q: &mut Sql,
-        org: OrgId,
-        lead: Lead<'_>,
-        f: &AuditFilter,
-        after: Option<&str>,
-        limit: i64,
-        cols: &'static str,
-    ) {
-        let cols = if cols == KEYS { self.dialect.window_keys() } else { cols };
+    /// Pushes a query of window `w`'s entries, newest first, as `cols`.
+    fn push_window(&self, q: &mut Sql, w: &Window<'_>, cols: Cols) {
+        let Window {
+            org,
+            lead,
+            f,
+            after,
+            limit,
+        } = *w;
+        let cols = match cols {
+            Cols::Keys => self.dialect.window_keys(),
+            Cols::Rows => "*",
+        };
         let range = |q: &mut Sql, col: &'static str| {
             if let Some(a) = after {
                 q.push(" AND ").push(col).push(" < ").bind(a.to_owned());
@@ -462,25 +426,6 @@ fn push_time_bounds(q: &mut Sql, col: &'static str, f: &AuditFilter) {
             .push(" < ")
             .bind(EventId::lower_bound(until.plus_millis(1)));
     }
-}
-
-/// The distinct 3-character fragments of `needle`, in order, at most [`FRAGMENT_PROBES`] of
-/// them (spread over it when there are more).
-fn trigrams(needle: &str) -> Vec<String> {
-    let chars: Vec<char> = needle.chars().collect();
-    let mut all: Vec<String> = Vec::new();
-    for w in chars.windows(3) {
-        let t: String = w.iter().collect();
-        if !all.contains(&t) {
-            all.push(t);
-        }
-    }
-    if all.len() <= FRAGMENT_PROBES {
-        return all;
-    }
-    (0..FRAGMENT_PROBES)
-        .map(|i| all[i * all.len() / FRAGMENT_PROBES].clone())
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,5 +1,4 @@
-//! The audit query planner's own parts: fragments, phrases, and PostgreSQL's bounded
-//! lookup.
+//! The audit query planner's own parts: PostgreSQL's bounded lookup.
 
 use super::*;
 
@@ -12,9 +11,9 @@ async fn a_text_lookup_past_its_bound_is_cancelled_and_leaves_the_connection_unb
     let db = crate::testing::TestDatabase::create(crate::Dialect::Postgres).await;
     let url = crate::Dialect::Postgres.normalize_url(&db.options.url);
     let mut conn = AnyConnection::connect(&url).await.unwrap();
-    let TextIndex::Whole { bound } = crate::Dialect::Postgres.text_index_reads() else {
-        panic!("PostgreSQL reads the whole needle");
-    };
+    let bound = crate::Dialect::Postgres
+        .text_index_bound()
+        .expect("PostgreSQL bounds its lookups");
     let slow = Sql::new("SELECT pg_sleep(0.2) IS NULL AS slept");
     assert!(bounded(&mut conn, bound, &slow).await.unwrap().is_none(), "cancelled");
     let quick = Sql::new("SELECT 'x' AS id");
@@ -36,25 +35,4 @@ async fn a_text_lookup_past_its_bound_is_cancelled_and_leaves_the_connection_unb
     let row = after.fetch_all(&mut tx).await.unwrap();
     assert_eq!(rows::s(&row[0], "t").unwrap(), "0");
     tx.rollback().await.unwrap();
-}
-
-#[test]
-fn trigrams_are_distinct_in_order_and_bounded() {
-    assert_eq!(trigrams("ab"), Vec::<String>::new());
-    assert_eq!(trigrams("aaaa"), vec!["aaa"]);
-    assert_eq!(trigrams("ada@acme"), vec!["ada", "da@", "a@a", "@ac", "acm", "cme"]);
-    assert_eq!(trigrams("élan"), vec!["éla", "lan"]);
-    let long: String = ('a'..='z').collect();
-    let t = trigrams(&long);
-    assert_eq!(t.len(), FRAGMENT_PROBES);
-    assert_eq!(t[0], "abc");
-    assert!(
-        t.windows(2).all(|w| w[0] < w[1]),
-        "spread over the text in order: {t:?}"
-    );
-}
-
-#[test]
-fn fts_phrases_escape_quotes() {
-    assert_eq!(fts_phrase("a\"b"), "\"a\"\"b\"");
 }

@@ -62,4 +62,8 @@ impl AuditRetentionTx for SqlTx {
             last: Some(last),
         })
     }
+
+    async fn refresh_text_statistics(&mut self) -> Result<u64> {
+        self.sample_text_fragments().await
+    }
 }

@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod audit_query;
 mod audit_retention;
+mod audit_text;
 mod billing;
 mod billing_runs;
 mod db;

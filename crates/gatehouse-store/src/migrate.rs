@@ -92,6 +92,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0025_audit_actor_action",
         include_str!("../migrations/sqlite/0025_audit_actor_action.sql"),
     ),
+    (
+        "0026_audit_text_fragments",
+        include_str!("../migrations/sqlite/0026_audit_text_fragments.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -182,6 +186,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0025_audit_actor_action",
         include_str!("../migrations/postgres/0025_audit_actor_action.sql"),
+    ),
+    (
+        "0026_audit_text_fragments",
+        include_str!("../migrations/postgres/0026_audit_text_fragments.sql"),
     ),
 ];
 

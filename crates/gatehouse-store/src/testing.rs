@@ -99,13 +99,21 @@ impl TestDatabase {
                 let mut conn = AnyConnection::connect(&admin)
                     .await
                     .expect("PostgreSQL must be running");
-                // `db` is checked above to hold only letters, digits and `_`.
-                let created = sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {db}")))
-                    .execute(&mut conn)
+                let existed = sqlx::query("SELECT datname FROM pg_database WHERE datname = $1")
+                    .bind(&db)
+                    .fetch_optional(&mut conn)
                     .await
-                    .is_ok();
+                    .expect("the list of databases")
+                    .is_some();
+                if !existed {
+                    // `db` is checked above to hold only letters, digits and `_`.
+                    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {db}")))
+                        .execute(&mut conn)
+                        .await
+                        .expect("creating the kept database");
+                }
                 let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
-                (format!("{base}/{db}"), !created)
+                (format!("{base}/{db}"), existed)
             }
         };
         let db = Self {

@@ -39,6 +39,16 @@ impl<S: Store> Audit<S> {
             .await
     }
 
+    /// Renews the text index's fragment statistics (see
+    /// [`AuditRetentionTx::refresh_text_statistics`]) in one transaction: searches see the
+    /// old counts or the new, never a table half filled. How many fragments are common.
+    pub async fn refresh_text_statistics(&self) -> Result<u64> {
+        let mut tx = self.store.begin().await?;
+        let common = tx.refresh_text_statistics().await?;
+        tx.commit().await?;
+        Ok(common)
+    }
+
     pub async fn get(&self, admin: &OrgAdmin, id: EventId) -> Result<AuditEvent> {
         self.store
             .reader()
