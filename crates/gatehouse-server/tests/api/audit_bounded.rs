@@ -251,6 +251,25 @@ async fn free_text_finds_words_and_prefixes_rare_or_common(app: TestApp) {
         _ => None,
     })
     .await;
+    // Another organization's Ada, as old: the text index holds her too, and she is never in
+    // Acme's answers (each search below expects Acme's events exactly).
+    let globex = app.create_org("Globex").await;
+    let globex_id = OrgId::parse(&globex.id).unwrap();
+    seed(&app, &globex, n, |i, at| {
+        (i == 6).then(|| {
+            AuditEvent::new(
+                globex_id,
+                &special_actor("acc-ada-g", "Ada Lovelace"),
+                &RequestMeta::default(),
+                AuditAction::AccountDeactivated,
+                at,
+            )
+            .target("account", "acct-ada-g", Some("ada@acme.example"))
+        })
+    })
+    .await;
+    let r = app.get(&globex, "/events?q=lovel").await;
+    assert_eq!(ids(&r).len(), 1, "{}", r.text);
     let actions = |r: &gatehouse_testkit::Resp| -> Vec<String> {
         r.json["items"]
             .as_array()
