@@ -99,12 +99,12 @@ impl TestDatabase {
                 let mut conn = AnyConnection::connect(&admin)
                     .await
                     .expect("PostgreSQL must be running");
-                let existed = sqlx::query("SELECT datname FROM pg_database WHERE datname = $1")
+                let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
                     .bind(&db)
-                    .fetch_optional(&mut conn)
+                    .fetch_one(&mut conn)
                     .await
-                    .expect("the list of databases")
-                    .is_some();
+                    .expect("the list of databases");
+                let existed = found > 0;
                 if !existed {
                     // `db` is checked above to hold only letters, digits and `_`.
                     sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {db}")))
