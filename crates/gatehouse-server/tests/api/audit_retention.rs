@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 engine_tests!(
     a_pass_in_many_batches_while_writers_write_keeps_every_new_event_and_counts_every_old_one,
     a_batch_size_of_zero_is_refused_and_deletes_nothing,
+    a_pass_that_loses_its_lease_midway_stops_with_everything_it_deleted_accounted_for,
 );
 
 /// Old events written straight to the store (the API only writes "now"), `per_org` for each of
@@ -158,4 +159,52 @@ async fn a_batch_size_of_zero_is_refused_and_deletes_nothing(app: TestApp) {
         "{err:?}"
     );
     assert_eq!(count(&app, id).await, before);
+}
+
+/// A node that stalls past its lease (here: the clock moves past it during a pause, and another
+/// node takes the lease) stops at its next batch: what it deleted is exactly what its
+/// `audit.pruned` events count, the rest of the old events are still there, and the other
+/// node's pass finishes the job.
+async fn a_pass_that_loses_its_lease_midway_stops_with_everything_it_deleted_accounted_for(app: TestApp) {
+    let org = app.create_org("Acme").await;
+    let id = OrgId::parse(&org.id).unwrap();
+    seed_old_events(&app, &[id], 1_000).await;
+    let old = count(&app, id).await;
+    app.clock.advance_secs(31 * 86_400);
+    let services = Services::new(app.store.clone(), app.clock.clone());
+    let pauses = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (clock, other, counted) = (app.clock.clone(), services.clone(), pauses.clone());
+    let deleted = services
+        .audit
+        .prune_pausing(30, 100, "node-a", move |_| {
+            let n = counted.fetch_add(1, Ordering::Relaxed);
+            let (clock, other) = (clock.clone(), other.clone());
+            async move {
+                if n == 2 {
+                    clock.advance_secs(301);
+                    let taken = other.leases.acquire("audit-retention", "node-b", 300).await.unwrap();
+                    assert!(taken, "node-b takes the lapsed lease");
+                }
+            }
+        })
+        .await
+        .unwrap()
+        .expect("node-a held the lease when it started");
+    assert_eq!(deleted, 300, "three batches of 100, then the lease was gone");
+    assert_eq!(pauses.load(Ordering::Relaxed), 3, "no batch after the lease was lost");
+    let pruned = listed(&app, &org, "audit.pruned").await;
+    let sum: i64 = pruned
+        .iter()
+        .map(|e| e["changes"]["after"]["deleted"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, deleted, "every deletion is in an audit.pruned event");
+    let left = old - deleted + i64::try_from(pruned.len()).unwrap();
+    assert_eq!(count(&app, id).await, left, "the other old events are still there");
+    assert_eq!(
+        services.audit.prune_in_batches(30, 100, "node-a").await.unwrap(),
+        None,
+        "node-a cannot go on while node-b holds the lease"
+    );
+    let rest = services.audit.prune_in_batches(30, 100, "node-b").await.unwrap();
+    assert_eq!(rest, Some(old - deleted), "node-b's pass deletes the rest");
 }
