@@ -137,7 +137,9 @@ impl SqlTx {
             .push(") AS BIGINT) FROM (SELECT unnest(show_trgm(search_text)) AS t FROM audit_events TABLESAMPLE SYSTEM (CAST(")
             .bind(percent)
             .push(" AS REAL))) s WHERE t ~ '^[a-z0-9]{3}$' GROUP BY t HAVING COUNT(*) >= ")
-            .bind(KEPT_FROM);
+            .bind(KEPT_FROM)
+            // Should two runs overlap (the job's lease makes that rare), the later one wins.
+            .push(" ON CONFLICT (fragment) DO UPDATE SET events = excluded.events");
         self.exec(&q).await
     }
 }
