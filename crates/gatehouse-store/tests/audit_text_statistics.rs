@@ -12,7 +12,10 @@ use gatehouse_core::product::Plan;
 use gatehouse_store::testing::TestDatabase;
 use gatehouse_store::{Dialect, SqlStore};
 
-async fn org(s: &SqlStore) -> OrgId {
+/// A store on a new database of `engine`, with one organization.
+async fn arranged(engine: Dialect) -> (TestDatabase, SqlStore, OrgId) {
+    let db = TestDatabase::create(engine).await;
+    let s = SqlStore::connect(&db.options).await.unwrap();
     let o = Org {
         id: OrgId::new(),
         name: "Acme".into(),
@@ -23,7 +26,7 @@ async fn org(s: &SqlStore) -> OrgId {
     let mut tx = s.begin().await.unwrap();
     tx.insert_org(&o).await.unwrap();
     tx.commit().await.unwrap();
-    o.id
+    (db, s, o.id)
 }
 
 /// `n` events by an actor named `label`.
@@ -69,9 +72,7 @@ fn count_of(rows: &[(String, i64)], fragment: &str) -> Option<i64> {
 
 #[tokio::test]
 async fn postgres_counts_a_small_log_exactly_and_each_run_replaces_the_last() {
-    let db = TestDatabase::create(Dialect::Postgres).await;
-    let s = SqlStore::connect(&db.options).await.unwrap();
-    let acme = org(&s).await;
+    let (db, s, acme) = arranged(Dialect::Postgres).await;
     // The search text is "group.updated <label>": "zqx" and "qxw" in 7 events, "vvk" in one.
     events(&s, acme, "Zqxw Robot", 7).await;
     events(&s, acme, "Vvk Robot", 1).await;
@@ -101,9 +102,7 @@ async fn postgres_counts_a_small_log_exactly_and_each_run_replaces_the_last() {
 
 #[tokio::test]
 async fn sqlite_has_nothing_to_count() {
-    let db = TestDatabase::create(Dialect::Sqlite).await;
-    let s = SqlStore::connect(&db.options).await.unwrap();
-    let acme = org(&s).await;
+    let (_db, s, acme) = arranged(Dialect::Sqlite).await;
     events(&s, acme, "Zqxw Robot", 3).await;
     assert_eq!(
         refresh(&s).await,
