@@ -89,9 +89,9 @@ async fn run(dialect: Dialect, name: &str, accounts: usize, events: usize) {
     }
     // What the hourly job keeps of the text's fragments (PostgreSQL; nothing on SQLite).
     let t = Instant::now();
-    let common = services.audit.refresh_text_statistics().await.unwrap();
+    let kept = services.audit.refresh_text_statistics().await.unwrap();
     println!(
-        "| {name} | text statistics job | {common} common fragments in {:.2} s |",
+        "| {name} | text statistics job | {kept} fragments kept in {:.2} s |",
         t.elapsed().as_secs_f64()
     );
     println!("| {name} | resident memory after seeding | {} |", memory());

@@ -202,7 +202,7 @@ async fn audit_retention(state: &AppState, holder: &str) {
 /// to keep away from common ones (PostgreSQL; a moment on SQLite, which has nothing to do).
 async fn audit_text_statistics(state: &AppState) {
     match state.services.audit.refresh_text_statistics().await {
-        Ok(n) => tracing::info!(common_fragments = n, "audit text statistics renewed"),
+        Ok(n) => tracing::info!(fragments_kept = n, "audit text statistics renewed"),
         Err(e) => tracing::error!(error = %e, "audit text statistics failed"),
     }
 }

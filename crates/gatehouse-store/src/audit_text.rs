@@ -20,7 +20,7 @@ use sqlx::AnyConnection;
 use std::ops::DerefMut;
 
 /// Events a fragment may appear in, at most, for the text index to be read through it.
-pub(crate) const RARE_FRAGMENT: i64 = 1_000;
+const RARE_FRAGMENT: i64 = 1_000;
 /// Rare fragments a search reads the text index through, at most.
 const FRAGMENT_TERMS: usize = 3;
 /// Fragments of one search whose frequency is asked, at most (spread over a long text).
@@ -123,10 +123,14 @@ impl SqlTx {
         if self.dialect == Dialect::Sqlite {
             return Ok(0);
         }
-        let q = Sql::new(
-            "SELECT CAST(GREATEST(reltuples, 0) AS BIGINT) AS n FROM pg_class WHERE oid = 'audit_events'::regclass",
-        );
-        let total = self.one(&q, |r| rows::i(r, "n")).await?.unwrap_or(0);
+        let q = Sql::new("SELECT CAST(reltuples AS BIGINT) AS n FROM pg_class WHERE oid = 'audit_events'::regclass");
+        let mut total = self.one(&q, |r| rows::i(r, "n")).await?.unwrap_or(-1);
+        if total < 0 {
+            // Never analyzed (-1): taken for empty, a large log would be read whole. ANALYZE
+            // reads a sample of its own, at most 30,000 rows, and says how many there are.
+            self.exec(&Sql::new("ANALYZE audit_events")).await?;
+            total = self.one(&q, |r| rows::i(r, "n")).await?.unwrap_or(0);
+        }
         let percent = sample_percent(total);
         self.exec(&Sql::new("DELETE FROM audit_text_fragments")).await?;
         // show_trgm lists a text's distinct trigrams; the padded ones (word starts and ends)
@@ -157,7 +161,7 @@ fn sample_percent(total: i64) -> f64 {
 
 /// SQLite: the distinct 3-character fragments of `needle`, in order, at most
 /// [`FRAGMENT_PROBES`] of them (spread over it when there are more).
-pub(crate) fn trigrams(needle: &str) -> Vec<String> {
+fn trigrams(needle: &str) -> Vec<String> {
     let chars: Vec<char> = needle.chars().collect();
     spread(chars.windows(3).map(|w| w.iter().collect()))
 }
@@ -166,7 +170,7 @@ pub(crate) fn trigrams(needle: &str) -> Vec<String> {
 /// `needle`, in order and bounded like [`trigrams`]. pg_trgm indexes the trigrams of words
 /// (letters and digits), and a LIKE pattern of three such characters is read through exactly
 /// that one trigram; text without such a run cannot be read through the index.
-pub(crate) fn word_trigrams(needle: &str) -> Vec<String> {
+fn word_trigrams(needle: &str) -> Vec<String> {
     let mut all = Vec::new();
     for word in needle.split(|c: char| !c.is_ascii_alphanumeric()) {
         let w = word.as_bytes();

@@ -48,8 +48,9 @@ pub trait AuditRetentionTx {
     ) -> impl Future<Output = Result<PrunedBatch>> + Send;
     /// Renews the estimate of how many events each fragment of the search text is in, where
     /// the engine's text index keeps no such count (PostgreSQL), from a bounded sample of the
-    /// log; answers how many fragments it found common. A search reads the text index only
-    /// through fragments that are not. SQLite's index counts fragments itself: nothing to do.
+    /// log; answers how many fragments it kept (those seen often enough to count). A search
+    /// reads the text index only through fragments estimated rare. SQLite's index counts
+    /// fragments itself: nothing to do.
     fn refresh_text_statistics(&mut self) -> impl Future<Output = Result<u64>> + Send;
 }
 

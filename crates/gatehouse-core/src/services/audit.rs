@@ -41,12 +41,12 @@ impl<S: Store> Audit<S> {
 
     /// Renews the text index's fragment statistics (see
     /// [`AuditRetentionTx::refresh_text_statistics`]) in one transaction: searches see the
-    /// old counts or the new, never a table half filled. How many fragments are common.
+    /// old counts or the new, never a table half filled. How many fragments it kept.
     pub async fn refresh_text_statistics(&self) -> Result<u64> {
         let mut tx = self.store.begin().await?;
-        let common = tx.refresh_text_statistics().await?;
+        let kept = tx.refresh_text_statistics().await?;
         tx.commit().await?;
-        Ok(common)
+        Ok(kept)
     }
 
     pub async fn get(&self, admin: &OrgAdmin, id: EventId) -> Result<AuditEvent> {

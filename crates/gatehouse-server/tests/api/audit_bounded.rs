@@ -221,6 +221,18 @@ async fn a_search_past_its_budget_says_how_far_it_got_and_its_continuation_loses
     assert_eq!(partial, 0);
 }
 
+/// Ada Lovelace (account `actor`) deactivating `ada@acme.example` in `org` at `at`.
+fn ada_deactivated(org: OrgId, actor: &str, at: Timestamp) -> AuditEvent {
+    AuditEvent::new(
+        org,
+        &special_actor(actor, "Ada Lovelace"),
+        &RequestMeta::default(),
+        AuditAction::AccountDeactivated,
+        at,
+    )
+    .target("account", "acct-ada", Some("ada@acme.example"))
+}
+
 async fn free_text_finds_words_and_prefixes_rare_or_common(app: TestApp) {
     let org = app.create_org("Acme").await;
     let budget = usize::try_from(AUDIT_SCAN_BUDGET).unwrap();
@@ -228,16 +240,7 @@ async fn free_text_finds_words_and_prefixes_rare_or_common(app: TestApp) {
     let org_id = OrgId::parse(&org.id).unwrap();
     // Ada appears twice, long ago (older than the budget reaches): a rare text.
     seed(&app, &org, n, |i, at| match i {
-        5 => Some(
-            AuditEvent::new(
-                org_id,
-                &special_actor("acc-ada", "Ada Lovelace"),
-                &RequestMeta::default(),
-                AuditAction::AccountDeactivated,
-                at,
-            )
-            .target("account", "acct-ada", Some("ada@acme.example")),
-        ),
+        5 => Some(ada_deactivated(org_id, "acc-ada", at)),
         9 => Some(
             AuditEvent::new(
                 org_id,
@@ -256,16 +259,7 @@ async fn free_text_finds_words_and_prefixes_rare_or_common(app: TestApp) {
     let globex = app.create_org("Globex").await;
     let globex_id = OrgId::parse(&globex.id).unwrap();
     seed(&app, &globex, n, |i, at| {
-        (i == 6).then(|| {
-            AuditEvent::new(
-                globex_id,
-                &special_actor("acc-ada-g", "Ada Lovelace"),
-                &RequestMeta::default(),
-                AuditAction::AccountDeactivated,
-                at,
-            )
-            .target("account", "acct-ada-g", Some("ada@acme.example"))
-        })
+        (i == 6).then(|| ada_deactivated(globex_id, "acc-ada-g", at))
     })
     .await;
     let r = app.get(&globex, "/events?q=lovel").await;
