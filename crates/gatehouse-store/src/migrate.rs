@@ -96,6 +96,10 @@ pub const MIGRATIONS_SQLITE: &[(&str, &str)] = &[
         "0026_audit_text_fragments",
         include_str!("../migrations/sqlite/0026_audit_text_fragments.sql"),
     ),
+    (
+        "0027_webauthn_ceremony_per_account",
+        include_str!("../migrations/sqlite/0027_webauthn_ceremony_per_account.sql"),
+    ),
 ];
 /// (name, SQL) for PostgreSQL, in the same order with the same names.
 pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
@@ -190,6 +194,10 @@ pub const MIGRATIONS_POSTGRES: &[(&str, &str)] = &[
     (
         "0026_audit_text_fragments",
         include_str!("../migrations/postgres/0026_audit_text_fragments.sql"),
+    ),
+    (
+        "0027_webauthn_ceremony_per_account",
+        include_str!("../migrations/postgres/0027_webauthn_ceremony_per_account.sql"),
     ),
 ];
 

@@ -323,7 +323,11 @@ impl TwoStepTx for SqlTx {
             .await
     }
 
-    async fn insert_ceremony(&mut self, c: &Ceremony) -> Result<()> {
+    async fn replace_ceremony(&mut self, c: &Ceremony) -> Result<()> {
+        let earlier = Sql::new("DELETE FROM webauthn_ceremonies WHERE account_id = $1 AND purpose = $2")
+            .with(c.account_id.map(|a| a.to_string()))
+            .with(c.purpose.as_str());
+        self.exec(&earlier).await?;
         let q = Sql::new(
             "INSERT INTO webauthn_ceremonies (digest, account_id, purpose, state, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -335,6 +339,17 @@ impl TwoStepTx for SqlTx {
         .with(c.expires_at.millis());
         self.exec(&q).await?;
         Ok(())
+    }
+
+    async fn spend_ceremony(&mut self, digest: &str, account: AccountId, until: Timestamp) -> Result<bool> {
+        let q = Sql::new(
+            "INSERT INTO webauthn_ceremonies (digest, account_id, purpose, state, expires_at) \
+             VALUES ($1, $2, 'passwordless', 'spent', $3) ON CONFLICT (digest) DO NOTHING",
+        )
+        .with(digest)
+        .with(account.to_string())
+        .with(until.millis());
+        Ok(self.exec(&q).await? == 1)
     }
 
     async fn take_ceremony(&mut self, digest: &str, now: Timestamp) -> Result<Option<Ceremony>> {

@@ -68,6 +68,8 @@ pub struct SoftAuthenticator {
     rng: SystemRandom,
     credential_id: Vec<u8>,
     counter: u32,
+    /// Whether each assertion moves the counter on (synced passkeys mostly keep it at 0).
+    counts: bool,
     backup_eligible: bool,
     /// Set by `register`. An assertion needs to know the rp id and user handle.
     binding: Option<Binding>,
@@ -99,6 +101,7 @@ impl SoftAuthenticator {
             rng,
             credential_id,
             counter: 0,
+            counts: true,
             backup_eligible: false,
             binding: None,
         }
@@ -112,6 +115,14 @@ impl SoftAuthenticator {
     #[must_use]
     pub fn with_backup_eligible(mut self, on: bool) -> Self {
         self.backup_eligible = on;
+        self
+    }
+
+    /// A key that keeps no signature counter: every assertion carries 0, as most synced
+    /// passkeys' do (WebAuthn §6.1.1). A server cannot tell a replay by the counter then.
+    #[must_use]
+    pub fn without_counter(mut self) -> Self {
+        self.counts = false;
         self
     }
 
@@ -230,10 +241,12 @@ impl SoftAuthenticator {
         self.check_allowed(options);
         let challenge = string_at(options, "/publicKey/challenge");
 
-        self.counter = self
-            .counter
-            .checked_add(1)
-            .expect("signature counter overflowed u32; set_counter lower");
+        if self.counts {
+            self.counter = self
+                .counter
+                .checked_add(1)
+                .expect("signature counter overflowed u32; set_counter lower");
+        }
         let auth_data = self.auth_data_head(rp_id, FLAG_UP | FLAG_UV);
         let client_data = client_data_json("webauthn.get", challenge, origin);
         let mut signed = auth_data.clone();

@@ -43,7 +43,7 @@ pub use flow::{Authenticated, FailureReason, Progress, SecondStepDue, Step, sso_
 pub use form_token::FORM_TOKEN_SECS;
 pub use invitation::{INVITATION_LINK_SECS, Invitation};
 pub use mailed::EMAIL_LINK_SECS;
-pub use passkey::CEREMONY_SECS;
+pub use passkey::{CEREMONY_SECS, PasswordlessCeremony};
 pub use password_facts::{PasswordFacts, PasswordState, is_common};
 pub use passwords::{MAX_PASSWORD, MIN_PASSWORD, check_password};
 pub use second_step::{PENDING_ATTEMPTS, PENDING_SECS, PendingView, SecondStepAttempt, VerifiedKey};

@@ -1,7 +1,13 @@
-//! WebAuthn on the core's side: the ceremonies' server state between their two requests
-//! (kept in the database, so any node can finish what another started, and taken once), and
+//! WebAuthn on the core's side: the ceremonies' server state between their two requests, and
 //! the passkey sign-in that needs no password. Verifying signatures is the WebAuthn library's
 //! job at the server's edge; the core decides what a verified key may do.
+//!
+//! A ceremony of a known account (registering a key, the second step) is kept in the database,
+//! so any node can finish what another started, and taken once; an account has at most one of
+//! each purpose (a new one replaces the last). The passkey sign-in starts before anyone is
+//! known, on a request anybody may send: its state travels in its token instead, under the
+//! server's MAC, so asking for options stores nothing. Its one-time use is kept only once a
+//! key's signature over its challenge verified: a row per passkey sign-in, as a session is.
 
 use super::flow::Authenticated;
 use super::second_step::VerifiedKey;
@@ -15,9 +21,31 @@ use crate::product::AccountStatus;
 use crate::secret;
 use crate::sso::PasswordRule;
 use crate::two_step::{Ceremony, CeremonyPurpose, amr};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::Mac;
 
 /// How long a WebAuthn ceremony may take (the browser's own timeout is shorter).
 pub const CEREMONY_SECS: i64 = 5 * 60;
+
+/// How long a passkey sign-in's spent ceremony is remembered past its expiry: the nodes'
+/// clocks may differ by less, so a node behind another still finds it spent.
+const SPENT_MARGIN_SECS: i64 = 10 * 60;
+
+/// The longest passkey sign-in token read (webauthn-rs's state is a few hundred bytes).
+const MAX_CEREMONY_TOKEN: usize = 4096;
+
+/// A passkey sign-in's ceremony, opened from the token the browser sent back: this server
+/// made it, and it has not expired. Whether it was used already is known only when it is spent
+/// (see [`Auth::passkey_sign_in`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordlessCeremony {
+    /// The library's state (the challenge and what it allows), as JSON.
+    pub state: String,
+    /// The digest of the token, the name it is spent under.
+    digest: String,
+    expires_at: crate::Timestamp,
+}
 
 fn refused() -> CoreError {
     CoreError::Unauthenticated {
@@ -27,26 +55,61 @@ fn refused() -> CoreError {
 }
 
 impl<S: Store> Auth<S> {
-    /// Keeps a ceremony's state and answers the token that names it (the browser sends it back
-    /// with its answer).
-    pub async fn save_ceremony(
-        &self,
-        purpose: CeremonyPurpose,
-        account: Option<AccountId>,
-        state: String,
-    ) -> Result<String> {
+    /// Keeps the state of an account's ceremony, in place of any earlier one of the same
+    /// purpose, and answers the token that names it (the browser sends it back with its answer).
+    pub async fn save_ceremony(&self, purpose: CeremonyPurpose, account: AccountId, state: String) -> Result<String> {
         let token = secret::mint("ghw")?;
         let ceremony = Ceremony {
             digest: token.digest,
-            account_id: account,
+            account_id: Some(account),
             purpose,
             state,
             expires_at: self.clock.now().plus_secs(CEREMONY_SECS),
         };
         let mut tx = self.store.begin().await?;
-        tx.insert_ceremony(&ceremony).await?;
+        tx.replace_ceremony(&ceremony).await?;
         tx.commit().await?;
         Ok(token.value)
+    }
+
+    /// The token of a passkey sign-in's ceremony: `ghc_<expires ms>.<state>.<mac>` (state and
+    /// MAC base64url). Nothing is stored.
+    pub fn seal_passwordless_ceremony(&self, state: &str) -> String {
+        let expires = self.clock.now().plus_secs(CEREMONY_SECS).millis();
+        let state = URL_SAFE_NO_PAD.encode(state);
+        let tag = URL_SAFE_NO_PAD.encode(self.form_key.ceremony_mac(&state, expires).finalize().into_bytes());
+        format!("ghc_{expires}.{state}.{tag}")
+    }
+
+    /// The ceremony of a passkey sign-in's token, if this server (any node sharing its
+    /// database) made it and it has not expired.
+    pub fn open_passwordless_ceremony(&self, token: &str) -> Option<PasswordlessCeremony> {
+        if token.len() > MAX_CEREMONY_TOKEN {
+            return None;
+        }
+        let mut parts = token.strip_prefix("ghc_")?.split('.');
+        let (Some(expires), Some(state), Some(tag), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        // One spelling of the time only (not `+1…` or `01…`): the ceremony is spent under the
+        // digest of its token, which a second spelling would rename.
+        let millis: i64 = expires.parse().ok()?;
+        if millis.to_string() != expires {
+            return None;
+        }
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        self.form_key.ceremony_mac(state, millis).verify_slice(&tag).ok()?;
+        if millis <= self.clock.now().millis() {
+            return None;
+        }
+        let json = String::from_utf8(URL_SAFE_NO_PAD.decode(state).ok()?).ok()?;
+        Some(PasswordlessCeremony {
+            state: json,
+            // Without the MAC: its base64 has no second spelling, but nothing needs to rely on it.
+            digest: secret::digest(&format!("ghc_{millis}.{state}")),
+            expires_at: crate::Timestamp::from_millis(millis),
+        })
     }
 
     /// Takes the ceremony a token names, once, if it is unexpired and for this purpose and
@@ -55,7 +118,7 @@ impl<S: Store> Auth<S> {
         &self,
         token: &str,
         purpose: CeremonyPurpose,
-        account: Option<AccountId>,
+        account: AccountId,
     ) -> Result<Option<String>> {
         if !token.starts_with("ghw_") || token.len() > 100 {
             return Ok(None);
@@ -64,7 +127,7 @@ impl<S: Store> Auth<S> {
         let ceremony = tx.take_ceremony(&secret::digest(token), self.clock.now()).await?;
         tx.commit().await?;
         Ok(ceremony
-            .filter(|c| c.purpose == purpose && c.account_id == account)
+            .filter(|c| c.purpose == purpose && c.account_id == Some(account))
             .map(|c| c.state))
     }
 
@@ -96,6 +159,7 @@ impl<S: Store> Auth<S> {
         &self,
         account: AccountId,
         verified: &VerifiedKey,
+        ceremony: &PasswordlessCeremony,
         meta: &RequestMeta,
     ) -> Result<Authenticated> {
         let now = self.clock.now();
@@ -117,6 +181,10 @@ impl<S: Store> Auth<S> {
         };
         drop(r);
         let mut tx = self.store.begin().await?;
+        let remembered_until = ceremony.expires_at.plus_secs(SPENT_MARGIN_SECS);
+        if !tx.spend_ceremony(&ceremony.digest, account, remembered_until).await? {
+            return Err(refused());
+        }
         if !tx
             .spend_security_key_counter(key.id, i64::from(verified.counter), &verified.passkey, now)
             .await?

@@ -85,7 +85,16 @@ pub trait TwoStepTx {
     fn delete_security_key(&mut self, account: AccountId, id: uuid::Uuid) -> impl Future<Output = Result<bool>> + Send;
     /// Removes every key of the account: how many there were.
     fn delete_security_keys(&mut self, account: AccountId) -> impl Future<Output = Result<u64>> + Send;
-    fn insert_ceremony(&mut self, ceremony: &Ceremony) -> impl Future<Output = Result<()>> + Send;
+    /// Keeps an account's ceremony in place of any earlier one of the account and purpose.
+    fn replace_ceremony(&mut self, ceremony: &Ceremony) -> impl Future<Output = Result<()>> + Send;
+    /// Marks a passkey sign-in's ceremony (carried by its token, not stored) as used by the
+    /// account until `until`: `false` when it was used already.
+    fn spend_ceremony(
+        &mut self,
+        digest: &str,
+        account: AccountId,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// Takes (deletes and returns) the unexpired ceremony of this digest.
     fn take_ceremony(&mut self, digest: &str, now: Timestamp) -> impl Future<Output = Result<Option<Ceremony>>> + Send;
     fn insert_pending_signin(&mut self, pending: &PendingSignIn) -> impl Future<Output = Result<()>> + Send;

@@ -24,6 +24,7 @@ mod oidc_client;
 mod oidc_more;
 mod ops;
 mod outbox;
+mod passkey_ceremonies;
 mod password_facts;
 mod policies;
 mod policy_signin;

@@ -16,7 +16,7 @@ dialect_tests!(
 );
 
 /// A server whose public URL is `http://localhost:<port>` (WebAuthn needs a host name).
-async fn app_on_localhost(dialect: Dialect) -> (TestApp, String) {
+pub(crate) async fn app_on_localhost(dialect: Dialect) -> (TestApp, String) {
     let app = TestApp::spawn_with(dialect, |c| {
         c.public_url = c.public_url.replace("127.0.0.1", "localhost");
     })

@@ -259,7 +259,7 @@ pub async fn key_options(State(st): State<AppState>, f: PersonForm<EmptyForm>) -
         let options = rp::prefer_discoverable(&ccr)?;
         rp::started(&options, &state)
     })();
-    ceremony_answer(&st, CeremonyPurpose::Register, Some(account.id), started).await
+    ceremony_answer(&st, CeremonyPurpose::Register, account.id, started).await
 }
 
 #[derive(Deserialize)]
@@ -282,7 +282,7 @@ pub async fn add_key(State(st): State<AppState>, f: PersonForm<KeyForm>) -> Page
         let account = p.me.account().id;
         let state = st
             .signin
-            .take_ceremony(&f.form.token, CeremonyPurpose::Register, Some(account))
+            .take_ceremony(&f.form.token, CeremonyPurpose::Register, account)
             .await?
             .ok_or_else(|| rp::refused("registration", &"no such ceremony"))?;
         let cred = rp::registration(&f.form.credential)?;

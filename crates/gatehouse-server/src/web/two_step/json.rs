@@ -25,16 +25,22 @@ pub(super) fn json_error(e: CoreError) -> Response {
 pub(super) async fn ceremony_answer(
     st: &AppState,
     purpose: CeremonyPurpose,
-    account: Option<AccountId>,
+    account: AccountId,
     started: Result<(serde_json::Value, String), CoreError>,
 ) -> Response {
     let answer = async {
         let (options, state) = started?;
         let token = st.signin.save_ceremony(purpose, account, state).await?;
-        Ok::<_, CoreError>(serde_json::json!({ "token": token, "options": options }))
+        Ok::<_, CoreError>(options_answer(&token, &options))
     };
     match answer.await {
         Ok(body) => Json(body).into_response(),
         Err(e) => json_error(e),
     }
+}
+
+/// What the page's script reads: the token to send back with the answer, and the options for
+/// `navigator.credentials`.
+pub(super) fn options_answer(token: &str, options: &serde_json::Value) -> serde_json::Value {
+    serde_json::json!({ "token": token, "options": options })
 }

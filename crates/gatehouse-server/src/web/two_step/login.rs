@@ -3,7 +3,7 @@
 //! the `gh_pending` cookie; every post here carries the sign-in forms' CSRF token.
 
 use super::handoff::signed_in_to;
-use super::json::{ceremony_answer, json_refusal};
+use super::json::{ceremony_answer, json_error, json_refusal, options_answer};
 use super::rp;
 use crate::extract::ClientMeta;
 use crate::state::AppState;
@@ -16,9 +16,9 @@ use crate::web::signin::refusal;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Json, Response};
 use gatehouse_core::CoreError;
-use gatehouse_core::auth::VerifiedKey;
+use gatehouse_core::auth::{PasswordlessCeremony, VerifiedKey};
 use gatehouse_core::ids::AccountId;
 use gatehouse_core::two_step::{CeremonyPurpose, Method};
 use serde::Deserialize;
@@ -196,7 +196,7 @@ pub async fn key_options(State(st): State<AppState>, headers: HeaderMap, PageFor
             .map_err(|e| rp::refused("second step start", &e))?;
         rp::started(&rcr, &state)
     })();
-    ceremony_answer(&st, CeremonyPurpose::SecondStep, Some(view.account.id), started).await
+    ceremony_answer(&st, CeremonyPurpose::SecondStep, view.account.id, started).await
 }
 
 #[derive(Deserialize)]
@@ -243,7 +243,7 @@ async fn verify_key(
     let webauthn = st.relying_party()?;
     let state = st
         .signin
-        .take_ceremony(token, CeremonyPurpose::SecondStep, Some(account))
+        .take_ceremony(token, CeremonyPurpose::SecondStep, account)
         .await?
         .ok_or_else(|| rp::refused("second step", &"no such ceremony"))?;
     let cred = rp::assertion(credential)?;
@@ -268,13 +268,19 @@ pub async fn passkey_options(
     if check_login_csrf(&st, &headers, &f.csrf).is_err() {
         return json_refusal(StatusCode::FORBIDDEN, "The form expired. Reload the page.");
     }
+    // Nothing is stored: the state travels in the token (see `gatehouse_core::auth::passkey`).
     let started = st.relying_party().and_then(|webauthn| {
         let (rcr, state) = webauthn
             .start_discoverable_authentication()
             .map_err(|e| rp::refused("passkey start", &e))?;
         rp::started(&rcr, &state)
     });
-    ceremony_answer(&st, CeremonyPurpose::Passwordless, None, started).await
+    match started {
+        Ok((options, state)) => {
+            Json(options_answer(&st.signin.seal_passwordless_ceremony(&state), &options)).into_response()
+        }
+        Err(e) => json_error(e),
+    }
 }
 
 /// A passkey's answer: the account it names signs in with no password.
@@ -287,14 +293,14 @@ pub async fn submit_passkey(
     check_login_csrf(&st, &headers, &f.csrf)?;
     let next = safe_next(f.next.as_deref())?;
     let done = async {
-        let (account, verified) = match verify_passkey(&st, &f.token, &f.credential).await {
+        let (account, verified, ceremony) = match verify_passkey(&st, &f.token, &f.credential).await {
             Ok(found) => found,
             Err(e) => {
                 st.signin.passkey_failed(&meta).await?;
                 return Err(e);
             }
         };
-        st.signin.passkey_sign_in(account, &verified, &meta).await
+        st.signin.passkey_sign_in(account, &verified, &ceremony, &meta).await
     };
     match done.await {
         Ok(done) => signed_in_to(&st, &headers, done, &next, &meta).await,
@@ -306,14 +312,18 @@ pub async fn submit_passkey(
     }
 }
 
-/// Checks a passkey sign-in's assertion: its ceremony (taken once), the key its credential id
-/// names, and the user handle, which must be that key's account.
-async fn verify_passkey(st: &AppState, token: &str, credential: &str) -> Result<(AccountId, VerifiedKey), CoreError> {
+/// Checks a passkey sign-in's assertion: its ceremony (made here, unexpired; spent once by the
+/// sign-in), the key its credential id names, and the user handle, which must be that key's
+/// account.
+async fn verify_passkey(
+    st: &AppState,
+    token: &str,
+    credential: &str,
+) -> Result<(AccountId, VerifiedKey, PasswordlessCeremony), CoreError> {
     let webauthn = st.relying_party()?;
-    let state = st
+    let ceremony = st
         .signin
-        .take_ceremony(token, CeremonyPurpose::Passwordless, None)
-        .await?
+        .open_passwordless_ceremony(token)
         .ok_or_else(|| rp::refused("passkey", &"no such ceremony"))?;
     let cred = rp::assertion(credential)?;
     let (user, cred_id) = webauthn
@@ -328,7 +338,7 @@ async fn verify_passkey(st: &AppState, token: &str, credential: &str) -> Result<
         .ok_or_else(|| rp::refused("passkey", &"unknown credential"))?;
     let passkey = rp::passkey(&key)?;
     let result = webauthn
-        .finish_discoverable_authentication_v2(&cred, rp::state_from(&state)?, &passkey)
+        .finish_discoverable_authentication_v2(&cred, rp::state_from(&ceremony.state)?, &passkey)
         .map_err(|e| rp::refused("passkey", &e))?;
-    Ok((account, rp::verified(&key, &result)?))
+    Ok((account, rp::verified(&key, &result)?, ceremony))
 }
