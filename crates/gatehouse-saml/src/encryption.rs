@@ -1,6 +1,13 @@
 //! XML Encryption (xmlenc-core, xmlenc-core1) for `saml:EncryptedAssertion`: RSA key transport
 //! (RSA-OAEP, RSA PKCS#1 v1.5) of an AES key, AES-CBC or AES-GCM data. aws-lc-rs does the
 //! cryptography; this module only reads the structure.
+//!
+//! PKCS#1 v1.5 key transport is refused unless the provider's admin allows it
+//! ([`key_transport_allowed`]): whether an unwrapped key's padding was valid is Bleichenbacher's
+//! oracle, and XML Encryption gave it away through what followed (Jager, Schinzel, Somorovsky,
+//! ESORICS 2012). Where it is allowed, a key that does not unwrap to the length the data needs is
+//! replaced by a random one and decryption goes on (implicit rejection): a bad padding and a good
+//! one end in the same refusal, after the same work.
 
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::cipher::{AES_128, AES_192, AES_256, DecryptingKey, DecryptionContext, UnboundCipherKey};
@@ -47,6 +54,15 @@ fn fail(why: impl Into<String>) -> DecryptError {
     DecryptError(why.into())
 }
 
+/// Whether every key transport named in `root`'s encrypted keys may be used: RSA-OAEP always,
+/// PKCS#1 v1.5 only when `allow_rsa1_5`. Read before any decryption.
+pub(crate) fn key_transport_allowed(root: Node<'_, '_>, allow_rsa1_5: bool) -> bool {
+    xml::descendants(root, NS_XENC, "EncryptedKey").all(|k| {
+        let alg = xml::child(k, NS_XENC, "EncryptionMethod").and_then(|m| m.attribute("Algorithm"));
+        alg != Some(RSA_1_5) || allow_rsa1_5
+    })
+}
+
 /// Decrypts the single `saml:EncryptedAssertion` in `text` and returns the plaintext XML.
 pub(crate) fn decrypt_assertion(text: &str, key_der: &[u8]) -> Result<String, DecryptError> {
     let doc = xml::parse(text).map_err(|e| fail(format!("{e:?}")))?;
@@ -57,22 +73,37 @@ pub(crate) fn decrypt_assertion(text: &str, key_der: &[u8]) -> Result<String, De
     }
     let data = xml::child(encrypted, NS_XENC, "EncryptedData").ok_or_else(|| fail("no EncryptedData"))?;
     let data_alg = method(data).ok_or_else(|| fail("no data EncryptionMethod"))?;
+    let key_len = data_key_len(data_alg)?;
     let ciphertext = cipher_value(data)?;
     // The key may sit in EncryptedData's KeyInfo or beside it (saml-core §2.2.4); with several
-    // (one per recipient), the first that our key opens is ours.
+    // (one per recipient), the first whose key opens the data is ours.
     let mut last = fail("no EncryptedKey");
     for key_node in xml::descendants(encrypted, NS_XENC, "EncryptedKey") {
-        let aes_key = match unwrap_key(key_node, key_der) {
-            Ok(k) => k,
-            Err(e) => {
-                last = e;
-                continue;
-            }
-        };
-        let plain = decrypt_data(data_alg, &aes_key, &ciphertext)?;
-        return String::from_utf8(plain).map_err(|_| fail("plaintext is not UTF-8"));
+        let opened = unwrap_key(key_node, key_der, key_len)
+            .and_then(|aes_key| decrypt_data(data_alg, &aes_key, &ciphertext))
+            .and_then(|plain| String::from_utf8(plain).map_err(|_| undecryptable()));
+        match opened {
+            Ok(plain) => return Ok(plain),
+            Err(e) => last = e,
+        }
     }
     Err(last)
+}
+
+/// What any failure after a key was unwrapped reads: the same words whatever went wrong, so a
+/// sender learns nothing of the key it sent.
+fn undecryptable() -> DecryptError {
+    fail("the data does not decrypt with this key")
+}
+
+/// The AES key length the data's algorithm needs.
+fn data_key_len(alg: &str) -> Result<usize, DecryptError> {
+    match alg {
+        AES128_CBC | AES128_GCM => Ok(16),
+        AES192_CBC => Ok(24),
+        AES256_CBC | AES256_GCM => Ok(32),
+        other => Err(fail(format!("data encryption {other} not supported"))),
+    }
 }
 
 fn method<'a>(node: Node<'a, '_>) -> Option<&'a str> {
@@ -87,7 +118,7 @@ fn cipher_value(node: Node<'_, '_>) -> Result<Vec<u8>, DecryptError> {
     decode_b64_loose(value).ok_or_else(|| fail("CipherValue is not base64"))
 }
 
-fn unwrap_key(key_node: Node<'_, '_>, key_der: &[u8]) -> Result<Vec<u8>, DecryptError> {
+fn unwrap_key(key_node: Node<'_, '_>, key_der: &[u8], key_len: usize) -> Result<Vec<u8>, DecryptError> {
     let em = xml::child(key_node, NS_XENC, "EncryptionMethod").ok_or_else(|| fail("no key EncryptionMethod"))?;
     let alg = em.attribute("Algorithm").unwrap_or_default();
     let wrapped = cipher_value(key_node)?;
@@ -102,10 +133,15 @@ fn unwrap_key(key_node: Node<'_, '_>, key_der: &[u8]) -> Result<Vec<u8>, Decrypt
                 .to_vec()
         }
         RSA_1_5 => {
+            // Implicit rejection (see the module's note): a random key is made whether or not
+            // it is used, and nothing below tells one case from the other.
+            let mut stand_in = vec![0; key_len];
+            aws_lc_rs::rand::fill(&mut stand_in).map_err(|_| fail("no randomness"))?;
             let key = Pkcs1PrivateDecryptingKey::new(private).map_err(|_| fail("SP key unusable"))?;
-            key.decrypt(&wrapped, &mut out)
-                .map_err(|_| fail("key transport failed"))?
-                .to_vec()
+            match key.decrypt(&wrapped, &mut out) {
+                Ok(k) if k.len() == key_len => k.to_vec(),
+                _ => stand_in,
+            }
         }
         other => return Err(fail(format!("key transport {other} not supported"))),
     };
@@ -146,13 +182,13 @@ fn decrypt_data(alg: &str, key: &[u8], data: &[u8]) -> Result<Vec<u8>, DecryptEr
     };
     if let Some((algorithm, len)) = cbc {
         if key.len() != len {
-            return Err(fail("wrong AES key length"));
+            return Err(undecryptable());
         }
         return decrypt_cbc(algorithm, key, data);
     }
     let (algorithm, len) = gcm.ok_or_else(|| fail("unreachable"))?;
     if key.len() != len {
-        return Err(fail("wrong AES key length"));
+        return Err(undecryptable());
     }
     decrypt_gcm(algorithm, key, data)
 }
@@ -169,15 +205,15 @@ fn decrypt_cbc(
     }
     let (iv, body) = data.split_at(16);
     let iv: [u8; 16] = iv.try_into().map_err(|_| fail("IV"))?;
-    let key = UnboundCipherKey::new(algorithm, key).map_err(|_| fail("AES key"))?;
-    let key = DecryptingKey::cbc(key).map_err(|_| fail("AES key"))?;
+    let key = UnboundCipherKey::new(algorithm, key).map_err(|_| undecryptable())?;
+    let key = DecryptingKey::cbc(key).map_err(|_| undecryptable())?;
     let mut buf = body.to_vec();
     let plain = key
         .decrypt(&mut buf, DecryptionContext::Iv128(FixedLength::from(iv)))
-        .map_err(|_| fail("CBC decryption"))?;
-    let pad = usize::from(*plain.last().ok_or_else(|| fail("empty plaintext"))?);
+        .map_err(|_| undecryptable())?;
+    let pad = usize::from(*plain.last().ok_or_else(undecryptable)?);
     if pad == 0 || pad > 16 || pad > plain.len() {
-        return Err(fail("CBC padding"));
+        return Err(undecryptable());
     }
     let keep = plain.len() - pad;
     Ok(plain[..keep].to_vec())
@@ -190,10 +226,10 @@ fn decrypt_gcm(algorithm: &'static aead::Algorithm, key: &[u8], data: &[u8]) -> 
     }
     let (iv, body) = data.split_at(12);
     let nonce = Nonce::try_assume_unique_for_key(iv).map_err(|_| fail("GCM IV"))?;
-    let key = LessSafeKey::new(UnboundKey::new(algorithm, key).map_err(|_| fail("AES key"))?);
+    let key = LessSafeKey::new(UnboundKey::new(algorithm, key).map_err(|_| undecryptable())?);
     let mut buf = body.to_vec();
     let plain = key
         .open_in_place(nonce, Aad::empty(), &mut buf)
-        .map_err(|_| fail("GCM authentication failed"))?;
+        .map_err(|_| undecryptable())?;
     Ok(plain.to_vec())
 }

@@ -55,6 +55,7 @@
 //!     now_ms: now,
 //!     skew_secs: DEFAULT_SKEW_SECS,
 //!     sp_key_pem: Some(&sp.credentials.key_pem),
+//!     allow_rsa1_5: false,
 //! };
 //! let assertion = validate_response(&idp.response(&spec), &expect)?;
 //! assert_eq!(assertion.name_id, "ada@acme.example");

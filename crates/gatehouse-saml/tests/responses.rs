@@ -2,6 +2,7 @@
 
 mod common;
 
+use aws_lc_rs::rsa::{Pkcs1PublicEncryptingKey, PublicEncryptingKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::{ACS, Fixture};
@@ -69,8 +70,58 @@ fn an_encrypted_assertion_in_a_signed_response_is_accepted() {
 }
 
 #[test]
-fn an_encrypted_assertion_with_rsa_1_5_key_transport_is_accepted() {
-    encrypted(Sign::Both, RSA_1_5, AES256_CBC);
+fn rsa_1_5_key_transport_is_refused_by_default_and_accepted_when_allowed() {
+    let mut f = Fixture::new();
+    let mut spec = f.spec();
+    spec.sign = Sign::Both;
+    spec.encrypt_to = Some(f.sp_certificate());
+    spec.key_transport = RSA_1_5;
+    spec.data_encryption = AES256_CBC;
+    let response = f.idp.response(&spec);
+    assert_eq!(f.refusal(&response), "weak_algorithm");
+    f.allow_rsa1_5 = true;
+    let a = f.validate(&response).expect("accepted");
+    assert_eq!(a.name_id, "ada@acme.example");
+}
+
+/// Where PKCS#1 v1.5 is allowed, an attacker who changes the encrypted key (the Response
+/// unsigned, the assertion signed inside its encryption) learns nothing from the answer:
+/// a key whose padding is wrong and one that unwraps to a wrong length read the same.
+#[test]
+fn rsa_1_5_answers_a_bad_padding_as_it_answers_a_good_one() {
+    let mut f = Fixture::new();
+    f.allow_rsa1_5 = true;
+    let mut spec = f.spec();
+    spec.sign = Sign::Assertion;
+    spec.encrypt_to = Some(f.sp_certificate());
+    spec.key_transport = RSA_1_5;
+    spec.data_encryption = AES256_CBC;
+    let xml = f.idp.response_xml(&spec);
+    let public = PublicEncryptingKey::from_der(&f.sp_certificate().spki_der()).unwrap();
+    let size = public.key_size_bytes();
+    let pkcs1 = Pkcs1PublicEncryptingKey::new(public).unwrap();
+    let mut out = vec![0; size];
+    // A well-padded key of 24 bytes, where AES-256 needs 32.
+    let short = pkcs1.encrypt(&[7u8; 24], &mut out).unwrap().to_vec();
+    // Not a PKCS#1 block at all (the padding check fails).
+    let garbage = vec![0x5a; size];
+    let answers: Vec<String> = [short, garbage]
+        .iter()
+        .map(|wrapped| {
+            let forged = with_first_cipher_value(&xml, &STANDARD.encode(wrapped));
+            f.validate(&STANDARD.encode(forged)).unwrap_err().to_string()
+        })
+        .collect();
+    assert!(answers[0].starts_with("decryption_failed"), "{answers:?}");
+    assert_eq!(answers[0], answers[1]);
+}
+
+/// The document with its first `CipherValue` (the encrypted key's) replaced.
+fn with_first_cipher_value(xml: &str, value: &str) -> String {
+    let open = "<xenc:CipherValue>";
+    let start = xml.find(open).expect("a CipherValue") + open.len();
+    let end = start + xml[start..].find("</xenc:CipherValue>").unwrap();
+    format!("{}{value}{}", &xml[..start], &xml[end..])
 }
 
 #[test]

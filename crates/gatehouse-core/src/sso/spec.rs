@@ -85,6 +85,10 @@ pub struct SamlSettings {
     /// Accept SHA-1 signatures and digests (off unless the admin opts in).
     #[serde(default)]
     pub allow_sha1: bool,
+    /// Accept encrypted assertions whose key is sent with RSA PKCS#1 v1.5 (off unless the
+    /// admin opts in: RSA-OAEP is what every current provider sends).
+    #[serde(default)]
+    pub allow_rsa1_5: bool,
     /// Sign AuthnRequests with the service provider's key.
     #[serde(default)]
     pub sign_requests: bool,

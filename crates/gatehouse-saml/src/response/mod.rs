@@ -172,6 +172,12 @@ fn encrypted(
     shape: &Shape<'_, '_>,
     expect: &Expect<'_>,
 ) -> Result<Assertion, Refusal> {
+    if !crate::encryption::key_transport_allowed(shape.root, expect.allow_rsa1_5) {
+        return Err(Refusal::WeakAlgorithm(format!(
+            "{} key transport (allowed only for a provider set to allow it)",
+            crate::encryption::RSA_1_5
+        )));
+    }
     let key_pem = expect
         .sp_key_pem
         .ok_or_else(|| Refusal::DecryptionFailed("no SP key configured".into()))?;

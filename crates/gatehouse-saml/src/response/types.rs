@@ -29,6 +29,9 @@ pub struct Expect<'a> {
     pub skew_secs: i64,
     /// The SP's PKCS#8 PEM private key, to decrypt an EncryptedAssertion.
     pub sp_key_pem: Option<&'a str>,
+    /// Accept an EncryptedAssertion whose key is sent with RSA PKCS#1 v1.5 (`xmlenc#rsa-1_5`;
+    /// off unless an IdP cannot do RSA-OAEP: see the `encryption` module on Bleichenbacher).
+    pub allow_rsa1_5: bool,
 }
 
 /// A validated assertion. The caller still checks `in_response_to` against its stored request

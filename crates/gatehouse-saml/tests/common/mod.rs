@@ -16,6 +16,7 @@ pub struct Fixture {
     pub certs: Vec<Certificate>,
     pub now: i64,
     pub allow_sha1: bool,
+    pub allow_rsa1_5: bool,
 }
 
 impl Fixture {
@@ -34,6 +35,7 @@ impl Fixture {
             certs,
             now,
             allow_sha1: false,
+            allow_rsa1_5: false,
         }
     }
 
@@ -47,6 +49,7 @@ impl Fixture {
             now_ms: self.now,
             skew_secs: DEFAULT_SKEW_SECS,
             sp_key_pem: Some(&self.sp.credentials.key_pem),
+            allow_rsa1_5: self.allow_rsa1_5,
         }
     }
 

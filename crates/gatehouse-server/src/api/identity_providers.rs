@@ -58,6 +58,8 @@ pub struct IdpResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_sha1: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_rsa1_5: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sign_requests: Option<bool>,
     /// SAML attribute names, or OIDC claim names, that carry email, names and groups.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +102,7 @@ impl IdpResponse {
             idp_slo_url: None,
             certificates: None,
             allow_sha1: None,
+            allow_rsa1_5: None,
             sign_requests: None,
             attributes: None,
             redirect_uri: None,
@@ -119,6 +122,7 @@ impl IdpResponse {
                 r.idp_slo_url = s.slo_url;
                 r.certificates = Some(s.certificates);
                 r.allow_sha1 = Some(s.allow_sha1);
+                r.allow_rsa1_5 = Some(s.allow_rsa1_5);
                 r.sign_requests = Some(s.sign_requests);
                 r.attributes = Some(s.attributes);
             }

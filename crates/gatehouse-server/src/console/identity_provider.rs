@@ -76,6 +76,7 @@ fn settings_of(idp: &IdentityProvider) -> Vec<(&'static str, String)> {
             ("Trusted certificates", s.certificates.len().to_string()),
             ("Sign requests", yes_no(s.sign_requests)),
             ("SHA-1 signatures accepted", yes_no(s.allow_sha1)),
+            ("RSA PKCS#1 v1.5 key transport accepted", yes_no(s.allow_rsa1_5)),
             ("IdP-initiated sign-in", yes_no(idp.allow_idp_initiated)),
         ],
         Settings::Oidc(o) => vec![

@@ -34,6 +34,9 @@ pub struct IdpInput {
     pub certificates: Option<Vec<String>>,
     /// SAML: accept SHA-1 signatures (off unless you must).
     pub allow_sha1: Option<bool>,
+    /// SAML: accept encrypted assertions whose key comes with RSA PKCS#1 v1.5 (`rsa-1_5`), for
+    /// a provider that cannot send RSA-OAEP (off unless you must).
+    pub allow_rsa1_5: Option<bool>,
     /// SAML: sign our AuthnRequests.
     pub sign_requests: Option<bool>,
     /// SAML attribute names carrying email, display_name, given_name, family_name, groups.
@@ -60,6 +63,7 @@ impl IdpInput {
             || self.idp_slo_url.is_some()
             || self.certificates.is_some()
             || self.allow_sha1.is_some()
+            || self.allow_rsa1_5.is_some()
             || self.sign_requests.is_some()
             || self.attributes.is_some()
     }

@@ -149,6 +149,7 @@ async fn acs(
 ) -> PageResult {
     let (idp, s) = saml_idp(&st, &id).await?;
     let (sp, cfg) = (sp(&st, &idp, &s)?, idp_config(&s)?);
+    let allow_rsa1_5 = s.allow_rsa1_5;
     let now = st.services.now().millis();
     let checked = tokio::task::spawn_blocking(move || {
         let expect = Expect {
@@ -160,6 +161,7 @@ async fn acs(
             now_ms: now,
             skew_secs: gatehouse_saml::DEFAULT_SKEW_SECS,
             sp_key_pem: Some(&sp.credentials.key_pem),
+            allow_rsa1_5,
         };
         gatehouse_saml::validate_response(&f.saml_response, &expect)
     })

@@ -52,6 +52,7 @@ pub async fn settings(
         slo_url: facts.slo_url,
         certificates,
         allow_sha1: input.allow_sha1.or(old.map(|o| o.allow_sha1)).unwrap_or(false),
+        allow_rsa1_5: input.allow_rsa1_5.or(old.map(|o| o.allow_rsa1_5)).unwrap_or(false),
         sign_requests: input.sign_requests.or(old.map(|o| o.sign_requests)).unwrap_or(false),
         sp_certificate,
         attributes: input

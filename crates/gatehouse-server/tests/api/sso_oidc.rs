@@ -653,6 +653,7 @@ async fn logout_goes_to_the_providers_end_session_endpoint(dialect: Dialect) {
         slo_url: None,
         certificates: vec![],
         allow_sha1: false,
+        allow_rsa1_5: false,
         sign_requests: false,
         sp_certificate: String::new(),
         attributes: AttributeMap::default(),

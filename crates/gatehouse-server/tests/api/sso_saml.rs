@@ -384,10 +384,28 @@ async fn idp_initiated_responses_need_the_setting_and_encrypted_assertions_work(
     let b = Browser::new(&app.base);
     let request = start_sign_in(&b, &saml, "/account").await;
     let mut spec = answer(&app, &saml, Some(&request), &ada);
-    spec.encrypt_to = Some(cert);
+    spec.encrypt_to = Some(cert.clone());
     let page = post_acs(&b, &saml, &saml.idp.response(&spec)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(events(&app, &org, "sso.signed_in").await.len(), 2);
+    // Its key sent with RSA PKCS#1 v1.5: refused until the admin allows it for this provider.
+    let rsa1_5 = |request: &str| {
+        let mut spec = answer(&app, &saml, Some(request), &ada);
+        spec.encrypt_to = Some(cert.clone());
+        spec.key_transport = gatehouse_saml::RSA_1_5;
+        saml.idp.response(&spec)
+    };
+    refused(&app, &org, &saml, "weak_algorithm", rsa1_5).await;
+    let path = format!("/identity-providers/{}", saml.id());
+    let allowed = app.patch(&org, &path, json!({"allow_rsa1_5": true})).await;
+    assert_eq!(allowed.status, StatusCode::OK, "{}", allowed.text);
+    assert_eq!(allowed.json["allow_rsa1_5"], true);
+    assert_eq!(allowed.json["allow_sha1"], false, "the other settings stay");
+    let b = Browser::new(&app.base);
+    let request = start_sign_in(&b, &saml, "/account").await;
+    let page = post_acs(&b, &saml, &rsa1_5(&request)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(events(&app, &org, "sso.signed_in").await.len(), 3);
 }
 
 async fn metadata_and_a_test_sign_in_that_signs_nobody_in(app: TestApp) {
