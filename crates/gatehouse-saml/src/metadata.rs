@@ -13,16 +13,34 @@ pub const MAX_METADATA_BYTES: usize = 1024 * 1024;
 const NAMEID_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
 const NAMEID_PERSISTENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
 
+/// What we ask an IdP to encrypt with, most wanted first (saml-metadata §2.4.1.1; IdPs that
+/// read it, Shibboleth's among them, choose from it). Authenticated data encryption first: AES-CBC
+/// in a Response that is not signed as a whole can be changed by anyone on the way, and its
+/// padding and parsing answers then leak the plaintext (Jager and Somorovsky, CCS 2011). RSA
+/// PKCS#1 v1.5 is not offered.
+const ENCRYPTION_METHODS: &[&str] = &[
+    crate::encryption::AES256_GCM,
+    crate::encryption::AES128_GCM,
+    crate::encryption::RSA_OAEP_MGF1P,
+    crate::encryption::RSA_OAEP,
+];
+
 /// Our SP metadata: entity id, SPSSODescriptor (AuthnRequestsSigned, WantAssertionsSigned),
-/// the certificate for signing and for encryption, NameID formats emailAddress and persistent,
+/// the certificate for signing and for encryption (with the algorithms we want), NameID formats emailAddress and persistent,
 /// the ACS (HTTP-POST) and SLO (HTTP-Redirect) endpoints.
 pub fn sp_metadata(sp: &Sp) -> String {
     let cert = crate::keys::pem_body(&sp.credentials.cert_pem, "CERTIFICATE")
         .map(|der| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der))
         .unwrap_or_default();
-    let key = |usage: &str| {
+    let key = |usage: &str, methods: &[&str]| {
+        let methods = methods.iter().fold(String::new(), |mut out, m| {
+            out.push_str(r#"<md:EncryptionMethod Algorithm=""#);
+            out.push_str(m);
+            out.push_str(r#""/>"#);
+            out
+        });
         format!(
-            r#"<md:KeyDescriptor use="{usage}"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"#
+            r#"<md:KeyDescriptor use="{usage}"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>{methods}</md:KeyDescriptor>"#
         )
     };
     format!(
@@ -41,8 +59,8 @@ pub fn sp_metadata(sp: &Sp) -> String {
         ds = NS_DSIG,
         entity = escape(&sp.entity_id),
         proto = NS_PROTOCOL,
-        signing = key("signing"),
-        encryption = key("encryption"),
+        signing = key("signing", &[]),
+        encryption = key("encryption", ENCRYPTION_METHODS),
         redirect = BINDING_HTTP_REDIRECT,
         slo = escape(&sp.slo_url),
         email = NAMEID_EMAIL,

@@ -118,6 +118,27 @@ fn sp_metadata_names_our_endpoints_key_uses_and_formats() {
         .map(|n| n.attribute("use").unwrap())
         .collect();
     assert_eq!(uses, ["signing", "encryption"]);
+    let methods = |usage: &str| -> Vec<&str> {
+        let kd = sp
+            .children()
+            .find(|n| n.has_tag_name("KeyDescriptor") && n.attribute("use") == Some(usage))
+            .unwrap();
+        kd.children()
+            .filter(|n| n.has_tag_name((gatehouse_saml::NS_METADATA, "EncryptionMethod")))
+            .map(|n| n.attribute("Algorithm").unwrap())
+            .collect()
+    };
+    assert_eq!(
+        methods("encryption"),
+        [
+            gatehouse_saml::AES256_GCM,
+            gatehouse_saml::AES128_GCM,
+            gatehouse_saml::RSA_OAEP_MGF1P,
+            gatehouse_saml::RSA_OAEP
+        ],
+        "authenticated encryption first; no rsa-1_5"
+    );
+    assert!(methods("signing").is_empty());
     let cert_text = sp.descendants().find(|n| n.has_tag_name("X509Certificate")).unwrap();
     assert_eq!(
         Certificate::parse(cert_text.text().unwrap()).unwrap(),
