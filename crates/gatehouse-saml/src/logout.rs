@@ -11,6 +11,11 @@ pub const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 /// Partial logout: not every session could be ended.
 pub const STATUS_PARTIAL_LOGOUT: &str = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout";
 
+/// How long after its IssueInstant a logout message is accepted (beside the clock skew): a
+/// browser carries it from the IdP at once. A signed message found later (in a history, a log,
+/// a proxy's records) no longer signs anybody out.
+pub const LOGOUT_MESSAGE_SECS: i64 = 5 * 60;
+
 /// An SP-initiated LogoutRequest.
 #[derive(Debug, Clone, Copy)]
 pub struct LogoutRequestSpec<'a> {
@@ -95,6 +100,12 @@ pub enum LogoutError {
     /// The Destination is not our SLO URL.
     #[error("wrong destination: {0}")]
     WrongDestination(String),
+    /// Issued longer ago than [`LOGOUT_MESSAGE_SECS`] and the skew, or past its NotOnOrAfter.
+    #[error("the logout message has expired")]
+    Expired,
+    /// Issued later than now and the skew.
+    #[error("the logout message is not valid yet")]
+    NotYetValid,
 }
 
 impl LogoutError {
@@ -107,6 +118,8 @@ impl LogoutError {
             Self::BadSignature => "bad_signature",
             Self::WrongIssuer(_) => "wrong_issuer",
             Self::WrongDestination(_) => "wrong_destination",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
         }
     }
 }
@@ -188,8 +201,9 @@ pub fn logout_response_redirect(
 }
 
 /// Reads a LogoutRequest or LogoutResponse from the query of a request to our SLO URL,
-/// verifying its redirect-binding signature against the IdP's certificates first.
-pub fn parse_logout_message(query: &str, sp: &Sp, idp: &IdpConfig) -> Result<LogoutMessage, LogoutError> {
+/// verifying its redirect-binding signature against the IdP's certificates first, then its
+/// times at `now_ms` (unix ms) with [`crate::DEFAULT_SKEW_SECS`] of skew.
+pub fn parse_logout_message(query: &str, sp: &Sp, idp: &IdpConfig, now_ms: i64) -> Result<LogoutMessage, LogoutError> {
     let q = Query::parse(query).map_err(query_error)?;
     let (param, encoded) = q.message().map_err(query_error)?;
     q.verify(param, &idp.certificates, idp.allow_sha1)
@@ -208,6 +222,7 @@ pub fn parse_logout_message(query: &str, sp: &Sp, idp: &IdpConfig) -> Result<Log
     {
         return Err(LogoutError::WrongDestination(dest.to_owned()));
     }
+    check_times(root, now_ms)?;
     let relay_state = q.get("RelayState");
     let missing = |what: &str| LogoutError::Malformed(format!("no {what}"));
     match (param, root.tag_name().name()) {
@@ -234,6 +249,30 @@ pub fn parse_logout_message(query: &str, sp: &Sp, idp: &IdpConfig) -> Result<Log
         }
         _ => Err(LogoutError::Malformed("not a logout message".into())),
     }
+}
+
+/// IssueInstant (required, saml-core §3.2.1 and §3.2.2) within [`LOGOUT_MESSAGE_SECS`] of now,
+/// and a request's NotOnOrAfter (optional, §3.7.1) not passed, each with the skew.
+fn check_times(root: roxmltree::Node<'_, '_>, now_ms: i64) -> Result<(), LogoutError> {
+    let skew = crate::DEFAULT_SKEW_SECS * 1000;
+    let issued = root
+        .attribute("IssueInstant")
+        .and_then(instant::parse)
+        .ok_or_else(|| LogoutError::Malformed("no IssueInstant in UTC".into()))?;
+    if issued > now_ms + skew {
+        return Err(LogoutError::NotYetValid);
+    }
+    if now_ms > issued + LOGOUT_MESSAGE_SECS * 1000 + skew {
+        return Err(LogoutError::Expired);
+    }
+    if let Some(text) = root.attribute("NotOnOrAfter") {
+        let until =
+            instant::parse(text).ok_or_else(|| LogoutError::Malformed("NotOnOrAfter is not a UTC time".into()))?;
+        if now_ms >= until + skew {
+            return Err(LogoutError::Expired);
+        }
+    }
+    Ok(())
 }
 
 fn query_error(e: QueryError) -> LogoutError {

@@ -8,7 +8,7 @@ use gatehouse_saml::{
     LogoutError, LogoutMessage, LogoutRequestSpec, LogoutResponseSpec, RequestError, STATUS_SUCCESS,
     authn_request_redirect, logout_request_redirect, logout_response_redirect, parse_logout_message,
 };
-use gatehouse_testkit::saml_idp::SigningKey;
+use gatehouse_testkit::saml_idp::{LogoutTimes, SigningKey};
 
 #[test]
 fn a_signed_authn_request_round_trips_through_the_idp() {
@@ -83,7 +83,7 @@ fn an_idp_initiated_logout_request_is_read_after_its_signature_verifies() {
     let url = f
         .idp
         .logout_request_url(SLO, "ada@acme.example", Some("_s1"), Some("rs"));
-    let msg = parse_logout_message(query(&url), &f.sp, &f.idp.config()).unwrap();
+    let msg = parse_logout_message(query(&url), &f.sp, &f.idp.config(), f.now).unwrap();
     let LogoutMessage::Request {
         id,
         issuer,
@@ -122,7 +122,7 @@ fn a_logout_request_with_a_changed_parameter_is_refused() {
     let f = Fixture::new();
     let url = f.idp.logout_request_url(SLO, "ada@acme.example", None, Some("rs"));
     let changed = url.replace("RelayState=rs", "RelayState=other");
-    let err = parse_logout_message(query(&changed), &f.sp, &f.idp.config()).unwrap_err();
+    let err = parse_logout_message(query(&changed), &f.sp, &f.idp.config(), f.now).unwrap_err();
     assert_eq!(err, LogoutError::BadSignature);
 }
 
@@ -131,7 +131,7 @@ fn an_unsigned_logout_request_is_refused() {
     let f = Fixture::new();
     let url = f.idp.logout_request_url(SLO, "ada@acme.example", None, None);
     let unsigned = url.split("&SigAlg=").next().unwrap();
-    let err = parse_logout_message(query(unsigned), &f.sp, &f.idp.config()).unwrap_err();
+    let err = parse_logout_message(query(unsigned), &f.sp, &f.idp.config(), f.now).unwrap_err();
     assert_eq!(err.as_str(), "unsigned");
 }
 
@@ -154,7 +154,7 @@ fn a_logout_response_to_our_request_is_read() {
     .unwrap();
     assert!(sent.as_str().contains("&SigAlg="));
     let url = f.idp.logout_response_url(SLO, "_lq9", STATUS_SUCCESS, None);
-    let msg = parse_logout_message(query(&url), &f.sp, &f.idp.config()).unwrap();
+    let msg = parse_logout_message(query(&url), &f.sp, &f.idp.config(), f.now).unwrap();
     assert_eq!(
         msg,
         LogoutMessage::Response {
@@ -170,6 +170,30 @@ fn a_logout_message_from_another_idp_key_is_refused() {
     let f = Fixture::new();
     let other = gatehouse_testkit::saml_idp::TestIdp::new();
     let url = other.logout_request_url(SLO, "ada@acme.example", None, None);
-    let err = parse_logout_message(query(&url), &f.sp, &f.idp.config()).unwrap_err();
+    let err = parse_logout_message(query(&url), &f.sp, &f.idp.config(), f.now).unwrap_err();
     assert_eq!(err.as_str(), "bad_signature");
+}
+
+/// A signed LogoutRequest found later (in a browser's history, a proxy's log) signs nobody out:
+/// it holds for five minutes after it was issued, beside the three minutes of skew, and not
+/// past its own NotOnOrAfter.
+#[test]
+fn a_logout_request_holds_only_while_it_is_fresh() {
+    let f = Fixture::new();
+    let at = |issued_ms: i64, not_on_or_after_ms: Option<i64>| {
+        let times = LogoutTimes {
+            issued_ms,
+            not_on_or_after_ms,
+        };
+        let url = f.idp.logout_request_url_at(times, SLO, "ada@acme.example", None, None);
+        parse_logout_message(query(&url), &f.sp, &f.idp.config(), f.now).map(|_| ())
+    };
+    let min = 60_000;
+    assert_eq!(at(f.now - 7 * min, None), Ok(()), "within 5 minutes and the skew");
+    assert_eq!(at(f.now - 9 * min, None), Err(LogoutError::Expired));
+    assert_eq!(at(f.now + 2 * min, None), Ok(()), "a clock ahead within the skew");
+    assert_eq!(at(f.now + 4 * min, None), Err(LogoutError::NotYetValid));
+    assert_eq!(at(f.now, Some(f.now - 4 * min)), Err(LogoutError::Expired));
+    assert_eq!(at(f.now, Some(f.now - 2 * min)), Ok(()), "NotOnOrAfter within the skew");
+    assert_eq!(LogoutError::Expired.as_str(), "expired");
 }

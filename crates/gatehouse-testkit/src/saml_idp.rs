@@ -17,6 +17,13 @@ pub use build::{
 pub use crypto::{AuthnRequestInfo, SigningKey, encrypt_assertion, now_ms, random_hex};
 pub use xsw::Xsw;
 
+/// When a LogoutRequest says it was issued, and until when it says it holds (unix ms).
+#[derive(Debug, Clone, Copy)]
+pub struct LogoutTimes {
+    pub issued_ms: i64,
+    pub not_on_or_after_ms: Option<i64>,
+}
+
 /// A test identity provider with its own key and certificate.
 pub struct TestIdp {
     /// The IdP entity id.
@@ -125,9 +132,26 @@ impl TestIdp {
         crypto::parse_authn_request(url)
     }
 
-    /// An IdP-initiated LogoutRequest (HTTP-Redirect, signed by this IdP) to `sp_slo_url`.
+    /// An IdP-initiated LogoutRequest (HTTP-Redirect, signed by this IdP) to `sp_slo_url`,
+    /// issued now.
     pub fn logout_request_url(
         &self,
+        sp_slo_url: &str,
+        name_id: &str,
+        session_index: Option<&str>,
+        relay_state: Option<&str>,
+    ) -> String {
+        let times = LogoutTimes {
+            issued_ms: now_ms(),
+            not_on_or_after_ms: None,
+        };
+        self.logout_request_url_at(times, sp_slo_url, name_id, session_index, relay_state)
+    }
+
+    /// The same, issued at `times.issued_ms`, with a NotOnOrAfter when given.
+    pub fn logout_request_url_at(
+        &self,
+        times: LogoutTimes,
         sp_slo_url: &str,
         name_id: &str,
         session_index: Option<&str>,
@@ -136,16 +160,21 @@ impl TestIdp {
         let session = session_index
             .map(|s| format!("<samlp:SessionIndex>{s}</samlp:SessionIndex>"))
             .unwrap_or_default();
+        let until = times
+            .not_on_or_after_ms
+            .map(|t| format!(r#" NotOnOrAfter="{}""#, gatehouse_saml::format_instant(t)))
+            .unwrap_or_default();
         let xml = format!(
             concat!(
                 r#"<samlp:LogoutRequest xmlns:samlp="{p}" xmlns:saml="{a}" ID="_l{id}" Version="2.0" "#,
-                r#"IssueInstant="{at}" Destination="{dest}"><saml:Issuer>{issuer}</saml:Issuer>"#,
+                r#"IssueInstant="{at}"{until} Destination="{dest}"><saml:Issuer>{issuer}</saml:Issuer>"#,
                 r#"<saml:NameID>{name_id}</saml:NameID>{session}</samlp:LogoutRequest>"#
             ),
             p = NS_PROTOCOL,
             a = NS_ASSERTION,
             id = random_hex(8),
-            at = gatehouse_saml::format_instant(now_ms()),
+            at = gatehouse_saml::format_instant(times.issued_ms),
+            until = until,
             dest = sp_slo_url,
             issuer = self.entity_id,
             name_id = name_id,

@@ -228,7 +228,8 @@ async fn slo(
         return Err(PageError::BadRequest("A logout message is missing.".into()));
     }
     let (sp, cfg) = (sp(&st, &idp, &s)?, idp_config(&s)?);
-    let message = match gatehouse_saml::parse_logout_message(raw.as_deref().unwrap_or_default(), &sp, &cfg) {
+    let now = st.services.now().millis();
+    let message = match gatehouse_saml::parse_logout_message(raw.as_deref().unwrap_or_default(), &sp, &cfg, now) {
         Ok(m) => m,
         Err(e) => {
             let r = SsoRefusal::new(e.as_str(), "This logout message could not be accepted.");

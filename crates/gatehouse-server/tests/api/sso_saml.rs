@@ -451,7 +451,7 @@ async fn start_sign_in_test(b: &Browser, saml: &Saml) -> String {
 }
 
 async fn single_logout_goes_both_ways(app: TestApp) {
-    let (_org, saml) = setup(&app, json!({})).await;
+    let (org, saml) = setup(&app, json!({})).await;
     let ada = format!("ada@{DOMAIN}");
     let signed_in = || async {
         let b = Browser::new(&app.base);
@@ -495,6 +495,21 @@ async fn single_logout_goes_both_ways(app: TestApp) {
     let r = b.get(forged.trim_start_matches(&app.base)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert_eq!(b.get("/account").await.status, StatusCode::OK, "still signed in");
+    // The IdP's own signed LogoutRequest, found ten minutes later, changes nothing either.
+    let times = gatehouse_testkit::saml_idp::LogoutTimes {
+        issued_ms: app.state.services.now().millis() - 10 * 60_000,
+        not_on_or_after_ms: None,
+    };
+    let stale = saml.idp.logout_request_url_at(times, sp_slo, &ada, None, None);
+    let r = b.get(stale.trim_start_matches(&app.base)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("expired"), "{}", r.body);
+    assert_eq!(b.get("/account").await.status, StatusCode::OK, "still signed in");
+    let failed = events(&app, &org, "sso.sign_in_failed").await;
+    assert!(
+        failed.iter().any(|e| e["changes"]["after"]["reason"] == "expired"),
+        "{failed:?}"
+    );
 }
 
 async fn metadata_is_fetched_by_url_through_the_guarded_client(app: TestApp) {
