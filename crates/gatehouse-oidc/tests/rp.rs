@@ -371,6 +371,7 @@ fn the_authorization_url_carries_the_code_flow_with_pkce() {
         state: "s&t=1",
         nonce: NONCE,
         pkce_verifier: verifier,
+        login_hint: None,
     };
     let url = authorization_url("https://sso.acme.example/auth?tenant=staff", &request).unwrap();
     assert!(url.starts_with("https://sso.acme.example/auth?"));
@@ -393,6 +394,15 @@ fn the_authorization_url_carries_the_code_flow_with_pkce() {
     assert_eq!(pairs, want);
     assert!(!url.contains(verifier), "the verifier never leaves us");
     assert_eq!(authorization_url("not a url", &request), None);
+    let hinted = AuthorizationRequest {
+        login_hint: Some("ada+x@acme.example"),
+        ..request
+    };
+    let pairs = query(&authorization_url("https://sso.acme.example/auth", &hinted).unwrap());
+    assert_eq!(
+        pairs.last().unwrap(),
+        &("login_hint".to_owned(), "ada+x@acme.example".to_owned())
+    );
 }
 
 #[test]

@@ -29,6 +29,7 @@
 //! let request = AuthorizationRequest {
 //!     client_id: "gatehouse", redirect_uri: "https://gh.example.com/oidc/1/callback",
 //!     scopes: &scopes, state: "st-1", nonce: "n-1", pkce_verifier: verifier,
+//!     login_hint: Some("ada@acme.example"),
 //! };
 //! let url = authorization_url(&meta.authorization_endpoint, &request).unwrap();
 //! assert!(url.starts_with("https://idp.example.com/oauth2/authorize?response_type=code&client_id=gatehouse"));

@@ -24,11 +24,14 @@ pub struct AuthorizationRequest<'a> {
     pub nonce: &'a str,
     /// The PKCE verifier; only its S256 challenge is sent (RFC 7636 §4.2).
     pub pkce_verifier: &'a str,
+    /// The address the person already typed, so the provider need not ask again (OIDC Core
+    /// §3.1.2.1 `login_hint`).
+    pub login_hint: Option<&'a str>,
 }
 
 /// The URL the browser is sent to: `authorization_endpoint` with `response_type=code`,
 /// `client_id`, `redirect_uri`, `scope`, `state`, `nonce`, `code_challenge` and
-/// `code_challenge_method=S256` added to whatever query it has (OIDC Core §3.1.2.1 allows
+/// `code_challenge_method=S256` (and `login_hint` when known) added to whatever query it has (OIDC Core §3.1.2.1 allows
 /// one). Returns `None` when the endpoint is not a URL (metadata checked by
 /// [`super::ProviderMetadata::from_discovery`] always is).
 pub fn authorization_url(authorization_endpoint: &str, request: &AuthorizationRequest<'_>) -> Option<String> {
@@ -43,6 +46,9 @@ pub fn authorization_url(authorization_endpoint: &str, request: &AuthorizationRe
         .append_pair("nonce", request.nonce)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
+    if let Some(hint) = request.login_hint {
+        url.query_pairs_mut().append_pair("login_hint", hint);
+    }
     Some(url.into())
 }
 

@@ -23,13 +23,24 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Where the sign-in of a provider starts, for the email step and the authorize endpoint.
-pub fn login_path(idp: &gatehouse_core::sso::IdentityProvider, next: &str) -> String {
+pub fn login_path(
+    idp: &gatehouse_core::sso::IdentityProvider,
+    next: &str,
+    hint: Option<&gatehouse_core::types::Email>,
+) -> String {
     let protocol = idp.protocol().as_str();
-    format!(
+    let mut path = format!(
         "/{protocol}/{}/login?next={}",
         idp.id,
         crate::web::pages::urlencode(next)
-    )
+    );
+    // An OpenID provider is told the address already typed; a SAML one is not (an
+    // AuthnRequest's Subject would bind the answer to it, which not every IdP accepts).
+    if let (gatehouse_core::sso::Protocol::Oidc, Some(email)) = (idp.protocol(), hint) {
+        path.push_str("&login_hint=");
+        path.push_str(&crate::web::pages::urlencode(&email.to_string()));
+    }
+    path
 }
 
 /// Where the browser goes after our sign-out to end the identity provider's session too

@@ -130,7 +130,7 @@ pub async fn page(State(st): State<AppState>, headers: HeaderMap, Query(q): Quer
         && let Step::Sso(id) = st.signin.first_step(email).await?
         && let Some(idp) = st.services.sso.provider(id).await?
     {
-        return see_other(&crate::sso::login_path(&idp, &next));
+        return see_other(&crate::sso::login_path(&idp, &next, Some(email)));
     }
     let email = hint.map(|e| e.to_string()).unwrap_or_default();
     let page = LoginPage {
@@ -164,7 +164,7 @@ async fn email_step(st: &AppState, f: LoginForm, next: String) -> PageResult {
             Step::Password => (true, StatusCode::OK, None),
             Step::Sso(id) => {
                 let idp = st.services.sso.provider(id).await?.ok_or(PageError::NotFound)?;
-                return see_other(&crate::sso::login_path(&idp, &next));
+                return see_other(&crate::sso::login_path(&idp, &next, Some(&email)));
             }
             other => {
                 return Err(PageError::Core(CoreError::Internal(format!(

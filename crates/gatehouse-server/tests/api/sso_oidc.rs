@@ -212,8 +212,18 @@ async fn to_callback(w: &World, browser: &Browser, email: &str, next: &str) -> S
         "{to_idp}"
     );
     let theirs = w.issuer();
-    let login = follow(browser, format!("{}{to_idp}", w.ours.base), "").await;
+    // The provider is told the address typed here, so its page need not ask for it again.
+    let typed = email.to_lowercase();
+    assert!(to_idp.ends_with(&format!("&login_hint={}", urlencode(&typed))), "{to_idp}");
+    let authorize = follow(browser, format!("{}{to_idp}", w.ours.base), &theirs).await;
+    assert!(
+        authorize.url.contains(&format!("&login_hint={}", urlencode(&typed))),
+        "{}",
+        authorize.url
+    );
+    let login = follow(browser, authorize.url, "").await;
     assert!(login.url.starts_with(&format!("{theirs}/login")), "at {}", login.url);
+    assert!(login.body.contains(&format!("value=\"{typed}\"")), "{}", login.body);
     password_at_provider(w, browser, &login, email).await
 }
 

@@ -18,6 +18,8 @@ use serde::Deserialize;
 pub(super) struct LoginQuery {
     next: Option<String>,
     test: Option<String>,
+    /// The address typed at our sign-in page, passed on when it is one.
+    login_hint: Option<String>,
 }
 
 pub(super) async fn login(
@@ -46,6 +48,11 @@ pub(super) async fn login(
     };
     let (state, nonce, verifier) = (mint("st")?.value, mint("n")?.value, mint("pkce")?.value);
     let callback = redirect_uri(&st, idp.id);
+    let hint = q
+        .login_hint
+        .as_deref()
+        .and_then(|h| gatehouse_core::types::Email::parse(h).ok())
+        .map(|e| e.to_string());
     let url = authorization_url(
         &provider_meta.authorization_endpoint,
         &AuthorizationRequest {
@@ -55,6 +62,7 @@ pub(super) async fn login(
             state: &state,
             nonce: &nonce,
             pkce_verifier: &verifier,
+            login_hint: hint.as_deref(),
         },
     )
     .ok_or_else(|| PageError::Core(CoreError::internal("the authorization endpoint is not a URL")))?;
