@@ -130,7 +130,37 @@ fn an_encrypted_unsigned_assertion_in_an_unsigned_response_is_refused() {
     let mut spec = f.spec();
     spec.sign = Sign::None;
     spec.encrypt_to = Some(f.sp_certificate());
-    assert_eq!(f.refusal(&f.idp.response(&spec)), "unsigned");
+    let refused = f.validate(&f.idp.response(&spec)).unwrap_err();
+    // One reason for whatever fails inside an encryption nobody signed; the detail says which.
+    assert_eq!(refused.as_str(), "decryption_failed");
+    assert!(refused.to_string().contains("unsigned"), "{refused}");
+}
+
+/// AES-CBC data in a Response nobody signed as a whole: a changed padding and a changed first
+/// block (which no longer parses) read the same, so the answers tell nothing of the plaintext.
+#[test]
+fn a_changed_cbc_ciphertext_is_refused_alike_wherever_it_was_changed() {
+    let f = Fixture::new();
+    let mut spec = f.spec();
+    spec.sign = Sign::Assertion;
+    spec.encrypt_to = Some(f.sp_certificate());
+    spec.data_encryption = AES256_CBC;
+    let xml = f.idp.response_xml(&spec);
+    let open = "<xenc:CipherValue>";
+    // The data's CipherValue is the last one (the key's sits in its KeyInfo, before it).
+    let start = xml.rfind(open).unwrap() + open.len();
+    let end = start + xml[start..].find("</xenc:CipherValue>").unwrap();
+    let data = STANDARD.decode(&xml[start..end]).unwrap();
+    let changed = |at: usize, mask: u8| {
+        let mut d = data.clone();
+        d[at] ^= mask;
+        let forged = format!("{}{}{}", &xml[..start], STANDARD.encode(&d), &xml[end..]);
+        f.refusal(&STANDARD.encode(forged))
+    };
+    let padding = data.len() - 17; // the last byte of the block before the last
+    // IV byte 1 turns `<saml:` into `<raml:`, which does not parse.
+    let reasons = [changed(padding, 0xff), changed(1, 0x01), changed(20, 0x01)];
+    assert_eq!(reasons, ["decryption_failed"; 3]);
 }
 
 #[test]

@@ -202,15 +202,28 @@ fn encrypted(
         with_response_in_response_to(read, signed.root_element())
     } else {
         response_fields(shape.root, false, expect)?;
-        let plain = decrypt(text)?;
+        // Nothing signed the ciphertext: anyone on the way may have changed it, and what each
+        // step said of the result would tell them about the plaintext (the padding and parsing
+        // oracles of Jager and Somorovsky, CCS 2011). Until the assertion inside verifies, every
+        // failure is one refusal; its detail stays in the operator's log.
+        let opened = || -> Result<(String, String), Refusal> {
+            let plain = decrypt(text)?;
+            let plain_doc = xml::parse(&plain)?;
+            let inner = structure::check(&plain_doc, true, expect.allow_sha1)?;
+            if !inner.root_signed {
+                return Err(Refusal::Unsigned);
+            }
+            let signed_text = verify(sigs, &plain, expect)?;
+            same_element(xml::parse(&signed_text)?.root_element(), inner.root)?;
+            Ok((plain, signed_text))
+        };
+        let (plain, signed_text) = opened().map_err(|e| match e {
+            Refusal::DecryptionFailed(_) => e,
+            other => Refusal::DecryptionFailed(format!("the decrypted assertion: {other}")),
+        })?;
         let plain_doc = xml::parse(&plain)?;
         let inner = structure::check(&plain_doc, true, expect.allow_sha1)?;
-        if !inner.root_signed {
-            return Err(Refusal::Unsigned);
-        }
-        let signed_text = verify(sigs, &plain, expect)?;
         let signed = xml::parse(&signed_text)?;
-        same_element(signed.root_element(), inner.root)?;
         checked_read(inner.root, signed.root_element(), expect)
     }
 }

@@ -170,6 +170,8 @@ async fn acs(
     let assertion = match checked {
         Ok(a) => a,
         Err(refusal) => {
+            // The person and the audit log get the reason; the detail is for the operator.
+            tracing::info!(idp = %idp.id, reason = refusal.as_str(), detail = %refusal, "SAML response refused");
             let r = SsoRefusal::new(
                 refusal.as_str(),
                 "Your identity provider's answer could not be accepted. Try again, or ask your administrator.",

@@ -214,7 +214,10 @@ async fn to_callback(w: &World, browser: &Browser, email: &str, next: &str) -> S
     let theirs = w.issuer();
     // The provider is told the address typed here, so its page need not ask for it again.
     let typed = email.to_lowercase();
-    assert!(to_idp.ends_with(&format!("&login_hint={}", urlencode(&typed))), "{to_idp}");
+    assert!(
+        to_idp.ends_with(&format!("&login_hint={}", urlencode(&typed))),
+        "{to_idp}"
+    );
     let authorize = follow(browser, format!("{}{to_idp}", w.ours.base), &theirs).await;
     assert!(
         authorize.url.contains(&format!("&login_hint={}", urlencode(&typed))),
