@@ -204,13 +204,13 @@ impl<C: DerefMut<Target = AnyConnection> + Send> gatehouse_core::ports::OAuthRea
     }
 
     async fn due_logout_notices(&mut self, now: Timestamp, limit: i64) -> Result<Vec<LogoutNotice>> {
-        let q = Sql::new(
+        let mut q = Sql::new(
             "SELECT o.id, o.client_id, c.backchannel_logout_uri AS uri, o.account_id, o.grant_id, o.attempts \
              FROM oauth_logout_outbox o JOIN oauth_clients c ON c.id = o.client_id \
-             WHERE o.next_attempt_at <= $1 AND c.backchannel_logout_uri IS NOT NULL ORDER BY o.id LIMIT $2",
+             WHERE o.next_attempt_at <= $1 AND c.backchannel_logout_uri IS NOT NULL ORDER BY o.id",
         )
-        .with(now.millis())
-        .with(limit);
+        .with(now.millis());
+        self.dialect.push_limit(&mut q, limit, 0);
         self.all(&q, notice).await
     }
 }
