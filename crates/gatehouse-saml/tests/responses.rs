@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::{ACS, Fixture};
 use gatehouse_saml::{AES128_GCM, AES256_CBC, RSA_1_5, Refusal, SpCredentials};
-use gatehouse_testkit::saml_idp::{Sign, SigningKey};
+use gatehouse_testkit::saml_idp::{ResponseSpec, Sign, SigningKey};
 
 fn accepted_with(sign: Sign) {
     let f = Fixture::new();
@@ -45,13 +45,19 @@ fn a_response_and_assertion_both_signed_are_accepted() {
     accepted_with(Sign::Both);
 }
 
-fn encrypted(sign: Sign, key_transport: &'static str, data: &'static str) {
-    let f = Fixture::new();
+/// A response whose assertion is encrypted to the fixture's SP with these algorithms.
+fn encrypted_spec(f: &Fixture, sign: Sign, key_transport: &'static str, data: &'static str) -> ResponseSpec {
     let mut spec = f.spec();
     spec.sign = sign;
     spec.encrypt_to = Some(f.sp_certificate());
     spec.key_transport = key_transport;
     spec.data_encryption = data;
+    spec
+}
+
+fn encrypted(sign: Sign, key_transport: &'static str, data: &'static str) {
+    let f = Fixture::new();
+    let spec = encrypted_spec(&f, sign, key_transport, data);
     let xml = f.idp.response_xml(&spec);
     assert!(xml.contains("EncryptedAssertion") && !xml.contains("ada@acme.example"));
     let a = f.validate(&STANDARD.encode(xml)).expect("accepted");
@@ -72,12 +78,7 @@ fn an_encrypted_assertion_in_a_signed_response_is_accepted() {
 #[test]
 fn rsa_1_5_key_transport_is_refused_by_default_and_accepted_when_allowed() {
     let mut f = Fixture::new();
-    let mut spec = f.spec();
-    spec.sign = Sign::Both;
-    spec.encrypt_to = Some(f.sp_certificate());
-    spec.key_transport = RSA_1_5;
-    spec.data_encryption = AES256_CBC;
-    let response = f.idp.response(&spec);
+    let response = f.idp.response(&encrypted_spec(&f, Sign::Both, RSA_1_5, AES256_CBC));
     assert_eq!(f.refusal(&response), "weak_algorithm");
     f.allow_rsa1_5 = true;
     let a = f.validate(&response).expect("accepted");
@@ -91,12 +92,9 @@ fn rsa_1_5_key_transport_is_refused_by_default_and_accepted_when_allowed() {
 fn rsa_1_5_answers_a_bad_padding_as_it_answers_a_good_one() {
     let mut f = Fixture::new();
     f.allow_rsa1_5 = true;
-    let mut spec = f.spec();
-    spec.sign = Sign::Assertion;
-    spec.encrypt_to = Some(f.sp_certificate());
-    spec.key_transport = RSA_1_5;
-    spec.data_encryption = AES256_CBC;
-    let xml = f.idp.response_xml(&spec);
+    let xml = f
+        .idp
+        .response_xml(&encrypted_spec(&f, Sign::Assertion, RSA_1_5, AES256_CBC));
     let public = PublicEncryptingKey::from_der(&f.sp_certificate().spki_der()).unwrap();
     let size = public.key_size_bytes();
     let pkcs1 = Pkcs1PublicEncryptingKey::new(public).unwrap();
@@ -108,7 +106,7 @@ fn rsa_1_5_answers_a_bad_padding_as_it_answers_a_good_one() {
     let answers: Vec<String> = [short, garbage]
         .iter()
         .map(|wrapped| {
-            let forged = with_first_cipher_value(&xml, &STANDARD.encode(wrapped));
+            let forged = with_cipher_value(&xml, Cipher::Key, |_| wrapped.clone());
             f.validate(&STANDARD.encode(forged)).unwrap_err().to_string()
         })
         .collect();
@@ -116,12 +114,25 @@ fn rsa_1_5_answers_a_bad_padding_as_it_answers_a_good_one() {
     assert_eq!(answers[0], answers[1]);
 }
 
-/// The document with its first `CipherValue` (the encrypted key's) replaced.
-fn with_first_cipher_value(xml: &str, value: &str) -> String {
+/// Which `CipherValue` of an encrypted assertion: the key's (in the data's KeyInfo, first)
+/// or the data's (last).
+#[derive(Clone, Copy)]
+enum Cipher {
+    Key,
+    Data,
+}
+
+/// The document with that `CipherValue`'s bytes replaced by what `change` makes of them.
+fn with_cipher_value(xml: &str, which: Cipher, change: impl FnOnce(Vec<u8>) -> Vec<u8>) -> String {
     let open = "<xenc:CipherValue>";
-    let start = xml.find(open).expect("a CipherValue") + open.len();
+    let found = match which {
+        Cipher::Key => xml.find(open),
+        Cipher::Data => xml.rfind(open),
+    };
+    let start = found.expect("a CipherValue") + open.len();
     let end = start + xml[start..].find("</xenc:CipherValue>").unwrap();
-    format!("{}{value}{}", &xml[..start], &xml[end..])
+    let bytes = change(STANDARD.decode(&xml[start..end]).unwrap());
+    format!("{}{}{}", &xml[..start], STANDARD.encode(bytes), &xml[end..])
 }
 
 #[test]
@@ -141,25 +152,19 @@ fn an_encrypted_unsigned_assertion_in_an_unsigned_response_is_refused() {
 #[test]
 fn a_changed_cbc_ciphertext_is_refused_alike_wherever_it_was_changed() {
     let f = Fixture::new();
-    let mut spec = f.spec();
-    spec.sign = Sign::Assertion;
-    spec.encrypt_to = Some(f.sp_certificate());
-    spec.data_encryption = AES256_CBC;
+    let spec = encrypted_spec(&f, Sign::Assertion, gatehouse_saml::RSA_OAEP_MGF1P, AES256_CBC);
     let xml = f.idp.response_xml(&spec);
-    let open = "<xenc:CipherValue>";
-    // The data's CipherValue is the last one (the key's sits in its KeyInfo, before it).
-    let start = xml.rfind(open).unwrap() + open.len();
-    let end = start + xml[start..].find("</xenc:CipherValue>").unwrap();
-    let data = STANDARD.decode(&xml[start..end]).unwrap();
-    let changed = |at: usize, mask: u8| {
-        let mut d = data.clone();
-        d[at] ^= mask;
-        let forged = format!("{}{}{}", &xml[..start], STANDARD.encode(&d), &xml[end..]);
+    let changed = |at: fn(usize) -> usize, mask: u8| {
+        let forged = with_cipher_value(&xml, Cipher::Data, |mut d| {
+            let i = at(d.len());
+            d[i] ^= mask;
+            d
+        });
         f.refusal(&STANDARD.encode(forged))
     };
-    let padding = data.len() - 17; // the last byte of the block before the last
+    let padding = |len: usize| len - 17; // the last byte of the block before the last
     // IV byte 1 turns `<saml:` into `<raml:`, which does not parse.
-    let reasons = [changed(padding, 0xff), changed(1, 0x01), changed(20, 0x01)];
+    let reasons = [changed(padding, 0xff), changed(|_| 1, 0x01), changed(|_| 20, 0x01)];
     assert_eq!(reasons, ["decryption_failed"; 3]);
 }
 

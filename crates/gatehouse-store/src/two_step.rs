@@ -344,10 +344,11 @@ impl TwoStepTx for SqlTx {
     async fn spend_ceremony(&mut self, digest: &str, account: AccountId, until: Timestamp) -> Result<bool> {
         let q = Sql::new(
             "INSERT INTO webauthn_ceremonies (digest, account_id, purpose, state, expires_at) \
-             VALUES ($1, $2, 'passwordless', 'spent', $3) ON CONFLICT (digest) DO NOTHING",
+             VALUES ($1, $2, $3, 'spent', $4) ON CONFLICT (digest) DO NOTHING",
         )
         .with(digest)
         .with(account.to_string())
+        .with(CeremonyPurpose::Passwordless.as_str())
         .with(until.millis());
         Ok(self.exec(&q).await? == 1)
     }

@@ -74,7 +74,7 @@ impl<S: Store> Auth<S> {
 
     /// The token of a passkey sign-in's ceremony: `ghc_<expires ms>.<state>.<mac>` (state and
     /// MAC base64url). Nothing is stored.
-    pub fn seal_passwordless_ceremony(&self, state: &str) -> String {
+    pub fn mint_passwordless_ceremony(&self, state: &str) -> String {
         let expires = self.clock.now().plus_secs(CEREMONY_SECS).millis();
         let state = URL_SAFE_NO_PAD.encode(state);
         let tag = URL_SAFE_NO_PAD.encode(self.form_key.ceremony_mac(&state, expires).finalize().into_bytes());
@@ -92,8 +92,7 @@ impl<S: Store> Auth<S> {
         else {
             return None;
         };
-        // One spelling of the time only (not `+1…` or `01…`): the ceremony is spent under the
-        // digest of its token, which a second spelling would rename.
+        // One spelling of the time only (`+1…` and `01…` parse, and carry the same MAC).
         let millis: i64 = expires.parse().ok()?;
         if millis.to_string() != expires {
             return None;
@@ -106,7 +105,8 @@ impl<S: Store> Auth<S> {
         let json = String::from_utf8(URL_SAFE_NO_PAD.decode(state).ok()?).ok()?;
         Some(PasswordlessCeremony {
             state: json,
-            // Without the MAC: its base64 has no second spelling, but nothing needs to rely on it.
+            // Spent under what the MAC binds (time and state), not the token as sent: a second
+            // spelling of any part of it cannot name another ceremony.
             digest: secret::digest(&format!("ghc_{millis}.{state}")),
             expires_at: crate::Timestamp::from_millis(millis),
         })

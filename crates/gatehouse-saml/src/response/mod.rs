@@ -206,7 +206,9 @@ fn encrypted(
         // step said of the result would tell them about the plaintext (the padding and parsing
         // oracles of Jager and Somorovsky, CCS 2011). Until the assertion inside verifies, every
         // failure is one refusal; its detail stays in the operator's log.
-        let opened = || -> Result<(String, String), Refusal> {
+        // The outer result is what happened before the signature verified, the inner what the
+        // signed assertion says (those refusals stay as they are).
+        let opened = || -> Result<Result<Assertion, Refusal>, Refusal> {
             let plain = decrypt(text)?;
             let plain_doc = xml::parse(&plain)?;
             let inner = structure::check(&plain_doc, true, expect.allow_sha1)?;
@@ -214,17 +216,14 @@ fn encrypted(
                 return Err(Refusal::Unsigned);
             }
             let signed_text = verify(sigs, &plain, expect)?;
-            same_element(xml::parse(&signed_text)?.root_element(), inner.root)?;
-            Ok((plain, signed_text))
+            let signed = xml::parse(&signed_text)?;
+            same_element(signed.root_element(), inner.root)?;
+            Ok(checked_read(inner.root, signed.root_element(), expect))
         };
-        let (plain, signed_text) = opened().map_err(|e| match e {
+        opened().map_err(|e| match e {
             Refusal::DecryptionFailed(_) => e,
             other => Refusal::DecryptionFailed(format!("the decrypted assertion: {other}")),
-        })?;
-        let plain_doc = xml::parse(&plain)?;
-        let inner = structure::check(&plain_doc, true, expect.allow_sha1)?;
-        let signed = xml::parse(&signed_text)?;
-        checked_read(inner.root, signed.root_element(), expect)
+        })?
     }
 }
 

@@ -134,6 +134,9 @@ async fn an_account_keeps_one_ceremony_of_each_purpose(dialect: Dialect) {
     let stale = key.register(&started[0]["options"], &origin).to_string();
     let refused = add_key(&b, &csrf, &token_of(&started[0]), &stale).await;
     assert_ne!(refused.status, StatusCode::SEE_OTHER, "{}", refused.body);
+    // (A first key added answers 200 with its recovery codes: the refusal is its own page.)
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(!refused.body.contains("The security key is added"), "{}", refused.body);
     // The newest one works.
     let answer = key.register(&started[9]["options"], &origin).to_string();
     let added = add_key(&b, &csrf, &token_of(&started[9]), &answer).await;

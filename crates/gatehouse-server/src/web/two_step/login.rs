@@ -277,7 +277,7 @@ pub async fn passkey_options(
     });
     match started {
         Ok((options, state)) => {
-            Json(options_answer(&st.signin.seal_passwordless_ceremony(&state), &options)).into_response()
+            Json(options_answer(&st.signin.mint_passwordless_ceremony(&state), &options)).into_response()
         }
         Err(e) => json_error(e),
     }
